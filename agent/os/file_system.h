@@ -1,0 +1,66 @@
+// FileSystem: the agent's only door to files. Paths are plain strings. writeAtomic never
+// leaves a partial file at `path`: readers see the old bytes or the new ones, never a mix.
+// Implementations: PosixFileSystem (real), InMemoryFileSystem (tests/fakes, with faults).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace postwarden::agent::os {
+
+struct FileInfo {
+  bool is_directory = false;
+  mode_t mode = 0;  // permission bits only (07777)
+  uid_t owner = 0;
+  gid_t group = 0;
+  std::uint64_t size = 0;
+  std::chrono::system_clock::time_point modified;
+};
+
+struct WriteOptions {
+  // Permission bits and ownership of the new file. Unset: keep those of the file being
+  // replaced, or 0644 and the caller's ids for a new file.
+  std::optional<mode_t> mode;
+  std::optional<uid_t> owner;
+  std::optional<gid_t> group;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Whole file. NotFound, PermissionDenied, DataLoss (EIO), InvalidArgument (a directory).
+  virtual Result<std::string> readFile(const std::string& path) = 0;
+
+  // Replaces `path` with `bytes` crash-safely: a temp file in the same directory, write,
+  // fsync, rename over `path`, fsync the directory. On any error the temp file is removed
+  // and `path` is untouched. ResourceExhausted (ENOSPC), DataLoss (EIO), PermissionDenied.
+  virtual Status writeAtomic(const std::string& path, const std::string& bytes,
+                             const WriteOptions& options = {}) = 0;
+
+  // NotFound when `path` does not exist.
+  virtual Result<FileInfo> stat(const std::string& path) = 0;
+
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+
+  // Removes a file; OK if it does not exist.
+  virtual Status remove(const std::string& path) = 0;
+
+  // mkdir -p with the given mode for new directories.
+  virtual Status createDirectories(const std::string& path, mode_t mode = 0755) = 0;
+
+  // Names (not paths) of the entries of a directory, sorted.
+  virtual Result<std::vector<std::string>> listDirectory(const std::string& path) = 0;
+
+  // Sets the modification (and access) time of an existing file.
+  virtual Status setModified(const std::string& path,
+                             std::chrono::system_clock::time_point when) = 0;
+};
+
+}  // namespace postwarden::agent::os
