@@ -1,0 +1,139 @@
+// A Transaction applies a Plan to a live Postfix as one all-or-nothing change, and proves it
+// on the wire:
+//   stage the candidate files and let Postfix check them (`postfix -c STAGE check`,
+//   `postconf -c STAGE -n`) -> journal -> swap the files in crash-safely -> reload, or
+//   stop/start for restart-only changes -> probe the listeners over loopback until a deadline.
+// If the probe fails, the previous bytes are restored, Postfix is reloaded again and probed
+// until healthy: outcome RolledBack. If even that fails the host is marked NeedsHuman, a
+// sticky state that refuses every further change until an operator clears it.
+// An agent killed at any step leaves a journal; recover() finishes or undoes that change.
+// main.cf and master.cf are always byte-identical to their old or their new version.
+// Not thread-safe; callers hold the state directory's lock (os::FileLock).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/applier/config_files.h"
+#include "agent/applier/journal.h"
+#include "agent/os/clock.h"
+#include "agent/os/command_runner.h"
+#include "agent/os/file_system.h"
+#include "agent/planner/plan.h"
+#include "agent/policy/baseline.h"
+#include "agent/service/service_control.h"
+#include "agent/verify/expectation.h"
+#include "agent/verify/smtp_prober.h"
+
+namespace postwarden::agent::applier {
+
+// One listener to probe and what it must show.
+struct ProbeCheck {
+  verify::ProbeTarget target;
+  policy::ProbeExpectation expectation;
+};
+
+struct TransactionOptions {
+  std::string postfix_dir;
+  std::string state_dir;
+  std::vector<ProbeCheck> probes;  // what "works" means after the change
+  // The listeners of the previous configuration, probed for health after a rollback (they
+  // differ when the change moved a listener). Empty: the same as `probes`.
+  std::vector<ProbeCheck> rollback_probes;
+  // How long a change may take to show on the wire (new smtpd processes start lazily).
+  std::chrono::milliseconds verify_deadline{20000};
+  std::chrono::milliseconds probe_interval{200};
+  std::chrono::milliseconds check_timeout{30000};  // postfix check / postconf
+  std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
+  // Test-only: called with a step name ("swapped", ...) right after the journal records it,
+  // so that a test can kill the agent there.
+  std::function<void(std::string_view step)> crash_point;
+};
+
+// One probe of one listener and how it was judged.
+struct ProbeRecord {
+  std::string target;  // "127.0.0.1:25"
+  verify::ProbeResult result;
+  verify::Verdict verdict;
+};
+
+// Probes one listener and judges the result against its expectation.
+ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check);
+
+enum class Outcome { kKept, kRepaired, kRefused, kRolledBack, kNeedsHuman };
+std::string_view outcomeName(Outcome outcome);
+
+// One step as it happened, for the operator (printed live) and the report.
+struct StepRecord {
+  std::string name;  // "stage", "check", "swap", "reload", "verify", "rollback", ...
+  bool ok = true;
+  std::chrono::milliseconds elapsed{0};
+  std::string detail;
+};
+
+struct TransactionReport {
+  Outcome outcome = Outcome::kKept;
+  std::string reason;  // why refused / rolled back / needs a human
+  std::vector<StepRecord> steps;
+  std::vector<ProbeRecord> probes;          // the last probe of each listener
+  std::vector<std::string> log_lines;       // relevant Postfix log lines on failure
+  std::string backup_dir;
+};
+
+class Transaction {
+ public:
+  // Collaborators are borrowed and must outlive the Transaction. `on_step` (optional) sees
+  // each step as it completes.
+  Transaction(os::FileSystem& fs, os::CommandRunner& commands, service::ServiceControl& service,
+              verify::SmtpProber& prober, os::Clock& clock, TransactionOptions options,
+              std::function<void(const StepRecord&)> on_step = {});
+
+  // Applies `plan`. Every outcome the host can cause is in the report: Kept (compliant and
+  // the probe passes; nothing written), Repaired, Refused (nothing changed: Postfix rejected
+  // the candidate, the files changed since planning, the host needs a human, a write
+  // failed), RolledBack, NeedsHuman.
+  TransactionReport apply(const planner::Plan& plan);
+
+  // Finishes or undoes a transaction an earlier agent left in the journal. nullopt when
+  // there was none. A change that was verified is kept; any other is rolled back.
+  std::optional<TransactionReport> recover();
+
+  // The sticky needs-human marker: its reason, when set.
+  std::optional<std::string> needsHumanReason() const;
+  Status clearNeedsHuman();
+
+ private:
+  struct ProbeRound {
+    bool passed = false;
+    std::vector<std::string> failures;
+    std::vector<ProbeRecord> results;
+  };
+
+  ProbeRound probeOnce(const std::vector<ProbeCheck>& checks, bool health_only);
+  ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only);
+  StepRecord runStep(TransactionReport& report, std::string name,
+                     const std::function<Status(std::string& detail)>& step);
+  Status stageAndCheck(const planner::Plan& plan, std::string& detail);
+  Status activate(bool restart);
+  void rollBack(const JournalEntry& entry, TransactionReport& report);
+  void markNeedsHuman(TransactionReport& report, const std::string& reason);
+  void collectLog(uint64_t from_offset, TransactionReport& report);
+  uint64_t logSize();
+  void crashPoint(std::string_view step);
+  std::string statePath(std::string_view name) const;
+
+  os::FileSystem& fs_;
+  os::CommandRunner& commands_;
+  service::ServiceControl& service_;
+  verify::SmtpProber& prober_;
+  os::Clock& clock_;
+  TransactionOptions options_;
+  std::function<void(const StepRecord&)> on_step_;
+  ConfigFiles files_;
+  Journal journal_;
+};
+
+}  // namespace postwarden::agent::applier

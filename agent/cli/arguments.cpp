@@ -1,0 +1,497 @@
+#include "agent/cli/arguments.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+namespace postwarden::agent::cli {
+namespace {
+
+constexpr const char* kVersion = "postwarden-agent 0.1.0";
+
+constexpr const char* kTargetOptionsHelp =
+    R"(  --policy FILE            baseline (YAML, see docs/baselines.md)
+  --postfix-dir DIR        Postfix configuration directory (default /etc/postfix)
+  --role ROLE=PORT         treat the master.cf inet service on PORT as ROLE (smtp,
+                           submission, submissions), for listeners on non-standard ports;
+                           repeatable
+  --format text|json       output format (default text)
+  --no-color               no colors (also when NO_COLOR is set or output is not a terminal)
+)";
+
+constexpr const char* kProbeOptionsHelp =
+    R"(  --probe HOST:PORT        probe this listener for every expectation of the baseline
+                           (default: the listeners master.cf defines, on loopback)
+  --probe-timeout SECONDS  limit for one probe (default 5)
+  --probe-login USER       also log in (AUTH PLAIN, only ever after STARTTLS) as USER
+  --probe-password-file F  the password for --probe-login (first line of F)
+  --probe-mail-to ADDRESS  also send a test message to ADDRESS (after the login)
+)";
+
+std::string planHelp() {
+  return std::string(R"(Usage: postwarden-agent plan --policy FILE [options]
+
+Shows what it would take to bring a Postfix configuration to a baseline: each change, and a
+unified diff of main.cf and master.cf. Changes nothing.
+
+Options:
+)") + kTargetOptionsHelp +
+         R"(  -h, --help               this help
+
+Exit status: 0 compliant, 2 changes pending, 1 error (invalid policy, unreadable files, a
+change the safety guards refuse).
+)";
+}
+
+std::string applyHelp() {
+  return std::string(R"(Usage: postwarden-agent apply --policy FILE [options]
+
+Brings a live Postfix to a baseline as one transaction, and proves it on the wire:
+  preflight  every value, and the certificate and key TLS will need
+  check      the candidate files staged and checked by Postfix (postfix check, postconf -n)
+  journal    the exact previous bytes backed up, the transaction journaled (fsynced)
+  swap       main.cf and master.cf replaced crash-safely (temp file, fsync, rename)
+  reload     or stop/start when a change needs it (listeners, inet_interfaces)
+  verify     the listeners probed over loopback (banner, EHLO, AUTH before and after a real
+             STARTTLS handshake) until they meet the baseline's expectations
+If verification fails, the previous bytes are restored and Postfix reloaded and probed again.
+Nothing is written when the host is compliant and the probe passes. An agent killed at any
+step finishes or undoes the change at its next run.
+
+Options:
+)") + kTargetOptionsHelp + kProbeOptionsHelp +
+         R"(  --state-dir DIR          backups, journal and lock (default /var/lib/postwarden)
+  --service postfix|systemd|command
+                           how Postfix is reloaded/restarted (default postfix:
+                           postfix -c DIR reload|stop|start)
+  --systemd-unit UNIT      unit for --service systemd (default postfix@-)
+  --reload-command ARGV    for --service command: the reload command, words separated by
+                           spaces (run directly, never through a shell)
+  --restart-command ARGV   for --service command: the restart command
+  --verify-deadline SECONDS
+                           how long a change may take to show on the wire (default 20)
+  --command-timeout SECONDS
+                           limit for each reload/restart/check command (default 60); a
+                           command still running then gets SIGTERM, then SIGKILL
+  --dry-run                show what would be done, change nothing
+  --offline                only write the files (no reload, no probe), e.g. for a stopped
+                           Postfix or an image being built
+  -h, --help               this help
+
+Exit status: 0 compliant (changed or not), 1 refused before any change, 3 the change failed
+verification and was rolled back (the service verified working again), 4 the rollback failed
+or an earlier one did: the host needs a human (see 'postwarden-agent clear').
+)";
+}
+
+std::string verifyHelp() {
+  return std::string(R"(Usage: postwarden-agent verify --policy FILE [options]
+
+Probes the live server and checks the baseline's expectations (verify: in the policy). Changes
+nothing.
+
+Options:
+)") + kTargetOptionsHelp + kProbeOptionsHelp +
+         R"(  -h, --help               this help
+
+Exit status: 0 all expectations met, 2 some are not, 1 error.
+)";
+}
+
+constexpr const char* kScanHelp = R"(Usage: postwarden-agent scan HOST:PORT [options]
+
+Audits any SMTP server the way a vulnerability scanner would: AUTH mechanisms offered in
+clear (Nessus 54582), whether a raw AUTH PLAIN is accepted before TLS, STARTTLS offered and
+working, TLS version, certificate name and expiry. A verdict per finding.
+
+Options:
+  --name NAME          the certificate must be valid for NAME (also sent as SNI)
+  --timeout SECONDS    limit for the whole probe (default 10)
+  --format text|json   output format (default text)
+  -h, --help           this help
+
+Exit status: 0 no finding failed, 2 some finding failed, 1 error.
+)";
+
+constexpr const char* kClearHelp = R"(Usage: postwarden-agent clear [--state-dir DIR]
+
+Clears the sticky needs-human state that a failed rollback leaves, after an operator has made
+the host work again. Until then apply refuses every change (exit 4).
+
+Options:
+  --state-dir DIR      default /var/lib/postwarden
+  -h, --help           this help
+)";
+
+const std::vector<std::string>& commandNames() {
+  static const auto* names =
+      new std::vector<std::string>{"plan", "apply", "verify", "scan", "clear"};
+  return *names;
+}
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string>& choices) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& c : choices) {
+    size_t d = editDistance(word, c);
+    if (d < best_distance) best = c, best_distance = d;
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+// Walks "--name value" / "--name=value" pairs and positional words.
+class OptionReader {
+ public:
+  OptionReader(const std::vector<std::string>& args, size_t start) : args_(args), i_(start) {}
+
+  bool done() const { return i_ >= args_.size(); }
+
+  // The next word; for "--policy=x" the name, with "x" kept as the inline value.
+  std::string next() {
+    std::string arg = args_[i_++];
+    inline_value_.reset();
+    if (arg.starts_with("--")) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        inline_value_ = arg.substr(eq + 1);
+        arg.resize(eq);
+      }
+    }
+    return arg;
+  }
+
+  Result<std::string> value(const std::string& option) {
+    if (inline_value_) return *inline_value_;
+    if (done()) return InvalidArgumentError("option " + option + " needs a value");
+    return args_[i_++];
+  }
+
+  Status noValue(const std::string& option) const {
+    if (inline_value_) return InvalidArgumentError("option " + option + " takes no value");
+    return OkStatus();
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t i_;
+  std::optional<std::string> inline_value_;
+};
+
+Result<int> parseNumber(std::string_view text, int min, int max, const std::string& what) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return InvalidArgumentError(what + ": '" + std::string(text) + "' is not a number from " +
+                                std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+Result<std::chrono::milliseconds> parseSeconds(OptionReader& reader, const std::string& option) {
+  PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+  PW_ASSIGN_OR_RETURN(int seconds, parseNumber(text, 1, 3600, option));
+  return std::chrono::milliseconds(seconds * 1000);
+}
+
+Status parseRole(const std::string& text, TargetOptions& target) {
+  size_t eq = text.find('=');
+  std::string role = text.substr(0, eq);
+  static const std::vector<std::string> roles = {"smtp", "submission", "submissions"};
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+    return InvalidArgumentError("--role '" + text +
+                                "': role must be smtp, submission or submissions" +
+                                didYouMean(role, roles));
+  }
+  if (eq == std::string::npos) return InvalidArgumentError("--role '" + text + "': expected ROLE=PORT");
+  std::string port = text.substr(eq + 1);
+  PW_RETURN_IF_ERROR(parseNumber(port, 1, 65535, "--role port").status());
+  target.role_ports.emplace(role, port);
+  return OkStatus();
+}
+
+Result<OutputFormat> parseFormat(OptionReader& reader, const std::string& option) {
+  PW_ASSIGN_OR_RETURN(std::string format, reader.value(option));
+  if (format == "text") return OutputFormat::kText;
+  if (format == "json") return OutputFormat::kJson;
+  return InvalidArgumentError("--format must be text or json, not '" + format + "'");
+}
+
+std::vector<std::string> splitWords(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t start = i;
+    while (i < text.size() && text[i] != ' ') ++i;
+    if (i > start) words.emplace_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+// Handles an option common to the commands with a baseline; false when it is not one.
+Result<bool> parseTargetOption(const std::string& option, OptionReader& reader,
+                               TargetOptions& target) {
+  if (option == "--policy") {
+    PW_ASSIGN_OR_RETURN(target.policy, reader.value(option));
+  } else if (option == "--postfix-dir") {
+    PW_ASSIGN_OR_RETURN(target.postfix_dir, reader.value(option));
+  } else if (option == "--role") {
+    PW_ASSIGN_OR_RETURN(std::string role, reader.value(option));
+    PW_RETURN_IF_ERROR(parseRole(role, target));
+  } else if (option == "--format") {
+    PW_ASSIGN_OR_RETURN(target.format, parseFormat(reader, option));
+  } else if (option == "--no-color") {
+    PW_RETURN_IF_ERROR(reader.noValue(option));
+    target.color = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Result<bool> parseProbeOption(const std::string& option, OptionReader& reader,
+                              ProbeOptions& probe) {
+  if (option == "--probe") {
+    PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+    PW_ASSIGN_OR_RETURN(probe.probe, parseHostPort(text));
+  } else if (option == "--probe-timeout") {
+    PW_ASSIGN_OR_RETURN(probe.timeout, parseSeconds(reader, option));
+  } else if (option == "--probe-login") {
+    PW_ASSIGN_OR_RETURN(probe.login_user, reader.value(option));
+  } else if (option == "--probe-password-file") {
+    PW_ASSIGN_OR_RETURN(probe.password_file, reader.value(option));
+  } else if (option == "--probe-mail-to") {
+    PW_ASSIGN_OR_RETURN(probe.mail_to, reader.value(option));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkProbe(const ProbeOptions& probe) {
+  if (probe.login_user.has_value() != probe.password_file.has_value()) {
+    return InvalidArgumentError("--probe-login and --probe-password-file go together");
+  }
+  if (probe.mail_to && !probe.login_user) {
+    return InvalidArgumentError("--probe-mail-to needs --probe-login (the test message is sent "
+                                "as an authenticated client)");
+  }
+  return OkStatus();
+}
+
+Status unknownOption(const std::string& option, const std::vector<std::string>& known) {
+  if (!option.starts_with("-")) {
+    return InvalidArgumentError("unexpected argument '" + option + "'; see --help");
+  }
+  return InvalidArgumentError("unknown option '" + option + "'" + didYouMean(option, known) +
+                              "; see --help");
+}
+
+Status requirePolicy(const TargetOptions& target) {
+  if (target.policy.empty()) return InvalidArgumentError("--policy FILE is required");
+  if (target.postfix_dir.empty()) return InvalidArgumentError("--postfix-dir must not be empty");
+  return OkStatus();
+}
+
+bool isHelp(const std::string& arg) { return arg == "-h" || arg == "--help"; }
+
+const std::vector<std::string> kTargetOptionNames = {"--policy", "--postfix-dir", "--role",
+                                                     "--format", "--no-color",    "--help"};
+const std::vector<std::string> kProbeOptionNames = {"--probe", "--probe-timeout", "--probe-login",
+                                                    "--probe-password-file", "--probe-mail-to"};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+Result<Arguments> parsePlan(OptionReader& reader) {
+  PlanArgs plan;
+  while (!reader.done()) {
+    std::string option = reader.next();
+    PW_ASSIGN_OR_RETURN(bool handled, parseTargetOption(option, reader, plan.target));
+    if (!handled) return unknownOption(option, kTargetOptionNames);
+  }
+  PW_RETURN_IF_ERROR(requirePolicy(plan.target));
+  return Arguments(plan);
+}
+
+Result<ServiceStrategy> parseService(OptionReader& reader, const std::string& option) {
+  PW_ASSIGN_OR_RETURN(std::string name, reader.value(option));
+  if (name == "postfix") return ServiceStrategy::kPostfix;
+  if (name == "systemd") return ServiceStrategy::kSystemd;
+  if (name == "command") return ServiceStrategy::kCommand;
+  return InvalidArgumentError("--service must be postfix, systemd or command, not '" + name + "'");
+}
+
+Result<Arguments> parseApply(OptionReader& reader) {
+  ApplyArgs apply;
+  const std::vector<std::string> known = concat(
+      concat(kTargetOptionNames, kProbeOptionNames),
+      {"--state-dir", "--service", "--systemd-unit", "--reload-command", "--restart-command",
+       "--verify-deadline", "--command-timeout", "--dry-run", "--offline"});
+  while (!reader.done()) {
+    std::string option = reader.next();
+    PW_ASSIGN_OR_RETURN(bool handled, parseTargetOption(option, reader, apply.target));
+    if (handled) continue;
+    PW_ASSIGN_OR_RETURN(handled, parseProbeOption(option, reader, apply.probe));
+    if (handled) continue;
+    if (option == "--state-dir") {
+      PW_ASSIGN_OR_RETURN(apply.state_dir, reader.value(option));
+    } else if (option == "--service") {
+      PW_ASSIGN_OR_RETURN(apply.service, parseService(reader, option));
+    } else if (option == "--systemd-unit") {
+      PW_ASSIGN_OR_RETURN(apply.systemd_unit, reader.value(option));
+    } else if (option == "--reload-command") {
+      PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+      apply.reload_command = splitWords(text);
+    } else if (option == "--restart-command") {
+      PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+      apply.restart_command = splitWords(text);
+    } else if (option == "--verify-deadline") {
+      PW_ASSIGN_OR_RETURN(apply.verify_deadline, parseSeconds(reader, option));
+    } else if (option == "--command-timeout") {
+      PW_ASSIGN_OR_RETURN(apply.command_timeout, parseSeconds(reader, option));
+    } else if (option == "--dry-run") {
+      PW_RETURN_IF_ERROR(reader.noValue(option));
+      apply.dry_run = true;
+    } else if (option == "--offline") {
+      PW_RETURN_IF_ERROR(reader.noValue(option));
+      apply.offline = true;
+    } else {
+      return unknownOption(option, known);
+    }
+  }
+  PW_RETURN_IF_ERROR(requirePolicy(apply.target));
+  PW_RETURN_IF_ERROR(checkProbe(apply.probe));
+  if (apply.state_dir.empty()) return InvalidArgumentError("--state-dir must not be empty");
+  if (apply.service == ServiceStrategy::kCommand && apply.reload_command.empty()) {
+    return InvalidArgumentError("--service command needs --reload-command");
+  }
+  if (apply.service != ServiceStrategy::kCommand &&
+      !(apply.reload_command.empty() && apply.restart_command.empty())) {
+    return InvalidArgumentError("--reload-command and --restart-command need --service command");
+  }
+  return Arguments(apply);
+}
+
+Result<Arguments> parseVerify(OptionReader& reader) {
+  VerifyArgs verify;
+  const std::vector<std::string> known = concat(kTargetOptionNames, kProbeOptionNames);
+  while (!reader.done()) {
+    std::string option = reader.next();
+    PW_ASSIGN_OR_RETURN(bool handled, parseTargetOption(option, reader, verify.target));
+    if (handled) continue;
+    PW_ASSIGN_OR_RETURN(handled, parseProbeOption(option, reader, verify.probe));
+    if (!handled) return unknownOption(option, known);
+  }
+  PW_RETURN_IF_ERROR(requirePolicy(verify.target));
+  PW_RETURN_IF_ERROR(checkProbe(verify.probe));
+  return Arguments(verify);
+}
+
+Result<Arguments> parseScan(OptionReader& reader) {
+  ScanArgs scan;
+  bool have_address = false;
+  while (!reader.done()) {
+    std::string option = reader.next();
+    if (option == "--name") {
+      PW_ASSIGN_OR_RETURN(scan.expected_name, reader.value(option));
+    } else if (option == "--timeout") {
+      PW_ASSIGN_OR_RETURN(scan.timeout, parseSeconds(reader, option));
+    } else if (option == "--format") {
+      PW_ASSIGN_OR_RETURN(scan.format, parseFormat(reader, option));
+    } else if (!option.starts_with("-") && !have_address) {
+      PW_ASSIGN_OR_RETURN(scan.address, parseHostPort(option));
+      have_address = true;
+    } else {
+      return unknownOption(option, {"--name", "--timeout", "--format", "--help"});
+    }
+  }
+  if (!have_address) return InvalidArgumentError("scan needs HOST:PORT, e.g. 127.0.0.1:25");
+  return Arguments(scan);
+}
+
+Result<Arguments> parseClear(OptionReader& reader) {
+  ClearArgs clear;
+  while (!reader.done()) {
+    std::string option = reader.next();
+    if (option == "--state-dir") {
+      PW_ASSIGN_OR_RETURN(clear.state_dir, reader.value(option));
+    } else {
+      return unknownOption(option, {"--state-dir", "--help"});
+    }
+  }
+  return Arguments(clear);
+}
+
+}  // namespace
+
+Result<HostPort> parseHostPort(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgumentError("'" + std::string(text) + "' is not HOST:PORT");
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.find_first_of(" \t\r\n/") != std::string_view::npos) {
+    return InvalidArgumentError("'" + std::string(text) + "' has no valid host");
+  }
+  PW_ASSIGN_OR_RETURN(int port, parseNumber(text.substr(colon + 1), 1, 65535, "port"));
+  return HostPort{std::string(host), static_cast<uint16_t>(port)};
+}
+
+std::string programHelp() {
+  return R"(Usage: postwarden-agent COMMAND [options]
+
+Enforces a Postfix security baseline on this mail server and proves it on the wire.
+
+Commands:
+  plan     show the changes a baseline needs (exit 2 when changes are pending)
+  apply    make them as one verified transaction, rolled back if the probe fails
+  verify   probe the live server against the baseline's expectations
+  scan     audit any SMTP server like a vulnerability scanner (HOST:PORT)
+  clear    clear the needs-human state after a failed rollback
+
+Run 'postwarden-agent COMMAND --help' for a command's options.
+Other options: -h, --help (this help), --version.
+)";
+}
+
+Result<Arguments> parseArguments(const std::vector<std::string>& args) {
+  if (args.empty() || isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
+  if (args[0] == "--version") return Arguments(HelpArgs{std::string(kVersion) + "\n"});
+  const std::string& command = args[0];
+  if (std::any_of(args.begin() + 1, args.end(), isHelp)) {
+    if (command == "plan") return Arguments(HelpArgs{planHelp()});
+    if (command == "apply") return Arguments(HelpArgs{applyHelp()});
+    if (command == "verify") return Arguments(HelpArgs{verifyHelp()});
+    if (command == "scan") return Arguments(HelpArgs{kScanHelp});
+    if (command == "clear") return Arguments(HelpArgs{kClearHelp});
+  }
+  OptionReader reader(args, 1);
+  if (command == "plan") return parsePlan(reader);
+  if (command == "apply") return parseApply(reader);
+  if (command == "verify") return parseVerify(reader);
+  if (command == "scan") return parseScan(reader);
+  if (command == "clear") return parseClear(reader);
+  return InvalidArgumentError("unknown command '" + command + "'" +
+                              didYouMean(command, commandNames()) + "; see --help");
+}
+
+}  // namespace postwarden::agent::cli

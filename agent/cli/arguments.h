@@ -1,0 +1,91 @@
+// Command-line arguments of postwarden-agent, parsed into plain values. Pure: no I/O.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace postwarden::agent::cli {
+
+enum class OutputFormat { kText, kJson };
+enum class ServiceStrategy { kPostfix, kSystemd, kCommand };
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// Options shared by the commands that read a baseline and a Postfix configuration.
+struct TargetOptions {
+  std::string policy;                                  // --policy FILE (required)
+  std::string postfix_dir = "/etc/postfix";            // --postfix-dir DIR
+  std::multimap<std::string, std::string> role_ports;  // --role smtp=2525 (repeatable)
+  OutputFormat format = OutputFormat::kText;           // --format text|json
+  bool color = true;                                   // --no-color turns it off
+};
+
+// How the live server is probed.
+struct ProbeOptions {
+  std::optional<HostPort> probe;  // --probe HOST:PORT; default: master.cf's listeners
+  std::chrono::milliseconds timeout{5000};           // --probe-timeout SECONDS, per probe
+  std::optional<std::string> login_user;             // --probe-login USER
+  std::optional<std::string> password_file;          // --probe-password-file FILE
+  std::optional<std::string> mail_to;                // --probe-mail-to ADDRESS
+};
+
+struct PlanArgs {
+  TargetOptions target;
+};
+
+struct ApplyArgs {
+  TargetOptions target;
+  ProbeOptions probe;
+  std::string state_dir = "/var/lib/postwarden";     // --state-dir DIR
+  ServiceStrategy service = ServiceStrategy::kPostfix;  // --service
+  std::string systemd_unit = "postfix@-";            // --systemd-unit UNIT
+  std::vector<std::string> reload_command;           // --reload-command "ARGV..." (command)
+  std::vector<std::string> restart_command;          // --restart-command "ARGV..." (command)
+  std::chrono::milliseconds verify_deadline{20000};  // --verify-deadline SECONDS
+  std::chrono::milliseconds command_timeout{60000};  // --command-timeout SECONDS
+  bool dry_run = false;                              // --dry-run
+  bool offline = false;  // --offline: write the files only (no reload, no probe)
+};
+
+struct VerifyArgs {
+  TargetOptions target;
+  ProbeOptions probe;
+};
+
+struct ScanArgs {
+  HostPort address;                           // HOST:PORT (positional)
+  std::optional<std::string> expected_name;   // --name NAME: certificate must match it
+  std::chrono::milliseconds timeout{10000};   // --timeout SECONDS
+  OutputFormat format = OutputFormat::kText;
+};
+
+struct ClearArgs {
+  std::string state_dir = "/var/lib/postwarden";
+};
+
+// `--help` (for the whole program or one command) or `--version`.
+struct HelpArgs {
+  std::string text;
+};
+
+using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs>;
+
+// Parses argv without the program name. InvalidArgument with one clear sentence (and a
+// "did you mean" for a misspelt option or command) on bad usage.
+Result<Arguments> parseArguments(const std::vector<std::string>& args);
+
+// "127.0.0.1:25", "[::1]:2525", "mail.example.org:587".
+Result<HostPort> parseHostPort(std::string_view text);
+
+std::string programHelp();
+
+}  // namespace postwarden::agent::cli

@@ -1,0 +1,481 @@
+#include "agent/cli/cli.h"
+
+#include <cstdio>
+#include <ostream>
+
+#include "agent/applier/config_files.h"
+#include "agent/applier/preflight.h"
+#include "agent/applier/transaction.h"
+#include "agent/cli/arguments.h"
+#include "agent/cli/probe_targets.h"
+#include "agent/os/file_lock.h"
+#include "agent/planner/unified_diff.h"
+#include "agent/policy/baseline_loader.h"
+#include "agent/postfix/main_cf_document.h"
+#include "agent/report/json_report.h"
+#include "agent/service/service_control.h"
+#include "agent/verify/scan.h"
+
+namespace postwarden::agent::cli {
+namespace {
+
+using applier::Outcome;
+
+struct Planned {
+  policy::Baseline baseline;
+  planner::Plan plan;
+};
+
+void printError(Environment& env, const Status& status) {
+  // Multi-line messages (several findings) keep one finding per line.
+  const std::string& message = status.message();
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    env.err << "postwarden-agent: error: " << message.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+}
+
+// The built-in catalog knows Postfix 3.7. A name it does not know may still exist in a newer
+// installed Postfix, so only then is `postconf -d` asked (it costs a process start; the
+// common case stays within the 5 ms plan budget).
+params::ParameterCatalog catalogFor(const policy::Baseline& baseline, Environment& env) {
+  params::ParameterCatalog builtin = params::ParameterCatalog::builtin();
+  auto known = [&](const std::vector<policy::Setting>& settings) {
+    for (const policy::Setting& s : settings) {
+      if (!builtin.isKnown(s.name)) return false;
+    }
+    return true;
+  };
+  bool all_known = known(baseline.main_cf_set);
+  for (const policy::ServiceOverride& o : baseline.master_cf) all_known = all_known && known(o.options);
+  if (all_known) return builtin;
+  Result<os::CommandResult> defaults =
+      env.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
+  if (!defaults.ok() || defaults->exit_code != 0) return builtin;
+  Result<params::ParameterCatalog> installed =
+      params::ParameterCatalog::fromPostconfDefaults(defaults->stdout_data);
+  return installed.ok() ? std::move(installed).value() : builtin;
+}
+
+Result<policy::Baseline> loadPolicy(const std::string& path, Environment& env) {
+  Result<std::string> text = env.fs.readFile(path);
+  if (!text.ok()) return text.status().withContext("reading policy");
+  return policy::loadBaseline(*text, path);
+}
+
+Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env) {
+  PW_ASSIGN_OR_RETURN(policy::Baseline baseline, loadPolicy(target.policy, env));
+  applier::ConfigFiles files(env.fs, target.postfix_dir);
+  Result<planner::PostfixConfig> current = files.read();
+  if (!current.ok()) return current.status().withContext("reading Postfix configuration");
+  params::ParameterCatalog catalog = catalogFor(baseline, env);
+  PW_ASSIGN_OR_RETURN(planner::Plan plan,
+                      planner::makePlan(baseline, *current, catalog,
+                                        planner::PlanOptions{.role_ports = target.role_ports}));
+  return Planned{std::move(baseline), std::move(plan)};
+}
+
+bool useColor(bool wanted, const Environment& env) {
+  return wanted && env.out_is_terminal && std::getenv("NO_COLOR") == nullptr;
+}
+
+const char* modeName(params::ApplyMode mode) {
+  return mode == params::ApplyMode::kRestart ? "restart" : "reload";
+}
+
+std::string plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+void printPlanText(const planner::Plan& plan, const TargetOptions& target, Environment& env) {
+  env.out << "baseline " << plan.baseline_name << " (version " << plan.baseline_version
+          << ") against " << target.postfix_dir << "\n";
+  for (const std::string& w : plan.warnings) env.out << "  warning: " << w << "\n";
+  if (plan.compliant()) {
+    env.out << "compliant: no changes\n";
+    return;
+  }
+  for (const planner::Change& c : plan.changes) {
+    env.out << "  ~ " << c.describe() << "  [" << modeName(c.mode) << "]\n";
+  }
+  std::string diff =
+      planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf") +
+      planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf");
+  env.out << "\n" << (useColor(target.color, env) ? planner::colorizeDiff(diff) : diff) << "\n";
+  env.out << plural(plan.changes.size(), "change") << " pending; Postfix needs a "
+          << modeName(plan.applyMode()) << " to pick them up\n";
+}
+
+report::PlanContext context(const TargetOptions& target, Environment& env) {
+  return {target.postfix_dir, env.clock.now()};
+}
+
+int runPlan(const PlanArgs& args, Environment& env) {
+  Result<Planned> planned = loadAndPlan(args.target, env);
+  if (!planned.ok()) {
+    printError(env, planned.status());
+    return kExitError;
+  }
+  if (args.target.format == OutputFormat::kJson) {
+    env.out << report::planToJson(planned->plan, context(args.target, env)) << "\n";
+  } else {
+    printPlanText(planned->plan, args.target, env);
+  }
+  return planned->plan.compliant() ? kExitOk : kExitPending;
+}
+
+Result<ProbeSettings> probeSettings(const ProbeOptions& options, Environment& env) {
+  ProbeSettings settings;
+  settings.timeout = options.timeout;
+  if (options.login_user) {
+    Result<std::string> secret = env.fs.readFile(*options.password_file);
+    if (!secret.ok()) return secret.status().withContext("reading the probe password file");
+    std::string password = secret->substr(0, secret->find_first_of("\r\n"));
+    if (password.empty()) return InvalidArgumentError("the probe password file is empty");
+    settings.login = verify::Credentials{*options.login_user, std::move(password)};
+  }
+  if (options.mail_to) {
+    settings.message = verify::TestMessage{.mail_from = *options.login_user,
+                                           .rcpt_to = {*options.mail_to}};
+  }
+  return settings;
+}
+
+void printProbe(const applier::ProbeRecord& probe, Environment& env) {
+  const verify::ProbeResult& r = probe.result;
+  auto mechanisms = [](const std::vector<std::string>& list) {
+    std::string out;
+    for (const std::string& m : list) out += (out.empty() ? "" : " ") + m;
+    return out.empty() ? std::string("(none)") : out;
+  };
+  env.out << "  probe " << probe.target << ": " << (probe.verdict.passed ? "pass" : "FAIL")
+          << " (" << r.elapsed.count() << " ms)\n";
+  if (r.connected) {
+    env.out << "    AUTH before TLS: " << mechanisms(r.before_tls.auth_mechanisms) << "\n"
+            << "    STARTTLS: "
+            << (!r.starttls_offered ? "not offered"
+                : r.tls_established ? "handshake ok, " + r.tls_version
+                                    : "FAILED: " + r.tls_error)
+            << "\n";
+    if (r.tls_established) {
+      env.out << "    AUTH after TLS: " << mechanisms(r.after_tls.auth_mechanisms) << "\n";
+    }
+  }
+  for (const std::string& f : probe.verdict.failures) env.out << "    failed: " << f << "\n";
+}
+
+void printTranscript(const applier::ProbeRecord& probe, Environment& env) {
+  env.out << "  transcript of " << probe.target << ":\n";
+  for (const std::string& line : probe.result.transcript) env.out << "    " << line << "\n";
+}
+
+int exitFor(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kKept:
+    case Outcome::kRepaired: return kExitOk;
+    case Outcome::kRefused: return kExitError;
+    case Outcome::kRolledBack: return kExitRolledBack;
+    case Outcome::kNeedsHuman: return kExitNeedsHuman;
+  }
+  return kExitError;
+}
+
+std::unique_ptr<service::ServiceControl> makeService(const ApplyArgs& args,
+                                                     const planner::PostfixConfig& config,
+                                                     Environment& env) {
+  service::ServiceOptions options;
+  options.timeout = args.command_timeout;
+  // The master's pid file lives in queue_directory (Debian's default below).
+  options.queue_directory = postfix::MainCfDocument::parse(config.main_cf)
+                                .get("queue_directory")
+                                .value_or("/var/spool/postfix");
+  switch (args.service) {
+    case ServiceStrategy::kSystemd:
+      return service::makeSystemdServiceControl(env.commands, args.systemd_unit, options);
+    case ServiceStrategy::kCommand:
+      return service::makeCommandServiceControl(
+          env.commands, {args.reload_command, args.restart_command}, options);
+    case ServiceStrategy::kPostfix: break;
+  }
+  return service::makePostfixServiceControl(env.commands, args.target.postfix_dir, options);
+}
+
+// Writes the files only, for a Postfix that is not running (issue-2 style apply).
+int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
+                    Environment& env) {
+  applier::TransactionReport report;
+  report.outcome = Outcome::kRepaired;
+  applier::ConfigFiles files(env.fs, args.target.postfix_dir);
+  planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
+  planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
+  Status status = applier::checkTlsMaterial(plan, env.fs, env.clock.now());
+  if (status.ok()) {
+    report.backup_dir = applier::backupDirName(args.state_dir, env.clock.now(), env.pid);
+    status = files.backup(before, report.backup_dir).status();
+  }
+  if (status.ok()) status = files.swap(before, after);
+  if (!status.ok()) {
+    report.outcome = Outcome::kRefused;
+    report.reason = status.message();
+  }
+  if (!text) {
+    env.out << report::applyToJson(plan, report, context(args.target, env)) << "\n";
+  } else if (status.ok()) {
+    env.out << "applied " << plural(plan.changes.size(), "change") << " (offline: Postfix not "
+            << "reloaded); previous bytes kept in " << report.backup_dir << "\n";
+  }
+  if (!status.ok()) printError(env, status.withContext("refused, nothing changed"));
+  return exitFor(report.outcome);
+}
+
+int runApply(const ApplyArgs& args, Environment& env) {
+  const bool text = args.target.format == OutputFormat::kText;
+  Status created = env.fs.createDirectories(args.state_dir, 0700);
+  if (!created.ok()) {
+    printError(env, created.withContext("state directory"));
+    return kExitError;
+  }
+  // One transaction per host at a time; the kernel drops the lock of a dead holder.
+  Result<os::FileLock> lock = os::FileLock::acquire(args.state_dir + "/lock");
+  if (!lock.ok()) {
+    printError(env, lock.status());
+    return kExitError;
+  }
+
+  auto on_step = [&](const applier::StepRecord& step) {
+    if (!text) return;
+    char timing[32];
+    std::snprintf(timing, sizeof timing, "%6lld ms", static_cast<long long>(step.elapsed.count()));
+    env.out << "  [" << timing << "] " << step.name << ": " << (step.ok ? "ok" : "FAILED")
+            << (step.detail.empty() ? "" : " - " + step.detail) << "\n";
+    env.out.flush();
+  };
+
+  Result<Planned> planned = loadAndPlan(args.target, env);
+  if (!planned.ok()) {
+    printError(env, planned.status());
+    return kExitError;
+  }
+  const planner::Plan& plan = planned->plan;
+  if (args.offline) {
+    if (text) printPlanText(plan, args.target, env);
+    if (plan.compliant()) return kExitOk;
+    if (args.dry_run) {
+      if (text) env.out << "dry run: nothing written\n";
+      return kExitOk;
+    }
+    return runOfflineApply(args, plan, text, env);
+  }
+
+  Result<ProbeSettings> settings = probeSettings(args.probe, env);
+  const planner::PlanOptions plan_options{.role_ports = args.target.role_ports};
+  const planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
+  const planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
+  Result<std::vector<applier::ProbeCheck>> probes =
+      settings.ok() ? probeChecks(planned->baseline, after, plan_options, args.probe.probe, *settings)
+                    : Result<std::vector<applier::ProbeCheck>>(settings.status());
+  Result<std::vector<applier::ProbeCheck>> rollback_probes =
+      settings.ok() ? healthChecks(before, args.probe.probe, *settings)
+                    : Result<std::vector<applier::ProbeCheck>>(settings.status());
+  if (!probes.ok() || !rollback_probes.ok()) {
+    printError(env, (!probes.ok() ? probes.status() : rollback_probes.status()));
+    return kExitError;
+  }
+
+  std::unique_ptr<service::ServiceControl> service = makeService(args, before, env);
+  applier::TransactionOptions options;
+  options.postfix_dir = args.target.postfix_dir;
+  options.state_dir = args.state_dir;
+  options.probes = *probes;
+  options.rollback_probes = *rollback_probes;
+  options.verify_deadline = args.verify_deadline;
+  options.check_timeout = args.command_timeout;
+  options.log_file =
+      postfix::MainCfDocument::parse(plan.main_cf_before).get("maillog_file").value_or("");
+  options.crash_point = env.crash_point;
+  applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock,
+                                   options, on_step);
+
+  // A change an earlier agent left half-done comes first; then plan again from what is
+  // on disk now.
+  if (std::optional<applier::TransactionReport> recovered = transaction.recover()) {
+    if (text) {
+      env.out << "recovered an interrupted change: " << applier::outcomeName(recovered->outcome)
+              << (recovered->reason.empty() ? "" : " (" + recovered->reason + ")") << "\n";
+    }
+    if (recovered->outcome == Outcome::kNeedsHuman) {
+      printError(env, InternalError(recovered->reason));
+      return kExitNeedsHuman;
+    }
+    planned = loadAndPlan(args.target, env);
+    if (!planned.ok()) {
+      printError(env, planned.status());
+      return kExitError;
+    }
+  }
+  const planner::Plan& current = planned->plan;
+  if (text) printPlanText(current, args.target, env);
+  if (args.dry_run) {
+    if (text) {
+      env.out << "dry run: would " << (current.compliant() ? "verify" : "apply, then "
+                                       + std::string(modeName(current.applyMode())) + " with "
+                                       + service->describe() + " and verify")
+              << " " << plural(options.probes.size(), "listener") << "; nothing changed\n";
+    } else {
+      env.out << report::planToJson(current, context(args.target, env)) << "\n";
+    }
+    return kExitOk;
+  }
+  if (text && !current.compliant()) env.out << "\napplying:\n";
+  applier::TransactionReport report = transaction.apply(current);
+  if (text) {
+    for (const applier::ProbeRecord& p : report.probes) printProbe(p, env);
+    bool failed = report.outcome == Outcome::kRolledBack || report.outcome == Outcome::kNeedsHuman;
+    if (failed) {
+      for (const applier::ProbeRecord& p : report.probes) printTranscript(p, env);
+      if (!report.log_lines.empty()) {
+        env.out << "  Postfix log:\n";
+        for (const std::string& line : report.log_lines) env.out << "    " << line << "\n";
+      }
+    }
+    env.out << "result: " << applier::outcomeName(report.outcome)
+            << (report.reason.empty() ? "" : ": " + report.reason) << "\n";
+  } else {
+    env.out << report::applyToJson(current, report, context(args.target, env)) << "\n";
+  }
+  if (report.outcome == Outcome::kRefused || report.outcome == Outcome::kNeedsHuman) {
+    printError(env, report.outcome == Outcome::kNeedsHuman ? InternalError(report.reason)
+                                                           : FailedPreconditionError(report.reason));
+  }
+  return exitFor(report.outcome);
+}
+
+int runVerify(const VerifyArgs& args, Environment& env) {
+  Result<policy::Baseline> baseline = loadPolicy(args.target.policy, env);
+  if (!baseline.ok()) {
+    printError(env, baseline.status());
+    return kExitError;
+  }
+  Result<ProbeSettings> settings = probeSettings(args.probe, env);
+  if (!settings.ok()) {
+    printError(env, settings.status());
+    return kExitError;
+  }
+  planner::PostfixConfig config;
+  if (!args.probe.probe) {
+    Result<planner::PostfixConfig> read =
+        applier::ConfigFiles(env.fs, args.target.postfix_dir).read();
+    if (!read.ok()) {
+      printError(env, read.status().withContext("reading Postfix configuration"));
+      return kExitError;
+    }
+    config = *read;
+  }
+  Result<std::vector<applier::ProbeCheck>> checks =
+      probeChecks(*baseline, config, {.role_ports = args.target.role_ports}, args.probe.probe,
+                  *settings);
+  if (!checks.ok()) {
+    printError(env, checks.status());
+    return kExitError;
+  }
+  std::vector<applier::ProbeRecord> records;
+  bool passed = true;
+  for (const applier::ProbeCheck& check : *checks) {
+    records.push_back(applier::runProbe(env.prober, check));
+    passed = passed && records.back().verdict.passed;
+  }
+  if (args.target.format == OutputFormat::kJson) {
+    env.out << report::verifyToJson(records) << "\n";
+  } else {
+    env.out << "verify " << baseline->name << " (version " << baseline->version << ")\n";
+    for (const applier::ProbeRecord& r : records) printProbe(r, env);
+    for (const applier::ProbeRecord& r : records) {
+      if (!r.verdict.passed) printTranscript(r, env);
+    }
+    env.out << "result: " << (passed ? "pass" : "FAIL") << "\n";
+  }
+  return passed ? kExitOk : kExitPending;
+}
+
+int runScan(const ScanArgs& args, Environment& env) {
+  verify::ProbeTarget target;
+  target.host = args.address.host;
+  target.port = args.address.port;
+  target.timeout = args.timeout;
+  target.expected_certificate_name = args.expected_name;
+  applier::ProbeRecord record{args.address.host + ":" + std::to_string(args.address.port),
+                              env.prober.probe(target), {}};
+  std::vector<verify::ScanFinding> findings = verify::scanFindings(record.result, env.clock.now());
+  record.verdict.passed = true;
+  for (const verify::ScanFinding& f : findings) {
+    if (f.verdict == verify::ScanFinding::Verdict::kFail) {
+      record.verdict.passed = false;
+      record.verdict.failures.push_back(f.title);
+    }
+  }
+  if (args.format == OutputFormat::kJson) {
+    env.out << report::scanToJson(record, findings) << "\n";
+  } else {
+    env.out << "scan " << record.target << " (" << record.result.elapsed.count() << " ms)\n";
+    for (const verify::ScanFinding& f : findings) {
+      std::string verdict(verify::verdictName(f.verdict));
+      for (char& c : verdict) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      env.out << "  " << verdict << std::string(verdict.size() < 5 ? 5 - verdict.size() : 0, ' ')
+              << " " << f.title << "\n";
+      if (!f.detail.empty()) env.out << "        " << f.detail << "\n";
+    }
+    env.out << "result: " << (record.verdict.passed ? "no finding failed" : "FAIL") << "\n";
+  }
+  return record.verdict.passed ? kExitOk : kExitPending;
+}
+
+int runClear(const ClearArgs& args, Environment& env) {
+  const std::string marker = args.state_dir + "/needs-human";
+  Result<std::string> reason = env.fs.readFile(marker);
+  if (!reason.ok()) {
+    env.out << "nothing to clear: the host is not in the needs-human state\n";
+    return kExitOk;
+  }
+  Status removed = env.fs.remove(marker);
+  if (!removed.ok()) {
+    printError(env, removed);
+    return kExitError;
+  }
+  env.out << "cleared the needs-human state (it was: " << *reason
+          << (reason->ends_with('\n') ? "" : "\n") << "); apply may change this host again\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, Environment& env) {
+  Result<Arguments> parsed = parseArguments(args);
+  if (!parsed.ok()) {
+    printError(env, parsed.status());
+    return kExitError;
+  }
+  return std::visit(
+      [&](const auto& command) -> int {
+        using T = std::decay_t<decltype(command)>;
+        if constexpr (std::is_same_v<T, HelpArgs>) {
+          env.out << command.text;
+          return kExitOk;
+        } else if constexpr (std::is_same_v<T, PlanArgs>) {
+          return runPlan(command, env);
+        } else if constexpr (std::is_same_v<T, ApplyArgs>) {
+          return runApply(command, env);
+        } else if constexpr (std::is_same_v<T, VerifyArgs>) {
+          return runVerify(command, env);
+        } else if constexpr (std::is_same_v<T, ScanArgs>) {
+          return runScan(command, env);
+        } else {
+          return runClear(command, env);
+        }
+      },
+      *parsed);
+}
+
+}  // namespace postwarden::agent::cli

@@ -1,0 +1,42 @@
+// The postwarden-agent command line: parses arguments, runs one command against injected
+// collaborators, prints the result and returns the exit status. No globals: main() builds
+// the real FileSystem, CommandRunner and Clock and passes them in, tests pass fakes.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "agent/os/clock.h"
+#include "agent/os/command_runner.h"
+#include "agent/os/file_system.h"
+#include "agent/verify/smtp_prober.h"
+
+namespace postwarden::agent::cli {
+
+// Exit statuses (documented in --help).
+inline constexpr int kExitOk = 0;        // compliant / success
+inline constexpr int kExitError = 1;     // refused or failed before any change
+inline constexpr int kExitPending = 2;   // plan: changes pending; verify/scan: failures
+inline constexpr int kExitRolledBack = 3;  // apply: failed verification, rolled back
+inline constexpr int kExitNeedsHuman = 4;  // apply: rollback failed; sticky until cleared
+
+struct Environment {
+  os::FileSystem& fs;
+  os::CommandRunner& commands;
+  os::Clock& clock;
+  verify::SmtpProber& prober;
+  std::ostream& out;   // results
+  std::ostream& err;   // one line per error
+  bool out_is_terminal = false;
+  long pid = 0;        // names backup directories
+  // Test-only: apply calls it after each journaled step (see TransactionOptions).
+  std::function<void(std::string_view)> crash_point;
+};
+
+// Runs `args` (argv without the program name). Never throws; errors are printed to env.err
+// as "postwarden-agent: error: ..." lines.
+int run(const std::vector<std::string>& args, Environment& env);
+
+}  // namespace postwarden::agent::cli

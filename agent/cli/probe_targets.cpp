@@ -1,0 +1,132 @@
+#include "agent/cli/probe_targets.h"
+
+#include <netdb.h>
+
+#include <charconv>
+
+#include "agent/postfix/main_cf_document.h"
+#include "agent/postfix/master_cf_document.h"
+
+namespace postwarden::agent::cli {
+namespace {
+
+Result<uint16_t> portNumber(std::string_view port) {
+  int number = 0;
+  auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (error == std::errc() && end == port.data() + port.size()) {
+    if (number < 1 || number > 65535) return InvalidArgumentError("bad port '" + std::string(port) + "'");
+    return static_cast<uint16_t>(number);
+  }
+  // master(5): a service name is looked up in the services database.
+  servent* entry = getservbyname(std::string(port).c_str(), "tcp");
+  if (entry == nullptr) return NotFoundError("unknown service port '" + std::string(port) + "'");
+  return static_cast<uint16_t>(ntohs(static_cast<uint16_t>(entry->s_port)));
+}
+
+std::string loopbackFor(std::string_view host) {
+  if (host.empty() || host == "*" || host == "0.0.0.0" || host == "localhost") return "127.0.0.1";
+  if (host == "::" || host == "[::]") return "::1";
+  if (host.starts_with('[') && host.ends_with(']')) return std::string(host.substr(1, host.size() - 2));
+  return std::string(host);
+}
+
+applier::ProbeCheck makeCheck(const policy::ProbeExpectation& e, const HostPort& address,
+                              const ProbeSettings& settings) {
+  applier::ProbeCheck check;
+  check.expectation = e;
+  check.target.host = address.host;
+  check.target.port = address.port;
+  check.target.timeout = settings.timeout;
+  check.target.expected_certificate_name = e.certificate_name;
+  check.target.login = settings.login;
+  check.target.message = settings.message;
+  return check;
+}
+
+policy::ProbeExpectation healthExpectation() {
+  policy::ProbeExpectation health;
+  health.starttls = policy::StartTls::kOptional;
+  return health;
+}
+
+bool isRole(std::string_view name) {
+  return name == "smtp" || name == "submission" || name == "submissions";
+}
+
+}  // namespace
+
+Result<HostPort> listenerAddress(std::string_view service_name, std::string_view inet_interfaces) {
+  std::string_view host;
+  std::string_view port = service_name;
+  size_t colon = service_name.rfind(':');
+  if (colon != std::string_view::npos) {
+    host = service_name.substr(0, colon);
+    port = service_name.substr(colon + 1);
+  }
+  if (host.empty()) {
+    // The first address Postfix binds: inet_interfaces "all" and "loopback-only" include
+    // 127.0.0.1; an explicit list is used as written.
+    std::string_view first = inet_interfaces.substr(0, inet_interfaces.find_first_of(", \t"));
+    host = (first.empty() || first == "all" || first == "loopback-only") ? "" : first;
+  }
+  PW_ASSIGN_OR_RETURN(uint16_t number, portNumber(port));
+  return HostPort{loopbackFor(host), number};
+}
+
+Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& baseline,
+                                                     const planner::PostfixConfig& config,
+                                                     const planner::PlanOptions& plan_options,
+                                                     const std::optional<HostPort>& probe,
+                                                     const ProbeSettings& settings) {
+  if (baseline.verify.empty()) return healthChecks(config, probe, settings);
+  const std::vector<policy::ProbeExpectation>& expectations = baseline.verify;
+  std::vector<applier::ProbeCheck> checks;
+  if (probe) {
+    for (const policy::ProbeExpectation& e : expectations) {
+      checks.push_back(makeCheck(e, *probe, settings));
+    }
+    return checks;
+  }
+  const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(config.master_cf);
+  const postfix::MainCfDocument main = postfix::MainCfDocument::parse(config.main_cf);
+  const std::string inet_interfaces = main.get("inet_interfaces").value_or("all");
+  for (const policy::ProbeExpectation& e : expectations) {
+    std::vector<postfix::ServiceKey> keys =
+        planner::resolveServices(master, e.service, "inet", plan_options);
+    if (keys.empty()) {
+      return FailedPreconditionError(
+          "no listener for verify service '" + e.service +
+          "' in master.cf; name one with --probe HOST:PORT" +
+          (isRole(e.service) ? ", or --role " + e.service + "=PORT" : ""));
+    }
+    for (const postfix::ServiceKey& key : keys) {
+      Result<HostPort> address = listenerAddress(key.name, inet_interfaces);
+      if (!address.ok()) return address.status().withContext("master.cf service " + key.name);
+      checks.push_back(makeCheck(e, *address, settings));
+    }
+  }
+  return checks;
+}
+
+Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConfig& config,
+                                                      const std::optional<HostPort>& probe,
+                                                      const ProbeSettings& settings) {
+  if (probe) return std::vector<applier::ProbeCheck>{makeCheck(healthExpectation(), *probe, settings)};
+  const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(config.master_cf);
+  const std::string inet_interfaces =
+      postfix::MainCfDocument::parse(config.main_cf).get("inet_interfaces").value_or("all");
+  std::vector<applier::ProbeCheck> checks;
+  for (const postfix::MasterService& service : master.services()) {
+    if (service.key.type != "inet" || service.command != "smtpd") continue;
+    Result<HostPort> address = listenerAddress(service.key.name, inet_interfaces);
+    if (!address.ok()) return address.status().withContext("master.cf service " + service.key.name);
+    checks.push_back(makeCheck(healthExpectation(), *address, settings));
+  }
+  if (checks.empty()) {
+    return FailedPreconditionError("master.cf has no smtpd listener to probe; name one with "
+                                   "--probe HOST:PORT");
+  }
+  return checks;
+}
+
+}  // namespace postwarden::agent::cli

@@ -1,0 +1,57 @@
+// A Plan: what it takes to bring one Postfix configuration to a baseline. Plain values,
+// ordered deterministically (main.cf in baseline order, then master.cf), with the exact
+// bytes main.cf and master.cf would have afterwards.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/params/parameter_catalog.h"
+#include "agent/postfix/master_cf_document.h"
+
+namespace postwarden::agent::planner {
+
+enum class ChangeKind {
+  kSetMain,              // main.cf: parameter = value
+  kRemoveMain,           // main.cf: parameter removed
+  kSetServiceOption,     // master.cf: -o parameter=value on a service
+  kRemoveServiceOption,  // master.cf: -o parameter removed from a service
+  kAddService,           // master.cf: a new service entry
+};
+
+struct Change {
+  ChangeKind kind = ChangeKind::kSetMain;
+  std::optional<postfix::ServiceKey> service;  // master.cf changes only
+  std::string parameter;                       // for kAddService: the command
+  std::optional<std::string> before;           // absent when not set now
+  std::optional<std::string> after;            // absent when removed
+  params::ApplyMode mode = params::ApplyMode::kReload;
+
+  bool inMasterCf() const { return service.has_value(); }
+  // One line for people: "main.cf: smtpd_tls_auth_only: (unset) -> yes".
+  std::string describe() const;
+};
+
+// A certificate and key that a TLS-requiring service will load; checked before any write.
+struct TlsMaterial {
+  std::string service;  // "main.cf" or the master.cf service it applies to
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct Plan {
+  std::string baseline_name;
+  std::string baseline_version;
+  std::vector<Change> changes;
+  std::vector<std::string> warnings;    // legal but worth a look (duplicates, risky values)
+  std::vector<TlsMaterial> tls_material;  // cert/key pairs the result depends on
+  std::string main_cf_before, main_cf_after;
+  std::string master_cf_before, master_cf_after;
+
+  bool compliant() const { return changes.empty(); }
+  // kRestart when any change needs a full stop/start (listeners, inet_interfaces, ...).
+  params::ApplyMode applyMode() const;
+};
+
+}  // namespace postwarden::agent::planner

@@ -1,0 +1,340 @@
+#include "agent/planner/planner.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "agent/policy/baseline_validator.h"
+#include "agent/postfix/effective_config.h"
+#include "agent/postfix/main_cf_document.h"
+
+namespace postwarden::agent::planner {
+namespace {
+
+using postfix::EffectiveValue;
+using postfix::MainCfDocument;
+using postfix::MasterCfDocument;
+using postfix::ServiceKey;
+
+// Standard ports of the roles a baseline may name (master(5) service names or numbers).
+const std::multimap<std::string, std::string>& standardRolePorts() {
+  static const auto* ports = new std::multimap<std::string, std::string>{
+      {"smtp", "smtp"},           {"smtp", "25"},        {"submission", "submission"},
+      {"submission", "587"},      {"submissions", "submissions"}, {"submissions", "smtps"},
+      {"submissions", "465"}};
+  return *ports;
+}
+
+std::string orUnset(const std::optional<std::string>& value) {
+  return value ? *value : std::string("(unset)");
+}
+
+std::vector<std::string> splitTokens(std::string_view value) {
+  std::vector<std::string> tokens;
+  std::string current;
+  for (char c : value) {
+    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!current.empty()) tokens.push_back(std::move(current)), current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+  return tokens;
+}
+
+bool hasToken(std::string_view value, std::string_view token) {
+  for (const std::string& t : splitTokens(value)) {
+    if (t == token) return true;
+  }
+  return false;
+}
+
+// Reads effective values of one service, expanding $name, ${name} and $(name) the way
+// Postfix does (postconf(5) "parameter expansion"), with a depth limit against loops.
+class ServiceView {
+ public:
+  ServiceView(const MainCfDocument& main, const MasterCfDocument& master, ServiceKey service,
+              const params::ParameterCatalog& catalog)
+      : main_(main), master_(master), service_(std::move(service)), catalog_(catalog) {}
+
+  EffectiveValue raw(std::string_view name) const {
+    return postfix::effectiveValue(main_, master_, service_, name,
+                                   [this](std::string_view n) { return catalog_.defaultValue(n); });
+  }
+
+  std::string expanded(std::string_view name, int depth = 0) const {
+    EffectiveValue v = raw(name);
+    return v.value ? expand(*v.value, depth) : std::string();
+  }
+
+ private:
+  std::string expand(std::string_view value, int depth) const {
+    if (depth > 10 || value.find('$') == std::string_view::npos) return std::string(value);
+    std::string out;
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (value[i] != '$' || i + 1 >= value.size()) {
+        out += value[i];
+        continue;
+      }
+      size_t start = i + 1;
+      char close = 0;
+      if (value[start] == '{') close = '}';
+      if (value[start] == '(') close = ')';
+      if (close) ++start;
+      size_t end = start;
+      while (end < value.size() &&
+             (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_')) {
+        ++end;
+      }
+      if (end == start || (close && (end >= value.size() || value[end] != close))) {
+        out += value[i];  // not an expansion we understand; keep the text
+        continue;
+      }
+      out += expanded(value.substr(start, end - start), depth + 1);
+      i = close ? end : end - 1;
+    }
+    return out;
+  }
+
+  const MainCfDocument& main_;
+  const MasterCfDocument& master_;
+  ServiceKey service_;
+  const params::ParameterCatalog& catalog_;
+};
+
+// Collects refusals and warnings from the guards.
+struct GuardReport {
+  std::vector<std::string> refusals;
+  std::vector<std::string> warnings;
+  void add(bool caused_by_plan, std::string message) {
+    (caused_by_plan ? refusals : warnings).push_back(std::move(message));
+  }
+};
+
+std::vector<ServiceKey> smtpdInetServices(const MasterCfDocument& master) {
+  std::vector<ServiceKey> keys;
+  for (const postfix::MasterService& s : master.services()) {
+    if (s.key.type == "inet" && s.command == "smtpd") keys.push_back(s.key);
+  }
+  return keys;
+}
+
+bool planTouches(const Plan& plan, std::initializer_list<std::string_view> parameters) {
+  for (const Change& c : plan.changes) {
+    if (c.kind == ChangeKind::kAddService) return true;
+    for (std::string_view p : parameters) {
+      if (c.parameter == p) return true;
+    }
+  }
+  return false;
+}
+
+// Guards over the configuration the plan produces; also records the TLS material it needs. A risk the plan itself introduces is
+// refused; the same risk already present on the host only warns, so that an unrelated fix
+// is never blocked by it.
+void checkGuards(Plan& plan, const MainCfDocument& before_main,
+                 const MasterCfDocument& before_master, const MainCfDocument& main,
+                 const MasterCfDocument& master, const params::ParameterCatalog& catalog,
+                 const PlanOptions& options, GuardReport& report) {
+  // RFC 3207: a publicly referenced MX must not require STARTTLS; senders that cannot do TLS
+  // would be refused. `encrypt` belongs on submission, never on port 25.
+  for (const ServiceKey& key : resolveServices(master, "smtp", "inet", options)) {
+    ServiceView after(main, master, key, catalog);
+    if (after.expanded("smtpd_tls_security_level") != "encrypt") continue;
+    ServiceView before(before_main, before_master, key, catalog);
+    bool caused = before.expanded("smtpd_tls_security_level") != "encrypt";
+    report.add(caused, "smtpd_tls_security_level = encrypt on the public port-25 service '" +
+                           key.toString() +
+                           "' would refuse mail from servers without TLS (RFC 3207: use 'may' "
+                           "on port 25, 'encrypt' on submission)");
+  }
+
+  std::set<std::pair<std::string, std::string>> seen_material;
+  for (const ServiceKey& key : smtpdInetServices(master)) {
+    ServiceView view(main, master, key, catalog);
+    // smtpd_sasl_tls_security_options defaults to $smtpd_sasl_security_options: with
+    // noplaintext and no explicit TLS options, PLAIN and LOGIN vanish over TLS too and
+    // clients can no longer authenticate at all.
+    if (view.expanded("smtpd_sasl_auth_enable") == "yes" &&
+        hasToken(view.expanded("smtpd_sasl_security_options"), "noplaintext") &&
+        view.raw("smtpd_sasl_tls_security_options").source == postfix::ValueSource::kDefault) {
+      bool caused = planTouches(plan, {"smtpd_sasl_security_options",
+                                       "smtpd_sasl_tls_security_options",
+                                       "smtpd_sasl_auth_enable"});
+      report.add(caused, "service '" + key.toString() +
+                             "': smtpd_sasl_security_options has noplaintext but "
+                             "smtpd_sasl_tls_security_options is not set, so it copies it and "
+                             "PLAIN/LOGIN are refused over TLS as well; set "
+                             "smtpd_sasl_tls_security_options = noanonymous");
+    }
+
+    std::string level = view.expanded("smtpd_tls_security_level");
+    bool wants_tls = level == "may" || level == "encrypt" ||
+                     view.expanded("smtpd_tls_auth_only") == "yes" ||
+                     view.expanded("smtpd_tls_wrappermode") == "yes";
+    if (!wants_tls) continue;
+    TlsMaterial material{key.toString(), view.expanded("smtpd_tls_cert_file"),
+                         view.expanded("smtpd_tls_key_file")};
+    std::vector<std::string> chain = splitTokens(view.expanded("smtpd_tls_chain_files"));
+    if (!chain.empty()) material.cert_file = material.key_file = chain.front();
+    // The files themselves are checked by the caller (pre-flight): reading them is I/O.
+    if (seen_material.insert({material.cert_file, material.key_file}).second) {
+      plan.tls_material.push_back(std::move(material));
+    }
+  }
+}
+
+}  // namespace
+
+std::string Change::describe() const {
+  std::string where = service ? "master.cf " + service->toString() + ": " : "main.cf: ";
+  switch (kind) {
+    case ChangeKind::kAddService:
+      return "master.cf: add service " + service->toString() + " running " + parameter;
+    case ChangeKind::kSetServiceOption:
+      return where + "-o " + parameter + ": " + orUnset(before) + " -> " + *after;
+    case ChangeKind::kRemoveServiceOption:
+      return where + "-o " + parameter + ": " + orUnset(before) + " -> (removed)";
+    case ChangeKind::kSetMain:
+      return where + parameter + ": " + orUnset(before) + " -> " + *after;
+    case ChangeKind::kRemoveMain:
+      return where + parameter + ": " + orUnset(before) + " -> (removed)";
+  }
+  return where + parameter;
+}
+
+params::ApplyMode Plan::applyMode() const {
+  for (const Change& c : changes) {
+    if (c.mode == params::ApplyMode::kRestart) return params::ApplyMode::kRestart;
+  }
+  return params::ApplyMode::kReload;
+}
+
+std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,
+                                        const std::string& role_or_name, const std::string& type,
+                                        const PlanOptions& options) {
+  std::set<std::string> ports;
+  auto collect = [&](const std::multimap<std::string, std::string>& table) {
+    auto [first, last] = table.equal_range(role_or_name);
+    for (auto it = first; it != last; ++it) ports.insert(it->second);
+  };
+  collect(standardRolePorts());
+  collect(options.role_ports);
+
+  std::vector<ServiceKey> keys;
+  for (const postfix::MasterService& s : master.services()) {
+    if (s.key.type != type) continue;
+    bool by_role = type == "inet" && !ports.empty() && ports.count(s.port()) > 0;
+    if (by_role || s.key.name == role_or_name) keys.push_back(s.key);
+  }
+  return keys;
+}
+
+Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& current,
+                      const params::ParameterCatalog& catalog, const PlanOptions& options) {
+  Plan plan;
+  plan.baseline_name = baseline.name;
+  plan.baseline_version = baseline.version;
+  plan.main_cf_before = current.main_cf;
+  plan.master_cf_before = current.master_cf;
+
+  std::string errors;
+  for (const policy::Finding& f : policy::validateBaseline(baseline, catalog)) {
+    if (f.severity == policy::Finding::Severity::kError) {
+      errors += (errors.empty() ? "" : "\n") + f.toString();
+    } else {
+      plan.warnings.push_back(f.toString());
+    }
+  }
+  if (!errors.empty()) return InvalidArgumentError(errors);
+
+  const MainCfDocument before_main = MainCfDocument::parse(current.main_cf);
+  const MasterCfDocument before_master = MasterCfDocument::parse(current.master_cf);
+  MainCfDocument main = before_main;
+  MasterCfDocument master = before_master;
+
+  for (const postfix::DocumentProblem& p : main.problems()) {
+    plan.warnings.push_back("main.cf:" + std::to_string(p.line) + ": " + p.message);
+  }
+  for (const postfix::DocumentProblem& p : master.problems()) {
+    plan.warnings.push_back("master.cf:" + std::to_string(p.line) + ": " + p.message);
+  }
+  for (const std::string& name : main.duplicateNames()) {
+    plan.warnings.push_back("main.cf defines '" + name +
+                            "' more than once; Postfix uses the last definition");
+  }
+
+  for (const policy::Setting& s : baseline.main_cf_set) {
+    // The validator refuses these already; a document edit would abort on them.
+    if (!MainCfDocument::isSettableName(s.name) || !MainCfDocument::isSettableValue(s.value)) {
+      return InvalidArgumentError("main.cf cannot hold '" + s.name + "' with that value");
+    }
+    std::optional<std::string> now = main.get(s.name);
+    if (now && catalog.equivalent(s.name, *now, s.value)) continue;
+    postfix::SetResult result = main.set(s.name, s.value);
+    if (!result.removed_duplicate_lines.empty()) {
+      plan.warnings.push_back("main.cf: earlier definitions of '" + s.name +
+                              "' removed so that one remains");
+    }
+    plan.changes.push_back(
+        {ChangeKind::kSetMain, std::nullopt, s.name, now, s.value, catalog.applyMode(s.name)});
+  }
+  for (const policy::Removal& r : baseline.main_cf_remove) {
+    std::optional<std::string> now = main.get(r.name);
+    if (!now || !main.remove(r.name)) continue;
+    plan.changes.push_back(
+        {ChangeKind::kRemoveMain, std::nullopt, r.name, now, std::nullopt, catalog.applyMode(r.name)});
+  }
+
+  for (const policy::ServiceOverride& o : baseline.master_cf) {
+    std::vector<ServiceKey> keys = resolveServices(master, o.service, o.type, options);
+    if (keys.empty()) {
+      if (!o.command) {
+        return FailedPreconditionError(
+            o.where.file + ":" + std::to_string(o.where.line) + ":" +
+            std::to_string(o.where.column) + ": master.cf has no '" + o.service + "' " + o.type +
+            " service; add `command:` to the baseline to create it");
+      }
+      ServiceKey key{o.service, o.type};
+      PW_RETURN_IF_ERROR(master.addService(key, *o.command));
+      // A new listener is only opened by a full restart of the master process.
+      plan.changes.push_back({ChangeKind::kAddService, key, *o.command, std::nullopt, *o.command,
+                              params::ApplyMode::kRestart});
+      keys.push_back(key);
+    }
+    for (const ServiceKey& key : keys) {
+      for (const policy::Setting& s : o.options) {
+        std::optional<std::string> now = master.option(key, s.name);
+        if (now && catalog.equivalent(s.name, *now, s.value)) continue;
+        PW_ASSIGN_OR_RETURN(bool changed, master.setOption(key, s.name, s.value));
+        if (!changed) continue;
+        plan.changes.push_back({ChangeKind::kSetServiceOption, key, s.name, now, s.value,
+                                catalog.applyMode(s.name)});
+      }
+      for (const policy::Removal& r : o.remove_options) {
+        std::optional<std::string> now = master.option(key, r.name);
+        if (!now) continue;
+        PW_ASSIGN_OR_RETURN(bool changed, master.removeOption(key, r.name));
+        if (!changed) continue;
+        plan.changes.push_back({ChangeKind::kRemoveServiceOption, key, r.name, now,
+                                std::nullopt, catalog.applyMode(r.name)});
+      }
+    }
+  }
+
+  plan.main_cf_after = main.serialize();
+  plan.master_cf_after = master.serialize();
+
+  GuardReport guards;
+  checkGuards(plan, before_main, before_master, main, master, catalog, options, guards);
+  for (std::string& w : guards.warnings) plan.warnings.push_back(std::move(w));
+  if (!guards.refusals.empty()) {
+    std::string message = "refused: " + guards.refusals.front();
+    for (size_t i = 1; i < guards.refusals.size(); ++i) message += "\nrefused: " + guards.refusals[i];
+    return FailedPreconditionError(message);
+  }
+  return plan;
+}
+
+}  // namespace postwarden::agent::planner

@@ -1,0 +1,44 @@
+// The planner: Plan = diff(Baseline, current main.cf + master.cf). Pure: no I/O, no logging,
+// deterministic for the same inputs. It refuses (never plans) a change that would leave the
+// configuration unsafe: unknown parameters, values Postfix would choke on, `encrypt` on the
+// public port-25 service, `noplaintext` that silently strips AUTH over TLS too.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "agent/params/parameter_catalog.h"
+#include "agent/planner/plan.h"
+#include "agent/policy/baseline.h"
+#include "common/status.h"
+
+namespace postwarden::agent::planner {
+
+// The bytes of the configuration being planned against.
+struct PostfixConfig {
+  std::string main_cf;
+  std::string master_cf;
+};
+
+struct PlanOptions {
+  // Extra ports per role, for listeners on non-standard ports: {"smtp", "2525"} makes the
+  // inet service on port 2525 the smtp (MX, port 25) service. Standard ports always count.
+  std::multimap<std::string, std::string> role_ports;
+};
+
+// Computes the plan. Errors:
+//   InvalidArgument: the baseline has errors (every finding, one per line, file:line:col);
+//   FailedPrecondition: the result would be unsafe (a guard refused it), or the baseline
+//     targets a master.cf service that does not exist and may not be created.
+Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& current,
+                      const params::ParameterCatalog& catalog, const PlanOptions& options = {});
+
+// The master.cf inet services that play `role_or_name`: services whose port is the role's
+// standard port (smtp 25, submission 587, submissions/smtps 465) or one given in options;
+// otherwise services literally named so. Sorted by position in master.cf.
+std::vector<postfix::ServiceKey> resolveServices(const postfix::MasterCfDocument& master,
+                                                 const std::string& role_or_name,
+                                                 const std::string& type,
+                                                 const PlanOptions& options);
+
+}  // namespace postwarden::agent::planner

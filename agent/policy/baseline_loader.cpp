@@ -1,0 +1,463 @@
+#include "agent/policy/baseline_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <exception>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/params/spelling.h"
+
+namespace postwarden::agent::policy {
+namespace {
+
+// Policies are a few dozen lines; anything this large is not one, and bounding it keeps the
+// parser's time and memory small whatever the input.
+constexpr size_t kMaxPolicyBytes = 1 << 20;
+
+constexpr std::string_view kTopKeys[] = {"name", "version", "description", "main.cf",
+                                         "master.cf", "verify"};
+constexpr std::string_view kMainCfKeys[] = {"set", "remove"};
+constexpr std::string_view kServiceKeys[] = {"service", "type", "command", "set", "remove"};
+constexpr std::string_view kVerifyKeys[] = {"service", "starttls", "forbid_auth_before_tls",
+                                            "require_auth_after_tls", "certificate_name"};
+constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "text";
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "nothing";
+}
+
+std::string position(const SourceLocation& where) {
+  return std::to_string(where.line) + ":" + std::to_string(where.column);
+}
+
+std::string joinKeys(std::span<const std::string_view> keys) {
+  std::string out;
+  for (std::string_view k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+bool isValidBaselineName(std::string_view name) {
+  if (name.empty()) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '-'; });
+}
+
+// Called for each key of a map once it passed the key checks.
+using KeyHandler =
+    std::function<Status(const std::string& key, const SourceLocation& key_where,
+                         const YAML::Node& value)>;
+
+class Loader {
+ public:
+  explicit Loader(std::string_view file_name) : file_(file_name) {}
+
+  Result<Baseline> load(std::string_view text);
+
+ private:
+  SourceLocation at(const YAML::Mark& mark) const {
+    // yaml-cpp marks are 0-based; a null mark (never expected on parsed nodes) maps to 1:1.
+    if (mark.is_null()) return SourceLocation{file_, 1, 1};
+    return SourceLocation{file_, mark.line + 1, mark.column + 1};
+  }
+  SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
+
+  Status errorAt(const SourceLocation& where, const std::string& what) const {
+    return InvalidArgumentError(file_ + ":" + position(where) + ": " + what);
+  }
+
+  // Checks that `node` is a map whose keys are text, known and unique, then calls `handle`
+  // for each pair in file order.
+  Status forEachKey(const YAML::Node& node, const SourceLocation& where, const std::string& context,
+                    std::span<const std::string_view> allowed, const KeyHandler& handle) const;
+
+  // Text of a scalar value. Null, lists and maps are errors; so is blank text unless
+  // `allow_empty`.
+  Result<std::string> text(const YAML::Node& value, const SourceLocation& key_where,
+                           const std::string& what, bool allow_empty) const;
+
+  Result<std::vector<Setting>> settings(const YAML::Node& value,
+                                        const std::string& context) const;
+  Result<std::vector<Removal>> removals(const YAML::Node& value,
+                                        const std::string& context) const;
+  Status checkNotBothSetAndRemoved(const std::vector<Setting>& set,
+                                   const std::vector<Removal>& remove,
+                                   const std::string& context) const;
+  Result<std::vector<std::string>> mechanisms(const YAML::Node& value,
+                                              const SourceLocation& key_where,
+                                              const std::string& what, bool allow_star) const;
+
+  Status mainCf(const YAML::Node& value, const SourceLocation& key_where, Baseline& baseline) const;
+  Result<ServiceOverride> service(const YAML::Node& item) const;
+  Result<ProbeExpectation> expectation(const YAML::Node& item) const;
+
+  std::string file_;
+};
+
+Status Loader::forEachKey(const YAML::Node& node, const SourceLocation& where,
+                          const std::string& context, std::span<const std::string_view> allowed,
+                          const KeyHandler& handle) const {
+  if (!node.IsMap()) {
+    return errorAt(node.IsNull() ? where : at(node),
+                   context + " must be a map of " + joinKeys(allowed) + ", not " + describe(node));
+  }
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    // Copies: the iterator hands out a temporary pair, and Nodes are cheap handles.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    const SourceLocation key_where = at(key);
+    if (!key.IsScalar()) {
+      return errorAt(key_where, "keys in " + context + " must be text, not " + describe(key));
+    }
+    const std::string& name = key.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      std::string message = "unknown key '" + name + "' in " + context;
+      if (auto close = params::closestMatch(name, allowed)) {
+        message += " (did you mean '" + std::string(*close) + "'?)";
+      }
+      message += "; valid keys: " + joinKeys(allowed);
+      return errorAt(key_where, message);
+    }
+    if (auto [first, inserted] = seen.emplace(name, key_where); !inserted) {
+      return errorAt(key_where, "duplicate key '" + name + "' in " + context + " (first at " +
+                                    position(first->second) + ")");
+    }
+    PW_RETURN_IF_ERROR(handle(name, key_where, value));
+  }
+  return OkStatus();
+}
+
+Result<std::string> Loader::text(const YAML::Node& value, const SourceLocation& key_where,
+                                 const std::string& what, bool allow_empty) const {
+  if (value.IsNull()) {
+    return errorAt(key_where, what + " has no value" +
+                                  (allow_empty ? " (write \"\" for an empty value)" : ""));
+  }
+  if (!value.IsScalar()) {
+    return errorAt(at(value), what + " must be text, not " + describe(value));
+  }
+  const std::string& s = value.Scalar();
+  if (!allow_empty && s.find_first_not_of(" \t") == std::string::npos) {
+    return errorAt(at(value), what + " must not be empty");
+  }
+  return s;
+}
+
+Result<std::vector<Setting>> Loader::settings(const YAML::Node& value,
+                                              const std::string& context) const {
+  std::vector<Setting> out;
+  if (value.IsNull()) return out;  // "set:" with nothing under it
+  if (!value.IsMap()) {
+    return errorAt(at(value), "'set' in " + context +
+                                  " must be a map of parameter: value, not " + describe(value));
+  }
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node val = it->second;
+    const SourceLocation key_where_param = at(key);
+    if (!key.IsScalar()) {
+      return errorAt(key_where_param,
+                     "parameter names in " + context + " must be text, not " + describe(key));
+    }
+    const std::string& name = key.Scalar();
+    if (auto [first, inserted] = seen.emplace(name, key_where_param); !inserted) {
+      return errorAt(key_where_param, "parameter '" + name + "' is set twice in " + context +
+                                          " (first at " + position(first->second) + ")");
+    }
+    std::string joined;
+    if (val.IsSequence()) {
+      // A YAML list stands for a Postfix list: join with ", " (Postfix takes commas and
+      // whitespace alike as separators).
+      for (const YAML::Node& item : val) {
+        PW_ASSIGN_OR_RETURN(std::string element,
+                            text(item, at(item), "an element of '" + name + "'", false));
+        if (!joined.empty()) joined += ", ";
+        joined += element;
+      }
+    } else if (val.IsMap()) {
+      return errorAt(at(val), "value of '" + name + "' must be text or a list of text, not a map");
+    } else {
+      PW_ASSIGN_OR_RETURN(joined, text(val, key_where_param, "parameter '" + name + "'", true));
+    }
+    out.push_back(Setting{name, std::move(joined), key_where_param});
+  }
+  return out;
+}
+
+Result<std::vector<Removal>> Loader::removals(const YAML::Node& value,
+                                              const std::string& context) const {
+  std::vector<Removal> out;
+  if (value.IsNull()) return out;
+  if (!value.IsSequence()) {
+    return errorAt(at(value), "'remove' in " + context +
+                                  " must be a list of parameter names, not " + describe(value));
+  }
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (const YAML::Node& item : value) {
+    const SourceLocation where = at(item);
+    PW_ASSIGN_OR_RETURN(std::string name, text(item, where, "a parameter name in 'remove'", false));
+    if (auto [first, inserted] = seen.emplace(name, where); !inserted) {
+      return errorAt(where, "parameter '" + name + "' is removed twice in " + context +
+                                " (first at " + position(first->second) + ")");
+    }
+    out.push_back(Removal{std::move(name), where});
+  }
+  return out;
+}
+
+Status Loader::checkNotBothSetAndRemoved(const std::vector<Setting>& set,
+                                         const std::vector<Removal>& remove,
+                                         const std::string& context) const {
+  for (const Removal& r : remove) {
+    for (const Setting& s : set) {
+      if (s.name == r.name) {
+        return errorAt(r.where, "parameter '" + r.name + "' is both set (at " +
+                                    position(s.where) + ") and removed in " + context);
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::vector<std::string>> Loader::mechanisms(const YAML::Node& value,
+                                                    const SourceLocation& key_where,
+                                                    const std::string& what,
+                                                    bool allow_star) const {
+  const std::string expected =
+      allow_star ? "a list of SASL mechanisms such as [PLAIN, LOGIN], or \"*\" for any"
+                 : "a list of SASL mechanisms such as [PLAIN, LOGIN]";
+  if (value.IsNull()) return errorAt(key_where, what + " has no value; expected " + expected);
+  if (value.IsScalar()) {
+    if (allow_star && value.Scalar() == "*") return std::vector<std::string>{"*"};
+    return errorAt(at(value), what + " must be " + expected + ", not the text '" +
+                                  value.Scalar() + "'");
+  }
+  if (!value.IsSequence()) {
+    return errorAt(at(value), what + " must be " + expected + ", not " + describe(value));
+  }
+  std::vector<std::string> out;
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (const YAML::Node& item : value) {
+    const SourceLocation where = at(item);
+    PW_ASSIGN_OR_RETURN(std::string mech, text(item, where, "a mechanism in " + what, false));
+    if (mech == "*") {
+      return errorAt(where, allow_star ? "\"*\" stands alone: write " + what + ": \"*\""
+                                       : "\"*\" is only meaningful in forbid_auth_before_tls");
+    }
+    if (auto [first, inserted] = seen.emplace(mech, where); !inserted) {
+      return errorAt(where, "mechanism '" + mech + "' is listed twice in " + what +
+                                " (first at " + position(first->second) + ")");
+    }
+    out.push_back(std::move(mech));
+  }
+  return out;
+}
+
+Status Loader::mainCf(const YAML::Node& value, const SourceLocation& key_where,
+                      Baseline& baseline) const {
+  if (value.IsNull()) return OkStatus();
+  const std::string context = "main.cf";
+  PW_RETURN_IF_ERROR(forEachKey(
+      value, key_where, context, kMainCfKeys,
+      [&](const std::string& key, const SourceLocation&, const YAML::Node& v) -> Status {
+        if (key == "set") {
+          PW_ASSIGN_OR_RETURN(baseline.main_cf_set, settings(v, context));
+        } else {
+          PW_ASSIGN_OR_RETURN(baseline.main_cf_remove, removals(v, context));
+        }
+        return OkStatus();
+      }));
+  return checkNotBothSetAndRemoved(baseline.main_cf_set, baseline.main_cf_remove, context);
+}
+
+Result<ServiceOverride> Loader::service(const YAML::Node& item) const {
+  ServiceOverride out;
+  out.where = at(item);
+  bool has_service = false;
+  std::string context = "master.cf entry";
+  PW_RETURN_IF_ERROR(forEachKey(
+      item, out.where, context, kServiceKeys,
+      [&](const std::string& key, const SourceLocation& where, const YAML::Node& v) -> Status {
+        if (key == "service") {
+          PW_ASSIGN_OR_RETURN(out.service, text(v, where, "'service'", false));
+          has_service = true;
+        } else if (key == "type") {
+          PW_ASSIGN_OR_RETURN(out.type, text(v, where, "'type'", false));
+        } else if (key == "command") {
+          PW_ASSIGN_OR_RETURN(std::string command, text(v, where, "'command'", false));
+          out.command = std::move(command);
+        } else if (key == "set") {
+          PW_ASSIGN_OR_RETURN(out.options, settings(v, context));
+        } else {
+          PW_ASSIGN_OR_RETURN(out.remove_options, removals(v, context));
+        }
+        return OkStatus();
+      }));
+  if (!has_service) {
+    return errorAt(out.where, "master.cf entry needs 'service' (a role such as submission, or a "
+                              "master.cf service name)");
+  }
+  PW_RETURN_IF_ERROR(checkNotBothSetAndRemoved(out.options, out.remove_options,
+                                               "master.cf service '" + out.service + "'"));
+  return out;
+}
+
+Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
+  ProbeExpectation out;
+  out.where = at(item);
+  const std::string context = "verify entry";
+  PW_RETURN_IF_ERROR(forEachKey(
+      item, out.where, context, kVerifyKeys,
+      [&](const std::string& key, const SourceLocation& where, const YAML::Node& v) -> Status {
+        if (key == "service") {
+          PW_ASSIGN_OR_RETURN(out.service, text(v, where, "'service'", false));
+        } else if (key == "starttls") {
+          PW_ASSIGN_OR_RETURN(std::string mode, text(v, where, "'starttls'", false));
+          if (mode == "required") {
+            out.starttls = StartTls::kRequired;
+          } else if (mode == "optional") {
+            out.starttls = StartTls::kOptional;
+          } else {
+            std::string message = "'starttls' must be required or optional, not '" + mode + "'";
+            if (auto close = params::closestMatch(mode, kStartTlsValues)) {
+              message += " (did you mean '" + std::string(*close) + "'?)";
+            }
+            return errorAt(at(v), message);
+          }
+        } else if (key == "forbid_auth_before_tls") {
+          PW_ASSIGN_OR_RETURN(out.forbid_auth_before_tls,
+                              mechanisms(v, where, "forbid_auth_before_tls", true));
+        } else if (key == "require_auth_after_tls") {
+          PW_ASSIGN_OR_RETURN(out.require_auth_after_tls,
+                              mechanisms(v, where, "require_auth_after_tls", false));
+        } else {
+          PW_ASSIGN_OR_RETURN(std::string name, text(v, where, "'certificate_name'", false));
+          out.certificate_name = std::move(name);
+        }
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<Baseline> Loader::load(std::string_view yaml_text) {
+  const SourceLocation start{file_, 1, 1};
+  if (yaml_text.size() > kMaxPolicyBytes) {
+    return errorAt(start, "policy is " + std::to_string(yaml_text.size()) +
+                              " bytes; the limit is 1 MiB");
+  }
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return errorAt(at(e.mark), "invalid YAML: " + e.msg);
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    return errorAt(start, "empty policy: expected a map with at least 'name' and 'version'");
+  }
+  if (documents.size() > 1) {
+    return errorAt(at(documents[1]), "a policy file holds one YAML document; found another");
+  }
+  const YAML::Node& root = documents.front();
+
+  Baseline baseline;
+  baseline.source_file = file_;
+  std::optional<SourceLocation> name_where, version_where;
+  PW_RETURN_IF_ERROR(forEachKey(
+      root, at(root), "the policy", kTopKeys,
+      [&](const std::string& key, const SourceLocation& where, const YAML::Node& v) -> Status {
+        if (key == "name") {
+          PW_ASSIGN_OR_RETURN(baseline.name, text(v, where, "'name'", false));
+          if (!isValidBaselineName(baseline.name)) {
+            return errorAt(at(v), "name '" + baseline.name +
+                                      "' must match [a-z0-9][a-z0-9-]* (lowercase letters, "
+                                      "digits and '-', starting with a letter or digit)");
+          }
+          name_where = where;
+        } else if (key == "version") {
+          PW_ASSIGN_OR_RETURN(baseline.version, text(v, where, "'version'", false));
+          version_where = where;
+        } else if (key == "description") {
+          if (!v.IsNull()) {
+            PW_ASSIGN_OR_RETURN(baseline.description, text(v, where, "'description'", true));
+          }
+        } else if (key == "main.cf") {
+          PW_RETURN_IF_ERROR(mainCf(v, where, baseline));
+        } else if (key == "master.cf") {
+          if (v.IsNull()) return OkStatus();
+          if (!v.IsSequence()) {
+            return errorAt(at(v), "master.cf must be a list of services (- service: ...), not " +
+                                      describe(v));
+          }
+          for (const YAML::Node& item : v) {
+            PW_ASSIGN_OR_RETURN(ServiceOverride s, service(item));
+            for (const ServiceOverride& earlier : baseline.master_cf) {
+              if (earlier.service == s.service && earlier.type == s.type) {
+                return errorAt(s.where, "duplicate master.cf service '" + s.service +
+                                            "' (type " + s.type + "), first at " +
+                                            position(earlier.where));
+              }
+            }
+            baseline.master_cf.push_back(std::move(s));
+          }
+        } else {  // verify
+          if (v.IsNull()) return OkStatus();
+          if (!v.IsSequence()) {
+            return errorAt(at(v), "verify must be a list of checks (- service: ...), not " +
+                                      describe(v));
+          }
+          for (const YAML::Node& item : v) {
+            PW_ASSIGN_OR_RETURN(ProbeExpectation e, expectation(item));
+            for (const ProbeExpectation& earlier : baseline.verify) {
+              if (earlier.service == e.service) {
+                return errorAt(e.where, "duplicate verify entry for service '" + e.service +
+                                            "', first at " + position(earlier.where));
+              }
+            }
+            baseline.verify.push_back(std::move(e));
+          }
+        }
+        return OkStatus();
+      }));
+  if (!name_where) return errorAt(at(root), "missing required key 'name'");
+  if (!version_where) return errorAt(at(root), "missing required key 'version'");
+  return baseline;
+}
+
+}  // namespace
+
+Result<Baseline> loadBaseline(std::string_view yaml_text, std::string_view file_name) {
+  // yaml-cpp reports errors by throwing, also from node accessors; nothing may escape this
+  // module (STYLE.md §3), so the whole walk runs under one handler.
+  try {
+    return Loader(file_name).load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+    const int column = e.mark.is_null() ? 1 : e.mark.column + 1;
+    return InvalidArgumentError(std::string(file_name) + ":" + std::to_string(line) + ":" +
+                                std::to_string(column) + ": invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string(file_name) + ":1:1: cannot load policy: " +
+                                e.what());
+  }
+}
+
+}  // namespace postwarden::agent::policy

@@ -1,0 +1,37 @@
+// Machine-readable reports: a Plan (and an apply outcome) as postwarden.v1 protos, printed in
+// protobuf's JSON mapping. The proto is the one schema for `--format json` and for reports to
+// the controller; generated types stay inside this module and agent/client.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "agent/applier/transaction.h"
+#include "agent/planner/plan.h"
+#include "agent/verify/expectation.h"
+#include "agent/verify/scan.h"
+#include "agent/verify/smtp_prober.h"
+
+namespace postwarden::agent::report {
+
+// What the caller knows beyond the plan itself.
+struct PlanContext {
+  std::string postfix_dir;
+  std::chrono::system_clock::time_point planned_at;
+};
+
+// The plan as pretty-printed JSON (field names in lowerCamelCase, default values included).
+std::string planToJson(const planner::Plan& plan, const PlanContext& context);
+
+// An apply: the plan, the outcome, every step, the last probes and Postfix log lines.
+std::string applyToJson(const planner::Plan& plan, const applier::TransactionReport& report,
+                        const PlanContext& context);
+
+// `verify`: every probe and whether all passed.
+std::string verifyToJson(const std::vector<applier::ProbeRecord>& probes);
+
+// `scan`: the probe and its findings.
+std::string scanToJson(const applier::ProbeRecord& probe, const std::vector<verify::ScanFinding>& findings);
+
+}  // namespace postwarden::agent::report

@@ -1,0 +1,70 @@
+// ServiceControl: how the agent makes a running Postfix pick up a new configuration, over a
+// CommandRunner (argv vectors with timeouts, never a shell). Three strategies:
+//   postfix  `postfix -c DIR reload` / `stop` + `start` (also for instances systemd does not
+//            manage, such as a second instance in its own config directory);
+//   systemd  `systemctl reload UNIT` / `systemctl restart UNIT` (Debian's unit: postfix@-);
+//   command  argv lists from the agent configuration.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/os/command_runner.h"
+#include "common/status.h"
+
+namespace postwarden::agent::service {
+
+class ServiceControl {
+ public:
+  virtual ~ServiceControl() = default;
+
+  // Makes Postfix re-read main.cf and master.cf without stopping. Returns once the daemons
+  // that ran before the reload have exited (bounded by the timeout): until then an idle old
+  // smtpd may still accept a connection and answer with the old configuration, which would
+  // make a probe pass or fail for the wrong reason.
+  // Errors: FailedPrecondition (the command exited non-zero; message has its output),
+  // DeadlineExceeded, NotFound (program missing).
+  virtual Status reload() = 0;
+
+  // Stops and starts Postfix: needed for listener changes and inet_interfaces. Same errors,
+  // and Unimplemented when the strategy has no restart command.
+  virtual Status restart() = 0;
+
+  // "postfix -c /etc/postfix", "systemd postfix@-", ...: for reports.
+  virtual std::string describe() const = 0;
+};
+
+struct CommandStrategy {
+  std::vector<std::string> reload;   // argv
+  std::vector<std::string> restart;  // argv; empty: not supported (restart-only plans refused)
+};
+
+struct ServiceOptions {
+  std::chrono::milliseconds timeout{60000};  // per command
+  // Postfix's queue_directory: its pid/master.pid names the master whose daemons a reload
+  // waits for. Empty: no waiting.
+  std::string queue_directory;
+  std::chrono::milliseconds turnover_timeout{10000};
+};
+
+// The pids of the daemons the running Postfix master (QUEUE/pid/master.pid) has started now;
+// empty when it is not running. Linux /proc.
+std::vector<int> postfixDaemonPids(const std::string& queue_directory);
+
+// Waits until none of `pids` is alive (zombies count as gone), polling, for at most `limit`.
+// True when they all exited.
+bool waitForExit(const std::vector<int>& pids, std::chrono::milliseconds limit);
+
+std::unique_ptr<ServiceControl> makePostfixServiceControl(os::CommandRunner& runner,
+                                                          std::string config_dir,
+                                                          ServiceOptions options = {});
+std::unique_ptr<ServiceControl> makeSystemdServiceControl(os::CommandRunner& runner,
+                                                          std::string unit,
+                                                          ServiceOptions options = {});
+std::unique_ptr<ServiceControl> makeCommandServiceControl(os::CommandRunner& runner,
+                                                          CommandStrategy strategy,
+                                                          ServiceOptions options = {});
+
+}  // namespace postwarden::agent::service

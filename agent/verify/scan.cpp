@@ -1,0 +1,188 @@
+#include "agent/verify/scan.h"
+
+#include <algorithm>
+
+#include "agent/tls/certificate_check.h"
+
+namespace postwarden::agent::verify {
+namespace {
+
+using Verdict = ScanFinding::Verdict;
+
+std::string joined(const std::vector<std::string>& items, std::string_view separator) {
+  std::string text;
+  for (const std::string& item : items) {
+    if (!text.empty()) text += separator;
+    text += item;
+  }
+  return text;
+}
+
+void add(std::vector<ScanFinding>& findings, std::string id, Verdict verdict, std::string title,
+         std::string detail) {
+  findings.push_back({std::move(id), verdict, std::move(title), std::move(detail)});
+}
+
+void scanCleartextAuth(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  const std::vector<std::string>& offered = result.before_tls.auth_mechanisms;
+  std::vector<std::string> cleartext;
+  for (const char* mechanism : {"PLAIN", "LOGIN"}) {
+    if (offersMechanism(result.before_tls, mechanism)) cleartext.emplace_back(mechanism);
+  }
+  if (!cleartext.empty()) {
+    add(findings, "smtp-cleartext-auth", Verdict::kFail, "Cleartext AUTH offered before STARTTLS",
+        "The server advertises AUTH " + joined(offered, " ") + " on the unencrypted connection; " +
+            joined(cleartext, " and ") +
+            " send the password only base64-encoded, readable by anyone on the path. "
+            "Scanners report this as Nessus plugin 54582 \"SMTP Service Cleartext Login "
+            "Permitted\". Fix: smtpd_tls_auth_only = yes.");
+  } else if (!offered.empty()) {
+    add(findings, "smtp-cleartext-auth", Verdict::kWarn, "AUTH offered before STARTTLS",
+        "The server advertises AUTH " + joined(offered, " ") +
+            " on the unencrypted connection. These mechanisms do not reveal the password "
+            "directly, but the login name and session are still exposed; prefer "
+            "smtpd_tls_auth_only = yes.");
+  } else {
+    add(findings, "smtp-cleartext-auth", Verdict::kPass, "No AUTH offered before STARTTLS",
+        "EHLO on the unencrypted connection advertises no AUTH mechanism.");
+  }
+
+  if (!result.plain_auth_before_tls_refused.has_value()) {
+    add(findings, "smtp-cleartext-auth-attempt", Verdict::kInfo,
+        "Cleartext AUTH PLAIN attempt not tried",
+        "The probe did not send AUTH PLAIN before STARTTLS.");
+  } else if (*result.plain_auth_before_tls_refused) {
+    add(findings, "smtp-cleartext-auth-attempt", Verdict::kPass,
+        "Cleartext AUTH PLAIN attempt refused",
+        "AUTH PLAIN sent before STARTTLS with a dummy credential was refused.");
+  } else {
+    add(findings, "smtp-cleartext-auth-attempt", Verdict::kFail,
+        "Cleartext AUTH PLAIN attempt not refused",
+        "AUTH PLAIN sent before STARTTLS with a dummy credential was processed by the server "
+        "(it was checked rather than refused), so clients can send passwords in cleartext "
+        "even if EHLO hides AUTH.");
+  }
+}
+
+void scanTls(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  if (!result.starttls_offered) {
+    add(findings, "smtp-starttls-offered", Verdict::kFail, "STARTTLS not offered",
+        "EHLO does not advertise STARTTLS, so all mail to and from this listener travels "
+        "unencrypted. Fix: smtpd_tls_security_level = may (or encrypt) with a certificate.");
+    return;
+  }
+  add(findings, "smtp-starttls-offered", Verdict::kPass, "STARTTLS offered",
+      "EHLO advertises STARTTLS.");
+  if (!result.tls_established) {
+    add(findings, "smtp-starttls-handshake", Verdict::kFail, "STARTTLS does not work",
+        "STARTTLS is advertised but TLS could not be established: " +
+            (result.tls_error.empty() ? std::string("the probe stopped before trying")
+                                      : result.tls_error) +
+            ". Clients that try STARTTLS will fail or fall back to cleartext.");
+    return;
+  }
+  add(findings, "smtp-starttls-handshake", Verdict::kPass, "STARTTLS handshake succeeds",
+      "Negotiated " + result.tls_version + " with " + result.tls_cipher + ".");
+
+  const bool modern = result.tls_version == "TLSv1.3" || result.tls_version == "TLSv1.2";
+  add(findings, "smtp-tls-version", modern ? Verdict::kPass : Verdict::kFail,
+      modern ? "Modern TLS version negotiated" : "Deprecated TLS version negotiated",
+      "The handshake negotiated " + result.tls_version +
+          (modern ? "."
+                  : "; TLS 1.0 and 1.1 are deprecated (RFC 8996). Fix: "
+                    "smtpd_tls_protocols = >=TLSv1.2.") +
+          " Only the best version both sides support is seen; older versions may still be "
+          "enabled.");
+}
+
+void scanCertificate(const ProbeResult& result, std::chrono::system_clock::time_point now,
+                     std::vector<ScanFinding>& findings) {
+  if (!result.tls_established) return;
+  if (!result.peer_certificate) {
+    add(findings, "smtp-certificate-name", Verdict::kFail, "No server certificate",
+        "The TLS handshake completed without a server certificate.");
+    return;
+  }
+  const tls::CertificateInfo& certificate = *result.peer_certificate;
+  const std::string names = certificate.dns_names.empty() ? "CN " + certificate.subject_common_name
+                                                          : joined(certificate.dns_names, ", ");
+  if (!result.certificate_name_matches.has_value()) {
+    add(findings, "smtp-certificate-name", Verdict::kInfo, "Certificate names",
+        "The certificate names: " + names + " (no expected name was given).");
+  } else if (*result.certificate_name_matches) {
+    add(findings, "smtp-certificate-name", Verdict::kPass, "Certificate matches the host name",
+        "The certificate names: " + names + ".");
+  } else {
+    add(findings, "smtp-certificate-name", Verdict::kFail,
+        "Certificate does not match the host name",
+        "The certificate names: " + names +
+            ", not the expected host name. Clients that verify names (DANE, MTA-STS) will "
+            "refuse it.");
+  }
+
+  if (now < certificate.not_before) {
+    add(findings, "smtp-certificate-expiry", Verdict::kFail, "Certificate not yet valid",
+        "The certificate is valid from " + tls::formatUtc(certificate.not_before) + ".");
+  } else if (now > certificate.not_after) {
+    add(findings, "smtp-certificate-expiry", Verdict::kFail, "Certificate expired",
+        "The certificate expired on " + tls::formatUtc(certificate.not_after) + ".");
+  } else if (certificate.not_after - now < kCertificateExpiryWarning) {
+    const auto days =
+        std::chrono::duration_cast<std::chrono::hours>(certificate.not_after - now).count() / 24;
+    add(findings, "smtp-certificate-expiry", Verdict::kWarn, "Certificate expires soon",
+        "The certificate expires on " + tls::formatUtc(certificate.not_after) + ", in " +
+            std::to_string(days) + (days == 1 ? " day." : " days."));
+  } else {
+    add(findings, "smtp-certificate-expiry", Verdict::kPass, "Certificate is within its validity",
+        "The certificate is valid until " + tls::formatUtc(certificate.not_after) + ".");
+  }
+
+  if (certificate.self_signed) {
+    add(findings, "smtp-certificate-self-signed", Verdict::kInfo, "Self-signed certificate",
+        "The certificate is self-signed (issuer " + certificate.issuer +
+            "). This is common and accepted for opportunistic TLS between MX hosts, but "
+            "MTA-STS and clients submitting mail need a CA-issued certificate.");
+  }
+}
+
+}  // namespace
+
+std::string_view verdictName(ScanFinding::Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kPass:
+      return "PASS";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kWarn:
+      return "WARN";
+    case Verdict::kInfo:
+      return "INFO";
+  }
+  return "INFO";
+}
+
+std::vector<ScanFinding> scanFindings(const ProbeResult& result,
+                                      std::chrono::system_clock::time_point now) {
+  std::vector<ScanFinding> findings;
+  if (!result.connected || result.banner_code != 220) {
+    add(findings, "smtp-service", Verdict::kFail, "SMTP service not available",
+        !result.connected
+            ? "Could not connect: " + result.failure
+            : "The server greeted with code " + std::to_string(result.banner_code) +
+                  " instead of 220" + (result.failure.empty() ? "." : ": " + result.failure));
+    return findings;
+  }
+  add(findings, "smtp-service", Verdict::kPass, "SMTP service answers",
+      "The server greeted with 220.");
+  if (!result.failure.empty()) {
+    add(findings, "smtp-probe-complete", Verdict::kFail, "Probe did not complete",
+        "The conversation stopped early: " + result.failure +
+            ". Later checks are missing or based on partial data.");
+  }
+  scanCleartextAuth(result, findings);
+  scanTls(result, findings);
+  scanCertificate(result, now, findings);
+  return findings;
+}
+
+}  // namespace postwarden::agent::verify

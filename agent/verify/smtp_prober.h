@@ -1,0 +1,105 @@
+// SmtpProber: talks SMTP to a listener the way a sending MTA or a scanner would and records
+// what it saw, so that a change can be proven on the wire. One probe = one TCP connection:
+// banner, EHLO, optionally a raw AUTH PLAIN before TLS, STARTTLS + TLS handshake, EHLO again,
+// optionally AUTH PLAIN with real credentials (only ever after TLS) and a test message, QUIT.
+// Guarantees: a probe never takes much longer than ProbeTarget::timeout, whatever the server
+// does (tar-pitting, silence, garbage); credentials never appear in the transcript; a probe
+// never sends credentials over a connection without TLS. Outcomes are data (ProbeResult),
+// never exceptions; judging them is expectation.h's and scan.h's job.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/tls/certificate_check.h"
+#include "agent/verify/smtp_transcript_parser.h"
+
+namespace postwarden::agent::verify {
+
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
+// A smoke-test message: MAIL FROM / RCPT TO / DATA. Addresses are bare ("a@example.com").
+struct TestMessage {
+  std::string mail_from;
+  std::vector<std::string> rcpt_to;
+  std::string subject = "postwarden probe";
+  std::string body = "This message was sent by postwarden to verify mail delivery.";
+};
+
+struct ProbeTarget {
+  // A numeric address, or a name resolved with getaddrinfo(), which the timeout cannot
+  // interrupt; loopback probes should use the numeric address.
+  std::string host = "127.0.0.1";
+  uint16_t port = 25;
+  std::string ehlo_name = "postwarden.probe";
+  std::chrono::milliseconds timeout{5000};  // for the whole probe, connect to QUIT
+  // When set, the peer certificate is matched against it, and it is sent as SNI. Otherwise
+  // SNI is `host` unless that is an IP literal.
+  std::optional<std::string> expected_certificate_name;
+  // When set: AUTH PLAIN after TLS. Never sent without TLS.
+  std::optional<Credentials> login;
+  std::optional<TestMessage> message;
+  // Sends "AUTH PLAIN <dummy credential>" before STARTTLS, whether or not AUTH is advertised,
+  // and records whether the server refused it (see plainAuthRefused). This catches servers
+  // that hide AUTH in EHLO but still accept it in cleartext.
+  bool try_plain_auth_before_tls = true;
+};
+
+struct ProbeResult {
+  bool connected = false;
+  int banner_code = 0;
+  Capabilities before_tls;
+  bool starttls_offered = false;
+  bool tls_established = false;
+  // Why TLS was not established: the server's STARTTLS reply ("454 4.7.0 TLS not available
+  // due to local problem") or the handshake error. Empty when TLS was never attempted.
+  std::string tls_error;
+  std::string tls_version;  // "TLSv1.3"
+  std::string tls_cipher;   // "TLS_AES_256_GCM_SHA384"
+  std::optional<tls::CertificateInfo> peer_certificate;
+  // Set when expected_certificate_name was given and TLS was established.
+  std::optional<bool> certificate_name_matches;
+  Capabilities after_tls;
+  // Set when try_plain_auth_before_tls and the server answered the attempt.
+  std::optional<bool> plain_auth_before_tls_refused;
+  std::optional<bool> login_succeeded;   // set when a login was attempted
+  std::optional<bool> message_accepted;  // set when a message was attempted
+  // "S: 220 ..." and "C: EHLO ..." lines, plus "-- note" lines. The AUTH payload (base64
+  // credentials) is written as "C: AUTH PLAIN <redacted>"; server bytes that are not
+  // printable are escaped as \xNN.
+  std::vector<std::string> transcript;
+  // Empty when the conversation ran to its end (a refused STARTTLS is not a failure here);
+  // otherwise why it stopped early, e.g. "timed out after 5000 ms waiting for the banner".
+  std::string failure;
+  std::chrono::milliseconds elapsed{0};
+};
+
+class SmtpProber {
+ public:
+  virtual ~SmtpProber();
+  // Runs one probe. Never throws; every problem is described in the result.
+  virtual ProbeResult probe(const ProbeTarget& target) = 0;
+};
+
+// The real prober: POSIX sockets, poll() and OpenSSL (via tls::TlsClientSession). Every
+// connect, read, write and the handshake share one deadline of target.timeout; server lines
+// longer than kMaxReplyLineLength end the probe. Stateless, so one instance may serve
+// concurrent probes from several threads.
+class SocketSmtpProber final : public SmtpProber {
+ public:
+  ProbeResult probe(const ProbeTarget& target) override;
+};
+
+// How the raw pre-TLS "AUTH PLAIN" attempt is judged from the server's reply code. Refused:
+// any 5xx except 535, e.g. 503 (AUTH not enabled), 504 (mechanism unknown), 530 (must issue
+// STARTTLS first), 538 (encryption required). Not refused: 235 (accepted!), 334 (asks for the
+// credential), 535 and 4xx (the credential was checked, or would have been, in cleartext).
+bool plainAuthRefused(int reply_code);
+
+}  // namespace postwarden::agent::verify

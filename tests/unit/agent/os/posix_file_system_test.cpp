@@ -1,0 +1,388 @@
+#include "agent/os/posix_file_system.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/os/stale_temp_files.h"
+#include "tests/unit/agent/os/temp_dir.h"
+
+namespace postwarden::agent::os {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr long kSysfsMagic = 0x62656572;
+
+// Test setup and checks go around the code under test, straight to the kernel.
+void writeRaw(const std::string& path, const std::string& bytes, mode_t mode = 0644) {
+  std::ofstream(path, std::ios::binary) << bytes;
+  PW_CHECK(::chmod(path.c_str(), mode) == 0);
+}
+
+std::string readRaw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+struct stat statRaw(const std::string& path) {
+  struct stat st {};
+  PW_CHECK(::stat(path.c_str(), &st) == 0);
+  return st;
+}
+
+std::vector<std::string> listRaw(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class PosixFileSystemTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  PosixFileSystem fs_;
+};
+
+TEST_F(PosixFileSystemTest, WriteAtomicCreatesNewFileWithMode0644) {
+  const std::string path = dir_.file("main.cf");
+  const mode_t old_umask = ::umask(077);  // the contract is the exact mode, whatever the umask
+  const Status status = fs_.writeAtomic(path, "myhostname = mx.example.com\n");
+  ::umask(old_umask);
+
+  ASSERT_TRUE(status.ok()) << status.toString();
+  EXPECT_EQ(readRaw(path), "myhostname = mx.example.com\n");
+  EXPECT_EQ(statRaw(path).st_mode & 07777, 0644u);
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicReplacesContent) {
+  const std::string path = dir_.file("main.cf");
+  writeRaw(path, "old content that is longer than the new one\n");
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "new\n").ok());
+
+  EXPECT_EQ(readRaw(path), "new\n");
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicWritesEmptyFile) {
+  const std::string path = dir_.file("empty");
+  writeRaw(path, "something");
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "").ok());
+
+  EXPECT_EQ(readRaw(path), "");
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicKeepsModeOfReplacedFile) {
+  const std::string path = dir_.file("sasl_passwd");
+  writeRaw(path, "old", 0640);
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "new").ok());
+
+  EXPECT_EQ(statRaw(path).st_mode & 07777, 0640u);
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicKeepsOwnerOfReplacedFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown the file under test";
+  const std::string path = dir_.file("main.cf");
+  writeRaw(path, "old", 0640);
+  ASSERT_EQ(::chown(path.c_str(), 1234, 5678), 0);
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "new").ok());
+
+  const struct stat st = statRaw(path);
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(readRaw(path), "new");
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicAppliesExplicitOptions) {
+  const std::string path = dir_.file("main.cf");
+  writeRaw(path, "old", 0644);
+  WriteOptions options;
+  options.mode = 0600;
+  if (::geteuid() == 0) {
+    options.owner = 4321;
+    options.group = 8765;
+  }
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "new", options).ok());
+
+  const struct stat st = statRaw(path);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(st.st_uid, 4321u);
+    EXPECT_EQ(st.st_gid, 8765u);
+  }
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicLeavesNoTempFile) {
+  const std::string path = dir_.file("main.cf");
+  writeRaw(path, "old");
+
+  ASSERT_TRUE(fs_.writeAtomic(path, "new").ok());
+  ASSERT_TRUE(fs_.writeAtomic(dir_.file("master.cf"), "new").ok());
+
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("main.cf", "master.cf"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicWritesLargeContent) {
+  const std::string path = dir_.file("big");
+  std::string bytes(3 * 1024 * 1024 + 17, 'x');
+  for (std::size_t i = 0; i < bytes.size(); i += 4096) bytes[i] = static_cast<char>('a' + i % 26);
+
+  ASSERT_TRUE(fs_.writeAtomic(path, bytes).ok());
+
+  EXPECT_EQ(readRaw(path), bytes);
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicFailsWithNotFoundForMissingDirectory) {
+  const Status status = fs_.writeAtomic(dir_.file("no-such-dir/main.cf"), "x");
+
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("no-such-dir/main.cf"));
+  EXPECT_TRUE(listRaw(dir_.path()).empty());
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicFailsWithNotFoundWhenParentIsAFile) {
+  writeRaw(dir_.file("postfix"), "a file where a directory is expected");
+
+  const Status status = fs_.writeAtomic(dir_.file("postfix/main.cf"), "x");
+
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("postfix"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicFailsWithPermissionDeniedInReadOnlySysfs) {
+  // chmod cannot stop root, but sysfs refuses to create files for everyone.
+  struct statfs sys {};
+  if (::statfs("/sys", &sys) != 0 || static_cast<long>(sys.f_type) != kSysfsMagic) {
+    GTEST_SKIP() << "/sys is not sysfs here";
+  }
+
+  const Status status = fs_.writeAtomic("/sys/postwarden-test", "x");
+
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(status.message(), HasSubstr("/sys/postwarden-test"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicRejectsDirectoryTargetAndLeavesItAlone) {
+  ASSERT_EQ(::mkdir(dir_.file("main.cf").c_str(), 0755), 0);
+  writeRaw(dir_.file("main.cf/inside"), "keep");
+
+  const Status status = fs_.writeAtomic(dir_.file("main.cf"), "x");
+
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(readRaw(dir_.file("main.cf/inside")), "keep");
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("main.cf"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicRejectsPathWithoutFileName) {
+  EXPECT_EQ(fs_.writeAtomic(dir_.path() + "/", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs_.writeAtomic(dir_.path() + "/..", "x").code(), StatusCode::kInvalidArgument);
+}
+
+// Restores a resource limit and the SIGXFSZ disposition on scope exit.
+class ScopedFileSizeLimit {
+ public:
+  explicit ScopedFileSizeLimit(rlim_t bytes) {
+    PW_CHECK(::getrlimit(RLIMIT_FSIZE, &old_limit_) == 0);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    PW_CHECK(::sigaction(SIGXFSZ, &ignore, &old_action_) == 0);
+    struct rlimit limit = old_limit_;
+    limit.rlim_cur = bytes;
+    PW_CHECK(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  }
+  ~ScopedFileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_limit_);
+    ::sigaction(SIGXFSZ, &old_action_, nullptr);
+  }
+
+ private:
+  struct rlimit old_limit_ {};
+  struct sigaction old_action_ {};
+};
+
+TEST_F(PosixFileSystemTest, WriteAtomicFailingMidWriteLeavesTargetAndNoTempFile) {
+  // RLIMIT_FSIZE makes the kernel accept a short write and then fail with EFBIG: a real
+  // failure in the middle of the write loop, like a disk filling up.
+  const std::string path = dir_.file("main.cf");
+  writeRaw(path, "old content\n", 0640);
+  Status status;
+  {
+    ScopedFileSizeLimit limit(4096);
+    status = fs_.writeAtomic(path, std::string(1 << 20, 'n'));
+  }
+
+  EXPECT_EQ(status.code(), ErrnoToStatus(EFBIG, "").code());
+  EXPECT_THAT(status.message(), HasSubstr(path));
+  EXPECT_EQ(readRaw(path), "old content\n");
+  EXPECT_EQ(statRaw(path).st_mode & 07777, 0640u);
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("main.cf"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicReplacesSymlinkKeepingTargetMode) {
+  writeRaw(dir_.file("real.cf"), "real", 0600);
+  ASSERT_EQ(::symlink("real.cf", dir_.file("main.cf").c_str()), 0);
+
+  ASSERT_TRUE(fs_.writeAtomic(dir_.file("main.cf"), "new").ok());
+
+  struct stat link_st {};
+  ASSERT_EQ(::lstat(dir_.file("main.cf").c_str(), &link_st), 0);
+  EXPECT_TRUE(S_ISREG(link_st.st_mode));
+  EXPECT_EQ(link_st.st_mode & 07777, 0600u);
+  EXPECT_EQ(readRaw(dir_.file("real.cf")), "real");
+}
+
+TEST_F(PosixFileSystemTest, ReadFileReturnsWholeContent) {
+  const std::string bytes(200 * 1024, 'r');
+  writeRaw(dir_.file("f"), bytes);
+
+  Result<std::string> read = fs_.readFile(dir_.file("f"));
+
+  ASSERT_TRUE(read.ok()) << read.status().toString();
+  EXPECT_EQ(*read, bytes);
+}
+
+TEST_F(PosixFileSystemTest, ReadFileReadsProcFilesThatReportSizeZero) {
+  Result<std::string> read = fs_.readFile("/proc/self/status");
+
+  ASSERT_TRUE(read.ok()) << read.status().toString();
+  EXPECT_THAT(*read, HasSubstr("Pid:"));
+}
+
+TEST_F(PosixFileSystemTest, ReadFileReturnsNotFoundForMissingFile) {
+  EXPECT_EQ(fs_.readFile(dir_.file("missing")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, ReadFileReturnsInvalidArgumentForDirectory) {
+  EXPECT_EQ(fs_.readFile(dir_.path()).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PosixFileSystemTest, StatReportsFileInfo) {
+  writeRaw(dir_.file("f"), "12345", 0640);
+
+  Result<FileInfo> info = fs_.stat(dir_.file("f"));
+
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->is_directory);
+  EXPECT_EQ(info->mode, 0640u);
+  EXPECT_EQ(info->size, 5u);
+  EXPECT_EQ(info->owner, ::geteuid());
+  Result<FileInfo> dir_info = fs_.stat(dir_.path());
+  ASSERT_TRUE(dir_info.ok());
+  EXPECT_TRUE(dir_info->is_directory);
+}
+
+TEST_F(PosixFileSystemTest, StatReturnsNotFoundForMissingFile) {
+  EXPECT_EQ(fs_.stat(dir_.file("missing")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, SetModifiedSetsNanosecondTime) {
+  writeRaw(dir_.file("f"), "x");
+  const auto when = std::chrono::system_clock::time_point(std::chrono::seconds(1577934245)) +
+                    std::chrono::nanoseconds(123456789);
+
+  ASSERT_TRUE(fs_.setModified(dir_.file("f"), when).ok());
+
+  Result<FileInfo> info = fs_.stat(dir_.file("f"));
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->modified, when);
+  EXPECT_EQ(statRaw(dir_.file("f")).st_atim.tv_sec, 1577934245);
+}
+
+TEST_F(PosixFileSystemTest, SetModifiedReturnsNotFoundForMissingFile) {
+  EXPECT_EQ(fs_.setModified(dir_.file("missing"), std::chrono::system_clock::now()).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, RenameMovesFile) {
+  writeRaw(dir_.file("a"), "content");
+
+  ASSERT_TRUE(fs_.rename(dir_.file("a"), dir_.file("b")).ok());
+
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("b"));
+  EXPECT_EQ(readRaw(dir_.file("b")), "content");
+}
+
+TEST_F(PosixFileSystemTest, RenameReturnsNotFoundForMissingSource) {
+  EXPECT_EQ(fs_.rename(dir_.file("a"), dir_.file("b")).code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, RemoveDeletesFileAndAcceptsMissingOne) {
+  writeRaw(dir_.file("f"), "x");
+
+  EXPECT_TRUE(fs_.remove(dir_.file("f")).ok());
+  EXPECT_TRUE(fs_.remove(dir_.file("f")).ok());
+  EXPECT_TRUE(listRaw(dir_.path()).empty());
+}
+
+TEST_F(PosixFileSystemTest, RemoveReturnsInvalidArgumentForDirectory) {
+  ASSERT_EQ(::mkdir(dir_.file("d").c_str(), 0755), 0);
+
+  EXPECT_EQ(fs_.remove(dir_.file("d")).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PosixFileSystemTest, CreateDirectoriesCreatesNestedDirectoriesWithExactMode) {
+  const mode_t old_umask = ::umask(022);
+  const Status status = fs_.createDirectories(dir_.file("a/b/c"), 0777);
+  ::umask(old_umask);
+
+  ASSERT_TRUE(status.ok()) << status.toString();
+  EXPECT_EQ(statRaw(dir_.file("a")).st_mode & 07777, 0777u);
+  EXPECT_EQ(statRaw(dir_.file("a/b/c")).st_mode & 07777, 0777u);
+}
+
+TEST_F(PosixFileSystemTest, CreateDirectoriesLeavesExistingDirectoriesAlone) {
+  ASSERT_EQ(::mkdir(dir_.file("a").c_str(), 0700), 0);
+
+  ASSERT_TRUE(fs_.createDirectories(dir_.file("a//b/"), 0750).ok());
+  ASSERT_TRUE(fs_.createDirectories(dir_.file("a/b"), 0750).ok());
+
+  EXPECT_EQ(statRaw(dir_.file("a")).st_mode & 07777, 0700u);
+  EXPECT_EQ(statRaw(dir_.file("a/b")).st_mode & 07777, 0750u);
+}
+
+TEST_F(PosixFileSystemTest, CreateDirectoriesReturnsNotFoundWhenAComponentIsAFile) {
+  writeRaw(dir_.file("a"), "file");
+
+  EXPECT_EQ(fs_.createDirectories(dir_.file("a/b")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_.createDirectories(dir_.file("a")).code(), StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, ListDirectoryReturnsSortedNamesWithoutDots) {
+  writeRaw(dir_.file("b"), "");
+  writeRaw(dir_.file(".hidden"), "");
+  writeRaw(dir_.file("a"), "");
+  ASSERT_EQ(::mkdir(dir_.file("c").c_str(), 0755), 0);
+
+  Result<std::vector<std::string>> names = fs_.listDirectory(dir_.path());
+
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(*names, ElementsAre(".hidden", "a", "b", "c"));
+}
+
+TEST_F(PosixFileSystemTest, ListDirectoryReturnsNotFoundForMissingDirectory) {
+  EXPECT_EQ(fs_.listDirectory(dir_.file("missing")).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace postwarden::agent::os
