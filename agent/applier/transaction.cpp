@@ -369,8 +369,10 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   crashPoint("journaled");
 
   const uint64_t log_offset = logSize();
+  Status swap_status;
   StepRecord swapped = runStep(report, "swap", [&](std::string& detail) -> Status {
-    PW_RETURN_IF_ERROR(files_.swap(before, after));
+    swap_status = files_.swap(before, after);
+    PW_RETURN_IF_ERROR(swap_status);
     const auto settled = clock_.now() - kSettledAge;
     if (after.main_cf != before.main_cf) {
       PW_RETURN_IF_ERROR(fs_.setModified(files_.mainCfPath(), settled));
@@ -382,6 +384,12 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     return OkStatus();
   });
   if (!swapped.ok) {
+    // Aborted: someone edited the files since planning and the swap wrote nothing. Their
+    // bytes are not ours to undo: a rollback would overwrite the edit with the backup.
+    if (swap_status.code() == StatusCode::kAborted) {
+      (void)journal_.clear();
+      return refuse(swapped);
+    }
     Result<planner::PostfixConfig> live = files_.read();
     if (live.ok() && live->main_cf == before.main_cf && live->master_cf == before.master_cf) {
       (void)journal_.clear();

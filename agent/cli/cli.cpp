@@ -163,6 +163,13 @@ void printProbe(const applier::ProbeRecord& probe, Environment& env) {
     if (r.tls_established) {
       env.out << "    AUTH after TLS: " << mechanisms(r.after_tls.auth_mechanisms) << "\n";
     }
+    if (r.login_succeeded) {
+      env.out << "    login after TLS: " << (*r.login_succeeded ? "ok" : "FAILED") << "\n";
+    }
+    if (r.message_accepted) {
+      env.out << "    test message: " << (*r.message_accepted ? "accepted" : "NOT accepted")
+              << "\n";
+    }
   }
   for (const std::string& f : probe.verdict.failures) env.out << "    failed: " << f << "\n";
 }

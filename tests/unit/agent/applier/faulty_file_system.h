@@ -1,0 +1,78 @@
+// FaultyFileSystem: a FileSystem that forwards to an InMemoryFileSystem, with faults aimed at
+// one path and one write: "the first write of master.cf succeeds, the second fails with EIO",
+// which the InMemoryFileSystem's global switches cannot express. Each writeAtomic of a path
+// consumes the next scripted action for that path, if any; other calls pass straight through
+// (and are recorded by the InMemoryFileSystem). Not thread-safe.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/os/file_system.h"
+#include "tests/fakes/in_memory_file_system.h"
+
+namespace postwarden::fakes {
+
+class FaultyFileSystem final : public agent::os::FileSystem {
+ public:
+  explicit FaultyFileSystem(InMemoryFileSystem& inner) : inner_(inner) {}
+
+  // The next unscripted writeAtomic of `path` passes through.
+  void passWrite(const std::string& path) {
+    actions_[path].push_back([] { return OkStatus(); });
+  }
+  // The next unscripted writeAtomic of `path` fails with `status` and changes nothing.
+  void failWrite(const std::string& path, Status status) {
+    actions_[path].push_back([status] { return status; });
+  }
+  // Runs `hook` when the next unscripted writeAtomic of `path` starts, then passes it through
+  // (so the hook can arm the InMemoryFileSystem's own faults for exactly that write).
+  void beforeWrite(const std::string& path, std::function<void()> hook) {
+    actions_[path].push_back([hook = std::move(hook)] {
+      hook();
+      return OkStatus();
+    });
+  }
+  // Scripted actions not consumed yet.
+  size_t pending() const {
+    size_t n = 0;
+    for (const auto& [path, queue] : actions_) n += queue.size();
+    return n;
+  }
+
+  Result<std::string> readFile(const std::string& path) override { return inner_.readFile(path); }
+  Status writeAtomic(const std::string& path, const std::string& bytes,
+                     const agent::os::WriteOptions& options = {}) override {
+    auto it = actions_.find(path);
+    if (it != actions_.end() && !it->second.empty()) {
+      std::function<Status()> action = std::move(it->second.front());
+      it->second.pop_front();
+      Status status = action();
+      if (!status.ok()) return status.withContext("writing '" + path + "'");
+    }
+    return inner_.writeAtomic(path, bytes, options);
+  }
+  Result<agent::os::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
+  Status rename(const std::string& from, const std::string& to) override {
+    return inner_.rename(from, to);
+  }
+  Status remove(const std::string& path) override { return inner_.remove(path); }
+  Status createDirectories(const std::string& path, mode_t mode = 0755) override {
+    return inner_.createDirectories(path, mode);
+  }
+  Result<std::vector<std::string>> listDirectory(const std::string& path) override {
+    return inner_.listDirectory(path);
+  }
+  Status setModified(const std::string& path, std::chrono::system_clock::time_point when) override {
+    return inner_.setModified(path, when);
+  }
+
+ private:
+  InMemoryFileSystem& inner_;
+  std::map<std::string, std::deque<std::function<Status()>>> actions_;
+};
+
+}  // namespace postwarden::fakes

@@ -1,0 +1,962 @@
+#include "agent/applier/transaction.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/params/parameter_catalog.h"
+#include "agent/planner/planner.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_file_system.h"
+#include "tests/fakes/scripted_command_runner.h"
+#include "tests/unit/agent/applier/fake_service_control.h"
+#include "tests/unit/agent/applier/fake_smtp_prober.h"
+#include "tests/unit/agent/applier/faulty_file_system.h"
+
+namespace postwarden::agent::applier {
+namespace {
+
+using fakes::FakeClock;
+using fakes::FakeServiceControl;
+using fakes::FakeSmtpProber;
+using fakes::FaultyFileSystem;
+using fakes::InMemoryFileSystem;
+using fakes::ScriptedCommandRunner;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+const std::string kPostfixDir = "/etc/postfix";
+const std::string kStateDir = "/var/lib/postwarden";
+const std::string kMainCf = "/etc/postfix/main.cf";
+const std::string kMasterCf = "/etc/postfix/master.cf";
+const std::string kStage = "/var/lib/postwarden/stage";
+const std::string kJournal = "/var/lib/postwarden/journal";
+const std::string kNeedsHuman = "/var/lib/postwarden/needs-human";
+const std::string kMailLog = "/var/log/mail.log";
+
+const std::string kOldMain =
+    "# Debian main.cf\n"
+    "myhostname = mail.example.org\n"
+    "smtpd_helo_required = no\n";
+
+const std::string kOldMaster =
+    "# service type private unpriv chroot wakeup maxproc command\n"
+    "smtp      inet  n       -       y       -       -       smtpd\n"
+    "pickup    unix  n       -       y       60      1       pickup\n"
+    "smtp      unix  -       -       y       -       -       smtp\n";
+
+// Two main.cf settings that a reload applies.
+policy::Baseline heloBaseline() {
+  policy::Baseline b;
+  b.name = "helo";
+  b.version = "1";
+  b.main_cf_set = {{"smtpd_helo_required", "yes", {}}, {"disable_vrfy_command", "yes", {}}};
+  return b;
+}
+
+// heloBaseline() plus an override on the smtp service: main.cf and master.cf both change.
+policy::Baseline heloAndServiceBaseline() {
+  policy::Baseline b = heloBaseline();
+  b.master_cf.push_back({.service = "smtp", .options = {{"syslog_name", "postfix/mx", {}}}});
+  return b;
+}
+
+// inet_interfaces: only a stop/start applies it (postconf(5)).
+policy::Baseline loopbackOnlyBaseline() {
+  policy::Baseline b;
+  b.name = "loopback";
+  b.version = "1";
+  b.main_cf_set = {{"inet_interfaces", "loopback-only", {}}};
+  return b;
+}
+
+// STARTTLS on port 25: the planned configuration makes smtpd load a certificate and key.
+policy::Baseline tlsBaseline() {
+  policy::Baseline b;
+  b.name = "tls";
+  b.version = "1";
+  b.main_cf_set = {{"smtpd_tls_security_level", "may", {}},
+                   {"smtpd_tls_cert_file", "/etc/ssl/mail.pem", {}},
+                   {"smtpd_tls_key_file", "/etc/ssl/mail.key", {}}};
+  return b;
+}
+
+planner::Plan planFor(const policy::Baseline& baseline, const std::string& main_cf = kOldMain,
+                      const std::string& master_cf = kOldMaster) {
+  Result<planner::Plan> plan =
+      planner::makePlan(baseline, {main_cf, master_cf}, params::ParameterCatalog::builtin());
+  if (!plan.ok()) {
+    ADD_FAILURE() << "makePlan: " << plan.status().toString();
+    return {};
+  }
+  return *plan;
+}
+
+ProbeCheck smtpCheck(std::string host = "127.0.0.1", uint16_t port = 25) {
+  ProbeCheck check;
+  check.target.host = std::move(host);
+  check.target.port = port;
+  check.expectation.service = "smtp";
+  check.expectation.starttls = policy::StartTls::kRequired;
+  return check;
+}
+
+std::vector<std::string> stepNames(const TransactionReport& report) {
+  std::vector<std::string> names;
+  for (const StepRecord& step : report.steps) names.push_back(step.name);
+  return names;
+}
+
+const StepRecord* findStep(const TransactionReport& report, const std::string& name) {
+  for (const StepRecord& step : report.steps) {
+    if (step.name == name) return &step;
+  }
+  return nullptr;
+}
+
+// How many times `operation` ("writeAtomic /etc/postfix/main.cf") was called.
+int countOps(const InMemoryFileSystem& fs, const std::string& operation) {
+  int n = 0;
+  for (const std::string& op : fs.operations()) n += op == operation ? 1 : 0;
+  return n;
+}
+
+// The disk exactly as an agent killed at this moment would leave it (modes are not copied).
+std::unique_ptr<InMemoryFileSystem> snapshot(InMemoryFileSystem& fs, const FakeClock& clock) {
+  auto copy = std::make_unique<InMemoryFileSystem>(clock);
+  for (const std::string& path : fs.allPaths()) {
+    if (std::optional<std::string> bytes = fs.contents(path)) {
+      copy->addFile(path, *bytes);
+    } else {
+      copy->addDirectory(path);
+    }
+  }
+  return copy;
+}
+
+// A Postfix host in memory: main.cf and master.cf with the old bytes, an empty state
+// directory, and a Postfix that accepts every candidate.
+struct Host {
+  FakeClock clock;
+  InMemoryFileSystem fs{clock};
+  ScriptedCommandRunner commands;
+  FakeServiceControl service;
+  FakeSmtpProber prober;
+  TransactionOptions options;
+
+  Host() {
+    fs.addFile(kMainCf, kOldMain);
+    fs.addFile(kMasterCf, kOldMaster);
+    fs.addDirectory(kStateDir, 0700);
+    options.postfix_dir = kPostfixDir;
+    options.state_dir = kStateDir;
+    options.probes = {smtpCheck()};
+  }
+
+  void postfixAccepts() {
+    commands.expectRepeatedly({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
+    commands.expectRepeatedly({"postconf", "-c", kStage, "-n"},
+                              ScriptedCommandRunner::exited(0, "smtpd_helo_required = yes\n"));
+  }
+
+  Transaction transaction() { return Transaction(fs, commands, service, prober, clock, options); }
+  Transaction transaction(os::FileSystem& file_system) {
+    return Transaction(file_system, commands, service, prober, clock, options);
+  }
+};
+
+// A journal entry for a change from old to new bytes, with the old bytes backed up, as
+// apply() leaves it when the agent dies at `step`.
+JournalEntry journalFor(InMemoryFileSystem& fs, JournalStep step, const std::string& new_main,
+                        const std::string& new_master = kOldMaster) {
+  JournalEntry entry;
+  entry.id = "20240101T000000Z-7";
+  entry.step = step;
+  entry.postfix_dir = kPostfixDir;
+  entry.backup_dir = kStateDir + "/backups/20240101T000000Z-7";
+  entry.old_main_sha256 = sha256Hex(kOldMain);
+  entry.new_main_sha256 = sha256Hex(new_main);
+  entry.old_master_sha256 = sha256Hex(kOldMaster);
+  entry.new_master_sha256 = sha256Hex(new_master);
+  fs.addFile(entry.backup_dir + "/main.cf", kOldMain, 0600);
+  fs.addFile(entry.backup_dir + "/master.cf", kOldMaster, 0600);
+  Journal journal(fs, kJournal);
+  EXPECT_TRUE(journal.record(entry).ok());
+  return entry;
+}
+
+// --- apply(): nothing to change ---------------------------------------------------------
+
+TEST(TransactionTest, CompliantHostWithPassingProbeIsKeptWithoutWriting) {
+  Host host;
+  planner::Plan plan = planFor(heloBaseline());
+  host.fs.addFile(kMainCf, plan.main_cf_after);
+  planner::Plan compliant = planFor(heloBaseline(), plan.main_cf_after);
+  ASSERT_TRUE(compliant.compliant());
+  host.fs.clearOperations();
+
+  TransactionReport report = host.transaction().apply(compliant);
+
+  EXPECT_EQ(report.outcome, Outcome::kKept);
+  EXPECT_EQ(report.reason, "");
+  EXPECT_THAT(stepNames(report), ElementsAre("verify"));
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
+  EXPECT_THAT(host.fs.operations(), ElementsAre("readFile " + kNeedsHuman));
+  EXPECT_EQ(host.service.reloads(), 0);
+  EXPECT_EQ(host.service.restarts(), 0);
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 1);
+  ASSERT_THAT(report.probes, SizeIs(1));
+  EXPECT_EQ(report.probes[0].target, "127.0.0.1:25");
+  EXPECT_TRUE(report.probes[0].verdict.passed);
+}
+
+TEST(TransactionTest, CompliantHostWithFailingProbeIsRefusedWithoutWriting) {
+  Host host;
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  planner::Plan plan = planFor(heloBaseline());
+  host.fs.addFile(kMainCf, plan.main_cf_after);
+  planner::Plan compliant = planFor(heloBaseline(), plan.main_cf_after);
+  ASSERT_TRUE(compliant.compliant());
+  host.fs.clearOperations();
+
+  TransactionReport report = host.transaction().apply(compliant);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason, HasSubstr("compliant but the live service fails verification"));
+  EXPECT_THAT(report.reason, HasSubstr("127.0.0.1:25: STARTTLS not offered"));
+  EXPECT_THAT(host.fs.operations(), ElementsAre("readFile " + kNeedsHuman));
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  // Probed until the 20 s deadline, every 200 ms: 100 probes, 99 waits.
+  EXPECT_EQ(host.prober.probes(), 100);
+  EXPECT_THAT(host.clock.sleeps(), SizeIs(99));
+}
+
+// --- apply(): the happy paths ------------------------------------------------------------
+
+TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
+  Host host;
+  host.postfixAccepts();
+  planner::Plan plan = planFor(heloBaseline());
+  ASSERT_EQ(plan.changes.size(), 2u);
+  ASSERT_NE(plan.main_cf_after, kOldMain);
+  std::string main_cf_at_reload;
+  host.service.onCall([&](const std::string&) { main_cf_at_reload = *host.fs.contents(kMainCf); });
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("preflight", "check", "journal", "swap", "reload", "verify"));
+  for (const StepRecord& step : report.steps) EXPECT_TRUE(step.ok) << step.name << step.detail;
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(main_cf_at_reload, plan.main_cf_after);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_EQ(report.backup_dir, kStateDir + "/backups/20240101T000000Z-" + std::to_string(getpid()));
+  EXPECT_EQ(host.fs.contents(report.backup_dir + "/main.cf"), kOldMain);
+  EXPECT_EQ(host.fs.contents(report.backup_dir + "/master.cf"), kOldMaster);
+  EXPECT_EQ(host.service.reloads(), 1);
+  EXPECT_EQ(host.service.restarts(), 0);
+  EXPECT_THAT(host.commands.describedCalls(),
+              ElementsAre("postfix -c " + kStage + " check", "postconf -c " + kStage + " -n"));
+  // master.cf did not change, so it was not rewritten.
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 1);
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, PostfixChecksTheStagedCandidateWhileLiveFilesAreOld) {
+  Host host;
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+  ASSERT_NE(plan.master_cf_after, kOldMaster);
+  std::optional<std::string> staged_main, staged_master, live_main;
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0),
+                       [&](const os::Command&) {
+                         staged_main = host.fs.contents(kStage + "/main.cf");
+                         staged_master = host.fs.contents(kStage + "/master.cf");
+                         live_main = host.fs.contents(kMainCf);
+                       });
+  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0));
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(staged_main, plan.main_cf_after);
+  EXPECT_EQ(staged_master, plan.master_cf_after);
+  EXPECT_EQ(live_main, kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), plan.master_cf_after);
+  EXPECT_THAT(host.commands.unmetExpectations(), IsEmpty());
+  // The check commands get the configured timeout.
+  ASSERT_THAT(host.commands.calls(), SizeIs(2));
+  EXPECT_EQ(host.commands.calls()[0].timeout, std::chrono::milliseconds(30000));
+}
+
+TEST(TransactionTest, PostconfWarningsAreShownOnceInTheCheckStep) {
+  Host host;
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
+  host.commands.expect({"postconf", "-c", kStage, "-n"},
+                       ScriptedCommandRunner::exited(0, "smtpd_helo_required = yes\n",
+                                                     "postconf: warning: unused parameter: x\n"
+                                                     "postconf: warning: unused parameter: x\n"));
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  const StepRecord* check = findStep(report, "check");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->detail, "postconf: warning: unused parameter: x");
+}
+
+TEST(TransactionTest, ProbePassingOnThirdAttemptIsRepaired) {
+  Host host;
+  host.postfixAccepts();
+  host.prober.script(
+      {FakeSmtpProber::refused(), FakeSmtpProber::withoutStarttls(), FakeSmtpProber::passing()});
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(host.prober.probes(), 3);
+  EXPECT_THAT(host.clock.sleeps(),
+              ElementsAre(std::chrono::milliseconds(200), std::chrono::milliseconds(200)));
+  EXPECT_EQ(host.service.restarts(), 0);
+  ASSERT_THAT(report.probes, SizeIs(1));
+  EXPECT_TRUE(report.probes[0].verdict.passed);
+}
+
+TEST(TransactionTest, RestartOnlyPlanRestartsInsteadOfReloading) {
+  Host host;
+  host.postfixAccepts();
+  planner::Plan plan = planFor(loopbackOnlyBaseline());
+  ASSERT_EQ(plan.applyMode(), params::ApplyMode::kRestart);
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("preflight", "check", "journal", "swap", "restart", "verify"));
+  EXPECT_EQ(host.service.restarts(), 1);
+  EXPECT_EQ(host.service.reloads(), 0);
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+}
+
+// --- apply(): refused before anything live changed --------------------------------------
+
+TEST(TransactionTest, PostfixCheckFailureIsRefusedAndLeavesLiveFilesUntouched) {
+  Host host;
+  host.commands.expect({"postfix", "-c", kStage, "check"},
+                       ScriptedCommandRunner::exited(1, "", "postfix: fatal: bad parameter\n"));
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
+                               kStage + " check: postfix: fatal: bad parameter");
+  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.commands.describedCalls(), ElementsAre("postfix -c " + kStage + " check"));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+}
+
+TEST(TransactionTest, PostfixCheckWithoutOutputPointsAtSyslog) {
+  Host host;
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(1));
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason,
+              HasSubstr("exit status 1, no output (Postfix logged the reason to syslog)"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
+  Host host;
+  planner::Plan plan = planFor(tlsBaseline());
+  ASSERT_THAT(plan.tls_material, SizeIs(1));
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(stepNames(report), ElementsAre("preflight"));
+  EXPECT_THAT(report.reason, HasSubstr("cannot read certificate"));
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+  EXPECT_FALSE(host.fs.exists(kStage));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, FileEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
+  Host host;
+  const std::string edited = kOldMain + "# an operator's edit\nmessage_size_limit = 1\n";
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
+  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
+                       [&](const os::Command&) { host.fs.addFile(kMainCf, edited); });
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason, HasSubstr("changed since it was planned"));
+  EXPECT_EQ(host.fs.contents(kMainCf), edited);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, MasterCfEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
+  Host host;
+  const std::string edited = kOldMaster + "# an operator's edit\n";
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
+  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
+                       [&](const os::Command&) { host.fs.addFile(kMasterCf, edited); });
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_EQ(host.fs.contents(kMasterCf), edited);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, FullDiskDuringBackupIsRefusedBeforeAnyLiveWrite) {
+  Host host;
+  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
+  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
+                       [&](const os::Command&) {
+                         host.fs.failWritesWith(ResourceExhaustedError("No space left on device"));
+                       });
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal"));
+  EXPECT_THAT(report.reason, HasSubstr("No space left on device"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, FullDiskOnSwapIsRefusedWithLiveFilesStillOld) {
+  Host host;
+  host.postfixAccepts();
+  host.options.crash_point = [&](std::string_view step) {
+    if (step == "journaled") host.fs.failWritesWith(ResourceExhaustedError("ENOSPC"));
+  };
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal", "swap"));
+  EXPECT_THAT(report.reason, HasSubstr("swap: "));
+  EXPECT_THAT(report.reason, HasSubstr("ENOSPC"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+}
+
+TEST(TransactionTest, IoErrorOnMainCfAfterMasterCfPutsMasterCfBack) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.failWrite(kMainCf, DataLossError("Input/output error"));
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+  ASSERT_NE(plan.master_cf_after, kOldMaster);
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused) << report.reason;
+  EXPECT_THAT(report.reason, HasSubstr("Input/output error"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  // master.cf got the new bytes, then the old ones back.
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 2);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(faulty.pending(), 0u);
+}
+
+TEST(TransactionTest, FailedRenameOfMainCfAfterMasterCfPutsMasterCfBack) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.beforeWrite(kMainCf,
+                     [&] { host.fs.failNextRename(ErrnoToStatus(EIO, "rename main.cf")); });
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused) << report.reason;
+  EXPECT_THAT(report.reason, HasSubstr("rename main.cf"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 2);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  // No temp file of the failed write is left beside main.cf.
+  Result<std::vector<std::string>> names = host.fs.listDirectory(kPostfixDir);
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(*names, ElementsAre("main.cf", "master.cf"));
+}
+
+TEST(TransactionTest, SwapThatCannotPutMasterCfBackIsRolledBackFromTheBackup) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.failWrite(kMainCf, DataLossError("EIO on main.cf"));
+  faulty.passWrite(kMasterCf);                                     // the new master.cf
+  faulty.failWrite(kMasterCf, DataLossError("EIO on master.cf"));  // swap's put-back
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack) << report.reason;
+  EXPECT_THAT(report.reason, HasSubstr("swap failed"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.service.restarts(), 1);
+  EXPECT_EQ(host.service.reloads(), 0);
+}
+
+// --- apply(): rolled back after the swap ------------------------------------------------
+
+TEST(TransactionTest, ProbeFailingUntilDeadlineRollsBackToOldBytes) {
+  Host host;
+  host.postfixAccepts();
+  // STARTTLS missing: fails the expectation, but the service is healthy after the rollback.
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack);
+  EXPECT_EQ(report.reason, "the change failed verification: 127.0.0.1:25: STARTTLS not offered");
+  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal", "swap", "reload",
+                                             "verify", "restore", "restart", "verify rollback"));
+  const StepRecord* verify = findStep(report, "verify");
+  ASSERT_NE(verify, nullptr);
+  EXPECT_FALSE(verify->ok);
+  EXPECT_EQ(verify->elapsed, std::chrono::milliseconds(19800));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload", "restart"));
+  // 100 probes until the deadline, then one health probe after the rollback.
+  EXPECT_EQ(host.prober.probes(), 101);
+  // The backup still holds the old bytes for the operator.
+  EXPECT_EQ(host.fs.contents(report.backup_dir + "/main.cf"), kOldMain);
+}
+
+TEST(TransactionTest, RollbackThatCannotWriteNeedsHumanAndRecoverFinishesIt) {
+  Host host;
+  host.postfixAccepts();
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  host.options.crash_point = [&](std::string_view step) {
+    if (step == "rolling_back") host.fs.failWritesWith(DataLossError("Input/output error"));
+  };
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report.reason, HasSubstr("rollback could not restore the previous files"));
+  EXPECT_THAT(report.reason, HasSubstr("Input/output error"));
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload"));
+  // The marker could not be written either; the journal says where the agent stopped.
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+  Result<std::optional<JournalEntry>> journal = Journal(host.fs, kJournal).load();
+  ASSERT_TRUE(journal.ok() && journal->has_value());
+  EXPECT_EQ((*journal)->step, JournalStep::kRollingBack);
+
+  // The disk works again: the next agent run finishes the rollback.
+  host.fs.failWritesWith(OkStatus());
+  host.options.crash_point = nullptr;
+  host.prober.script({FakeSmtpProber::passing()});
+  std::optional<TransactionReport> recovered = host.transaction().recover();
+
+  ASSERT_TRUE(recovered.has_value());
+  EXPECT_EQ(recovered->outcome, Outcome::kRolledBack);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload", "restart"));
+}
+
+TEST(TransactionTest, ReloadFailureRollsBackAndQuotesTheNewLogLines) {
+  Host host;
+  host.postfixAccepts();
+  host.options.log_file = kMailLog;
+  host.fs.addFile(kMailLog, "old: postfix/smtpd[1]: warning: from an earlier day\n");
+  host.service.scriptReload({FailedPreconditionError("postfix reload exited with status 1")});
+  host.service.onCall([&](const std::string& verb) {
+    if (verb != "reload") return;
+    host.fs.addFile(kMailLog, *host.fs.contents(kMailLog) +
+                                  "postfix/master[9]: fatal: bind 0.0.0.0 port 25\n"
+                                  "postfix/master[9]: daemon started\n");
+  });
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack);
+  EXPECT_EQ(report.reason, "reload failed: postfix reload exited with status 1");
+  EXPECT_THAT(report.log_lines, ElementsAre("postfix/master[9]: fatal: bind 0.0.0.0 port 25"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload", "restart"));
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  // Only the health probe after the rollback ran.
+  EXPECT_EQ(host.prober.probes(), 1);
+}
+
+TEST(TransactionTest, RollbackWithoutRestartCommandReloads) {
+  Host host;
+  host.postfixAccepts();
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  host.service.alwaysFailRestartWith(Status(StatusCode::kUnimplemented, "no restart"));
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack);
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload", "restart", "reload"));
+  const StepRecord* restart = findStep(report, "restart");
+  ASSERT_NE(restart, nullptr);
+  EXPECT_TRUE(restart->ok);
+  EXPECT_EQ(restart->detail, "no restart command; reloaded");
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, RollbackProbesThePreviousListeners) {
+  Host host;
+  host.postfixAccepts();
+  host.options.rollback_probes = {smtpCheck("127.0.0.1", 2525)};
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack);
+  ASSERT_EQ(host.prober.probes(), 101);
+  EXPECT_EQ(host.prober.targets().front(), "127.0.0.1:25");
+  EXPECT_EQ(host.prober.targets().back(), "127.0.0.1:2525");
+  ASSERT_THAT(report.probes, SizeIs(1));
+  EXPECT_EQ(report.probes[0].target, "127.0.0.1:2525");
+}
+
+TEST(TransactionTest, RollbackThatStaysBrokenNeedsHumanAndBlocksLaterApplies) {
+  Host host;
+  host.postfixAccepts();
+  host.prober.script({FakeSmtpProber::refused()});
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport first = host.transaction().apply(plan);
+
+  EXPECT_EQ(first.outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(first.reason,
+              HasSubstr("rollback restored the previous files but Postfix does not work"));
+  EXPECT_THAT(first.reason, HasSubstr("no connection: connect: Connection refused"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), first.reason + "\n");
+  EXPECT_EQ(host.fs.stat(kNeedsHuman)->mode, 0600u);
+  Transaction transaction = host.transaction();
+  EXPECT_EQ(transaction.needsHumanReason(), first.reason + "\n");
+
+  host.fs.clearOperations();
+  const size_t commands_before = host.commands.calls().size();
+  const size_t service_before = host.service.calls().size();
+  const int probes_before = host.prober.probes();
+  TransactionReport second = transaction.apply(plan);
+
+  EXPECT_EQ(second.outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(second.reason, HasSubstr("no changes until an operator clears"));
+  EXPECT_THAT(second.steps, IsEmpty());
+  EXPECT_THAT(host.fs.operations(), ElementsAre("readFile " + kNeedsHuman));
+  EXPECT_EQ(host.commands.calls().size(), commands_before);
+  EXPECT_EQ(host.service.calls().size(), service_before);
+  EXPECT_EQ(host.prober.probes(), probes_before);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, ClearingNeedsHumanAllowsTheNextApply) {
+  Host host;
+  host.postfixAccepts();
+  host.fs.addFile(kNeedsHuman, "rollback failed\n", 0600);
+  Transaction transaction = host.transaction();
+  ASSERT_EQ(transaction.apply(planFor(heloBaseline())).outcome, Outcome::kNeedsHuman);
+
+  ASSERT_TRUE(transaction.clearNeedsHuman().ok());
+
+  EXPECT_EQ(transaction.needsHumanReason(), std::nullopt);
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+  TransactionReport report = transaction.apply(planFor(heloBaseline()));
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+}
+
+TEST(TransactionTest, StepsAreReportedLiveInOrder) {
+  Host host;
+  host.postfixAccepts();
+  std::vector<std::string> seen;
+  Transaction transaction(host.fs, host.commands, host.service, host.prober, host.clock,
+                          host.options, [&](const StepRecord& step) { seen.push_back(step.name); });
+
+  TransactionReport report = transaction.apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(seen, stepNames(report));
+  EXPECT_THAT(seen, ElementsAre("preflight", "check", "journal", "swap", "reload", "verify"));
+}
+
+// --- an agent killed mid-transaction, and recover() -------------------------------------
+
+TEST(TransactionTest, AgentKilledAfterSwapIsRolledBackByRecover) {
+  Host host;
+  host.postfixAccepts();
+  std::unique_ptr<InMemoryFileSystem> disk;
+  host.options.crash_point = [&](std::string_view step) {
+    if (step == "swapped") disk = snapshot(host.fs, host.clock);
+  };
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+  (void)host.transaction().apply(plan);
+  ASSERT_NE(disk, nullptr);
+  ASSERT_EQ(disk->contents(kMainCf), plan.main_cf_after);
+
+  ScriptedCommandRunner commands;
+  FakeServiceControl service;
+  FakeSmtpProber prober;
+  TransactionOptions options = host.options;
+  options.crash_point = nullptr;
+  Transaction restarted(*disk, commands, service, prober, host.clock, options);
+  std::optional<TransactionReport> report = restarted.recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack);
+  EXPECT_EQ(disk->contents(kMainCf), kOldMain);
+  EXPECT_EQ(disk->contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(disk->exists(kJournal));
+  EXPECT_THAT(service.calls(), ElementsAre("restart"));
+  EXPECT_THAT(commands.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, AgentKilledAfterJournalIsUndoneByRecoverWithoutWrites) {
+  Host host;
+  host.postfixAccepts();
+  std::unique_ptr<InMemoryFileSystem> disk;
+  host.options.crash_point = [&](std::string_view step) {
+    if (step == "journaled") disk = snapshot(host.fs, host.clock);
+  };
+  (void)host.transaction().apply(planFor(heloBaseline()));
+  ASSERT_NE(disk, nullptr);
+  disk->clearOperations();
+
+  FakeServiceControl service;
+  FakeSmtpProber prober;
+  TransactionOptions options = host.options;
+  options.crash_point = nullptr;
+  std::optional<TransactionReport> report =
+      Transaction(*disk, host.commands, service, prober, host.clock, options).recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack);
+  EXPECT_EQ(disk->contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(*disk, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(disk->exists(kJournal));
+}
+
+TEST(TransactionTest, AgentKilledAfterVerifyKeepsTheChangeOnRecover) {
+  Host host;
+  host.postfixAccepts();
+  std::unique_ptr<InMemoryFileSystem> disk;
+  host.options.crash_point = [&](std::string_view step) {
+    if (step == "verified") disk = snapshot(host.fs, host.clock);
+  };
+  planner::Plan plan = planFor(heloBaseline());
+  (void)host.transaction().apply(plan);
+  ASSERT_NE(disk, nullptr);
+
+  FakeServiceControl service;
+  TransactionOptions options = host.options;
+  options.crash_point = nullptr;
+  std::optional<TransactionReport> report =
+      Transaction(*disk, host.commands, service, host.prober, host.clock, options).recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRepaired);
+  EXPECT_EQ(disk->contents(kMainCf), plan.main_cf_after);
+  EXPECT_FALSE(disk->exists(kJournal));
+  EXPECT_THAT(service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverWithoutJournalReturnsNothing) {
+  Host host;
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  EXPECT_FALSE(report.has_value());
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, RecoverAtStagedClearsJournalAndLeavesFilesUntouched) {
+  Host host;
+  journalFor(host.fs, JournalStep::kStaged, "new main\n");
+  host.fs.clearOperations();
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kKept);
+  ASSERT_THAT(report->steps, SizeIs(1));
+  EXPECT_EQ(report->steps[0].detail,
+            "found an interrupted change 20240101T000000Z-7 at step 'staged'");
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverAtVerifiedClearsJournalAndKeepsNewFiles) {
+  Host host;
+  const std::string new_main = kOldMain + "smtpd_helo_required = yes\n";
+  host.fs.addFile(kMainCf, new_main);
+  journalFor(host.fs, JournalStep::kVerified, new_main);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRepaired);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.fs.contents(kMainCf), new_main);
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverAtSwappedRollsNewFilesBackToOld) {
+  Host host;
+  const std::string new_main = "smtpd_helo_required = yes\n";
+  const std::string new_master = kOldMaster + "  -o syslog_name=postfix/mx\n";
+  host.fs.addFile(kMainCf, new_main);
+  host.fs.addFile(kMasterCf, new_master);
+  JournalEntry entry = journalFor(host.fs, JournalStep::kSwapped, new_main, new_master);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack);
+  EXPECT_EQ(report->reason, "an interrupted change was undone");
+  EXPECT_EQ(report->backup_dir, entry.backup_dir);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), ElementsAre("restart"));
+  EXPECT_EQ(host.prober.probes(), 1);
+}
+
+TEST(TransactionTest, RecoverOfHalfDoneSwapRestoresMasterCf) {
+  Host host;
+  const std::string new_main = "smtpd_helo_required = yes\n";
+  const std::string new_master = kOldMaster + "  -o syslog_name=postfix/mx\n";
+  host.fs.addFile(kMasterCf, new_master);  // swap writes master.cf first, then main.cf
+  journalFor(host.fs, JournalStep::kSwapping, new_main, new_master);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+}
+
+TEST(TransactionTest, RecoverWithoutBackupNeedsHumanAndKeepsTheJournal) {
+  Host host;
+  const std::string new_main = "smtpd_helo_required = yes\n";
+  host.fs.addFile(kMainCf, new_main);
+  JournalEntry entry = journalFor(host.fs, JournalStep::kActivated, new_main);
+  ASSERT_TRUE(host.fs.remove(entry.backup_dir + "/main.cf").ok());
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report->reason, HasSubstr("rollback could not restore the previous files"));
+  EXPECT_EQ(host.fs.contents(kMainCf), new_main);
+  EXPECT_TRUE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), report->reason + "\n");
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverLeavesFilesEditedByOthersAndNeedsHuman) {
+  Host host;
+  const std::string someone_elses = "myhostname = edited.example.org\n";
+  host.fs.addFile(kMainCf, someone_elses);
+  journalFor(host.fs, JournalStep::kSwapped, "smtpd_helo_required = yes\n");
+  host.fs.clearOperations();
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report->reason, HasSubstr("changed during the interrupted change "
+                                        "20240101T000000Z-7; not overwriting it"));
+  EXPECT_EQ(host.fs.contents(kMainCf), someone_elses);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_TRUE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), report->reason + "\n");
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverWithCorruptJournalNeedsHuman) {
+  Host host;
+  host.fs.addFile(kJournal, "\x7f garbage from a broken disk\n", 0600);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report->reason, HasSubstr("unknown format"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), report->reason + "\n");
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverRemovesTempFilesACrashLeftBehind) {
+  Host host;
+  host.fs.crashAfterNextWrite();
+  ASSERT_EQ(host.fs.writeAtomic(kMainCf, "half-done\n").code(), StatusCode::kAborted);
+  ASSERT_THAT(*host.fs.listDirectory(kPostfixDir), SizeIs(3));
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  EXPECT_FALSE(report.has_value());
+  EXPECT_THAT(*host.fs.listDirectory(kPostfixDir), ElementsAre("main.cf", "master.cf"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, OutcomeNamesAreStable) {
+  EXPECT_EQ(outcomeName(Outcome::kKept), "kept");
+  EXPECT_EQ(outcomeName(Outcome::kRepaired), "repaired");
+  EXPECT_EQ(outcomeName(Outcome::kRefused), "refused");
+  EXPECT_EQ(outcomeName(Outcome::kRolledBack), "rolled_back");
+  EXPECT_EQ(outcomeName(Outcome::kNeedsHuman), "needs_human");
+}
+
+}  // namespace
+}  // namespace postwarden::agent::applier
