@@ -39,9 +39,9 @@ static_assert(isSortedUnique(kPostfixDefaults),
 // (mail_owner/setgid_group also need `postfix set-permissions`), and the environment the
 // master imports before it starts any daemon. Sorted for binary search.
 constexpr std::string_view kRestartParameters[] = {
-    "command_directory", "config_directory", "daemon_directory", "data_directory",
-    "import_environment", "inet_interfaces",  "inet_protocols",   "mail_owner",
-    "meta_directory",     "process_id_directory", "queue_directory", "setgid_group",
+    "command_directory",  "config_directory",     "daemon_directory", "data_directory",
+    "import_environment", "inet_interfaces",      "inet_protocols",   "mail_owner",
+    "meta_directory",     "process_id_directory", "queue_directory",  "setgid_group",
     "shlib_directory",
 };
 static_assert(std::is_sorted(std::begin(kRestartParameters), std::end(kRestartParameters)));
@@ -116,10 +116,14 @@ std::string quoteForMessage(std::string_view s) {
 
 std::string describeControl(unsigned char c) {
   switch (c) {
-    case '\n': return "a newline";
-    case '\r': return "a carriage return";
-    case '\0': return "a NUL byte";
-    case '\t': return "a tab";
+    case '\n':
+      return "a newline";
+    case '\r':
+      return "a carriage return";
+    case '\0':
+      return "a NUL byte";
+    case '\t':
+      return "a tab";
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
       return std::string("control character 0x") + kHex[c >> 4] + kHex[c & 0xf];
@@ -186,16 +190,15 @@ Result<ParameterCatalog> ParameterCatalog::fromPostconfDefaults(
     }
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) {
-      return InvalidArgumentError(where + "expected 'name = value', got " +
-                                  quoteForMessage(line));
+      return InvalidArgumentError(where + "expected 'name = value', got " + quoteForMessage(line));
     }
     const std::string_view name = trimBlanks(line.substr(0, eq));
     if (!isValidParameterName(name)) {
       return InvalidArgumentError(where + "invalid parameter name " + quoteForMessage(name) +
                                   " in " + quoteForMessage(line));
     }
-    parsed.push_back({std::string(name), std::string(trimBlanks(line.substr(eq + 1))),
-                      line_number});
+    parsed.push_back(
+        {std::string(name), std::string(trimBlanks(line.substr(eq + 1))), line_number});
   }
   if (parsed.empty()) {
     return InvalidArgumentError("postconf -d output holds no 'name = value' line");

@@ -61,12 +61,12 @@ class ParameterCatalog {
   std::optional<std::string> closestName(std::string_view unknown) const;
 
   // Checks that `value` is something Postfix accepts for `name`, without expanding $names.
-  // Always: the name must be non-empty letters, digits, '_', '-' or '.'; the value must not contain a
-  // newline, CR, NUL, tab or other control character (write spaces), nor '#' (main.cf has no trailing
-  // comments: "x = y # note" sets x to "y # note"; smtpd_expansion_filter, a character set, is
-  // the one exception). Then the grammar where it is known: booleans (default yes/no), integers
-  // and time values (inferred from the default), TLS security levels, SASL security options,
-  // TLS protocol lists and cipher grades, SASL plug-in types, inet_protocols,
+  // Always: the name must be non-empty letters, digits, '_', '-' or '.'; the value must not contain
+  // a newline, CR, NUL, tab or other control character (write spaces), nor '#' (main.cf has no
+  // trailing comments: "x = y # note" sets x to "y # note"; smtpd_expansion_filter, a character
+  // set, is the one exception). Then the grammar where it is known: booleans (default yes/no),
+  // integers and time values (inferred from the default), TLS security levels, SASL security
+  // options, TLS protocol lists and cipher grades, SASL plug-in types, inet_protocols,
   // compatibility_level and a few enumerations. Values or tokens containing $-expansions are
   // not grammar-checked. Unknown names get the lexical checks only.
   // Errors: InvalidArgument with one line naming the parameter, the bad token and the valid

@@ -12,13 +12,11 @@ bool isNameChar(char c) {
 }  // namespace
 
 bool isValidParameterName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return isNameChar(c) || c == '-' || c == '.';
-  });
+  return !name.empty() && std::all_of(name.begin(), name.end(),
+                                      [](char c) { return isNameChar(c) || c == '-' || c == '.'; });
 }
 
-std::vector<std::string_view> splitListValue(std::string_view value,
-                                             std::string_view separators) {
+std::vector<std::string_view> splitListValue(std::string_view value, std::string_view separators) {
   // Mirrors mystrtokq(3) in Postfix: separators only split at brace depth zero.
   std::vector<std::string_view> tokens;
   size_t i = 0;

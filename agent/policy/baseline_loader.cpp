@@ -1,12 +1,15 @@
 #include "agent/policy/baseline_loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,8 +23,8 @@ namespace {
 // parser's time and memory small whatever the input.
 constexpr size_t kMaxPolicyBytes = 1 << 20;
 
-constexpr std::string_view kTopKeys[] = {"name", "version", "description", "main.cf",
-                                         "master.cf", "verify"};
+constexpr std::string_view kTopKeys[] = {"name",    "version",   "description",
+                                         "main.cf", "master.cf", "verify"};
 constexpr std::string_view kMainCfKeys[] = {"set", "remove"};
 constexpr std::string_view kServiceKeys[] = {"service", "type", "command", "set", "remove"};
 constexpr std::string_view kVerifyKeys[] = {"service", "starttls", "forbid_auth_before_tls",
@@ -30,11 +33,16 @@ constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "text";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "text";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
@@ -60,10 +68,28 @@ bool isValidBaselineName(std::string_view name) {
                      [&](char c) { return lower_or_digit(c) || c == '-'; });
 }
 
+// Records where documents start; everything else in the event stream is ignored.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> marks;
+};
+
 // Called for each key of a map once it passed the key checks.
-using KeyHandler =
-    std::function<Status(const std::string& key, const SourceLocation& key_where,
-                         const YAML::Node& value)>;
+using KeyHandler = std::function<Status(const std::string& key, const SourceLocation& key_where,
+                                        const YAML::Node& value)>;
 
 class Loader {
  public:
@@ -93,10 +119,8 @@ class Loader {
   Result<std::string> text(const YAML::Node& value, const SourceLocation& key_where,
                            const std::string& what, bool allow_empty) const;
 
-  Result<std::vector<Setting>> settings(const YAML::Node& value,
-                                        const std::string& context) const;
-  Result<std::vector<Removal>> removals(const YAML::Node& value,
-                                        const std::string& context) const;
+  Result<std::vector<Setting>> settings(const YAML::Node& value, const std::string& context) const;
+  Result<std::vector<Removal>> removals(const YAML::Node& value, const std::string& context) const;
   Status checkNotBothSetAndRemoved(const std::vector<Setting>& set,
                                    const std::vector<Removal>& remove,
                                    const std::string& context) const;
@@ -166,8 +190,8 @@ Result<std::vector<Setting>> Loader::settings(const YAML::Node& value,
   std::vector<Setting> out;
   if (value.IsNull()) return out;  // "set:" with nothing under it
   if (!value.IsMap()) {
-    return errorAt(at(value), "'set' in " + context +
-                                  " must be a map of parameter: value, not " + describe(value));
+    return errorAt(at(value), "'set' in " + context + " must be a map of parameter: value, not " +
+                                  describe(value));
   }
   std::map<std::string, SourceLocation, std::less<>> seen;
   for (auto it = value.begin(); it != value.end(); ++it) {
@@ -230,8 +254,8 @@ Status Loader::checkNotBothSetAndRemoved(const std::vector<Setting>& set,
   for (const Removal& r : remove) {
     for (const Setting& s : set) {
       if (s.name == r.name) {
-        return errorAt(r.where, "parameter '" + r.name + "' is both set (at " +
-                                    position(s.where) + ") and removed in " + context);
+        return errorAt(r.where, "parameter '" + r.name + "' is both set (at " + position(s.where) +
+                                    ") and removed in " + context);
       }
     }
   }
@@ -248,8 +272,8 @@ Result<std::vector<std::string>> Loader::mechanisms(const YAML::Node& value,
   if (value.IsNull()) return errorAt(key_where, what + " has no value; expected " + expected);
   if (value.IsScalar()) {
     if (allow_star && value.Scalar() == "*") return std::vector<std::string>{"*"};
-    return errorAt(at(value), what + " must be " + expected + ", not the text '" +
-                                  value.Scalar() + "'");
+    return errorAt(at(value),
+                   what + " must be " + expected + ", not the text '" + value.Scalar() + "'");
   }
   if (!value.IsSequence()) {
     return errorAt(at(value), what + " must be " + expected + ", not " + describe(value));
@@ -264,8 +288,8 @@ Result<std::vector<std::string>> Loader::mechanisms(const YAML::Node& value,
                                        : "\"*\" is only meaningful in forbid_auth_before_tls");
     }
     if (auto [first, inserted] = seen.emplace(mech, where); !inserted) {
-      return errorAt(where, "mechanism '" + mech + "' is listed twice in " + what +
-                                " (first at " + position(first->second) + ")");
+      return errorAt(where, "mechanism '" + mech + "' is listed twice in " + what + " (first at " +
+                                position(first->second) + ")");
     }
     out.push_back(std::move(mech));
   }
@@ -276,16 +300,16 @@ Status Loader::mainCf(const YAML::Node& value, const SourceLocation& key_where,
                       Baseline& baseline) const {
   if (value.IsNull()) return OkStatus();
   const std::string context = "main.cf";
-  PW_RETURN_IF_ERROR(forEachKey(
-      value, key_where, context, kMainCfKeys,
-      [&](const std::string& key, const SourceLocation&, const YAML::Node& v) -> Status {
-        if (key == "set") {
-          PW_ASSIGN_OR_RETURN(baseline.main_cf_set, settings(v, context));
-        } else {
-          PW_ASSIGN_OR_RETURN(baseline.main_cf_remove, removals(v, context));
-        }
-        return OkStatus();
-      }));
+  PW_RETURN_IF_ERROR(
+      forEachKey(value, key_where, context, kMainCfKeys,
+                 [&](const std::string& key, const SourceLocation&, const YAML::Node& v) -> Status {
+                   if (key == "set") {
+                     PW_ASSIGN_OR_RETURN(baseline.main_cf_set, settings(v, context));
+                   } else {
+                     PW_ASSIGN_OR_RETURN(baseline.main_cf_remove, removals(v, context));
+                   }
+                   return OkStatus();
+                 }));
   return checkNotBothSetAndRemoved(baseline.main_cf_set, baseline.main_cf_remove, context);
 }
 
@@ -313,8 +337,9 @@ Result<ServiceOverride> Loader::service(const YAML::Node& item) const {
         return OkStatus();
       }));
   if (!has_service) {
-    return errorAt(out.where, "master.cf entry needs 'service' (a role such as submission, or a "
-                              "master.cf service name)");
+    return errorAt(out.where,
+                   "master.cf entry needs 'service' (a role such as submission, or a "
+                   "master.cf service name)");
   }
   PW_RETURN_IF_ERROR(checkNotBothSetAndRemoved(out.options, out.remove_options,
                                                "master.cf service '" + out.service + "'"));
@@ -361,22 +386,33 @@ Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
 Result<Baseline> Loader::load(std::string_view yaml_text) {
   const SourceLocation start{file_, 1, 1};
   if (yaml_text.size() > kMaxPolicyBytes) {
-    return errorAt(start, "policy is " + std::to_string(yaml_text.size()) +
-                              " bytes; the limit is 1 MiB");
+    return errorAt(start,
+                   "policy is " + std::to_string(yaml_text.size()) + " bytes; the limit is 1 MiB");
   }
-  std::vector<YAML::Node> documents;
+  const std::string yaml(yaml_text);
+  YAML::Node root;
+  std::optional<YAML::Mark> second_document;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    root = YAML::Load(yaml);
+    // One document per file. YAML::LoadAll() would tell, but yaml-cpp 0.7 loops forever
+    // (allocating as it goes) on input such as "," (jbeder/yaml-cpp#1040, fixed after 0.8 by
+    // PR #1319); so walk the event stream by hand and stop after the second document start.
+    std::istringstream stream(yaml);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts) &&
+        starts.marks.size() >= 2) {
+      second_document = starts.marks[1];
+    }
   } catch (const YAML::Exception& e) {
     return errorAt(at(e.mark), "invalid YAML: " + e.msg);
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (root.IsNull()) {
     return errorAt(start, "empty policy: expected a map with at least 'name' and 'version'");
   }
-  if (documents.size() > 1) {
-    return errorAt(at(documents[1]), "a policy file holds one YAML document; found another");
+  if (second_document) {
+    return errorAt(at(*second_document), "a policy file holds one YAML document; found another");
   }
-  const YAML::Node& root = documents.front();
 
   Baseline baseline;
   baseline.source_file = file_;
@@ -404,16 +440,15 @@ Result<Baseline> Loader::load(std::string_view yaml_text) {
         } else if (key == "master.cf") {
           if (v.IsNull()) return OkStatus();
           if (!v.IsSequence()) {
-            return errorAt(at(v), "master.cf must be a list of services (- service: ...), not " +
-                                      describe(v));
+            return errorAt(
+                at(v), "master.cf must be a list of services (- service: ...), not " + describe(v));
           }
           for (const YAML::Node& item : v) {
             PW_ASSIGN_OR_RETURN(ServiceOverride s, service(item));
             for (const ServiceOverride& earlier : baseline.master_cf) {
               if (earlier.service == s.service && earlier.type == s.type) {
-                return errorAt(s.where, "duplicate master.cf service '" + s.service +
-                                            "' (type " + s.type + "), first at " +
-                                            position(earlier.where));
+                return errorAt(s.where, "duplicate master.cf service '" + s.service + "' (type " +
+                                            s.type + "), first at " + position(earlier.where));
               }
             }
             baseline.master_cf.push_back(std::move(s));
@@ -421,8 +456,8 @@ Result<Baseline> Loader::load(std::string_view yaml_text) {
         } else {  // verify
           if (v.IsNull()) return OkStatus();
           if (!v.IsSequence()) {
-            return errorAt(at(v), "verify must be a list of checks (- service: ...), not " +
-                                      describe(v));
+            return errorAt(at(v),
+                           "verify must be a list of checks (- service: ...), not " + describe(v));
           }
           for (const YAML::Node& item : v) {
             PW_ASSIGN_OR_RETURN(ProbeExpectation e, expectation(item));
@@ -455,8 +490,7 @@ Result<Baseline> loadBaseline(std::string_view yaml_text, std::string_view file_
     return InvalidArgumentError(std::string(file_name) + ":" + std::to_string(line) + ":" +
                                 std::to_string(column) + ": invalid YAML: " + e.msg);
   } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string(file_name) + ":1:1: cannot load policy: " +
-                                e.what());
+    return InvalidArgumentError(std::string(file_name) + ":1:1: cannot load policy: " + e.what());
   }
 }
 

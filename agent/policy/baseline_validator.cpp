@@ -18,10 +18,10 @@ constexpr std::string_view kServiceTypes[] = {"inet", "unix", "unix-dgram", "fif
 
 // Programs in Postfix 3.7's daemon_directory that master.cf runs.
 constexpr std::string_view kPostfixDaemons[] = {
-    "anvil",  "bounce",  "cleanup", "discard", "dnsblog",  "error",    "flush",
-    "lmtp",   "local",   "oqmgr",   "pickup",  "pipe",     "postlogd", "postscreen",
-    "proxymap", "qmgr",  "qmqpd",   "scache",  "showq",    "smtp",     "smtpd",
-    "spawn",  "tlsmgr",  "tlsproxy", "trivial-rewrite", "verify", "virtual"};
+    "anvil",    "bounce", "cleanup",  "discard",         "dnsblog", "error",    "flush",
+    "lmtp",     "local",  "oqmgr",    "pickup",          "pipe",    "postlogd", "postscreen",
+    "proxymap", "qmgr",   "qmqpd",    "scache",          "showq",   "smtp",     "smtpd",
+    "spawn",    "tlsmgr", "tlsproxy", "trivial-rewrite", "verify",  "virtual"};
 
 // postconf(5) marks process_id, process_name and service_name read-only; mail_version and
 // mail_release_date are compiled in and overwritten at start-up.
@@ -29,10 +29,10 @@ constexpr std::string_view kReadOnly[] = {"mail_release_date", "mail_version", "
                                           "process_name", "service_name"};
 
 // Per-host files: a baseline meant for a fleet must not pin them.
-constexpr std::string_view kPerHostFiles[] = {
-    "smtpd_tls_cert_file",   "smtpd_tls_key_file",  "smtpd_tls_chain_files",
-    "smtpd_tls_eccert_file", "smtpd_tls_eckey_file", "smtpd_tls_dcert_file",
-    "smtpd_tls_dkey_file"};
+constexpr std::string_view kPerHostFiles[] = {"smtpd_tls_cert_file",   "smtpd_tls_key_file",
+                                              "smtpd_tls_chain_files", "smtpd_tls_eccert_file",
+                                              "smtpd_tls_eckey_file",  "smtpd_tls_dcert_file",
+                                              "smtpd_tls_dkey_file"};
 
 template <size_t N>
 bool isOneOf(std::string_view s, const std::string_view (&set)[N]) {
@@ -58,8 +58,12 @@ bool hasToken(std::string_view value, std::string_view token) {
   return false;
 }
 
-bool isYes(const Setting* s) { return s != nullptr && toLower(params::trimBlanks(s->value)) == "yes"; }
-bool isNo(const Setting* s) { return s != nullptr && toLower(params::trimBlanks(s->value)) == "no"; }
+bool isYes(const Setting* s) {
+  return s != nullptr && toLower(params::trimBlanks(s->value)) == "yes";
+}
+bool isNo(const Setting* s) {
+  return s != nullptr && toLower(params::trimBlanks(s->value)) == "no";
+}
 
 // True for a TLS level that turns STARTTLS off ("none", or empty without legacy settings).
 bool disablesTls(const Setting* s) {
@@ -166,8 +170,8 @@ class Validator {
       } else {
         warning(s.where, "'" + s.name +
                              "' is not a Postfix parameter and nothing in this baseline "
-                             "references it as $" + s.name +
-                             "; Postfix ignores unused parameters");
+                             "references it as $" +
+                             s.name + "; Postfix ignores unused parameters");
       }
     }
     if (isOneOf(s.name, kReadOnly)) {
@@ -188,8 +192,8 @@ class Validator {
     // built-in name is suspicious, because the intended removal would silently not happen.
     if (!isBuiltinName(r.name)) {
       if (auto close = catalog_.closestName(r.name)) {
-        error(r.where, "cannot remove unknown parameter '" + r.name + "' (did you mean '" +
-                           *close + "'?)");
+        error(r.where,
+              "cannot remove unknown parameter '" + r.name + "' (did you mean '" + *close + "'?)");
       }
     }
   }
@@ -260,8 +264,7 @@ class Validator {
   // host's master.cf may override it for that service.
   void contradiction(const ProbeExpectation& e, const Effective& eff, const std::string& what) {
     std::string message = "verify on '" + e.service + "' " + what + " (" + eff.setting->name +
-                          " = " + eff.setting->value + " at " + position(eff.setting->where) +
-                          ")";
+                          " = " + eff.setting->value + " at " + position(eff.setting->where) + ")";
     if (eff.from_service) {
       error(e.where, message);
     } else {
@@ -339,14 +342,14 @@ class Validator {
       if ((s.name == "smtpd_sasl_security_options" ||
            s.name == "smtpd_sasl_tls_security_options") &&
           !expands && !hasToken(value, "noanonymous")) {
-        warning(s.where, s.name + " = " + value +
-                             " allows anonymous authentication; include noanonymous");
+        warning(s.where,
+                s.name + " = " + value + " allows anonymous authentication; include noanonymous");
       }
       if (s.name == "smtpd_tls_security_level" && toLower(value) == "encrypt") {
         const bool applies_to_port25 =
-            svc != nullptr ? port25
-                           : (smtp_override == nullptr ||
-                              effective(smtp_override, s.name).setting == &s);
+            svc != nullptr
+                ? port25
+                : (smtp_override == nullptr || effective(smtp_override, s.name).setting == &s);
         if (applies_to_port25) {
           warning(s.where,
                   "smtpd_tls_security_level = encrypt applies to port 25 here: a public MX "
@@ -388,8 +391,8 @@ class Validator {
           !expands) {
         const std::string grade = toLower(value);
         if (grade == "export" || grade == "low" || grade == "null") {
-          warning(s.where, s.name + " = " + value +
-                               " allows weak or no encryption; use medium or high");
+          warning(s.where,
+                  s.name + " = " + value + " allows weak or no encryption; use medium or high");
         }
       }
     }
@@ -414,9 +417,8 @@ std::vector<Finding> validateBaseline(const Baseline& baseline,
 }
 
 bool hasErrors(const std::vector<Finding>& findings) {
-  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
-    return f.severity == Finding::Severity::kError;
-  });
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Finding::Severity::kError; });
 }
 
 }  // namespace postwarden::agent::policy

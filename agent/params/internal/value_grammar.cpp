@@ -22,8 +22,9 @@ constexpr std::array<std::string_view, 6> kSaslOptions = {
     "noplaintext", "noactive", "nodictionary", "noanonymous", "mutual_auth", "forward_secrecy"};
 
 // tls_level.c; name_code() matches case-insensitively. The SMTP server (and postscreen and
-// tlsproxy in server role) only implements the first three: smtpd(8) refuses to start with
-// "dane" and downgrades "verify"/"secure" with a warning, so we reject all of them.
+// tlsproxy in the server role) implements only the first three; postconf(5) says it logs a
+// warning for "fingerprint", "verify" and "secure" and silently uses "encrypt" instead, which
+// on port 25 would refuse mail from servers without TLS. So client-only levels are rejected.
 constexpr std::array<std::string_view, 3> kServerTlsLevels = {"none", "may", "encrypt"};
 constexpr std::array<std::string_view, 8> kClientTlsLevels = {
     "none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure"};
@@ -85,8 +86,8 @@ bool endsWith(std::string_view s, std::string_view suffix) {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string toLower(std::string_view s) {
@@ -119,15 +120,16 @@ Status badChoice(std::string_view name, std::string_view what, std::string_view 
                  Choices choices) {
   std::string message = "parameter '" + std::string(name) + "': " + std::string(what) + " '" +
                         std::string(token) + "'";
-  if (auto close = closestMatch(token, choices)) message += " (did you mean '" + std::string(*close) + "'?)";
+  if (auto close = closestMatch(token, choices))
+    message += " (did you mean '" + std::string(*close) + "'?)";
   message += "; valid choices: " + joinChoices(choices);
   return InvalidArgumentError(std::move(message));
 }
 
 Status badValue(std::string_view name, std::string_view what, std::string_view value,
                 std::string_view expected) {
-  return InvalidArgumentError("parameter '" + std::string(name) + "': " + std::string(what) +
-                              " '" + std::string(value) + "'; " + std::string(expected));
+  return InvalidArgumentError("parameter '" + std::string(name) + "': " + std::string(what) + " '" +
+                              std::string(value) + "'; " + std::string(expected));
 }
 
 // One value from a fixed set (TLS level, cipher grade, plug-in type ...). Empty passes only
@@ -153,7 +155,8 @@ Status checkFlagList(std::string_view name, std::string_view value, Choices choi
   }
   for (std::string_view token : tokens) {
     if (hasExpansion(token)) continue;
-    if (!contains(choices, token, /*ignore_case=*/false)) return badChoice(name, what, token, choices);
+    if (!contains(choices, token, /*ignore_case=*/false))
+      return badChoice(name, what, token, choices);
   }
   return OkStatus();
 }
@@ -191,8 +194,8 @@ Status checkTlsProtocols(std::string_view name, std::string_view value) {
       std::string message = "parameter '" + std::string(name) + "': invalid TLS protocol '" +
                             std::string(token) + "'";
       std::string_view bare = token;
-      while (!bare.empty() && (bare.front() == '!' || bare.front() == '>' ||
-                               bare.front() == '<' || bare.front() == '=')) {
+      while (!bare.empty() && (bare.front() == '!' || bare.front() == '>' || bare.front() == '<' ||
+                               bare.front() == '=')) {
         bare.remove_prefix(1);
       }
       if (auto close = closestMatch(bare, kTlsProtocolNames)) {
@@ -240,7 +243,8 @@ Status checkCompatibilityLevel(std::string_view name, std::string_view value) {
   size_t start = 0;
   while (true) {
     const size_t dot = value.find('.', start);
-    const std::string_view part = value.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    const std::string_view part =
+        value.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (!isDigits(part)) {
       return badValue(name, "invalid compatibility level", value,
                       "expected a Postfix version level such as 0, 1, 2, 3.6 or 3.7");
@@ -283,11 +287,16 @@ std::optional<TimeValue> parseTime(std::string_view s) {
 
 int64_t unitSeconds(char unit) {
   switch (unit) {
-    case 'm': return 60;
-    case 'h': return 3600;
-    case 'd': return 86400;
-    case 'w': return 7 * 86400;
-    default: return 1;
+    case 'm':
+      return 60;
+    case 'h':
+      return 3600;
+    case 'd':
+      return 86400;
+    case 'w':
+      return 7 * 86400;
+    default:
+      return 1;
   }
 }
 
@@ -304,8 +313,7 @@ std::vector<std::string> sortedTokens(std::string_view value, std::string_view s
 
 bool isYesNoConditional(std::string_view d) {
   // "${{$compatibility_level} <level {1} ? {no} : {yes}}"
-  return d.starts_with("${{") &&
-         (endsWith(d, "? {yes} : {no}}") || endsWith(d, "? {no} : {yes}}"));
+  return d.starts_with("${{") && (endsWith(d, "? {yes} : {no}}") || endsWith(d, "? {no} : {yes}}"));
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include "agent/params/parameter_catalog.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace postwarden::agent::params {
 namespace {
@@ -44,7 +44,8 @@ TEST(ParameterCatalogTest, BuiltinKnowsPostfix37Parameters) {
 }
 
 TEST(ParameterCatalogTest, BuiltinHasDefaultsAsPostconfPrintsThem) {
-  EXPECT_THAT(catalog().defaultValue("smtpd_sasl_security_options"), Optional(std::string("noanonymous")));
+  EXPECT_THAT(catalog().defaultValue("smtpd_sasl_security_options"),
+              Optional(std::string("noanonymous")));
   EXPECT_THAT(catalog().defaultValue("smtpd_sasl_tls_security_options"),
               Optional(std::string("$smtpd_sasl_security_options")));
   EXPECT_THAT(catalog().defaultValue("smtpd_tls_security_level"), Optional(std::string("")));
@@ -281,9 +282,9 @@ TEST(ParameterCatalogTest, ValidatesTlsSecurityLevels) {
 }
 
 TEST(ParameterCatalogTest, ValidatesTlsProtocolLists) {
-  for (const char* v : {">=TLSv1.2", "!SSLv2, !SSLv3", "!SSLv2,!SSLv3,!TLSv1,!TLSv1.1",
-                        "!SSLv2:!SSLv3", "TLSv1.2 TLSv1.3", ">=TLSv1.2, <=TLSv1.3", ">=0x0303",
-                        "<=0304", "", ">=tlsv1.2"}) {
+  for (const char* v :
+       {">=TLSv1.2", "!SSLv2, !SSLv3", "!SSLv2,!SSLv3,!TLSv1,!TLSv1.1", "!SSLv2:!SSLv3",
+        "TLSv1.2 TLSv1.3", ">=TLSv1.2, <=TLSv1.3", ">=0x0303", "<=0304", "", ">=tlsv1.2"}) {
     valid("smtpd_tls_protocols", v);
     valid("smtpd_tls_mandatory_protocols", v);
     valid("smtp_tls_protocols", v);
@@ -344,8 +345,7 @@ TEST(ParameterCatalogTest, ValidatesSaslTypeInetProtocolsAndCompatibilityLevel) 
   for (const char* v : {"all", "ipv4", "ipv6", "ipv4, ipv6", "ipv4 ipv6"}) {
     valid("inet_protocols", v);
   }
-  EXPECT_THAT(invalid("inet_protocols", "ipv4, ipv5"),
-              HasSubstr("valid choices: all, ipv4, ipv6"));
+  EXPECT_THAT(invalid("inet_protocols", "ipv4, ipv5"), HasSubstr("valid choices: all, ipv4, ipv6"));
   invalid("inet_protocols", "");
   invalid("inet_protocols", "IPv4");
 
@@ -378,10 +378,10 @@ TEST(ParameterCatalogTest, AcceptsFreeFormValues) {
 // --- applyMode -----------------------------------------------------------------------------
 
 TEST(ParameterCatalogTest, ApplyModeNeedsRestartForListenersDirectoriesAndOwners) {
-  for (const char* name : {"inet_interfaces", "inet_protocols", "queue_directory",
-                           "config_directory", "data_directory", "daemon_directory",
-                           "command_directory", "mail_owner", "setgid_group", "shlib_directory",
-                           "meta_directory", "import_environment", "process_id_directory"}) {
+  for (const char* name :
+       {"inet_interfaces", "inet_protocols", "queue_directory", "config_directory",
+        "data_directory", "daemon_directory", "command_directory", "mail_owner", "setgid_group",
+        "shlib_directory", "meta_directory", "import_environment", "process_id_directory"}) {
     EXPECT_EQ(catalog().applyMode(name), ApplyMode::kRestart) << name;
   }
   for (const char* name : {"smtpd_tls_auth_only", "smtpd_sasl_security_options", "myhostname",
@@ -406,8 +406,8 @@ TEST(ParameterCatalogTest, EquivalentComparesListsTokenWise) {
   EXPECT_FALSE(catalog().equivalent("smtpd_recipient_restrictions",
                                     "permit_mynetworks, reject_unauth_destination",
                                     "reject_unauth_destination, permit_mynetworks"));
-  EXPECT_TRUE(catalog().equivalent("mydestination", "$myhostname, localhost",
-                                   "$myhostname localhost"));
+  EXPECT_TRUE(
+      catalog().equivalent("mydestination", "$myhostname, localhost", "$myhostname localhost"));
   EXPECT_TRUE(catalog().equivalent("smtpd_tls_protocols", "!SSLv2, !SSLv3", "!SSLv3:!sslv2"));
   EXPECT_TRUE(catalog().equivalent("inet_protocols", "ipv4, ipv6", "ipv6 ipv4"));
   // User-defined restriction classes look like lists by name.

@@ -1,9 +1,9 @@
 #include "agent/params/spelling.h"
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 namespace postwarden::agent::params {
 namespace {
@@ -11,9 +11,9 @@ namespace {
 TEST(SpellingTest, EditDistanceCountsSingleEdits) {
   EXPECT_EQ(editDistance("", ""), 0);
   EXPECT_EQ(editDistance("abc", ""), 3);
-  EXPECT_EQ(editDistance("noplaintext", "noplaintxt"), 1);   // deletion
-  EXPECT_EQ(editDistance("encrypt", "encrpyt"), 1);          // adjacent swap
-  EXPECT_EQ(editDistance("dovecot", "dovecat"), 1);          // substitution
+  EXPECT_EQ(editDistance("noplaintext", "noplaintxt"), 1);  // deletion
+  EXPECT_EQ(editDistance("encrypt", "encrpyt"), 1);         // adjacent swap
+  EXPECT_EQ(editDistance("dovecot", "dovecat"), 1);         // substitution
   EXPECT_EQ(editDistance("verify", "verfiy"), 1);
   EXPECT_EQ(editDistance("kitten", "sitting"), 3);
 }

@@ -9,7 +9,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-TEST(ValueSyntaxTest, ParameterNamesAreLettersDigitsAndUnderscore) {
+TEST(ValueSyntaxTest, AcceptsPostfixParameterNameCharacters) {
   EXPECT_TRUE(isValidParameterName("smtpd_tls_auth_only"));
   EXPECT_TRUE(isValidParameterName("2bounce_notice_recipient"));
   EXPECT_TRUE(isValidParameterName("smtp_tls_CAfile"));
@@ -21,7 +21,8 @@ TEST(ValueSyntaxTest, ParameterNamesAreLettersDigitsAndUnderscore) {
 }
 
 TEST(ValueSyntaxTest, SplitsListsOnCommasAndWhitespace) {
-  EXPECT_THAT(splitListValue("noanonymous, noplaintext"), ElementsAre("noanonymous", "noplaintext"));
+  EXPECT_THAT(splitListValue("noanonymous, noplaintext"),
+              ElementsAre("noanonymous", "noplaintext"));
   EXPECT_THAT(splitListValue(" a,b ,, c\td\n"), ElementsAre("a", "b", "c", "d"));
   EXPECT_THAT(splitListValue(""), IsEmpty());
   EXPECT_THAT(splitListValue(" , "), IsEmpty());
@@ -29,9 +30,9 @@ TEST(ValueSyntaxTest, SplitsListsOnCommasAndWhitespace) {
 }
 
 TEST(ValueSyntaxTest, KeepsBraceGroupsTogether) {
-  EXPECT_THAT(splitListValue("check_policy_service { inet:127.0.0.1:10023, timeout=10s }, reject"),
-              ElementsAre("check_policy_service", "{ inet:127.0.0.1:10023, timeout=10s }",
-                          "reject"));
+  EXPECT_THAT(
+      splitListValue("check_policy_service { inet:127.0.0.1:10023, timeout=10s }, reject"),
+      ElementsAre("check_policy_service", "{ inet:127.0.0.1:10023, timeout=10s }", "reject"));
   EXPECT_THAT(splitListValue("a{ {b, c} }, d"), ElementsAre("a{ {b, c} }", "d"));
   EXPECT_THAT(splitListValue("x { unbalanced, y"), ElementsAre("x", "{ unbalanced, y"));
 }

@@ -1,12 +1,12 @@
 #include "agent/policy/baseline_loader.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tests/unit/agent/policy/policy_test_files.h"
 
@@ -45,13 +45,16 @@ constexpr BadFile kLoaderRejects[] = {
     {"malformed-yaml.bad.yaml", "6:1", "invalid YAML: end of sequence flow not found"},
     {"malformed-indentation.bad.yaml", "6:4", "invalid YAML: end of map not found"},
     {"tab-indentation.bad.yaml", "4:5", "invalid YAML: illegal map value"},
-    {"unknown-top-key.bad.yaml", "2:1", "unknown key 'verison' in the policy (did you mean "
-                                        "'version'?)"},
+    {"unknown-top-key.bad.yaml", "2:1",
+     "unknown key 'verison' in the policy (did you mean "
+     "'version'?)"},
     {"unknown-main-cf-key.bad.yaml", "4:3", "unknown key 'sets' in main.cf (did you mean 'set'?)"},
-    {"unknown-service-key.bad.yaml", "5:5", "unknown key 'comand' in master.cf entry (did you "
-                                            "mean 'command'?)"},
-    {"unknown-verify-key.bad.yaml", "5:5", "unknown key 'starttsl' in verify entry (did you mean "
-                                           "'starttls'?)"},
+    {"unknown-service-key.bad.yaml", "5:5",
+     "unknown key 'comand' in master.cf entry (did you "
+     "mean 'command'?)"},
+    {"unknown-verify-key.bad.yaml", "5:5",
+     "unknown key 'starttsl' in verify entry (did you mean "
+     "'starttls'?)"},
     {"map-for-scalar.bad.yaml", "2:3", "'name' must be text, not a map"},
     {"map-as-parameter-value.bad.yaml", "5:31",
      "value of 'smtpd_tls_security_level' must be text or a list of text, not a map"},
@@ -68,7 +71,7 @@ constexpr BadFile kLoaderRejects[] = {
     {"null-value.bad.yaml", "5:5",
      "parameter 'smtpd_tls_auth_only' has no value (write \"\" for an empty value)"},
     {"empty.bad.yaml", "1:1", "empty policy"},
-    {"two-documents.bad.yaml", "4:1", "one YAML document"},
+    {"two-documents.bad.yaml", "3:1", "one YAML document"},
     {"set-and-removed.bad.yaml", "6:38",
      "parameter 'smtpd_tls_auth_only' is both set (at 5:5) and removed in main.cf"},
     {"removed-twice.bad.yaml", "6:7",
@@ -84,7 +87,7 @@ constexpr BadFile kLoaderRejects[] = {
 
 // Files that load but that validateBaseline rejects; baseline_validator_test.cpp checks them.
 constexpr const char* kValidatorRejects[] = {
-    "noplaintxt.bad.yaml",     "unknown-parameter.bad.yaml",   "bad-service-type.bad.yaml",
+    "noplaintxt.bad.yaml",           "unknown-parameter.bad.yaml", "bad-service-type.bad.yaml",
     "contradicting-verify.bad.yaml", "hash-in-value.bad.yaml",
 };
 
@@ -189,8 +192,7 @@ TEST(BaselineLoaderTest, KeepsScalarTextExactly) {
       "    i: \"\"\n");
   EXPECT_EQ(b.version, "1.10");
   ASSERT_EQ(b.main_cf_set.size(), 9u);
-  const char* expected[] = {"yes", "No", "on", "0755", "1e3", "~", "null", "$myhostname ESMTP",
-                            ""};
+  const char* expected[] = {"yes", "No", "on", "0755", "1e3", "~", "null", "$myhostname ESMTP", ""};
   for (size_t i = 0; i < 9; ++i) EXPECT_EQ(b.main_cf_set[i].value, expected[i]) << i;
 }
 
@@ -210,17 +212,17 @@ TEST(BaselineLoaderTest, JoinsListValuesWithCommaSpace) {
 
 TEST(BaselineLoaderTest, RecordsWhereEverythingWasWritten) {
   const Baseline b = loadOk(
-      "name: where\n"                            // 1
-      "version: '1'\n"                           // 2
-      "main.cf:\n"                               // 3
-      "  set:\n"                                 // 4
-      "    smtpd_tls_auth_only: 'yes'\n"         // 5
-      "  remove: [smtpd_tls_dh512_param_file]\n"  // 6
-      "master.cf:\n"                             // 7
-      "  - service: submission\n"                // 8
+      "name: where\n"                                     // 1
+      "version: '1'\n"                                    // 2
+      "main.cf:\n"                                        // 3
+      "  set:\n"                                          // 4
+      "    smtpd_tls_auth_only: 'yes'\n"                  // 5
+      "  remove: [smtpd_tls_dh512_param_file]\n"          // 6
+      "master.cf:\n"                                      // 7
+      "  - service: submission\n"                         // 8
       "    set: { smtpd_tls_security_level: encrypt }\n"  // 9
-      "verify:\n"                                // 10
-      "  -   service: smtp\n");                  // 11
+      "verify:\n"                                         // 10
+      "  -   service: smtp\n");                           // 11
   ASSERT_EQ(b.main_cf_set.size(), 1u);
   EXPECT_EQ(b.main_cf_set[0].where.file, "test.yaml");
   EXPECT_EQ(b.main_cf_set[0].where.line, 5);
@@ -323,8 +325,14 @@ TEST(BaselineLoaderTest, RejectsNonTextKeysAndMissingVersion) {
 
 TEST(BaselineLoaderTest, ErrorsAlwaysStartWithFileLineColumn) {
   const char* inputs[] = {
-      "{",  "name: [",      "\t", "name: x\nversion: 1\nextra: 1\n", "- 1\n- 2\n",
-      "!!binary x", "&a [*a]", "name: x\nversion: 1\nmain.cf: *undefined\n",
+      "{",
+      "name: [",
+      "\t",
+      "name: x\nversion: 1\nextra: 1\n",
+      "- 1\n- 2\n",
+      "!!binary x",
+      "&a [*a]",
+      "name: x\nversion: 1\nmain.cf: *undefined\n",
       "%YAML 9.9\n---\nname: x\n",
   };
   for (const char* input : inputs) {

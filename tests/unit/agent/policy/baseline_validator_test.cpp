@@ -1,10 +1,10 @@
 #include "agent/policy/baseline_validator.h"
 
-#include <algorithm>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
 
 #include "agent/policy/baseline_loader.h"
 #include "tests/unit/agent/policy/policy_test_files.h"
@@ -78,8 +78,8 @@ TEST(BaselineValidatorTest, RejectsTheValidatorBadFiles) {
        "it as part of the value"},
   };
   for (const auto& c : cases) {
-    auto loaded = loadBaseline(
-        test::readFile(test::sourcePath("tests/data/policies") / c.file), c.file);
+    auto loaded =
+        loadBaseline(test::readFile(test::sourcePath("tests/data/policies") / c.file), c.file);
     ASSERT_TRUE(loaded.ok()) << loaded.status().toString();
     const auto findings = validateBaseline(*loaded, catalog());
     ASSERT_TRUE(hasErrors(findings)) << c.file;
@@ -138,8 +138,8 @@ TEST(BaselineValidatorTest, InvalidOrReadOnlyNamesAreErrors) {
 }
 
 TEST(BaselineValidatorTest, RemovingANearMissIsAnErrorButCustomCleanUpIsFine) {
-  const Finding f = only("name: t\nversion: '1'\nmain.cf:\n  remove: [smtpd_tls_auth_onl]\n",
-                         Severity::kError);
+  const Finding f =
+      only("name: t\nversion: '1'\nmain.cf:\n  remove: [smtpd_tls_auth_onl]\n", Severity::kError);
   EXPECT_EQ(f.message,
             "cannot remove unknown parameter 'smtpd_tls_auth_onl' (did you mean "
             "'smtpd_tls_auth_only'?)");
@@ -147,9 +147,9 @@ TEST(BaselineValidatorTest, RemovingANearMissIsAnErrorButCustomCleanUpIsFine) {
   EXPECT_EQ(f.where.column, 12);
   EXPECT_THAT(findingsFor("name: t\nversion: '1'\nmain.cf:\n  remove: [my_old_restrictions]\n"),
               IsEmpty());
-  EXPECT_THAT(only("name: t\nversion: '1'\nmain.cf:\n  remove: ['a b']\n", Severity::kError)
-                  .message,
-              HasSubstr("invalid parameter name"));
+  EXPECT_THAT(
+      only("name: t\nversion: '1'\nmain.cf:\n  remove: ['a b']\n", Severity::kError).message,
+      HasSubstr("invalid parameter name"));
 }
 
 // --- values -------------------------------------------------------------------------------
@@ -157,9 +157,10 @@ TEST(BaselineValidatorTest, RemovingANearMissIsAnErrorButCustomCleanUpIsFine) {
 TEST(BaselineValidatorTest, ReportsInvalidValuesInMainCfAndMasterCf) {
   EXPECT_THAT(only(mainCf("    smtpd_tls_auth_only: maybe\n"), Severity::kError).message,
               HasSubstr("invalid boolean 'maybe'"));
-  const Finding f = only("name: t\nversion: '1'\nmaster.cf:\n  - service: submission\n"
-                         "    set:\n      smtpd_tls_security_level: verify\n",
-                         Severity::kError);
+  const Finding f = only(
+      "name: t\nversion: '1'\nmaster.cf:\n  - service: submission\n"
+      "    set:\n      smtpd_tls_security_level: verify\n",
+      Severity::kError);
   EXPECT_THAT(f.message, HasSubstr("client-only TLS security level 'verify'"));
   EXPECT_EQ(f.where.line, 6);
   EXPECT_EQ(f.where.column, 7);
@@ -168,10 +169,10 @@ TEST(BaselineValidatorTest, ReportsInvalidValuesInMainCfAndMasterCf) {
 // --- master.cf services -------------------------------------------------------------------
 
 TEST(BaselineValidatorTest, ChecksServiceNamesAndCommands) {
-  EXPECT_THAT(only("name: t\nversion: '1'\nmaster.cf:\n  - service: 'sub mission'\n",
-                   Severity::kError)
-                  .message,
-              HasSubstr("invalid master.cf service name 'sub mission'"));
+  EXPECT_THAT(
+      only("name: t\nversion: '1'\nmaster.cf:\n  - service: 'sub mission'\n", Severity::kError)
+          .message,
+      HasSubstr("invalid master.cf service name 'sub mission'"));
   EXPECT_THAT(only("name: t\nversion: '1'\nmaster.cf:\n  - service: submission\n"
                    "    command: smptd\n",
                    Severity::kError)
@@ -214,10 +215,11 @@ TEST(BaselineValidatorTest, ChecksMechanismAndCertificateNames) {
 
 TEST(BaselineValidatorTest, StartTlsRequiredWhileTlsIsOffIsAContradiction) {
   // Decided by the service's own override: certain, an error.
-  const Finding certain = only("name: t\nversion: '1'\nmaster.cf:\n  - service: submission\n"
-                               "    set: {smtpd_tls_security_level: none}\n"
-                               "verify:\n  - service: submission\n    starttls: required\n",
-                               Severity::kError);
+  const Finding certain = only(
+      "name: t\nversion: '1'\nmaster.cf:\n  - service: submission\n"
+      "    set: {smtpd_tls_security_level: none}\n"
+      "verify:\n  - service: submission\n    starttls: required\n",
+      Severity::kError);
   EXPECT_THAT(certain.message, HasSubstr("requires STARTTLS"));
   EXPECT_EQ(certain.where.line, 7);
   // Decided by main.cf: the host's master.cf may override it, so only a warning.
@@ -281,8 +283,9 @@ TEST(BaselineValidatorTest, WarnsAboutRequiringTlsOnPort25) {
 }
 
 TEST(BaselineValidatorTest, WarnsAboutPerHostCertificatePaths) {
-  const auto findings = findingsFor(mainCf("    smtpd_tls_cert_file: /etc/ssl/mail.pem\n"
-                                           "    smtpd_tls_key_file: /etc/ssl/mail.key\n"));
+  const auto findings =
+      findingsFor(mainCf("    smtpd_tls_cert_file: /etc/ssl/mail.pem\n"
+                         "    smtpd_tls_key_file: /etc/ssl/mail.key\n"));
   ASSERT_EQ(findings.size(), 2u) << all(findings);
   EXPECT_EQ(findings[0].severity, Severity::kWarning);
   EXPECT_THAT(findings[0].message, HasSubstr("per-host path"));
@@ -326,9 +329,10 @@ TEST(BaselineValidatorTest, FindingToStringUsesTheCompilerFormat) {
 }
 
 TEST(BaselineValidatorTest, FindingsAreOrderedByPosition) {
-  const auto findings = findingsFor(mainCf("    smtpd_tls_cert_file: /x.pem\n"
-                                           "    smtpd_tls_auth_only: maybe\n"
-                                           "    smtpd_tls_ciphers: nul\n"));
+  const auto findings =
+      findingsFor(mainCf("    smtpd_tls_cert_file: /x.pem\n"
+                         "    smtpd_tls_auth_only: maybe\n"
+                         "    smtpd_tls_ciphers: nul\n"));
   ASSERT_EQ(findings.size(), 3u) << all(findings);
   EXPECT_EQ(findings[0].where.line, 5);
   EXPECT_EQ(findings[1].where.line, 6);

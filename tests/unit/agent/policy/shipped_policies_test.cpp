@@ -1,10 +1,11 @@
 // The policies shipped in policies/ and the good examples in tests/data/policies must load and
 // validate without a single error or warning, and must say what their documentation promises.
-#include <filesystem>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
 
 #include "agent/policy/baseline_loader.h"
 #include "agent/policy/baseline_validator.h"
@@ -42,9 +43,8 @@ std::string valueOf(const std::vector<Setting>& settings, std::string_view name)
 
 TEST(ShippedPoliciesTest, AllLoadAndValidateWithoutFindings) {
   const auto catalog = params::ParameterCatalog::builtin();
-  std::vector<std::filesystem::path> files = {
-      test::sourcePath("policies/smtp-auth-hardening.yaml"),
-      test::sourcePath("policies/submission-587.yaml")};
+  std::vector<std::filesystem::path> files = {test::sourcePath("policies/smtp-auth-hardening.yaml"),
+                                              test::sourcePath("policies/submission-587.yaml")};
   for (const auto& entry :
        std::filesystem::directory_iterator(test::sourcePath("tests/data/policies"))) {
     const std::string name = entry.path().filename().string();
@@ -55,7 +55,8 @@ TEST(ShippedPoliciesTest, AllLoadAndValidateWithoutFindings) {
     auto loaded = loadBaseline(test::readFile(file), file.filename().string());
     ASSERT_TRUE(loaded.ok()) << loaded.status().toString();
     EXPECT_THAT(validateBaseline(*loaded, catalog), IsEmpty())
-        << file << ":\n" << all(validateBaseline(*loaded, catalog));
+        << file << ":\n"
+        << all(validateBaseline(*loaded, catalog));
   }
 }
 
@@ -103,6 +104,66 @@ TEST(ShippedPoliciesTest, Submission587MovesAuthToPort587) {
   EXPECT_EQ(b.verify[1].service, "submission");
   EXPECT_EQ(b.verify[1].starttls, StartTls::kRequired);
   EXPECT_THAT(b.verify[1].require_auth_after_tls, ElementsAre("PLAIN", "LOGIN"));
+}
+
+TEST(ShippedPoliciesTest, DocumentationExamplesLoadAndValidateWithoutFindings) {
+  // Every ```yaml block of docs/baselines.md is a complete baseline; keep them honest.
+  const std::string doc = test::readFile(test::sourcePath("docs/baselines.md"));
+  ASSERT_FALSE(doc.empty());
+  const auto catalog = params::ParameterCatalog::builtin();
+  int blocks = 0;
+  size_t pos = 0;
+  while ((pos = doc.find("```yaml\n", pos)) != std::string::npos) {
+    const size_t start = pos + 8;
+    const size_t end = doc.find("```", start);
+    ASSERT_NE(end, std::string::npos);
+    const std::string block = doc.substr(start, end - start);
+    pos = end + 3;
+    ++blocks;
+    auto loaded = loadBaseline(block, "docs/baselines.md#" + std::to_string(blocks));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().toString();
+    EXPECT_THAT(validateBaseline(*loaded, catalog), IsEmpty())
+        << all(validateBaseline(*loaded, catalog));
+  }
+  EXPECT_EQ(blocks, 3);
+}
+
+TEST(ShippedPoliciesTest, DocumentationShowsTheShippedSettings) {
+  // The abbreviated copies in the documentation must say what the shipped files say.
+  const std::string doc = test::readFile(test::sourcePath("docs/baselines.md"));
+  for (const char* file : {"policies/smtp-auth-hardening.yaml", "policies/submission-587.yaml"}) {
+    const Baseline shipped = loadShipped(file);
+    const std::string header = std::string("name: ") + shipped.name + "\n";
+    const size_t start = doc.find(header);
+    ASSERT_NE(start, std::string::npos) << file;
+    const size_t end = doc.find("```", start);
+    auto documented = loadBaseline(doc.substr(start, end - start), "docs/baselines.md");
+    ASSERT_TRUE(documented.ok()) << documented.status().toString();
+    EXPECT_EQ(documented->version, shipped.version);
+    EXPECT_EQ(documented->description, shipped.description);
+    auto same = [](const std::vector<Setting>& a, const std::vector<Setting>& b) {
+      return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                        [](const Setting& x, const Setting& y) {
+                          return x.name == y.name && x.value == y.value;
+                        });
+    };
+    EXPECT_TRUE(same(documented->main_cf_set, shipped.main_cf_set)) << file;
+    ASSERT_EQ(documented->master_cf.size(), shipped.master_cf.size()) << file;
+    for (size_t i = 0; i < shipped.master_cf.size(); ++i) {
+      EXPECT_EQ(documented->master_cf[i].service, shipped.master_cf[i].service);
+      EXPECT_EQ(documented->master_cf[i].command, shipped.master_cf[i].command);
+      EXPECT_TRUE(same(documented->master_cf[i].options, shipped.master_cf[i].options)) << file;
+    }
+    ASSERT_EQ(documented->verify.size(), shipped.verify.size()) << file;
+    for (size_t i = 0; i < shipped.verify.size(); ++i) {
+      EXPECT_EQ(documented->verify[i].service, shipped.verify[i].service);
+      EXPECT_EQ(documented->verify[i].starttls, shipped.verify[i].starttls);
+      EXPECT_EQ(documented->verify[i].forbid_auth_before_tls,
+                shipped.verify[i].forbid_auth_before_tls);
+      EXPECT_EQ(documented->verify[i].require_auth_after_tls,
+                shipped.verify[i].require_auth_after_tls);
+    }
+  }
 }
 
 }  // namespace
