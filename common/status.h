@@ -91,9 +91,9 @@ Status ErrnoToStatus(int errno_value, std::string_view context);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {  // NOLINT: implicit by design
-    if (std::get<Status>(data_).ok()) std::abort();  // an OK Status carries no value
+    if (std::get<Status>(data_).ok()) std::abort();   // an OK Status carries no value
   }
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -121,10 +121,10 @@ class [[nodiscard]] Result {
 #define PW_STATUS_CONCAT(a, b) PW_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define PW_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::postwarden::Status pw_status_ = (expr);      \
-    if (!pw_status_.ok()) return pw_status_;       \
+#define PW_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::postwarden::Status pw_status_ = (expr); \
+    if (!pw_status_.ok()) return pw_status_;  \
   } while (0)
 
 // `lhs = value of expr`, or returns its Status. `lhs` may declare a variable.

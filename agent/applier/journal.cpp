@@ -72,8 +72,7 @@ Result<std::optional<JournalEntry>> Journal::load() const {
   entry.new_main_sha256 = field("new_main_sha256");
   entry.old_master_sha256 = field("old_master_sha256");
   entry.new_master_sha256 = field("new_master_sha256");
-  if (first || !step || entry.id.empty() || entry.postfix_dir.empty() ||
-      entry.backup_dir.empty()) {
+  if (first || !step || entry.id.empty() || entry.postfix_dir.empty() || entry.backup_dir.empty()) {
     return DataLossError("journal " + path_ + " is incomplete");
   }
   entry.step = *step;

@@ -14,18 +14,18 @@ namespace postwarden::agent::applier {
 
 // How far a transaction got. The order matters: recovery compares steps.
 enum class JournalStep {
-  kStaged,      // candidate checked by Postfix; live files untouched
-  kSwapping,    // live files may be old or new (each whole), service not yet told
-  kSwapped,     // new files in place
-  kActivated,   // reload/restart done; probing
-  kVerified,    // probe passed: the change is final
-  kRollingBack, // probe failed; old bytes being restored
+  kStaged,       // candidate checked by Postfix; live files untouched
+  kSwapping,     // live files may be old or new (each whole), service not yet told
+  kSwapped,      // new files in place
+  kActivated,    // reload/restart done; probing
+  kVerified,     // probe passed: the change is final
+  kRollingBack,  // probe failed; old bytes being restored
 };
 
 std::string_view journalStepName(JournalStep step);
 
 struct JournalEntry {
-  std::string id;           // unique per transaction (backup directory name)
+  std::string id;  // unique per transaction (backup directory name)
   JournalStep step = JournalStep::kStaged;
   std::string postfix_dir;  // the live configuration directory
   std::string backup_dir;   // holds main.cf and master.cf: the exact previous bytes

@@ -16,8 +16,8 @@ Status checkTlsMaterial(const planner::Plan& plan, os::FileSystem& fs,
     }
     Result<std::string> cert = fs.readFile(m.cert_file);
     if (!cert.ok()) {
-      return FailedPreconditionError(context + ": cannot read certificate: " +
-                                     cert.status().message());
+      return FailedPreconditionError(context +
+                                     ": cannot read certificate: " + cert.status().message());
     }
     Result<std::string> key = fs.readFile(m.key_file);
     if (!key.ok()) {

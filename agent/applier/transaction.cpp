@@ -56,11 +56,16 @@ ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check) {
 
 std::string_view outcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kKept: return "kept";
-    case Outcome::kRepaired: return "repaired";
-    case Outcome::kRefused: return "refused";
-    case Outcome::kRolledBack: return "rolled_back";
-    case Outcome::kNeedsHuman: return "needs_human";
+    case Outcome::kKept:
+      return "kept";
+    case Outcome::kRepaired:
+      return "repaired";
+    case Outcome::kRefused:
+      return "refused";
+    case Outcome::kRolledBack:
+      return "rolled_back";
+    case Outcome::kNeedsHuman:
+      return "needs_human";
   }
   return "unknown";
 }
@@ -85,6 +90,14 @@ std::string Transaction::statePath(std::string_view name) const {
 
 void Transaction::crashPoint(std::string_view step) {
   if (options_.crash_point) options_.crash_point(step);
+}
+
+void Transaction::advance(JournalEntry& entry, JournalStep step) {
+  entry.step = step;
+  // A failed write leaves the journal at the earlier step, from which recovery rolls back:
+  // the conservative reading, so the transaction goes on.
+  (void)journal_.record(entry);
+  crashPoint(journalStepName(step));
 }
 
 StepRecord Transaction::runStep(TransactionReport& report, std::string name,
@@ -140,8 +153,8 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
   const std::string stage = statePath("stage");
   PW_RETURN_IF_ERROR(fs_.createDirectories(stage, 0755));
   const auto settled = clock_.now() - kSettledAge;
-  for (const auto& [name, bytes] : {std::pair{"main.cf", &plan.main_cf_after},
-                                    std::pair{"master.cf", &plan.master_cf_after}}) {
+  for (const auto& [name, bytes] :
+       {std::pair{"main.cf", &plan.main_cf_after}, std::pair{"master.cf", &plan.master_cf_after}}) {
     const std::string path = stage + "/" + name;
     os::WriteOptions readable;
     readable.mode = 0644;
@@ -149,8 +162,8 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
     PW_RETURN_IF_ERROR(fs_.setModified(path, settled));
   }
   std::vector<std::string> warnings;
-  const std::vector<std::vector<std::string>> checks = {
-      {"postfix", "-c", stage, "check"}, {"postconf", "-c", stage, "-n"}};
+  const std::vector<std::vector<std::string>> checks = {{"postfix", "-c", stage, "check"},
+                                                        {"postconf", "-c", stage, "-n"}};
   for (const std::vector<std::string>& argv : checks) {
     Result<os::CommandResult> result =
         commands_.run({.argv = argv, .timeout = options_.check_timeout});
@@ -204,8 +217,8 @@ void Transaction::collectLog(uint64_t from_offset, TransactionReport& report) {
   Result<std::string> text = fs_.readFile(options_.log_file);
   if (!text.ok() || text->size() < from_offset) return;
   std::string_view fresh(text->data() + from_offset, text->size() - from_offset);
-  static constexpr std::string_view kMarkers[] = {"fatal:", "panic:", "error:", "warning:",
-                                                  "throttling", "reject:"};
+  static constexpr std::string_view kMarkers[] = {
+      "fatal:", "panic:", "error:", "warning:", "throttling", "reject:"};
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < fresh.size()) {
@@ -292,9 +305,9 @@ void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report)
     report.probes = health.results.empty() ? report.probes : health.results;
   }
   if (!activated.ok || !health.passed) {
-    markNeedsHuman(report, "rollback restored the previous files but Postfix does not work: " +
-                               (activated.ok ? joinLines(health.failures, "; ")
-                                             : activated.detail));
+    markNeedsHuman(report,
+                   "rollback restored the previous files but Postfix does not work: " +
+                       (activated.ok ? joinLines(health.failures, "; ") : activated.detail));
     return;
   }
   (void)journal_.clear();
@@ -305,8 +318,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   TransactionReport report;
   if (std::optional<std::string> reason = needsHumanReason()) {
     report.outcome = Outcome::kNeedsHuman;
-    report.reason = "no changes until an operator clears the needs-human state (" + *reason +
-                    ")";
+    report.reason = "no changes until an operator clears the needs-human state (" + *reason + ")";
     return report;
   }
 
@@ -338,8 +350,8 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     return OkStatus();
   });
   if (!preflight.ok) return refuse(preflight);
-  StepRecord staged = runStep(report, "check",
-                              [&](std::string& detail) { return stageAndCheck(plan, detail); });
+  StepRecord staged =
+      runStep(report, "check", [&](std::string& detail) { return stageAndCheck(plan, detail); });
   if (!staged.ok) return refuse(staged);
 
   const planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
@@ -399,9 +411,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     rollBack(entry, report);
     return report;
   }
-  entry.step = JournalStep::kSwapped;
-  (void)journal_.record(entry);
-  crashPoint("swapped");
+  advance(entry, JournalStep::kSwapped);
 
   StepRecord activated = runStep(report, entry.restart ? "restart" : "reload",
                                  [&](std::string&) { return activate(entry.restart); });
@@ -411,9 +421,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     rollBack(entry, report);
     return report;
   }
-  entry.step = JournalStep::kActivated;
-  (void)journal_.record(entry);
-  crashPoint("activated");
+  advance(entry, JournalStep::kActivated);
 
   ProbeRound round;
   StepRecord verified = runStep(report, "verify", [&](std::string& detail) -> Status {
@@ -429,9 +437,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     rollBack(entry, report);
     return report;
   }
-  entry.step = JournalStep::kVerified;
-  (void)journal_.record(entry);
-  crashPoint("verified");
+  advance(entry, JournalStep::kVerified);
   (void)journal_.clear();
   report.outcome = Outcome::kRepaired;
   return report;

@@ -78,8 +78,8 @@ struct TransactionReport {
   Outcome outcome = Outcome::kKept;
   std::string reason;  // why refused / rolled back / needs a human
   std::vector<StepRecord> steps;
-  std::vector<ProbeRecord> probes;          // the last probe of each listener
-  std::vector<std::string> log_lines;       // relevant Postfix log lines on failure
+  std::vector<ProbeRecord> probes;     // the last probe of each listener
+  std::vector<std::string> log_lines;  // relevant Postfix log lines on failure
   std::string backup_dir;
 };
 
@@ -123,6 +123,7 @@ class Transaction {
   void collectLog(uint64_t from_offset, TransactionReport& report);
   uint64_t logSize();
   void crashPoint(std::string_view step);
+  void advance(JournalEntry& entry, JournalStep step);  // journal + crash point
   std::string statePath(std::string_view name) const;
 
   os::FileSystem& fs_;

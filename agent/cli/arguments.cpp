@@ -4,6 +4,8 @@
 #include <charconv>
 #include <optional>
 
+#include "agent/params/spelling.h"
+
 namespace postwarden::agent::cli {
 namespace {
 
@@ -59,7 +61,8 @@ Nothing is written when the host is compliant and the probe passes. An agent kil
 step finishes or undoes the change at its next run.
 
 Options:
-)") + kTargetOptionsHelp + kProbeOptionsHelp +
+)") + kTargetOptionsHelp +
+         kProbeOptionsHelp +
          R"(  --state-dir DIR          backups, journal and lock (default /var/lib/postwarden)
   --service postfix|systemd|command
                            how Postfix is reloaded/restarted (default postfix:
@@ -91,7 +94,8 @@ Probes the live server and checks the baseline's expectations (verify: in the po
 nothing.
 
 Options:
-)") + kTargetOptionsHelp + kProbeOptionsHelp +
+)") + kTargetOptionsHelp +
+         kProbeOptionsHelp +
          R"(  -h, --help               this help
 
 Exit status: 0 all expectations met, 2 some are not, 1 error.
@@ -129,29 +133,10 @@ const std::vector<std::string>& commandNames() {
   return *names;
 }
 
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string didYouMean(std::string_view word, const std::vector<std::string>& choices) {
-  std::string best;
-  size_t best_distance = 3;
-  for (const std::string& c : choices) {
-    size_t d = editDistance(word, c);
-    if (d < best_distance) best = c, best_distance = d;
-  }
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  std::vector<std::string_view> views(choices.begin(), choices.end());
+  std::optional<std::string_view> best = params::closestMatch(word, views);
+  return best ? " (did you mean '" + std::string(*best) + "'?)" : "";
 }
 
 // Walks "--name value" / "--name=value" pairs and positional words.
@@ -217,7 +202,8 @@ Status parseRole(const std::string& text, TargetOptions& target) {
                                 "': role must be smtp, submission or submissions" +
                                 didYouMean(role, roles));
   }
-  if (eq == std::string::npos) return InvalidArgumentError("--role '" + text + "': expected ROLE=PORT");
+  if (eq == std::string::npos)
+    return InvalidArgumentError("--role '" + text + "': expected ROLE=PORT");
   std::string port = text.substr(eq + 1);
   PW_RETURN_IF_ERROR(parseNumber(port, 1, 65535, "--role port").status());
   target.role_ports.emplace(role, port);
@@ -288,8 +274,9 @@ Status checkProbe(const ProbeOptions& probe) {
     return InvalidArgumentError("--probe-login and --probe-password-file go together");
   }
   if (probe.mail_to && !probe.login_user) {
-    return InvalidArgumentError("--probe-mail-to needs --probe-login (the test message is sent "
-                                "as an authenticated client)");
+    return InvalidArgumentError(
+        "--probe-mail-to needs --probe-login (the test message is sent "
+        "as an authenticated client)");
   }
   return OkStatus();
 }
@@ -341,10 +328,10 @@ Result<ServiceStrategy> parseService(OptionReader& reader, const std::string& op
 
 Result<Arguments> parseApply(OptionReader& reader) {
   ApplyArgs apply;
-  const std::vector<std::string> known = concat(
-      concat(kTargetOptionNames, kProbeOptionNames),
-      {"--state-dir", "--service", "--systemd-unit", "--reload-command", "--restart-command",
-       "--verify-deadline", "--command-timeout", "--dry-run", "--offline"});
+  const std::vector<std::string> known =
+      concat(concat(kTargetOptionNames, kProbeOptionNames),
+             {"--state-dir", "--service", "--systemd-unit", "--reload-command", "--restart-command",
+              "--verify-deadline", "--command-timeout", "--dry-run", "--offline"});
   while (!reader.done()) {
     std::string option = reader.next();
     PW_ASSIGN_OR_RETURN(bool handled, parseTargetOption(option, reader, apply.target));

@@ -31,11 +31,11 @@ struct TargetOptions {
 
 // How the live server is probed.
 struct ProbeOptions {
-  std::optional<HostPort> probe;  // --probe HOST:PORT; default: master.cf's listeners
-  std::chrono::milliseconds timeout{5000};           // --probe-timeout SECONDS, per probe
-  std::optional<std::string> login_user;             // --probe-login USER
-  std::optional<std::string> password_file;          // --probe-password-file FILE
-  std::optional<std::string> mail_to;                // --probe-mail-to ADDRESS
+  std::optional<HostPort> probe;             // --probe HOST:PORT; default: master.cf's listeners
+  std::chrono::milliseconds timeout{5000};   // --probe-timeout SECONDS, per probe
+  std::optional<std::string> login_user;     // --probe-login USER
+  std::optional<std::string> password_file;  // --probe-password-file FILE
+  std::optional<std::string> mail_to;        // --probe-mail-to ADDRESS
 };
 
 struct PlanArgs {
@@ -45,14 +45,14 @@ struct PlanArgs {
 struct ApplyArgs {
   TargetOptions target;
   ProbeOptions probe;
-  std::string state_dir = "/var/lib/postwarden";     // --state-dir DIR
+  std::string state_dir = "/var/lib/postwarden";        // --state-dir DIR
   ServiceStrategy service = ServiceStrategy::kPostfix;  // --service
-  std::string systemd_unit = "postfix@-";            // --systemd-unit UNIT
-  std::vector<std::string> reload_command;           // --reload-command "ARGV..." (command)
-  std::vector<std::string> restart_command;          // --restart-command "ARGV..." (command)
-  std::chrono::milliseconds verify_deadline{20000};  // --verify-deadline SECONDS
-  std::chrono::milliseconds command_timeout{60000};  // --command-timeout SECONDS
-  bool dry_run = false;                              // --dry-run
+  std::string systemd_unit = "postfix@-";               // --systemd-unit UNIT
+  std::vector<std::string> reload_command;              // --reload-command "ARGV..." (command)
+  std::vector<std::string> restart_command;             // --restart-command "ARGV..." (command)
+  std::chrono::milliseconds verify_deadline{20000};     // --verify-deadline SECONDS
+  std::chrono::milliseconds command_timeout{60000};     // --command-timeout SECONDS
+  bool dry_run = false;                                 // --dry-run
   bool offline = false;  // --offline: write the files only (no reload, no probe)
 };
 
@@ -62,9 +62,9 @@ struct VerifyArgs {
 };
 
 struct ScanArgs {
-  HostPort address;                           // HOST:PORT (positional)
-  std::optional<std::string> expected_name;   // --name NAME: certificate must match it
-  std::chrono::milliseconds timeout{10000};   // --timeout SECONDS
+  HostPort address;                          // HOST:PORT (positional)
+  std::optional<std::string> expected_name;  // --name NAME: certificate must match it
+  std::chrono::milliseconds timeout{10000};  // --timeout SECONDS
   OutputFormat format = OutputFormat::kText;
 };
 

@@ -50,7 +50,8 @@ params::ParameterCatalog catalogFor(const policy::Baseline& baseline, Environmen
     return true;
   };
   bool all_known = known(baseline.main_cf_set);
-  for (const policy::ServiceOverride& o : baseline.master_cf) all_known = all_known && known(o.options);
+  for (const policy::ServiceOverride& o : baseline.master_cf)
+    all_known = all_known && known(o.options);
   if (all_known) return builtin;
   Result<os::CommandResult> defaults =
       env.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
@@ -101,9 +102,8 @@ void printPlanText(const planner::Plan& plan, const TargetOptions& target, Envir
   for (const planner::Change& c : plan.changes) {
     env.out << "  ~ " << c.describe() << "  [" << modeName(c.mode) << "]\n";
   }
-  std::string diff =
-      planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf") +
-      planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf");
+  std::string diff = planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf") +
+                     planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf");
   env.out << "\n" << (useColor(target.color, env) ? planner::colorizeDiff(diff) : diff) << "\n";
   env.out << plural(plan.changes.size(), "change") << " pending; Postfix needs a "
           << modeName(plan.applyMode()) << " to pick them up\n";
@@ -138,8 +138,8 @@ Result<ProbeSettings> probeSettings(const ProbeOptions& options, Environment& en
     settings.login = verify::Credentials{*options.login_user, std::move(password)};
   }
   if (options.mail_to) {
-    settings.message = verify::TestMessage{.mail_from = *options.login_user,
-                                           .rcpt_to = {*options.mail_to}};
+    settings.message =
+        verify::TestMessage{.mail_from = *options.login_user, .rcpt_to = {*options.mail_to}};
   }
   return settings;
 }
@@ -151,8 +151,8 @@ void printProbe(const applier::ProbeRecord& probe, Environment& env) {
     for (const std::string& m : list) out += (out.empty() ? "" : " ") + m;
     return out.empty() ? std::string("(none)") : out;
   };
-  env.out << "  probe " << probe.target << ": " << (probe.verdict.passed ? "pass" : "FAIL")
-          << " (" << r.elapsed.count() << " ms)\n";
+  env.out << "  probe " << probe.target << ": " << (probe.verdict.passed ? "pass" : "FAIL") << " ("
+          << r.elapsed.count() << " ms)\n";
   if (r.connected) {
     env.out << "    AUTH before TLS: " << mechanisms(r.before_tls.auth_mechanisms) << "\n"
             << "    STARTTLS: "
@@ -182,10 +182,14 @@ void printTranscript(const applier::ProbeRecord& probe, Environment& env) {
 int exitFor(Outcome outcome) {
   switch (outcome) {
     case Outcome::kKept:
-    case Outcome::kRepaired: return kExitOk;
-    case Outcome::kRefused: return kExitError;
-    case Outcome::kRolledBack: return kExitRolledBack;
-    case Outcome::kNeedsHuman: return kExitNeedsHuman;
+    case Outcome::kRepaired:
+      return kExitOk;
+    case Outcome::kRefused:
+      return kExitError;
+    case Outcome::kRolledBack:
+      return kExitRolledBack;
+    case Outcome::kNeedsHuman:
+      return kExitNeedsHuman;
   }
   return kExitError;
 }
@@ -205,14 +209,14 @@ std::unique_ptr<service::ServiceControl> makeService(const ApplyArgs& args,
     case ServiceStrategy::kCommand:
       return service::makeCommandServiceControl(
           env.commands, {args.reload_command, args.restart_command}, options);
-    case ServiceStrategy::kPostfix: break;
+    case ServiceStrategy::kPostfix:
+      break;
   }
   return service::makePostfixServiceControl(env.commands, args.target.postfix_dir, options);
 }
 
 // Writes the files only, for a Postfix that is not running (issue-2 style apply).
-int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
-                    Environment& env) {
+int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text, Environment& env) {
   applier::TransactionReport report;
   report.outcome = Outcome::kRepaired;
   applier::ConfigFiles files(env.fs, args.target.postfix_dir);
@@ -282,8 +286,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
   const planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
   const planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
   Result<std::vector<applier::ProbeCheck>> probes =
-      settings.ok() ? probeChecks(planned->baseline, after, plan_options, args.probe.probe, *settings)
-                    : Result<std::vector<applier::ProbeCheck>>(settings.status());
+      settings.ok()
+          ? probeChecks(planned->baseline, after, plan_options, args.probe.probe, *settings)
+          : Result<std::vector<applier::ProbeCheck>>(settings.status());
   Result<std::vector<applier::ProbeCheck>> rollback_probes =
       settings.ok() ? healthChecks(before, args.probe.probe, *settings)
                     : Result<std::vector<applier::ProbeCheck>>(settings.status());
@@ -303,8 +308,8 @@ int runApply(const ApplyArgs& args, Environment& env) {
   options.log_file =
       postfix::MainCfDocument::parse(plan.main_cf_before).get("maillog_file").value_or("");
   options.crash_point = env.crash_point;
-  applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock,
-                                   options, on_step);
+  applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock, options,
+                                   on_step);
 
   // A change an earlier agent left half-done comes first; then plan again from what is
   // on disk now.
@@ -327,9 +332,11 @@ int runApply(const ApplyArgs& args, Environment& env) {
   if (text) printPlanText(current, args.target, env);
   if (args.dry_run) {
     if (text) {
-      env.out << "dry run: would " << (current.compliant() ? "verify" : "apply, then "
-                                       + std::string(modeName(current.applyMode())) + " with "
-                                       + service->describe() + " and verify")
+      env.out << "dry run: would "
+              << (current.compliant()
+                      ? "verify"
+                      : "apply, then " + std::string(modeName(current.applyMode())) + " with " +
+                            service->describe() + " and verify")
               << " " << plural(options.probes.size(), "listener") << "; nothing changed\n";
     } else {
       env.out << report::planToJson(current, context(args.target, env)) << "\n";
@@ -354,8 +361,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
     env.out << report::applyToJson(current, report, context(args.target, env)) << "\n";
   }
   if (report.outcome == Outcome::kRefused || report.outcome == Outcome::kNeedsHuman) {
-    printError(env, report.outcome == Outcome::kNeedsHuman ? InternalError(report.reason)
-                                                           : FailedPreconditionError(report.reason));
+    printError(env, report.outcome == Outcome::kNeedsHuman
+                        ? InternalError(report.reason)
+                        : FailedPreconditionError(report.reason));
   }
   return exitFor(report.outcome);
 }
@@ -381,9 +389,8 @@ int runVerify(const VerifyArgs& args, Environment& env) {
     }
     config = *read;
   }
-  Result<std::vector<applier::ProbeCheck>> checks =
-      probeChecks(*baseline, config, {.role_ports = args.target.role_ports}, args.probe.probe,
-                  *settings);
+  Result<std::vector<applier::ProbeCheck>> checks = probeChecks(
+      *baseline, config, {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
   if (!checks.ok()) {
     printError(env, checks.status());
     return kExitError;
@@ -413,8 +420,8 @@ int runScan(const ScanArgs& args, Environment& env) {
   target.port = args.address.port;
   target.timeout = args.timeout;
   target.expected_certificate_name = args.expected_name;
-  applier::ProbeRecord record{args.address.host + ":" + std::to_string(args.address.port),
-                              env.prober.probe(target), {}};
+  applier::ProbeRecord record{
+      args.address.host + ":" + std::to_string(args.address.port), env.prober.probe(target), {}};
   std::vector<verify::ScanFinding> findings = verify::scanFindings(record.result, env.clock.now());
   record.verdict.passed = true;
   for (const verify::ScanFinding& f : findings) {

@@ -16,9 +16,9 @@
 namespace postwarden::agent::cli {
 
 // Exit statuses (documented in --help).
-inline constexpr int kExitOk = 0;        // compliant / success
-inline constexpr int kExitError = 1;     // refused or failed before any change
-inline constexpr int kExitPending = 2;   // plan: changes pending; verify/scan: failures
+inline constexpr int kExitOk = 0;          // compliant / success
+inline constexpr int kExitError = 1;       // refused or failed before any change
+inline constexpr int kExitPending = 2;     // plan: changes pending; verify/scan: failures
 inline constexpr int kExitRolledBack = 3;  // apply: failed verification, rolled back
 inline constexpr int kExitNeedsHuman = 4;  // apply: rollback failed; sticky until cleared
 
@@ -27,10 +27,10 @@ struct Environment {
   os::CommandRunner& commands;
   os::Clock& clock;
   verify::SmtpProber& prober;
-  std::ostream& out;   // results
-  std::ostream& err;   // one line per error
+  std::ostream& out;  // results
+  std::ostream& err;  // one line per error
   bool out_is_terminal = false;
-  long pid = 0;        // names backup directories
+  long pid = 0;  // names backup directories
   // Test-only: apply calls it after each journaled step (see TransactionOptions).
   std::function<void(std::string_view)> crash_point;
 };

@@ -14,7 +14,8 @@ Result<uint16_t> portNumber(std::string_view port) {
   int number = 0;
   auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
   if (error == std::errc() && end == port.data() + port.size()) {
-    if (number < 1 || number > 65535) return InvalidArgumentError("bad port '" + std::string(port) + "'");
+    if (number < 1 || number > 65535)
+      return InvalidArgumentError("bad port '" + std::string(port) + "'");
     return static_cast<uint16_t>(number);
   }
   // master(5): a service name is looked up in the services database.
@@ -26,7 +27,8 @@ Result<uint16_t> portNumber(std::string_view port) {
 std::string loopbackFor(std::string_view host) {
   if (host.empty() || host == "*" || host == "0.0.0.0" || host == "localhost") return "127.0.0.1";
   if (host == "::" || host == "[::]") return "::1";
-  if (host.starts_with('[') && host.ends_with(']')) return std::string(host.substr(1, host.size() - 2));
+  if (host.starts_with('[') && host.ends_with(']'))
+    return std::string(host.substr(1, host.size() - 2));
   return std::string(host);
 }
 
@@ -111,7 +113,8 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
 Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConfig& config,
                                                       const std::optional<HostPort>& probe,
                                                       const ProbeSettings& settings) {
-  if (probe) return std::vector<applier::ProbeCheck>{makeCheck(healthExpectation(), *probe, settings)};
+  if (probe)
+    return std::vector<applier::ProbeCheck>{makeCheck(healthExpectation(), *probe, settings)};
   const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(config.master_cf);
   const std::string inet_interfaces =
       postfix::MainCfDocument::parse(config.main_cf).get("inet_interfaces").value_or("all");
@@ -123,8 +126,9 @@ Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConf
     checks.push_back(makeCheck(healthExpectation(), *address, settings));
   }
   if (checks.empty()) {
-    return FailedPreconditionError("master.cf has no smtpd listener to probe; name one with "
-                                   "--probe HOST:PORT");
+    return FailedPreconditionError(
+        "master.cf has no smtpd listener to probe; name one with "
+        "--probe HOST:PORT");
   }
   return checks;
 }

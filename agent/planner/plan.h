@@ -44,7 +44,7 @@ struct Plan {
   std::string baseline_name;
   std::string baseline_version;
   std::vector<Change> changes;
-  std::vector<std::string> warnings;    // legal but worth a look (duplicates, risky values)
+  std::vector<std::string> warnings;      // legal but worth a look (duplicates, risky values)
   std::vector<TlsMaterial> tls_material;  // cert/key pairs the result depends on
   std::string main_cf_before, main_cf_after;
   std::string master_cf_before, master_cf_after;

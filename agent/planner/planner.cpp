@@ -18,10 +18,14 @@ using postfix::ServiceKey;
 
 // Standard ports of the roles a baseline may name (master(5) service names or numbers).
 const std::multimap<std::string, std::string>& standardRolePorts() {
-  static const auto* ports = new std::multimap<std::string, std::string>{
-      {"smtp", "smtp"},           {"smtp", "25"},        {"submission", "submission"},
-      {"submission", "587"},      {"submissions", "submissions"}, {"submissions", "smtps"},
-      {"submissions", "465"}};
+  static const auto* ports =
+      new std::multimap<std::string, std::string>{{"smtp", "smtp"},
+                                                  {"smtp", "25"},
+                                                  {"submission", "submission"},
+                                                  {"submission", "587"},
+                                                  {"submissions", "submissions"},
+                                                  {"submissions", "smtps"},
+                                                  {"submissions", "465"}};
   return *ports;
 }
 
@@ -130,9 +134,9 @@ bool planTouches(const Plan& plan, std::initializer_list<std::string_view> param
   return false;
 }
 
-// Guards over the configuration the plan produces; also records the TLS material it needs. A risk the plan itself introduces is
-// refused; the same risk already present on the host only warns, so that an unrelated fix
-// is never blocked by it.
+// Guards over the configuration the plan produces; also records the TLS material it needs. A risk
+// the plan itself introduces is refused; the same risk already present on the host only warns, so
+// that an unrelated fix is never blocked by it.
 void checkGuards(Plan& plan, const MainCfDocument& before_main,
                  const MasterCfDocument& before_master, const MainCfDocument& main,
                  const MasterCfDocument& master, const params::ParameterCatalog& catalog,
@@ -159,9 +163,9 @@ void checkGuards(Plan& plan, const MainCfDocument& before_main,
     if (view.expanded("smtpd_sasl_auth_enable") == "yes" &&
         hasToken(view.expanded("smtpd_sasl_security_options"), "noplaintext") &&
         view.raw("smtpd_sasl_tls_security_options").source == postfix::ValueSource::kDefault) {
-      bool caused = planTouches(plan, {"smtpd_sasl_security_options",
-                                       "smtpd_sasl_tls_security_options",
-                                       "smtpd_sasl_auth_enable"});
+      bool caused =
+          planTouches(plan, {"smtpd_sasl_security_options", "smtpd_sasl_tls_security_options",
+                             "smtpd_sasl_auth_enable"});
       report.add(caused, "service '" + key.toString() +
                              "': smtpd_sasl_security_options has noplaintext but "
                              "smtpd_sasl_tls_security_options is not set, so it copies it and "
@@ -283,18 +287,18 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   for (const policy::Removal& r : baseline.main_cf_remove) {
     std::optional<std::string> now = main.get(r.name);
     if (!now || !main.remove(r.name)) continue;
-    plan.changes.push_back(
-        {ChangeKind::kRemoveMain, std::nullopt, r.name, now, std::nullopt, catalog.applyMode(r.name)});
+    plan.changes.push_back({ChangeKind::kRemoveMain, std::nullopt, r.name, now, std::nullopt,
+                            catalog.applyMode(r.name)});
   }
 
   for (const policy::ServiceOverride& o : baseline.master_cf) {
     std::vector<ServiceKey> keys = resolveServices(master, o.service, o.type, options);
     if (keys.empty()) {
       if (!o.command) {
-        return FailedPreconditionError(
-            o.where.file + ":" + std::to_string(o.where.line) + ":" +
-            std::to_string(o.where.column) + ": master.cf has no '" + o.service + "' " + o.type +
-            " service; add `command:` to the baseline to create it");
+        return FailedPreconditionError(o.where.file + ":" + std::to_string(o.where.line) + ":" +
+                                       std::to_string(o.where.column) + ": master.cf has no '" +
+                                       o.service + "' " + o.type +
+                                       " service; add `command:` to the baseline to create it");
       }
       ServiceKey key{o.service, o.type};
       PW_RETURN_IF_ERROR(master.addService(key, *o.command));
@@ -309,16 +313,16 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
         if (now && catalog.equivalent(s.name, *now, s.value)) continue;
         PW_ASSIGN_OR_RETURN(bool changed, master.setOption(key, s.name, s.value));
         if (!changed) continue;
-        plan.changes.push_back({ChangeKind::kSetServiceOption, key, s.name, now, s.value,
-                                catalog.applyMode(s.name)});
+        plan.changes.push_back(
+            {ChangeKind::kSetServiceOption, key, s.name, now, s.value, catalog.applyMode(s.name)});
       }
       for (const policy::Removal& r : o.remove_options) {
         std::optional<std::string> now = master.option(key, r.name);
         if (!now) continue;
         PW_ASSIGN_OR_RETURN(bool changed, master.removeOption(key, r.name));
         if (!changed) continue;
-        plan.changes.push_back({ChangeKind::kRemoveServiceOption, key, r.name, now,
-                                std::nullopt, catalog.applyMode(r.name)});
+        plan.changes.push_back({ChangeKind::kRemoveServiceOption, key, r.name, now, std::nullopt,
+                                catalog.applyMode(r.name)});
       }
     }
   }
@@ -331,7 +335,8 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   for (std::string& w : guards.warnings) plan.warnings.push_back(std::move(w));
   if (!guards.refusals.empty()) {
     std::string message = "refused: " + guards.refusals.front();
-    for (size_t i = 1; i < guards.refusals.size(); ++i) message += "\nrefused: " + guards.refusals[i];
+    for (size_t i = 1; i < guards.refusals.size(); ++i)
+      message += "\nrefused: " + guards.refusals[i];
     return FailedPreconditionError(message);
   }
   return plan;

@@ -140,9 +140,15 @@ std::string unifiedDiff(std::string_view before, std::string_view after, std::st
     for (size_t j = hunk_start; j < hunk_end; ++j) {
       const Edit& e = edits[j];
       switch (e.op) {
-        case Op::kKeep: appendLine(out, ' ', a[e.a]); break;
-        case Op::kDelete: appendLine(out, '-', a[e.a]); break;
-        case Op::kInsert: appendLine(out, '+', b[e.b]); break;
+        case Op::kKeep:
+          appendLine(out, ' ', a[e.a]);
+          break;
+        case Op::kDelete:
+          appendLine(out, '-', a[e.a]);
+          break;
+        case Op::kInsert:
+          appendLine(out, '+', b[e.b]);
+          break;
       }
     }
     i = hunk_end;
@@ -154,10 +160,14 @@ std::string colorizeDiff(std::string_view diff) {
   std::string out;
   for (std::string_view line : splitLines(diff)) {
     std::string_view color;
-    if (line.starts_with("+++") || line.starts_with("---")) color = "\033[1m";
-    else if (line.starts_with("@@")) color = "\033[36m";
-    else if (line.starts_with("+")) color = "\033[32m";
-    else if (line.starts_with("-")) color = "\033[31m";
+    if (line.starts_with("+++") || line.starts_with("---"))
+      color = "\033[1m";
+    else if (line.starts_with("@@"))
+      color = "\033[36m";
+    else if (line.starts_with("+"))
+      color = "\033[32m";
+    else if (line.starts_with("-"))
+      color = "\033[31m";
     if (color.empty()) {
       out += line;
       continue;

@@ -44,8 +44,8 @@ v1::PlanReport toProto(const planner::Plan& plan, const PlanContext& context) {
   report.set_main_cf_diff(planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
   report.set_master_cf_diff(
       planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf"));
-  auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      context.planned_at.time_since_epoch());
+  auto since_epoch =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(context.planned_at.time_since_epoch());
   *report.mutable_planned_at() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(since_epoch.count());
 
@@ -70,21 +70,30 @@ v1::ProbeReport toProto(const applier::ProbeRecord& probe) {
 
 v1::ApplyReport::Outcome toProto(applier::Outcome outcome) {
   switch (outcome) {
-    case applier::Outcome::kKept: return v1::ApplyReport::OUTCOME_KEPT;
-    case applier::Outcome::kRepaired: return v1::ApplyReport::OUTCOME_REPAIRED;
-    case applier::Outcome::kRefused: return v1::ApplyReport::OUTCOME_REFUSED;
-    case applier::Outcome::kRolledBack: return v1::ApplyReport::OUTCOME_ROLLED_BACK;
-    case applier::Outcome::kNeedsHuman: return v1::ApplyReport::OUTCOME_NEEDS_HUMAN;
+    case applier::Outcome::kKept:
+      return v1::ApplyReport::OUTCOME_KEPT;
+    case applier::Outcome::kRepaired:
+      return v1::ApplyReport::OUTCOME_REPAIRED;
+    case applier::Outcome::kRefused:
+      return v1::ApplyReport::OUTCOME_REFUSED;
+    case applier::Outcome::kRolledBack:
+      return v1::ApplyReport::OUTCOME_ROLLED_BACK;
+    case applier::Outcome::kNeedsHuman:
+      return v1::ApplyReport::OUTCOME_NEEDS_HUMAN;
   }
   return v1::ApplyReport::OUTCOME_UNSPECIFIED;
 }
 
 v1::Finding::Verdict toProto(verify::ScanFinding::Verdict verdict) {
   switch (verdict) {
-    case verify::ScanFinding::Verdict::kPass: return v1::Finding::VERDICT_PASS;
-    case verify::ScanFinding::Verdict::kFail: return v1::Finding::VERDICT_FAIL;
-    case verify::ScanFinding::Verdict::kWarn: return v1::Finding::VERDICT_WARN;
-    case verify::ScanFinding::Verdict::kInfo: return v1::Finding::VERDICT_INFO;
+    case verify::ScanFinding::Verdict::kPass:
+      return v1::Finding::VERDICT_PASS;
+    case verify::ScanFinding::Verdict::kFail:
+      return v1::Finding::VERDICT_FAIL;
+    case verify::ScanFinding::Verdict::kWarn:
+      return v1::Finding::VERDICT_WARN;
+    case verify::ScanFinding::Verdict::kInfo:
+      return v1::Finding::VERDICT_INFO;
   }
   return v1::Finding::VERDICT_UNSPECIFIED;
 }

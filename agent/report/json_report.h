@@ -32,6 +32,7 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
 std::string verifyToJson(const std::vector<applier::ProbeRecord>& probes);
 
 // `scan`: the probe and its findings.
-std::string scanToJson(const applier::ProbeRecord& probe, const std::vector<verify::ScanFinding>& findings);
+std::string scanToJson(const applier::ProbeRecord& probe,
+                       const std::vector<verify::ScanFinding>& findings);
 
 }  // namespace postwarden::agent::report

@@ -100,8 +100,7 @@ class SystemdServiceControl final : public ServiceControl {
 
 class CommandServiceControl final : public ServiceControl {
  public:
-  CommandServiceControl(os::CommandRunner& runner, CommandStrategy strategy,
-                        ServiceOptions options)
+  CommandServiceControl(os::CommandRunner& runner, CommandStrategy strategy, ServiceOptions options)
       : runner_(runner), strategy_(std::move(strategy)), options_(options) {}
 
   Status reload() override { return reloadAndWait(runner_, strategy_.reload, options_); }

@@ -23,25 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kRedacted = "<redacted>";
 
-// Escapes bytes that are not printable ASCII-compatible text, so a hostile server cannot
-// inject terminal escapes or fake transcript lines into logs and reports.
-std::string printable(std::string_view text) {
-  std::string shown;
-  shown.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      shown += "\\x";
-      shown += kHex[byte >> 4];
-      shown += kHex[byte & 0xf];
-    } else {
-      shown += c;
-    }
-  }
-  return shown;
-}
-
 std::string base64(std::string_view data) {
   std::string encoded(4 * ((data.size() + 2) / 3) + 1, '\0');
   const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),

@@ -20,18 +20,7 @@ bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); 
 // A short, printable excerpt of untrusted input for error messages.
 std::string excerpt(std::string_view text) {
   constexpr size_t kMax = 60;
-  std::string shown;
-  for (char c : text.substr(0, kMax)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      shown += "\\x";
-      shown += kHex[byte >> 4];
-      shown += kHex[byte & 0xf];
-    } else {
-      shown += c;
-    }
-  }
+  std::string shown = printable(text.substr(0, kMax));
   if (text.size() > kMax) shown += "...";
   return shown;
 }
@@ -83,6 +72,23 @@ std::vector<std::string_view> splitWords(std::string_view text) {
 }
 
 }  // namespace
+
+std::string printable(std::string_view text) {
+  std::string shown;
+  shown.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      shown += "\\x";
+      shown += kHex[byte >> 4];
+      shown += kHex[byte & 0xf];
+    } else {
+      shown += c;
+    }
+  }
+  return shown;
+}
 
 std::string SmtpReply::text() const {
   std::string joined;

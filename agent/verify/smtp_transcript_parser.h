@@ -15,6 +15,10 @@
 
 namespace postwarden::agent::verify {
 
+// `text` with control bytes escaped as \xNN, so that a hostile server cannot inject terminal
+// escapes or fake transcript lines into logs and reports.
+std::string printable(std::string_view text);
+
 // Longest reply line accepted, without CRLF. RFC 5321 4.5.3.1.5 allows 512 octets; Postfix
 // stays well below. Generous, but bounded so a hostile server cannot exhaust memory.
 inline constexpr size_t kMaxReplyLineLength = 4096;

@@ -2,6 +2,7 @@
 // (script/postfix-sandbox): plan, apply with reload/restart, the loopback probe with a real
 // STARTTLS handshake, automatic rollback, kill -9 recovery, timeouts.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,8 +13,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "agent/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
@@ -70,8 +69,8 @@ class AgentE2eTest : public PostfixSandboxFixture {
 
   CommandResult apply(const std::string& policy, std::vector<std::string> extra = {},
                       std::map<std::string, std::string> env = {}) {
-    std::vector<std::string> args = {"apply", "--policy", policy, "--state-dir", state_dir_,
-                                     "--verify-deadline", "8"};
+    std::vector<std::string> args = {"apply",    "--policy",          policy, "--state-dir",
+                                     state_dir_, "--verify-deadline", "8"};
     args.insert(args.end(), extra.begin(), extra.end());
     return agent(args, env);
   }
@@ -201,11 +200,10 @@ TEST_F(AgentE2eTest, RawAuthPlainBeforeStarttlsIsRefusedAfterBaseline) {
   std::string ehlo = "EHLO attacker.test\r\n";
   ASSERT_EQ(write(fd, ehlo.data(), ehlo.size()), static_cast<ssize_t>(ehlo.size()));
   readReply();
-  std::string credential = std::string("\0", 1) + sandbox().saslUser() + std::string("\0", 1) +
-                           sandbox().saslPassword();
+  std::string credential =
+      std::string("\0", 1) + sandbox().saslUser() + std::string("\0", 1) + sandbox().saslPassword();
   // base64 of the credential
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string b64;
   for (size_t i = 0; i < credential.size(); i += 3) {
     uint32_t n = static_cast<uint8_t>(credential[i]) << 16;
@@ -231,13 +229,13 @@ TEST_F(AgentE2eTest, WeakCertificateThatPostfixCannotLoadIsRolledBack) {
   std::string cert = sandbox().dir() + "/weak-cert.pem";
   std::string key = sandbox().dir() + "/weak-key.pem";
   agent::os::ProcessCommandRunner runner;
-  Result<CommandResult> made = runner.run(
-      {.argv = {"openssl", "req", "-x509", "-newkey", "rsa:512", "-nodes", "-days", "2",
-                "-subj", "/CN=weak.test", "-keyout", key, "-out", cert},
-       .timeout = std::chrono::seconds(30)});
+  Result<CommandResult> made =
+      runner.run({.argv = {"openssl", "req", "-x509", "-newkey", "rsa:512", "-nodes", "-days", "2",
+                           "-subj", "/CN=weak.test", "-keyout", key, "-out", cert},
+                  .timeout = std::chrono::seconds(30)});
   ASSERT_TRUE(made.ok() && made->exit_code == 0);
-  std::string policy = policyWith("weak-cert", "    smtpd_tls_cert_file: " + cert +
-                                                   "\n    smtpd_tls_key_file: " + key + "\n");
+  std::string policy = policyWith(
+      "weak-cert", "    smtpd_tls_cert_file: " + cert + "\n    smtpd_tls_key_file: " + key + "\n");
   std::string before = readFile(sandbox().mainCfPath());
 
   CommandResult r = apply(policy);
@@ -315,8 +313,7 @@ TEST_F(AgentE2eTest, RestartOnlyChangeStopsAndStartsAndProbeSeesNewListener) {
   expectHardened();
 }
 
-class AgentCrashTest : public AgentE2eTest,
-                       public ::testing::WithParamInterface<const char*> {};
+class AgentCrashTest : public AgentE2eTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(AgentCrashTest, KillAtStepThenNormalRunLeavesWholeConfigAndGreenService) {
   const std::string old_main = readFile(sandbox().mainCfPath());
@@ -395,9 +392,8 @@ TEST_F(AgentE2eTest, TarPittingListenerEndsVerifyWithinTimeout) {
   std::string target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 
   auto start = std::chrono::steady_clock::now();
-  CommandResult r = agent({"verify", "--policy", kHardening, "--probe", target,
-                           "--probe-timeout", "2"},
-                          {}, false);
+  CommandResult r = agent(
+      {"verify", "--policy", kHardening, "--probe", target, "--probe-timeout", "2"}, {}, false);
   auto elapsed = std::chrono::steady_clock::now() - start;
   close(listener);
   EXPECT_EQ(r.exit_code, 2) << last_output_;
@@ -428,11 +424,11 @@ TEST_F(AgentE2eTest, OfflineApplyWritesWhatPostconfReadsBack) {
   CommandResult r = apply(kHardening, {"--offline"});
   ASSERT_EQ(r.exit_code, 0) << last_output_;
   agent::os::ProcessCommandRunner runner;
-  Result<CommandResult> postconf = runner.run(
-      {.argv = {"postconf", "-c", sandbox().configDir(), "-h", "smtpd_tls_auth_only",
-                "smtpd_sasl_security_options", "smtpd_sasl_tls_security_options",
-                "smtpd_tls_security_level"},
-       .timeout = std::chrono::seconds(30)});
+  Result<CommandResult> postconf =
+      runner.run({.argv = {"postconf", "-c", sandbox().configDir(), "-h", "smtpd_tls_auth_only",
+                           "smtpd_sasl_security_options", "smtpd_sasl_tls_security_options",
+                           "smtpd_tls_security_level"},
+                  .timeout = std::chrono::seconds(30)});
   ASSERT_TRUE(postconf.ok());
   EXPECT_EQ(postconf->stdout_data, "yes\nnoanonymous, noplaintext\nnoanonymous\nmay\n");
   EXPECT_EQ(agent({"plan", "--policy", kHardening}).exit_code, 0) << last_output_;
@@ -448,8 +444,9 @@ TEST_F(AgentE2eTest, BadPolicyIsRefusedWithLocationAndNothingWritten) {
   const std::vector<Case> cases = {
       {"typo", "name: x\nversion: \"1\"\nmain.cf:\n  set:\n    smtpd_tls_auth_onyl: \"yes\"\n",
        "smtpd_tls_auth_only"},
-      {"sasl", "name: x\nversion: \"1\"\nmain.cf:\n  set:\n    smtpd_sasl_security_options: "
-               "noanonymous, noplaintxt\n",
+      {"sasl",
+       "name: x\nversion: \"1\"\nmain.cf:\n  set:\n    smtpd_sasl_security_options: "
+       "noanonymous, noplaintxt\n",
        "noplaintxt"},
       {"malformed", "name: x\nversion: \"1\"\nmain.cf: [\n", "malformed.bad.yaml:4:1:"},
       {"newline", "name: x\nversion: \"1\"\nmain.cf:\n  set:\n    myhostname: \"a\\nb\"\n",
