@@ -68,6 +68,15 @@ void BM_ParseLargeMainCf(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseLargeMainCf)->Unit(benchmark::kMicrosecond);
 
+void BM_LoadBaseline(benchmark::State& state) {
+  const std::string policy = policyText();
+  for (auto _ : state) {
+    auto baseline = policy::loadBaseline(policy, "smtp-auth-hardening.yaml");
+    benchmark::DoNotOptimize(baseline);
+  }
+}
+BENCHMARK(BM_LoadBaseline)->Unit(benchmark::kMicrosecond);
+
 void BM_BuiltinCatalog(benchmark::State& state) {
   for (auto _ : state) {
     auto catalog = params::ParameterCatalog::builtin();

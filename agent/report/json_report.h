@@ -1,6 +1,6 @@
-// Machine-readable reports: a Plan (and an apply outcome) as postwarden.v1 protos, printed in
-// protobuf's JSON mapping. The proto is the one schema for `--format json` and for reports to
-// the controller; generated types stay inside this module and agent/client.
+// Machine-readable reports for `--format json`: a plan, an apply, a verify or a scan, as the
+// messages of proto/postwarden/v1/report.proto in protobuf's JSON mapping. The proto is the
+// one schema for scripts and for the controller.
 #pragma once
 
 #include <chrono>

@@ -1,0 +1,45 @@
+// A small streaming JSON writer (pretty-printed, two-space indent). Strings are escaped per
+// RFC 8259, including every control byte, so hostile text from an SMTP server stays data.
+// Not thread-safe; misuse (a value where a key is due) is a bug and aborts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postwarden::agent::report {
+
+class JsonWriter {
+ public:
+  void beginObject();
+  void endObject();
+  void beginArray();
+  void endArray();
+  void key(std::string_view name);
+  void value(std::string_view text);
+  void value(const char* text) { value(std::string_view(text)); }
+  void value(bool flag);
+  // Written as a quoted string, as proto3's JSON mapping does for 64-bit integers.
+  void value(std::int64_t number);
+
+  // The document; complete once every object and array is closed.
+  const std::string& text() const { return out_; }
+
+ private:
+  struct Level {
+    bool is_object;
+    bool empty = true;
+  };
+  void beforeValue();
+  void newline();
+
+  std::string out_;
+  std::vector<Level> levels_;
+  bool after_key_ = false;
+};
+
+// `text` as a quoted JSON string.
+std::string jsonQuote(std::string_view text);
+
+}  // namespace postwarden::agent::report

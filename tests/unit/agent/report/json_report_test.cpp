@@ -1,0 +1,113 @@
+// The hand-written JSON must be exactly what protobuf's JSON mapping of report.proto
+// accepts: every report is parsed back with protobuf itself, which rejects unknown fields,
+// wrong types and unknown enum names.
+#include "agent/report/json_report.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include "postwarden/v1/report.pb.h"
+
+namespace postwarden::agent::report {
+namespace {
+
+template <typename Message>
+Message parse(const std::string& json) {
+  Message message;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &message, options);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  return message;
+}
+
+planner::Plan samplePlan() {
+  planner::Plan plan;
+  plan.baseline_name = "smtp-auth-hardening";
+  plan.baseline_version = "1";
+  plan.main_cf_before = "a = 1\n";
+  plan.main_cf_after = "a = 1\nsmtpd_tls_auth_only = yes\n";
+  plan.master_cf_before = plan.master_cf_after = "smtp inet n - y - - smtpd\n";
+  plan.warnings = {"a \"quoted\" warning\twith a tab"};
+  plan.changes.push_back({planner::ChangeKind::kSetMain, std::nullopt, "smtpd_tls_auth_only",
+                          std::nullopt, "yes", params::ApplyMode::kReload});
+  plan.changes.push_back({planner::ChangeKind::kRemoveServiceOption,
+                          postfix::ServiceKey{"smtp", "inet"}, "smtpd_tls_auth_only", "no",
+                          std::nullopt, params::ApplyMode::kRestart});
+  return plan;
+}
+
+const PlanContext kContext{"/etc/postfix",
+                           std::chrono::system_clock::time_point(std::chrono::seconds(1800000000))};
+
+TEST(JsonReportTest, PlanMatchesTheProtoSchema) {
+  v1::PlanReport report = parse<v1::PlanReport>(planToJson(samplePlan(), kContext));
+  EXPECT_EQ(report.baseline(), "smtp-auth-hardening");
+  EXPECT_EQ(report.postfix_dir(), "/etc/postfix");
+  EXPECT_FALSE(report.compliant());
+  ASSERT_EQ(report.changes_size(), 2);
+  EXPECT_EQ(report.changes(0).file(), v1::CONFIG_FILE_MAIN_CF);
+  EXPECT_TRUE(report.changes(0).was_absent());
+  EXPECT_EQ(report.changes(0).after(), "yes");
+  EXPECT_EQ(report.changes(1).file(), v1::CONFIG_FILE_MASTER_CF);
+  EXPECT_EQ(report.changes(1).service(), "smtp/inet");
+  EXPECT_EQ(report.changes(1).before(), "no");
+  EXPECT_TRUE(report.changes(1).removed());
+  EXPECT_EQ(report.apply_mode(), v1::APPLY_MODE_RESTART);
+  ASSERT_EQ(report.warnings_size(), 1);
+  EXPECT_EQ(report.warnings(0), "a \"quoted\" warning\twith a tab");
+  EXPECT_NE(report.main_cf_diff().find("+smtpd_tls_auth_only = yes"), std::string::npos);
+  EXPECT_EQ(report.master_cf_diff(), "");
+  EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToSeconds(report.planned_at()), 1800000000);
+}
+
+TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
+  applier::TransactionReport tx;
+  tx.outcome = applier::Outcome::kRolledBack;
+  tx.reason = "the change failed verification";
+  tx.backup_dir = "/var/lib/postwarden/backups/x";
+  tx.steps = {{"check", true, std::chrono::milliseconds(12), "ok"},
+              {"verify", false, std::chrono::milliseconds(3000), "AUTH PLAIN offered"}};
+  applier::ProbeRecord probe;
+  probe.target = "127.0.0.1:25";
+  probe.result.starttls_offered = true;
+  probe.result.before_tls.auth_mechanisms = {"PLAIN", "LOGIN"};
+  probe.result.transcript = {"S: 220 mx \x1b[31m", "C: EHLO postwarden.probe"};
+  probe.result.elapsed = std::chrono::milliseconds(7);
+  probe.verdict = {false, {"AUTH PLAIN offered before TLS"}};
+  tx.probes = {probe};
+  tx.log_lines = {"postfix/smtpd[1]: fatal: no SASL authentication mechanisms"};
+
+  v1::ApplyReport report = parse<v1::ApplyReport>(applyToJson(samplePlan(), tx, kContext));
+  EXPECT_EQ(report.outcome(), v1::ApplyReport::OUTCOME_ROLLED_BACK);
+  EXPECT_EQ(report.plan().changes_size(), 2);
+  EXPECT_EQ(report.backups_size(), 2);
+  ASSERT_EQ(report.steps_size(), 2);
+  EXPECT_EQ(report.steps(1).elapsed_ms(), 3000);
+  EXPECT_FALSE(report.steps(1).ok());
+  ASSERT_EQ(report.probes_size(), 1);
+  EXPECT_FALSE(report.probes(0).passed());
+  EXPECT_EQ(report.probes(0).auth_before_tls_size(), 2);
+  EXPECT_EQ(report.probes(0).transcript(0), "S: 220 mx \x1b[31m");
+  EXPECT_EQ(report.log_lines_size(), 1);
+}
+
+TEST(JsonReportTest, ScanMatchesTheProtoSchema) {
+  applier::ProbeRecord probe;
+  probe.target = "192.0.2.1:25";
+  std::vector<verify::ScanFinding> findings = {
+      {"smtp-cleartext-auth", verify::ScanFinding::Verdict::kFail, "Cleartext AUTH", "54582"},
+      {"smtp-starttls-offered", verify::ScanFinding::Verdict::kPass, "STARTTLS", ""}};
+  v1::VerifyReport report = parse<v1::VerifyReport>(scanToJson(probe, findings));
+  EXPECT_FALSE(report.passed());
+  ASSERT_EQ(report.findings_size(), 2);
+  EXPECT_EQ(report.findings(0).verdict(), v1::Finding::VERDICT_FAIL);
+  EXPECT_EQ(report.findings(1).id(), "smtp-starttls-offered");
+
+  v1::VerifyReport verified = parse<v1::VerifyReport>(verifyToJson({probe}));
+  EXPECT_EQ(verified.probes_size(), 1);
+}
+
+}  // namespace
+}  // namespace postwarden::agent::report
