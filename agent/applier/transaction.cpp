@@ -295,8 +295,8 @@ void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report)
   ProbeRound health;
   if (activated.ok) {
     StepRecord probe = runStep(report, "verify rollback", [&](std::string& detail) -> Status {
-      const std::vector<ProbeCheck>& checks =
-          options_.rollback_probes.empty() ? options_.probes : options_.rollback_probes;
+      const std::vector<ProbeCheck> checks =
+          options_.health_checks ? options_.health_checks(previous) : options_.probes;
       health = probeUntil(checks, /*health_only=*/true);
       if (!health.passed) return UnavailableError(joinLines(health.failures, "; "));
       detail = "service answers again";

@@ -40,9 +40,9 @@ struct TransactionOptions {
   std::string postfix_dir;
   std::string state_dir;
   std::vector<ProbeCheck> probes;  // what "works" means after the change
-  // The listeners of the previous configuration, probed for health after a rollback (they
-  // differ when the change moved a listener). Empty: the same as `probes`.
-  std::vector<ProbeCheck> rollback_probes;
+  // The health checks of a configuration (its listeners), run after a rollback restored it:
+  // the restored configuration's listeners may differ from the new one's. Unset: `probes`.
+  std::function<std::vector<ProbeCheck>(const planner::PostfixConfig&)> health_checks;
   // How long a change may take to show on the wire (new smtpd processes start lazily).
   std::chrono::milliseconds verify_deadline{20000};
   std::chrono::milliseconds probe_interval{200};

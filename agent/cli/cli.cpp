@@ -244,16 +244,21 @@ int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
 
 int runApply(const ApplyArgs& args, Environment& env) {
   const bool text = args.target.format == OutputFormat::kText;
-  Status created = env.fs.createDirectories(args.state_dir, 0700);
-  if (!created.ok()) {
-    printError(env, created.withContext("state directory"));
-    return kExitError;
-  }
-  // One transaction per host at a time; the kernel drops the lock of a dead holder.
-  Result<os::FileLock> lock = os::FileLock::acquire(args.state_dir + "/lock");
-  if (!lock.ok()) {
-    printError(env, lock.status());
-    return kExitError;
+  // One transaction per host at a time; the kernel drops the lock of a dead holder. A dry
+  // run changes nothing, not even the state directory.
+  std::optional<os::FileLock> lock;
+  if (!args.dry_run) {
+    Status created = env.fs.createDirectories(args.state_dir, 0700);
+    if (!created.ok()) {
+      printError(env, created.withContext("state directory"));
+      return kExitError;
+    }
+    Result<os::FileLock> acquired = os::FileLock::acquire(args.state_dir + "/lock");
+    if (!acquired.ok()) {
+      printError(env, acquired.status());
+      return kExitError;
+    }
+    lock.emplace(std::move(acquired).value());
   }
 
   auto on_step = [&](const applier::StepRecord& step) {
@@ -265,13 +270,13 @@ int runApply(const ApplyArgs& args, Environment& env) {
     env.out.flush();
   };
 
-  Result<Planned> planned = loadAndPlan(args.target, env);
-  if (!planned.ok()) {
-    printError(env, planned.status());
-    return kExitError;
-  }
-  const planner::Plan& plan = planned->plan;
   if (args.offline) {
+    Result<Planned> planned = loadAndPlan(args.target, env);
+    if (!planned.ok()) {
+      printError(env, planned.status());
+      return kExitError;
+    }
+    const planner::Plan& plan = planned->plan;
     if (text) printPlanText(plan, args.target, env);
     if (plan.compliant()) return kExitOk;
     if (args.dry_run) {
@@ -282,38 +287,44 @@ int runApply(const ApplyArgs& args, Environment& env) {
   }
 
   Result<ProbeSettings> settings = probeSettings(args.probe, env);
-  const planner::PlanOptions plan_options{.role_ports = args.target.role_ports};
-  const planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
-  const planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
-  Result<std::vector<applier::ProbeCheck>> probes =
-      settings.ok()
-          ? probeChecks(planned->baseline, after, plan_options, args.probe.probe, *settings)
-          : Result<std::vector<applier::ProbeCheck>>(settings.status());
-  Result<std::vector<applier::ProbeCheck>> rollback_probes =
-      settings.ok() ? healthChecks(before, args.probe.probe, *settings)
-                    : Result<std::vector<applier::ProbeCheck>>(settings.status());
-  if (!probes.ok() || !rollback_probes.ok()) {
-    printError(env, (!probes.ok() ? probes.status() : rollback_probes.status()));
+  if (!settings.ok()) {
+    printError(env, settings.status());
     return kExitError;
   }
-
-  std::unique_ptr<service::ServiceControl> service = makeService(args, before, env);
+  Result<planner::PostfixConfig> live =
+      applier::ConfigFiles(env.fs, args.target.postfix_dir).read();
+  if (!live.ok()) {
+    printError(env, live.status().withContext("reading Postfix configuration"));
+    return kExitError;
+  }
+  std::unique_ptr<service::ServiceControl> service = makeService(args, *live, env);
   applier::TransactionOptions options;
   options.postfix_dir = args.target.postfix_dir;
   options.state_dir = args.state_dir;
-  options.probes = *probes;
-  options.rollback_probes = *rollback_probes;
   options.verify_deadline = args.verify_deadline;
   options.check_timeout = args.command_timeout;
-  options.log_file =
-      postfix::MainCfDocument::parse(plan.main_cf_before).get("maillog_file").value_or("");
+  options.log_file = postfix::MainCfDocument::parse(live->main_cf).get("maillog_file").value_or("");
   options.crash_point = env.crash_point;
-  applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock, options,
-                                   on_step);
+  options.health_checks = [&](const planner::PostfixConfig& config) {
+    Result<std::vector<applier::ProbeCheck>> checks =
+        healthChecks(config, args.probe.probe, *settings);
+    return checks.ok() ? *checks : std::vector<applier::ProbeCheck>{};
+  };
 
-  // A change an earlier agent left half-done comes first; then plan again from what is
-  // on disk now.
-  if (std::optional<applier::TransactionReport> recovered = transaction.recover()) {
+  // A change an earlier agent left half-done comes first; the plan is made from what is on
+  // disk after it.
+  std::optional<applier::TransactionReport> recovered;
+  if (args.dry_run) {
+    if (env.fs.stat(args.state_dir + "/journal").ok() && text) {
+      env.out << "an interrupted change is in " << args.state_dir
+              << "/journal; a real run would finish or undo it first\n";
+    }
+  } else {
+    recovered = applier::Transaction(env.fs, env.commands, *service, env.prober, env.clock, options,
+                                     on_step)
+                    .recover();
+  }
+  if (recovered) {
     if (text) {
       env.out << "recovered an interrupted change: " << applier::outcomeName(recovered->outcome)
               << (recovered->reason.empty() ? "" : " (" + recovered->reason + ")") << "\n";
@@ -322,29 +333,39 @@ int runApply(const ApplyArgs& args, Environment& env) {
       printError(env, InternalError(recovered->reason));
       return kExitNeedsHuman;
     }
-    planned = loadAndPlan(args.target, env);
-    if (!planned.ok()) {
-      printError(env, planned.status());
-      return kExitError;
-    }
   }
-  const planner::Plan& current = planned->plan;
-  if (text) printPlanText(current, args.target, env);
+
+  Result<Planned> planned = loadAndPlan(args.target, env);
+  if (!planned.ok()) {
+    printError(env, planned.status());
+    return kExitError;
+  }
+  Result<std::vector<applier::ProbeCheck>> probes =
+      probeChecks(planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
+                  {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
+  if (!probes.ok()) {
+    printError(env, probes.status());
+    return kExitError;
+  }
+  options.probes = *probes;
+  applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock, options,
+                                   on_step);
+  const planner::Plan& plan = planned->plan;
+  if (text) printPlanText(plan, args.target, env);
   if (args.dry_run) {
     if (text) {
       env.out << "dry run: would "
-              << (current.compliant()
-                      ? "verify"
-                      : "apply, then " + std::string(modeName(current.applyMode())) + " with " +
-                            service->describe() + " and verify")
+              << (plan.compliant() ? "verify"
+                                   : "apply, then " + std::string(modeName(plan.applyMode())) +
+                                         " with " + service->describe() + " and verify")
               << " " << plural(options.probes.size(), "listener") << "; nothing changed\n";
     } else {
-      env.out << report::planToJson(current, context(args.target, env)) << "\n";
+      env.out << report::planToJson(plan, context(args.target, env)) << "\n";
     }
     return kExitOk;
   }
-  if (text && !current.compliant()) env.out << "\napplying:\n";
-  applier::TransactionReport report = transaction.apply(current);
+  if (text && !plan.compliant()) env.out << "\napplying:\n";
+  applier::TransactionReport report = transaction.apply(plan);
   if (text) {
     for (const applier::ProbeRecord& p : report.probes) printProbe(p, env);
     bool failed = report.outcome == Outcome::kRolledBack || report.outcome == Outcome::kNeedsHuman;
@@ -358,7 +379,7 @@ int runApply(const ApplyArgs& args, Environment& env) {
     env.out << "result: " << applier::outcomeName(report.outcome)
             << (report.reason.empty() ? "" : ": " + report.reason) << "\n";
   } else {
-    env.out << report::applyToJson(current, report, context(args.target, env)) << "\n";
+    env.out << report::applyToJson(plan, report, context(args.target, env)) << "\n";
   }
   if (report.outcome == Outcome::kRefused || report.outcome == Outcome::kNeedsHuman) {
     printError(env, report.outcome == Outcome::kNeedsHuman

@@ -168,6 +168,17 @@ TEST_F(AgentE2eTest, NonCompliantInstanceBecomesCompliantAndSecondApplyChangesNo
   EXPECT_EQ(first.st_ino, second.st_ino);
 }
 
+TEST_F(AgentE2eTest, DryRunChangesNothingNotEvenTheStateDirectory) {
+  const std::string before = readFile(sandbox().mainCfPath());
+  CommandResult r = apply(kHardening, {"--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << last_output_;
+  EXPECT_NE(r.stdout_data.find("dry run: would apply, then reload"), std::string::npos)
+      << last_output_;
+  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_FALSE(fs::exists(state_dir_));
+  EXPECT_TRUE(offersAuth(probe().before_tls, "PLAIN")) << "still the old configuration";
+}
+
 TEST_F(AgentE2eTest, RawAuthPlainBeforeStarttlsIsRefusedAfterBaseline) {
   ASSERT_EQ(apply(kHardening).exit_code, 0) << last_output_;
   // By hand, as an attacker would: AUTH PLAIN with the real credential, in clear.

@@ -645,10 +645,14 @@ TEST(TransactionTest, RollbackWithoutRestartCommandReloads) {
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
 }
 
-TEST(TransactionTest, RollbackProbesThePreviousListeners) {
+TEST(TransactionTest, RollbackProbesTheListenersOfTheRestoredConfiguration) {
   Host host;
   host.postfixAccepts();
-  host.options.rollback_probes = {smtpCheck("127.0.0.1", 2525)};
+  std::vector<std::string> restored_main_cfs;
+  host.options.health_checks = [&](const planner::PostfixConfig& config) {
+    restored_main_cfs.push_back(config.main_cf);
+    return std::vector<ProbeCheck>{smtpCheck("127.0.0.1", 2525)};
+  };
   host.prober.script({FakeSmtpProber::withoutStarttls()});
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
@@ -659,6 +663,7 @@ TEST(TransactionTest, RollbackProbesThePreviousListeners) {
   EXPECT_EQ(host.prober.targets().back(), "127.0.0.1:2525");
   ASSERT_THAT(report.probes, SizeIs(1));
   EXPECT_EQ(report.probes[0].target, "127.0.0.1:2525");
+  EXPECT_THAT(restored_main_cfs, ElementsAre(kOldMain));
 }
 
 TEST(TransactionTest, RollbackThatStaysBrokenNeedsHumanAndBlocksLaterApplies) {
