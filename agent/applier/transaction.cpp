@@ -6,6 +6,7 @@
 
 #include "agent/applier/preflight.h"
 #include "agent/os/stale_temp_files.h"
+#include "common/logging.h"
 
 namespace postwarden::agent::applier {
 namespace {
@@ -110,6 +111,9 @@ StepRecord Transaction::runStep(TransactionReport& report, std::string name,
     record.ok = false;
     record.detail = status.message();
   }
+  moduleLogger("agent.applier")
+      ->info("step '{}' {} in {}ms{}", record.name, record.ok ? "ok" : "failed",
+             record.elapsed.count(), record.detail.empty() ? "" : ": " + record.detail);
   report.steps.push_back(record);
   if (on_step_) on_step_(record);
   return record;
@@ -144,7 +148,20 @@ Transaction::ProbeRound Transaction::probeUntil(const std::vector<ProbeCheck>& c
   const auto deadline = clock_.steadyNow() + options_.verify_deadline;
   while (true) {
     ProbeRound round = probeOnce(checks, health_only);
-    if (round.passed || clock_.steadyNow() + options_.probe_interval >= deadline) return round;
+    if (round.passed || clock_.steadyNow() + options_.probe_interval >= deadline) {
+      if (!round.passed) {
+        auto log = moduleLogger("agent.verify");
+        for (const ProbeRecord& record : round.results) {
+          // Transcripts are redacted by the prober: no credentials in them.
+          for (const std::string& line : record.result.transcript) {
+            log->debug("{}: {}", record.target, line);
+          }
+        }
+      }
+      return round;
+    }
+    moduleLogger("agent.verify")
+        ->debug("probe not passing yet: {}", joinLines(round.failures, "; "));
     clock_.sleepFor(options_.probe_interval);
   }
 }

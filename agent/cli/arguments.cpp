@@ -456,7 +456,8 @@ Commands:
   clear    clear the needs-human state after a failed rollback
 
 Run 'postwarden-agent COMMAND --help' for a command's options.
-Other options: -h, --help (this help), --version.
+Other options: -h, --help (this help), --version, -v/--verbose (debug log on stderr: the
+commands run and, when a probe fails, its transcript; never passwords).
 )";
 }
 

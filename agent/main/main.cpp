@@ -9,16 +9,33 @@
 #include <vector>
 
 #include "agent/cli/cli.h"
+#include "agent/os/logging_command_runner.h"
 #include "agent/os/posix_file_system.h"
 #include "agent/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/logging.h"
 
 int main(int argc, char** argv) {
   using namespace postwarden::agent;
   // A peer closing a socket must be an error value, not a signal that kills the agent.
   signal(SIGPIPE, SIG_IGN);
+  // -v / --verbose, a global option: debug logs on stderr (commands run, probe transcripts).
+  std::vector<std::string> args;
+  bool verbose = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-v" || arg == "--verbose") {
+      verbose = true;
+    } else {
+      args.push_back(std::move(arg));
+    }
+  }
+  postwarden::setupLogging("postwarden-agent",
+                           verbose ? spdlog::level::debug : spdlog::level::warn);
+
   os::PosixFileSystem fs;
-  os::ProcessCommandRunner commands;
+  os::ProcessCommandRunner process_runner;
+  os::LoggingCommandRunner commands(process_runner);
   os::SystemClock clock;
   verify::SocketSmtpProber prober;
   cli::Environment env{.fs = fs,
@@ -37,6 +54,5 @@ int main(int argc, char** argv) {
       if (reached == crash_step) kill(getpid(), SIGKILL);
     };
   }
-  std::vector<std::string> args(argv + 1, argv + argc);
   return cli::run(args, env);
 }

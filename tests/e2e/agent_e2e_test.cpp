@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/os/file_lock.h"
 #include "agent/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "tests/e2e/postfix_sandbox.h"
@@ -166,6 +167,28 @@ TEST_F(AgentE2eTest, NonCompliantInstanceBecomesCompliantAndSecondApplyChangesNo
   EXPECT_EQ(first.st_mtim.tv_sec, second.st_mtim.tv_sec);
   EXPECT_EQ(first.st_mtim.tv_nsec, second.st_mtim.tv_nsec);
   EXPECT_EQ(first.st_ino, second.st_ino);
+}
+
+TEST_F(AgentE2eTest, SecondAgentIsRefusedWhileTheLockIsHeld) {
+  fs::create_directories(state_dir_);
+  Result<agent::os::FileLock> held = agent::os::FileLock::acquire(state_dir_ + "/lock");
+  ASSERT_TRUE(held.ok()) << held.status().toString();
+  const std::string before = readFile(sandbox().mainCfPath());
+  CommandResult r = apply(kHardening);
+  EXPECT_EQ(r.exit_code, 1) << last_output_;
+  EXPECT_NE(r.stderr_data.find("holds"), std::string::npos) << last_output_;
+  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+}
+
+TEST_F(AgentE2eTest, JsonReportOfAnApplyNamesOutcomeStepsAndProbe) {
+  CommandResult r = apply(kHardening, {"--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << last_output_;
+  const std::string& json = r.stdout_data;
+  EXPECT_EQ(json.front(), '{') << json;
+  EXPECT_NE(json.find("\"outcome\": \"OUTCOME_REPAIRED\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"name\": \"reload\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"tlsEstablished\": true"), std::string::npos) << json;
+  EXPECT_EQ(json.find("applying:"), std::string::npos) << "no text mixed into the JSON";
 }
 
 TEST_F(AgentE2eTest, DryRunChangesNothingNotEvenTheStateDirectory) {
