@@ -33,12 +33,12 @@ struct Removal {
 // either a role (smtp = port 25, submission = 587, submissions = 465) or a literal master.cf
 // service name; see postfix::ServiceKey for how roles are resolved.
 struct ServiceOverride {
-  std::string service;                 // "smtp", "submission", "127.0.0.1:2525", ...
-  std::string type = "inet";           // master.cf type column
-  std::optional<std::string> command;  // when set, the service is created if missing,
-                                       // running this command ("smtpd")
-  std::vector<Setting> options;        // -o name=value overrides to set
-  std::vector<Removal> remove_options; // -o overrides to remove
+  std::string service;                  // "smtp", "submission", "127.0.0.1:2525", ...
+  std::string type = "inet";            // master.cf type column
+  std::optional<std::string> command;   // when set, the service is created if missing,
+                                        // running this command ("smtpd")
+  std::vector<Setting> options;         // -o name=value overrides to set
+  std::vector<Removal> remove_options;  // -o overrides to remove
   SourceLocation where;
 };
 
