@@ -243,12 +243,15 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   plan.main_cf_before = current.main_cf;
   plan.master_cf_before = current.master_cf;
 
+  // "file:line:col: message": the caller says whether it is an error or a warning.
   std::string errors;
   for (const policy::Finding& f : policy::validateBaseline(baseline, catalog)) {
+    std::string located = f.where.file + ":" + std::to_string(f.where.line) + ":" +
+                          std::to_string(f.where.column) + ": " + f.message;
     if (f.severity == policy::Finding::Severity::kError) {
-      errors += (errors.empty() ? "" : "\n") + f.toString();
+      errors += (errors.empty() ? "" : "\n") + located;
     } else {
-      plan.warnings.push_back(f.toString());
+      plan.warnings.push_back(std::move(located));
     }
   }
   if (!errors.empty()) return InvalidArgumentError(errors);
