@@ -361,6 +361,24 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     report.reason = step.name + ": " + step.detail;
     return report;
   };
+  // A change to a stopped Postfix cannot be proven on the wire, and a rollback would then
+  // start a service the operator had stopped: refuse, and leave it to --offline.
+  StepRecord status = runStep(report, "status", [&](std::string& detail) -> Status {
+    Result<bool> running = service_.running();
+    if (!running.ok()) {
+      if (running.status().code() != StatusCode::kUnimplemented) return running.status();
+      detail = "not known (" + running.status().message() + ")";
+      return OkStatus();
+    }
+    if (!*running) {
+      return FailedPreconditionError(service_.describe() +
+                                     " is not running, so the change could not be verified; "
+                                     "start Postfix, or use --offline to only write the files");
+    }
+    detail = "Postfix is running";
+    return OkStatus();
+  });
+  if (!status.ok) return refuse(status);
   StepRecord preflight = runStep(report, "preflight", [&](std::string& detail) -> Status {
     PW_RETURN_IF_ERROR(checkTlsMaterial(plan, fs_, clock_.now()));
     detail = std::to_string(plan.tls_material.size()) + " certificate/key pair(s) checked";

@@ -44,6 +44,14 @@ Status reloadAndWait(os::CommandRunner& runner, const std::vector<std::string>& 
   return OkStatus();
 }
 
+// Exit status 0 of `argv` means "running"; any other exit means "not running".
+Result<bool> exitsZero(os::CommandRunner& runner, const std::vector<std::string>& argv,
+                       const ServiceOptions& options) {
+  Result<os::CommandResult> result = runner.run({.argv = argv, .timeout = options.timeout});
+  if (!result.ok()) return result.status();
+  return result->exit_code == 0;
+}
+
 // State letter and parent pid from /proc/PID/stat ("pid (comm) S ppid ...").
 bool readProcStat(int pid, char& state, int& ppid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -68,6 +76,8 @@ class PostfixServiceControl final : public ServiceControl {
     return runChecked(runner_, argv("start"), options_);
   }
 
+  Result<bool> running() override { return exitsZero(runner_, argv("status"), options_); }
+
   std::string describe() const override { return "postfix -c " + config_dir_; }
 
  private:
@@ -90,6 +100,9 @@ class SystemdServiceControl final : public ServiceControl {
   Status restart() override {
     return runChecked(runner_, {"systemctl", "restart", unit_}, options_);
   }
+  Result<bool> running() override {
+    return exitsZero(runner_, {"systemctl", "is-active", "--quiet", unit_}, options_);
+  }
   std::string describe() const override { return "systemd " + unit_; }
 
  private:
@@ -109,6 +122,9 @@ class CommandServiceControl final : public ServiceControl {
       return Status(StatusCode::kUnimplemented, "no restart command is configured");
     }
     return runChecked(runner_, strategy_.restart, options_);
+  }
+  Result<bool> running() override {
+    return Status(StatusCode::kUnimplemented, "no status command is configured");
   }
   std::string describe() const override {
     return "command " + os::describeCommand(strategy_.reload);

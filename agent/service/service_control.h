@@ -32,6 +32,10 @@ class ServiceControl {
   // and Unimplemented when the strategy has no restart command.
   virtual Status restart() = 0;
 
+  // Whether Postfix runs now (`postfix status`, `systemctl is-active`). Unimplemented for a
+  // strategy that has no way to tell; other errors as for reload().
+  virtual Result<bool> running() = 0;
+
   // "postfix -c /etc/postfix", "systemd postfix@-", ...: for reports.
   virtual std::string describe() const = 0;
 };

@@ -169,6 +169,17 @@ TEST_F(AgentE2eTest, NonCompliantInstanceBecomesCompliantAndSecondApplyChangesNo
   EXPECT_EQ(first.st_ino, second.st_ino);
 }
 
+TEST_F(AgentE2eTest, StoppedPostfixIsRefusedAndStaysStopped) {
+  ASSERT_TRUE(sandbox().stop().ok());
+  const std::string before = readFile(sandbox().mainCfPath());
+  CommandResult r = apply(kHardening);
+  EXPECT_EQ(r.exit_code, 1) << last_output_;
+  EXPECT_NE(r.stderr_data.find("is not running"), std::string::npos) << last_output_;
+  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_FALSE(sandbox().masterPid().ok()) << "the agent must not start a stopped Postfix";
+  EXPECT_FALSE(probe().connected);
+}
+
 TEST_F(AgentE2eTest, SecondAgentIsRefusedWhileTheLockIsHeld) {
   fs::create_directories(state_dir_);
   Result<agent::os::FileLock> held = agent::os::FileLock::acquire(state_dir_ + "/lock");

@@ -19,6 +19,9 @@ class FakeServiceControl final : public agent::service::ServiceControl {
   Status reload() override { return answer("reload", reload_results_); }
   Status restart() override { return answer("restart", restart_results_); }
   std::string describe() const override { return "fake service"; }
+  // Not recorded in calls(): it changes nothing.
+  Result<bool> running() override { return running_; }
+  void setRunning(Result<bool> running) { running_ = std::move(running); }
 
   // The next reload()/restart() calls return these, in order; later ones return OK.
   void scriptReload(std::vector<Status> results) {
@@ -53,6 +56,7 @@ class FakeServiceControl final : public agent::service::ServiceControl {
     return n;
   }
 
+  Result<bool> running_ = true;
   std::deque<Status> reload_results_;
   std::deque<Status> restart_results_;
   Status restart_always_;

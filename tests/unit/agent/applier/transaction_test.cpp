@@ -255,7 +255,7 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
   EXPECT_THAT(stepNames(report),
-              ElementsAre("preflight", "check", "journal", "swap", "reload", "verify"));
+              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify"));
   for (const StepRecord& step : report.steps) EXPECT_TRUE(step.ok) << step.name << step.detail;
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
@@ -343,7 +343,7 @@ TEST(TransactionTest, RestartOnlyPlanRestartsInsteadOfReloading) {
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
   EXPECT_THAT(stepNames(report),
-              ElementsAre("preflight", "check", "journal", "swap", "restart", "verify"));
+              ElementsAre("status", "preflight", "check", "journal", "swap", "restart", "verify"));
   EXPECT_EQ(host.service.restarts(), 1);
   EXPECT_EQ(host.service.reloads(), 0);
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
@@ -361,7 +361,7 @@ TEST(TransactionTest, PostfixCheckFailureIsRefusedAndLeavesLiveFilesUntouched) {
   EXPECT_EQ(report.outcome, Outcome::kRefused);
   EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
                                kStage + " check: postfix: fatal: bad parameter");
-  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check"));
+  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
@@ -383,6 +383,33 @@ TEST(TransactionTest, PostfixCheckWithoutOutputPointsAtSyslog) {
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
 }
 
+TEST(TransactionTest, StoppedPostfixIsRefusedBeforeAnythingIsTouched) {
+  Host host;
+  host.service.setRunning(false);
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(stepNames(report), ElementsAre("status"));
+  EXPECT_THAT(report.reason, HasSubstr("is not running"));
+  EXPECT_THAT(report.reason, HasSubstr("--offline"));
+  EXPECT_THAT(host.service.calls(), IsEmpty()) << "a rollback must not start a stopped Postfix";
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+TEST(TransactionTest, UnknownRunningStateProceeds) {
+  Host host;
+  host.postfixAccepts();
+  host.service.setRunning(Status(StatusCode::kUnimplemented, "no status command"));
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired);
+  ASSERT_FALSE(report.steps.empty());
+  EXPECT_THAT(report.steps.front().detail, HasSubstr("not known"));
+}
+
 TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
   Host host;
   planner::Plan plan = planFor(tlsBaseline());
@@ -391,7 +418,7 @@ TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("preflight"));
+  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight"));
   EXPECT_THAT(report.reason, HasSubstr("cannot read certificate"));
   EXPECT_THAT(host.commands.calls(), IsEmpty());
   EXPECT_FALSE(host.fs.exists(kStage));
@@ -445,7 +472,7 @@ TEST(TransactionTest, FullDiskDuringBackupIsRefusedBeforeAnyLiveWrite) {
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal"));
+  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check", "journal"));
   EXPECT_THAT(report.reason, HasSubstr("No space left on device"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
@@ -464,7 +491,7 @@ TEST(TransactionTest, FullDiskOnSwapIsRefusedWithLiveFilesStillOld) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal", "swap"));
+  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check", "journal", "swap"));
   EXPECT_THAT(report.reason, HasSubstr("swap: "));
   EXPECT_THAT(report.reason, HasSubstr("ENOSPC"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
@@ -551,8 +578,9 @@ TEST(TransactionTest, ProbeFailingUntilDeadlineRollsBackToOldBytes) {
 
   EXPECT_EQ(report.outcome, Outcome::kRolledBack);
   EXPECT_EQ(report.reason, "the change failed verification: 127.0.0.1:25: STARTTLS not offered");
-  EXPECT_THAT(stepNames(report), ElementsAre("preflight", "check", "journal", "swap", "reload",
-                                             "verify", "restore", "restart", "verify rollback"));
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify",
+                          "restore", "restart", "verify rollback"));
   const StepRecord* verify = findStep(report, "verify");
   ASSERT_NE(verify, nullptr);
   EXPECT_FALSE(verify->ok);
@@ -725,7 +753,8 @@ TEST(TransactionTest, StepsAreReportedLiveInOrder) {
   TransactionReport report = transaction.apply(planFor(heloBaseline()));
 
   EXPECT_EQ(seen, stepNames(report));
-  EXPECT_THAT(seen, ElementsAre("preflight", "check", "journal", "swap", "reload", "verify"));
+  EXPECT_THAT(seen,
+              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify"));
 }
 
 // --- an agent killed mid-transaction, and recover() -------------------------------------

@@ -43,6 +43,23 @@ TEST(ServiceControlTest, PostfixStrategyReloadsItsConfigDirectory) {
   EXPECT_EQ(service->describe(), "postfix -c /etc/postfix-out");
 }
 
+TEST(ServiceControlTest, RunningAsksEachStrategyItsOwnWay) {
+  ScriptedCommandRunner runner;
+  runner.expect({"postfix", "-c", "/etc/postfix", "status"}, ScriptedCommandRunner::exited(0));
+  runner.expect({"postfix", "-c", "/etc/postfix", "status"}, ScriptedCommandRunner::exited(1));
+  runner.expect({"systemctl", "is-active", "--quiet", "postfix@-"},
+                ScriptedCommandRunner::exited(3));
+  auto postfix = makePostfixServiceControl(runner, "/etc/postfix", quickOptions());
+  auto systemd = makeSystemdServiceControl(runner, "postfix@-", quickOptions());
+  auto command = makeCommandServiceControl(runner, {{"reload-it"}, {}}, quickOptions());
+
+  EXPECT_EQ(postfix->running().value(), true);
+  EXPECT_EQ(postfix->running().value(), false);
+  EXPECT_EQ(systemd->running().value(), false);
+  EXPECT_EQ(command->running().status().code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(runner.unmetExpectations(), IsEmpty());
+}
+
 TEST(ServiceControlTest, PostfixStrategyRestartsWithStopThenStart) {
   ScriptedCommandRunner runner;
   runner.expect({"postfix", "-c", "/etc/postfix", "stop"}, ScriptedCommandRunner::exited(0));
