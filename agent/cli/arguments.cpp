@@ -49,6 +49,7 @@ std::string applyHelp() {
   return std::string(R"(Usage: postwarden-agent apply --policy FILE [options]
 
 Brings a live Postfix to a baseline as one transaction, and proves it on the wire:
+  status     Postfix must be running (else use --offline)
   preflight  every value, and the certificate and key TLS will need
   check      the candidate files staged and checked by Postfix (postfix check, postconf -n)
   journal    the exact previous bytes backed up, the transaction journaled (fsynced)
