@@ -166,6 +166,18 @@ Transaction::ProbeRound Transaction::probeUntil(const std::vector<ProbeCheck>& c
   }
 }
 
+Transaction::ProbeRound Transaction::verifyStep(TransactionReport& report) {
+  ProbeRound round;
+  runStep(report, "verify", [&](std::string& detail) -> Status {
+    round = probeUntil(options_.probes, /*health_only=*/false);
+    if (!round.passed) return UnavailableError(joinLines(round.failures, "; "));
+    detail = options_.probes.empty() ? "nothing to probe" : "probe passed";
+    return OkStatus();
+  });
+  report.probes = round.results;
+  return round;
+}
+
 Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail) {
   const std::string stage = statePath("stage");
   PW_RETURN_IF_ERROR(fs_.createDirectories(stage, 0755));
@@ -340,14 +352,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
 
   if (plan.compliant()) {
-    ProbeRound round;
-    runStep(report, "verify", [&](std::string& detail) -> Status {
-      round = probeUntil(options_.probes, /*health_only=*/false);
-      if (!round.passed) return UnavailableError(joinLines(round.failures, "; "));
-      detail = options_.probes.empty() ? "nothing to probe" : "probe passed";
-      return OkStatus();
-    });
-    report.probes = round.results;
+    const ProbeRound round = verifyStep(report);
     report.outcome = round.passed ? Outcome::kKept : Outcome::kRefused;
     if (!round.passed) {
       report.reason = "the configuration is compliant but the live service fails verification: " +
@@ -458,17 +463,10 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
   advance(entry, JournalStep::kActivated);
 
-  ProbeRound round;
-  StepRecord verified = runStep(report, "verify", [&](std::string& detail) -> Status {
-    round = probeUntil(options_.probes, /*health_only=*/false);
-    if (!round.passed) return UnavailableError(joinLines(round.failures, "; "));
-    detail = options_.probes.empty() ? "nothing to probe" : "probe passed";
-    return OkStatus();
-  });
-  report.probes = round.results;
-  if (!verified.ok) {
+  const ProbeRound round = verifyStep(report);
+  if (!round.passed) {
     collectLog(log_offset, report);
-    report.reason = "the change failed verification: " + verified.detail;
+    report.reason = "the change failed verification: " + report.steps.back().detail;
     rollBack(entry, report);
     return report;
   }

@@ -114,6 +114,9 @@ class Transaction {
 
   ProbeRound probeOnce(const std::vector<ProbeCheck>& checks, bool health_only);
   ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only);
+  // The "verify" step: probes until the expectations hold or the deadline passes; the last
+  // round's records go into the report.
+  ProbeRound verifyStep(TransactionReport& report);
   StepRecord runStep(TransactionReport& report, std::string name,
                      const std::function<Status(std::string& detail)>& step);
   Status stageAndCheck(const planner::Plan& plan, std::string& detail);

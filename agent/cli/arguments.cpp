@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "agent/params/spelling.h"
+#include "agent/planner/planner.h"
 
 namespace postwarden::agent::cli {
 namespace {
@@ -197,8 +198,9 @@ Result<std::chrono::milliseconds> parseSeconds(OptionReader& reader, const std::
 Status parseRole(const std::string& text, TargetOptions& target) {
   size_t eq = text.find('=');
   std::string role = text.substr(0, eq);
-  static const std::vector<std::string> roles = {"smtp", "submission", "submissions"};
-  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+  if (!planner::isServiceRole(role)) {
+    const std::vector<std::string> roles(std::begin(planner::kServiceRoles),
+                                         std::end(planner::kServiceRoles));
     return InvalidArgumentError("--role '" + text +
                                 "': role must be smtp, submission or submissions" +
                                 didYouMean(role, roles));

@@ -67,14 +67,22 @@ Result<policy::Baseline> loadPolicy(const std::string& path, Environment& env) {
   return policy::loadBaseline(*text, path);
 }
 
-Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env) {
+Result<planner::PostfixConfig> readConfig(const std::string& postfix_dir, Environment& env) {
+  Result<planner::PostfixConfig> config = applier::ConfigFiles(env.fs, postfix_dir).read();
+  if (!config.ok()) return config.status().withContext("reading Postfix configuration");
+  return config;
+}
+
+// Plans against `config` when the caller has just read it, else against the files on disk.
+Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env,
+                            std::optional<planner::PostfixConfig> config = std::nullopt) {
   PW_ASSIGN_OR_RETURN(policy::Baseline baseline, loadPolicy(target.policy, env));
-  applier::ConfigFiles files(env.fs, target.postfix_dir);
-  Result<planner::PostfixConfig> current = files.read();
-  if (!current.ok()) return current.status().withContext("reading Postfix configuration");
+  if (!config) {
+    PW_ASSIGN_OR_RETURN(config, readConfig(target.postfix_dir, env));
+  }
   params::ParameterCatalog catalog = catalogFor(baseline, env);
   PW_ASSIGN_OR_RETURN(planner::Plan plan,
-                      planner::makePlan(baseline, *current, catalog,
+                      planner::makePlan(baseline, *config, catalog,
                                         planner::PlanOptions{.role_ports = target.role_ports}));
   return Planned{std::move(baseline), std::move(plan)};
 }
@@ -291,10 +299,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
     printError(env, settings.status());
     return kExitError;
   }
-  Result<planner::PostfixConfig> live =
-      applier::ConfigFiles(env.fs, args.target.postfix_dir).read();
+  Result<planner::PostfixConfig> live = readConfig(args.target.postfix_dir, env);
   if (!live.ok()) {
-    printError(env, live.status().withContext("reading Postfix configuration"));
+    printError(env, live.status());
     return kExitError;
   }
   std::unique_ptr<service::ServiceControl> service = makeService(args, *live, env);
@@ -402,10 +409,9 @@ int runVerify(const VerifyArgs& args, Environment& env) {
   }
   planner::PostfixConfig config;
   if (!args.probe.probe) {
-    Result<planner::PostfixConfig> read =
-        applier::ConfigFiles(env.fs, args.target.postfix_dir).read();
+    Result<planner::PostfixConfig> read = readConfig(args.target.postfix_dir, env);
     if (!read.ok()) {
-      printError(env, read.status().withContext("reading Postfix configuration"));
+      printError(env, read.status());
       return kExitError;
     }
     config = *read;

@@ -51,10 +51,6 @@ policy::ProbeExpectation healthExpectation() {
   return health;
 }
 
-bool isRole(std::string_view name) {
-  return name == "smtp" || name == "submission" || name == "submissions";
-}
-
 }  // namespace
 
 Result<HostPort> listenerAddress(std::string_view service_name, std::string_view inet_interfaces) {
@@ -99,7 +95,7 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
       return FailedPreconditionError(
           "no listener for verify service '" + e.service +
           "' in master.cf; name one with --probe HOST:PORT" +
-          (isRole(e.service) ? ", or --role " + e.service + "=PORT" : ""));
+          (planner::isServiceRole(e.service) ? ", or --role " + e.service + "=PORT" : ""));
     }
     for (const postfix::ServiceKey& key : keys) {
       Result<HostPort> address = listenerAddress(key.name, inet_interfaces);

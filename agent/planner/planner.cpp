@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "agent/params/value_syntax.h"
 #include "agent/policy/baseline_validator.h"
 #include "agent/postfix/effective_config.h"
 #include "agent/postfix/main_cf_document.h"
@@ -33,22 +34,8 @@ std::string orUnset(const std::optional<std::string>& value) {
   return value ? *value : std::string("(unset)");
 }
 
-std::vector<std::string> splitTokens(std::string_view value) {
-  std::vector<std::string> tokens;
-  std::string current;
-  for (char c : value) {
-    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (!current.empty()) tokens.push_back(std::move(current)), current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) tokens.push_back(std::move(current));
-  return tokens;
-}
-
 bool hasToken(std::string_view value, std::string_view token) {
-  for (const std::string& t : splitTokens(value)) {
+  for (std::string_view t : params::splitListValue(value)) {
     if (t == token) return true;
   }
   return false;
@@ -180,8 +167,9 @@ void checkGuards(Plan& plan, const MainCfDocument& before_main,
     if (!wants_tls) continue;
     TlsMaterial material{key.toString(), view.expanded("smtpd_tls_cert_file"),
                          view.expanded("smtpd_tls_key_file")};
-    std::vector<std::string> chain = splitTokens(view.expanded("smtpd_tls_chain_files"));
-    if (!chain.empty()) material.cert_file = material.key_file = chain.front();
+    const std::string chain_files = view.expanded("smtpd_tls_chain_files");
+    std::vector<std::string_view> chain = params::splitListValue(chain_files);
+    if (!chain.empty()) material.cert_file = material.key_file = std::string(chain.front());
     // The files themselves are checked by the caller (pre-flight): reading them is I/O.
     if (seen_material.insert({material.cert_file, material.key_file}).second) {
       plan.tls_material.push_back(std::move(material));
@@ -213,6 +201,11 @@ params::ApplyMode Plan::applyMode() const {
     if (c.mode == params::ApplyMode::kRestart) return params::ApplyMode::kRestart;
   }
   return params::ApplyMode::kReload;
+}
+
+bool isServiceRole(std::string_view name) {
+  return std::find(std::begin(kServiceRoles), std::end(kServiceRoles), name) !=
+         std::end(kServiceRoles);
 }
 
 std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,

@@ -33,6 +33,11 @@ struct PlanOptions {
 Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& current,
                       const params::ParameterCatalog& catalog, const PlanOptions& options = {});
 
+// The roles a baseline may name instead of a master.cf service: smtp (port 25, the public
+// MX), submission (587), submissions (465, also known as smtps).
+inline constexpr std::string_view kServiceRoles[] = {"smtp", "submission", "submissions"};
+bool isServiceRole(std::string_view name);
+
 // The master.cf inet services that play `role_or_name`: services whose port is the role's
 // standard port (smtp 25, submission 587, submissions/smtps 465) or one given in options;
 // otherwise services literally named so. Sorted by position in master.cf.

@@ -67,76 +67,55 @@ void stringArray(JsonWriter& w, std::string_view key, const std::vector<std::str
 
 void writeChange(JsonWriter& w, const planner::Change& change) {
   w.beginObject();
-  w.key("file");
-  w.value(change.inMasterCf() ? "CONFIG_FILE_MASTER_CF" : "CONFIG_FILE_MAIN_CF");
-  w.key("service");
-  w.value(change.service ? change.service->toString() : "");
-  w.key("parameter");
-  w.value(change.parameter);
+  w.field("file", change.inMasterCf() ? "CONFIG_FILE_MASTER_CF" : "CONFIG_FILE_MAIN_CF");
+  w.field("service", change.service ? change.service->toString() : "");
+  w.field("parameter", change.parameter);
   if (change.before) {
-    w.key("before");
-    w.value(*change.before);
+    w.field("before", *change.before);
   } else {
-    w.key("wasAbsent");
-    w.value(true);
+    w.field("wasAbsent", true);
   }
   if (change.after) {
-    w.key("after");
-    w.value(*change.after);
+    w.field("after", *change.after);
   } else {
-    w.key("removed");
-    w.value(true);
+    w.field("removed", true);
   }
-  w.key("applyMode");
-  w.value(applyModeName(change.mode));
+  w.field("applyMode", applyModeName(change.mode));
   w.endObject();
 }
 
 void writePlan(JsonWriter& w, const planner::Plan& plan, const PlanContext& context) {
   w.beginObject();
-  w.key("baseline");
-  w.value(plan.baseline_name);
-  w.key("baselineVersion");
-  w.value(plan.baseline_version);
-  w.key("postfixDir");
-  w.value(context.postfix_dir);
-  w.key("compliant");
-  w.value(plan.compliant());
+  w.field("baseline", plan.baseline_name);
+  w.field("baselineVersion", plan.baseline_version);
+  w.field("postfixDir", context.postfix_dir);
+  w.field("compliant", plan.compliant());
   w.key("changes");
   w.beginArray();
   for (const planner::Change& change : plan.changes) writeChange(w, change);
   w.endArray();
-  w.key("applyMode");
-  w.value(applyModeName(plan.applyMode()));
+  w.field("applyMode", applyModeName(plan.applyMode()));
   stringArray(w, "warnings", plan.warnings);
-  w.key("mainCfDiff");
-  w.value(planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
-  w.key("masterCfDiff");
-  w.value(planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf"));
-  w.key("plannedAt");
-  w.value(rfc3339(context.planned_at));
+  w.field("mainCfDiff", planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
+  w.field("masterCfDiff",
+          planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf"));
+  w.field("plannedAt", rfc3339(context.planned_at));
   w.endObject();
 }
 
 void writeProbe(JsonWriter& w, const applier::ProbeRecord& probe) {
   const verify::ProbeResult& r = probe.result;
   w.beginObject();
-  w.key("target");
-  w.value(probe.target);
-  w.key("passed");
-  w.value(probe.verdict.passed);
+  w.field("target", probe.target);
+  w.field("passed", probe.verdict.passed);
   stringArray(w, "failures", probe.verdict.failures);
-  w.key("starttlsOffered");
-  w.value(r.starttls_offered);
-  w.key("tlsEstablished");
-  w.value(r.tls_established);
-  w.key("tlsVersion");
-  w.value(r.tls_version);
+  w.field("starttlsOffered", r.starttls_offered);
+  w.field("tlsEstablished", r.tls_established);
+  w.field("tlsVersion", r.tls_version);
   stringArray(w, "authBeforeTls", r.before_tls.auth_mechanisms);
   stringArray(w, "authAfterTls", r.after_tls.auth_mechanisms);
   stringArray(w, "transcript", r.transcript);
-  w.key("elapsedMs");
-  w.value(static_cast<std::int64_t>(r.elapsed.count()));
+  w.field("elapsedMs", static_cast<std::int64_t>(r.elapsed.count()));
   w.endObject();
 }
 
@@ -154,10 +133,8 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
   w.beginObject();
   w.key("plan");
   writePlan(w, plan, context);
-  w.key("outcome");
-  w.value(outcomeEnumName(report.outcome));
-  w.key("reason");
-  w.value(report.reason);
+  w.field("outcome", outcomeEnumName(report.outcome));
+  w.field("reason", report.reason);
   std::vector<std::string> backups;
   if (!report.backup_dir.empty()) {
     backups = {report.backup_dir + "/main.cf", report.backup_dir + "/master.cf"};
@@ -167,14 +144,10 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
   w.beginArray();
   for (const applier::StepRecord& step : report.steps) {
     w.beginObject();
-    w.key("name");
-    w.value(step.name);
-    w.key("ok");
-    w.value(step.ok);
-    w.key("elapsedMs");
-    w.value(static_cast<std::int64_t>(step.elapsed.count()));
-    w.key("detail");
-    w.value(step.detail);
+    w.field("name", step.name);
+    w.field("ok", step.ok);
+    w.field("elapsedMs", static_cast<std::int64_t>(step.elapsed.count()));
+    w.field("detail", step.detail);
     w.endObject();
   }
   w.endArray();
@@ -192,8 +165,7 @@ std::string verifyToJson(const std::vector<applier::ProbeRecord>& probes) {
   bool passed = true;
   for (const applier::ProbeRecord& p : probes) passed = passed && p.verdict.passed;
   w.beginObject();
-  w.key("passed");
-  w.value(passed);
+  w.field("passed", passed);
   w.key("probes");
   w.beginArray();
   for (const applier::ProbeRecord& p : probes) writeProbe(w, p);
@@ -213,8 +185,7 @@ std::string scanToJson(const applier::ProbeRecord& probe,
     passed = passed && f.verdict != verify::ScanFinding::Verdict::kFail;
   }
   w.beginObject();
-  w.key("passed");
-  w.value(passed);
+  w.field("passed", passed);
   w.key("probes");
   w.beginArray();
   writeProbe(w, probe);
@@ -223,14 +194,10 @@ std::string scanToJson(const applier::ProbeRecord& probe,
   w.beginArray();
   for (const verify::ScanFinding& f : findings) {
     w.beginObject();
-    w.key("id");
-    w.value(f.id);
-    w.key("verdict");
-    w.value(verdictEnumName(f.verdict));
-    w.key("title");
-    w.value(f.title);
-    w.key("detail");
-    w.value(f.detail);
+    w.field("id", f.id);
+    w.field("verdict", verdictEnumName(f.verdict));
+    w.field("title", f.title);
+    w.field("detail", f.detail);
     w.endObject();
   }
   w.endArray();

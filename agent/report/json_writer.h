@@ -23,6 +23,12 @@ class JsonWriter {
   // Written as a quoted string, as proto3's JSON mapping does for 64-bit integers.
   void value(std::int64_t number);
 
+  // key(name) followed by value(v).
+  void field(std::string_view name, std::string_view text) { key(name), value(text); }
+  void field(std::string_view name, const char* text) { key(name), value(text); }
+  void field(std::string_view name, bool flag) { key(name), value(flag); }
+  void field(std::string_view name, std::int64_t number) { key(name), value(number); }
+
   // The document; complete once every object and array is closed.
   const std::string& text() const { return out_; }
 
