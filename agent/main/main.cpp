@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,8 +18,36 @@
 #include "agent/verify/smtp_prober.h"
 #include "common/logging.h"
 
+namespace {
+
+// `enroll` and `run` live in postwarden-agentd, next to this binary: they need gRPC, which
+// would cost every plan and apply ~3 MB of memory and milliseconds of loading. Returns only
+// when the exec failed.
+int execFleetCommand(char** argv) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::perror("postwarden-agent: error: /proc/self/exe");
+    return 1;
+  }
+  std::string path(self, static_cast<size_t>(n));
+  path = path.substr(0, path.rfind('/') + 1) + "postwarden-agentd";
+  execv(path.c_str(), argv);
+  std::cerr << "postwarden-agent: error: cannot run " << path << ": " << std::strerror(errno)
+            << "\n";
+  return 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace postwarden::agent;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-v" || arg == "--verbose") continue;
+    if (arg == "run" || arg == "enroll") return execFleetCommand(argv);
+    break;
+  }
   // A peer closing a socket must be an error value, not a signal that kills the agent.
   signal(SIGPIPE, SIG_IGN);
   // -v / --verbose, a global option: debug logs on stderr (commands run, probe transcripts).

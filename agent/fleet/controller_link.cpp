@@ -1,0 +1,194 @@
+#include "agent/fleet/controller_link.h"
+
+#include <random>
+
+#include "agent/daemon/backoff.h"
+#include "common/logging.h"
+#include "common/pki/pki.h"
+
+namespace postwarden::agent::fleet {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.link"); }
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ControllerLink::ControllerLink(os::FileSystem& fs, daemon::Outbox& outbox, LinkOptions options,
+                               LinkCallbacks callbacks)
+    : fs_(fs), outbox_(outbox), options_(std::move(options)), callbacks_(std::move(callbacks)) {}
+
+ControllerLink::~ControllerLink() { stop(); }
+
+void ControllerLink::start() { thread_ = std::thread([this] { run(); }); }
+
+void ControllerLink::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    if (context_) context_->TryCancel();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<uint64_t> ControllerLink::enqueue(v1::AgentMessage message) {
+  message.set_seq(0);  // the outbox entry's seq is the one sent
+  std::string kind = message.has_drift() ? "drift" : "state";
+  std::unique_lock lock(mutex_);
+  Result<uint64_t> seq = outbox_.append(kind, message.SerializeAsString());
+  lock.unlock();
+  wake_.notify_all();
+  return seq;
+}
+
+void ControllerLink::acknowledge(uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  if (seq <= acked_ && seq != 0) return;
+  acked_ = std::max(acked_, seq);
+  Status status = outbox_.acknowledge(seq);
+  if (!status.ok()) log()->warn("outbox: {}", status.message());
+}
+
+void ControllerLink::run() {
+  daemon::Backoff backoff(options_.backoff_base, options_.backoff_cap, std::random_device{}());
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+    }
+    Result<AgentIdentity> identity = loadIdentity(fs_, options_.state_dir);
+    grpc::Status status;
+    if (!identity.ok()) {
+      log()->error("{}", identity.status().message());
+    } else {
+      auto started = std::chrono::steady_clock::now();
+      status = session(*identity);
+      connected_ = false;
+      // A stream that lived a while was a success: the next failure starts small again.
+      if (std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) backoff.reset();
+    }
+    std::chrono::milliseconds delay = backoff.next();
+    {
+      std::unique_lock lock(mutex_);
+      if (stop_) return;
+      log()->warn("controller {} unreachable or stream ended ({}: {}); retrying in {} ms",
+                  options_.channel.address, static_cast<int>(status.error_code()),
+                  status.error_message(), delay.count());
+      wake_.wait_for(lock, delay, [&] { return stop_; });
+    }
+  }
+}
+
+grpc::Status ControllerLink::session(const AgentIdentity& identity) {
+  std::shared_ptr<grpc::Channel> channel = makeChannel(options_.channel, identity);
+  auto stub = v1::AgentService::NewStub(channel);
+  grpc::ClientContext context;
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_) return grpc::Status::CANCELLED;
+    context_ = &context;
+    acked_ = 0;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>> stream =
+      stub->Connect(&context);
+  v1::AgentMessage hello;
+  *hello.mutable_hello() = callbacks_.hello();
+  bool ok = stream->Write(hello);
+
+  std::atomic<bool> reader_done{false};
+  std::thread reader([&] {
+    v1::ControllerMessage message;
+    while (stream->Read(&message)) {
+      if (message.has_ack()) {
+        if (!connected_) log()->info("connected to controller {}", options_.channel.address);
+        connected_ = true;
+        acknowledge(message.ack().acked_seq());
+      } else if (message.has_assignment()) {
+        callbacks_.on_assignment(message.assignment());
+      } else if (message.has_command()) {
+        callbacks_.on_command(message.command());
+      }
+    }
+    reader_done = true;
+    wake_.notify_all();
+  });
+
+  uint64_t sent = 0;  // highest seq written on this stream
+  auto next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+  while (ok) {
+    std::vector<daemon::OutboxEntry> unsent;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, next_heartbeat, [&] {
+        return stop_ || reader_done || outbox_.lastSeq() > sent;
+      });
+      if (stop_ || reader_done) break;
+      for (daemon::OutboxEntry& e : outbox_.pending()) {
+        if (e.seq > sent) unsent.push_back(std::move(e));
+      }
+      // Entries dropped by the outbox's bound leave gaps; nothing left to send below lastSeq.
+      if (unsent.empty()) sent = std::max(sent, outbox_.lastSeq());
+    }
+    for (const daemon::OutboxEntry& e : unsent) {
+      v1::AgentMessage message;
+      if (!message.ParseFromString(e.payload)) {
+        log()->error("outbox entry {} unreadable; dropped", e.seq);
+        acknowledge(e.seq);
+        continue;
+      }
+      message.set_seq(e.seq);
+      if (!(ok = stream->Write(message))) break;
+      sent = e.seq;
+    }
+    if (ok && std::chrono::steady_clock::now() >= next_heartbeat) {
+      v1::AgentMessage heartbeat;
+      heartbeat.mutable_heartbeat()->set_sent_at_unix_ms(nowMs());
+      ok = stream->Write(heartbeat);
+      next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+      renewIfDue(channel, identity);
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    context.TryCancel();  // unblocks the reader whatever the state of the stream
+    context_ = nullptr;
+  }
+  reader.join();
+  return stream->Finish();
+}
+
+void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
+                                const AgentIdentity& identity) {
+  Result<pki::CertificateInfo> info = pki::inspectCertificate(identity.certificate_pem);
+  if (!info.ok()) return;
+  auto now = std::chrono::system_clock::now();
+  auto lifetime = info->not_after - info->not_before;
+  if (info->not_after - now > lifetime / 3) return;
+  Result<std::string> key = pki::generatePrivateKey();
+  Result<std::string> csr = key.ok() ? pki::createCsr(*key, info->common_name) : key.status();
+  if (!csr.ok()) return;
+  auto stub = v1::AgentService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(now + std::chrono::seconds(15));
+  v1::RenewRequest request;
+  request.set_csr_pem(*csr);
+  v1::RenewResponse response;
+  grpc::Status status = stub->Renew(&context, request, &response);
+  Status saved = status.ok() ? saveIdentity(fs_, options_.state_dir,
+                                            {.certificate_pem = response.certificate_pem(),
+                                             .private_key_pem = *key})
+                             : UnavailableError(status.error_message());
+  if (saved.ok()) {
+    log()->info("client certificate renewed");
+  } else {
+    log()->warn("certificate renewal failed: {}", saved.message());
+  }
+}
+
+}  // namespace postwarden::agent::fleet

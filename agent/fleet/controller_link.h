@@ -1,0 +1,77 @@
+// The agent's side of the stream to the controller, on its own thread:
+//   connect (mutual TLS) -> hello -> every unacknowledged outbox report in order -> heartbeats;
+//   assignments and commands that arrive are handed to callbacks; acks trim the outbox.
+// When the stream breaks it reconnects after an exponential backoff with full jitter, so that
+// a thousand agents do not return in lock step after a controller restart. Reports wait in the
+// durable outbox meanwhile (nothing is lost across an outage or an agent restart). The client
+// certificate is renewed over the stream's channel once two thirds of its lifetime are gone.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/daemon/outbox.h"
+#include "agent/fleet/channel.h"
+#include "agent/os/file_system.h"
+#include "postwarden/v1/fleet.grpc.pb.h"
+
+namespace postwarden::agent::fleet {
+
+struct LinkOptions {
+  ChannelOptions channel;  // address, name, pinned CA
+  std::string state_dir;   // the identity (agent.pem)
+  std::chrono::milliseconds heartbeat_interval{30000};
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{60000};
+};
+
+struct LinkCallbacks {
+  std::function<v1::Hello()> hello;  // the current hello, built at each connect
+  std::function<void(const v1::Assignment&)> on_assignment;
+  std::function<void(const v1::Command&)> on_command;
+};
+
+class ControllerLink {
+ public:
+  // The outbox is shared with nobody else: the link serializes access to it.
+  ControllerLink(os::FileSystem& fs, daemon::Outbox& outbox, LinkOptions options,
+                 LinkCallbacks callbacks);
+  ~ControllerLink();  // stop()
+
+  void start();
+  void stop();
+
+  // Stores a durable report (state or drift; `message.seq` is assigned here) and wakes the
+  // sender. Errors when the outbox cannot be written (disk full): nothing is half-written.
+  Result<uint64_t> enqueue(v1::AgentMessage message);
+
+  bool connected() const { return connected_; }
+
+ private:
+  void run();
+  // One connection: returns when the stream ends or stop() is called.
+  grpc::Status session(const AgentIdentity& identity);
+  void renewIfDue(const std::shared_ptr<grpc::Channel>& channel, const AgentIdentity& identity);
+  void acknowledge(uint64_t seq);
+
+  os::FileSystem& fs_;
+  daemon::Outbox& outbox_;
+  LinkOptions options_;
+  LinkCallbacks callbacks_;
+  std::thread thread_;
+  std::atomic<bool> connected_{false};
+
+  mutable std::mutex mutex_;  // outbox_, stop_, context_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  grpc::ClientContext* context_ = nullptr;  // the live stream's, for stop()
+  uint64_t acked_ = 0;                        // highest ack seen on this connection
+};
+
+}  // namespace postwarden::agent::fleet

@@ -1,0 +1,294 @@
+// postwarden-controller: the composition root of the central server.
+//   init --data-dir DIR [--name NAME ...]     create the CA, server certificate and database
+//   serve --data-dir DIR [--listen ADDR] ...  run the gRPC servers until SIGINT/SIGTERM
+//   operator add NAME --role ROLE --data-dir DIR --out DIR   an operator certificate
+//   simulator-cert --data-dir DIR --out DIR   the fleet simulator's certificate (bench only)
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/os/posix_file_system.h"
+#include "common/logging.h"
+#include "controller/server/authority.h"
+#include "controller/server/controller_server.h"
+#include "controller/server/identity.h"
+
+namespace {
+
+using namespace postwarden;
+using namespace postwarden::controller::server;
+
+constexpr char kUsage[] = R"(usage: postwarden-controller COMMAND [OPTIONS]
+
+The Postwarden controller: knows every agent, its compliance and its drift, and hands out
+baselines. State lives in SQLite in the data directory; every connection is TLS.
+
+commands:
+  init --data-dir DIR [--name NAME]...
+      Create DIR (0700) with a new controller CA (ca.crt, ca.key), the controller's server
+      certificate (server.crt, server.key; valid for localhost, 127.0.0.1, ::1, this host's
+      name and every --name) and the database (controller.db). Never replaces an existing CA.
+  serve --data-dir DIR [--listen HOST:PORT] [--enroll-listen HOST:PORT] [--port-file FILE]
+        [--agent-cert-ttl DURATION] [--allow-simulator] [-v]
+      Serve agents and operators on --listen (default 127.0.0.1:7443; mutual TLS, client
+      certificate required and verified against the controller CA) and enrollment on
+      --enroll-listen (default: the same host, port + 1; TLS, bootstrap token). Port 0 picks
+      a free port; --port-file then receives "PORT ENROLL_PORT". Agent certificates live
+      --agent-cert-ttl (default 24h) and are renewed by the agents. --allow-simulator accepts
+      the certificate of bench/fleetsim (never on a production controller).
+  operator add NAME --role viewer|operator|approver|admin --data-dir DIR --out DIR
+        [--controller HOST:PORT] [--ttl DURATION]
+      Issue an operator certificate (default ttl 90d) and write DIR/NAME.crt, DIR/NAME.key,
+      DIR/ca.crt and DIR/postwardenctl.yaml for postwardenctl.
+  simulator-cert --data-dir DIR --out DIR [--ttl DURATION]
+      Issue the fleet simulator's certificate (DIR/simulator.crt, .key, ca.crt).
+
+roles: viewer reads; operator also pushes baselines and sends commands; approver also assigns
+baselines and approves re-enrollment; admin also manages tokens and revokes agents.
+durations: 30s, 15m, 24h, 90d. exit status: 0 ok, 1 error.
+)";
+
+int fail(const std::string& message) {
+  std::cerr << "postwarden-controller: error: " << message << "\n";
+  return 1;
+}
+
+// --flag VALUE options, repeated ones collected in order; positional arguments apart.
+struct Parsed {
+  std::multimap<std::string, std::string> options;
+  std::vector<std::string> positional;
+  bool verbose = false;
+  bool allow_simulator = false;
+  std::optional<std::string> get(const std::string& key) const {
+    auto it = options.find(key);
+    if (it == options.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+Result<Parsed> parse(const std::vector<std::string>& args, const std::vector<std::string>& known) {
+  Parsed parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-v" || a == "--verbose") {
+      parsed.verbose = true;
+    } else if (a == "--allow-simulator") {
+      parsed.allow_simulator = true;
+    } else if (a.starts_with("--")) {
+      if (std::find(known.begin(), known.end(), a) == known.end()) {
+        return InvalidArgumentError("unknown option " + a + " (see --help)");
+      }
+      if (i + 1 >= args.size()) return InvalidArgumentError(a + " needs a value");
+      parsed.options.emplace(a, args[++i]);
+    } else {
+      parsed.positional.push_back(a);
+    }
+  }
+  return parsed;
+}
+
+Result<std::chrono::seconds> parseDuration(const std::string& text) {
+  size_t end = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &end);
+  } catch (...) {
+    return InvalidArgumentError("bad duration '" + text + "' (e.g. 30s, 15m, 24h, 90d)");
+  }
+  std::string unit = text.substr(end);
+  long long factor = unit == "s" || unit.empty() ? 1
+                     : unit == "m"               ? 60
+                     : unit == "h"               ? 3600
+                     : unit == "d"               ? 86400
+                                                 : 0;
+  if (factor == 0 || n <= 0) {
+    return InvalidArgumentError("bad duration '" + text + "' (e.g. 30s, 15m, 24h, 90d)");
+  }
+  return std::chrono::seconds(n * factor);
+}
+
+Result<std::string> required(const Parsed& p, const std::string& key) {
+  std::optional<std::string> value = p.get(key);
+  if (!value || value->empty()) return InvalidArgumentError(key + " is required (see --help)");
+  return *value;
+}
+
+int runInit(const Parsed& p) {
+  Result<std::string> dir = required(p, "--data-dir");
+  if (!dir.ok()) return fail(dir.status().message());
+  InitOptions options;
+  for (auto [it, end] = p.options.equal_range("--name"); it != end; ++it) {
+    options.names.push_back(it->second);
+  }
+  agent::os::PosixFileSystem fs;
+  DataDirPaths paths{*dir};
+  Status status = initDataDir(fs, paths, options);
+  if (!status.ok()) return fail(status.message());
+  // Creating the database now proves the directory is usable before anyone relies on it.
+  Result<std::unique_ptr<ControllerServer>> probe = ControllerServer::start(
+      fs, paths, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
+  if (!probe.ok()) return fail(probe.status().message());
+  (*probe)->shutdown(std::chrono::milliseconds(100));
+  std::cout << "initialized " << *dir << ": controller CA (ca.crt), server certificate "
+            << "(server.crt), database (controller.db)\n"
+            << "next: postwarden-controller serve --data-dir " << *dir << "\n";
+  return 0;
+}
+
+// SIGINT and SIGTERM, blocked in every thread and taken by sigwait() in serve.
+sigset_t stopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int runServe(const Parsed& p) {
+  Result<std::string> dir = required(p, "--data-dir");
+  if (!dir.ok()) return fail(dir.status().message());
+  ServerOptions options;
+  options.listen = p.get("--listen").value_or(options.listen);
+  options.enroll_listen = p.get("--enroll-listen").value_or("");
+  options.allow_simulator = p.allow_simulator;
+  if (auto ttl = p.get("--agent-cert-ttl")) {
+    Result<std::chrono::seconds> d = parseDuration(*ttl);
+    if (!d.ok()) return fail(d.status().message());
+    options.agent_certificate_lifetime = *d;
+  }
+  agent::os::PosixFileSystem fs;
+  Result<std::unique_ptr<ControllerServer>> server =
+      ControllerServer::start(fs, DataDirPaths{*dir}, options);
+  if (!server.ok()) return fail(server.status().message());
+  if (auto port_file = p.get("--port-file")) {
+    Status written = fs.writeAtomic(*port_file, std::to_string((*server)->port()) + " " +
+                                                    std::to_string((*server)->enrollPort()) +
+                                                    "\n");
+    if (!written.ok()) return fail(written.message());
+  }
+  std::cout << "postwarden-controller: serving agents and operators on port " << (*server)->port()
+            << " (mutual TLS), enrollment on port " << (*server)->enrollPort() << " (TLS)"
+            << (options.allow_simulator ? "; simulator certificates accepted" : "") << std::endl;
+  sigset_t stop_signals = stopSignals();
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  std::cout << "postwarden-controller: shutting down" << std::endl;
+  (*server)->shutdown(std::chrono::seconds(2));
+  return 0;
+}
+
+Status writeClientFiles(agent::os::PosixFileSystem& fs, const std::string& out,
+                        const std::string& name, const pki::KeyAndCertificate& issued,
+                        const std::string& ca_pem) {
+  PW_RETURN_IF_ERROR(fs.createDirectories(out, 0700));
+  PW_RETURN_IF_ERROR(fs.writeAtomic(out + "/" + name + ".key", issued.private_key_pem,
+                                    {.mode = 0600}));
+  PW_RETURN_IF_ERROR(fs.writeAtomic(out + "/" + name + ".crt", issued.certificate_pem,
+                                    {.mode = 0644}));
+  return fs.writeAtomic(out + "/ca.crt", ca_pem, {.mode = 0644});
+}
+
+int runOperatorAdd(const Parsed& p) {
+  if (p.positional.size() != 1) return fail("operator add needs exactly one NAME");
+  const std::string& name = p.positional[0];
+  if (!validAgentId(name)) return fail("operator name must be lowercase [a-z0-9.-]");
+  Result<std::string> dir = required(p, "--data-dir");
+  Result<std::string> out = required(p, "--out");
+  Result<std::string> role_text = required(p, "--role");
+  for (const Status& s : {dir.status(), out.status(), role_text.status()}) {
+    if (!s.ok()) return fail(s.message());
+  }
+  Result<Role> role = parseRole(*role_text);
+  if (!role.ok()) return fail(role.status().message());
+  Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("90d"));
+  if (!ttl.ok()) return fail(ttl.status().message());
+  agent::os::PosixFileSystem fs;
+  Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
+  if (!ca.ok()) return fail(ca.status().message());
+  Result<pki::KeyAndCertificate> issued = ca->issueClient(
+      name, std::string(kOperatorUnitPrefix) + std::string(roleName(*role)), *ttl);
+  if (!issued.ok()) return fail(issued.status().message());
+  Status status = writeClientFiles(fs, *out, name, *issued, ca->caPem());
+  std::string config = "# postwardenctl configuration for operator " + name + " (" +
+                       std::string(roleName(*role)) + ")\ncontroller: " +
+                       p.get("--controller").value_or("localhost:7443") +
+                       "\nca_file: ca.crt\ncert_file: " + name + ".crt\nkey_file: " + name +
+                       ".key\n";
+  if (status.ok()) status = fs.writeAtomic(*out + "/postwardenctl.yaml", config, {.mode = 0644});
+  if (!status.ok()) return fail(status.message());
+  std::cout << "operator " << name << " (" << roleName(*role) << "): " << *out << "/" << name
+            << ".crt, " << name << ".key, ca.crt, postwardenctl.yaml\n"
+            << "use: POSTWARDENCTL_CONFIG=" << *out << "/postwardenctl.yaml postwardenctl agents\n";
+  return 0;
+}
+
+int runSimulatorCert(const Parsed& p) {
+  Result<std::string> dir = required(p, "--data-dir");
+  Result<std::string> out = required(p, "--out");
+  if (!dir.ok()) return fail(dir.status().message());
+  if (!out.ok()) return fail(out.status().message());
+  Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("7d"));
+  if (!ttl.ok()) return fail(ttl.status().message());
+  agent::os::PosixFileSystem fs;
+  Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
+  if (!ca.ok()) return fail(ca.status().message());
+  Result<pki::KeyAndCertificate> issued =
+      ca->issueClient("fleetsim", std::string(kSimulatorUnit), *ttl);
+  if (!issued.ok()) return fail(issued.status().message());
+  Status status = writeClientFiles(fs, *out, "simulator", *issued, ca->caPem());
+  if (!status.ok()) return fail(status.message());
+  std::cout << "simulator certificate: " << *out << "/simulator.crt (accepted only by "
+            << "`serve --allow-simulator`)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  // Blocked before any thread starts, so gRPC's threads inherit the mask.
+  sigset_t stop_signals = stopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 1 : 0;
+  }
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+  }
+  std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "operator") {
+    if (rest.empty() || rest[0] != "add") return fail("usage: operator add NAME --role ROLE ...");
+    rest.erase(rest.begin());
+    command = "operator add";
+  }
+  static const std::map<std::string, std::vector<std::string>> kOptions{
+      {"init", {"--data-dir", "--name"}},
+      {"serve", {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl"}},
+      {"operator add", {"--data-dir", "--out", "--role", "--controller", "--ttl"}},
+      {"simulator-cert", {"--data-dir", "--out", "--ttl"}},
+  };
+  auto known = kOptions.find(command);
+  if (known == kOptions.end()) return fail("unknown command '" + command + "' (see --help)");
+  Result<Parsed> parsed = parse(rest, known->second);
+  if (!parsed.ok()) return fail(parsed.status().message());
+  setupLogging("postwarden-controller",
+               parsed->verbose ? spdlog::level::debug : spdlog::level::info);
+  if (command == "init") return runInit(*parsed);
+  if (command == "serve") return runServe(*parsed);
+  if (command == "operator add") return runOperatorAdd(*parsed);
+  return runSimulatorCert(*parsed);
+}

@@ -1,0 +1,47 @@
+// AgentService on the mTLS listener: one bidirectional stream per agent (callback API: no
+// thread per stream, so one controller holds tens of thousands of agents) and certificate
+// renewal. The agent is the one its certificate names; a simulator certificate may speak for
+// "sim-*" agents named in metadata, only when the controller was started to allow it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/pki/pki.h"
+#include "controller/server/fleet.h"
+#include "postwarden/v1/fleet.grpc.pb.h"
+
+namespace postwarden::controller::server {
+
+// Issues a client certificate for a CSR; shared by enrollment and renewal.
+using CertificateIssuer =
+    std::function<Result<std::string>(const std::string& agent_id, const std::string& csr_pem)>;
+
+struct AgentServiceOptions {
+  bool allow_simulator = false;
+};
+
+// Metadata key a simulator certificate names its agent with.
+inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
+
+class AgentServiceImpl final : public v1::AgentService::CallbackService {
+ public:
+  AgentServiceImpl(Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options)
+      : fleet_(fleet), issuer_(std::move(issuer)), options_(options) {}
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Renew(grpc::CallbackServerContext* context,
+                                  const v1::RenewRequest* request,
+                                  v1::RenewResponse* response) override;
+
+ private:
+  // The agent a call speaks for, or why it may not.
+  Result<std::string> agentId(const grpc::CallbackServerContext& context);
+
+  Fleet& fleet_;
+  CertificateIssuer issuer_;
+  AgentServiceOptions options_;
+};
+
+}  // namespace postwarden::controller::server

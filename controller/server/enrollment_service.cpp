@@ -1,0 +1,61 @@
+#include "controller/server/enrollment_service.h"
+
+#include "common/logging.h"
+#include "controller/server/identity.h"
+#include "controller/server/tokens.h"
+
+namespace postwarden::controller::server {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.enrollment"); }
+
+store::UnixMs nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::Enroll(grpc::CallbackServerContext* context,
+                                                        const v1::EnrollRequest* request,
+                                                        v1::EnrollResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Status status = enroll(*request, *response);
+  if (status.ok()) {
+    log()->info("enrolled agent {} from {}", response->agent_id(), context->peer());
+  } else {
+    // The token is a secret: never logged, not even in part.
+    log()->warn("refused enrollment from {}: {}", context->peer(), status.message());
+    response->Clear();
+  }
+  reactor->Finish(toGrpc(status));
+  return reactor;
+}
+
+Status EnrollmentServiceImpl::enroll(const v1::EnrollRequest& request,
+                                     v1::EnrollResponse& response) {
+  PW_ASSIGN_OR_RETURN(ParsedToken token, parseToken(request.token()));
+  Result<pki::CsrInfo> csr = pki::parseCsr(request.csr_pem());
+  if (!csr.ok()) return csr.status().withContext("certificate request");
+  if (!validAgentId(csr->common_name)) {
+    return InvalidArgumentError("agent id '" + csr->common_name +
+                                "' is not a lowercase host name");
+  }
+  // Signed before the token is spent, so a signing failure costs no token use.
+  PW_ASSIGN_OR_RETURN(std::string certificate,
+                      authority_.issueAgent(csr->common_name, request.csr_pem(), lifetime_));
+  PW_ASSIGN_OR_RETURN(store::AgentRecord agent,
+                      store_.enrollAgent({.token_id = token.id,
+                                          .secret_sha256 = token.secret_sha256,
+                                          .agent_id = csr->common_name,
+                                          .hostname = csr->common_name,
+                                          .now = nowMs()}));
+  response.set_agent_id(agent.id);
+  response.set_certificate_pem(certificate);
+  response.set_ca_pem(authority_.caPem());
+  response.mutable_labels()->insert(agent.labels.begin(), agent.labels.end());
+  return OkStatus();
+}
+
+}  // namespace postwarden::controller::server

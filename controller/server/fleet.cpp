@@ -1,0 +1,294 @@
+#include "controller/server/fleet.h"
+
+#include <chrono>
+
+#include "common/logging.h"
+#include "controller/server/report_mapping.h"
+
+namespace postwarden::controller::server {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.fleet"); }
+
+store::UnixMs systemNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Fleet::Fleet(store::Store& store, FleetOptions options) : store_(store), options_(options) {
+  if (!options_.now) options_.now = systemNow;
+}
+
+Fleet::~Fleet() { stop(); }
+
+Status Fleet::start() {
+  PW_ASSIGN_OR_RETURN(std::vector<std::string> revoked, store_.revokedAgents());
+  PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> assignments, store_.listAssignments());
+  {
+    std::lock_guard lock(sessions_mutex_);
+    revoked_.insert(revoked.begin(), revoked.end());
+    assignments_ = std::move(assignments);
+  }
+  writer_ = std::thread([this] { writerLoop(); });
+  return OkStatus();
+}
+
+void Fleet::stop() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+bool Fleet::isRevoked(const std::string& agent_id) const {
+  std::lock_guard lock(sessions_mutex_);
+  return revoked_.contains(agent_id);
+}
+
+Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello) {
+  store::Labels agent_labels(hello.labels().begin(), hello.labels().end());
+  PW_RETURN_IF_ERROR(store_.recordHello(agent_id, hello.hostname(), hello.agent_version(),
+                                        hello.postfix_version(), agent_labels, now()));
+  PW_ASSIGN_OR_RETURN(store::AgentRecord record, store_.getAgent(agent_id));
+  std::optional<v1::ControllerMessage> assignment = assignmentMessage(record.labels);
+  AgentSession* previous = nullptr;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (revoked_.contains(agent_id)) return PermissionDeniedError("agent is revoked");
+    auto [it, inserted] = sessions_.try_emplace(agent_id, session);
+    if (!inserted) {
+      previous = it->second;
+      it->second = session;
+    }
+    session_labels_[agent_id] = record.labels;
+    // What is already stored need not be sent again (the agent may have missed the ack).
+    v1::ControllerMessage ack;
+    ack.mutable_ack()->set_acked_seq(record.last_seq);
+    session->send(std::move(ack));
+    if (assignment) session->send(*assignment);
+    if (previous) previous->close(AbortedError("superseded by a newer stream of the same agent"));
+  }
+  log()->info("agent {} connected ({}, Postfix {}, agent {}){}", agent_id, hello.hostname(),
+              hello.postfix_version(), hello.agent_version(),
+              assignment ? " -> " + assignment->assignment().baseline_name() + "@" +
+                               assignment->assignment().baseline_version()
+                         : std::string(" (no baseline assigned)"));
+  return OkStatus();
+}
+
+void Fleet::detach(const std::string& agent_id, AgentSession* session) {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(agent_id);
+  if (it != sessions_.end() && it->second == session) {
+    sessions_.erase(it);
+    session_labels_.erase(agent_id);
+    log()->info("agent {} disconnected", agent_id);
+  }
+}
+
+void Fleet::heartbeat(const std::string& agent_id) {
+  std::lock_guard lock(queue_mutex_);
+  seen_[agent_id] = now();
+  ++stats_.heartbeats;
+}
+
+Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& message) {
+  PW_ASSIGN_OR_RETURN(store::ReportWrite write, reportWrite(agent_id, message, now()));
+  if (message.has_drift()) {
+    const v1::DriftEvent& drift = message.drift();
+    log()->info("drift on {}: {} ({} ms after the change)", agent_id, write.history.summary,
+                drift.changed_at_unix_ms() > 0 ? now() - drift.changed_at_unix_ms() : -1);
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back({std::move(write)});
+  }
+  queue_cv_.notify_one();
+  return OkStatus();
+}
+
+void Fleet::writerLoop() {
+  auto next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;
+  for (;;) {
+    std::vector<Pending> batch;
+    bool stopping;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait_until(lock, next_heartbeat_flush,
+                           [&] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stopping = stopping_ && queue_.empty();
+    }
+    if (!batch.empty()) flush(batch);
+    if (stopping || std::chrono::steady_clock::now() >= next_heartbeat_flush) {
+      flushHeartbeats();
+      next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;
+    }
+    if (stopping) return;
+  }
+}
+
+void Fleet::flush(std::vector<Pending>& batch) {
+  std::vector<store::ReportWrite> writes;
+  writes.reserve(batch.size());
+  for (Pending& p : batch) writes.push_back(std::move(p.write));
+  Result<std::vector<bool>> stored = store_.recordReports(writes);
+  std::vector<std::pair<size_t, bool>> results;  // index into writes, stored
+  if (stored.ok()) {
+    for (size_t i = 0; i < writes.size(); ++i) results.emplace_back(i, (*stored)[i]);
+  } else {
+    // One bad write (an agent deleted meanwhile) must not hold back the others: retry alone.
+    log()->warn("batch of {} reports failed ({}); retrying one by one", writes.size(),
+                stored.status().message());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      Result<std::vector<bool>> one = store_.recordReports({&writes[i], 1});
+      if (one.ok()) {
+        results.emplace_back(i, one->front());
+      } else {
+        log()->error("report {} of agent {} not stored: {}", writes[i].seq, writes[i].agent_id,
+                     one.status().message());
+      }
+    }
+  }
+  std::lock_guard lock(sessions_mutex_);
+  for (auto [i, was_new] : results) {
+    ackLocked(writes[i].agent_id, writes[i].seq);
+    std::lock_guard stats_lock(queue_mutex_);
+    ++(was_new ? stats_.reports_stored : stats_.reports_duplicate);
+  }
+  std::lock_guard stats_lock(queue_mutex_);
+  ++stats_.batches;
+}
+
+void Fleet::flushHeartbeats() {
+  std::unordered_map<std::string, store::UnixMs> seen;
+  {
+    std::lock_guard lock(queue_mutex_);
+    seen.swap(seen_);
+  }
+  if (seen.empty()) return;
+  std::vector<std::pair<std::string, store::UnixMs>> rows(seen.begin(), seen.end());
+  Status status = store_.touchAgents(rows);
+  if (!status.ok()) log()->warn("heartbeats not stored: {}", status.message());
+}
+
+void Fleet::ackLocked(const std::string& agent_id, uint64_t seq) {
+  auto it = sessions_.find(agent_id);
+  if (it == sessions_.end()) return;  // the agent redelivers; the store drops the duplicate
+  v1::ControllerMessage ack;
+  ack.mutable_ack()->set_acked_seq(seq);
+  it->second->send(std::move(ack));
+}
+
+std::optional<v1::ControllerMessage> Fleet::assignmentMessage(const store::Labels& labels) {
+  store::AssignmentRecord assignment;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    const store::AssignmentRecord* found = assignmentFor(assignments_, labels);
+    if (!found) return std::nullopt;
+    assignment = *found;
+  }
+  Result<store::BaselineRecord> baseline =
+      store_.getBaseline(assignment.baseline_name, assignment.baseline_version);
+  if (!baseline.ok()) {
+    log()->error("assigned baseline {}@{} unreadable: {}", assignment.baseline_name,
+                 assignment.baseline_version, baseline.status().message());
+    return std::nullopt;
+  }
+  v1::ControllerMessage message;
+  v1::Assignment* a = message.mutable_assignment();
+  a->set_baseline_name(baseline->name);
+  a->set_baseline_version(baseline->version);
+  a->set_content(baseline->content);
+  a->set_mode(static_cast<v1::BaselineMode>(assignment.mode));
+  return message;
+}
+
+Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
+  PW_ASSIGN_OR_RETURN(store::AssignmentRecord stored, store_.addAssignment(assignment));
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  int matched = 0;
+  for (const store::AgentRecord& agent : agents) {
+    if (!agent.revoked && selectorMatches(stored.selector, agent.labels)) ++matched;
+  }
+  std::vector<std::pair<AgentSession*, store::Labels>> targets;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    assignments_.push_back(stored);
+  }
+  // Push to connected agents whose (new) effective assignment is this one.
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& [id, labels] : session_labels_) {
+    const store::AssignmentRecord* effective = assignmentFor(assignments_, labels);
+    if (!effective || effective->id != stored.id) continue;
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    targets.emplace_back(it->second, labels);
+  }
+  if (!targets.empty()) {
+    Result<store::BaselineRecord> baseline =
+        store_.getBaseline(stored.baseline_name, stored.baseline_version);
+    if (!baseline.ok()) return baseline.status();
+    v1::ControllerMessage message;
+    v1::Assignment* a = message.mutable_assignment();
+    a->set_baseline_name(baseline->name);
+    a->set_baseline_version(baseline->version);
+    a->set_content(baseline->content);
+    a->set_mode(static_cast<v1::BaselineMode>(stored.mode));
+    for (auto& [session, labels] : targets) session->send(message);
+  }
+  log()->info("assigned {}@{} ({}) to {} agents, {} connected", stored.baseline_name,
+              stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
+              matched, targets.size());
+  return matched;
+}
+
+Status Fleet::revoke(const std::string& agent_id) {
+  PW_RETURN_IF_ERROR(store_.revokeAgent(agent_id, now()));
+  std::lock_guard lock(sessions_mutex_);
+  revoked_.insert(agent_id);
+  auto it = sessions_.find(agent_id);
+  if (it != sessions_.end()) {
+    it->second->close(PermissionDeniedError("agent revoked"));
+    sessions_.erase(it);
+    session_labels_.erase(agent_id);
+  }
+  log()->warn("agent {} revoked", agent_id);
+  return OkStatus();
+}
+
+Status Fleet::command(const std::string& agent_id, const v1::Command& command) {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(agent_id);
+  if (it == sessions_.end()) return UnavailableError("agent " + agent_id + " is not connected");
+  v1::ControllerMessage message;
+  *message.mutable_command() = command;
+  it->second->send(std::move(message));
+  return OkStatus();
+}
+
+bool Fleet::connected(const std::string& agent_id) const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.contains(agent_id);
+}
+
+size_t Fleet::connectedCount() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+FleetStats Fleet::stats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
+}
+
+}  // namespace postwarden::controller::server

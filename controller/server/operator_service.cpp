@@ -1,0 +1,277 @@
+#include "controller/server/operator_service.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "agent/policy/baseline_loader.h"
+#include "common/logging.h"
+#include "controller/server/identity.h"
+#include "controller/server/report_mapping.h"
+#include "controller/server/tokens.h"
+
+namespace postwarden::controller::server {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.operators"); }
+
+constexpr size_t kMaxBaselineBytes = 1 << 20;
+constexpr int kHistoryLimit = 20;
+
+// Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
+grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
+                                 std::string_view action, const std::function<Status()>& body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Result<Peer> peer = authenticate(*context);
+  Status status = peer.status();
+  if (status.ok()) status = authorize(*peer, needed, action);
+  if (!status.ok()) {
+    log()->warn("refused '{}' from {}: {}", action,
+                peer.ok() ? peer->describe() : context->peer(), status.message());
+  } else {
+    status = body();
+    if (needed > Role::kViewer) {
+      log()->info("{} by {}: {}", action, peer->describe(), status.ok() ? "ok" : status.message());
+    }
+  }
+  reactor->Finish(toGrpc(status));
+  return reactor;
+}
+
+Status checkLabels(const google::protobuf::Map<std::string, std::string>& labels) {
+  auto valid = [](const std::string& s) {
+    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+  };
+  for (const auto& [key, value] : labels) {
+    if (!valid(key) || !valid(value)) {
+      return InvalidArgumentError("labels are key=value with 1-63 characters of [A-Za-z0-9._-]");
+    }
+  }
+  return OkStatus();
+}
+
+v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
+  v1::TokenInfo info;
+  info.set_id(t.id);
+  info.mutable_labels()->insert(t.labels.begin(), t.labels.end());
+  info.set_created_at_unix_ms(t.created_at);
+  info.set_expires_at_unix_ms(t.expires_at);
+  info.set_uses_left(t.uses_left);
+  info.set_revoked(t.revoked);
+  info.set_bound_agent_id(t.bound_agent_id);
+  return info;
+}
+
+v1::BaselineVersion baselineVersion(const store::BaselineRecord& b, int assigned) {
+  v1::BaselineVersion v;
+  v.set_name(b.name);
+  v.set_version(b.version);
+  v.set_label(b.label);
+  v.set_pushed_at_unix_ms(b.pushed_at);
+  v.set_size_bytes(static_cast<int32_t>(b.content.size()));
+  v.set_assigned_agents(assigned);
+  return v;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerContext* context,
+                                                          const v1::ListAgentsRequest* request,
+                                                          v1::ListAgentsResponse* response) {
+  return handle(context, Role::kViewer, "list agents", [&]() -> Status {
+    store::Labels selector(request->selector().begin(), request->selector().end());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.store().listAgents());
+    for (const store::AgentRecord& agent : agents) {
+      if (!selectorMatches(selector, agent.labels)) continue;
+      *response->add_agents() = agentSummary(agent, fleet_.connected(agent.id));
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerContext* context,
+                                                        const v1::GetAgentRequest* request,
+                                                        v1::GetAgentResponse* response) {
+  return handle(context, Role::kViewer, "show an agent", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.store().getAgent(request->id()));
+    *response->mutable_agent() = agentSummary(agent, fleet_.connected(agent.id));
+    v1::StateReport state;
+    if (!agent.last_state.empty() && state.ParseFromString(agent.last_state)) {
+      *response->mutable_parameters() = state.parameters();
+      *response->mutable_probe_transcript() = state.probe_transcript();
+      response->set_detail(state.detail());
+    }
+    PW_ASSIGN_OR_RETURN(std::vector<store::HistoryRow> history,
+                        fleet_.store().history(agent.id, kHistoryLimit));
+    for (const store::HistoryRow& row : history) {
+      v1::HistoryEntry* entry = response->add_history();
+      entry->set_at_unix_ms(row.at);
+      entry->set_kind(row.kind);
+      entry->set_summary(row.summary);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerContext* context,
+                                                         const v1::ListDriftRequest*,
+                                                         v1::ListDriftResponse* response) {
+  return handle(context, Role::kViewer, "list drift", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.store().listAgents());
+    std::map<std::string, const store::AgentRecord*> by_id;
+    for (const store::AgentRecord& a : agents) by_id[a.id] = &a;
+    PW_ASSIGN_OR_RETURN(std::vector<store::DriftRow> drift, fleet_.store().listDrift());
+    for (const store::DriftRow& row : drift) {
+      v1::DriftRecord* record = response->add_drift();
+      record->set_agent_id(row.agent_id);
+      auto it = by_id.find(row.agent_id);
+      if (it != by_id.end()) {
+        record->set_hostname(it->second->hostname);
+        record->set_baseline_name(it->second->baseline_name);
+        record->set_baseline_version(it->second->baseline_version);
+        record->set_mode(static_cast<v1::BaselineMode>(it->second->mode));
+      }
+      *record->mutable_parameter() = parameterState(row);
+      record->set_detected_at_unix_ms(row.detected_at);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServerContext* context,
+                                                             const v1::ListBaselinesRequest*,
+                                                             v1::ListBaselinesResponse* response) {
+  return handle(context, Role::kViewer, "list baselines", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines,
+                        fleet_.store().listBaselines());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.store().listAgents());
+    for (const store::BaselineRecord& b : baselines) {
+      int assigned = static_cast<int>(std::count_if(agents.begin(), agents.end(), [&](auto& a) {
+        return a.baseline_name == b.name && a.baseline_version == b.version;
+      }));
+      *response->add_baselines() = baselineVersion(b, assigned);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServerContext* context,
+                                                            const v1::PushBaselineRequest* request,
+                                                            v1::PushBaselineResponse* response) {
+  return handle(context, Role::kOperator, "push a baseline", [&]() -> Status {
+    const std::string& content = request->content();
+    if (content.size() > kMaxBaselineBytes) {
+      return InvalidArgumentError("baseline larger than 1 MiB");
+    }
+    // Refused here rather than by every agent: the same loader the agents use.
+    Result<agent::policy::Baseline> baseline = agent::policy::loadBaseline(content, "baseline");
+    if (!baseline.ok()) return baseline.status().withContext("baseline refused");
+    store::BaselineRecord record{.name = baseline->name,
+                                 .version = sha256Hex(content).substr(0, 12),
+                                 .label = baseline->version,
+                                 .content = content,
+                                 .pushed_at = fleet_.now()};
+    PW_ASSIGN_OR_RETURN(bool created, fleet_.store().putBaseline(record));
+    PW_ASSIGN_OR_RETURN(store::BaselineRecord stored,
+                        fleet_.store().getBaseline(record.name, record.version));
+    *response->mutable_baseline() = baselineVersion(stored, 0);
+    response->set_created(created);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerContext* context,
+                                                           const v1::SendCommandRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kOperator, "send a command", [&]() -> Status {
+    if (request->command().kind() == v1::Command::KIND_UNSPECIFIED ||
+        !v1::Command::Kind_IsValid(request->command().kind())) {
+      return InvalidArgumentError("unknown command");
+    }
+    return fleet_.command(request->agent_id(), request->command());
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
+    grpc::CallbackServerContext* context, const v1::AssignBaselineRequest* request,
+    v1::AssignBaselineResponse* response) {
+  return handle(context, Role::kApprover, "assign a baseline", [&]() -> Status {
+    if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
+        request->mode() != v1::BASELINE_MODE_DETECT) {
+      return InvalidArgumentError("mode must be enforce or detect");
+    }
+    PW_RETURN_IF_ERROR(checkLabels(request->selector()));
+    PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
+                        fleet_.store().getBaseline(request->name(), request->version()));
+    PW_ASSIGN_OR_RETURN(int matched,
+                        fleet_.assign({.baseline_name = baseline.name,
+                                       .baseline_version = baseline.version,
+                                       .selector = {request->selector().begin(),
+                                                    request->selector().end()},
+                                       .mode = static_cast<store::Mode>(request->mode()),
+                                       .created_at = fleet_.now()}));
+    response->set_matched_agents(matched);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
+                                                            const v1::AgentRequest* request,
+                                                            v1::Empty*) {
+  return handle(context, Role::kApprover, "approve a re-enrollment", [&]() -> Status {
+    return fleet_.store().approveReenrollment(request->id(), fleet_.now());
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,
+                                                           const v1::CreateTokenRequest* request,
+                                                           v1::CreateTokenResponse* response) {
+  return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
+    PW_RETURN_IF_ERROR(checkLabels(request->labels()));
+    if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 30LL * 24 * 3600) {
+      return InvalidArgumentError("ttl must be between 1 second and 30 days");
+    }
+    if (request->uses() <= 0 || request->uses() > 100000) {
+      return InvalidArgumentError("uses must be between 1 and 100000");
+    }
+    PW_ASSIGN_OR_RETURN(NewToken token, newToken());
+    store::TokenRecord record{.id = token.id,
+                              .secret_sha256 = token.secret_sha256,
+                              .labels = {request->labels().begin(), request->labels().end()},
+                              .created_at = fleet_.now(),
+                              .expires_at = fleet_.now() + request->ttl_seconds() * 1000,
+                              .uses_left = request->uses(),
+                              .bound_agent_id = request->bound_agent_id()};
+    PW_RETURN_IF_ERROR(fleet_.store().createToken(record));
+    *response->mutable_info() = tokenInfo(record);
+    response->set_token(token.text);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerContext* context,
+                                                          const v1::ListTokensRequest*,
+                                                          v1::ListTokensResponse* response) {
+  return handle(context, Role::kAdmin, "list tokens", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, fleet_.store().listTokens());
+    for (const store::TokenRecord& t : tokens) *response->add_tokens() = tokenInfo(t);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
+                                                           const v1::RevokeTokenRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kAdmin, "revoke a token",
+                [&]() -> Status { return fleet_.store().revokeToken(request->id()); });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
+                                                           const v1::AgentRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kAdmin, "revoke an agent",
+                [&]() -> Status { return fleet_.revoke(request->id()); });
+}
+
+}  // namespace postwarden::controller::server

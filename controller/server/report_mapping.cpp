@@ -1,0 +1,138 @@
+#include "controller/server/report_mapping.h"
+
+#include <google/protobuf/map.h>
+
+namespace postwarden::controller::server {
+namespace {
+
+store::DriftRow driftRow(const std::string& agent_id, const v1::ParameterState& p,
+                         store::UnixMs at) {
+  return {.agent_id = agent_id,
+          .file = p.file(),
+          .service = p.service(),
+          .parameter = p.parameter(),
+          .expected = p.expected(),
+          .actual = p.actual(),
+          .expected_absent = p.expected_absent(),
+          .actual_absent = p.actual_absent(),
+          .detected_at = at};
+}
+
+std::string shown(const std::string& value, bool absent) {
+  return absent ? "(unset)" : value.empty() ? "\"\"" : value;
+}
+
+std::string describeParameters(const google::protobuf::RepeatedPtrField<v1::ParameterState>& ps) {
+  std::string text;
+  for (const v1::ParameterState& p : ps) {
+    if (!text.empty()) text += "; ";
+    text += (p.service().empty() ? "" : p.service() + " ") + p.parameter() + ": " +
+            shown(p.expected(), p.expected_absent()) + " -> " + shown(p.actual(), p.actual_absent());
+  }
+  return text;
+}
+
+}  // namespace
+
+bool outOfLine(const v1::ParameterState& p) {
+  if (p.expected_absent() || p.actual_absent()) return p.expected_absent() != p.actual_absent();
+  return p.expected() != p.actual();
+}
+
+Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::AgentMessage& message,
+                                       store::UnixMs now) {
+  if (message.seq() == 0) return InvalidArgumentError("a durable report needs a seq");
+  store::ReportWrite write{.agent_id = agent_id,
+                           .seq = message.seq(),
+                           .body = message.SerializeAsString(),
+                           .received_at = now};
+  write.history = {.agent_id = agent_id, .at = now};
+  if (message.has_state()) {
+    const v1::StateReport& state = message.state();
+    if (!v1::Compliance_IsValid(state.compliance()) || state.compliance() > v1::COMPLIANCE_NEEDS_HUMAN ||
+        !v1::BaselineMode_IsValid(state.mode())) {
+      return InvalidArgumentError("state report with an unknown compliance or mode");
+    }
+    write.kind = "state";
+    store::ReportWrite::State s{.baseline_name = state.baseline_name(),
+                                .baseline_version = state.baseline_version(),
+                                .mode = static_cast<store::Mode>(state.mode()),
+                                .compliance = static_cast<store::Compliance>(state.compliance()),
+                                .serialized = state.SerializeAsString()};
+    for (const v1::ParameterState& p : state.parameters()) {
+      if (outOfLine(p)) s.drift.push_back(driftRow(agent_id, p, now));
+    }
+    write.history.kind = "state";
+    write.history.summary = v1::Compliance_Name(state.compliance()).substr(11) +
+                            (state.outcome().empty() ? "" : " (" + state.outcome() + ")") +
+                            (state.detail().empty() ? "" : ": " + state.detail());
+    write.state = std::move(s);
+    return write;
+  }
+  if (message.has_drift()) {
+    const v1::DriftEvent& drift = message.drift();
+    if (!v1::DriftSource_IsValid(drift.source())) {
+      return InvalidArgumentError("drift event with an unknown source");
+    }
+    write.kind = "drift";
+    for (const v1::ParameterState& p : drift.parameters()) {
+      write.drift.push_back(driftRow(agent_id, p, now));
+    }
+    write.history.kind = "drift";
+    write.history.summary =
+        drift.source() == v1::DRIFT_SOURCE_SERVICE
+            ? "live service fails its probe" +
+                  (drift.failures().empty() ? std::string() : ": " + drift.failures(0))
+            : describeParameters(drift.parameters()) + (drift.repairing() ? " (repairing)" : "");
+    return write;
+  }
+  return InvalidArgumentError("message has no durable report");
+}
+
+v1::ParameterState parameterState(const store::DriftRow& row) {
+  v1::ParameterState p;
+  p.set_file(row.file);
+  p.set_service(row.service);
+  p.set_parameter(row.parameter);
+  p.set_expected(row.expected);
+  p.set_actual(row.actual);
+  p.set_expected_absent(row.expected_absent);
+  p.set_actual_absent(row.actual_absent);
+  return p;
+}
+
+v1::AgentSummary agentSummary(const store::AgentRecord& agent, bool connected) {
+  v1::AgentSummary s;
+  s.set_id(agent.id);
+  s.set_hostname(agent.hostname);
+  s.mutable_labels()->insert(agent.labels.begin(), agent.labels.end());
+  s.set_baseline_name(agent.baseline_name);
+  s.set_baseline_version(agent.baseline_version);
+  s.set_mode(static_cast<v1::BaselineMode>(agent.mode));
+  s.set_compliance(static_cast<v1::Compliance>(agent.compliance));
+  s.set_last_seen_unix_ms(agent.last_seen);
+  s.set_connected(connected);
+  s.set_revoked(agent.revoked);
+  s.set_drifted_parameters(agent.drifted_parameters);
+  s.set_agent_version(agent.agent_version);
+  s.set_postfix_version(agent.postfix_version);
+  return s;
+}
+
+bool selectorMatches(const store::Labels& selector, const store::Labels& labels) {
+  for (const auto& [key, value] : selector) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+const store::AssignmentRecord* assignmentFor(const std::vector<store::AssignmentRecord>& all,
+                                             const store::Labels& labels) {
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (selectorMatches(it->selector, labels)) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace postwarden::controller::server

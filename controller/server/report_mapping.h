@@ -1,0 +1,30 @@
+// Pure mapping between the wire protocol (postwarden.v1) and the store's plain rows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controller/store/store.h"
+#include "postwarden/v1/fleet.pb.h"
+
+namespace postwarden::controller::server {
+
+// True when a parameter's actual value differs from what the baseline expects.
+bool outOfLine(const v1::ParameterState& p);
+
+// The durable write for one report message (state or drift), or InvalidArgument when the
+// message is not a durable report (no seq, no body, unknown enum values).
+Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::AgentMessage& message,
+                                       store::UnixMs now);
+
+v1::ParameterState parameterState(const store::DriftRow& row);
+v1::AgentSummary agentSummary(const store::AgentRecord& agent, bool connected);
+
+// Every pair of `selector` is among `labels`.
+bool selectorMatches(const store::Labels& selector, const store::Labels& labels);
+
+// The assignment that applies to an agent with `labels`: the newest whose selector matches.
+const store::AssignmentRecord* assignmentFor(const std::vector<store::AssignmentRecord>& all,
+                                             const store::Labels& labels);
+
+}  // namespace postwarden::controller::server

@@ -1,0 +1,177 @@
+// The controller's durable state behind one interface: SQLite (sqlite_store.h) is the
+// embedded default; a PostgreSQL backend can implement the same interface. Plain values in,
+// plain values out; the controller's service layer maps them to and from the wire protocol.
+// Implementations are thread-safe: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace postwarden::controller::store {
+
+using Labels = std::map<std::string, std::string>;
+using UnixMs = int64_t;  // milliseconds since the epoch, UTC
+
+// A bootstrap token. Only a hash of its secret is stored.
+struct TokenRecord {
+  std::string id;
+  std::string secret_sha256;  // hex
+  Labels labels;
+  UnixMs created_at = 0;
+  UnixMs expires_at = 0;
+  int uses_left = 0;
+  bool revoked = false;
+  std::string bound_agent_id;  // empty: any new identity
+};
+
+// Mirrors postwarden.v1.Compliance and BaselineMode (same numbers).
+enum class Compliance { kUnspecified = 0, kCompliant, kDrifted, kFailing, kRefused, kNeedsHuman };
+enum class Mode { kUnspecified = 0, kEnforce, kDetect };
+
+struct AgentRecord {
+  std::string id;  // the CN of its certificate
+  std::string hostname;
+  Labels labels;  // the token's labels, then the agent's own (token wins on conflicts)
+  UnixMs enrolled_at = 0;
+  UnixMs last_seen = 0;
+  bool revoked = false;
+  bool reenroll_approved = false;  // an operator allowed one re-enrollment
+  std::string agent_version;
+  std::string postfix_version;
+  std::string baseline_name;  // as last reported by the agent
+  std::string baseline_version;
+  Mode mode = Mode::kUnspecified;
+  Compliance compliance = Compliance::kUnspecified;
+  uint64_t last_seq = 0;     // highest durable report sequence number stored
+  std::string last_state;    // serialized postwarden.v1.StateReport, empty before the first
+  int drifted_parameters = 0;
+};
+
+// One parameter out of line on one agent.
+struct DriftRow {
+  std::string agent_id;
+  std::string file;     // "main.cf" / "master.cf"
+  std::string service;  // empty for main.cf
+  std::string parameter;
+  std::string expected;
+  std::string actual;
+  bool expected_absent = false;
+  bool actual_absent = false;
+  UnixMs detected_at = 0;
+};
+
+struct HistoryRow {
+  std::string agent_id;
+  UnixMs at = 0;
+  std::string kind;  // "enrolled", "state", "drift", "revoked", ...
+  std::string summary;
+};
+
+// What one durable report does to the agent's record, computed by the service layer.
+struct ReportWrite {
+  std::string agent_id;
+  uint64_t seq = 0;  // must be > the agent's last_seq, else the report is a duplicate
+  std::string kind;  // "state" / "drift"
+  std::string body;  // serialized proto, kept for audit
+  UnixMs received_at = 0;
+  // A state report: the agent's compliance and baseline, and its complete drift (replaces
+  // every drift row of the agent).
+  struct State {
+    std::string baseline_name;
+    std::string baseline_version;
+    Mode mode = Mode::kUnspecified;
+    Compliance compliance = Compliance::kUnspecified;
+    std::string serialized;  // stored as last_state
+    std::vector<DriftRow> drift;
+  };
+  std::optional<State> state;
+  // A drift event: these rows are added (replacing rows for the same file/service/parameter)
+  // and the agent becomes kDrifted.
+  std::vector<DriftRow> drift;
+  HistoryRow history;
+};
+
+struct BaselineRecord {
+  std::string name;
+  std::string version;  // first 12 hex digits of sha256(content)
+  std::string label;    // the YAML's own `version`
+  std::string content;
+  UnixMs pushed_at = 0;
+};
+
+struct AssignmentRecord {
+  int64_t id = 0;  // assigned by the store, increasing
+  std::string baseline_name;
+  std::string baseline_version;
+  Labels selector;  // every pair must match the agent's labels; empty matches all
+  Mode mode = Mode::kEnforce;
+  UnixMs created_at = 0;
+};
+
+// What enrollment asks of the store, checked and applied in one transaction.
+struct EnrollmentRequest {
+  std::string token_id;
+  std::string secret_sha256;
+  std::string agent_id;
+  std::string hostname;
+  UnixMs now = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Tokens.
+  virtual Status createToken(const TokenRecord& token) = 0;  // AlreadyExists on id clash
+  virtual Result<std::vector<TokenRecord>> listTokens() = 0;
+  virtual Status revokeToken(const std::string& id) = 0;  // NotFound
+
+  // Checks the token and records the agent, atomically. Errors, and nothing is written:
+  //   Unauthenticated: unknown token id or wrong secret;
+  //   PermissionDenied: token expired, revoked, used up, or bound to another identity;
+  //   AlreadyExists: the identity is enrolled and neither approved for re-enrollment nor
+  //     named by the token; also when the identity is revoked.
+  // On success one use of the token is consumed, the approval (if any) is spent, and the
+  // record (labels from the token) is returned.
+  virtual Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) = 0;
+
+  // Agents.
+  virtual Result<AgentRecord> getAgent(const std::string& id) = 0;  // NotFound
+  virtual Result<std::vector<AgentRecord>> listAgents() = 0;       // sorted by id
+  virtual Result<std::vector<std::string>> revokedAgents() = 0;
+  virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;  // NotFound
+  virtual Status approveReenrollment(const std::string& id, UnixMs now) = 0;  // NotFound
+  // A hello: versions, host name and the agent's own labels (merged under the token's).
+  virtual Status recordHello(const std::string& id, const std::string& hostname,
+                             const std::string& agent_version, const std::string& postfix_version,
+                             const Labels& agent_labels, UnixMs now) = 0;
+  // Heartbeats, batched: last_seen of each agent, in one transaction.
+  virtual Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) = 0;
+
+  // Durable reports, exactly once, all in one transaction (group commit). For each write:
+  // true when stored, false when its seq was already stored (a redelivery; nothing changes).
+  virtual Result<std::vector<bool>> recordReports(std::span<const ReportWrite> writes) = 0;
+
+  virtual Result<std::vector<DriftRow>> listDrift() = 0;  // sorted by agent, parameter
+  virtual Result<std::vector<DriftRow>> agentDrift(const std::string& id) = 0;
+  virtual Result<std::vector<HistoryRow>> history(const std::string& id, int limit) = 0;
+  virtual Status addHistory(const HistoryRow& row) = 0;
+
+  // Baselines: immutable, content-addressed. true when new, false when already stored.
+  virtual Result<bool> putBaseline(const BaselineRecord& baseline) = 0;
+  // `version` may be a unique prefix of at least 4 hex digits. NotFound / InvalidArgument
+  // (ambiguous prefix).
+  virtual Result<BaselineRecord> getBaseline(const std::string& name,
+                                             const std::string& version) = 0;
+  virtual Result<std::vector<BaselineRecord>> listBaselines() = 0;  // by name, pushed_at
+  virtual Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) = 0;
+  virtual Result<std::vector<AssignmentRecord>> listAssignments() = 0;  // by id
+};
+
+}  // namespace postwarden::controller::store

@@ -1,0 +1,751 @@
+#include "controller/store/sqlite_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "common/check.h"
+
+namespace postwarden::controller::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A fresh mkdtemp directory, removed with its contents when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") +
+                          "/postwarden-store-test-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    PW_CHECK(::mkdtemp(buffer.data()) != nullptr);
+    path_ = buffer.data();
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string readRaw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void writeRaw(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// Runs one SQL statement on its own connection and returns the first column of the first row
+// as an integer (0 when there is no row).
+int64_t rawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  PW_CHECK(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  PW_CHECK(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  int64_t value = 0;
+  int rc = sqlite3_step(stmt);
+  PW_CHECK(rc == SQLITE_ROW || rc == SQLITE_DONE);
+  if (rc == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+void rawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  PW_CHECK(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           nullptr) == SQLITE_OK);
+  PW_CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+constexpr UnixMs kNow = 1'700'000'000'000;
+const std::string kSecret = std::string(64, 'a');
+
+TokenRecord makeToken(const std::string& id, int uses = 10) {
+  return TokenRecord{.id = id,
+                     .secret_sha256 = kSecret,
+                     .labels = {{"env", "prod"}, {"site", "fra"}},
+                     .created_at = kNow - 1000,
+                     .expires_at = kNow + 3'600'000,
+                     .uses_left = uses};
+}
+
+EnrollmentRequest enrollment(const std::string& token_id, const std::string& agent_id,
+                             UnixMs now = kNow) {
+  return EnrollmentRequest{.token_id = token_id,
+                           .secret_sha256 = kSecret,
+                           .agent_id = agent_id,
+                           .hostname = agent_id + ".example.net",
+                           .now = now};
+}
+
+ReportWrite report(const std::string& agent_id, uint64_t seq, UnixMs at = kNow) {
+  return ReportWrite{.agent_id = agent_id,
+                     .seq = seq,
+                     .kind = "state",
+                     .body = std::string("body\0", 5) + std::to_string(seq),
+                     .received_at = at};
+}
+
+DriftRow drift(const std::string& parameter, const std::string& actual) {
+  return DriftRow{.file = "main.cf",
+                  .parameter = parameter,
+                  .expected = "yes",
+                  .actual = actual,
+                  .detected_at = kNow};
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+
+  void reopen() {
+    store_.reset();
+    auto opened = SqliteStore::open(path_);
+    ASSERT_TRUE(opened.ok()) << opened.status().toString();
+    store_ = std::move(opened).value();
+  }
+
+  int tokenUses(const std::string& id) {
+    auto tokens = store_->listTokens();
+    PW_CHECK(tokens.ok());
+    for (const TokenRecord& token : *tokens) {
+      if (token.id == id) return token.uses_left;
+    }
+    return -1;
+  }
+
+  // Creates token "t" and enrolls `agent_id` with it.
+  void enroll(const std::string& agent_id) {
+    auto tokens = store_->listTokens();
+    ASSERT_TRUE(tokens.ok());
+    if (tokens->empty()) {
+      ASSERT_TRUE(store_->createToken(makeToken("t", 100)).ok());
+    }
+    auto agent = store_->enrollAgent(enrollment("t", agent_id));
+    ASSERT_TRUE(agent.ok()) << agent.status().toString();
+  }
+
+  int64_t count(const std::string& sql) { return rawQuery(path_, sql); }
+
+  TempDir dir_;
+  std::string path_ = dir_.file("controller.db");
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// ---- opening -----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, CreatesPrivateFileWithWalAndSchemaVersion) {
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(count("PRAGMA user_version"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                  "('tokens','agents','reports','drift','history','baselines','assignments')"),
+            7);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsData) {
+  enroll("a1");
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 3)}).ok());
+  reopen();
+  auto agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->last_seq, 3u);
+  EXPECT_EQ(agent->hostname, "a1.example.net");
+  EXPECT_EQ(tokenUses("t"), 99);
+}
+
+TEST_F(SqliteStoreTest, RefusesNewerSchema) {
+  store_.reset();
+  rawExec(path_, "PRAGMA user_version = 2");
+  auto opened = SqliteStore::open(path_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.status().message(),
+              HasSubstr("database schema 2 is newer than this controller"));
+}
+
+TEST_F(SqliteStoreTest, RefusesGarbageFileAndLeavesItUnchanged) {
+  std::string path = dir_.file("garbage.db");
+  std::string garbage = "this is not a database\n";
+  for (int i = 0; i < 200; ++i) garbage += static_cast<char>((i * 37) & 0xff);
+  writeRaw(path, garbage);
+  auto opened = SqliteStore::open(path);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(opened.status().message(), HasSubstr("not a SQLite database"));
+  EXPECT_EQ(readRaw(path), garbage);
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST_F(SqliteStoreTest, RefusesCorruptFileWithSqliteMagicAndLeavesItUnchanged) {
+  std::string path = dir_.file("corrupt.db");
+  std::string bytes("SQLite format 3\0", 16);
+  for (int i = 0; i < 4080; ++i) bytes += static_cast<char>((i * 131 + 7) & 0xff);
+  writeRaw(path, bytes);
+  auto opened = SqliteStore::open(path);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().toString();
+  EXPECT_EQ(readRaw(path), bytes);
+}
+
+TEST_F(SqliteStoreTest, RefusesSomeoneElsesDatabase) {
+  std::string path = dir_.file("other.db");
+  rawExec(path, "CREATE TABLE mail (id INTEGER PRIMARY KEY)");
+  auto opened = SqliteStore::open(path);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(rawQuery(path, "SELECT count(*) FROM sqlite_schema"), 1);
+}
+
+TEST_F(SqliteStoreTest, MissingDirectoryIsNotFound) {
+  auto opened = SqliteStore::open(dir_.file("no/such/dir.db"));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kNotFound);
+}
+
+// ---- tokens --------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, TokensAreListedByIdAndRevocable) {
+  ASSERT_TRUE(store_->createToken(makeToken("b")).ok());
+  ASSERT_TRUE(store_->createToken(makeToken("a")).ok());
+  EXPECT_EQ(store_->createToken(makeToken("a")).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store_->revokeToken("b").ok());
+  EXPECT_EQ(store_->revokeToken("zz").code(), StatusCode::kNotFound);
+  auto tokens = store_->listTokens();
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].id, "a");
+  EXPECT_FALSE((*tokens)[0].revoked);
+  EXPECT_EQ((*tokens)[0].labels, (Labels{{"env", "prod"}, {"site", "fra"}}));
+  EXPECT_EQ((*tokens)[0].secret_sha256, kSecret);
+  EXPECT_EQ((*tokens)[1].id, "b");
+  EXPECT_TRUE((*tokens)[1].revoked);
+}
+
+// ---- enrollment ----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, EnrollCreatesAgentWithTokenLabelsAndConsumesAUse) {
+  ASSERT_TRUE(store_->createToken(makeToken("t", 2)).ok());
+  auto agent = store_->enrollAgent(enrollment("t", "a1"));
+  ASSERT_TRUE(agent.ok()) << agent.status().toString();
+  EXPECT_EQ(agent->id, "a1");
+  EXPECT_EQ(agent->hostname, "a1.example.net");
+  EXPECT_EQ(agent->labels, (Labels{{"env", "prod"}, {"site", "fra"}}));
+  EXPECT_EQ(agent->enrolled_at, kNow);
+  EXPECT_EQ(agent->last_seen, kNow);
+  EXPECT_EQ(agent->last_seq, 0u);
+  EXPECT_FALSE(agent->revoked);
+  EXPECT_EQ(tokenUses("t"), 1);
+  auto history = store_->history("a1", 10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].kind, "enrolled");
+  EXPECT_EQ((*history)[0].at, kNow);
+}
+
+TEST_F(SqliteStoreTest, EnrollRefusesUnknownTokenAndWrongSecret) {
+  ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
+  EXPECT_EQ(store_->enrollAgent(enrollment("nope", "a1")).status().code(),
+            StatusCode::kUnauthenticated);
+  EnrollmentRequest wrong = enrollment("t", "a1");
+  wrong.secret_sha256 = std::string(63, 'a') + "b";
+  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  wrong.secret_sha256 = "";
+  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(tokenUses("t"), 10);
+  EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, EnrollRefusesExpiredTokenAtExpiry) {
+  TokenRecord token = makeToken("t");
+  token.expires_at = kNow;
+  ASSERT_TRUE(store_->createToken(token).ok());
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow)).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_TRUE(store_->enrollAgent(enrollment("t", "a1", kNow - 1)).ok());
+}
+
+TEST_F(SqliteStoreTest, EnrollRefusesRevokedToken) {
+  ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
+  ASSERT_TRUE(store_->revokeToken("t").ok());
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1")).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(tokenUses("t"), 10);
+  EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, EnrollRefusesUsedUpToken) {
+  ASSERT_TRUE(store_->createToken(makeToken("t", 1)).ok());
+  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  EXPECT_EQ(tokenUses("t"), 0);
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a2")).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->getAgent("a2").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
+  TokenRecord token = makeToken("bound", 5);
+  token.bound_agent_id = "a1";
+  token.labels = {{"role", "relay"}};
+  ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
+  ASSERT_TRUE(store_->createToken(token).ok());
+  EXPECT_EQ(store_->enrollAgent(enrollment("bound", "a2")).status().code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 7)}).ok());
+  ASSERT_TRUE(store_->recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
+
+  auto agent = store_->enrollAgent(enrollment("bound", "a1", kNow + 10));
+  ASSERT_TRUE(agent.ok()) << agent.status().toString();
+  EXPECT_EQ(agent->labels, (Labels{{"role", "relay"}}));  // the token's labels again
+  EXPECT_EQ(agent->last_seq, 7u);                         // the outbox sequence continues
+  EXPECT_EQ(agent->enrolled_at, kNow + 10);
+  EXPECT_FALSE(agent->revoked);
+  EXPECT_EQ(tokenUses("bound"), 4);
+}
+
+TEST_F(SqliteStoreTest, ExistingIdentityNeedsApprovalWhichIsSpentOnce) {
+  ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
+  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  auto again = store_->enrollAgent(enrollment("t", "a1"));
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(tokenUses("t"), 9);
+
+  ASSERT_TRUE(store_->approveReenrollment("a1", kNow + 1).ok());
+  auto approved = store_->getAgent("a1");
+  ASSERT_TRUE(approved.ok());
+  EXPECT_TRUE(approved->reenroll_approved);
+  auto reenrolled = store_->enrollAgent(enrollment("t", "a1", kNow + 2));
+  ASSERT_TRUE(reenrolled.ok()) << reenrolled.status().toString();
+  EXPECT_FALSE(reenrolled->reenroll_approved);
+  EXPECT_EQ(tokenUses("t"), 8);
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow + 3)).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(tokenUses("t"), 8);
+  EXPECT_EQ(store_->approveReenrollment("zz", kNow).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RevokedIdentityNeverReenrolls) {
+  TokenRecord token = makeToken("bound");
+  token.bound_agent_id = "a1";
+  ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
+  ASSERT_TRUE(store_->createToken(token).ok());
+  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(store_->revokeAgent("a1", kNow + 1).ok());
+  EXPECT_EQ(store_->approveReenrollment("a1", kNow + 2).code(), StatusCode::kFailedPrecondition);
+  for (const char* token_id : {"t", "bound"}) {
+    auto result = store_->enrollAgent(enrollment(token_id, "a1", kNow + 3));
+    EXPECT_EQ(result.status().code(), StatusCode::kAlreadyExists) << token_id;
+    EXPECT_THAT(result.status().message(), HasSubstr("revoked")) << token_id;
+  }
+  EXPECT_EQ(tokenUses("t"), 9);
+  EXPECT_EQ(tokenUses("bound"), 10);
+  auto revoked = store_->revokedAgents();
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_THAT(*revoked, ElementsAre("a1"));
+  EXPECT_EQ(store_->revokeAgent("zz", kNow).code(), StatusCode::kNotFound);
+  auto history = store_->history("a1", 0);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].kind, "revoked");
+  EXPECT_EQ((*history)[1].kind, "enrolled");
+}
+
+// ---- agents --------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
+  TokenRecord token = makeToken("t");
+  token.labels = {{"env", "prod"}, {"quote\"key", "back\\slash\nnew \"line\" ünïcode"}};
+  ASSERT_TRUE(store_->createToken(token).ok());
+  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  Labels own = {{"env", "dev"}, {"rack", "r1'); DROP TABLE agents; --"}, {"tab", "a\tb"}};
+  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
+  auto agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->labels, (Labels{{"env", "prod"},
+                                   {"quote\"key", "back\\slash\nnew \"line\" ünïcode"},
+                                   {"rack", "r1'); DROP TABLE agents; --"},
+                                   {"tab", "a\tb"}}));
+  EXPECT_EQ(agent->hostname, "mx1");
+  EXPECT_EQ(agent->agent_version, "0.1.0");
+  EXPECT_EQ(agent->postfix_version, "3.7.10");
+  EXPECT_EQ(agent->last_seen, kNow + 5);
+  // A hello never moves last_seen backwards.
+  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", {}, kNow).ok());
+  agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->last_seen, kNow + 5);
+  EXPECT_EQ(agent->labels, token.labels);
+  EXPECT_EQ(store_->recordHello("zz", "h", "", "", {}, kNow).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, ListAgentsIsSortedById) {
+  enroll("c");
+  enroll("a");
+  enroll("b");
+  auto agents = store_->listAgents();
+  ASSERT_TRUE(agents.ok());
+  ASSERT_EQ(agents->size(), 3u);
+  EXPECT_EQ((*agents)[0].id, "a");
+  EXPECT_EQ((*agents)[1].id, "b");
+  EXPECT_EQ((*agents)[2].id, "c");
+}
+
+TEST_F(SqliteStoreTest, TouchAgentsKeepsTheLatestAndIgnoresUnknownIds) {
+  enroll("a");
+  enroll("b");
+  std::vector<std::pair<std::string, UnixMs>> seen = {
+      {"a", kNow + 100}, {"b", kNow - 100}, {"zz", kNow + 5}, {"a", kNow + 50}};
+  ASSERT_TRUE(store_->touchAgents(seen).ok());
+  EXPECT_EQ(store_->getAgent("a")->last_seen, kNow + 100);
+  EXPECT_EQ(store_->getAgent("b")->last_seen, kNow);
+  EXPECT_EQ(store_->getAgent("zz").status().code(), StatusCode::kNotFound);
+}
+
+// ---- reports -------------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ReportsAreStoredExactlyOnce) {
+  enroll("a1");
+  std::vector<ReportWrite> batch = {report("a1", 5, kNow + 10), report("a1", 6, kNow + 20)};
+  auto first = store_->recordReports(batch);
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  EXPECT_THAT(*first, ElementsAre(true, true));
+  EXPECT_EQ(store_->getAgent("a1")->last_seq, 6u);
+  EXPECT_EQ(store_->getAgent("a1")->last_seen, kNow + 20);
+
+  auto again = store_->recordReports(
+      std::vector<ReportWrite>{report("a1", 6), report("a1", 5), report("a1", 7), report("a1", 7)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_THAT(*again, ElementsAre(false, false, true, false));
+  EXPECT_EQ(store_->getAgent("a1")->last_seq, 7u);
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"), 3);
+  EXPECT_EQ(count("SELECT length(body) FROM reports WHERE seq = 7"), 6);  // NUL kept
+}
+
+TEST_F(SqliteStoreTest, BatchOfSeveralAgentsIsOneTransaction) {
+  enroll("a1");
+  enroll("a2");
+  enroll("a3");
+  std::vector<ReportWrite> batch = {report("a1", 1), report("a2", 1), report("a1", 2),
+                                    report("a3", 9)};
+  batch[1].history = HistoryRow{.kind = "state", .summary = "compliant"};
+  auto stored = store_->recordReports(batch);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_THAT(*stored, ElementsAre(true, true, true, true));
+  EXPECT_EQ(store_->getAgent("a1")->last_seq, 2u);
+  EXPECT_EQ(store_->getAgent("a2")->last_seq, 1u);
+  EXPECT_EQ(store_->getAgent("a3")->last_seq, 9u);
+  auto history = store_->history("a2", 1);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].kind, "state");
+  EXPECT_EQ((*history)[0].at, kNow);  // received_at when `at` is 0
+}
+
+TEST_F(SqliteStoreTest, UnknownAgentFailsTheWholeBatch) {
+  enroll("a1");
+  ReportWrite with_state = report("a1", 1);
+  with_state.state = ReportWrite::State{.baseline_name = "base",
+                                        .compliance = Compliance::kDrifted,
+                                        .drift = {drift("smtpd_tls_auth_only", "no")}};
+  with_state.history = HistoryRow{.kind = "state", .summary = "s"};
+  auto result = store_->recordReports(std::vector<ReportWrite>{with_state, report("ghost", 1)});
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+  auto agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->last_seq, 0u);
+  EXPECT_EQ(agent->baseline_name, "");
+  EXPECT_EQ(count("SELECT count(*) FROM reports"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM drift"), 0);
+  EXPECT_EQ(store_->history("a1", 0)->size(), 1u);  // only "enrolled"
+}
+
+TEST_F(SqliteStoreTest, StateReplacesAllDriftAndDriftEventsUpsert) {
+  enroll("a1");
+  enroll("a2");
+  ReportWrite first = report("a1", 1);
+  first.state = ReportWrite::State{.baseline_name = "base",
+                                   .baseline_version = "abcdef012345",
+                                   .mode = Mode::kDetect,
+                                   .compliance = Compliance::kDrifted,
+                                   .serialized = std::string("st\0ate", 6),
+                                   .drift = {drift("p1", "no"), drift("p2", "no")}};
+  ReportWrite other = report("a2", 1);
+  other.drift = {drift("z", "no")};
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{first, other}).ok());
+  auto agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->baseline_name, "base");
+  EXPECT_EQ(agent->baseline_version, "abcdef012345");
+  EXPECT_EQ(agent->mode, Mode::kDetect);
+  EXPECT_EQ(agent->compliance, Compliance::kDrifted);
+  EXPECT_EQ(agent->last_state, std::string("st\0ate", 6));
+  EXPECT_EQ(agent->drifted_parameters, 2);
+
+  // A drift event: p2 replaced, p3 added, agent drifted.
+  ReportWrite event = report("a1", 2);
+  event.kind = "drift";
+  DriftRow p2 = drift("p2", "maybe");
+  p2.actual_absent = true;
+  event.drift = {p2, drift("p3", "no")};
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{event}).ok());
+  auto rows = store_->agentDrift("a1");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[1].parameter, "p2");
+  EXPECT_EQ((*rows)[1].actual, "maybe");
+  EXPECT_TRUE((*rows)[1].actual_absent);
+  EXPECT_EQ((*rows)[1].agent_id, "a1");
+  EXPECT_EQ(store_->getAgent("a1")->drifted_parameters, 3);
+
+  // A compliant state report clears every drift row of a1 only.
+  ReportWrite clean = report("a1", 3);
+  clean.state = ReportWrite::State{.baseline_name = "base",
+                                   .baseline_version = "abcdef012345",
+                                   .mode = Mode::kEnforce,
+                                   .compliance = Compliance::kCompliant};
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{clean}).ok());
+  agent = store_->getAgent("a1");
+  EXPECT_EQ(agent->compliance, Compliance::kCompliant);
+  EXPECT_EQ(agent->drifted_parameters, 0);
+  auto all = store_->listDrift();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].agent_id, "a2");
+  EXPECT_EQ(store_->getAgent("a2")->compliance, Compliance::kDrifted);
+  EXPECT_EQ(store_->getAgent("a2")->drifted_parameters, 1);
+}
+
+TEST_F(SqliteStoreTest, ListDriftIsSortedByAgentFileServiceParameter) {
+  enroll("b");
+  enroll("a");
+  ReportWrite rb = report("b", 1);
+  rb.drift = {drift("x", "1")};
+  ReportWrite ra = report("a", 1);
+  DriftRow master = drift("maxproc", "5");
+  master.file = "master.cf";
+  master.service = "smtp/inet";
+  ra.drift = {master, drift("z", "1"), drift("b", "1")};
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{rb, ra}).ok());
+  auto rows = store_->listDrift();
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> order;
+  for (const DriftRow& row : *rows)
+    order.push_back(row.agent_id + "/" + row.file + "/" + row.parameter);
+  EXPECT_THAT(order,
+              ElementsAre("a/main.cf/b", "a/main.cf/z", "a/master.cf/maxproc", "b/main.cf/x"));
+}
+
+// ---- retention -----------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, KeepsTheNewestReportsAndHistoryPerAgent) {
+  enroll("a1");
+  enroll("a2");
+  std::vector<ReportWrite> batch;
+  for (uint64_t seq = 1; seq <= 1005; ++seq) {
+    batch.push_back(report("a1", seq));
+    batch.back().history = HistoryRow{.at = kNow + static_cast<UnixMs>(seq), .kind = "state"};
+  }
+  batch.push_back(report("a2", 1));
+  auto stored = store_->recordReports(batch);
+  ASSERT_TRUE(stored.ok()) << stored.status().toString();
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"),
+            SqliteStore::kReportsKeptPerAgent);
+  EXPECT_EQ(count("SELECT min(seq) FROM reports WHERE agent_id = 'a1'"), 6);
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a2'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM history WHERE agent_id = 'a1'"),
+            SqliteStore::kHistoryKeptPerAgent);
+  auto history = store_->history("a1", 0);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 200u);
+  EXPECT_EQ(history->front().at, kNow + 1005);
+  EXPECT_EQ(history->back().at, kNow + 806);
+
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->addHistory(HistoryRow{.agent_id = "a2", .at = kNow + i, .kind = "x"}).ok());
+  }
+  EXPECT_EQ(store_->history("a2", 3)->size(), 3u);
+  EXPECT_EQ(store_->addHistory(HistoryRow{.agent_id = "zz", .kind = "x"}).code(),
+            StatusCode::kNotFound);
+}
+
+// ---- baselines and assignments -------------------------------------------------------------
+
+BaselineRecord baseline(const std::string& name, const std::string& version, UnixMs at) {
+  return BaselineRecord{.name = name,
+                        .version = version,
+                        .label = "v-" + version,
+                        .content = "content of " + version,
+                        .pushed_at = at};
+}
+
+TEST_F(SqliteStoreTest, BaselinesAreContentAddressed) {
+  auto put = store_->putBaseline(baseline("edge", "abcd12340000", kNow));
+  ASSERT_TRUE(put.ok());
+  EXPECT_TRUE(*put);
+  put = store_->putBaseline(baseline("edge", "abcd12340000", kNow + 1));
+  ASSERT_TRUE(put.ok());
+  EXPECT_FALSE(*put);
+  BaselineRecord clash = baseline("edge", "abcd12340000", kNow);
+  clash.content = "different";
+  EXPECT_EQ(store_->putBaseline(clash).status().code(), StatusCode::kAlreadyExists);
+  auto got = store_->getBaseline("edge", "abcd12340000");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->pushed_at, kNow);
+  EXPECT_EQ(got->content, "content of abcd12340000");
+}
+
+TEST_F(SqliteStoreTest, BaselineVersionPrefixLookup) {
+  ASSERT_TRUE(store_->putBaseline(baseline("edge", "abcd12340000", kNow)).ok());
+  ASSERT_TRUE(store_->putBaseline(baseline("edge", "abcd99990000", kNow + 1)).ok());
+  ASSERT_TRUE(store_->putBaseline(baseline("core", "abcd12345555", kNow + 2)).ok());
+
+  auto unique = store_->getBaseline("edge", "abcd1");
+  ASSERT_TRUE(unique.ok()) << unique.status().toString();
+  EXPECT_EQ(unique->version, "abcd12340000");
+  auto upper = store_->getBaseline("edge", "ABCD9");
+  ASSERT_TRUE(upper.ok());
+  EXPECT_EQ(upper->version, "abcd99990000");
+
+  auto ambiguous = store_->getBaseline("edge", "abcd");
+  EXPECT_EQ(ambiguous.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ambiguous.status().message(), HasSubstr("ambiguous"));
+  EXPECT_EQ(store_->getBaseline("edge", "abc").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->getBaseline("edge", "abcx").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->getBaseline("edge", "ffff").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->getBaseline("nope", "abcd1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->getBaseline("core", "abcd").value().version, "abcd12345555");
+
+  auto all = store_->listBaselines();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "core");
+  EXPECT_EQ((*all)[1].version, "abcd12340000");
+  EXPECT_EQ((*all)[2].version, "abcd99990000");
+}
+
+TEST_F(SqliteStoreTest, AssignmentsGetIncreasingIdsAndListInOrder) {
+  ASSERT_TRUE(store_->putBaseline(baseline("edge", "abcd12340000", kNow)).ok());
+  AssignmentRecord a{.baseline_name = "edge",
+                     .baseline_version = "abcd12340000",
+                     .selector = {{"env", "prod"}, {"we\"ird", "v\\al"}},
+                     .mode = Mode::kDetect,
+                     .created_at = kNow};
+  auto first = store_->addAssignment(a);
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  a.selector = {};
+  a.mode = Mode::kEnforce;
+  auto second = store_->addAssignment(a);
+  ASSERT_TRUE(second.ok());
+  EXPECT_GT(second->id, first->id);
+  AssignmentRecord missing = a;
+  missing.baseline_version = "ffff00000000";
+  EXPECT_EQ(store_->addAssignment(missing).status().code(), StatusCode::kNotFound);
+
+  reopen();
+  auto all = store_->listAssignments();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, first->id);
+  EXPECT_EQ((*all)[0].selector, (Labels{{"env", "prod"}, {"we\"ird", "v\\al"}}));
+  EXPECT_EQ((*all)[0].mode, Mode::kDetect);
+  EXPECT_EQ((*all)[1].id, second->id);
+  EXPECT_TRUE((*all)[1].selector.empty());
+}
+
+// ---- concurrency and durability ------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ConcurrentTouchAndReportsSmoke) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 100;
+  for (int t = 0; t < kThreads; ++t) enroll("agent-" + std::to_string(t));
+  std::vector<std::thread> threads;
+  std::vector<Status> failures(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "agent-" + std::to_string(t);
+      for (int i = 1; i <= kRounds; ++i) {
+        std::vector<std::pair<std::string, UnixMs>> seen = {{id, kNow + i}, {"agent-0", kNow}};
+        Status touched = store_->touchAgents(seen);
+        if (!touched.ok()) failures[t] = touched;
+        auto stored = store_->recordReports(
+            std::vector<ReportWrite>{report(id, static_cast<uint64_t>(i), kNow + i)});
+        if (!stored.ok()) failures[t] = stored.status();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const Status& failure : failures) EXPECT_TRUE(failure.ok()) << failure.toString();
+  for (int t = 0; t < kThreads; ++t) {
+    auto agent = store_->getAgent("agent-" + std::to_string(t));
+    ASSERT_TRUE(agent.ok());
+    EXPECT_EQ(agent->last_seq, static_cast<uint64_t>(kRounds));
+    EXPECT_EQ(agent->last_seen, kNow + kRounds);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM reports"), kThreads * kRounds);
+}
+
+TEST_F(SqliteStoreTest, CommittedReportSurvivesAProcessThatNeverCloses) {
+  enroll("a1");
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 1)}).ok());
+  store_.reset();  // the child must not share this process's connection
+
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto child = SqliteStore::open(path_);
+    if (!child.ok()) ::_exit(2);
+    auto stored = (*child)->recordReports(std::vector<ReportWrite>{report("a1", 2, kNow + 9)});
+    ::_exit(stored.ok() && stored->size() == 1 && (*stored)[0] ? 0 : 3);  // no close, no flush
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  reopen();
+  auto agent = store_->getAgent("a1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->last_seq, 2u);
+  EXPECT_EQ(agent->last_seen, kNow + 9);
+}
+
+}  // namespace
+}  // namespace postwarden::controller::store
