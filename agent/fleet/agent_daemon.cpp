@@ -42,10 +42,12 @@ v1::Compliance complianceOf(applier::Outcome outcome) {
   return v1::COMPLIANCE_REFUSED;
 }
 
-// A state report without what changes at every check, for "did anything change?".
+// A state report without what changes at every check, for "did anything change?". The
+// outcome of a repair is news once: the check its own write triggers is the same state.
 std::string essence(v1::StateReport state) {
   state.clear_observed_at_unix_ms();
   state.clear_probe_transcript();
+  state.clear_outcome();
   return state.SerializeAsString();
 }
 

@@ -18,8 +18,8 @@ std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.agents")
 class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
                           public AgentSession {
  public:
-  AgentStream(Fleet& fleet, std::string agent_id, std::string peer)
-      : fleet_(fleet), agent_id_(std::move(agent_id)), peer_(std::move(peer)) {
+  AgentStream(Fleet& fleet, std::string agent_id, bool simulated, std::string peer)
+      : fleet_(fleet), agent_id_(std::move(agent_id)), simulated_(simulated), peer_(std::move(peer)) {
     StartRead(&incoming_);
   }
 
@@ -77,7 +77,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
       case v1::AgentMessage::kHello:
         if (hello_seen_) return FailedPreconditionError("second hello on one stream");
         hello_seen_ = true;
-        return fleet_.attach(agent_id_, this, message.hello());
+        return fleet_.attach(agent_id_, this, message.hello(), simulated_);
       case v1::AgentMessage::kHeartbeat:
         if (!hello_seen_) return FailedPreconditionError("hello must come first");
         fleet_.heartbeat(agent_id_);
@@ -107,6 +107,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
 
   Fleet& fleet_;
   const std::string agent_id_;
+  const bool simulated_;
   const std::string peer_;
   v1::AgentMessage incoming_;
   bool hello_seen_ = false;  // touched only by the (serialized) read callbacks and OnDone
@@ -134,7 +135,8 @@ bool validSimulatedId(std::string_view id) {
 
 }  // namespace
 
-Result<std::string> AgentServiceImpl::agentId(const grpc::CallbackServerContext& context) {
+Result<AgentServiceImpl::Caller> AgentServiceImpl::caller(
+    const grpc::CallbackServerContext& context) {
   PW_ASSIGN_OR_RETURN(Peer peer, authenticate(context));
   if (peer.kind == PeerKind::kSimulator) {
     if (!options_.allow_simulator) {
@@ -145,35 +147,37 @@ Result<std::string> AgentServiceImpl::agentId(const grpc::CallbackServerContext&
                          ? std::string()
                          : std::string(it->second.data(), it->second.size());
     if (!validSimulatedId(id)) return InvalidArgumentError("simulated agent id must be sim-*");
-    return id;
+    return Caller{.agent_id = id, .simulated = true};
   }
   if (peer.kind != PeerKind::kAgent) {
     return PermissionDeniedError(peer.describe() + " is not an agent");
   }
   if (fleet_.isRevoked(peer.id)) return PermissionDeniedError("agent " + peer.id + " is revoked");
-  return peer.id;
+  return Caller{.agent_id = peer.id};
 }
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Connect(
     grpc::CallbackServerContext* context) {
-  Result<std::string> id = agentId(*context);
-  if (!id.ok()) {
-    log()->warn("refused stream from {}: {}", context->peer(), id.status().message());
-    return new RefusedStream(toGrpc(id.status()));
+  Result<Caller> who = caller(*context);
+  if (!who.ok()) {
+    log()->warn("refused stream from {}: {}", context->peer(), who.status().message());
+    return new RefusedStream(toGrpc(who.status()));
   }
-  return new AgentStream(fleet_, *id, context->peer());
+  return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
 }
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Renew(grpc::CallbackServerContext* context,
                                                   const v1::RenewRequest* request,
                                                   v1::RenewResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Result<std::string> id = agentId(*context);
-  if (!id.ok()) {
-    log()->warn("refused renewal from {}: {}", context->peer(), id.status().message());
-    reactor->Finish(toGrpc(id.status()));
+  Result<Caller> who = caller(*context);
+  if (who.ok() && who->simulated) who = PermissionDeniedError("simulated agents do not renew");
+  if (!who.ok()) {
+    log()->warn("refused renewal from {}: {}", context->peer(), who.status().message());
+    reactor->Finish(toGrpc(who.status()));
     return reactor;
   }
+  const std::string* id = &who->agent_id;
   Result<pki::CsrInfo> csr = pki::parseCsr(request->csr_pem());
   Status status = csr.status();
   if (status.ok() && csr->common_name != *id) {

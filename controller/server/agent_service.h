@@ -36,8 +36,12 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
                                   v1::RenewResponse* response) override;
 
  private:
+  struct Caller {
+    std::string agent_id;
+    bool simulated = false;
+  };
   // The agent a call speaks for, or why it may not.
-  Result<std::string> agentId(const grpc::CallbackServerContext& context);
+  Result<Caller> caller(const grpc::CallbackServerContext& context);
 
   Fleet& fleet_;
   CertificateIssuer issuer_;

@@ -51,7 +51,9 @@ bool Fleet::isRevoked(const std::string& agent_id) const {
   return revoked_.contains(agent_id);
 }
 
-Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello) {
+Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello,
+                     bool simulated) {
+  if (simulated) PW_RETURN_IF_ERROR(store_.registerSimulatedAgent(agent_id, now()));
   store::Labels agent_labels(hello.labels().begin(), hello.labels().end());
   PW_RETURN_IF_ERROR(store_.recordHello(agent_id, hello.hostname(), hello.agent_version(),
                                         hello.postfix_version(), agent_labels, now()));

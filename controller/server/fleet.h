@@ -62,8 +62,10 @@ class Fleet {
 
   bool isRevoked(const std::string& agent_id) const;
 
-  // The agent's stream is open and said hello.
-  Status attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello);
+  // The agent's stream is open and said hello. A simulated agent (bench/fleetsim) is
+  // registered on its first hello.
+  Status attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello,
+                bool simulated = false);
   // The stream ended; a newer stream of the same agent is left alone.
   void detach(const std::string& agent_id, AgentSession* session);
   void heartbeat(const std::string& agent_id);

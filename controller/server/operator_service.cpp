@@ -229,8 +229,8 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
                                                            v1::CreateTokenResponse* response) {
   return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkLabels(request->labels()));
-    if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 30LL * 24 * 3600) {
-      return InvalidArgumentError("ttl must be between 1 second and 30 days");
+    if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 366LL * 24 * 3600) {
+      return InvalidArgumentError("ttl must be between 1 second and 366 days");
     }
     if (request->uses() <= 0 || request->uses() > 100000) {
       return InvalidArgumentError("uses must be between 1 and 100000");

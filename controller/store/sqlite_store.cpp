@@ -648,6 +648,18 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
   return txn->commit();
 }
 
+Status SqliteStore::registerSimulatedAgent(const std::string& id, UnixMs now) {
+  std::lock_guard lock(mu_);
+  Database& db = *db_;
+  PW_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db.prepare("INSERT OR IGNORE INTO agents (id, hostname, token_id, token_labels, "
+                 "agent_labels, labels, enrolled_at, last_seen) "
+                 "VALUES (?1, ?1, '', '{}', '{}', '{}', ?2, ?2)"));
+  stmt.bindText(1, id).bindInt(2, now);
+  return stmt.run();
+}
+
 Status SqliteStore::touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) {
   if (seen.empty()) return OkStatus();
   std::lock_guard lock(mu_);

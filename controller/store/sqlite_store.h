@@ -66,6 +66,7 @@ class SqliteStore final : public Store {
                      const std::string& agent_version, const std::string& postfix_version,
                      const Labels& agent_labels, UnixMs now) override;
   // Unknown ids are ignored; last_seen never moves backwards.
+  Status registerSimulatedAgent(const std::string& id, UnixMs now) override;
   Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) override;
 
   // Writes are applied in order, so seq 5 then 6 of one agent in one batch are both stored.

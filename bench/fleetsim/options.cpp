@@ -1,0 +1,160 @@
+#include "bench/fleetsim/options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+namespace postwarden::fleetsim {
+
+const char kUsage[] =
+    R"(usage: fleetsim --controller HOST:PORT --ca FILE --cert FILE --key FILE [OPTIONS]
+
+Drives a real postwarden-controller (started with --allow-simulator) with N simulated agents,
+each on its own AgentService.Connect stream, multiplexed over a few TLS connections. Each agent
+says hello, heartbeats, and now and then sends a durable drift event whose latency to the
+controller's Ack (sent after the SQLite commit) is measured. See docs/fleetsim.md.
+
+options:
+  --controller HOST:PORT  the controller's mutual-TLS listener
+  --ca FILE --cert FILE --key FILE
+                          from `postwarden-controller simulator-cert --out DIR`
+  --server-name NAME      name expected in the controller certificate (default localhost)
+  --agents N              simulated agents (default 1000), named sim-<id-offset + i>
+  --id-offset N           first agent number (default 0)
+  --channels N            TLS connections the streams are spread over (default 8)
+  --heartbeat DURATION    heartbeat interval per agent (default 30s; first one at a random
+                          offset within the interval)
+  --drift-every DURATION  mean interval between drift events per agent, Poisson (default 60s;
+                          0 disables them)
+  --ramp N/s              new connections per second during ramp-up (default 2000/s)
+  --duration DURATION     how long to hold the fleet once every agent is connected (default 60s)
+  --connect-timeout DURATION
+                          give up waiting for all agents after this long (default 300s); the
+                          hold then starts anyway
+  --reconnects N          exit as soon as N full reconnections (all agents back after a
+                          disconnect) completed, or when --duration ends (default 0: run the
+                          whole --duration)
+  --backoff-base DURATION --backoff-cap DURATION
+                          reconnect backoff with full jitter (default 1s, 30s)
+  --ready-file FILE       write "ready" to FILE once every agent is connected
+  --progress DURATION     progress line on stderr (default 5s; 0: none)
+  --json                  print the summary as one JSON object on stdout
+durations: 250ms, 30s, 15m, 2h. exit status: 0 done, 1 bad usage or setup error.
+)";
+
+Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  double value = std::strtod(begin, &end);
+  std::string unit(end);
+  double factor = unit.empty() || unit == "s" ? 1000
+                  : unit == "ms"              ? 1
+                  : unit == "m"               ? 60000
+                  : unit == "h"               ? 3600000
+                                              : 0;
+  if (end == begin || errno != 0 || factor == 0 || value < 0) {
+    return InvalidArgumentError("bad duration '" + text + "' (e.g. 250ms, 30s, 15m, 2h)");
+  }
+  return std::chrono::milliseconds(static_cast<long long>(value * factor));
+}
+
+namespace {
+
+Result<long> parseInteger(const std::string& flag, const std::string& text, long min) {
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min) {
+    return InvalidArgumentError(flag + " needs an integer >= " + std::to_string(min) + ", not '" +
+                                text + "'");
+  }
+  return value;
+}
+
+Result<double> parseRate(const std::string& text) {
+  std::string number = text.ends_with("/s") ? text.substr(0, text.size() - 2) : text;
+  char* end = nullptr;
+  double value = std::strtod(number.c_str(), &end);
+  if (number.empty() || *end != '\0' || !(value > 0)) {
+    return InvalidArgumentError("--ramp needs a rate like 2000/s, not '" + text + "'");
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<Options> parseOptions(const std::vector<std::string>& args) {
+  Options o;
+  using Setter = std::function<Status(const std::string&)>;
+  auto text = [](std::string& field) -> Setter {
+    return [&field](const std::string& v) {
+      field = v;
+      return OkStatus();
+    };
+  };
+  auto duration = [](std::chrono::milliseconds& field) -> Setter {
+    return [&field](const std::string& v) {
+      PW_ASSIGN_OR_RETURN(field, parseDuration(v));
+      return OkStatus();
+    };
+  };
+  auto integer = [](const char* flag, auto& field, long min) -> Setter {
+    return [&field, flag, min](const std::string& v) {
+      PW_ASSIGN_OR_RETURN(long n, parseInteger(flag, v, min));
+      field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+      return OkStatus();
+    };
+  };
+  const std::map<std::string, Setter> setters{
+      {"--controller", text(o.controller)},
+      {"--ca", text(o.ca_file)},
+      {"--cert", text(o.cert_file)},
+      {"--key", text(o.key_file)},
+      {"--server-name", text(o.server_name)},
+      {"--ready-file", text(o.ready_file)},
+      {"--agents", integer("--agents", o.agents, 1)},
+      {"--channels", integer("--channels", o.channels, 1)},
+      {"--id-offset", integer("--id-offset", o.id_offset, 0)},
+      {"--reconnects", integer("--reconnects", o.reconnects, 0)},
+      {"--heartbeat", duration(o.heartbeat)},
+      {"--drift-every", duration(o.drift_every)},
+      {"--duration", duration(o.duration)},
+      {"--connect-timeout", duration(o.connect_timeout)},
+      {"--backoff-base", duration(o.backoff_base)},
+      {"--backoff-cap", duration(o.backoff_cap)},
+      {"--progress", duration(o.progress)},
+      {"--ramp",
+       [&o](const std::string& v) {
+         PW_ASSIGN_OR_RETURN(o.ramp_per_second, parseRate(v));
+         return OkStatus();
+       }},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") return FailedPreconditionError("");
+    if (a == "--json") {
+      o.json = true;
+      continue;
+    }
+    auto it = setters.find(a);
+    if (it == setters.end()) return InvalidArgumentError("unknown argument '" + a + "'");
+    if (i + 1 >= args.size()) return InvalidArgumentError(a + " needs a value");
+    PW_RETURN_IF_ERROR(it->second(args[++i]));
+  }
+  for (auto [flag, value] : {std::pair{"--controller", &o.controller},
+                             {"--ca", &o.ca_file},
+                             {"--cert", &o.cert_file},
+                             {"--key", &o.key_file}}) {
+    if (value->empty()) return InvalidArgumentError(std::string(flag) + " is required");
+  }
+  if (o.heartbeat.count() <= 0) return InvalidArgumentError("--heartbeat must be > 0");
+  if (o.backoff_base.count() <= 0 || o.backoff_cap < o.backoff_base) {
+    return InvalidArgumentError("need 0 < --backoff-base <= --backoff-cap");
+  }
+  if (o.channels > o.agents) o.channels = o.agents;
+  return o;
+}
+
+}  // namespace postwarden::fleetsim

@@ -1,0 +1,42 @@
+// fleetsim's command line: what to simulate and against which controller. Parsing is pure.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace postwarden::fleetsim {
+
+struct Options {
+  std::string controller;  // HOST:PORT of the controller's mTLS listener
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name = "localhost";  // name checked in the controller's certificate
+  int agents = 1000;
+  int channels = 8;
+  std::chrono::milliseconds heartbeat{30000};
+  std::chrono::milliseconds drift_every{60000};  // mean; 0: no drift events
+  std::chrono::milliseconds duration{60000};     // held after all agents are connected
+  std::chrono::milliseconds connect_timeout{300000};
+  double ramp_per_second = 2000;
+  long id_offset = 0;
+  int reconnects = 0;  // > 0: exit once this many full reconnections completed
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{30000};
+  std::chrono::milliseconds progress{5000};  // progress line on stderr; 0: none
+  std::string ready_file;                    // written once all agents are connected
+  bool json = false;
+};
+
+extern const char kUsage[];
+
+// "--help" yields a FailedPrecondition status whose message is empty.
+Result<Options> parseOptions(const std::vector<std::string>& args);
+
+// "250ms", "30s", "15m", "2h"; a bare number is seconds.
+Result<std::chrono::milliseconds> parseDuration(const std::string& text);
+
+}  // namespace postwarden::fleetsim

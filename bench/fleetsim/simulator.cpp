@@ -1,0 +1,546 @@
+#include "bench/fleetsim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace postwarden::fleetsim {
+namespace {
+
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  return generator;
+}
+
+double uniform(double low, double high) {
+  return std::uniform_real_distribution<double>(low, high)(rng());
+}
+
+int64_t unixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double millisBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read " + path);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string codeName(grpc::StatusCode code) {
+  return std::string(statusCodeName(static_cast<StatusCode>(code)));
+}
+
+}  // namespace
+
+// One Connect call of one simulated agent. Writes are queued and sent one at a time; a hold
+// keeps OnDone back until no write can be started any more, so the timer thread may queue
+// heartbeats from outside the reactions. Every field but `in_` is guarded by the agent's mutex.
+class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::ControllerMessage> {
+ public:
+  AgentStream(Simulator& sim, Simulator::Agent& agent, uint64_t generation)
+      : sim_(sim), agent_(agent), generation_(generation) {}
+
+  // Before StartCall, with the agent's mutex held: queues the hello.
+  void prepareLocked() {
+    context_.AddMetadata(kSimulatedAgentKey, agent_.id);
+    sim_.stubFor(agent_).async()->Connect(&context_, this);
+    AddHold();
+    StartRead(&in_);
+    v1::AgentMessage hello;
+    v1::Hello* h = hello.mutable_hello();
+    h->set_agent_version("fleetsim");
+    h->set_postfix_version("3.7.11");
+    h->set_hostname(agent_.id);
+    (*h->mutable_labels())["site"] = agent_.site;
+    h->set_compliance(v1::COMPLIANCE_COMPLIANT);
+    enqueueLocked(std::move(hello));
+  }
+
+  void start() { StartCall(); }
+  void cancel() { context_.TryCancel(); }
+
+  // With the agent's mutex held. False once the stream is closing.
+  bool enqueueLocked(v1::AgentMessage message) {
+    if (closed_) return false;
+    outgoing_.push_back(std::move(message));  // references to queued elements stay valid
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&outgoing_.front());
+    }
+    return true;
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool release = false;
+    {
+      std::lock_guard lock(agent_.mu);
+      if (ok && outgoing_.front().has_heartbeat()) sim_.onHeartbeatWritten();
+      outgoing_.pop_front();
+      if (!ok) closed_ = true;
+      if (!closed_ && !outgoing_.empty()) {
+        StartWrite(&outgoing_.front());
+      } else {
+        writing_ = false;
+        release = releaseLocked();
+      }
+    }
+    if (release) RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      bool release = false;
+      {
+        std::lock_guard lock(agent_.mu);
+        closed_ = true;
+        release = releaseLocked();
+      }
+      if (release) RemoveHold();
+      return;
+    }
+    if (in_.has_ack()) sim_.onAck(agent_, generation_, in_.ack().acked_seq());
+    StartRead(&in_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    sim_.onStreamDone(agent_, this, status);
+    delete this;
+  }
+
+ private:
+  bool releaseLocked() {
+    if (!closed_ || writing_ || released_) return false;
+    released_ = true;
+    return true;
+  }
+
+  Simulator& sim_;
+  Simulator::Agent& agent_;
+  const uint64_t generation_;
+  grpc::ClientContext context_;
+  v1::ControllerMessage in_;
+  std::deque<v1::AgentMessage> outgoing_;  // front() is being written
+  bool writing_ = false;
+  bool closed_ = false;
+  bool released_ = false;
+};
+
+Simulator::Simulator(Options options) : options_(std::move(options)) {}
+
+Simulator::~Simulator() {
+  {
+    std::lock_guard lock(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+Status Simulator::setUp() {
+  PW_ASSIGN_OR_RETURN(std::string ca, readFile(options_.ca_file));
+  PW_ASSIGN_OR_RETURN(std::string cert, readFile(options_.cert_file));
+  PW_ASSIGN_OR_RETURN(std::string key, readFile(options_.key_file));
+  grpc::SslCredentialsOptions tls{
+      .pem_root_certs = ca, .pem_private_key = key, .pem_cert_chain = cert};
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(tls);
+  for (int i = 0; i < options_.channels; ++i) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride(options_.server_name);
+    // A private subchannel pool and a distinct argument: each channel its own TCP connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("postwarden.fleetsim.channel", i);
+    // The channel's own reconnection stays short, so the agents' backoff is what is measured.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    channels_.push_back(grpc::CreateCustomChannel(options_.controller, credentials, args));
+    stubs_.push_back(v1::AgentService::NewStub(channels_.back()));
+  }
+  for (int i = 0; i < options_.agents; ++i) {
+    auto agent = std::make_unique<Agent>();
+    agent->index = i;
+    long number = options_.id_offset + i;
+    agent->id = "sim-" + std::to_string(number);
+    agent->site = "sim" + std::to_string(number % 10);
+    agents_.push_back(std::move(agent));
+  }
+  return OkStatus();
+}
+
+v1::AgentService::Stub& Simulator::stubFor(const Agent& agent) {
+  return *stubs_[agent.index % stubs_.size()];
+}
+
+void Simulator::schedule(Clock::time_point at, int agent, uint64_t generation, EventKind kind) {
+  bool earliest;
+  {
+    std::lock_guard lock(timer_mu_);
+    earliest = events_.empty() || at < events_.top().at;
+    events_.push({at, agent, generation, kind});
+  }
+  if (earliest) timer_cv_.notify_one();
+}
+
+void Simulator::timerLoop() {
+  std::vector<Event> due;
+  std::unique_lock lock(timer_mu_);
+  while (!timer_stop_) {
+    if (events_.empty()) {
+      timer_cv_.wait(lock);
+      continue;
+    }
+    Clock::time_point now = Clock::now();
+    if (events_.top().at > now) {
+      timer_cv_.wait_until(lock, events_.top().at);
+      continue;
+    }
+    while (!events_.empty() && events_.top().at <= now && due.size() < 4096) {
+      due.push_back(events_.top());
+      events_.pop();
+    }
+    lock.unlock();
+    for (const Event& event : due) fire(event);
+    due.clear();
+    lock.lock();
+  }
+}
+
+void Simulator::fire(const Event& event) {
+  Agent& agent = *agents_[event.agent];
+  switch (event.kind) {
+    case EventKind::kConnect:
+      connect(agent);
+      return;
+    case EventKind::kHeartbeat:
+      // Keep the agent's phase: the next one is due one interval after this one was.
+      if (sendHeartbeat(agent, event.generation) && !stopping_)
+        schedule(event.at + options_.heartbeat, event.agent, event.generation,
+                 EventKind::kHeartbeat);
+      return;
+    case EventKind::kDrift:
+      if (sendDrift(agent, event.generation) && !stopping_)
+        schedule(Clock::now() + nextDriftDelay(), event.agent, event.generation, EventKind::kDrift);
+      return;
+  }
+}
+
+void Simulator::connect(Agent& agent) {
+  AgentStream* stream;
+  {
+    std::lock_guard lock(agent.mu);
+    if (agent.stream != nullptr || stopping_) return;
+    stream = new AgentStream(*this, agent, ++agent.generation);
+    agent.stream = stream;
+    agent.attached = false;
+    agent.connect_started = Clock::now();
+    live_streams_.fetch_add(1);
+    stream->prepareLocked();
+  }
+  connect_attempts_.fetch_add(1);
+  stream->start();
+}
+
+bool Simulator::sendHeartbeat(Agent& agent, uint64_t generation) {
+  std::lock_guard lock(agent.mu);
+  if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
+  v1::AgentMessage message;
+  message.mutable_heartbeat()->set_sent_at_unix_ms(unixMs());
+  return agent.stream->enqueueLocked(std::move(message));
+}
+
+bool Simulator::sendDrift(Agent& agent, uint64_t generation) {
+  std::lock_guard lock(agent.mu);
+  if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
+  int64_t now = unixMs();
+  v1::AgentMessage message;
+  message.set_seq(++agent.next_seq);
+  v1::DriftEvent* drift = message.mutable_drift();
+  drift->set_baseline_name("fleetsim");
+  drift->set_baseline_version("000000000000");
+  drift->set_source(v1::DRIFT_SOURCE_CONFIG);
+  v1::ParameterState* p = drift->add_parameters();
+  p->set_file("main.cf");
+  p->set_parameter("smtpd_tls_security_level");
+  p->set_expected("may");
+  p->set_actual("none");
+  drift->set_changed_at_unix_ms(now);
+  drift->set_detected_at_unix_ms(now);
+  agent.pending.push_back({message.seq(), Clock::now(), false, message});
+  reports_sent_.fetch_add(1);
+  return agent.stream->enqueueLocked(std::move(message));
+}
+
+std::chrono::milliseconds Simulator::nextDriftDelay() {
+  double mean = static_cast<double>(options_.drift_every.count());
+  double delay = std::exponential_distribution<double>(1.0 / mean)(rng());
+  return std::chrono::milliseconds(static_cast<int64_t>(delay) + 1);
+}
+
+std::chrono::milliseconds Simulator::backoff(int failures) {
+  // Full jitter: uniform in [0, min(cap, base * 2^failures)].
+  double ceiling =
+      static_cast<double>(options_.backoff_base.count()) * std::pow(2.0, std::min(failures, 30));
+  ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
+  return std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
+}
+
+void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
+  Clock::time_point now = Clock::now();
+  bool attached_now = false;
+  bool first_ever = false;
+  double connect_ms = 0;
+  std::vector<double> latencies;
+  uint64_t acked = 0;
+  {
+    std::lock_guard lock(agent.mu);
+    if (agent.generation != generation || agent.stream == nullptr) return;
+    while (!agent.pending.empty() && agent.pending.front().seq <= acked_seq) {
+      const PendingReport& report = agent.pending.front();
+      if (!report.redelivered) latencies.push_back(millisBetween(report.sent, now));
+      agent.pending.pop_front();
+      ++acked;
+    }
+    if (!agent.attached) {  // the hello's ack: what the controller already has
+      attached_now = true;
+      agent.attached = true;
+      agent.failures = 0;
+      first_ever = !agent.ever_attached;
+      agent.ever_attached = true;
+      connect_ms = millisBetween(agent.connect_started, now);
+      for (PendingReport& report : agent.pending) {  // as a real agent's outbox would
+        report.redelivered = true;
+        report.sent = now;
+        agent.stream->enqueueLocked(report.message);
+        reports_redelivered_.fetch_add(1);
+      }
+    }
+  }
+  reports_acked_.fetch_add(acked);
+  {
+    std::lock_guard lock(stats_mu_);
+    durable_ms_.insert(durable_ms_.end(), latencies.begin(), latencies.end());
+    if (first_ever) connect_ms_.push_back(connect_ms);
+    if (attached_now) connectedChanged(+1, now);
+  }
+  if (attached_now && !stopping_) {
+    auto heartbeat_in =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(
+            uniform(0, static_cast<double>(options_.heartbeat.count()))));
+    schedule(now + heartbeat_in, agent.index, generation, EventKind::kHeartbeat);
+    if (options_.drift_every.count() > 0) {
+      schedule(now + nextDriftDelay(), agent.index, generation, EventKind::kDrift);
+    }
+  }
+}
+
+void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status) {
+  Clock::time_point now = Clock::now();
+  bool current = false;
+  bool was_attached = false;
+  int failures = 0;
+  {
+    std::lock_guard lock(agent.mu);
+    if (agent.stream == stream) {
+      current = true;
+      agent.stream = nullptr;
+      was_attached = agent.attached;
+      agent.attached = false;
+      if (!was_attached) ++agent.failures;
+      failures = agent.failures;
+    }
+  }
+  if (!stopping_) {
+    std::lock_guard lock(stats_mu_);
+    std::string code = codeName(status.error_code());
+    ++errors_[code];
+    error_text_.try_emplace(code, status.error_message());
+    if (was_attached) {
+      ++streams_dropped_;
+      connectedChanged(-1, now);
+    } else {
+      ++connect_failures_;
+    }
+  }
+  if (current && !stopping_) {
+    schedule(now + backoff(failures), agent.index, 0, EventKind::kConnect);
+  }
+  live_streams_.fetch_sub(1);
+}
+
+void Simulator::connectedChanged(int delta, Clock::time_point now) {
+  connected_ += delta;
+  max_connected_ = std::max(max_connected_, connected_);
+  if (delta < 0 && all_connected_at_) {
+    if (!episode_started_) {
+      episode_started_ = now;
+      episode_disconnected_ = 0;
+      episode_attempts_base_ = connect_attempts_.load();
+    }
+    ++episode_disconnected_;
+  }
+  if (delta > 0 && connected_ == options_.agents) {
+    if (!all_connected_at_) all_connected_at_ = now;
+    if (episode_started_) {
+      episodes_.push_back(
+          {.seconds = millisBetween(*episode_started_, now) / 1000.0,
+           .disconnected = episode_disconnected_,
+           .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_)});
+      episode_started_.reset();
+    }
+  }
+}
+
+void Simulator::cancelAll() {
+  for (auto& agent : agents_) {
+    std::lock_guard lock(agent->mu);
+    if (agent->stream != nullptr) agent->stream->cancel();
+  }
+}
+
+Summary Simulator::run() {
+  started_ = Clock::now();
+  auto unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  // Seqs start above anything an earlier run of the same agent ids stored.
+  seq_base_ = static_cast<uint64_t>(unix_us);
+  for (auto& agent : agents_) agent->next_seq = seq_base_;
+  for (int i = 0; i < options_.agents; ++i) {
+    auto offset = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(i / options_.ramp_per_second));
+    schedule(started_ + offset, i, 0, EventKind::kConnect);
+  }
+  timer_ = std::thread([this] { timerLoop(); });
+
+  Summary summary;
+  summary.options = options_;
+  std::optional<Clock::time_point> hold_start;
+  uint64_t heartbeats_at_hold = 0;
+  uint64_t reports_at_hold = 0;
+  bool ready_written = false;
+  auto next_sample = started_;
+  auto next_progress = started_ + options_.progress;
+  uint64_t last_heartbeats = 0;
+  uint64_t last_reports = 0;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Clock::time_point now = Clock::now();
+    int connected;
+    size_t episodes;
+    std::optional<Clock::time_point> all_at;
+    {
+      std::lock_guard lock(stats_mu_);
+      connected = connected_;
+      episodes = episodes_.size();
+      all_at = all_connected_at_;
+    }
+    double elapsed = millisBetween(started_, now) / 1000.0;
+    if (now >= next_sample) {
+      summary.timeline.emplace_back(elapsed, connected);
+      next_sample += std::chrono::seconds(1);
+    }
+    if (!hold_start && (all_at || now >= started_ + options_.connect_timeout)) {
+      hold_start = now;
+      heartbeats_at_hold = heartbeats_sent_.load();
+      reports_at_hold = reports_sent_.load();
+      if (all_at) {
+        std::cerr << "fleetsim: all " << options_.agents << " agents connected after "
+                  << millisBetween(started_, *all_at) / 1000.0 << " s" << std::endl;
+      } else {
+        std::cerr << "fleetsim: only " << connected << " of " << options_.agents
+                  << " agents connected after --connect-timeout; holding anyway" << std::endl;
+      }
+    }
+    if (all_at && !ready_written && !options_.ready_file.empty()) {
+      std::ofstream(options_.ready_file) << "ready\n";
+      ready_written = true;
+    }
+    if (options_.progress.count() > 0 && now >= next_progress) {
+      double window = options_.progress.count() / 1000.0;
+      uint64_t heartbeats = heartbeats_sent_.load();
+      uint64_t reports = reports_sent_.load();
+      uint64_t errors = 0;
+      {
+        std::lock_guard lock(stats_mu_);
+        for (const auto& [code, count] : errors_) errors += count;
+      }
+      std::cerr << "fleetsim: " << static_cast<int>(elapsed) << "s connected " << connected << "/"
+                << options_.agents << ", heartbeats " << (heartbeats - last_heartbeats) / window
+                << "/s, reports " << (reports - last_reports) / window << "/s (acked "
+                << reports_acked_.load() << "/" << reports << "), attempts "
+                << connect_attempts_.load() << ", stream errors " << errors << std::endl;
+      last_heartbeats = heartbeats;
+      last_reports = reports;
+      next_progress += options_.progress;
+    }
+    if (options_.reconnects > 0 && episodes >= static_cast<size_t>(options_.reconnects)) break;
+    if (hold_start && now >= *hold_start + options_.duration) break;
+    if (stop_requested_) {
+      std::cerr << "fleetsim: stop requested" << std::endl;
+      break;
+    }
+  }
+
+  Clock::time_point end = Clock::now();
+  if (hold_start) {
+    summary.hold_seconds = millisBetween(*hold_start, end) / 1000.0;
+    if (summary.hold_seconds > 0) {
+      summary.heartbeats_per_second =
+          (heartbeats_sent_.load() - heartbeats_at_hold) / summary.hold_seconds;
+      summary.reports_per_second = (reports_sent_.load() - reports_at_hold) / summary.hold_seconds;
+    }
+  }
+  {
+    std::lock_guard lock(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  timer_.join();
+  {
+    std::lock_guard lock(stats_mu_);
+    summary.connected_at_end = connected_;
+  }
+  stopping_ = true;
+  cancelAll();
+  for (int i = 0; i < 200 && live_streams_.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (live_streams_.load() > 0) {
+    std::cerr << "fleetsim: " << live_streams_.load() << " streams still open at exit" << std::endl;
+  }
+
+  std::lock_guard lock(stats_mu_);
+  if (all_connected_at_) {
+    summary.ramp_up_seconds = millisBetween(started_, *all_connected_at_) / 1000.0;
+  }
+  summary.connect_ms = distributionOf(connect_ms_);
+  summary.max_connected = max_connected_;
+  summary.heartbeats_sent = heartbeats_sent_.load();
+  summary.reports_sent = reports_sent_.load();
+  summary.reports_acked = reports_acked_.load();
+  summary.reports_redelivered = reports_redelivered_.load();
+  for (auto& agent : agents_) {
+    std::lock_guard agent_lock(agent->mu);
+    summary.reports_unacked += agent->pending.size();
+  }
+  summary.durable_ms = distributionOf(durable_ms_);
+  summary.connect_attempts = connect_attempts_.load();
+  summary.connect_failures = connect_failures_;
+  summary.streams_dropped = streams_dropped_;
+  summary.errors = errors_;
+  summary.error_text = error_text_;
+  summary.reconnects = episodes_;
+  return summary;
+}
+
+}  // namespace postwarden::fleetsim

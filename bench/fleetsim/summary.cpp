@@ -1,0 +1,151 @@
+#include "bench/fleetsim/summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace postwarden::fleetsim {
+namespace {
+
+double percentile(const std::vector<double>& sorted, double p) {
+  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+std::string fixed(double value, int digits = 1) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
+std::string seconds(std::chrono::milliseconds d) { return fixed(d.count() / 1000.0, 3); }
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json(const Distribution& d) {
+  return "{\"count\":" + std::to_string(d.count) + ",\"p50\":" + fixed(d.p50, 2) +
+         ",\"p90\":" + fixed(d.p90, 2) + ",\"p99\":" + fixed(d.p99, 2) +
+         ",\"max\":" + fixed(d.max, 2) + "}";
+}
+
+std::string text(const Distribution& d) {
+  if (d.count == 0) return "no samples";
+  return "p50 " + fixed(d.p50) + " ms, p90 " + fixed(d.p90) + " ms, p99 " + fixed(d.p99) +
+         " ms, max " + fixed(d.max) + " ms (" + std::to_string(d.count) + " samples)";
+}
+
+}  // namespace
+
+Distribution distributionOf(std::vector<double> samples_ms) {
+  Distribution d;
+  d.count = samples_ms.size();
+  if (samples_ms.empty()) return d;
+  std::sort(samples_ms.begin(), samples_ms.end());
+  d.p50 = percentile(samples_ms, 0.50);
+  d.p90 = percentile(samples_ms, 0.90);
+  d.p99 = percentile(samples_ms, 0.99);
+  d.max = samples_ms.back();
+  return d;
+}
+
+std::string renderText(const Summary& s) {
+  const Options& o = s.options;
+  std::ostringstream out;
+  out << "fleetsim summary: " << o.agents << " agents over " << o.channels << " channels to "
+      << o.controller << ", heartbeat " << seconds(o.heartbeat) << " s, drift every "
+      << seconds(o.drift_every) << " s (mean)\n";
+  out << "  ramp-up (all connected):  "
+      << (s.ramp_up_seconds ? fixed(*s.ramp_up_seconds, 2) + " s" : std::string("NOT REACHED"))
+      << " at " << fixed(o.ramp_per_second, 0) << "/s\n";
+  out << "  connect (stream->ack):    " << text(s.connect_ms) << "\n";
+  out << "  connected at end / max:   " << s.connected_at_end << " / " << s.max_connected << "\n";
+  out << "  hold window:              " << fixed(s.hold_seconds) << " s\n";
+  out << "  heartbeats sent:          " << s.heartbeats_sent << " ("
+      << fixed(s.heartbeats_per_second) << "/s during the hold)\n";
+  out << "  durable reports:          " << s.reports_sent << " sent, " << s.reports_acked
+      << " acked, " << s.reports_redelivered << " redelivered, " << s.reports_unacked
+      << " unacked at end (" << fixed(s.reports_per_second) << "/s during the hold)\n";
+  out << "  durable latency (->ack):  " << text(s.durable_ms) << "\n";
+  out << "  connect attempts:         " << s.connect_attempts << " (" << s.connect_failures
+      << " failed before the hello's ack)\n";
+  out << "  streams ended unexpectedly after connecting: " << s.streams_dropped << "\n";
+  if (s.errors.empty()) {
+    out << "  errors:                   none\n";
+  } else {
+    for (const auto& [code, count] : s.errors) {
+      auto text_it = s.error_text.find(code);
+      out << "  error " << code << ": " << count << " streams (first: "
+          << (text_it == s.error_text.end() ? std::string() : text_it->second) << ")\n";
+    }
+  }
+  for (size_t i = 0; i < s.reconnects.size(); ++i) {
+    const ReconnectEpisode& e = s.reconnects[i];
+    out << "  reconnect #" << i + 1 << ": all " << o.agents << " back in " << fixed(e.seconds, 2)
+        << " s after the first disconnect (" << e.disconnected << " streams dropped, " << e.attempts
+        << " attempts)\n";
+  }
+  return out.str();
+}
+
+std::string renderJson(const Summary& s) {
+  const Options& o = s.options;
+  std::ostringstream out;
+  out << "{\"agents\":" << o.agents << ",\"channels\":" << o.channels
+      << ",\"heartbeat_s\":" << seconds(o.heartbeat)
+      << ",\"drift_every_s\":" << seconds(o.drift_every)
+      << ",\"ramp_per_s\":" << fixed(o.ramp_per_second, 0)
+      << ",\"ramp_up_s\":" << (s.ramp_up_seconds ? fixed(*s.ramp_up_seconds, 3) : "null")
+      << ",\"connect_ms\":" << json(s.connect_ms) << ",\"connected_at_end\":" << s.connected_at_end
+      << ",\"max_connected\":" << s.max_connected << ",\"hold_s\":" << fixed(s.hold_seconds, 3)
+      << ",\"heartbeats_sent\":" << s.heartbeats_sent
+      << ",\"heartbeats_per_s\":" << fixed(s.heartbeats_per_second, 1)
+      << ",\"reports_sent\":" << s.reports_sent << ",\"reports_acked\":" << s.reports_acked
+      << ",\"reports_redelivered\":" << s.reports_redelivered
+      << ",\"reports_unacked\":" << s.reports_unacked
+      << ",\"reports_per_s\":" << fixed(s.reports_per_second, 1)
+      << ",\"durable_ms\":" << json(s.durable_ms) << ",\"connect_attempts\":" << s.connect_attempts
+      << ",\"connect_failures\":" << s.connect_failures
+      << ",\"streams_dropped\":" << s.streams_dropped << ",\"errors\":{";
+  bool first = true;
+  for (const auto& [code, count] : s.errors) {
+    out << (first ? "" : ",") << quoted(code) << ":" << count;
+    first = false;
+  }
+  out << "},\"error_text\":{";
+  first = true;
+  for (const auto& [code, message] : s.error_text) {
+    out << (first ? "" : ",") << quoted(code) << ":" << quoted(message);
+    first = false;
+  }
+  out << "},\"reconnects\":[";
+  for (size_t i = 0; i < s.reconnects.size(); ++i) {
+    const ReconnectEpisode& e = s.reconnects[i];
+    out << (i ? "," : "") << "{\"seconds\":" << fixed(e.seconds, 3)
+        << ",\"disconnected\":" << e.disconnected << ",\"attempts\":" << e.attempts << "}";
+  }
+  out << "],\"timeline\":[";
+  for (size_t i = 0; i < s.timeline.size(); ++i) {
+    out << (i ? "," : "") << "[" << fixed(s.timeline[i].first, 0) << "," << s.timeline[i].second
+        << "]";
+  }
+  out << "]}\n";
+  return out.str();
+}
+
+}  // namespace postwarden::fleetsim

@@ -1,0 +1,54 @@
+// What a fleetsim run measured, and its text and JSON renderings (pure).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/fleetsim/options.h"
+
+namespace postwarden::fleetsim {
+
+// Percentiles of a set of samples, in milliseconds.
+struct Distribution {
+  size_t count = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+Distribution distributionOf(std::vector<double> samples_ms);
+
+struct ReconnectEpisode {
+  double seconds = 0;    // first disconnect until every agent was connected again
+  int disconnected = 0;  // streams that ended during the episode
+  int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
+};
+
+struct Summary {
+  Options options;
+  std::optional<double> ramp_up_seconds;  // first connect until all agents connected
+  Distribution connect_ms;                // per agent: stream start until the hello's Ack
+  int connected_at_end = 0;
+  int max_connected = 0;
+  double hold_seconds = 0;  // the steady window the rates below are measured over
+  uint64_t heartbeats_sent = 0;
+  double heartbeats_per_second = 0;  // during the hold
+  uint64_t reports_sent = 0;         // durable drift events (first sends)
+  uint64_t reports_acked = 0;
+  uint64_t reports_redelivered = 0;  // resent on a new stream after a disconnect
+  uint64_t reports_unacked = 0;      // still waiting for their Ack at the end
+  double reports_per_second = 0;     // during the hold
+  Distribution durable_ms;           // send until Ack, reports acked on the stream they went on
+  uint64_t connect_attempts = 0;
+  uint64_t connect_failures = 0;                  // streams that ended before their hello was acked
+  uint64_t streams_dropped = 0;                   // streams that ended after their hello was acked
+  std::map<std::string, uint64_t> errors;         // gRPC status code name -> streams
+  std::map<std::string, std::string> error_text;  // gRPC status code name -> first message
+  std::vector<ReconnectEpisode> reconnects;
+  std::vector<std::pair<double, int>> timeline;  // (seconds since start, connected), every 1 s
+};
+
+std::string renderText(const Summary& summary);
+std::string renderJson(const Summary& summary);
+
+}  // namespace postwarden::fleetsim

@@ -1,0 +1,453 @@
+#include "controller/ctl/arguments.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace postwarden::controller::ctl {
+namespace {
+
+constexpr const char* kGlobalHelp =
+    R"(Global options (before or after the command):
+  --config FILE            config file (default $POSTWARDENCTL_CONFIG, else
+                           ~/.config/postwarden/postwardenctl.yaml)
+  --controller HOST:PORT   the controller's mTLS listener
+  --controller-name NAME   name the controller certificate must carry (default: HOST)
+  --ca FILE                the controller CA, the only trusted root
+  --cert FILE              your operator certificate
+  --key FILE               its private key
+  --timeout SECONDS        deadline of every call (default 10)
+  --json                   one JSON document on stdout instead of text
+  --no-color               no colors (also when NO_COLOR is set or stdout is not a terminal)
+  -h, --help               help; --version: the version
+)";
+
+constexpr const char* kExitHelp =
+    "Exit status: 0 success, 1 error (usage, config, the controller refused or failed), 2 drift\n"
+    "found (drift only).\n";
+
+std::string withFooter(const char* text) {
+  return std::string(text) + "\n" + kGlobalHelp + "\n" + kExitHelp;
+}
+
+constexpr const char* kAgentsHelp = R"(Usage: postwardenctl agents [--selector k=v[,k=v...]]
+
+Lists the enrolled agents: ID, HOSTNAME, LABELS, BASELINE (name@version), MODE, COMPLIANCE
+and LAST-SEEN ("connected" while its stream is open, else e.g. "3m ago").
+
+Options:
+  --selector k=v,...       only agents carrying all these labels (repeatable)
+)";
+
+constexpr const char* kAgentHelp = R"(Usage: postwardenctl agent show|revoke|approve ID
+
+  agent show ID      the agent's summary, its parameters (EXPECTED vs ACTUAL), the last
+                     probe transcript and its history (newest first)
+  agent revoke ID    revoke the agent: its certificate is refused from now on (admin)
+  agent approve ID   allow one re-enrollment of this existing identity, e.g. after a host
+                     was rebuilt (approver)
+)";
+
+constexpr const char* kDriftHelp = R"(Usage: postwardenctl drift
+
+Lists every parameter out of line with its baseline, on every agent: AGENT, HOSTNAME,
+BASELINE, FILE, SERVICE, PARAMETER, EXPECTED, ACTUAL, MODE and SINCE. Exits with 2 when
+there is any drift (also with --json), 0 when there is none.
+)";
+
+constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign ...
+
+  baseline push FILE
+      upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@VERSION and
+      whether it is new or was already stored (operator)
+  baseline list
+      every stored version: NAME, VERSION, LABEL, PUSHED, SIZE, AGENTS
+  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
+      assign a version to the agents matching the selector (default: every agent) and print
+      how many matched (approver)
+
+Options:
+  --mode enforce|detect    enforce: repair drift; detect: report it only (required)
+  --selector k=v,...       only agents carrying all these labels (repeatable)
+)";
+
+constexpr const char* kTokenHelp = R"(Usage: postwardenctl token create|list|revoke ...
+
+  token create [--labels k=v,...] [--ttl DURATION] [--uses N] [--agent ID]
+      create a bootstrap token for 'postwarden-agent enroll'; its secret is printed once
+      and never again (admin)
+  token list
+      every token: ID, LABELS, CREATED, EXPIRES, USES-LEFT, AGENT, STATE (admin)
+  token revoke ID
+      revoke a token (admin)
+
+Options:
+  --labels k=v,...         labels given to agents enrolled with the token (repeatable)
+  --ttl DURATION           validity: 30m, 1h, 7d or seconds (default 1h, at most 366d)
+  --uses N                 how many enrollments it allows (default 1)
+  --agent ID               only this identity may enroll with it, and may re-enroll
+)";
+
+constexpr const char* kCommandHelp = R"(Usage: postwardenctl command apply|verify AGENT_ID
+
+Asks a connected agent to act now instead of at its next run:
+  command apply AGENT_ID    evaluate and, in enforce mode, repair (operator)
+  command verify AGENT_ID   probe the live service now (operator)
+)";
+
+struct CommandInfo {
+  const char* name;
+  const char* help;
+  std::vector<std::string> options;  // the command's own options
+};
+
+const std::vector<CommandInfo>& commands() {
+  static const auto* infos = new std::vector<CommandInfo>{
+      {"agents", kAgentsHelp, {"--selector"}},
+      {"agent", kAgentHelp, {}},
+      {"drift", kDriftHelp, {}},
+      {"baseline", kBaselineHelp, {"--mode", "--selector"}},
+      {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
+      {"command", kCommandHelp, {}},
+      {"help", nullptr, {}},
+  };
+  return *infos;
+}
+
+const CommandInfo* findCommand(const std::string& name) {
+  for (const CommandInfo& info : commands()) {
+    if (name == info.name) return &info;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> commandNames() {
+  std::vector<std::string> names;
+  for (const CommandInfo& info : commands()) names.emplace_back(info.name);
+  return names;
+}
+
+const std::vector<std::string> kGlobalValueOptions = {
+    "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
+const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
+const std::vector<std::string> kCommandValueOptions = {"--selector", "--mode", "--labels",
+                                                       "--ttl",      "--uses", "--agent"};
+
+bool contains(const std::vector<std::string>& list, const std::string& word) {
+  return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+std::vector<std::string> allOptionNames() {
+  std::vector<std::string> names = kGlobalValueOptions;
+  names.insert(names.end(), kGlobalFlags.begin(), kGlobalFlags.end());
+  names.insert(names.end(), kCommandValueOptions.begin(), kCommandValueOptions.end());
+  return names;
+}
+
+// The command line split into global options (applied), command options (in order) and
+// positional words.
+struct Split {
+  GlobalOptions global;
+  std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::string> words;
+  bool help = false;
+  bool version = false;
+};
+
+Status applyGlobal(const std::string& name, const std::string& value, GlobalOptions& global) {
+  if (value.empty()) return InvalidArgumentError("option " + name + " needs a non-empty value");
+  if (name == "--config") {
+    global.config_file = value;
+  } else if (name == "--controller") {
+    global.flags.controller = value;
+  } else if (name == "--controller-name") {
+    global.flags.controller_name = value;
+  } else if (name == "--ca") {
+    global.flags.ca_file = value;
+  } else if (name == "--cert") {
+    global.flags.cert_file = value;
+  } else if (name == "--key") {
+    global.flags.key_file = value;
+  } else if (name == "--timeout") {
+    PW_ASSIGN_OR_RETURN(int64_t seconds, parseInteger(value, 1, 3600, "--timeout"));
+    global.timeout = std::chrono::seconds(seconds);
+  }
+  return OkStatus();
+}
+
+Result<Split> split(const std::vector<std::string>& args) {
+  Split out;
+  bool only_words = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (only_words || arg == "-" || !arg.starts_with("-")) {
+      out.words.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_words = true;
+      continue;
+    }
+    if (arg == "-h") arg = "--help";
+    std::optional<std::string> inline_value;
+    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg.resize(eq);
+    }
+    const bool takes_value =
+        contains(kGlobalValueOptions, arg) || contains(kCommandValueOptions, arg);
+    if (!takes_value) {
+      if (!contains(kGlobalFlags, arg)) {
+        return InvalidArgumentError("unknown option '" + arg + "'" +
+                                    didYouMean(arg, allOptionNames()) + "; see --help");
+      }
+      if (inline_value) return InvalidArgumentError("option " + arg + " takes no value");
+      if (arg == "--json") out.global.json = true;
+      if (arg == "--no-color") out.global.no_color = true;
+      if (arg == "--help") out.help = true;
+      if (arg == "--version") out.version = true;
+      continue;
+    }
+    std::string value;
+    if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return InvalidArgumentError("option " + arg + " needs a value");
+    }
+    if (contains(kGlobalValueOptions, arg)) {
+      PW_RETURN_IF_ERROR(applyGlobal(arg, value, out.global));
+    } else {
+      out.options.emplace_back(arg, value);
+    }
+  }
+  return out;
+}
+
+std::string helpFor(const std::string& name) {
+  const CommandInfo* info = findCommand(name);
+  if (info == nullptr || info->help == nullptr) return programHelp();
+  return withFooter(info->help);
+}
+
+// Checks the positional words of a command: exactly `count` after the command words.
+Status expectWords(const std::vector<std::string>& words, size_t count, const std::string& usage) {
+  if (words.size() < count) return InvalidArgumentError("usage: postwardenctl " + usage);
+  if (words.size() > count) {
+    return InvalidArgumentError("unexpected argument '" + words[count] +
+                                "'; usage: postwardenctl " + usage);
+  }
+  return OkStatus();
+}
+
+Status rejectOptions(const Split& s, const std::string& command,
+                     const std::vector<std::string>& allowed) {
+  for (const auto& [name, value] : s.options) {
+    if (!contains(allowed, name)) {
+      return InvalidArgumentError(command + " does not take " + name + "; see 'postwardenctl " +
+                                  s.words[0] + " --help'");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::string> subcommand(const Split& s, const std::vector<std::string>& choices) {
+  const std::string& group = s.words[0];
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : "|") + c;
+  if (s.words.size() < 2) {
+    return InvalidArgumentError(group + " needs a subcommand: " + group + " " + list +
+                                "; see 'postwardenctl " + group + " --help'");
+  }
+  const std::string& sub = s.words[1];
+  if (!contains(choices, sub)) {
+    return InvalidArgumentError("unknown subcommand '" + group + " " + sub + "'" +
+                                didYouMean(sub, choices) + "; expected " + group + " " + list);
+  }
+  return sub;
+}
+
+Result<Command> parseAgents(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "agents [--selector k=v,...]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "agents", {"--selector"}));
+  ListAgentsCommand command;
+  for (const auto& [name, value] : s.options) {
+    PW_RETURN_IF_ERROR(parseLabels(value, name, command.selector));
+  }
+  return Command(command);
+}
+
+Result<Command> parseAgent(const Split& s) {
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"show", "revoke", "approve"}));
+  PW_RETURN_IF_ERROR(expectWords(s.words, 3, "agent " + sub + " ID"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "agent " + sub, {}));
+  const std::string& id = s.words[2];
+  if (sub == "show") return Command(ShowAgentCommand{id});
+  if (sub == "revoke") return Command(RevokeAgentCommand{id});
+  return Command(ApproveAgentCommand{id});
+}
+
+Result<Command> parseDrift(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "drift"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "drift", {}));
+  return Command(ListDriftCommand{});
+}
+
+Result<AssignMode> parseMode(const std::string& text) {
+  if (text == "enforce") return AssignMode::kEnforce;
+  if (text == "detect") return AssignMode::kDetect;
+  return InvalidArgumentError("--mode must be enforce or detect, not '" + text + "'");
+}
+
+Result<Command> parseBaseline(const Split& s) {
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign"}));
+  if (sub == "push") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline push FILE"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline push", {}));
+    return Command(PushBaselineCommand{s.words[2]});
+  }
+  if (sub == "list") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 2, "baseline list"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline list", {}));
+    return Command(ListBaselinesCommand{});
+  }
+  const std::string usage = "baseline assign NAME@VERSION --mode enforce|detect [--selector k=v]";
+  PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "baseline assign", {"--mode", "--selector"}));
+  AssignBaselineCommand command;
+  PW_ASSIGN_OR_RETURN(command.baseline, parseBaselineRef(s.words[2]));
+  bool have_mode = false;
+  for (const auto& [name, value] : s.options) {
+    if (name == "--selector") {
+      PW_RETURN_IF_ERROR(parseLabels(value, name, command.selector));
+    } else {
+      if (have_mode) return InvalidArgumentError("--mode given twice");
+      PW_ASSIGN_OR_RETURN(command.mode, parseMode(value));
+      have_mode = true;
+    }
+  }
+  // No default on purpose: enforce changes live servers, so the operator says so.
+  if (!have_mode) return InvalidArgumentError("baseline assign needs --mode enforce|detect");
+  return Command(command);
+}
+
+Result<Command> parseToken(const Split& s) {
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"create", "list", "revoke"}));
+  if (sub == "list") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 2, "token list"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "token list", {}));
+    return Command(ListTokensCommand{});
+  }
+  if (sub == "revoke") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "token revoke ID"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "token revoke", {}));
+    return Command(RevokeTokenCommand{s.words[2]});
+  }
+  PW_RETURN_IF_ERROR(expectWords(
+      s.words, 2, "token create [--labels k=v,...] [--ttl DURATION] [--uses N] [--agent ID]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "token create", {"--labels", "--ttl", "--uses", "--agent"}));
+  CreateTokenCommand command;
+  std::set<std::string> seen;
+  for (const auto& [name, value] : s.options) {
+    if (name != "--labels" && !seen.insert(name).second) {
+      return InvalidArgumentError(name + " given twice");
+    }
+    if (name == "--labels") {
+      PW_RETURN_IF_ERROR(parseLabels(value, name, command.labels));
+    } else if (name == "--ttl") {
+      PW_ASSIGN_OR_RETURN(command.ttl_seconds, parseDuration(value, name));
+    } else if (name == "--uses") {
+      PW_ASSIGN_OR_RETURN(int64_t uses, parseInteger(value, 1, 1000000, name));
+      command.uses = static_cast<int32_t>(uses);
+    } else {
+      command.agent_id = value;
+    }
+  }
+  return Command(command);
+}
+
+Result<Command> parseSendCommand(const Split& s) {
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"apply", "verify"}));
+  PW_RETURN_IF_ERROR(expectWords(s.words, 3, "command " + sub + " AGENT_ID"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "command " + sub, {}));
+  return Command(
+      SendCommandCommand{sub == "apply" ? CommandKind::kApply : CommandKind::kVerify, s.words[2]});
+}
+
+}  // namespace
+
+std::string programHelp() {
+  return std::string(R"(Usage: postwardenctl [global options] COMMAND ...
+
+Operates a fleet of Postfix servers through the Postwarden controller.
+
+Commands:
+  agents [--selector k=v,...]          list agents and their compliance
+  agent show|revoke|approve ID         one agent's state; revoke it; allow a re-enrollment
+  drift                                every parameter out of line (exit 2 when any)
+  baseline push FILE                   upload a baseline
+  baseline list                        list stored baseline versions
+  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
+  token create|list|revoke             bootstrap tokens for enrolling agents
+  command apply|verify AGENT_ID        ask an agent to act now
+  help [COMMAND]                       this help, or a command's
+
+Run 'postwardenctl COMMAND --help' for a command's details.
+
+)") + kGlobalHelp +
+         "\n" + kExitHelp;
+}
+
+Result<Invocation> parseArguments(const std::vector<std::string>& args) {
+  PW_ASSIGN_OR_RETURN(Split s, split(args));
+  Invocation invocation{s.global, HelpCommand{}};
+  if (s.version) {
+    invocation.command = HelpCommand{std::string(kCtlVersion) + "\n"};
+    return invocation;
+  }
+  if (s.words.empty()) {
+    invocation.command = HelpCommand{programHelp()};
+    if (!s.help && !s.options.empty()) {
+      return InvalidArgumentError("option " + s.options.front().first +
+                                  " needs a command; see --help");
+    }
+    return invocation;
+  }
+  const std::string& name = s.words[0];
+  const CommandInfo* info = findCommand(name);
+  if (info == nullptr) {
+    return InvalidArgumentError("unknown command '" + name + "'" +
+                                didYouMean(name, commandNames()) + "; see --help");
+  }
+  if (s.help) {
+    invocation.command = HelpCommand{helpFor(name)};
+    return invocation;
+  }
+  Result<Command> command = InvalidArgumentError("unreachable");
+  if (name == "help") {
+    if (s.words.size() > 1 && findCommand(s.words[1]) == nullptr) {
+      return InvalidArgumentError("no help for '" + s.words[1] + "'" +
+                                  didYouMean(s.words[1], commandNames()) + "; see --help");
+    }
+    command = Command(HelpCommand{s.words.size() > 1 ? helpFor(s.words[1]) : programHelp()});
+  } else if (name == "agents") {
+    command = parseAgents(s);
+  } else if (name == "agent") {
+    command = parseAgent(s);
+  } else if (name == "drift") {
+    command = parseDrift(s);
+  } else if (name == "baseline") {
+    command = parseBaseline(s);
+  } else if (name == "token") {
+    command = parseToken(s);
+  } else {
+    command = parseSendCommand(s);
+  }
+  if (!command.ok()) return command.status();
+  invocation.command = std::move(command).value();
+  return invocation;
+}
+
+}  // namespace postwarden::controller::ctl

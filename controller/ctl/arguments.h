@@ -1,0 +1,90 @@
+// The postwardenctl command line parsed into plain values: global options (connection,
+// timeout, output) and one command. Pure: no I/O, no environment, no proto types. Help and
+// version requests parse into HelpCommand carrying the text to print.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "controller/ctl/ctl_config.h"
+#include "controller/ctl/values.h"
+
+namespace postwarden::controller::ctl {
+
+inline constexpr const char* kCtlVersion = "postwardenctl 0.1.0";
+
+struct GlobalOptions {
+  std::optional<std::string> config_file;  // --config FILE
+  ConnectionSettings flags;                // --controller, --controller-name, --ca, --cert, --key
+  std::chrono::seconds timeout{10};        // --timeout SECONDS: deadline of every call
+  bool json = false;                       // --json
+  bool no_color = false;                   // --no-color
+};
+
+enum class AssignMode { kEnforce, kDetect };
+enum class CommandKind { kApply, kVerify };
+
+struct HelpCommand {
+  std::string text;
+};
+struct ListAgentsCommand {
+  Labels selector;
+};
+struct ShowAgentCommand {
+  std::string id;
+};
+struct RevokeAgentCommand {
+  std::string id;
+};
+struct ApproveAgentCommand {
+  std::string id;
+};
+struct ListDriftCommand {};
+struct PushBaselineCommand {
+  std::string file;
+};
+struct ListBaselinesCommand {};
+struct AssignBaselineCommand {
+  BaselineRef baseline;
+  Labels selector;
+  AssignMode mode = AssignMode::kDetect;
+};
+struct CreateTokenCommand {
+  Labels labels;
+  int64_t ttl_seconds = 3600;
+  int32_t uses = 1;
+  std::string agent_id;  // empty: any new identity
+};
+struct ListTokensCommand {};
+struct RevokeTokenCommand {
+  std::string id;
+};
+struct SendCommandCommand {
+  CommandKind kind = CommandKind::kApply;
+  std::string agent_id;
+};
+
+using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
+                             ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
+                             ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
+                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand>;
+
+struct Invocation {
+  GlobalOptions global;
+  Command command;
+};
+
+// Parses argv without the program name. Global options may come before or after the command
+// words. InvalidArgument with one sentence (and a "did you mean" for a misspelt command or
+// option) on bad usage.
+Result<Invocation> parseArguments(const std::vector<std::string>& args);
+
+// The text of `postwardenctl --help`.
+std::string programHelp();
+
+}  // namespace postwarden::controller::ctl

@@ -1,0 +1,212 @@
+#include "controller/ctl/commands.h"
+
+#include <grpcpp/client_context.h>
+
+#include <ostream>
+
+#include "controller/ctl/render.h"
+#include "controller/ctl/rpc_error.h"
+
+namespace postwarden::controller::ctl {
+namespace {
+
+// Holds what each command needs to make its one call and report it.
+class Runner {
+ public:
+  Runner(v1::OperatorService::StubInterface& stub, const CommandContext& ctx)
+      : stub_(stub), ctx_(ctx) {}
+
+  int operator()(const HelpCommand& command) {
+    ctx_.out << command.text;
+    return kExitOk;
+  }
+
+  int operator()(const ListAgentsCommand& command) {
+    v1::ListAgentsRequest request;
+    request.mutable_selector()->insert(command.selector.begin(), command.selector.end());
+    v1::ListAgentsResponse reply;
+    return call("listing agents", &Stub::ListAgents, request, reply, [&] {
+      return ctx_.json ? agentsJson(reply).dump() + "\n" : renderAgents(reply, render());
+    });
+  }
+
+  int operator()(const ShowAgentCommand& command) {
+    v1::GetAgentRequest request;
+    request.set_id(command.id);
+    v1::GetAgentResponse reply;
+    return call("showing agent '" + command.id + "'", &Stub::GetAgent, request, reply, [&] {
+      return ctx_.json ? agentJson(reply).dump() + "\n" : renderAgent(reply, render());
+    });
+  }
+
+  int operator()(const RevokeAgentCommand& command) {
+    v1::AgentRequest request;
+    request.set_id(command.id);
+    v1::Empty reply;
+    return call("revoking agent '" + command.id + "'", &Stub::RevokeAgent, request, reply, [&] {
+      return ctx_.json
+                 ? done("agent_id", command.id, "revoked")
+                 : "revoked agent " + command.id + ": its certificate is refused from now on\n";
+    });
+  }
+
+  int operator()(const ApproveAgentCommand& command) {
+    v1::AgentRequest request;
+    request.set_id(command.id);
+    v1::Empty reply;
+    return call("approving agent '" + command.id + "'", &Stub::ApproveAgent, request, reply, [&] {
+      return ctx_.json ? done("agent_id", command.id, "approved")
+                       : "approved one re-enrollment of agent " + command.id + "\n";
+    });
+  }
+
+  int operator()(const ListDriftCommand&) {
+    v1::ListDriftRequest request;
+    v1::ListDriftResponse reply;
+    int status = call("listing drift", &Stub::ListDrift, request, reply, [&] {
+      return ctx_.json ? driftJson(reply).dump() + "\n" : renderDrift(reply, render());
+    });
+    if (status == kExitOk && !reply.drift().empty()) return kExitDrift;
+    return status;
+  }
+
+  int operator()(const PushBaselineCommand& command) {
+    Result<std::string> content = ctx_.read_file(command.file, kMaxBaselineBytes);
+    if (!content.ok()) {
+      printError(ctx_.err, "baseline: " + content.status().message());
+      return kExitError;
+    }
+    v1::PushBaselineRequest request;
+    request.set_content(*content);
+    v1::PushBaselineResponse reply;
+    return call("pushing baseline '" + command.file + "'", &Stub::PushBaseline, request, reply,
+                [&] { return ctx_.json ? pushedJson(reply).dump() + "\n" : renderPushed(reply); });
+  }
+
+  int operator()(const ListBaselinesCommand&) {
+    v1::ListBaselinesRequest request;
+    v1::ListBaselinesResponse reply;
+    return call("listing baselines", &Stub::ListBaselines, request, reply, [&] {
+      return ctx_.json ? baselinesJson(reply).dump() + "\n" : renderBaselines(reply, render());
+    });
+  }
+
+  int operator()(const AssignBaselineCommand& command) {
+    v1::AssignBaselineRequest request;
+    request.set_name(command.baseline.name);
+    request.set_version(command.baseline.version);
+    request.mutable_selector()->insert(command.selector.begin(), command.selector.end());
+    request.set_mode(command.mode == AssignMode::kEnforce ? v1::BASELINE_MODE_ENFORCE
+                                                          : v1::BASELINE_MODE_DETECT);
+    v1::AssignBaselineResponse reply;
+    return call(
+        "assigning baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
+        &Stub::AssignBaseline, request, reply, [&] {
+          return ctx_.json ? assignedJson(command, reply).dump() + "\n"
+                           : renderAssigned(command, reply);
+        });
+  }
+
+  int operator()(const CreateTokenCommand& command) {
+    v1::CreateTokenRequest request;
+    request.mutable_labels()->insert(command.labels.begin(), command.labels.end());
+    request.set_ttl_seconds(command.ttl_seconds);
+    request.set_uses(command.uses);
+    request.set_bound_agent_id(command.agent_id);
+    v1::CreateTokenResponse reply;
+    return call("creating a token", &Stub::CreateToken, request, reply, [&] {
+      return ctx_.json ? tokenCreatedJson(reply).dump() + "\n"
+                       : renderTokenCreated(reply, render());
+    });
+  }
+
+  int operator()(const ListTokensCommand&) {
+    v1::ListTokensRequest request;
+    v1::ListTokensResponse reply;
+    return call("listing tokens", &Stub::ListTokens, request, reply, [&] {
+      return ctx_.json ? tokensJson(reply).dump() + "\n" : renderTokens(reply, render());
+    });
+  }
+
+  int operator()(const RevokeTokenCommand& command) {
+    v1::RevokeTokenRequest request;
+    request.set_id(command.id);
+    v1::Empty reply;
+    return call("revoking token '" + command.id + "'", &Stub::RevokeToken, request, reply, [&] {
+      return ctx_.json ? done("token_id", command.id, "revoked")
+                       : "revoked token " + command.id + "\n";
+    });
+  }
+
+  int operator()(const SendCommandCommand& command) {
+    const bool apply = command.kind == CommandKind::kApply;
+    v1::SendCommandRequest request;
+    request.set_agent_id(command.agent_id);
+    request.mutable_command()->set_kind(apply ? v1::Command::KIND_APPLY_NOW
+                                              : v1::Command::KIND_VERIFY_NOW);
+    v1::Empty reply;
+    const std::string word = apply ? "apply" : "verify";
+    return call("sending " + word + " to agent '" + command.agent_id + "'", &Stub::SendCommand,
+                request, reply, [&] {
+                  if (!ctx_.json) return "sent " + word + " to agent " + command.agent_id + "\n";
+                  Json object = Json::object();
+                  object.set("agent_id", command.agent_id).set("command", word).set("sent", true);
+                  return object.dump() + "\n";
+                });
+  }
+
+ private:
+  using Stub = v1::OperatorService::StubInterface;
+
+  RenderContext render() const { return {ctx_.now_unix_ms(), ctx_.color}; }
+
+  // {"<id_key>": id, "<flag>": true}
+  static std::string done(const char* id_key, const std::string& id, const char* flag) {
+    Json object = Json::object();
+    object.set(id_key, id).set(flag, true);
+    return object.dump() + "\n";
+  }
+
+  // Makes one unary call with the deadline; prints `print()` on success, the mapped error
+  // otherwise.
+  template <typename Request, typename Reply, typename Print>
+  int call(const std::string& what,
+           grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Reply*),
+           const Request& request, Reply& reply, Print print) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + ctx_.timeout);
+    grpc::Status status = (stub_.*method)(&context, request, &reply);
+    if (!status.ok()) {
+      printError(ctx_.err, describeRpcError(what, status));
+      if (std::optional<std::string> hint = rpcErrorHint(status.error_code())) {
+        ctx_.err << "postwardenctl: hint: " << *hint << "\n";
+      }
+      return kExitError;
+    }
+    ctx_.out << print();
+    return kExitOk;
+  }
+
+  Stub& stub_;
+  const CommandContext& ctx_;
+};
+
+}  // namespace
+
+void printError(std::ostream& err, const std::string& message) {
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    err << "postwardenctl: error: " << message.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+}
+
+int runCommand(const Command& command, v1::OperatorService::StubInterface& stub,
+               const CommandContext& ctx) {
+  Runner runner(stub, ctx);
+  return std::visit(runner, command);
+}
+
+}  // namespace postwarden::controller::ctl

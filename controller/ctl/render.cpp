@@ -1,0 +1,483 @@
+#include "controller/ctl/render.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "controller/ctl/format.h"
+#include "controller/ctl/table.h"
+
+namespace postwarden::controller::ctl {
+namespace {
+
+using Labels = std::map<std::string, std::string>;
+
+Labels toMap(const google::protobuf::Map<std::string, std::string>& labels) {
+  return Labels(labels.begin(), labels.end());
+}
+
+Color complianceColor(v1::Compliance compliance) {
+  switch (compliance) {
+    case v1::COMPLIANCE_COMPLIANT:
+      return Color::kGreen;
+    case v1::COMPLIANCE_DRIFTED:
+      return Color::kYellow;
+    case v1::COMPLIANCE_FAILING:
+    case v1::COMPLIANCE_REFUSED:
+    case v1::COMPLIANCE_NEEDS_HUMAN:
+      return Color::kRed;
+    default:
+      return Color::kNone;
+  }
+}
+
+// JSON spelling of a compliance: the text name with '_' ("needs_human").
+std::string complianceKey(v1::Compliance compliance) {
+  std::string name = complianceName(compliance);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+Json modeJson(v1::BaselineMode mode) {
+  if (mode == v1::BASELINE_MODE_ENFORCE) return "enforce";
+  if (mode == v1::BASELINE_MODE_DETECT) return "detect";
+  return nullptr;
+}
+
+// Sets "<name>_unix_ms" and "<name>" (RFC 3339 with milliseconds, null when unset).
+void setTime(Json& object, const std::string& name, int64_t unix_ms) {
+  object.set(name + "_unix_ms", unix_ms);
+  object.set(name, unix_ms == 0 ? Json() : Json(rfc3339(unix_ms, true)));
+}
+
+std::string baselineRef(const std::string& name, const std::string& version) {
+  if (name.empty()) return "-";
+  return version.empty() ? name : name + "@" + version;
+}
+
+std::string orDash(const std::string& text) { return text.empty() ? "-" : text; }
+
+std::string valueText(const std::string& value, bool absent) {
+  if (absent) return "(absent)";
+  return value.empty() ? "\"\"" : value;
+}
+
+std::string lastSeen(const v1::AgentSummary& agent, int64_t now_ms) {
+  if (agent.connected()) return "connected";
+  if (agent.last_seen_unix_ms() == 0) return "never";
+  return relativeTime(agent.last_seen_unix_ms(), now_ms);
+}
+
+std::string plural(int64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::vector<v1::AgentSummary> sortedAgents(const v1::ListAgentsResponse& reply) {
+  std::vector<v1::AgentSummary> agents(reply.agents().begin(), reply.agents().end());
+  std::stable_sort(agents.begin(), agents.end(),
+                   [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  return agents;
+}
+
+Json agentSummaryJson(const v1::AgentSummary& agent) {
+  Json object = Json::object();
+  object.set("id", agent.id())
+      .set("hostname", agent.hostname())
+      .set("labels", Json(toMap(agent.labels())))
+      .set("baseline_name", agent.baseline_name())
+      .set("baseline_version", agent.baseline_version())
+      .set("mode", modeJson(agent.mode()))
+      .set("compliance", complianceKey(agent.compliance()))
+      .set("connected", agent.connected())
+      .set("revoked", agent.revoked());
+  setTime(object, "last_seen", agent.last_seen_unix_ms());
+  object.set("drifted_parameters", agent.drifted_parameters())
+      .set("agent_version", agent.agent_version())
+      .set("postfix_version", agent.postfix_version());
+  return object;
+}
+
+Json parameterJson(const v1::ParameterState& p) {
+  Json object = Json::object();
+  object.set("file", p.file())
+      .set("service", p.service())
+      .set("parameter", p.parameter())
+      .set("expected", p.expected())
+      .set("actual", p.actual())
+      .set("expected_absent", p.expected_absent())
+      .set("actual_absent", p.actual_absent());
+  return object;
+}
+
+Json baselineJson(const v1::BaselineVersion& b) {
+  Json object = Json::object();
+  object.set("name", b.name()).set("version", b.version()).set("label", b.label());
+  setTime(object, "pushed_at", b.pushed_at_unix_ms());
+  object.set("size_bytes", b.size_bytes()).set("assigned_agents", b.assigned_agents());
+  return object;
+}
+
+Json tokenJson(const v1::TokenInfo& t) {
+  Json object = Json::object();
+  object.set("id", t.id()).set("labels", Json(toMap(t.labels())));
+  setTime(object, "created_at", t.created_at_unix_ms());
+  setTime(object, "expires_at", t.expires_at_unix_ms());
+  object.set("uses_left", t.uses_left())
+      .set("revoked", t.revoked())
+      .set("bound_agent_id", t.bound_agent_id());
+  return object;
+}
+
+std::string modeWord(AssignMode mode) {
+  return mode == AssignMode::kEnforce ? "enforce" : "detect";
+}
+
+// "key:        value" lines with the keys padded to one width.
+class Summary {
+ public:
+  void add(const std::string& key, const std::string& value) { lines_.emplace_back(key, value); }
+  std::string render() const {
+    size_t width = 0;
+    for (const auto& line : lines_) width = std::max(width, line.first.size());
+    std::string out;
+    for (const auto& [key, value] : lines_) {
+      out += key + ":" + std::string(width - key.size() + 2, ' ') + value + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> lines_;
+};
+
+}  // namespace
+
+std::string complianceName(v1::Compliance compliance) {
+  switch (compliance) {
+    case v1::COMPLIANCE_COMPLIANT:
+      return "compliant";
+    case v1::COMPLIANCE_DRIFTED:
+      return "drifted";
+    case v1::COMPLIANCE_FAILING:
+      return "failing";
+    case v1::COMPLIANCE_REFUSED:
+      return "refused";
+    case v1::COMPLIANCE_NEEDS_HUMAN:
+      return "needs-human";
+    default:
+      return "unknown";
+  }
+}
+
+std::string modeName(v1::BaselineMode mode) {
+  if (mode == v1::BASELINE_MODE_ENFORCE) return "enforce";
+  if (mode == v1::BASELINE_MODE_DETECT) return "detect";
+  return "-";
+}
+
+bool parameterOk(const v1::ParameterState& p) {
+  if (p.expected_absent() || p.actual_absent()) return p.expected_absent() == p.actual_absent();
+  return p.expected() == p.actual();
+}
+
+// --- agents ------------------------------------------------------------------------------
+
+std::string renderAgents(const v1::ListAgentsResponse& reply, const RenderContext& ctx) {
+  if (reply.agents().empty()) return "no agents\n";
+  Table table({"ID", "HOSTNAME", "LABELS", "BASELINE", "MODE", "COMPLIANCE", "LAST-SEEN"});
+  for (const v1::AgentSummary& a : sortedAgents(reply)) {
+    // A revoked agent's last compliance no longer means anything: say it is revoked.
+    Cell compliance = a.revoked()
+                          ? Cell("revoked", Color::kRed)
+                          : Cell(complianceName(a.compliance()), complianceColor(a.compliance()));
+    table.addRow({a.id(), orDash(a.hostname()), joinLabels(toMap(a.labels())),
+                  baselineRef(a.baseline_name(), a.baseline_version()), modeName(a.mode()),
+                  compliance, lastSeen(a, ctx.now_ms)});
+  }
+  return table.render(ctx.color);
+}
+
+Json agentsJson(const v1::ListAgentsResponse& reply) {
+  Json array = Json::array();
+  for (const v1::AgentSummary& a : sortedAgents(reply)) array.push(agentSummaryJson(a));
+  return array;
+}
+
+std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& ctx) {
+  const v1::AgentSummary& a = reply.agent();
+  Summary summary;
+  summary.add("agent", printable(a.id()));
+  summary.add("hostname", printable(orDash(a.hostname())));
+  summary.add("labels", printable(joinLabels(toMap(a.labels()))));
+  std::string baseline = baselineRef(a.baseline_name(), a.baseline_version());
+  if (a.mode() != v1::BASELINE_MODE_UNSPECIFIED) baseline += " (" + modeName(a.mode()) + ")";
+  summary.add("baseline", printable(baseline));
+  std::string compliance =
+      colorize(complianceName(a.compliance()), complianceColor(a.compliance()), ctx.color);
+  if (a.drifted_parameters() > 0) {
+    compliance += ", " + plural(a.drifted_parameters(), "drifted parameter");
+  }
+  summary.add("compliance", compliance);
+  std::string seen = lastSeen(a, ctx.now_ms);
+  if (a.last_seen_unix_ms() != 0) seen += " (" + rfc3339(a.last_seen_unix_ms()) + ")";
+  summary.add("last seen", seen);
+  summary.add("versions", printable("agent " + orDash(a.agent_version()) + ", Postfix " +
+                                    orDash(a.postfix_version())));
+  if (a.revoked()) summary.add("revoked", colorize("yes", Color::kRed, ctx.color));
+  if (!reply.detail().empty()) summary.add("detail", printable(reply.detail()));
+  std::string out = summary.render();
+
+  out += "\n";
+  if (reply.parameters().empty()) {
+    out += "parameters: none reported\n";
+  } else {
+    Table table({"PARAMETER", "SERVICE", "EXPECTED", "ACTUAL", "OK"});
+    for (const v1::ParameterState& p : reply.parameters()) {
+      bool ok = parameterOk(p);
+      std::string name = p.file() == "main.cf" || p.file().empty()
+                             ? p.parameter()
+                             : p.file() + ": " + p.parameter();
+      table.addRow({name, orDash(p.service()), valueText(p.expected(), p.expected_absent()),
+                    valueText(p.actual(), p.actual_absent()),
+                    ok ? Cell("yes", Color::kGreen) : Cell("NO", Color::kRed)});
+    }
+    out += table.render(ctx.color);
+  }
+
+  out += "\n";
+  if (reply.probe_transcript().empty()) {
+    out += "last probe: none reported\n";
+  } else {
+    out += "last probe:\n";
+    for (const std::string& line : reply.probe_transcript()) out += "  " + printable(line) + "\n";
+  }
+
+  out += "\n";
+  if (reply.history().empty()) {
+    out += "history: none\n";
+  } else {
+    out += "history (newest first):\n";
+    std::vector<v1::HistoryEntry> history(reply.history().begin(), reply.history().end());
+    std::stable_sort(history.begin(), history.end(),
+                     [](const auto& x, const auto& y) { return x.at_unix_ms() > y.at_unix_ms(); });
+    Table table({"TIME", "AGE", "KIND", "SUMMARY"});
+    for (const v1::HistoryEntry& h : history) {
+      table.addRow({rfc3339(h.at_unix_ms()), relativeTime(h.at_unix_ms(), ctx.now_ms), h.kind(),
+                    h.summary()});
+    }
+    out += table.render(ctx.color);
+  }
+  return out;
+}
+
+Json agentJson(const v1::GetAgentResponse& reply) {
+  Json parameters = Json::array();
+  for (const v1::ParameterState& p : reply.parameters()) {
+    parameters.push(parameterJson(p).set("ok", parameterOk(p)));
+  }
+  Json transcript = Json::array();
+  for (const std::string& line : reply.probe_transcript()) transcript.push(line);
+  Json history = Json::array();
+  for (const v1::HistoryEntry& h : reply.history()) {
+    Json entry = Json::object();
+    setTime(entry, "at", h.at_unix_ms());
+    entry.set("kind", h.kind()).set("summary", h.summary());
+    history.push(std::move(entry));
+  }
+  Json object = Json::object();
+  object.set("agent", agentSummaryJson(reply.agent()))
+      .set("parameters", std::move(parameters))
+      .set("probe_transcript", std::move(transcript))
+      .set("detail", reply.detail())
+      .set("history", std::move(history));
+  return object;
+}
+
+// --- drift -------------------------------------------------------------------------------
+
+namespace {
+
+std::vector<v1::DriftRecord> sortedDrift(const v1::ListDriftResponse& reply) {
+  std::vector<v1::DriftRecord> drift(reply.drift().begin(), reply.drift().end());
+  auto key = [](const v1::DriftRecord& d) {
+    return std::tie(d.agent_id(), d.parameter().file(), d.parameter().service(),
+                    d.parameter().parameter());
+  };
+  std::stable_sort(drift.begin(), drift.end(),
+                   [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  return drift;
+}
+
+}  // namespace
+
+std::string renderDrift(const v1::ListDriftResponse& reply, const RenderContext& ctx) {
+  if (reply.drift().empty()) return "no drift\n";
+  Table table({"AGENT", "HOSTNAME", "BASELINE", "FILE", "SERVICE", "PARAMETER", "EXPECTED",
+               "ACTUAL", "MODE", "SINCE"});
+  for (const v1::DriftRecord& d : sortedDrift(reply)) {
+    const v1::ParameterState& p = d.parameter();
+    table.addRow(
+        {d.agent_id(), orDash(d.hostname()), baselineRef(d.baseline_name(), d.baseline_version()),
+         orDash(p.file()), orDash(p.service()), p.parameter(),
+         Cell(valueText(p.expected(), p.expected_absent()), Color::kGreen),
+         Cell(valueText(p.actual(), p.actual_absent()), Color::kRed), modeName(d.mode()),
+         d.detected_at_unix_ms() == 0 ? "-" : relativeTime(d.detected_at_unix_ms(), ctx.now_ms)});
+  }
+  return table.render(ctx.color);
+}
+
+Json driftJson(const v1::ListDriftResponse& reply) {
+  Json array = Json::array();
+  for (const v1::DriftRecord& d : sortedDrift(reply)) {
+    const v1::ParameterState& p = d.parameter();
+    Json object = Json::object();
+    object.set("agent_id", d.agent_id())
+        .set("hostname", d.hostname())
+        .set("baseline_name", d.baseline_name())
+        .set("baseline_version", d.baseline_version())
+        .set("file", p.file())
+        .set("service", p.service())
+        .set("parameter", p.parameter())
+        .set("expected", p.expected())
+        .set("actual", p.actual())
+        .set("expected_absent", p.expected_absent())
+        .set("actual_absent", p.actual_absent())
+        .set("mode", modeJson(d.mode()));
+    setTime(object, "detected_at", d.detected_at_unix_ms());
+    array.push(std::move(object));
+  }
+  return array;
+}
+
+// --- baselines ---------------------------------------------------------------------------
+
+std::string renderPushed(const v1::PushBaselineResponse& reply) {
+  const v1::BaselineVersion& b = reply.baseline();
+  std::string details = humanSize(b.size_bytes());
+  if (!b.label().empty()) details = "label '" + b.label() + "', " + details;
+  return printable(b.name() + "@" + b.version()) + ": " +
+         (reply.created() ? "new" : "already stored") + " (" + printable(details) + ")\n";
+}
+
+Json pushedJson(const v1::PushBaselineResponse& reply) {
+  return baselineJson(reply.baseline()).set("created", reply.created());
+}
+
+namespace {
+
+std::vector<v1::BaselineVersion> sortedBaselines(const v1::ListBaselinesResponse& reply) {
+  std::vector<v1::BaselineVersion> list(reply.baselines().begin(), reply.baselines().end());
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    if (a.name() != b.name()) return a.name() < b.name();
+    return a.pushed_at_unix_ms() > b.pushed_at_unix_ms();  // newest version first
+  });
+  return list;
+}
+
+}  // namespace
+
+std::string renderBaselines(const v1::ListBaselinesResponse& reply, const RenderContext& ctx) {
+  if (reply.baselines().empty()) return "no baselines\n";
+  Table table({"NAME", "VERSION", "LABEL", "PUSHED", "SIZE", "AGENTS"});
+  for (const v1::BaselineVersion& b : sortedBaselines(reply)) {
+    table.addRow(
+        {b.name(), b.version(), orDash(b.label()),
+         b.pushed_at_unix_ms() == 0 ? "-" : relativeTime(b.pushed_at_unix_ms(), ctx.now_ms),
+         humanSize(b.size_bytes()), std::to_string(b.assigned_agents())});
+  }
+  return table.render(ctx.color);
+}
+
+Json baselinesJson(const v1::ListBaselinesResponse& reply) {
+  Json array = Json::array();
+  for (const v1::BaselineVersion& b : sortedBaselines(reply)) array.push(baselineJson(b));
+  return array;
+}
+
+std::string renderAssigned(const AssignBaselineCommand& command,
+                           const v1::AssignBaselineResponse& reply) {
+  std::string out = "assigned " + command.baseline.name + "@" + command.baseline.version + " in " +
+                    modeWord(command.mode) + " mode to " + plural(reply.matched_agents(), "agent");
+  if (!command.selector.empty()) out += " matching " + joinLabels(command.selector);
+  return out + "\n";
+}
+
+Json assignedJson(const AssignBaselineCommand& command, const v1::AssignBaselineResponse& reply) {
+  Json object = Json::object();
+  object.set("name", command.baseline.name)
+      .set("version", command.baseline.version)
+      .set("mode", modeWord(command.mode))
+      .set("selector", Json(command.selector))
+      .set("matched_agents", reply.matched_agents());
+  return object;
+}
+
+// --- tokens ------------------------------------------------------------------------------
+
+std::string renderTokenCreated(const v1::CreateTokenResponse& reply, const RenderContext& ctx) {
+  const v1::TokenInfo& t = reply.info();
+  Summary summary;
+  summary.add("token", printable(reply.token()));
+  summary.add("id", printable(t.id()));
+  summary.add("labels", printable(joinLabels(toMap(t.labels()))));
+  summary.add("uses", std::to_string(t.uses_left()));
+  summary.add("expires", t.expires_at_unix_ms() == 0
+                             ? "never"
+                             : rfc3339(t.expires_at_unix_ms()) + " (" +
+                                   relativeTime(t.expires_at_unix_ms(), ctx.now_ms) + ")");
+  if (!t.bound_agent_id().empty()) {
+    summary.add("agent", printable(t.bound_agent_id()) + " (only this identity; may re-enroll)");
+  }
+  return summary.render() +
+         "\nThe token is shown only now; the controller keeps only its hash. Hand it to the "
+         "agent's enrollment.\n";
+}
+
+Json tokenCreatedJson(const v1::CreateTokenResponse& reply) {
+  return tokenJson(reply.info()).set("token", reply.token());
+}
+
+namespace {
+
+std::vector<v1::TokenInfo> sortedTokens(const v1::ListTokensResponse& reply) {
+  std::vector<v1::TokenInfo> list(reply.tokens().begin(), reply.tokens().end());
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    if (a.created_at_unix_ms() != b.created_at_unix_ms()) {
+      return a.created_at_unix_ms() < b.created_at_unix_ms();
+    }
+    return a.id() < b.id();
+  });
+  return list;
+}
+
+Cell tokenState(const v1::TokenInfo& t, int64_t now_ms) {
+  if (t.revoked()) return Cell("revoked", Color::kRed);
+  if (t.expires_at_unix_ms() != 0 && t.expires_at_unix_ms() <= now_ms) {
+    return Cell("expired", Color::kYellow);
+  }
+  if (t.uses_left() <= 0) return Cell("used", Color::kYellow);
+  return Cell("active", Color::kGreen);
+}
+
+}  // namespace
+
+std::string renderTokens(const v1::ListTokensResponse& reply, const RenderContext& ctx) {
+  if (reply.tokens().empty()) return "no tokens\n";
+  Table table({"ID", "LABELS", "CREATED", "EXPIRES", "USES-LEFT", "AGENT", "STATE"});
+  for (const v1::TokenInfo& t : sortedTokens(reply)) {
+    table.addRow(
+        {t.id(), joinLabels(toMap(t.labels())),
+         t.created_at_unix_ms() == 0 ? "-" : relativeTime(t.created_at_unix_ms(), ctx.now_ms),
+         t.expires_at_unix_ms() == 0 ? "never" : relativeTime(t.expires_at_unix_ms(), ctx.now_ms),
+         std::to_string(t.uses_left()), orDash(t.bound_agent_id()), tokenState(t, ctx.now_ms)});
+  }
+  return table.render(ctx.color);
+}
+
+Json tokensJson(const v1::ListTokensResponse& reply) {
+  Json array = Json::array();
+  for (const v1::TokenInfo& t : sortedTokens(reply)) array.push(tokenJson(t));
+  return array;
+}
+
+}  // namespace postwarden::controller::ctl
