@@ -89,9 +89,6 @@ Status AgentDaemon::run() {
   if (version.ok() && version->exit_code == 0) {
     postfix_version_ = version->stdout_data.substr(0, version->stdout_data.find('\n'));
   }
-  Status cached = loadCachedAssignment();
-  if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
-
   link_ = std::make_unique<ControllerLink>(
       env_.fs, *outbox,
       LinkOptions{.channel = {.address = config_.controller_host + ":" +
@@ -117,6 +114,9 @@ Status AgentDaemon::run() {
                           }
                           watcher_->wake();
                         }});
+  // The cached baseline is enforced at once, before the controller is reached (if ever).
+  Status cached = loadCachedAssignment();
+  if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
   link_->start();
   log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
               config_.controller_host, config_.controller_port);
@@ -175,11 +175,11 @@ Status AgentDaemon::loadCachedAssignment() {
   }
   v1::Assignment assignment;
   if (!assignment.ParseFromString(*bytes)) return DataLossError("unreadable cached assignment");
-  adopt(assignment);
+  adopt(assignment, /*check_now=*/false);  // run() checks next
   return OkStatus();
 }
 
-void AgentDaemon::adopt(const v1::Assignment& assignment) {
+void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
   bool same = assignment_ && assignment_->SerializeAsString() == assignment.SerializeAsString();
   if (!same) {
     Status saved = env_.fs.writeAtomic(config_.state_dir + kAssignmentFile,
@@ -201,7 +201,7 @@ void AgentDaemon::adopt(const v1::Assignment& assignment) {
               assignment.mode() == v1::BASELINE_MODE_DETECT ? "detect only" : "enforce",
               baseline_ ? "" : " refused: " + baseline_error_);
   last_drift_.clear();
-  check(Trigger::kAssignment);
+  if (check_now) check(Trigger::kAssignment);
 }
 
 int64_t AgentDaemon::configMtimeMs() {
@@ -402,6 +402,7 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   for (const v1::ParameterState& p : drift.parameters()) key += p.SerializeAsString();
   if (key == last_drift_) return;  // the same drift seen again (a second event of one edit)
   last_drift_ = key;
+  last_state_.reset();  // the state after a drift event is news, even if it equals the last
   log()->warn("drift: {} parameter(s) out of line{}", drift.parameters_size(),
               drift.repairing() ? ", repairing" : " (detect only)");
   v1::AgentMessage message;

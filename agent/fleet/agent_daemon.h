@@ -58,7 +58,7 @@ class AgentDaemon {
   };
 
   Status loadCachedAssignment();
-  void adopt(const v1::Assignment& assignment);
+  void adopt(const v1::Assignment& assignment, bool check_now = true);
   void check(Trigger trigger);
   void report(v1::StateReport state, bool force);
   void reportDrift(v1::DriftEvent drift);

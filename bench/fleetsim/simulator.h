@@ -130,7 +130,7 @@ class Simulator {
   uint64_t episode_attempts_base_ = 0;
   std::vector<ReconnectEpisode> episodes_;
   std::vector<double> connect_ms_;
-  std::vector<double> durable_ms_;
+  std::vector<std::pair<Clock::time_point, double>> durable_ms_;  // (sent, latency)
   uint64_t connect_failures_ = 0;
   uint64_t streams_dropped_ = 0;
   std::map<std::string, uint64_t> errors_;

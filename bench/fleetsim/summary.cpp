@@ -82,6 +82,7 @@ std::string renderText(const Summary& s) {
       << " acked, " << s.reports_redelivered << " redelivered, " << s.reports_unacked
       << " unacked at end (" << fixed(s.reports_per_second) << "/s during the hold)\n";
   out << "  durable latency (->ack):  " << text(s.durable_ms) << "\n";
+  out << "    sent during the hold:   " << text(s.durable_hold_ms) << "\n";
   out << "  connect attempts:         " << s.connect_attempts << " (" << s.connect_failures
       << " failed before the hello's ack)\n";
   out << "  streams ended unexpectedly after connecting: " << s.streams_dropped << "\n";
@@ -119,7 +120,9 @@ std::string renderJson(const Summary& s) {
       << ",\"reports_redelivered\":" << s.reports_redelivered
       << ",\"reports_unacked\":" << s.reports_unacked
       << ",\"reports_per_s\":" << fixed(s.reports_per_second, 1)
-      << ",\"durable_ms\":" << json(s.durable_ms) << ",\"connect_attempts\":" << s.connect_attempts
+      << ",\"durable_ms\":" << json(s.durable_ms)
+      << ",\"durable_hold_ms\":" << json(s.durable_hold_ms)
+      << ",\"connect_attempts\":" << s.connect_attempts
       << ",\"connect_failures\":" << s.connect_failures
       << ",\"streams_dropped\":" << s.streams_dropped << ",\"errors\":{";
   bool first = true;

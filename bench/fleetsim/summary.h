@@ -39,6 +39,7 @@ struct Summary {
   uint64_t reports_unacked = 0;      // still waiting for their Ack at the end
   double reports_per_second = 0;     // during the hold
   Distribution durable_ms;           // send until Ack, reports acked on the stream they went on
+  Distribution durable_hold_ms;      // the same, only reports sent during the hold (steady state)
   uint64_t connect_attempts = 0;
   uint64_t connect_failures = 0;                  // streams that ended before their hello was acked
   uint64_t streams_dropped = 0;                   // streams that ended after their hello was acked

@@ -1,0 +1,208 @@
+// End-to-end: the fleet story on real processes. A controller (SQLite, mTLS) and agent
+// daemons, each on its own isolated Postfix: enrollment, a baseline assigned in enforce and in
+// detect-only mode, a hand edit reported as drift and repaired, a controller outage.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "tests/e2e/fleet_support.h"
+
+namespace postwarden::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kHardening = std::string(POSTWARDEN_SOURCE_DIR) +
+                               "/policies/smtp-auth-hardening.yaml";
+
+class FleetE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(requirePostfix());
+    char pattern[] = "/tmp/postwarden-fleet-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    Result<std::unique_ptr<Controller>> controller = Controller::start(dir_);
+    ASSERT_TRUE(controller.ok()) << controller.status().message();
+    controller_ = std::move(controller).value();
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "--- controller log ---\n" << controller_->log();
+      for (auto& a : agents_) std::cerr << "--- agent " << a->id() << " log ---\n" << a->log();
+    }
+    agents_.clear();
+    controller_.reset();
+    fs::remove_all(dir_);
+  }
+
+  FleetAgent& addAgent(const std::string& id, std::map<std::string, std::string> labels) {
+    Result<std::string> token = controller_->createToken(labels);
+    EXPECT_TRUE(token.ok()) << token.status().message();
+    Result<std::unique_ptr<FleetAgent>> agent = FleetAgent::enrollAndStart(
+        *controller_, token.ok() ? *token : "", {.id = id, .labels = {{"role", "mx"}}});
+    EXPECT_TRUE(agent.ok()) << agent.status().message();
+    if (!agent.ok()) throw std::runtime_error("agent did not start");
+    agents_.push_back(std::move(agent).value());
+    return *agents_.back();
+  }
+
+  // Pushes the hardening baseline with postwardenctl and assigns it; returns name@version.
+  std::string assignHardening(const std::string& selector, const std::string& mode) {
+    std::string out;
+    EXPECT_EQ(controller_->ctl({"baseline", "push", kHardening}, &out), 0) << out;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(out, m, std::regex("smtp-auth-hardening@[0-9a-f]{12}"))) << out;
+    std::string ref = m.str();
+    EXPECT_EQ(controller_->ctl({"baseline", "assign", ref, "--selector", selector, "--mode", mode},
+                               &out),
+              0)
+        << out;
+    return ref;
+  }
+
+  bool hasCompliance(const std::string& id, v1::Compliance compliance) {
+    Result<v1::AgentSummary> a = controller_->agent(id);
+    return a.ok() && a->compliance() == compliance;
+  }
+
+  std::vector<v1::HistoryEntry> history(const std::string& id) {
+    auto stub = controller_->operatorStub();
+    grpc::ClientContext context;
+    v1::GetAgentRequest request;
+    request.set_id(id);
+    v1::GetAgentResponse response;
+    EXPECT_TRUE(stub->GetAgent(&context, request, &response).ok());
+    return {response.history().begin(), response.history().end()};
+  }
+
+  int historyCount(const std::string& id, const std::string& kind, const std::string& needle) {
+    int n = 0;
+    for (const v1::HistoryEntry& e : history(id)) {
+      if (e.kind() == kind && e.summary().find(needle) != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+  std::vector<v1::DriftRecord> drift() {
+    auto stub = controller_->operatorStub();
+    grpc::ClientContext context;
+    v1::ListDriftResponse response;
+    EXPECT_TRUE(stub->ListDrift(&context, {}, &response).ok());
+    return {response.drift().begin(), response.drift().end()};
+  }
+
+  std::string dir_;
+  std::unique_ptr<Controller> controller_;
+  std::vector<std::unique_ptr<FleetAgent>> agents_;
+};
+
+TEST_F(FleetE2eTest, TwoAgentsBecomeCompliantAndAHandEditIsReportedAndRepaired) {
+  FleetAgent& mx1 = addAgent("mx1.test", {{"site", "fra1"}});
+  FleetAgent& mx2 = addAgent("mx2.test", {{"site", "fra1"}});
+  ASSERT_TRUE(eventually([&] {
+    auto a = controller_->agent("mx1.test");
+    auto b = controller_->agent("mx2.test");
+    return a.ok() && a->connected() && b.ok() && b->connected();
+  }));
+  // Both hosts offer AUTH PLAIN/LOGIN before STARTTLS (the Nessus 54582 finding).
+  EXPECT_NE(mx1.sandbox().ehlo().find("AUTH"), std::string::npos);
+
+  std::string ref = assignHardening("site=fra1", "enforce");
+  ASSERT_TRUE(eventually([&] {
+    return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT) &&
+           hasCompliance("mx2.test", v1::COMPLIANCE_COMPLIANT);
+  })) << controller_->log();
+  // An independent SMTP session sees the fix on both hosts: no AUTH before STARTTLS.
+  for (FleetAgent* a : {&mx1, &mx2}) {
+    EXPECT_EQ(a->sandbox().ehlo().find("AUTH"), std::string::npos) << a->id();
+    EXPECT_NE(readFileText(a->sandbox().mainCfPath()).find("smtpd_tls_auth_only = yes"),
+              std::string::npos);
+  }
+  std::string out;
+  EXPECT_EQ(controller_->ctl({"agents"}, &out), 0);
+  EXPECT_NE(out.find("compliant"), std::string::npos) << out;
+  EXPECT_NE(out.find(ref), std::string::npos) << out;
+
+  // A hand edit on mx1: reported with the parameter and its values, then repaired.
+  ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
+  EXPECT_TRUE(eventually([&] {
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1;
+  })) << controller_->log();
+  EXPECT_TRUE(eventually([&] {
+    return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT) &&
+           readFileText(mx1.sandbox().mainCfPath()).find("smtpd_tls_auth_only = yes") !=
+               std::string::npos &&
+           drift().empty();
+  })) << mx1.log();
+  EXPECT_EQ(mx1.sandbox().ehlo().find("AUTH"), std::string::npos);
+  // The agent's own repair is not drift: one drift event, none for mx2.
+  EXPECT_EQ(historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no"), 1);
+  EXPECT_EQ(historyCount("mx2.test", "drift", "smtpd_tls_auth_only: yes -> no"), 0);
+  EXPECT_EQ(controller_->ctl({"drift"}, &out), 0) << out;
+}
+
+TEST_F(FleetE2eTest, DetectOnlyModeReportsDriftAndChangesNothing) {
+  FleetAgent& mx = addAgent("watched.test", {{"site", "ams1"}});
+  std::string before = readFileText(mx.sandbox().mainCfPath());
+  assignHardening("site=ams1", "detect");
+  ASSERT_TRUE(eventually([&] { return hasCompliance("watched.test", v1::COMPLIANCE_DRIFTED); }))
+      << controller_->log();
+  std::vector<v1::DriftRecord> rows = drift();
+  ASSERT_EQ(rows.size(), 4u);  // the four parameters of the baseline
+  bool auth_only = false;
+  for (const v1::DriftRecord& r : rows) {
+    EXPECT_EQ(r.agent_id(), "watched.test");
+    EXPECT_EQ(r.mode(), v1::BASELINE_MODE_DETECT);
+    if (r.parameter().parameter() == "smtpd_tls_auth_only") {
+      auth_only = true;
+      EXPECT_EQ(r.parameter().expected(), "yes");
+      EXPECT_TRUE(r.parameter().actual_absent());
+    }
+  }
+  EXPECT_TRUE(auth_only);
+  std::string out;
+  EXPECT_EQ(controller_->ctl({"drift"}, &out), 2) << out;  // drift found
+  EXPECT_NE(out.find("smtpd_tls_auth_only"), std::string::npos) << out;
+  // A further hand edit is reported too; nothing is repaired.
+  ASSERT_TRUE(mx.sandbox().postconf({"smtpd_tls_security_level=none"}).ok());
+  std::string edited = readFileText(mx.sandbox().mainCfPath());
+  EXPECT_TRUE(eventually([&] {
+    return historyCount("watched.test", "drift", "smtpd_tls_security_level: may -> none") == 1;
+  })) << mx.log();
+  EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), edited);
+  EXPECT_NE(before.find("smtpd_tls_auth_only"), 0u);
+  EXPECT_NE(mx.sandbox().ehlo().find("AUTH"), std::string::npos);
+}
+
+TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {
+  FleetAgent& mx = addAgent("outage.test", {{"site", "lon1"}});
+  assignHardening("site=lon1", "enforce");
+  ASSERT_TRUE(eventually([&] { return hasCompliance("outage.test", v1::COMPLIANCE_COMPLIANT); }));
+
+  controller_->kill9();  // and SQLite must survive it
+  ASSERT_TRUE(mx.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
+  // The agent keeps enforcing its cached baseline while the controller is down.
+  EXPECT_TRUE(eventually([&] {
+    return readFileText(mx.sandbox().mainCfPath()).find("smtpd_tls_auth_only = yes") !=
+           std::string::npos;
+  })) << mx.log();
+  ASSERT_TRUE(controller_->restart().ok()) << controller_->log();
+  EXPECT_TRUE(eventually([&] {
+    return historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
+           hasCompliance("outage.test", v1::COMPLIANCE_COMPLIANT);
+  })) << mx.log() << controller_->log();
+  // Agent restart: it reconnects, and nothing already delivered is stored twice.
+  ASSERT_TRUE(mx.restart().ok());
+  EXPECT_TRUE(eventually([&] {
+    auto a = controller_->agent("outage.test");
+    return a.ok() && a->connected();
+  }));
+  EXPECT_EQ(historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no"), 1);
+}
+
+}  // namespace
+}  // namespace postwarden::testing
