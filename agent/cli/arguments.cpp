@@ -458,6 +458,10 @@ Commands:
   scan     audit any SMTP server like a vulnerability scanner (HOST:PORT)
   clear    clear the needs-human state after a failed rollback
 
+Fleet commands (with a controller; 'postwarden-agent enroll --help'):
+  enroll   join a controller with a bootstrap token (the key never leaves this host)
+  run      the long-running agent: enforce or watch the assigned baseline, report drift
+
 Run 'postwarden-agent COMMAND --help' for a command's options.
 Other options: -h, --help (this help), --version, -v/--verbose (debug log on stderr: the
 commands run and, when a probe fails, its transcript; never passwords).

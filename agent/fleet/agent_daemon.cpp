@@ -118,6 +118,7 @@ Status AgentDaemon::run() {
   Status cached = loadCachedAssignment();
   if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
   link_->start();
+  recoverInterruptedChange();
   log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
               config_.controller_host, config_.controller_port);
 
@@ -213,6 +214,62 @@ int64_t AgentDaemon::configMtimeMs() {
   return newest;
 }
 
+std::unique_ptr<service::ServiceControl> AgentDaemon::makeService(
+    const planner::PostfixConfig& live) {
+  service::ServiceOptions options{.timeout = config_.command_timeout};
+  options.queue_directory = postfix::MainCfDocument::parse(live.main_cf)
+                                .get("queue_directory")
+                                .value_or("/var/spool/postfix");
+  switch (config_.service.strategy) {
+    case daemon::ServiceStrategy::kSystemd:
+      return service::makeSystemdServiceControl(env_.commands, config_.service.systemd_unit,
+                                                options);
+    case daemon::ServiceStrategy::kCommand:
+      return service::makeCommandServiceControl(
+          env_.commands, {config_.service.reload_command, config_.service.restart_command},
+          options);
+    case daemon::ServiceStrategy::kPostfix:
+      break;
+  }
+  return service::makePostfixServiceControl(env_.commands, config_.postfix_dir, options);
+}
+
+applier::TransactionOptions AgentDaemon::transactionOptions(
+    const planner::PostfixConfig& live, std::vector<applier::ProbeCheck> probes,
+    const cli::ProbeSettings& settings, const std::optional<cli::HostPort>& probe_address) {
+  applier::TransactionOptions options;
+  options.postfix_dir = config_.postfix_dir;
+  options.state_dir = config_.state_dir;
+  options.probes = std::move(probes);
+  options.verify_deadline = config_.verify_deadline;
+  options.check_timeout = config_.command_timeout;
+  options.log_file =
+      postfix::MainCfDocument::parse(live.main_cf).get("maillog_file").value_or("");
+  options.health_checks = [settings, probe_address](const planner::PostfixConfig& restored) {
+    auto health = cli::healthChecks(restored, probe_address, settings);
+    return health.ok() ? *health : std::vector<applier::ProbeCheck>{};
+  };
+  return options;
+}
+
+void AgentDaemon::recoverInterruptedChange() {
+  if (!env_.fs.stat(config_.state_dir + "/journal").ok()) return;
+  Result<os::FileLock> lock = os::FileLock::acquire(config_.state_dir + "/lock");
+  Result<planner::PostfixConfig> live = applier::ConfigFiles(env_.fs, config_.postfix_dir).read();
+  if (!lock.ok() || !live.ok()) return;  // `postwarden-agent apply` holds it and recovers
+  std::unique_ptr<service::ServiceControl> service = makeService(*live);
+  applier::TransactionOptions options =
+      transactionOptions(*live, {}, cli::ProbeSettings{.timeout = config_.probe.timeout}, {});
+  options.probes = options.health_checks(*live);
+  std::optional<applier::TransactionReport> recovered =
+      applier::Transaction(env_.fs, env_.commands, *service, env_.prober, env_.clock, options)
+          .recover();
+  if (recovered) {
+    log()->warn("finished an interrupted change: {}{}", applier::outcomeName(recovered->outcome),
+                recovered->reason.empty() ? "" : " (" + recovered->reason + ")");
+  }
+}
+
 void AgentDaemon::check(Trigger trigger) {
   if (!assignment_) return;
   const bool force = trigger == Trigger::kAssignment || trigger == Trigger::kApplyCommand ||
@@ -297,40 +354,10 @@ void AgentDaemon::check(Trigger trigger) {
         report(std::move(state), force);
         return;
       }
-      service::ServiceOptions service_options{.timeout = config_.command_timeout};
-      service_options.queue_directory = postfix::MainCfDocument::parse(config->main_cf)
-                                            .get("queue_directory")
-                                            .value_or("/var/spool/postfix");
-      std::unique_ptr<service::ServiceControl> service;
-      switch (config_.service.strategy) {
-        case daemon::ServiceStrategy::kSystemd:
-          service = service::makeSystemdServiceControl(env_.commands, config_.service.systemd_unit,
-                                                       service_options);
-          break;
-        case daemon::ServiceStrategy::kCommand:
-          service = service::makeCommandServiceControl(
-              env_.commands, {config_.service.reload_command, config_.service.restart_command},
-              service_options);
-          break;
-        case daemon::ServiceStrategy::kPostfix:
-          service = service::makePostfixServiceControl(env_.commands, config_.postfix_dir,
-                                                       service_options);
-          break;
-      }
-      applier::TransactionOptions options;
-      options.postfix_dir = config_.postfix_dir;
-      options.state_dir = config_.state_dir;
-      options.probes = *checks;
-      options.verify_deadline = config_.verify_deadline;
-      options.check_timeout = config_.command_timeout;
-      options.log_file =
-          postfix::MainCfDocument::parse(config->main_cf).get("maillog_file").value_or("");
-      options.health_checks = [&](const planner::PostfixConfig& restored) {
-        auto health = cli::healthChecks(restored, probe_address, settings);
-        return health.ok() ? *health : std::vector<applier::ProbeCheck>{};
-      };
+      std::unique_ptr<service::ServiceControl> service = makeService(*config);
       applier::Transaction transaction(env_.fs, env_.commands, *service, env_.prober, env_.clock,
-                                       options);
+                                       transactionOptions(*config, *checks, settings,
+                                                          probe_address));
       applier::TransactionReport result = transaction.apply(*plan);
       log()->info("repair of {} parameter(s): {}{}", plan->changes.size(),
                   applier::outcomeName(result.outcome),

@@ -19,12 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "agent/applier/transaction.h"
+#include "agent/cli/probe_targets.h"
 #include "agent/daemon/agent_config.h"
 #include "agent/daemon/config_watcher.h"
 #include "agent/os/clock.h"
 #include "agent/os/command_runner.h"
 #include "agent/os/file_system.h"
 #include "agent/policy/baseline.h"
+#include "agent/service/service_control.h"
 #include "agent/verify/smtp_prober.h"
 #include "postwarden/v1/fleet.pb.h"
 
@@ -58,6 +61,13 @@ class AgentDaemon {
   };
 
   Status loadCachedAssignment();
+  // A transaction an earlier agent was killed in is finished or undone first (apply.md).
+  void recoverInterruptedChange();
+  std::unique_ptr<service::ServiceControl> makeService(const planner::PostfixConfig& live);
+  applier::TransactionOptions transactionOptions(const planner::PostfixConfig& live,
+                                                 std::vector<applier::ProbeCheck> probes,
+                                                 const cli::ProbeSettings& settings,
+                                                 const std::optional<cli::HostPort>& probe_address);
   void adopt(const v1::Assignment& assignment, bool check_now = true);
   void check(Trigger trigger);
   void report(v1::StateReport state, bool force);

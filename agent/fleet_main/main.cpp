@@ -50,6 +50,8 @@ constexpr char kUsage[] = R"(usage: postwarden-agent enroll|run [OPTIONS]
 exit status: 0 ok, 1 error.
 )";
 
+bool g_verbose = false;  // -v overrides the config's log_level
+
 int fail(const Status& status) {
   std::cerr << "postwarden-agent: error: " << status.message() << "\n";
   return 1;
@@ -143,6 +145,9 @@ int runDaemon(const std::vector<std::string>& args) {
                                                   : "/etc/postwarden/agent.yaml";
   Result<daemon::AgentConfig> config = daemon::loadAgentConfig(path);
   if (!config.ok()) return fail(config.status());
+  if (!g_verbose) {
+    setupLogging("postwarden-agent", spdlog::level::from_str(config->log_level));
+  }
   os::PosixFileSystem fs;
   os::ProcessCommandRunner process_runner;
   os::LoggingCommandRunner commands(process_runner);
@@ -197,6 +202,7 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 1;
   }
+  g_verbose = verbose;
   setupLogging("postwarden-agent", verbose ? spdlog::level::debug : spdlog::level::info);
   std::string command = args.front();
   args.erase(args.begin());
