@@ -134,7 +134,7 @@ class Simulator {
   uint64_t connect_failures_ = 0;
   uint64_t streams_dropped_ = 0;
   std::map<std::string, uint64_t> errors_;
-  std::map<std::string, std::string> error_text_;
+  std::map<std::string, std::map<std::string, uint64_t>> error_text_;
 };
 
 }  // namespace postwarden::fleetsim

@@ -90,9 +90,12 @@ std::string renderText(const Summary& s) {
     out << "  errors:                   none\n";
   } else {
     for (const auto& [code, count] : s.errors) {
+      out << "  error " << code << ": " << count << " streams\n";
       auto text_it = s.error_text.find(code);
-      out << "  error " << code << ": " << count << " streams (first: "
-          << (text_it == s.error_text.end() ? std::string() : text_it->second) << ")\n";
+      if (text_it == s.error_text.end()) continue;
+      for (const auto& [message, times] : text_it->second) {
+        out << "    " << times << "x " << message << "\n";
+      }
     }
   }
   for (size_t i = 0; i < s.reconnects.size(); ++i) {
@@ -132,8 +135,14 @@ std::string renderJson(const Summary& s) {
   }
   out << "},\"error_text\":{";
   first = true;
-  for (const auto& [code, message] : s.error_text) {
-    out << (first ? "" : ",") << quoted(code) << ":" << quoted(message);
+  for (const auto& [code, messages] : s.error_text) {
+    out << (first ? "" : ",") << quoted(code) << ":{";
+    bool first_message = true;
+    for (const auto& [message, times] : messages) {
+      out << (first_message ? "" : ",") << quoted(message) << ":" << times;
+      first_message = false;
+    }
+    out << "}";
     first = false;
   }
   out << "},\"reconnects\":[";

@@ -41,10 +41,11 @@ struct Summary {
   Distribution durable_ms;           // send until Ack, reports acked on the stream they went on
   Distribution durable_hold_ms;      // the same, only reports sent during the hold (steady state)
   uint64_t connect_attempts = 0;
-  uint64_t connect_failures = 0;                  // streams that ended before their hello was acked
-  uint64_t streams_dropped = 0;                   // streams that ended after their hello was acked
-  std::map<std::string, uint64_t> errors;         // gRPC status code name -> streams
-  std::map<std::string, std::string> error_text;  // gRPC status code name -> first message
+  uint64_t connect_failures = 0;           // streams that ended before their hello was acked
+  uint64_t streams_dropped = 0;            // streams that ended after their hello was acked
+  std::map<std::string, uint64_t> errors;  // gRPC status code name -> streams
+  // gRPC status code name -> up to 5 distinct messages, each with its count.
+  std::map<std::string, std::map<std::string, uint64_t>> error_text;
   std::vector<ReconnectEpisode> reconnects;
   std::vector<std::pair<double, int>> timeline;  // (seconds since start, connected), every 1 s
 };

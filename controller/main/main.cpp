@@ -181,7 +181,8 @@ int runServe(const Parsed& p) {
   int received = 0;
   sigwait(&stop_signals, &received);
   std::cout << "postwarden-controller: shutting down" << std::endl;
-  (*server)->shutdown(std::chrono::seconds(2));
+  // Agents reconnect with jittered backoff; holding their streams only delays that.
+  (*server)->shutdown(std::chrono::milliseconds(200));
   return 0;
 }
 

@@ -8,8 +8,13 @@ namespace postwarden::controller::server {
 namespace {
 
 using Clock = std::chrono::system_clock;
-// Certificates start a little in the past: clocks of agents and controller differ.
-constexpr std::chrono::minutes kBackdate{5};
+// Certificates start a little in the past: clocks of agents and controller differ. Never by
+// more than a tenth of the lifetime, which agents use to time their renewal.
+constexpr std::chrono::seconds kBackdate{300};
+
+std::chrono::seconds backdateFor(std::chrono::seconds lifetime) {
+  return std::min(kBackdate, lifetime / 10);
+}
 
 }  // namespace
 
@@ -68,7 +73,7 @@ Result<std::string> Authority::issueAgent(const std::string& agent_id, const std
                            {.common_name = agent_id,
                             .organizational_unit = std::string(kAgentUnit),
                             .usage = pki::Usage::kClient,
-                            .not_before = now - kBackdate,
+                            .not_before = now - backdateFor(lifetime),
                             .not_after = now + lifetime});
 }
 
@@ -79,7 +84,7 @@ Result<pki::KeyAndCertificate> Authority::issueClient(const std::string& name,
   return pki::issueWithNewKey(ca_, {.common_name = name,
                                     .organizational_unit = unit,
                                     .usage = pki::Usage::kClient,
-                                    .not_before = now - kBackdate,
+                                    .not_before = now - backdateFor(lifetime),
                                     .not_after = now + lifetime});
 }
 

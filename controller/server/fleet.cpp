@@ -76,7 +76,8 @@ Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v
     if (assignment) session->send(*assignment);
     if (previous) previous->close(AbortedError("superseded by a newer stream of the same agent"));
   }
-  log()->info("agent {} connected ({}, Postfix {}, agent {}){}", agent_id, hello.hostname(),
+  // Debug: at fleet scale a restart means thousands of these.
+  log()->debug("agent {} connected ({}, Postfix {}, agent {}){}", agent_id, hello.hostname(),
               hello.postfix_version(), hello.agent_version(),
               assignment ? " -> " + assignment->assignment().baseline_name() + "@" +
                                assignment->assignment().baseline_version()
@@ -90,7 +91,7 @@ void Fleet::detach(const std::string& agent_id, AgentSession* session) {
   if (it != sessions_.end() && it->second == session) {
     sessions_.erase(it);
     session_labels_.erase(agent_id);
-    log()->info("agent {} disconnected", agent_id);
+    log()->debug("agent {} disconnected", agent_id);
   }
 }
 

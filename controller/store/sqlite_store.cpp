@@ -22,6 +22,23 @@ using internal::Transaction;
 
 namespace {
 
+// Hellos and heartbeats are repeated by every agent on every connect and every interval, so
+// their commit need not wait for the disk (synchronous=NORMAL in WAL mode: safe against a
+// crash of the controller, may lose the last ones on power loss). Durable reports keep FULL.
+// Declared before the Transaction: SQLite refuses the pragma inside one.
+class RelaxedDurability {
+ public:
+  explicit RelaxedDurability(Database& db) : db_(db) {
+    (void)db_.exec("PRAGMA synchronous = NORMAL");
+  }
+  ~RelaxedDurability() { (void)db_.exec("PRAGMA synchronous = FULL"); }
+  RelaxedDurability(const RelaxedDurability&) = delete;
+  RelaxedDurability& operator=(const RelaxedDurability&) = delete;
+
+ private:
+  Database& db_;
+};
+
 // Version 1. Labels and selectors are JSON objects of strings: written by encodeLabels (which
 // escapes), read back with SQLite's own JSON parser (json_each). Agents keep the token's labels
 // and their own separately, plus the merged map that AgentRecord::labels returns. Sequence
@@ -621,6 +638,7 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
                                 UnixMs now) {
   std::lock_guard lock(mu_);
   Database& db = *db_;
+  RelaxedDurability relaxed(db);
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
   Labels merged = agent_labels;
   {
@@ -664,6 +682,7 @@ Status SqliteStore::touchAgents(std::span<const std::pair<std::string, UnixMs>> 
   if (seen.empty()) return OkStatus();
   std::lock_guard lock(mu_);
   Database& db = *db_;
+  RelaxedDurability relaxed(db);
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
   for (const auto& [id, at] : seen) {
     PW_ASSIGN_OR_RETURN(

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "tests/e2e/fleet_support.h"
 
@@ -17,6 +18,9 @@ namespace fs = std::filesystem;
 const std::string kHardening = std::string(POSTWARDEN_SOURCE_DIR) +
                                "/policies/smtp-auth-hardening.yaml";
 
+// Long enough for every other test; renewal comes after about two thirds of it.
+const std::string kCertificateTtl = "30s";
+
 class FleetE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -24,7 +28,9 @@ class FleetE2eTest : public ::testing::Test {
     char pattern[] = "/tmp/postwarden-fleet-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
-    Result<std::unique_ptr<Controller>> controller = Controller::start(dir_);
+    // Short agent certificates, so that one test sees a renewal.
+    Result<std::unique_ptr<Controller>> controller =
+        Controller::start(dir_, {"--agent-cert-ttl", kCertificateTtl});
     ASSERT_TRUE(controller.ok()) << controller.status().message();
     controller_ = std::move(controller).value();
   }
@@ -39,11 +45,13 @@ class FleetE2eTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  FleetAgent& addAgent(const std::string& id, std::map<std::string, std::string> labels) {
+  FleetAgent& addAgent(const std::string& id, std::map<std::string, std::string> labels,
+                       const std::string& check_interval = "30s") {
     Result<std::string> token = controller_->createToken(labels);
     EXPECT_TRUE(token.ok()) << token.status().message();
     Result<std::unique_ptr<FleetAgent>> agent = FleetAgent::enrollAndStart(
-        *controller_, token.ok() ? *token : "", {.id = id, .labels = {{"role", "mx"}}});
+        *controller_, token.ok() ? *token : "",
+        {.id = id, .labels = {{"role", "mx"}}, .check_interval = check_interval});
     EXPECT_TRUE(agent.ok()) << agent.status().message();
     if (!agent.ok()) throw std::runtime_error("agent did not start");
     agents_.push_back(std::move(agent).value());
@@ -195,13 +203,49 @@ TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {
     return historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
            hasCompliance("outage.test", v1::COMPLIANCE_COMPLIANT);
   })) << mx.log() << controller_->log();
-  // Agent restart: it reconnects, and nothing already delivered is stored twice.
+  // The agent killed mid-stream: it reconnects, and nothing already delivered is stored twice.
+  mx.kill9();
   ASSERT_TRUE(mx.restart().ok());
   EXPECT_TRUE(eventually([&] {
     auto a = controller_->agent("outage.test");
     return a.ok() && a->connected();
   }));
   EXPECT_EQ(historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no"), 1);
+}
+
+TEST_F(FleetE2eTest, AServiceThatStopsAnsweringIsReportedAsServiceDrift) {
+  FleetAgent& mx = addAgent("probed.test", {{"site", "par1"}}, "1s");
+  assignHardening("site=par1", "enforce");
+  ASSERT_TRUE(eventually([&] { return hasCompliance("probed.test", v1::COMPLIANCE_COMPLIANT); }));
+  // The files stay compliant; the live service is gone (as with a dead master or smtpd).
+  ASSERT_TRUE(mx.sandbox().stop().ok());
+  EXPECT_TRUE(eventually([&] {
+    return hasCompliance("probed.test", v1::COMPLIANCE_FAILING) &&
+           historyCount("probed.test", "drift", "live service fails its probe") == 1;
+  })) << mx.log();
+  EXPECT_TRUE(drift().empty());  // no parameter is out of line
+  ASSERT_TRUE(mx.sandbox().restart().ok());
+  EXPECT_TRUE(eventually([&] { return hasCompliance("probed.test", v1::COMPLIANCE_COMPLIANT); }))
+      << mx.log();
+}
+
+TEST_F(FleetE2eTest, TheAgentRenewsItsCertificateBeforeItExpires) {
+  FleetAgent& mx = addAgent("renewing.test", {{"site", "ber1"}});
+  std::string first = readFileText(mx.identityFile());
+  ASSERT_FALSE(first.empty());
+  std::this_thread::sleep_for(std::chrono::seconds(12));
+  EXPECT_EQ(readFileText(mx.identityFile()), first) << "renewed too early";
+  // Renewal is checked at each heartbeat (5 s here) once about 20 of the 30 s have passed.
+  EXPECT_TRUE(eventually([&] { return readFileText(mx.identityFile()) != first; },
+                         std::chrono::seconds(60)))
+      << mx.log();
+  EXPECT_NE(mx.log().find("client certificate renewed"), std::string::npos);
+  // The next connection uses the new certificate: the agent is still served.
+  ASSERT_TRUE(mx.restart().ok());
+  EXPECT_TRUE(eventually([&] {
+    auto a = controller_->agent("renewing.test");
+    return a.ok() && a->connected();
+  }));
 }
 
 }  // namespace

@@ -132,8 +132,10 @@ std::string BackgroundProcess::log() const { return readFileText(log_file_); }
 
 // ---------------------------------------------------------------------------------------------
 
-Result<std::unique_ptr<Controller>> Controller::start(const std::string& dir) {
+Result<std::unique_ptr<Controller>> Controller::start(const std::string& dir,
+                                                     std::vector<std::string> serve_args) {
   std::unique_ptr<Controller> c(new Controller(dir));
+  c->serve_args_ = std::move(serve_args);
   std::string output;
   if (runProgram({kController, "init", "--data-dir", c->data_dir_}, &output) != 0) {
     return InternalError("controller init failed: " + output);
@@ -149,11 +151,12 @@ Controller::~Controller() {
 
 Status Controller::serve(const std::string& listen, const std::string& enroll_listen) {
   std::string port_file = dir_ + "/ports." + std::to_string(++generation_);
-  PW_ASSIGN_OR_RETURN(process_,
-                      BackgroundProcess::start({kController, "serve", "--data-dir", data_dir_,
-                                                "--listen", listen, "--enroll-listen",
-                                                enroll_listen, "--port-file", port_file},
-                                               dir_ + "/controller.log"));
+  std::vector<std::string> argv = {kController,      "serve",         "--data-dir",
+                                   data_dir_,        "--listen",      listen,
+                                   "--enroll-listen", enroll_listen, "--port-file",
+                                   port_file};
+  argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
+  PW_ASSIGN_OR_RETURN(process_, BackgroundProcess::start(argv, dir_ + "/controller.log"));
   if (!eventually([&] { return !readFileText(port_file).empty() || !process_->running(); },
                   std::chrono::seconds(20)) ||
       !process_->running()) {

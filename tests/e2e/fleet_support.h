@@ -52,8 +52,10 @@ bool eventually(const std::function<bool()>& condition,
 
 class Controller {
  public:
-  // init + serve on 127.0.0.1 with free ports, and an admin operator certificate.
-  static Result<std::unique_ptr<Controller>> start(const std::string& dir);
+  // init + serve on 127.0.0.1 with free ports (and `serve_args`, e.g. --agent-cert-ttl), and
+  // an admin operator certificate.
+  static Result<std::unique_ptr<Controller>> start(const std::string& dir,
+                                                   std::vector<std::string> serve_args = {});
   ~Controller();
 
   Status restart();  // on the same ports
@@ -88,6 +90,7 @@ class Controller {
   int enroll_port_ = 0;
   std::unique_ptr<BackgroundProcess> process_;
   int generation_ = 0;
+  std::vector<std::string> serve_args_;
 };
 
 struct AgentOptions {
