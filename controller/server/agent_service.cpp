@@ -19,7 +19,10 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
                           public AgentSession {
  public:
   AgentStream(Fleet& fleet, std::string agent_id, bool simulated, std::string peer)
-      : fleet_(fleet), agent_id_(std::move(agent_id)), simulated_(simulated), peer_(std::move(peer)) {
+      : fleet_(fleet),
+        agent_id_(std::move(agent_id)),
+        simulated_(simulated),
+        peer_(std::move(peer)) {
     StartRead(&incoming_);
   }
 

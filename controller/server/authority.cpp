@@ -25,9 +25,9 @@ Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths,
   }
   PW_RETURN_IF_ERROR(fs.createDirectories(paths.dir, 0700));
   const Clock::time_point now = Clock::now();
-  PW_ASSIGN_OR_RETURN(pki::KeyAndCertificate ca,
-                      pki::createAuthority("Postwarden controller CA", now - kBackdate,
-                                           now + options.ca_lifetime));
+  PW_ASSIGN_OR_RETURN(
+      pki::KeyAndCertificate ca,
+      pki::createAuthority("Postwarden controller CA", now - kBackdate, now + options.ca_lifetime));
   std::vector<std::string> dns{"localhost"};
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') dns.emplace_back(host);

@@ -34,7 +34,8 @@ struct InitOptions {
 
 // Creates the CA and server certificate in `dir` (created 0700). AlreadyExists when DIR
 // already holds a CA: an existing CA is never replaced (every agent pins it).
-Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths, const InitOptions& options);
+Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths,
+                   const InitOptions& options);
 
 class Authority {
  public:

@@ -73,8 +73,8 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(agent::os::Fil
   impl->agent_service = std::make_unique<AgentServiceImpl>(
       *impl->fleet, issuer, AgentServiceOptions{.allow_simulator = options.allow_simulator});
   impl->operator_service = std::make_unique<OperatorServiceImpl>(*impl->fleet);
-  impl->enrollment_service = std::make_unique<EnrollmentServiceImpl>(
-      *impl->store, ca, options.agent_certificate_lifetime);
+  impl->enrollment_service =
+      std::make_unique<EnrollmentServiceImpl>(*impl->store, ca, options.agent_certificate_lifetime);
 
   grpc::SslServerCredentialsOptions mtls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

@@ -31,8 +31,8 @@ class ControllerServer {
                                                          const ServerOptions& options);
   ~ControllerServer();
 
-  int port() const;         // the main listener's port
-  int enrollPort() const;   // the enrollment listener's port
+  int port() const;        // the main listener's port
+  int enrollPort() const;  // the enrollment listener's port
   // Stops accepting, ends the streams (agents reconnect elsewhere or later), flushes what
   // the writer holds. Idempotent.
   void shutdown(std::chrono::milliseconds grace);

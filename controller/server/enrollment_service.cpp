@@ -39,8 +39,7 @@ Status EnrollmentServiceImpl::enroll(const v1::EnrollRequest& request,
   Result<pki::CsrInfo> csr = pki::parseCsr(request.csr_pem());
   if (!csr.ok()) return csr.status().withContext("certificate request");
   if (!validAgentId(csr->common_name)) {
-    return InvalidArgumentError("agent id '" + csr->common_name +
-                                "' is not a lowercase host name");
+    return InvalidArgumentError("agent id '" + csr->common_name + "' is not a lowercase host name");
   }
   // Signed before the token is spent, so a signing failure costs no token use.
   PW_ASSIGN_OR_RETURN(std::string certificate,

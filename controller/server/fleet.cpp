@@ -53,35 +53,37 @@ bool Fleet::isRevoked(const std::string& agent_id) const {
 
 Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello,
                      bool simulated) {
+  if (isRevoked(agent_id)) return PermissionDeniedError("agent is revoked");
   if (simulated) PW_RETURN_IF_ERROR(store_.registerSimulatedAgent(agent_id, now()));
   store::Labels agent_labels(hello.labels().begin(), hello.labels().end());
   PW_RETURN_IF_ERROR(store_.recordHello(agent_id, hello.hostname(), hello.agent_version(),
                                         hello.postfix_version(), agent_labels, now()));
   PW_ASSIGN_OR_RETURN(store::AgentRecord record, store_.getAgent(agent_id));
-  std::optional<v1::ControllerMessage> assignment = assignmentMessage(record.labels);
-  AgentSession* previous = nullptr;
+  std::string assigned = "no baseline assigned";
   {
+    // One critical section with assign(): either it sees this session, or this sees its
+    // assignment.
     std::lock_guard lock(sessions_mutex_);
     if (revoked_.contains(agent_id)) return PermissionDeniedError("agent is revoked");
-    auto [it, inserted] = sessions_.try_emplace(agent_id, session);
-    if (!inserted) {
-      previous = it->second;
-      it->second = session;
-    }
+    AgentSession*& slot = sessions_[agent_id];
+    AgentSession* previous = std::exchange(slot, session);
     session_labels_[agent_id] = record.labels;
     // What is already stored need not be sent again (the agent may have missed the ack).
     v1::ControllerMessage ack;
     ack.mutable_ack()->set_acked_seq(record.last_seq);
     session->send(std::move(ack));
-    if (assignment) session->send(*assignment);
-    if (previous) previous->close(AbortedError("superseded by a newer stream of the same agent"));
+    if (std::optional<v1::ControllerMessage> assignment = assignmentMessageLocked(record.labels)) {
+      assigned = assignment->assignment().baseline_name() + "@" +
+                 assignment->assignment().baseline_version();
+      session->send(std::move(*assignment));
+    }
+    if (previous && previous != session) {
+      previous->close(AbortedError("superseded by a newer stream of the same agent"));
+    }
   }
   // Debug: at fleet scale a restart means thousands of these.
-  log()->debug("agent {} connected ({}, Postfix {}, agent {}){}", agent_id, hello.hostname(),
-              hello.postfix_version(), hello.agent_version(),
-              assignment ? " -> " + assignment->assignment().baseline_name() + "@" +
-                               assignment->assignment().baseline_version()
-                         : std::string(" (no baseline assigned)"));
+  log()->debug("agent {} connected ({}, Postfix {}, agent {}): {}", agent_id, hello.hostname(),
+               hello.postfix_version(), hello.agent_version(), assigned);
   return OkStatus();
 }
 
@@ -192,66 +194,58 @@ void Fleet::ackLocked(const std::string& agent_id, uint64_t seq) {
   it->second->send(std::move(ack));
 }
 
-std::optional<v1::ControllerMessage> Fleet::assignmentMessage(const store::Labels& labels) {
-  store::AssignmentRecord assignment;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    const store::AssignmentRecord* found = assignmentFor(assignments_, labels);
-    if (!found) return std::nullopt;
-    assignment = *found;
-  }
+std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const store::Labels& labels) {
+  const store::AssignmentRecord* found = assignmentFor(assignments_, labels);
+  if (!found) return std::nullopt;
   Result<store::BaselineRecord> baseline =
-      store_.getBaseline(assignment.baseline_name, assignment.baseline_version);
+      store_.getBaseline(found->baseline_name, found->baseline_version);
   if (!baseline.ok()) {
-    log()->error("assigned baseline {}@{} unreadable: {}", assignment.baseline_name,
-                 assignment.baseline_version, baseline.status().message());
+    log()->error("assigned baseline {}@{} unreadable: {}", found->baseline_name,
+                 found->baseline_version, baseline.status().message());
     return std::nullopt;
   }
+  return assignmentMessage(*baseline, found->mode);
+}
+
+v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& baseline,
+                                               store::Mode mode) {
   v1::ControllerMessage message;
   v1::Assignment* a = message.mutable_assignment();
-  a->set_baseline_name(baseline->name);
-  a->set_baseline_version(baseline->version);
-  a->set_content(baseline->content);
-  a->set_mode(static_cast<v1::BaselineMode>(assignment.mode));
+  a->set_baseline_name(baseline.name);
+  a->set_baseline_version(baseline.version);
+  a->set_content(baseline.content);
+  a->set_mode(static_cast<v1::BaselineMode>(mode));
   return message;
 }
 
 Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
-  PW_ASSIGN_OR_RETURN(store::AssignmentRecord stored, store_.addAssignment(assignment));
+  // Read first: a failure must leave no assignment behind.
+  PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
+                      store_.getBaseline(assignment.baseline_name, assignment.baseline_version));
   PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  PW_ASSIGN_OR_RETURN(store::AssignmentRecord stored, store_.addAssignment(assignment));
   int matched = 0;
   for (const store::AgentRecord& agent : agents) {
     if (!agent.revoked && selectorMatches(stored.selector, agent.labels)) ++matched;
   }
-  std::vector<std::pair<AgentSession*, store::Labels>> targets;
+  const v1::ControllerMessage message = assignmentMessage(baseline, stored.mode);
+  size_t pushed = 0;
   {
     std::lock_guard lock(sessions_mutex_);
     assignments_.push_back(stored);
-  }
-  // Push to connected agents whose (new) effective assignment is this one.
-  std::lock_guard lock(sessions_mutex_);
-  for (const auto& [id, labels] : session_labels_) {
-    const store::AssignmentRecord* effective = assignmentFor(assignments_, labels);
-    if (!effective || effective->id != stored.id) continue;
-    auto it = sessions_.find(id);
-    if (it == sessions_.end()) continue;
-    targets.emplace_back(it->second, labels);
-  }
-  if (!targets.empty()) {
-    Result<store::BaselineRecord> baseline =
-        store_.getBaseline(stored.baseline_name, stored.baseline_version);
-    if (!baseline.ok()) return baseline.status();
-    v1::ControllerMessage message;
-    v1::Assignment* a = message.mutable_assignment();
-    a->set_baseline_name(baseline->name);
-    a->set_baseline_version(baseline->version);
-    a->set_content(baseline->content);
-    a->set_mode(static_cast<v1::BaselineMode>(stored.mode));
-    for (auto& [session, labels] : targets) session->send(message);
+    // Push to connected agents whose effective assignment is now this one.
+    for (const auto& [id, labels] : session_labels_) {
+      const store::AssignmentRecord* effective = assignmentFor(assignments_, labels);
+      if (!effective || effective->id != stored.id) continue;
+      auto it = sessions_.find(id);
+      if (it == sessions_.end()) continue;
+      it->second->send(message);
+      ++pushed;
+    }
   }
   log()->info("assigned {}@{} ({}) to {} agents, {} connected", stored.baseline_name,
               stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
-              matched, targets.size());
+              matched, pushed);
   return matched;
 }
 

@@ -40,7 +40,7 @@ class AgentSession {
 
 struct FleetOptions {
   std::chrono::milliseconds heartbeat_flush{1000};
-  size_t max_batch = 2000;  // durable reports per transaction
+  size_t max_batch = 2000;             // durable reports per transaction
   std::function<store::UnixMs()> now;  // default: the system clock
 };
 
@@ -92,7 +92,10 @@ class Fleet {
   void flush(std::vector<Pending>& batch);
   void flushHeartbeats();
   void ackLocked(const std::string& agent_id, uint64_t seq);
-  std::optional<v1::ControllerMessage> assignmentMessage(const store::Labels& labels);
+  // The assignment for `labels`, with its baseline; sessions_mutex_ held.
+  std::optional<v1::ControllerMessage> assignmentMessageLocked(const store::Labels& labels);
+  static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
+                                                 store::Mode mode);
 
   store::Store& store_;
   FleetOptions options_;

@@ -84,8 +84,8 @@ Status authorize(const Peer& peer, Role needed, std::string_view action) {
   }
   if (peer.role < needed) {
     return PermissionDeniedError("role " + std::string(roleName(peer.role)) + " may not " +
-                                 std::string(action) + " (needs " +
-                                 std::string(roleName(needed)) + ")");
+                                 std::string(action) + " (needs " + std::string(roleName(needed)) +
+                                 ")");
   }
   return OkStatus();
 }

@@ -23,9 +23,9 @@ Result<Role> parseRole(std::string_view name);  // InvalidArgument for an unknow
 
 struct Peer {
   PeerKind kind = PeerKind::kAgent;
-  std::string id;       // agent id or operator name
+  std::string id;  // agent id or operator name
   Role role = Role::kNone;
-  std::string address;  // "ipv4:127.0.0.1:51234", for logs
+  std::string address;           // "ipv4:127.0.0.1:51234", for logs
   std::string describe() const;  // "agent mx1 (ipv4:...)"
 };
 

@@ -25,8 +25,8 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
   Status status = peer.status();
   if (status.ok()) status = authorize(*peer, needed, action);
   if (!status.ok()) {
-    log()->warn("refused '{}' from {}: {}", action,
-                peer.ok() ? peer->describe() : context->peer(), status.message());
+    log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
+                status.message());
   } else {
     status = body();
     if (needed > Role::kViewer) {
@@ -204,13 +204,13 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     PW_RETURN_IF_ERROR(checkLabels(request->selector()));
     PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
                         fleet_.store().getBaseline(request->name(), request->version()));
-    PW_ASSIGN_OR_RETURN(int matched,
-                        fleet_.assign({.baseline_name = baseline.name,
-                                       .baseline_version = baseline.version,
-                                       .selector = {request->selector().begin(),
-                                                    request->selector().end()},
-                                       .mode = static_cast<store::Mode>(request->mode()),
-                                       .created_at = fleet_.now()}));
+    PW_ASSIGN_OR_RETURN(
+        int matched,
+        fleet_.assign({.baseline_name = baseline.name,
+                       .baseline_version = baseline.version,
+                       .selector = {request->selector().begin(), request->selector().end()},
+                       .mode = static_cast<store::Mode>(request->mode()),
+                       .created_at = fleet_.now()}));
     response->set_matched_agents(matched);
     return OkStatus();
   });

@@ -24,20 +24,19 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
   grpc::ServerUnaryReactor* PushBaseline(grpc::CallbackServerContext*,
                                          const v1::PushBaselineRequest*,
                                          v1::PushBaselineResponse*) override;
-  grpc::ServerUnaryReactor* SendCommand(grpc::CallbackServerContext*,
-                                        const v1::SendCommandRequest*, v1::Empty*) override;
+  grpc::ServerUnaryReactor* SendCommand(grpc::CallbackServerContext*, const v1::SendCommandRequest*,
+                                        v1::Empty*) override;
   grpc::ServerUnaryReactor* AssignBaseline(grpc::CallbackServerContext*,
                                            const v1::AssignBaselineRequest*,
                                            v1::AssignBaselineResponse*) override;
   grpc::ServerUnaryReactor* ApproveAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                          v1::Empty*) override;
-  grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext*,
-                                        const v1::CreateTokenRequest*,
+  grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext*, const v1::CreateTokenRequest*,
                                         v1::CreateTokenResponse*) override;
   grpc::ServerUnaryReactor* ListTokens(grpc::CallbackServerContext*, const v1::ListTokensRequest*,
                                        v1::ListTokensResponse*) override;
-  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext*,
-                                        const v1::RevokeTokenRequest*, v1::Empty*) override;
+  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext*, const v1::RevokeTokenRequest*,
+                                        v1::Empty*) override;
   grpc::ServerUnaryReactor* RevokeAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                         v1::Empty*) override;
 

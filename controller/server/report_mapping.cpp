@@ -2,6 +2,8 @@
 
 #include <google/protobuf/map.h>
 
+#include <limits>
+
 namespace postwarden::controller::server {
 namespace {
 
@@ -27,7 +29,8 @@ std::string describeParameters(const google::protobuf::RepeatedPtrField<v1::Para
   for (const v1::ParameterState& p : ps) {
     if (!text.empty()) text += "; ";
     text += (p.service().empty() ? "" : p.service() + " ") + p.parameter() + ": " +
-            shown(p.expected(), p.expected_absent()) + " -> " + shown(p.actual(), p.actual_absent());
+            shown(p.expected(), p.expected_absent()) + " -> " +
+            shown(p.actual(), p.actual_absent());
   }
   return text;
 }
@@ -42,6 +45,10 @@ bool outOfLine(const v1::ParameterState& p) {
 Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::AgentMessage& message,
                                        store::UnixMs now) {
   if (message.seq() == 0) return InvalidArgumentError("a durable report needs a seq");
+  // The store keeps seqs as SQLite integers; a larger one could never be stored or acked.
+  if (message.seq() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return InvalidArgumentError("report seq out of range");
+  }
   store::ReportWrite write{.agent_id = agent_id,
                            .seq = message.seq(),
                            .body = message.SerializeAsString(),
@@ -49,8 +56,8 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
   write.history = {.agent_id = agent_id, .at = now};
   if (message.has_state()) {
     const v1::StateReport& state = message.state();
-    if (!v1::Compliance_IsValid(state.compliance()) || state.compliance() > v1::COMPLIANCE_NEEDS_HUMAN ||
-        !v1::BaselineMode_IsValid(state.mode())) {
+    if (!v1::Compliance_IsValid(state.compliance()) || !v1::BaselineMode_IsValid(state.mode()) ||
+        state.mode() == v1::BASELINE_MODE_UNSPECIFIED) {
       return InvalidArgumentError("state report with an unknown compliance or mode");
     }
     write.kind = "state";
@@ -71,7 +78,8 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
   }
   if (message.has_drift()) {
     const v1::DriftEvent& drift = message.drift();
-    if (!v1::DriftSource_IsValid(drift.source())) {
+    if (!v1::DriftSource_IsValid(drift.source()) ||
+        drift.source() == v1::DRIFT_SOURCE_UNSPECIFIED) {
       return InvalidArgumentError("drift event with an unknown source");
     }
     write.kind = "drift";

@@ -30,9 +30,8 @@ Result<std::string> randomHex(size_t bytes) {
 }
 
 bool isHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace
@@ -47,7 +46,8 @@ Result<NewToken> newToken() {
   PW_ASSIGN_OR_RETURN(std::string id, randomHex(8));
   PW_ASSIGN_OR_RETURN(std::string secret, randomHex(32));
   id = "tk" + id;
-  return NewToken{.id = id, .secret_sha256 = sha256Hex(secret),
+  return NewToken{.id = id,
+                  .secret_sha256 = sha256Hex(secret),
                   .text = std::string(kPrefix) + id + "." + secret};
 }
 
