@@ -17,10 +17,12 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "agent/os/posix_file_system.h"
 #include "agent/params/spelling.h"
+#include "common/yaml/single_document.h"
 
 namespace postwarden::agent::daemon {
 namespace {
@@ -119,25 +121,6 @@ bool hasControlCharacter(std::string_view s) {
     return u < 0x20 || u == 0x7f;
   });
 }
-
-// Records where documents start; everything else in the event stream is ignored.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  std::vector<YAML::Mark> marks;
-};
 
 using KeyHandler =
     std::function<Status(const std::string& key, const Location& key_where, const YAML::Node&)>;
@@ -487,28 +470,15 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
         start, "the file is " + std::to_string(yaml_text.size()) + " bytes; the limit is 1 MiB");
   }
   const std::string yaml(yaml_text);
-  YAML::Node root;
-  std::optional<YAML::Mark> second_document;
-  try {
-    root = YAML::Load(yaml);
-    // One document per file. YAML::LoadAll() would tell, but yaml-cpp 0.7 loops forever on
-    // input such as "," (jbeder/yaml-cpp#1040); walk the event stream by hand instead and stop
-    // after the second document start (as policy::loadBaseline does).
-    std::istringstream stream(yaml);
-    YAML::Parser parser(stream);
-    DocumentStarts starts;
-    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts) &&
-        starts.marks.size() >= 2) {
-      second_document = starts.marks[1];
-    }
-  } catch (const YAML::Exception& e) {
-    return errorAt(at(e.mark), "invalid YAML: " + e.msg);
+  std::variant<YAML::Node, yaml::DocumentError> loaded = yaml::loadSingleDocument(yaml);
+  if (const auto* error = std::get_if<yaml::DocumentError>(&loaded)) {
+    return errorAt(at(error->mark), error->message == "found a second document"
+                                        ? "a config file holds one YAML document; found another"
+                                        : error->message);
   }
+  const YAML::Node root = std::get<YAML::Node>(loaded);
   if (root.IsNull()) {
     return errorAt(start, "empty config: expected a map with at least 'controller' and 'ca_file'");
-  }
-  if (second_document) {
-    return errorAt(at(*second_document), "a config file holds one YAML document; found another");
   }
 
   AgentConfig config;

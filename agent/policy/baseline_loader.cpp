@@ -12,9 +12,11 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "agent/params/spelling.h"
+#include "common/yaml/single_document.h"
 
 namespace postwarden::agent::policy {
 namespace {
@@ -67,25 +69,6 @@ bool isValidBaselineName(std::string_view name) {
   return std::all_of(name.begin(), name.end(),
                      [&](char c) { return lower_or_digit(c) || c == '-'; });
 }
-
-// Records where documents start; everything else in the event stream is ignored.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  std::vector<YAML::Mark> marks;
-};
 
 // Called for each key of a map once it passed the key checks.
 using KeyHandler = std::function<Status(const std::string& key, const SourceLocation& key_where,
@@ -390,28 +373,15 @@ Result<Baseline> Loader::load(std::string_view yaml_text) {
                    "policy is " + std::to_string(yaml_text.size()) + " bytes; the limit is 1 MiB");
   }
   const std::string yaml(yaml_text);
-  YAML::Node root;
-  std::optional<YAML::Mark> second_document;
-  try {
-    root = YAML::Load(yaml);
-    // One document per file. YAML::LoadAll() would tell, but yaml-cpp 0.7 loops forever
-    // (allocating as it goes) on input such as "," (jbeder/yaml-cpp#1040, fixed after 0.8 by
-    // PR #1319); so walk the event stream by hand and stop after the second document start.
-    std::istringstream stream(yaml);
-    YAML::Parser parser(stream);
-    DocumentStarts starts;
-    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts) &&
-        starts.marks.size() >= 2) {
-      second_document = starts.marks[1];
-    }
-  } catch (const YAML::Exception& e) {
-    return errorAt(at(e.mark), "invalid YAML: " + e.msg);
+  std::variant<YAML::Node, yaml::DocumentError> loaded = yaml::loadSingleDocument(yaml);
+  if (const auto* error = std::get_if<yaml::DocumentError>(&loaded)) {
+    return errorAt(at(error->mark), error->message == "found a second document"
+                                        ? "a policy file holds one YAML document; found another"
+                                        : error->message);
   }
+  const YAML::Node root = std::get<YAML::Node>(loaded);
   if (root.IsNull()) {
     return errorAt(start, "empty policy: expected a map with at least 'name' and 'version'");
-  }
-  if (second_document) {
-    return errorAt(at(*second_document), "a policy file holds one YAML document; found another");
   }
 
   Baseline baseline;
