@@ -77,12 +77,12 @@ Status AgentDaemon::run() {
   PW_RETURN_IF_ERROR(env_.fs.createDirectories(config_.state_dir, 0700));
   PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.fs.readFile(config_.ca_file));
   PW_RETURN_IF_ERROR(loadIdentity(env_.fs, config_.state_dir).status());
-  PW_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Outbox> outbox,
-                      daemon::Outbox::open(env_.fs, config_.state_dir + "/outbox",
-                                           config_.outbox_limit));
+  PW_ASSIGN_OR_RETURN(
+      std::unique_ptr<daemon::Outbox> outbox,
+      daemon::Outbox::open(env_.fs, config_.state_dir + "/outbox", config_.outbox_limit));
   for (const std::string& w : outbox->warnings()) log()->warn("outbox: {}", w);
-  PW_ASSIGN_OR_RETURN(watcher_, daemon::ConfigWatcher::open(config_.postfix_dir,
-                                                            {"main.cf", "master.cf"}));
+  PW_ASSIGN_OR_RETURN(watcher_,
+                      daemon::ConfigWatcher::open(config_.postfix_dir, {"main.cf", "master.cf"}));
   Result<os::CommandResult> version =
       env_.commands.run({.argv = {"postconf", "-c", config_.postfix_dir, "-h", "mail_version"},
                          .timeout = std::chrono::seconds(10)});
@@ -188,9 +188,8 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
     if (!saved.ok()) log()->warn("baseline not cached: {}", saved.message());
   }
   assignment_ = assignment;
-  Result<policy::Baseline> baseline =
-      policy::loadBaseline(assignment.content(), assignment.baseline_name() + "@" +
-                                                     assignment.baseline_version());
+  Result<policy::Baseline> baseline = policy::loadBaseline(
+      assignment.content(), assignment.baseline_name() + "@" + assignment.baseline_version());
   if (baseline.ok()) {
     baseline_ = std::move(baseline).value();
     baseline_error_.clear();
@@ -243,8 +242,7 @@ applier::TransactionOptions AgentDaemon::transactionOptions(
   options.probes = std::move(probes);
   options.verify_deadline = config_.verify_deadline;
   options.check_timeout = config_.command_timeout;
-  options.log_file =
-      postfix::MainCfDocument::parse(live.main_cf).get("maillog_file").value_or("");
+  options.log_file = postfix::MainCfDocument::parse(live.main_cf).get("maillog_file").value_or("");
   options.health_checks = [settings, probe_address](const planner::PostfixConfig& restored) {
     auto health = cli::healthChecks(restored, probe_address, settings);
     return health.ok() ? *health : std::vector<applier::ProbeCheck>{};
@@ -355,9 +353,9 @@ void AgentDaemon::check(Trigger trigger) {
         return;
       }
       std::unique_ptr<service::ServiceControl> service = makeService(*config);
-      applier::Transaction transaction(env_.fs, env_.commands, *service, env_.prober, env_.clock,
-                                       transactionOptions(*config, *checks, settings,
-                                                          probe_address));
+      applier::Transaction transaction(
+          env_.fs, env_.commands, *service, env_.prober, env_.clock,
+          transactionOptions(*config, *checks, settings, probe_address));
       applier::TransactionReport result = transaction.apply(*plan);
       log()->info("repair of {} parameter(s): {}{}", plan->changes.size(),
                   applier::outcomeName(result.outcome),
@@ -386,10 +384,12 @@ void AgentDaemon::check(Trigger trigger) {
           cli::probeChecks(*baseline_, *config, plan_options, probe_address, settings);
       std::vector<std::string> failures;
       if (!checks.ok()) failures.push_back(checks.status().message());
-      for (const applier::ProbeCheck& c : checks.ok() ? *checks : std::vector<applier::ProbeCheck>{}) {
+      for (const applier::ProbeCheck& c :
+           checks.ok() ? *checks : std::vector<applier::ProbeCheck>{}) {
         applier::ProbeRecord record = applier::runProbe(env_.prober, c);
         for (const std::string& line : record.result.transcript) state.add_probe_transcript(line);
-        for (const std::string& f : record.verdict.failures) failures.push_back(record.target + ": " + f);
+        for (const std::string& f : record.verdict.failures)
+          failures.push_back(record.target + ": " + f);
       }
       if (!failures.empty()) {
         state.set_compliance(v1::COMPLIANCE_FAILING);

@@ -54,7 +54,14 @@ class AgentDaemon {
   void requestStop();
 
  private:
-  enum class Trigger { kStartup, kFileChange, kPeriodic, kAssignment, kApplyCommand, kVerifyCommand };
+  enum class Trigger {
+    kStartup,
+    kFileChange,
+    kPeriodic,
+    kAssignment,
+    kApplyCommand,
+    kVerifyCommand
+  };
   struct Inbox {
     std::optional<v1::Assignment> assignment;
     std::vector<v1::Command> commands;

@@ -25,7 +25,9 @@ ControllerLink::ControllerLink(os::FileSystem& fs, daemon::Outbox& outbox, LinkO
 
 ControllerLink::~ControllerLink() { stop(); }
 
-void ControllerLink::start() { thread_ = std::thread([this] { run(); }); }
+void ControllerLink::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ControllerLink::stop() {
   {
@@ -125,9 +127,8 @@ grpc::Status ControllerLink::session(const AgentIdentity& identity) {
     std::vector<daemon::OutboxEntry> unsent;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, next_heartbeat, [&] {
-        return stop_ || reader_done || outbox_.lastSeq() > sent;
-      });
+      wake_.wait_until(lock, next_heartbeat,
+                       [&] { return stop_ || reader_done || outbox_.lastSeq() > sent; });
       if (stop_ || reader_done) break;
       for (daemon::OutboxEntry& e : outbox_.pending()) {
         if (e.seq > sent) unsent.push_back(std::move(e));
@@ -180,10 +181,11 @@ void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
   request.set_csr_pem(*csr);
   v1::RenewResponse response;
   grpc::Status status = stub->Renew(&context, request, &response);
-  Status saved = status.ok() ? saveIdentity(fs_, options_.state_dir,
-                                            {.certificate_pem = response.certificate_pem(),
-                                             .private_key_pem = *key})
-                             : UnavailableError(status.error_message());
+  Status saved =
+      status.ok()
+          ? saveIdentity(fs_, options_.state_dir,
+                         {.certificate_pem = response.certificate_pem(), .private_key_pem = *key})
+          : UnavailableError(status.error_message());
   if (saved.ok()) {
     log()->info("client certificate renewed");
   } else {

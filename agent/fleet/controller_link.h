@@ -71,7 +71,7 @@ class ControllerLink {
   std::condition_variable wake_;
   bool stop_ = false;
   grpc::ClientContext* context_ = nullptr;  // the live stream's, for stop()
-  uint64_t acked_ = 0;                        // highest ack seen on this connection
+  uint64_t acked_ = 0;                      // highest ack seen on this connection
 };
 
 }  // namespace postwarden::agent::fleet

@@ -23,18 +23,19 @@ Result<EnrollResult> enroll(os::FileSystem& fs, const EnrollOptions& options) {
   v1::EnrollResponse response;
   grpc::Status status = stub->Enroll(&context, request, &response);
   if (!status.ok()) {
-    return Status(static_cast<StatusCode>(status.error_code()),
-                  "enrollment at " + options.enroll_address + " refused: " +
-                      status.error_message());
+    return Status(
+        static_cast<StatusCode>(status.error_code()),
+        "enrollment at " + options.enroll_address + " refused: " + status.error_message());
   }
-  PW_ASSIGN_OR_RETURN(pki::CertificateInfo info, pki::inspectCertificate(response.certificate_pem()));
+  PW_ASSIGN_OR_RETURN(pki::CertificateInfo info,
+                      pki::inspectCertificate(response.certificate_pem()));
   if (info.common_name != options.agent_id) {
     return InternalError("the controller issued a certificate for " + info.common_name);
   }
   PW_RETURN_IF_ERROR(pki::checkKeyMatches(response.certificate_pem(), key));
-  PW_RETURN_IF_ERROR(saveIdentity(fs, options.state_dir,
-                                  {.certificate_pem = response.certificate_pem(),
-                                   .private_key_pem = key}));
+  PW_RETURN_IF_ERROR(
+      saveIdentity(fs, options.state_dir,
+                   {.certificate_pem = response.certificate_pem(), .private_key_pem = key}));
   return EnrollResult{.agent_id = response.agent_id(),
                       .labels = {response.labels().begin(), response.labels().end()},
                       .not_after = info.not_after};

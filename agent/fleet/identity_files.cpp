@@ -36,8 +36,7 @@ Status saveIdentity(os::FileSystem& fs, const std::string& state_dir,
   PW_RETURN_IF_ERROR(fs.createDirectories(state_dir, 0700));
   std::string cert = identity.certificate_pem;
   if (!cert.empty() && cert.back() != '\n') cert += '\n';
-  return fs.writeAtomic(identityPath(state_dir), cert + identity.private_key_pem,
-                        {.mode = 0600});
+  return fs.writeAtomic(identityPath(state_dir), cert + identity.private_key_pem, {.mode = 0600});
 }
 
 }  // namespace postwarden::agent::fleet

@@ -1,10 +1,10 @@
 #include "agent/fleet/parameter_states.h"
 
-#include "agent/postfix/main_cf_document.h"
-#include "agent/postfix/master_cf_document.h"
-
 #include <set>
 #include <tuple>
+
+#include "agent/postfix/main_cf_document.h"
+#include "agent/postfix/master_cf_document.h"
 
 namespace postwarden::agent::fleet {
 namespace {
@@ -43,8 +43,8 @@ std::vector<v1::ParameterState> parameterStates(const policy::Baseline& baseline
     if (keys.empty()) {
       // A service the baseline wants that does not exist: every override is missing.
       for (const policy::Setting& s : o.options) {
-        states.push_back(state("master.cf", o.service + "/" + o.type, s.name, s.value,
-                               std::nullopt));
+        states.push_back(
+            state("master.cf", o.service + "/" + o.type, s.name, s.value, std::nullopt));
       }
       continue;
     }

@@ -72,9 +72,9 @@ Result<std::map<std::string, std::string>> options(const std::vector<std::string
 }
 
 int runEnroll(const std::vector<std::string>& args) {
-  auto parsed = options(args, {"--config", "--controller", "--enroll-address", "--ca",
-                               "--controller-name", "--agent-id", "--state-dir", "--token",
-                               "--token-file"});
+  auto parsed =
+      options(args, {"--config", "--controller", "--enroll-address", "--ca", "--controller-name",
+                     "--agent-id", "--state-dir", "--token", "--token-file"});
   if (!parsed.ok()) return fail(parsed.status());
   auto& o = *parsed;
   os::PosixFileSystem fs;
@@ -93,7 +93,8 @@ int runEnroll(const std::vector<std::string>& args) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     enroll.agent_id = host;
-    for (char& c : enroll.agent_id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : enroll.agent_id)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     enroll.state_dir = "/var/lib/postwarden";
   }
   if (o.contains("--controller")) controller = o["--controller"];
@@ -141,8 +142,8 @@ int runEnroll(const std::vector<std::string>& args) {
 int runDaemon(const std::vector<std::string>& args) {
   auto parsed = options(args, {"--config"});
   if (!parsed.ok()) return fail(parsed.status());
-  std::string path = parsed->contains("--config") ? parsed->at("--config")
-                                                  : "/etc/postwarden/agent.yaml";
+  std::string path =
+      parsed->contains("--config") ? parsed->at("--config") : "/etc/postwarden/agent.yaml";
   Result<daemon::AgentConfig> config = daemon::loadAgentConfig(path);
   if (!config.ok()) return fail(config.status());
   if (!g_verbose) {

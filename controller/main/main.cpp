@@ -133,8 +133,8 @@ int runInit(const Parsed& p) {
   Status status = initDataDir(fs, paths, options);
   if (!status.ok()) return fail(status.message());
   // Creating the database now proves the directory is usable before anyone relies on it.
-  Result<std::unique_ptr<ControllerServer>> probe = ControllerServer::start(
-      fs, paths, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
+  Result<std::unique_ptr<ControllerServer>> probe =
+      ControllerServer::start(fs, paths, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
   if (!probe.ok()) return fail(probe.status().message());
   (*probe)->shutdown(std::chrono::milliseconds(100));
   std::cout << "initialized " << *dir << ": controller CA (ca.crt), server certificate "
@@ -170,8 +170,7 @@ int runServe(const Parsed& p) {
   if (!server.ok()) return fail(server.status().message());
   if (auto port_file = p.get("--port-file")) {
     Status written = fs.writeAtomic(*port_file, std::to_string((*server)->port()) + " " +
-                                                    std::to_string((*server)->enrollPort()) +
-                                                    "\n");
+                                                    std::to_string((*server)->enrollPort()) + "\n");
     if (!written.ok()) return fail(written.message());
   }
   std::cout << "postwarden-controller: serving agents and operators on port " << (*server)->port()
@@ -190,10 +189,10 @@ Status writeClientFiles(agent::os::PosixFileSystem& fs, const std::string& out,
                         const std::string& name, const pki::KeyAndCertificate& issued,
                         const std::string& ca_pem) {
   PW_RETURN_IF_ERROR(fs.createDirectories(out, 0700));
-  PW_RETURN_IF_ERROR(fs.writeAtomic(out + "/" + name + ".key", issued.private_key_pem,
-                                    {.mode = 0600}));
-  PW_RETURN_IF_ERROR(fs.writeAtomic(out + "/" + name + ".crt", issued.certificate_pem,
-                                    {.mode = 0644}));
+  PW_RETURN_IF_ERROR(
+      fs.writeAtomic(out + "/" + name + ".key", issued.private_key_pem, {.mode = 0600}));
+  PW_RETURN_IF_ERROR(
+      fs.writeAtomic(out + "/" + name + ".crt", issued.certificate_pem, {.mode = 0644}));
   return fs.writeAtomic(out + "/ca.crt", ca_pem, {.mode = 0644});
 }
 
@@ -214,15 +213,14 @@ int runOperatorAdd(const Parsed& p) {
   agent::os::PosixFileSystem fs;
   Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
   if (!ca.ok()) return fail(ca.status().message());
-  Result<pki::KeyAndCertificate> issued = ca->issueClient(
-      name, std::string(kOperatorUnitPrefix) + std::string(roleName(*role)), *ttl);
+  Result<pki::KeyAndCertificate> issued =
+      ca->issueClient(name, std::string(kOperatorUnitPrefix) + std::string(roleName(*role)), *ttl);
   if (!issued.ok()) return fail(issued.status().message());
   Status status = writeClientFiles(fs, *out, name, *issued, ca->caPem());
-  std::string config = "# postwardenctl configuration for operator " + name + " (" +
-                       std::string(roleName(*role)) + ")\ncontroller: " +
-                       p.get("--controller").value_or("localhost:7443") +
-                       "\nca_file: ca.crt\ncert_file: " + name + ".crt\nkey_file: " + name +
-                       ".key\n";
+  std::string config =
+      "# postwardenctl configuration for operator " + name + " (" + std::string(roleName(*role)) +
+      ")\ncontroller: " + p.get("--controller").value_or("localhost:7443") +
+      "\nca_file: ca.crt\ncert_file: " + name + ".crt\nkey_file: " + name + ".key\n";
   if (status.ok()) status = fs.writeAtomic(*out + "/postwardenctl.yaml", config, {.mode = 0644});
   if (!status.ok()) return fail(status.message());
   std::cout << "operator " << name << " (" << roleName(*role) << "): " << *out << "/" << name

@@ -7,6 +7,7 @@
 
 #include "common/logging.h"
 #include "controller/server/identity.h"
+#include "controller/server/report_mapping.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -79,6 +80,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
     switch (message.body_case()) {
       case v1::AgentMessage::kHello:
         if (hello_seen_) return FailedPreconditionError("second hello on one stream");
+        PW_RETURN_IF_ERROR(checkHello(message.hello()));
         hello_seen_ = true;
         return fleet_.attach(agent_id_, this, message.hello(), simulated_);
       case v1::AgentMessage::kHeartbeat:

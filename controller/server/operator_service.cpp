@@ -37,20 +37,6 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
   return reactor;
 }
 
-Status checkLabels(const google::protobuf::Map<std::string, std::string>& labels) {
-  auto valid = [](const std::string& s) {
-    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-    });
-  };
-  for (const auto& [key, value] : labels) {
-    if (!valid(key) || !valid(value)) {
-      return InvalidArgumentError("labels are key=value with 1-63 characters of [A-Za-z0-9._-]");
-    }
-  }
-  return OkStatus();
-}
-
 v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
   v1::TokenInfo info;
   info.set_id(t.id);
@@ -229,6 +215,9 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
                                                            v1::CreateTokenResponse* response) {
   return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkLabels(request->labels()));
+    if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
+      return InvalidArgumentError("--agent must be a lowercase host name");
+    }
     if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 366LL * 24 * 3600) {
       return InvalidArgumentError("ttl must be between 1 second and 366 days");
     }

@@ -2,7 +2,10 @@
 
 #include <google/protobuf/map.h>
 
+#include <algorithm>
 #include <limits>
+
+#include "controller/server/identity.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -36,6 +39,34 @@ std::string describeParameters(const google::protobuf::RepeatedPtrField<v1::Para
 }
 
 }  // namespace
+
+Status checkLabels(const google::protobuf::Map<std::string, std::string>& labels) {
+  auto valid = [](const std::string& s) {
+    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+  };
+  for (const auto& [key, value] : labels) {
+    if (!valid(key) || !valid(value)) {
+      return InvalidArgumentError("labels are key=value with 1-63 characters of [A-Za-z0-9._-]");
+    }
+  }
+  return OkStatus();
+}
+
+Status checkHello(const v1::Hello& hello) {
+  if (!validAgentId(hello.hostname())) {
+    return InvalidArgumentError("hello: the host name is not a lowercase host name");
+  }
+  for (const std::string* version : {&hello.agent_version(), &hello.postfix_version()}) {
+    bool printable = std::all_of(version->begin(), version->end(),
+                                 [](char c) { return c >= 0x21 && c <= 0x7e; });
+    if (version->size() > 64 || !printable) {
+      return InvalidArgumentError("hello: versions are up to 64 printable characters");
+    }
+  }
+  return checkLabels(hello.labels()).withContext("hello");
+}
 
 bool outOfLine(const v1::ParameterState& p) {
   if (p.expected_absent() || p.actual_absent()) return p.expected_absent() != p.actual_absent();

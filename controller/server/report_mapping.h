@@ -9,6 +9,13 @@
 
 namespace postwarden::controller::server {
 
+// Labels and selectors: key=value with 1-63 characters of [A-Za-z0-9._-]. InvalidArgument.
+Status checkLabels(const google::protobuf::Map<std::string, std::string>& labels);
+
+// A hello's fields end up in the store, in operators' tables and in logs: the host name must
+// be a host name, versions short printable text, labels as checkLabels(). InvalidArgument.
+Status checkHello(const v1::Hello& hello);
+
 // True when a parameter's actual value differs from what the baseline expects.
 bool outOfLine(const v1::ParameterState& p);
 

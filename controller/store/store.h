@@ -48,8 +48,8 @@ struct AgentRecord {
   std::string baseline_version;
   Mode mode = Mode::kUnspecified;
   Compliance compliance = Compliance::kUnspecified;
-  uint64_t last_seq = 0;     // highest durable report sequence number stored
-  std::string last_state;    // serialized postwarden.v1.StateReport, empty before the first
+  uint64_t last_seq = 0;   // highest durable report sequence number stored
+  std::string last_state;  // serialized postwarden.v1.StateReport, empty before the first
   int drifted_parameters = 0;
 };
 
@@ -143,9 +143,9 @@ class Store {
 
   // Agents.
   virtual Result<AgentRecord> getAgent(const std::string& id) = 0;  // NotFound
-  virtual Result<std::vector<AgentRecord>> listAgents() = 0;       // sorted by id
+  virtual Result<std::vector<AgentRecord>> listAgents() = 0;        // sorted by id
   virtual Result<std::vector<std::string>> revokedAgents() = 0;
-  virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;  // NotFound
+  virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;          // NotFound
   virtual Status approveReenrollment(const std::string& id, UnixMs now) = 0;  // NotFound
   // A hello: versions, host name and the agent's own labels (merged under the token's).
   virtual Status recordHello(const std::string& id, const std::string& hostname,

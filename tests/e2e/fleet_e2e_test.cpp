@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kHardening = std::string(POSTWARDEN_SOURCE_DIR) +
-                               "/policies/smtp-auth-hardening.yaml";
+const std::string kHardening =
+    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 
 // Long enough for every other test; renewal comes after about two thirds of it.
 const std::string kCertificateTtl = "30s";
@@ -65,9 +65,9 @@ class FleetE2eTest : public ::testing::Test {
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("smtp-auth-hardening@[0-9a-f]{12}"))) << out;
     std::string ref = m.str();
-    EXPECT_EQ(controller_->ctl({"baseline", "assign", ref, "--selector", selector, "--mode", mode},
-                               &out),
-              0)
+    EXPECT_EQ(
+        controller_->ctl({"baseline", "assign", ref, "--selector", selector, "--mode", mode}, &out),
+        0)
         << out;
     return ref;
   }
@@ -202,7 +202,8 @@ TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {
   EXPECT_TRUE(eventually([&] {
     return historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
            hasCompliance("outage.test", v1::COMPLIANCE_COMPLIANT);
-  })) << mx.log() << controller_->log();
+  })) << mx.log()
+      << controller_->log();
   // The agent killed mid-stream: it reconnects, and nothing already delivered is stored twice.
   mx.kill9();
   ASSERT_TRUE(mx.restart().ok());

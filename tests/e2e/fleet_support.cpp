@@ -133,7 +133,7 @@ std::string BackgroundProcess::log() const { return readFileText(log_file_); }
 // ---------------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<Controller>> Controller::start(const std::string& dir,
-                                                     std::vector<std::string> serve_args) {
+                                                      std::vector<std::string> serve_args) {
   std::unique_ptr<Controller> c(new Controller(dir));
   c->serve_args_ = std::move(serve_args);
   std::string output;
@@ -151,10 +151,9 @@ Controller::~Controller() {
 
 Status Controller::serve(const std::string& listen, const std::string& enroll_listen) {
   std::string port_file = dir_ + "/ports." + std::to_string(++generation_);
-  std::vector<std::string> argv = {kController,      "serve",         "--data-dir",
-                                   data_dir_,        "--listen",      listen,
-                                   "--enroll-listen", enroll_listen, "--port-file",
-                                   port_file};
+  std::vector<std::string> argv = {kController,   "serve",  "--data-dir",      data_dir_,
+                                   "--listen",    listen,   "--enroll-listen", enroll_listen,
+                                   "--port-file", port_file};
   argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
   PW_ASSIGN_OR_RETURN(process_, BackgroundProcess::start(argv, dir_ + "/controller.log"));
   if (!eventually([&] { return !readFileText(port_file).empty() || !process_->running(); },
@@ -250,12 +249,11 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::enrollAndStart(Controller& contr
   std::string labels;
   for (const auto& [k, v] : options.labels) labels += (labels.empty() ? "" : ", ") + k + ": " + v;
   writeFileText(a->config_file_,
-                "controller: " + controller.address() +
-                    "\ncontroller_name: localhost\nca_file: " + controller.caFile() +
-                    "\nagent_id: " + options.id + "\nstate_dir: " + a->state_dir_ +
-                    "\npostfix_dir: " + a->sandbox_->configDir() + "\nprobe:\n  roles: {smtp: " +
-                    std::to_string(a->sandbox_->port()) + "}\nlabels: {" + labels +
-                    "}\ncheck_interval: " + options.check_interval +
+                "controller: " + controller.address() + "\ncontroller_name: localhost\nca_file: " +
+                    controller.caFile() + "\nagent_id: " + options.id +
+                    "\nstate_dir: " + a->state_dir_ + "\npostfix_dir: " + a->sandbox_->configDir() +
+                    "\nprobe:\n  roles: {smtp: " + std::to_string(a->sandbox_->port()) +
+                    "}\nlabels: {" + labels + "}\ncheck_interval: " + options.check_interval +
                     "\nheartbeat_interval: " + options.heartbeat_interval + "\n");
   std::string output;
   if (runProgram({kAgent, "enroll", "--config", a->config_file_, "--enroll-address",

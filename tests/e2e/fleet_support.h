@@ -77,7 +77,7 @@ class Controller {
   int ctl(const std::vector<std::string>& args, std::string* out = nullptr);
 
   Result<std::string> createToken(const std::map<std::string, std::string>& labels, int uses = 1,
-                                   int64_t ttl_seconds = 3600);
+                                  int64_t ttl_seconds = 3600);
   Result<v1::AgentSummary> agent(const std::string& id);
 
  private:

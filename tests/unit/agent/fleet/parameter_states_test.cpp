@@ -84,8 +84,9 @@ TEST(ParameterStatesTest, MainCfSetAndRemove) {
   policy::Baseline b;
   b.main_cf_set = {{"smtpd_tls_auth_only", "yes", {}}, {"smtpd_tls_security_level", "may", {}}};
   b.main_cf_remove = {{"relayhost", {}}, {"smtp_sasl_password_maps", {}}};
-  planner::PostfixConfig config{.main_cf = "smtpd_tls_security_level = may\n"
-                                           "relayhost = [smarthost]:587\n",
+  planner::PostfixConfig config{.main_cf =
+                                    "smtpd_tls_security_level = may\n"
+                                    "relayhost = [smarthost]:587\n",
                                 .master_cf = kMaster};
   std::vector<v1::ParameterState> states = parameterStates(b, config, {});
   ASSERT_THAT(states, SizeIs(4));
@@ -151,15 +152,15 @@ TEST(ParameterStatesTest, RolePortsFromOptions) {
   smtp.service = "smtp";
   smtp.options = {{"smtpd_tls_security_level", "may", {}}};
   b.master_cf = {smtp};
-  planner::PostfixConfig config{
-      .main_cf = kCertMain, .master_cf = "127.0.0.1:2525 inet n - n - - smtpd\n"};
+  planner::PostfixConfig config{.main_cf = kCertMain,
+                                .master_cf = "127.0.0.1:2525 inet n - n - - smtpd\n"};
   EXPECT_THAT(parameterStates(b, config, {}), SizeIs(1)) << "no port-25 service: missing";
   planner::PlanOptions options;
   options.role_ports.emplace("smtp", "2525");
   std::vector<v1::ParameterState> states = parameterStates(b, config, options);
   ASSERT_THAT(states, SizeIs(1));
-  expectState(states[0],
-              {"master.cf", "127.0.0.1:2525/inet", "smtpd_tls_security_level", "may", std::nullopt});
+  expectState(states[0], {"master.cf", "127.0.0.1:2525/inet", "smtpd_tls_security_level", "may",
+                          std::nullopt});
 }
 
 TEST(ParameterStatesTest, MissingServiceReportsEveryOverrideMissing) {

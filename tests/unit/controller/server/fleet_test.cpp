@@ -284,8 +284,8 @@ class FleetTest : public ::testing::Test {
     Result<std::vector<store::HistoryRow>> rows = store_->history(id, 0);
     EXPECT_TRUE(rows.ok()) << rows.status().toString();
     if (!rows.ok()) return -1;
-    return static_cast<int>(std::count_if(rows->begin(), rows->end(),
-                                          [&](const store::HistoryRow& r) { return r.kind == kind; }));
+    return static_cast<int>(std::count_if(
+        rows->begin(), rows->end(), [&](const store::HistoryRow& r) { return r.kind == kind; }));
   }
 
   TempDir dir_;
@@ -454,8 +454,7 @@ TEST_F(FleetTest, ReportIsStoredThenAcked) {
   auto fleet = startFleet();
   ASSERT_TRUE(fleet->attach("mx1", &session, hello()).ok());
   ASSERT_TRUE(fleet->report("mx1", stateReport(1, v1::COMPLIANCE_DRIFTED)).ok());
-  ASSERT_TRUE(eventually([&] { return session.ackCount(1) == 1; }))
-      << "no ack of seq 1 within 5 s";
+  ASSERT_TRUE(eventually([&] { return session.ackCount(1) == 1; })) << "no ack of seq 1 within 5 s";
 
   // Acked means durable: the store has it now.
   Result<store::AgentRecord> agent = store_->getAgent("mx1");
@@ -690,7 +689,7 @@ TEST_F(FleetTest, AssignPushesToMatchingConnectedAgentsOnly) {
   ASSERT_TRUE(fleet->attach("mx2", &mx2, hello({{"role", "mx"}})).ok());
   ASSERT_TRUE(fleet->attach("mx3", &mx3, hello({{"role", "mx"}})).ok());
   ASSERT_TRUE(fleet->attach("sub1", &sub1, hello({{"role", "submission"}})).ok());
-  fleet->detach("mx2", &mx2);          // known and selected, but offline
+  fleet->detach("mx2", &mx2);              // known and selected, but offline
   ASSERT_TRUE(fleet->revoke("mx3").ok());  // selected, but revoked
 
   Result<int> matched = fleet->assign(assignment("0123456789ab", {{"role", "mx"}}));
@@ -732,8 +731,8 @@ TEST_F(FleetTest, AssignPushesOnlyWhereItBecomesEffective) {
   EXPECT_EQ(mx1.assignments().size(), 1u);
   EXPECT_EQ(sub1.assignments().size(), 1u);
 
-  Result<int> detect = fleet->assign(
-      assignment("bbbbbbbbbbbb", {{"role", "submission"}}, store::Mode::kDetect));
+  Result<int> detect =
+      fleet->assign(assignment("bbbbbbbbbbbb", {{"role", "submission"}}, store::Mode::kDetect));
   ASSERT_TRUE(detect.ok()) << detect.status().toString();
   EXPECT_EQ(*detect, 1);
   EXPECT_EQ(mx1.assignments().size(), 1u) << "mx1's effective assignment did not change";

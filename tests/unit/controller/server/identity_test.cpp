@@ -31,8 +31,9 @@ TEST(IdentityTest, OperatorCertificateCarriesItsRole) {
     const char* unit;
     Role role;
   };
-  for (Case c : {Case{"operator:viewer", Role::kViewer}, Case{"operator:operator", Role::kOperator},
-                 Case{"operator:approver", Role::kApprover}, Case{"operator:admin", Role::kAdmin}}) {
+  for (Case c :
+       {Case{"operator:viewer", Role::kViewer}, Case{"operator:operator", Role::kOperator},
+        Case{"operator:approver", Role::kApprover}, Case{"operator:admin", Role::kAdmin}}) {
     Result<Peer> peer = peerFromSubject("alice", c.unit);
     ASSERT_TRUE(peer.ok()) << c.unit << ": " << peer.status().toString();
     EXPECT_EQ(peer->kind, PeerKind::kOperator) << c.unit;
@@ -42,8 +43,8 @@ TEST(IdentityTest, OperatorCertificateCarriesItsRole) {
 }
 
 TEST(IdentityTest, OperatorCertificateWithUnknownRoleIsUnauthenticated) {
-  for (const char* unit : {"operator:bogus", "operator:", "operator:Admin", "operator:none",
-                           "operator:admin "}) {
+  for (const char* unit :
+       {"operator:bogus", "operator:", "operator:Admin", "operator:none", "operator:admin "}) {
     Result<Peer> peer = peerFromSubject("alice", unit);
     ASSERT_FALSE(peer.ok()) << unit;
     EXPECT_EQ(peer.status().code(), StatusCode::kUnauthenticated) << unit;

@@ -48,8 +48,8 @@ v1::AgentMessage stateMessage(uint64_t seq) {
   // Wanted absent, absent: in line.
   *s->add_parameters() = param("main.cf", "", "relayhost", "", "", true, true);
   // Wanted absent, present (also with an empty value).
-  *s->add_parameters() = param("master.cf", "submission/inet", "smtpd_client_restrictions", "",
-                               "", true, false);
+  *s->add_parameters() =
+      param("master.cf", "submission/inet", "smtpd_client_restrictions", "", "", true, false);
   // Wanted "" and set to "" (not absent): in line.
   *s->add_parameters() = param("main.cf", "", "mydestination", "", "");
   return m;

@@ -9,7 +9,6 @@
 namespace postwarden::controller::server {
 namespace {
 
-
 const std::string kId = "tk0123456789abcdef";
 const std::string kSecret = std::string(64, 'a').replace(0, 16, "0123456789abcdef");
 
