@@ -249,5 +249,48 @@ TEST_F(FleetE2eTest, TheAgentRenewsItsCertificateBeforeItExpires) {
   }));
 }
 
+TEST_F(FleetE2eTest, AnUnsafeBaselineIsRefusedByTheAgentForThatVersion) {
+  FleetAgent& mx = addAgent("strict.test", {{"site", "mad1"}});
+  // Valid YAML the controller stores, but "encrypt" on the public port 25 would bounce mail
+  // from every server without TLS (RFC 3207): the agent's planner refuses it.
+  std::string policy = dir_ + "/too-strict.yaml";
+  writeFileText(policy,
+                "name: too-strict\nversion: \"1\"\nmain.cf:\n  set:\n"
+                "    smtpd_tls_security_level: encrypt\n");
+  std::string before = readFileText(mx.sandbox().mainCfPath());
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"baseline", "push", policy}, &out), 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("too-strict@([0-9a-f]{12})"))) << out;
+  const std::string version = m[1].str();
+  ASSERT_EQ(
+      controller_->ctl(
+          {"baseline", "assign", m.str(), "--selector", "site=mad1", "--mode", "enforce"}, &out),
+      0)
+      << out;
+  ASSERT_TRUE(eventually([&] {
+    auto a = controller_->agent("strict.test");
+    return a.ok() && a->compliance() == v1::COMPLIANCE_REFUSED && a->baseline_version() == version;
+  })) << mx.log();
+  EXPECT_GE(historyCount("strict.test", "state", "REFUSED"), 1);
+  EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), before);  // nothing written
+}
+
+TEST_F(FleetE2eTest, AnOperatorCommandMakesTheAgentCheckNow) {
+  addAgent("commanded.test", {{"site", "vie1"}});
+  assignHardening("site=vie1", "enforce");
+  ASSERT_TRUE(
+      eventually([&] { return hasCompliance("commanded.test", v1::COMPLIANCE_COMPLIANT); }));
+  const int states = historyCount("commanded.test", "state", "COMPLIANT");
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"command", "verify", "commanded.test"}, &out), 0) << out;
+  // A commanded check always reports, even when nothing changed.
+  EXPECT_TRUE(eventually(
+      [&] { return historyCount("commanded.test", "state", "COMPLIANT") == states + 1; }));
+  // A command for an agent that is not connected is refused with a clear status.
+  EXPECT_EQ(controller_->ctl({"command", "apply", "nobody.test"}, &out), 1);
+  EXPECT_NE(out.find("not connected"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace postwarden::testing
