@@ -331,8 +331,18 @@ void AgentDaemon::check(Trigger trigger) {
     drift.set_changed_at_unix_ms(configMtimeMs());
     drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
     reportDrift(std::move(drift));
+    // A change that failed verification is not tried again on its own: retrying would reload
+    // Postfix twice a minute for nothing. A new baseline, other files or an operator's
+    // `command apply` try again.
+    const std::string target =
+        assignment_->baseline_version() + '\0' + plan->main_cf_after + '\0' + plan->master_cf_after;
+    const bool retry_allowed = trigger == Trigger::kApplyCommand || target != failed_target_;
     if (!enforce) {
       state.set_compliance(v1::COMPLIANCE_DRIFTED);
+    } else if (!retry_allowed) {
+      state.set_compliance(v1::COMPLIANCE_REFUSED);
+      state.set_outcome(failed_outcome_);
+      state.set_detail(failed_reason_ + " (not retried; `postwardenctl command apply` retries)");
     } else {
       // The same lock as a manual `postwarden-agent apply`: never two transactions at once.
       Result<os::FileLock> lock = os::FileLock::acquire(config_.state_dir + "/lock");
@@ -374,6 +384,12 @@ void AgentDaemon::check(Trigger trigger) {
         if (replan.ok()) alignWithPlan(states, *replan);
       }
       if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();
+      if (result.outcome == applier::Outcome::kRolledBack ||
+          result.outcome == applier::Outcome::kNeedsHuman) {
+        failed_target_ = target;
+        failed_outcome_ = std::string(applier::outcomeName(result.outcome));
+        failed_reason_ = result.reason;
+      }
     }
   } else {
     last_drift_.clear();

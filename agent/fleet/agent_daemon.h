@@ -99,6 +99,11 @@ class AgentDaemon {
   std::optional<v1::StateReport> last_state_;
   std::string last_drift_;  // serialized parameters of the last drift event, to not repeat it
   std::atomic<int> compliance_{0};
+  // The last change that was rolled back (baseline version + the files it would write), and
+  // why: not tried again until something differs.
+  std::string failed_target_;
+  std::string failed_outcome_;
+  std::string failed_reason_;
   std::string postfix_version_;
 };
 

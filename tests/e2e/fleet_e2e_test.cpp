@@ -46,12 +46,16 @@ class FleetE2eTest : public ::testing::Test {
   }
 
   FleetAgent& addAgent(const std::string& id, std::map<std::string, std::string> labels,
-                       const std::string& check_interval = "30s") {
+                       const std::string& check_interval = "30s",
+                       const std::string& verify_deadline = "20s") {
     Result<std::string> token = controller_->createToken(labels);
     EXPECT_TRUE(token.ok()) << token.status().message();
-    Result<std::unique_ptr<FleetAgent>> agent = FleetAgent::enrollAndStart(
-        *controller_, token.ok() ? *token : "",
-        {.id = id, .labels = {{"role", "mx"}}, .check_interval = check_interval});
+    Result<std::unique_ptr<FleetAgent>> agent =
+        FleetAgent::enrollAndStart(*controller_, token.ok() ? *token : "",
+                                   {.id = id,
+                                    .labels = {{"role", "mx"}},
+                                    .check_interval = check_interval,
+                                    .verify_deadline = verify_deadline});
     EXPECT_TRUE(agent.ok()) << agent.status().message();
     if (!agent.ok()) throw std::runtime_error("agent did not start");
     agents_.push_back(std::move(agent).value());
@@ -274,6 +278,50 @@ TEST_F(FleetE2eTest, AnUnsafeBaselineIsRefusedByTheAgentForThatVersion) {
   })) << mx.log();
   EXPECT_GE(historyCount("strict.test", "state", "REFUSED"), 1);
   EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), before);  // nothing written
+}
+
+TEST_F(FleetE2eTest, AChangeThatFailsOnTheWireIsRolledBackAndNotRetriedOnItsOwn) {
+  FleetAgent& mx = addAgent("rollback.test", {{"site", "osl1"}}, "1s", "4s");
+  // Passes `postfix check`, then every smtpd dies at its first connection: there is no
+  // Dovecot on this host. Only the probe can tell.
+  std::string policy = dir_ + "/dovecot.yaml";
+  writeFileText(policy,
+                "name: dovecot-auth\nversion: \"1\"\nmain.cf:\n  set:\n"
+                "    smtpd_sasl_type: dovecot\n");
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"baseline", "push", policy}, &out), 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("dovecot-auth@[0-9a-f]{12}"))) << out;
+  ASSERT_EQ(
+      controller_->ctl(
+          {"baseline", "assign", m.str(), "--selector", "site=osl1", "--mode", "enforce"}, &out),
+      0)
+      << out;
+  ASSERT_TRUE(eventually([&] {
+    return historyCount("rollback.test", "state", "rolled_back") >= 1;
+  })) << mx.log();
+  EXPECT_TRUE(hasCompliance("rollback.test", v1::COMPLIANCE_REFUSED));
+  EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()).find("dovecot"), std::string::npos);
+  EXPECT_NE(mx.sandbox().ehlo().find("250"), std::string::npos);  // mail flows
+  // Periodic checks every second leave it alone: one rollback, not one a minute. The
+  // controller is told once that it is not retried.
+  const std::string kRolledBack = "repair of 1 parameter(s): rolled_back";
+  auto repairs = [&] {
+    std::string log = mx.log();
+    int n = 0;
+    for (size_t at = log.find(kRolledBack); at != std::string::npos;
+         at = log.find(kRolledBack, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_EQ(repairs(), 1) << mx.log();
+  EXPECT_EQ(historyCount("rollback.test", "state", "not retried"), 1);
+  // An operator's command tries again (and fails again, safely).
+  ASSERT_EQ(controller_->ctl({"command", "apply", "rollback.test"}, &out), 0) << out;
+  EXPECT_TRUE(eventually([&] { return repairs() == 2; })) << mx.log();
+  EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()).find("dovecot"), std::string::npos);
 }
 
 TEST_F(FleetE2eTest, AnOperatorCommandMakesTheAgentCheckNow) {

@@ -254,7 +254,8 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::enrollAndStart(Controller& contr
                     "\nstate_dir: " + a->state_dir_ + "\npostfix_dir: " + a->sandbox_->configDir() +
                     "\nprobe:\n  roles: {smtp: " + std::to_string(a->sandbox_->port()) +
                     "}\nlabels: {" + labels + "}\ncheck_interval: " + options.check_interval +
-                    "\nheartbeat_interval: " + options.heartbeat_interval + "\n");
+                    "\nheartbeat_interval: " + options.heartbeat_interval +
+                    "\nverify_deadline: " + options.verify_deadline + "\n");
   std::string output;
   if (runProgram({kAgent, "enroll", "--config", a->config_file_, "--enroll-address",
                   "127.0.0.1:" + std::to_string(controller.enrollPort()), "--token", token},

@@ -98,6 +98,7 @@ struct AgentOptions {
   std::map<std::string, std::string> labels;
   std::string check_interval = "30s";
   std::string heartbeat_interval = "5s";
+  std::string verify_deadline = "20s";
 };
 
 // An agent daemon on its own Postfix sandbox.
