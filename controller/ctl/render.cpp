@@ -429,8 +429,8 @@ std::string renderTokenCreated(const v1::CreateTokenResponse& reply, const Rende
     summary.add("agent", printable(t.bound_agent_id()) + " (only this identity; may re-enroll)");
   }
   return summary.render() +
-         "\nThe token is shown only now; the controller keeps only its hash. Hand it to the "
-         "agent's enrollment.\n";
+         "\nThe token is shown only now; the controller keeps only its hash. On the host:\n"
+         "  postwarden-agent enroll --config /etc/postwarden/agent.yaml --token-file FILE\n";
 }
 
 Json tokenCreatedJson(const v1::CreateTokenResponse& reply) {

@@ -589,8 +589,8 @@ TEST_F(PostwardenctlTest, TokenCreateSendsLabelsTtlUsesAgent) {
             "expires:  2024-05-08T12:00:00Z (in 7d)\n"
             "agent:    mx1.example.org (only this identity; may re-enroll)\n"
             "\n"
-            "The token is shown only now; the controller keeps only its hash. Hand it to the "
-            "agent's enrollment.\n");
+            "The token is shown only now; the controller keeps only its hash. On the host:\n"
+            "  postwarden-agent enroll --config /etc/postwarden/agent.yaml --token-file FILE\n");
 }
 
 TEST_F(PostwardenctlTest, TokenCreateDefaultsAndJson) {
