@@ -1,8 +1,8 @@
 #include "controller/server/tokens.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 #include <string>
 
@@ -21,11 +21,11 @@ void expectMalformed(const std::string& text) {
 TEST(TokensTest, NewTokenHasTheDocumentedFormat) {
   Result<NewToken> token = newToken();
   ASSERT_TRUE(token.ok()) << token.status().toString();
-  EXPECT_TRUE(std::regex_match(token->id, std::regex("tk[0-9a-f]{16}"))) << token->id;
-  EXPECT_TRUE(std::regex_match(token->text, std::regex("pwt\\.tk[0-9a-f]{16}\\.[0-9a-f]{64}")))
+  EXPECT_THAT(token->id, ::testing::MatchesRegex("tk[0-9a-f]{16}"));
+  EXPECT_THAT(token->text, ::testing::MatchesRegex("pwt\\.tk[0-9a-f]{16}\\.[0-9a-f]{64}"))
       << token->text;
   EXPECT_EQ(token->text.substr(4, 18), token->id);
-  EXPECT_TRUE(std::regex_match(token->secret_sha256, std::regex("[0-9a-f]{64}")));
+  EXPECT_THAT(token->secret_sha256, ::testing::MatchesRegex("[0-9a-f]{64}"));
   // Only the hash is kept: the secret itself is not the stored value.
   EXPECT_EQ(token->text.find(token->secret_sha256), std::string::npos);
 }
