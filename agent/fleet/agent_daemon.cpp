@@ -268,6 +268,28 @@ void AgentDaemon::recoverInterruptedChange() {
   }
 }
 
+cli::ProbeSettings AgentDaemon::probeSettings() {
+  cli::ProbeSettings settings{.timeout = config_.probe.timeout};
+  if (!config_.probe.login || !config_.probe.password_file) return settings;
+  Result<std::string> secret = env_.fs.readFile(*config_.probe.password_file);
+  if (!secret.ok()) {
+    log()->warn("probe password file: {}", secret.status().message());
+    return settings;
+  }
+  settings.login =
+      verify::Credentials{*config_.probe.login, secret->substr(0, secret->find_first_of("\r\n"))};
+  if (config_.probe.mail_to) {
+    settings.message =
+        verify::TestMessage{.mail_from = *config_.probe.login, .rcpt_to = {*config_.probe.mail_to}};
+  }
+  return settings;
+}
+
+std::optional<cli::HostPort> AgentDaemon::probeAddress() const {
+  if (!config_.probe.address || !config_.probe.port) return std::nullopt;
+  return cli::HostPort{*config_.probe.address, *config_.probe.port};
+}
+
 void AgentDaemon::check(Trigger trigger) {
   if (!assignment_) return;
   const bool force = trigger == Trigger::kAssignment || trigger == Trigger::kApplyCommand ||
@@ -302,41 +324,25 @@ void AgentDaemon::check(Trigger trigger) {
   std::vector<v1::ParameterState> states = parameterStates(*baseline_, *config, plan_options);
   alignWithPlan(states, *plan);
 
-  cli::ProbeSettings settings{.timeout = config_.probe.timeout};
-  if (config_.probe.login && config_.probe.password_file) {
-    Result<std::string> secret = env_.fs.readFile(*config_.probe.password_file);
-    if (secret.ok()) {
-      settings.login = verify::Credentials{*config_.probe.login,
-                                           secret->substr(0, secret->find_first_of("\r\n"))};
-      if (config_.probe.mail_to) {
-        settings.message = verify::TestMessage{.mail_from = *config_.probe.login,
-                                               .rcpt_to = {*config_.probe.mail_to}};
-      }
-    } else {
-      log()->warn("probe password file: {}", secret.status().message());
-    }
-  }
-  std::optional<cli::HostPort> probe_address;
-  if (config_.probe.address && config_.probe.port) {
-    probe_address = cli::HostPort{*config_.probe.address, *config_.probe.port};
-  }
+  const cli::ProbeSettings settings = probeSettings();
+  const std::optional<cli::HostPort> probe_address = probeAddress();
 
   if (!plan->compliant()) {
-    v1::DriftEvent drift;
-    drift.set_baseline_name(assignment_->baseline_name());
-    drift.set_baseline_version(assignment_->baseline_version());
-    drift.set_source(v1::DRIFT_SOURCE_CONFIG);
-    for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
-    drift.set_repairing(enforce);
-    drift.set_changed_at_unix_ms(configMtimeMs());
-    drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
-    reportDrift(std::move(drift));
     // A change that failed verification is not tried again on its own: retrying would reload
     // Postfix twice a minute for nothing. A new baseline, other files or an operator's
     // `command apply` try again.
     const std::string target =
         assignment_->baseline_version() + '\0' + plan->main_cf_after + '\0' + plan->master_cf_after;
     const bool retry_allowed = trigger == Trigger::kApplyCommand || target != failed_target_;
+    v1::DriftEvent drift;
+    drift.set_baseline_name(assignment_->baseline_name());
+    drift.set_baseline_version(assignment_->baseline_version());
+    drift.set_source(v1::DRIFT_SOURCE_CONFIG);
+    for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
+    drift.set_repairing(enforce && retry_allowed);
+    drift.set_changed_at_unix_ms(configMtimeMs());
+    drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
+    reportDrift(std::move(drift));
     if (!enforce) {
       state.set_compliance(v1::COMPLIANCE_DRIFTED);
     } else if (!retry_allowed) {

@@ -70,6 +70,9 @@ class AgentDaemon {
   Status loadCachedAssignment();
   // A transaction an earlier agent was killed in is finished or undone first (apply.md).
   void recoverInterruptedChange();
+  // The probe's settings (the password is read at each check: it may be rotated).
+  cli::ProbeSettings probeSettings();
+  std::optional<cli::HostPort> probeAddress() const;
   std::unique_ptr<service::ServiceControl> makeService(const planner::PostfixConfig& live);
   applier::TransactionOptions transactionOptions(const planner::PostfixConfig& live,
                                                  std::vector<applier::ProbeCheck> probes,
