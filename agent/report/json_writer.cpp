@@ -4,40 +4,6 @@
 
 namespace postwarden::agent::report {
 
-std::string jsonQuote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xf];
-        } else {
-          out += c;  // UTF-8 passes through; invalid bytes were escaped by the prober
-        }
-    }
-  }
-  return out + "\"";
-}
-
 void JsonWriter::newline() {
   out_ += '\n';
   out_.append(levels_.size() * 2, ' ');

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_quote.h"
+
 namespace postwarden::agent::report {
 
 class JsonWriter {
@@ -45,7 +47,7 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `text` as a quoted JSON string.
-std::string jsonQuote(std::string_view text);
+// Quoting is shared with the rest of Postwarden (common/json_quote.h).
+using postwarden::jsonQuote;
 
 }  // namespace postwarden::agent::report

@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/json_quote.h"
+
 namespace postwarden::controller::ctl {
 
 class Json {
@@ -47,7 +49,7 @@ class Json {
   std::variant<std::nullptr_t, bool, int64_t, std::string, Array, Object> value_;
 };
 
-// `text` as a quoted JSON string.
-std::string jsonQuote(const std::string& text);
+// Quoting is shared with the rest of Postwarden (common/json_quote.h).
+using postwarden::jsonQuote;
 
 }  // namespace postwarden::controller::ctl
