@@ -114,7 +114,8 @@ Result<OutboxEntry> decode(std::string_view bytes, uint64_t expected_seq) {
 Outbox::Outbox(os::FileSystem& fs, std::string dir, size_t limit)
     : fs_(fs), dir_(std::move(dir)), limit_(limit) {}
 
-Result<std::unique_ptr<Outbox>> Outbox::open(os::FileSystem& fs, std::string dir, size_t limit) {
+Result<std::unique_ptr<Outbox>> Outbox::open(os::FileSystem& fs, std::string dir, size_t limit,
+                                             uint64_t first_seq_floor) {
   if (limit == 0) return InvalidArgumentError("outbox limit must be at least 1");
   if (dir.empty()) return InvalidArgumentError("outbox directory must not be empty");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -124,21 +125,24 @@ Result<std::unique_ptr<Outbox>> Outbox::open(os::FileSystem& fs, std::string dir
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
-  PW_RETURN_IF_ERROR(outbox->load(now_micros).withContext("opening outbox '" + outbox->dir_ + "'"));
+  PW_RETURN_IF_ERROR(outbox->load(now_micros, first_seq_floor)
+                         .withContext("opening outbox '" + outbox->dir_ + "'"));
   return outbox;
 }
 
 std::string Outbox::entryPath(uint64_t seq) const { return dir_ + "/" + entryName(seq); }
 
-Status Outbox::load(uint64_t now_micros) {
+Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor) {
   std::lock_guard<std::mutex> lock(mu_);
   PW_RETURN_IF_ERROR(fs_.createDirectories(dir_, kDirMode));
   PW_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.listDirectory(dir_));
   uint64_t high = 0;
   bool seq_corrupt = false;
+  bool seq_found = false;
   for (const std::string& name : names) {
     const std::string path = dir_ + "/" + name;
     if (name == kSeqFile) {
+      seq_found = true;
       Result<std::string> text = fs_.readFile(path);
       std::optional<uint64_t> value;
       if (text.ok()) {
@@ -182,8 +186,8 @@ Status Outbox::load(uint64_t now_micros) {
   std::sort(entries_.begin(), entries_.end(),
             [](const OutboxEntry& a, const OutboxEntry& b) { return a.seq < b.seq; });
   last_seq_ = high;
-  if (seq_corrupt) {
-    last_seq_ = std::max(high, now_micros);
+  if (seq_corrupt || (!seq_found && first_seq_floor > high)) {
+    last_seq_ = std::max(high, seq_corrupt ? now_micros : first_seq_floor);
     PW_RETURN_IF_ERROR(fs_.writeAtomic(dir_ + "/" + std::string(kSeqFile),
                                        std::to_string(last_seq_) + "\n", {.mode = kFileMode}));
   }

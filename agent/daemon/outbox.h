@@ -40,9 +40,14 @@ class Outbox {
   // case adds a line to warnings(). A corrupt `seq` file is a warning too, and numbering then
   // jumps to the current time in microseconds since the epoch (far above any count this
   // queue can reach), so no number is reused. If more than `limit` entries are found, the
-  // excess is dropped by the rule of append(). `fs` must outlive the Outbox.
+  // excess is dropped by the rule of append(). A new outbox (no `seq` file) numbers from
+  // `first_seq_floor` + 1: the daemon passes the current time in microseconds, so that an
+  // agent reinstalled with an empty state directory never sends a seq its controller already
+  // stored for the earlier install (it would be taken for a redelivery and dropped).
+  // `fs` must outlive the Outbox.
   // Errors: InvalidArgument (limit 0); those of fs.createDirectories / listDirectory / remove.
-  static Result<std::unique_ptr<Outbox>> open(os::FileSystem& fs, std::string dir, size_t limit);
+  static Result<std::unique_ptr<Outbox>> open(os::FileSystem& fs, std::string dir, size_t limit,
+                                              uint64_t first_seq_floor = 0);
 
   // Assigns the next seq, writes the high-water mark, then the entry, and returns the seq once
   // both are durable. When the queue already holds `limit` entries, one is dropped first (see
@@ -72,7 +77,7 @@ class Outbox {
  private:
   Outbox(os::FileSystem& fs, std::string dir, size_t limit);
 
-  Status load(uint64_t now_micros);
+  Status load(uint64_t now_micros, uint64_t first_seq_floor);
   std::string entryPath(uint64_t seq) const;
   // Index of the entry the limit drops next. Requires a non-empty queue.
   size_t victimLocked() const;

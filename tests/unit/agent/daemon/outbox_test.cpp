@@ -296,5 +296,17 @@ TEST_F(OutboxTest, LoadsTenThousandEntries) {
   EXPECT_EQ(outbox->size(), 11u);
 }
 
+TEST_F(OutboxTest, ANewOutboxNumbersFromTheFloorAndAnExistingOneIgnoresIt) {
+  auto fresh = Outbox::open(fs_, dir(), 10, 5000);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ((*fresh)->lastSeq(), 5000u);
+  EXPECT_EQ((*fresh)->append("state", "s").value(), 5001u);
+  fresh->reset();
+  // Reopened: the persisted high-water mark wins over any floor.
+  auto again = Outbox::open(fs_, dir(), 10, 9000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->lastSeq(), 5001u);
+}
+
 }  // namespace
 }  // namespace postwarden::agent::daemon
