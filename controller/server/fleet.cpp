@@ -164,13 +164,17 @@ void Fleet::flush(std::vector<Pending>& batch) {
       }
     }
   }
-  std::lock_guard lock(sessions_mutex_);
-  for (auto [i, was_new] : results) {
-    ackLocked(writes[i].agent_id, writes[i].seq);
-    std::lock_guard stats_lock(queue_mutex_);
-    ++(was_new ? stats_.reports_stored : stats_.reports_duplicate);
+  uint64_t stored_count = 0;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto [i, was_new] : results) {
+      ackLocked(writes[i].agent_id, writes[i].seq);
+      stored_count += was_new ? 1 : 0;
+    }
   }
   std::lock_guard stats_lock(queue_mutex_);
+  stats_.reports_stored += stored_count;
+  stats_.reports_duplicate += results.size() - stored_count;
   ++stats_.batches;
 }
 

@@ -22,6 +22,7 @@
 
 #include "common/check.h"
 #include "controller/store/sqlite_store.h"
+#include "tests/unit/agent/os/temp_dir.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -30,29 +31,7 @@ using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// A fresh mkdtemp directory, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") +
-                          "/postwarden-fleet-test-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    PW_CHECK(::mkdtemp(buffer.data()) != nullptr);
-    path_ = buffer.data();
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using agent::os::TempDir;  // tests/unit/agent/os/temp_dir.h
 
 // Stands in for the gRPC reactor: records what the fleet sends and how it closes the stream.
 // send() is called from the fleet's writer thread too, hence the mutex.

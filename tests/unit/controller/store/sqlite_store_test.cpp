@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "tests/unit/agent/os/temp_dir.h"
 
 namespace postwarden::controller::store {
 namespace {
@@ -24,29 +25,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A fresh mkdtemp directory, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") +
-                          "/postwarden-store-test-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    PW_CHECK(::mkdtemp(buffer.data()) != nullptr);
-    path_ = buffer.data();
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using agent::os::TempDir;  // tests/unit/agent/os/temp_dir.h
 
 std::string readRaw(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
