@@ -1,5 +1,7 @@
 #include "common/logging.h"
 
+#include <mutex>
+
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace postwarden {
@@ -11,6 +13,14 @@ struct LogSettings {
   spdlog::level::level_enum level = spdlog::level::warn;
 };
 
+// Guards the settings and makes moduleLogger's get-or-create one step: gRPC callback threads
+// log for the first time concurrently, and spdlog::register_logger throws when two of them
+// both miss in spdlog::get and register the same name.
+std::mutex& loggingMutex() {
+  static std::mutex* m = new std::mutex();
+  return *m;
+}
+
 LogSettings& settings() {
   static LogSettings* s = new LogSettings();
   return *s;
@@ -19,6 +29,7 @@ LogSettings& settings() {
 }  // namespace
 
 void setupLogging(const std::string& program, spdlog::level::level_enum level) {
+  std::lock_guard<std::mutex> lock(loggingMutex());
   settings().program = program;
   settings().level = level;
   spdlog::set_level(level);
@@ -26,6 +37,7 @@ void setupLogging(const std::string& program, spdlog::level::level_enum level) {
 }
 
 std::shared_ptr<spdlog::logger> moduleLogger(const std::string& module) {
+  std::lock_guard<std::mutex> lock(loggingMutex());
   if (auto existing = spdlog::get(module)) return existing;
   auto logger =
       std::make_shared<spdlog::logger>(module, std::make_shared<spdlog::sinks::stderr_sink_mt>());
