@@ -27,9 +27,28 @@ struct Change {
   std::optional<std::string> before;           // absent when not set now
   std::optional<std::string> after;            // absent when removed
   params::ApplyMode mode = params::ApplyMode::kReload;
+  // kRemoveServiceOption of a "-o" that contradicts the baseline's main.cf value on a
+  // listener the baseline governs: the master.cf line of that "-o" (1-based, as in
+  // master_cf_before) and why it goes. 0 and "" otherwise.
+  int master_cf_line = 0;
+  std::string reason;
 
   bool inMasterCf() const { return service.has_value(); }
-  // One line for people: "main.cf: smtpd_tls_auth_only: (unset) -> yes".
+  // One line for people: "main.cf: smtpd_tls_auth_only: (unset) -> yes"; a governed
+  // listener's override adds "(master.cf line N: reason)".
+  std::string describe() const;
+};
+
+// An smtpd service the baseline does not govern whose effective value a main.cf change
+// still reaches (a content-filter re-injection port, a submission port, ...): never changed
+// silently, always listed in the plan. Values are effective and expanded, as the daemon
+// sees them ("" when empty).
+struct AffectedService {
+  postfix::ServiceKey service;
+  std::string parameter;
+  std::string before;
+  std::string after;
+  // "127.0.0.1:10025/inet: smtpd_tls_auth_only: no -> yes".
   std::string describe() const;
 };
 
@@ -46,6 +65,10 @@ struct Plan {
   std::vector<Change> changes;
   std::vector<std::string> warnings;      // legal but worth a look (duplicates, risky values)
   std::vector<TlsMaterial> tls_material;  // cert/key pairs the result depends on
+  // The listeners the baseline governs (planner.h governedServices()), in master.cf order,
+  // and the other smtpd services the main.cf changes reach.
+  std::vector<postfix::ServiceKey> governed_services;
+  std::vector<AffectedService> also_affected;
   std::string main_cf_before, main_cf_after;
   std::string master_cf_before, master_cf_after;
 

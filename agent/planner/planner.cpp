@@ -59,6 +59,9 @@ class ServiceView {
     return v.value ? expand(*v.value, depth) : std::string();
   }
 
+  // `value` as this service's daemon would expand it (a main.cf value it would inherit).
+  std::string expandedText(std::string_view value) const { return expand(value, 0); }
+
  private:
   std::string expand(std::string_view value, int depth) const {
     if (depth > 10 || value.find('$') == std::string_view::npos) return std::string(value);
@@ -103,12 +106,27 @@ struct GuardReport {
   }
 };
 
+// The smtpd services that talk to clients: inet listeners, and the "pass" services that
+// postscreen(8) hands its clients to (they load the same TLS material).
 std::vector<ServiceKey> smtpdInetServices(const MasterCfDocument& master) {
   std::vector<ServiceKey> keys;
   for (const postfix::MasterService& s : master.services()) {
-    if (s.key.type == "inet" && s.command == "smtpd") keys.push_back(s.key);
+    if ((s.key.type == "inet" || s.key.type == "pass") && s.command == "smtpd") {
+      keys.push_back(s.key);
+    }
   }
   return keys;
+}
+
+std::string shown(const std::string& value) { return value.empty() ? "(empty)" : value; }
+
+// "master.cf:12: service 'smtp/inet' sets -o a 2 times (lines 12, 14); ...".
+std::string duplicateOptionWarning(const postfix::DuplicateOption& d) {
+  std::string lines;
+  for (int line : d.lines) lines += (lines.empty() ? "" : ", ") + std::to_string(line);
+  return "master.cf:" + std::to_string(d.lines.front()) + ": service '" + d.service.toString() +
+         "' sets -o " + d.parameter + " " + std::to_string(d.lines.size()) + " times (lines " +
+         lines + "); the daemon uses the last, '" + d.effective + "'";
 }
 
 bool planTouches(const Plan& plan, std::initializer_list<std::string_view> parameters) {
@@ -186,14 +204,26 @@ std::string Change::describe() const {
       return "master.cf: add service " + service->toString() + " running " + parameter;
     case ChangeKind::kSetServiceOption:
       return where + "-o " + parameter + ": " + orUnset(before) + " -> " + *after;
-    case ChangeKind::kRemoveServiceOption:
-      return where + "-o " + parameter + ": " + orUnset(before) + " -> (removed)";
+    case ChangeKind::kRemoveServiceOption: {
+      std::string text = where + "-o " + parameter + ": " + orUnset(before) + " -> (removed)";
+      if (master_cf_line > 0 || !reason.empty()) {
+        text += " (";
+        if (master_cf_line > 0) text += "master.cf line " + std::to_string(master_cf_line);
+        if (master_cf_line > 0 && !reason.empty()) text += ": ";
+        text += reason + ")";
+      }
+      return text;
+    }
     case ChangeKind::kSetMain:
       return where + parameter + ": " + orUnset(before) + " -> " + *after;
     case ChangeKind::kRemoveMain:
       return where + parameter + ": " + orUnset(before) + " -> (removed)";
   }
   return where + parameter;
+}
+
+std::string AffectedService::describe() const {
+  return service.toString() + ": " + parameter + ": " + shown(before) + " -> " + shown(after);
 }
 
 params::ApplyMode Plan::applyMode() const {
@@ -224,6 +254,39 @@ std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,
     if (s.key.type != type) continue;
     bool by_role = type == "inet" && !ports.empty() && ports.count(s.port()) > 0;
     if (by_role || s.key.name == role_or_name) keys.push_back(s.key);
+  }
+  return keys;
+}
+
+std::vector<ServiceKey> governedServices(const MainCfDocument& main,
+                                         const MasterCfDocument& master,
+                                         const policy::Baseline& baseline,
+                                         const PlanOptions& options) {
+  std::set<ServiceKey> governed;
+  auto govern = [&](const std::string& role) {
+    for (const ServiceKey& key : resolveServices(master, role, "inet", options)) {
+      std::optional<postfix::MasterService> s = master.find(key);
+      if (!s) continue;
+      if (s->command == "smtpd") {
+        governed.insert(key);
+      } else if (s->command == "postscreen") {
+        // postscreen(8) hands a client that passed its tests to the smtpd "pass" service
+        // named by smtpd_service_name (postconf(5); default "smtpd"), which is what the
+        // client then talks to: that service's effective values are what a scanner sees.
+        std::string handoff = master.option(key, "smtpd_service_name")
+                                  .value_or(main.get("smtpd_service_name").value_or("smtpd"));
+        std::optional<postfix::MasterService> pass = master.find({handoff, "pass"});
+        if (pass && pass->command == "smtpd") governed.insert(pass->key);
+      }
+    }
+  };
+  govern("smtp");
+  for (const policy::ServiceOverride& o : baseline.master_cf) {
+    if (o.type == "inet" && isServiceRole(o.service)) govern(o.service);
+  }
+  std::vector<ServiceKey> keys;
+  for (const postfix::MasterService& s : master.services()) {
+    if (governed.erase(s.key) > 0) keys.push_back(s.key);
   }
   return keys;
 }
@@ -264,6 +327,9 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
     plan.warnings.push_back("main.cf defines '" + name +
                             "' more than once; Postfix uses the last definition");
   }
+  for (const postfix::DuplicateOption& d : master.duplicateOptions()) {
+    plan.warnings.push_back(duplicateOptionWarning(d));
+  }
 
   for (const policy::Setting& s : baseline.main_cf_set) {
     // The validator refuses these already; a document edit would abort on them.
@@ -287,6 +353,8 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
                             catalog.applyMode(r.name)});
   }
 
+  // (service, parameter) pairs the baseline's own master.cf section decides.
+  std::set<std::pair<ServiceKey, std::string>> baseline_overrides;
   for (const policy::ServiceOverride& o : baseline.master_cf) {
     std::vector<ServiceKey> keys = resolveServices(master, o.service, o.type, options);
     if (keys.empty()) {
@@ -304,6 +372,8 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
       keys.push_back(key);
     }
     for (const ServiceKey& key : keys) {
+      for (const policy::Setting& s : o.options) baseline_overrides.emplace(key, s.name);
+      for (const policy::Removal& r : o.remove_options) baseline_overrides.emplace(key, r.name);
       for (const policy::Setting& s : o.options) {
         std::optional<std::string> now = master.option(key, s.name);
         if (now && catalog.equivalent(s.name, *now, s.value)) continue;
@@ -319,6 +389,50 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
         if (!changed) continue;
         plan.changes.push_back({ChangeKind::kRemoveServiceOption, key, r.name, now, std::nullopt,
                                 catalog.applyMode(r.name)});
+      }
+    }
+  }
+
+  // A baseline's main.cf value is what the listeners it governs must effectively run with
+  // (what `postconf -P` and `postconf -x` resolve, what a scanner sees on the wire): master(5)
+  // "-o name=value" beats main.cf for that service, so a contradicting one is removed and the
+  // service inherits main.cf again. The rest of the entry stays byte-identical.
+  plan.governed_services = governedServices(main, master, baseline, options);
+  for (const ServiceKey& key : plan.governed_services) {
+    for (const policy::Setting& s : baseline.main_cf_set) {
+      if (baseline_overrides.count({key, s.name}) > 0) continue;
+      ServiceView view(main, master, key, catalog);
+      EffectiveValue now = view.raw(s.name);
+      if (now.source != postfix::ValueSource::kServiceOverride) continue;
+      const std::string effective = view.expanded(s.name);
+      if (catalog.equivalent(s.name, effective, view.expandedText(s.value))) continue;
+      const int line = before_master.optionLine(key, s.name);
+      PW_ASSIGN_OR_RETURN(bool changed, master.removeOption(key, s.name));
+      if (!changed) continue;
+      Change change{ChangeKind::kRemoveServiceOption, key, s.name, now.value, std::nullopt,
+                    catalog.applyMode(s.name)};
+      change.master_cf_line = line;
+      change.reason = "the listener runs with " + s.name + " = " + shown(effective) +
+                      ", the baseline requires main.cf's " + s.name + " = " + shown(s.value) +
+                      " on it";
+      plan.changes.push_back(std::move(change));
+    }
+  }
+
+  // Every other smtpd service a main.cf change reaches is listed, never changed silently.
+  {
+    std::set<ServiceKey> skip(plan.governed_services.begin(), plan.governed_services.end());
+    for (const postfix::MasterService& s : master.services()) {
+      if (s.command != "smtpd" || !skip.insert(s.key).second) continue;
+      if (!before_master.find(s.key)) continue;  // a new service is a change of its own
+      ServiceView before(before_main, before_master, s.key, catalog);
+      ServiceView after(main, master, s.key, catalog);
+      for (const Change& c : plan.changes) {
+        if (c.inMasterCf()) continue;
+        std::string was = before.expanded(c.parameter);
+        std::string will = after.expanded(c.parameter);
+        if (catalog.equivalent(c.parameter, was, will)) continue;
+        plan.also_affected.push_back({s.key, c.parameter, std::move(was), std::move(will)});
       }
     }
   }

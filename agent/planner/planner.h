@@ -9,6 +9,7 @@
 
 #include "agent/params/parameter_catalog.h"
 #include "agent/planner/plan.h"
+#include "agent/postfix/main_cf_document.h"
 #include "agent/policy/baseline.h"
 #include "common/status.h"
 
@@ -26,7 +27,12 @@ struct PlanOptions {
   std::multimap<std::string, std::string> role_ports;
 };
 
-// Computes the plan. Errors:
+// Computes the plan. A main.cf value of the baseline is the value every governed service
+// (governedServices()) must effectively have: a "-o" on one of them that contradicts it,
+// once expanded, is removed (kRemoveServiceOption with its master.cf line), unless the
+// baseline's own master.cf section sets that parameter for the service. Other smtpd services
+// whose effective value a main.cf change alters are listed in Plan::also_affected. A "-o"
+// given more than once in one entry is a warning. Errors:
 //   InvalidArgument: the baseline has errors (every finding, one per line, file:line:col);
 //   FailedPrecondition: the result would be unsafe (a guard refused it), or the baseline
 //     targets a master.cf service that does not exist and may not be created.
@@ -45,5 +51,17 @@ std::vector<postfix::ServiceKey> resolveServices(const postfix::MasterCfDocument
                                                  const std::string& role_or_name,
                                                  const std::string& type,
                                                  const PlanOptions& options);
+
+// The smtpd services whose effective values must be the baseline's main.cf values (see
+// docs/baselines.md, "Effective values per listener"): every smtpd inet service on port 25
+// (name "smtp", "*:smtp", "*:25", or a port options.role_ports gives the smtp role), the
+// smtpd "pass" service a postscreen on such a port hands connections to (its
+// smtpd_service_name, default "smtpd"), and the same for every role (smtp, submission,
+// submissions) the baseline's master.cf section names. In master.cf order, no repeats.
+// `main` gives smtpd_service_name when master.cf does not.
+std::vector<postfix::ServiceKey> governedServices(const postfix::MainCfDocument& main,
+                                                  const postfix::MasterCfDocument& master,
+                                                  const policy::Baseline& baseline,
+                                                  const PlanOptions& options);
 
 }  // namespace postwarden::agent::planner

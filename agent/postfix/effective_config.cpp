@@ -9,7 +9,7 @@ EffectiveValue effectiveValue(const MainCfDocument& main_cf, const MasterCfDocum
                               const DefaultLookup& defaults) {
   // master(5): "-o name=value" overrides the main.cf parameter for that service only.
   if (std::optional<std::string> v = master_cf.option(service, parameter)) {
-    return {std::move(v), ValueSource::kServiceOverride};
+    return {std::move(v), ValueSource::kServiceOverride, master_cf.optionLine(service, parameter)};
   }
   if (std::optional<std::string> v = main_cf.get(parameter)) {
     return {std::move(v), ValueSource::kMainCf};

@@ -19,6 +19,7 @@ enum class ValueSource { kServiceOverride, kMainCf, kDefault, kUnset };
 struct EffectiveValue {
   std::optional<std::string> value;  // raw, as written ("$myhostname" is not expanded)
   ValueSource source = ValueSource::kUnset;
+  int master_cf_line = 0;  // kServiceOverride: physical line of the "-o" in effect, else 0
 };
 
 // The built-in default of a parameter (as `postconf -d` shows it), or nullopt if unknown.

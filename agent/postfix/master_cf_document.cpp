@@ -230,6 +230,7 @@ MasterCfDocument MasterCfDocument::parse(std::string_view text) {
         continue;
       }
       s.options.emplace_back(std::string(nv.name), std::string(nv.value));
+      s.option_lines.push_back(e.tokens[ref.flag_token].line);
       e.option_refs.push_back(ref);
     }
     e.first_nonoption = i;
@@ -290,6 +291,40 @@ std::optional<std::string> MasterCfDocument::option(const ServiceKey& key,
     if (it->first == parameter) return it->second;
   }
   return std::nullopt;
+}
+
+std::vector<DuplicateOption> MasterCfDocument::duplicateOptions() const {
+  std::vector<DuplicateOption> out;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const MasterService& s = entries_[i].service;
+    if (findIndex(s.key) != static_cast<int>(i)) continue;  // master(8) uses the last entry
+    std::vector<std::string> order;
+    std::map<std::string, DuplicateOption> by_name;
+    for (size_t k = 0; k < s.options.size(); ++k) {
+      auto [it, fresh] = by_name.try_emplace(s.options[k].first);
+      if (fresh) {
+        order.push_back(s.options[k].first);
+        it->second.service = s.key;
+        it->second.parameter = s.options[k].first;
+      }
+      it->second.lines.push_back(s.option_lines[k]);
+      it->second.effective = s.options[k].second;
+    }
+    for (const std::string& name : order) {
+      if (by_name[name].lines.size() > 1) out.push_back(std::move(by_name[name]));
+    }
+  }
+  return out;
+}
+
+int MasterCfDocument::optionLine(const ServiceKey& key, std::string_view parameter) const {
+  const int i = findIndex(key);
+  if (i < 0) return 0;
+  const MasterService& s = entries_[i].service;
+  for (size_t k = s.options.size(); k-- > 0;) {
+    if (s.options[k].first == parameter) return s.option_lines[k];
+  }
+  return 0;
 }
 
 std::string_view MasterCfDocument::newline() const {

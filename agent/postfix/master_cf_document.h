@@ -31,6 +31,15 @@ struct ServiceKey {
   std::string toString() const { return name + "/" + type; }  // "submission/inet"
 };
 
+// A parameter that one service entry sets with "-o" more than once. The daemon uses the last
+// one (getopt() order), the way Postfix uses the last of duplicate main.cf definitions.
+struct DuplicateOption {
+  ServiceKey service;
+  std::string parameter;
+  std::vector<int> lines;  // 1-based physical lines of every "-o parameter=...", ascending
+  std::string effective;   // the value of the last one, the one in effect
+};
+
 // One service entry (logical line) of master.cf. Columns are kept as written ("-" means
 // the built-in default).
 struct MasterService {
@@ -48,6 +57,8 @@ struct MasterService {
   // '=' dropped, whitespace inside the value kept). Only options before the first
   // non-option argument count, as with getopt().
   std::vector<std::pair<std::string, std::string>> options;
+  // Parallel to `options`: the 1-based physical line of each option's "-o" flag.
+  std::vector<int> option_lines;
   int first_line = 0;  // 1-based physical lines of the entry
   int last_line = 0;
 
@@ -80,6 +91,14 @@ class MasterCfDocument {
   // The value of the last "-o parameter=..." of the service `key`; nullopt when the
   // service or the option is absent.
   std::optional<std::string> option(const ServiceKey& key, std::string_view parameter) const;
+
+  // Every parameter some entry sets with "-o" more than once, in file order (entry, then
+  // the parameter's first "-o"). For a service with duplicate entries only the last counts.
+  std::vector<DuplicateOption> duplicateOptions() const;
+
+  // The 1-based physical line of the last "-o parameter=..." of the service `key` (the one
+  // in effect); 0 when the service or the option is absent.
+  int optionLine(const ServiceKey& key, std::string_view parameter) const;
 
   // Entries and options Postfix would reject or ignore, and duplicate services.
   const std::vector<DocumentProblem>& problems() const { return problems_; }
