@@ -1,6 +1,10 @@
 #include "agent/planner/planner.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "agent/postfix/main_cf_document.h"
 
@@ -203,6 +207,304 @@ TEST(PlannerTest, RestartOnlyParameterMakesPlanNeedRestart) {
   Result<Plan> plan = planFor(b, "inet_interfaces = 127.0.0.1\n");
   ASSERT_TRUE(plan.ok()) << plan.status().toString();
   EXPECT_EQ(plan->applyMode(), params::ApplyMode::kRestart);
+}
+
+
+// ---- Effective values per listener --------------------------------------------------------
+
+// Debian's own master.cf, read from the installed postfix package (never copied into the repo).
+std::string debianMasterCf() {
+  for (const char* path : {"/usr/share/postfix/master.cf.dist", "/etc/postfix/master.cf.proto",
+                           "/usr/share/postfix/master.cf.proto"}) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) continue;
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+  }
+  ADD_FAILURE() << "no master.cf.dist from the postfix package; run script/bootstrap";
+  return {};
+}
+
+// `text` with `inserted` put right after the first line that starts with `line_prefix`.
+std::string insertAfterLine(std::string text, const std::string& line_prefix,
+                            const std::string& inserted) {
+  size_t start = 0;
+  while (start < text.size() && text.compare(start, line_prefix.size(), line_prefix) != 0) {
+    size_t nl = text.find('\n', start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  EXPECT_LT(start, text.size()) << "no line starts with " << line_prefix;
+  if (start >= text.size()) return text;
+  const size_t end = text.find('\n', start);
+  text.insert(end == std::string::npos ? text.size() : end + 1, inserted);
+  return text;
+}
+
+// The hardened main.cf, so that only master.cf differs.
+std::string compliantMain() {
+  return std::string(kCertMain) +
+         "smtpd_tls_auth_only = yes\n"
+         "smtpd_sasl_security_options = noanonymous, noplaintext\n"
+         "smtpd_sasl_tls_security_options = noanonymous\n"
+         "smtpd_tls_security_level = may\n";
+}
+
+std::vector<const Change*> removals(const Plan& plan) {
+  std::vector<const Change*> out;
+  for (const Change& c : plan.changes) {
+    if (c.kind == ChangeKind::kRemoveServiceOption) out.push_back(&c);
+  }
+  return out;
+}
+
+// Plans, expects exactly one removal of `parameter` on `service` at master.cf `line`, checks that
+// master.cf_after equals `expected_master_after`, and that a second plan over the result is clean.
+void expectOverrideRemoved(const std::string& main_cf, const std::string& master_cf,
+                           const postfix::ServiceKey& service, int line,
+                           const std::string& expected_master_after, PlanOptions options = {},
+                           const std::string& parameter = "smtpd_tls_auth_only") {
+  Result<Plan> plan = planFor(hardening(), main_cf, master_cf, options);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_FALSE(plan->compliant());
+  std::vector<const Change*> removed = removals(*plan);
+  ASSERT_EQ(removed.size(), 1u) << plan->master_cf_after;
+  EXPECT_EQ(removed[0]->service, service);
+  EXPECT_EQ(removed[0]->parameter, parameter);
+  EXPECT_EQ(removed[0]->master_cf_line, line);
+  const std::string text = removed[0]->describe();
+  EXPECT_NE(text.find(service.toString()), std::string::npos) << text;
+  EXPECT_NE(text.find("master.cf line " + std::to_string(line)), std::string::npos) << text;
+  EXPECT_EQ(plan->master_cf_after, expected_master_after);
+
+  postfix::MasterCfDocument after = postfix::MasterCfDocument::parse(plan->master_cf_after);
+  EXPECT_EQ(after.option(service, parameter), std::nullopt);
+
+  Result<Plan> second = planFor(hardening(), plan->main_cf_after, plan->master_cf_after, options);
+  ASSERT_TRUE(second.ok()) << second.status().toString();
+  EXPECT_TRUE(second->compliant()) << (second->changes.empty() ? "" : second->changes[0].describe());
+}
+
+
+TEST(PlannerListenerTest, DebianMasterCfOverrideOnSmtpIsRemoved) {
+  const std::string debian = debianMasterCf();
+  ASSERT_FALSE(debian.empty());
+  const std::string master = insertAfterLine(debian, "smtp      inet", "  -o smtpd_tls_auth_only=no\n");
+  ASSERT_NE(master, debian);
+  const postfix::MasterCfDocument doc = postfix::MasterCfDocument::parse(master);
+  const int line = doc.optionLine({"smtp", "inet"}, "smtpd_tls_auth_only");
+  ASSERT_GT(line, 0);
+  // main.cf already compliant: the override alone makes the host non-compliant, and removing
+  // it gives back Debian's file byte for byte.
+  expectOverrideRemoved(compliantMain(), master, {"smtp", "inet"}, line, debian);
+  // And from the vulnerable main.cf too.
+  expectOverrideRemoved(kCertMain, master, {"smtp", "inet"}, line, debian);
+}
+
+TEST(PlannerListenerTest, GovernedServicesOfDebianMasterCf) {
+  const postfix::MasterCfDocument doc = postfix::MasterCfDocument::parse(debianMasterCf());
+  std::vector<postfix::ServiceKey> keys =
+      governedServices(postfix::MainCfDocument(), doc, hardening(), {});
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0], (postfix::ServiceKey{"smtp", "inet"}));
+}
+
+TEST(PlannerListenerTest, PostscreenHandsOffToGovernedSmtpdPass) {
+  const std::string clean =
+      "smtp      inet  n       -       y       -       1       postscreen\n"
+      "smtpd     pass  -       -       y       -       -       smtpd\n"
+      "  -o syslog_name=postfix/smtpd\n"
+      "dnsblog   unix  -       -       y       -       0       dnsblog\n"
+      "tlsproxy  unix  -       -       y       -       0       tlsproxy\n"
+      "smtp      unix  -       -       y       -       -       smtp\n";
+  const std::string master =
+      insertAfterLine(clean, "  -o syslog_name", "  -o smtpd_tls_auth_only=no\n");
+  expectOverrideRemoved(kCertMain, master, {"smtpd", "pass"}, 4, clean);
+
+  // postscreen's smtpd_service_name picks the pass service.
+  const std::string renamed =
+      "smtp      inet  n       -       y       -       1       postscreen\n"
+      "  -o smtpd_service_name=smtpd-mx\n"
+      "smtpd     pass  -       -       y       -       -       smtpd\n"
+      "smtpd-mx  pass  -       -       y       -       -       smtpd\n";
+  const std::string renamed_bad =
+      insertAfterLine(renamed, "smtpd-mx  pass", "  -o smtpd_tls_auth_only=no\n");
+  expectOverrideRemoved(kCertMain, renamed_bad, {"smtpd-mx", "pass"}, 5, renamed);
+  EXPECT_EQ(governedServices(postfix::MainCfDocument(), postfix::MasterCfDocument::parse(renamed),
+                             hardening(), {}),
+            (std::vector<postfix::ServiceKey>{{"smtpd-mx", "pass"}}));
+}
+
+TEST(PlannerListenerTest, AddressQualifiedPort25NamesAreGoverned) {
+  for (const std::string name : {"0.0.0.0:25", "127.0.0.1:25", "[::1]:smtp", "*:smtp"}) {
+    const std::string clean = "# listeners\n" + name + " inet n - y - - smtpd\n";
+    const std::string master = clean + "  -o smtpd_tls_auth_only=no\n";
+    SCOPED_TRACE(name);
+    expectOverrideRemoved(kCertMain, master, {name, "inet"}, 3, clean);
+  }
+}
+
+TEST(PlannerListenerTest, BracedOverrideIsRemovedAndTheRestIsByteIdentical) {
+  const std::string master =
+      "smtp inet n - y - - smtpd -o syslog_name=postfix/mx\n"
+      "  -o { smtpd_tls_auth_only = no }\n"
+      "  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n";
+  const std::string expected =
+      "smtp inet n - y - - smtpd -o syslog_name=postfix/mx\n"
+      "  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n";
+  expectOverrideRemoved(kCertMain, master, {"smtp", "inet"}, 2, expected);
+
+  // On the entry's first line, between other options.
+  const std::string inline_master =
+      "smtp inet n - y - - smtpd -o a_x=1 -o { smtpd_tls_auth_only = no } -o b_y=2\n";
+  expectOverrideRemoved(kCertMain, inline_master, {"smtp", "inet"}, 1,
+                        "smtp inet n - y - - smtpd -o a_x=1 -o b_y=2\n");
+}
+
+TEST(PlannerListenerTest, ExpandedOverrideIsJudgedByItsEffectiveValue) {
+  const std::string master =
+      "smtp inet n - y - - smtpd\n"
+      "  -o smtpd_tls_auth_only=$mx_auth_only\n";
+  // $mx_auth_only expands to "no": contradicts, removed.
+  expectOverrideRemoved(compliantMain() + "mx_auth_only = no\n", master, {"smtp", "inet"}, 2,
+                        "smtp inet n - y - - smtpd\n");
+  // ... to "yes": what the baseline wants, kept.
+  Result<Plan> plan = planFor(hardening(), compliantMain() + "mx_auth_only = yes\n", master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(plan->compliant()) << plan->changes[0].describe();
+  // ${name} and an -o that names another -o of the same service.
+  const std::string chained =
+      "smtp inet n - y - - smtpd -o mx_flag=no\n"
+      "  -o smtpd_tls_auth_only=${mx_flag}\n";
+  expectOverrideRemoved(compliantMain(), chained, {"smtp", "inet"}, 2,
+                        "smtp inet n - y - - smtpd -o mx_flag=no\n");
+}
+
+TEST(PlannerListenerTest, AgreeingOverrideIsKept) {
+  const std::string master = "smtp inet n - y - - smtpd\n  -o smtpd_tls_security_level=may\n";
+  Result<Plan> plan = planFor(hardening(), compliantMain(), master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(plan->compliant());
+}
+
+TEST(PlannerListenerTest, DuplicateOptionIsWarnedAndEditLeavesNone) {
+  // The last one wins ("no"): non-compliant; every definition goes, main.cf's value remains.
+  const std::string master =
+      "smtp inet n - y - - smtpd\n"
+      "  -o smtpd_tls_auth_only=yes\n"
+      "  -o syslog_name=postfix/mx\n"
+      "  -o smtpd_tls_auth_only=no\n";
+  Result<Plan> plan = planFor(hardening(), compliantMain(), master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  bool warned = false;
+  for (const std::string& w : plan->warnings) {
+    if (w.find("smtp/inet") != std::string::npos && w.find("smtpd_tls_auth_only") != std::string::npos &&
+        w.find("lines 2, 4") != std::string::npos)
+      warned = true;
+  }
+  EXPECT_TRUE(warned) << ::testing::PrintToString(plan->warnings);
+  ASSERT_EQ(removals(*plan).size(), 1u);
+  EXPECT_EQ(removals(*plan)[0]->master_cf_line, 4);
+  EXPECT_EQ(plan->master_cf_after, "smtp inet n - y - - smtpd\n  -o syslog_name=postfix/mx\n");
+
+  // The last one agrees: compliant, but still warned about.
+  const std::string agreeing =
+      "smtp inet n - y - - smtpd -o smtpd_tls_auth_only=no -o smtpd_tls_auth_only=yes\n";
+  Result<Plan> kept = planFor(hardening(), compliantMain(), agreeing);
+  ASSERT_TRUE(kept.ok()) << kept.status().toString();
+  EXPECT_TRUE(kept->compliant());
+  ASSERT_EQ(kept->warnings.size(), 1u);
+  EXPECT_NE(kept->warnings[0].find("uses the last, 'yes'"), std::string::npos)
+      << kept->warnings[0];
+}
+
+TEST(PlannerListenerTest, DuplicateOptionCollapsesWhenTheBaselineSetsIt) {
+  Baseline b = hardening();
+  b.master_cf.push_back(
+      {.service = "submission", .options = {{"smtpd_tls_security_level", "encrypt", {}}}});
+  const std::string master =
+      "submission inet n - y - - smtpd\n"
+      "  -o smtpd_tls_security_level=may\n"
+      "  -o smtpd_tls_security_level=none\n";
+  Result<Plan> plan = planFor(b, compliantMain(), master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_EQ(plan->master_cf_after,
+            "submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n");
+  EXPECT_TRUE(postfix::MasterCfDocument::parse(plan->master_cf_after).duplicateOptions().empty());
+}
+
+TEST(PlannerListenerTest, RolePortIsGovernedOnlyWhenNamed) {
+  const std::string clean = "127.0.0.1:2525 inet n - n - - smtpd\n";
+  const std::string master = clean + "  -o smtpd_tls_auth_only=no\n";
+  PlanOptions options;
+  options.role_ports.emplace("smtp", "2525");
+  expectOverrideRemoved(kCertMain, master, {"127.0.0.1:2525", "inet"}, 2, clean, options);
+
+  // Without --role smtp=2525 it is not governed: kept, and what main.cf reaches is listed.
+  Result<Plan> plan = planFor(hardening(), kCertMain, master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(removals(*plan).empty());
+  EXPECT_EQ(plan->master_cf_after, master);
+  EXPECT_FALSE(plan->also_affected.empty());
+}
+
+TEST(PlannerListenerTest, OtherSmtpdServicesAreListedAsAlsoAffected) {
+  const std::string master =
+      "smtp inet n - y - - smtpd\n"
+      "submission inet n - y - - smtpd\n"
+      "  -o smtpd_tls_security_level=encrypt\n"
+      "  -o smtpd_tls_auth_only=no\n"
+      "127.0.0.1:10025 inet n - n - - smtpd\n"
+      "  -o smtpd_tls_auth_only=no\n"
+      "  -o smtpd_sasl_auth_enable=no\n"
+      "smtp unix - - y - - smtp\n";
+  Result<Plan> plan = planFor(hardening(), kCertMain, master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(removals(*plan).empty()) << "ungoverned overrides are never removed";
+  EXPECT_EQ(plan->master_cf_after, master);
+  std::vector<std::string> listed;
+  for (const AffectedService& a : plan->also_affected) listed.push_back(a.describe());
+  // The re-injection port gets the new TLS level and SASL options; submission keeps its own
+  // level and auth_only but inherits the SASL options. Values are compared expanded, so
+  // smtpd_sasl_tls_security_options ($smtpd_sasl_security_options = noanonymous before,
+  // noanonymous after) is no change. The smtp client is no smtpd.
+  EXPECT_THAT(listed, ::testing::UnorderedElementsAre(
+                          "submission/inet: smtpd_sasl_security_options: noanonymous -> "
+                          "noanonymous, noplaintext",
+                          "127.0.0.1:10025/inet: smtpd_sasl_security_options: noanonymous -> "
+                          "noanonymous, noplaintext",
+                          "127.0.0.1:10025/inet: smtpd_tls_security_level: (empty) -> may"));
+}
+
+TEST(PlannerListenerTest, RoleTheBaselineNamesIsGoverned) {
+  Baseline b = hardening();
+  b.master_cf.push_back({.service = "submission", .options = {{"syslog_name", "postfix/sub", {}}}});
+  const std::string master =
+      "smtp inet n - y - - smtpd\n"
+      "submission inet n - y - - smtpd -o syslog_name=postfix/sub\n"
+      "  -o smtpd_tls_auth_only=no\n";
+  Result<Plan> plan = planFor(b, compliantMain(), master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_EQ(removals(*plan).size(), 1u);
+  EXPECT_EQ(removals(*plan)[0]->service, (postfix::ServiceKey{"submission", "inet"}));
+  EXPECT_EQ(plan->governed_services,
+            (std::vector<postfix::ServiceKey>{{"smtp", "inet"}, {"submission", "inet"}}));
+}
+
+TEST(PlannerListenerTest, BaselineOwnOverrideWinsOverMainCfValue) {
+  // submission-587 style: main.cf says no AUTH, the baseline's submission -o says yes.
+  Baseline b;
+  b.name = "submission";
+  b.version = "1";
+  b.main_cf_set = {{"smtpd_tls_auth_only", "no", {}}};
+  b.master_cf.push_back(
+      {.service = "submission", .options = {{"smtpd_tls_auth_only", "yes", {}}}});
+  const std::string master =
+      "smtp inet n - y - - smtpd\n"
+      "submission inet n - y - - smtpd -o smtpd_tls_auth_only=yes\n";
+  Result<Plan> plan = planFor(b, "smtpd_tls_auth_only = no\n", master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(plan->compliant()) << plan->changes[0].describe();
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ TEST(EffectiveConfigTest, ServiceOverrideBeatsCompliantMainCf) {
       effectiveValue(main_cf, master_cf, kSmtp, "smtpd_tls_auth_only", defaults);
   EXPECT_EQ(smtp.value, "no");
   EXPECT_EQ(smtp.source, ValueSource::kServiceOverride);
+  EXPECT_EQ(smtp.master_cf_line, 2);  // where the "-o" in effect is
   // The other service still runs with main.cf's value.
   const EffectiveValue submission =
       effectiveValue(main_cf, master_cf, kSubmission, "smtpd_tls_auth_only", defaults);

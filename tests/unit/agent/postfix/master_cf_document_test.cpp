@@ -428,5 +428,54 @@ TEST(MasterCfDocumentTest, AddServiceRejectsInvalidFields) {
   EXPECT_EQ(doc.serialize(), kMaster);
 }
 
+
+TEST(MasterCfDocumentTest, ReportsOptionLinesAndDuplicateOptions) {
+  const MasterCfDocument doc = MasterCfDocument::parse(
+      "smtp inet n - y - - smtpd -o a=1\n"
+      "  -o { smtpd_tls_auth_only = yes }\n"
+      "  -o b=2 -o smtpd_tls_auth_only=no\n"
+      "submission inet n - y - - smtpd -o a=1\n"
+      "  -oa=2 -o a=3\n");
+  EXPECT_EQ(doc.optionLine(kSmtp, "smtpd_tls_auth_only"), 3);
+  EXPECT_EQ(doc.optionLine(kSmtp, "a"), 1);
+  EXPECT_EQ(doc.optionLine(kSmtp, "absent"), 0);
+  EXPECT_EQ(doc.optionLine({"nope", "inet"}, "a"), 0);
+  const std::optional<MasterService> smtp = doc.find(kSmtp);
+  ASSERT_TRUE(smtp.has_value());
+  EXPECT_THAT(smtp->option_lines, ElementsAre(1, 2, 3, 3));
+
+  const std::vector<DuplicateOption> dups = doc.duplicateOptions();
+  ASSERT_EQ(dups.size(), 2u);
+  EXPECT_EQ(dups[0].service, kSmtp);
+  EXPECT_EQ(dups[0].parameter, "smtpd_tls_auth_only");
+  EXPECT_THAT(dups[0].lines, ElementsAre(2, 3));
+  EXPECT_EQ(dups[0].effective, "no");
+  EXPECT_EQ(dups[1].service, kSubmission);
+  EXPECT_EQ(dups[1].parameter, "a");
+  EXPECT_THAT(dups[1].lines, ElementsAre(4, 5, 5));
+  EXPECT_EQ(dups[1].effective, "3");
+}
+
+TEST(MasterCfDocumentTest, DuplicateOptionsOfAShadowedEntryDoNotCount) {
+  // master(8) uses the last of two entries with the same key.
+  const MasterCfDocument doc = MasterCfDocument::parse(
+      "smtp inet n - y - - smtpd -o a=1 -o a=2\n"
+      "smtp inet n - y - - smtpd -o a=1\n");
+  EXPECT_TRUE(doc.duplicateOptions().empty());
+}
+
+TEST(MasterCfDocumentTest, RemovingABracedOptionKeepsTheRestByteIdentical) {
+  MasterCfDocument doc = MasterCfDocument::parse(
+      "smtp inet n - y - - smtpd\n"
+      "  -o { smtpd_tls_auth_only = no }\n"
+      "  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n");
+  Result<bool> removed = doc.removeOption(kSmtp, "smtpd_tls_auth_only");
+  ASSERT_TRUE(removed.ok()) << removed.status().toString();
+  EXPECT_TRUE(*removed);
+  EXPECT_EQ(doc.serialize(),
+            "smtp inet n - y - - smtpd\n"
+            "  -o { smtpd_client_restrictions = permit_mynetworks, reject }\n");
+}
+
 }  // namespace
 }  // namespace postwarden::agent::postfix
