@@ -110,6 +110,9 @@ void printPlanText(const planner::Plan& plan, const TargetOptions& target, Envir
   for (const planner::Change& c : plan.changes) {
     env.out << "  ~ " << c.describe() << "  [" << modeName(c.mode) << "]\n";
   }
+  for (const planner::AffectedService& a : plan.also_affected) {
+    env.out << "  also affected (not governed by the baseline): " << a.describe() << "\n";
+  }
   std::string diff = planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf") +
                      planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf");
   env.out << "\n" << (useColor(target.color, env) ? planner::colorizeDiff(diff) : diff) << "\n";

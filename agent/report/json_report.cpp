@@ -95,7 +95,11 @@ void writePlan(JsonWriter& w, const planner::Plan& plan, const PlanContext& cont
   for (const planner::Change& change : plan.changes) writeChange(w, change);
   w.endArray();
   w.field("applyMode", applyModeName(plan.applyMode()));
-  stringArray(w, "warnings", plan.warnings);
+  std::vector<std::string> warnings = plan.warnings;  // the proto has no also-affected field
+  for (const planner::AffectedService& a : plan.also_affected) {
+    warnings.push_back("also affected (not governed by the baseline): " + a.describe());
+  }
+  stringArray(w, "warnings", warnings);
   w.field("mainCfDiff", planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
   w.field("masterCfDiff",
           planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf"));
