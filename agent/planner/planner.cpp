@@ -148,7 +148,9 @@ void checkGuards(Plan& plan, const MainCfDocument& before_main,
                  const PlanOptions& options, GuardReport& report) {
   // RFC 3207: a publicly referenced MX must not require STARTTLS; senders that cannot do TLS
   // would be refused. `encrypt` belongs on submission, never on port 25.
-  for (const ServiceKey& key : resolveServices(master, "smtp", "inet", options)) {
+  // The port-25 smtpd services, postscreen's smtpd "pass" service included: that is where the
+  // level takes effect.
+  for (const ServiceKey& key : governedServices(main, master, policy::Baseline{}, options)) {
     ServiceView after(main, master, key, catalog);
     if (after.expanded("smtpd_tls_security_level") != "encrypt") continue;
     ServiceView before(before_main, before_master, key, catalog);

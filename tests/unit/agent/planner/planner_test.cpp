@@ -507,5 +507,21 @@ TEST(PlannerListenerTest, BaselineOwnOverrideWinsOverMainCfValue) {
   EXPECT_TRUE(plan->compliant()) << plan->changes[0].describe();
 }
 
+TEST(PlannerListenerTest, EncryptOnPostscreensSmtpdPassIsRefused) {
+  // With postscreen on port 25 the level that counts is the smtpd pass service's.
+  Baseline b = hardening();
+  b.master_cf.push_back({.service = "smtpd",
+                         .type = "pass",
+                         .options = {{"smtpd_tls_security_level", "encrypt", {}}}});
+  const std::string master =
+      "smtp inet n - y - 1 postscreen\n"
+      "smtpd pass - - y - - smtpd\n";
+  Result<Plan> plan = planFor(b, kCertMain, master);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(plan.status().message().find("smtpd/pass"), std::string::npos)
+      << plan.status().toString();
+}
+
 }  // namespace
 }  // namespace postwarden::agent::planner
