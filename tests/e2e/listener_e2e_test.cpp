@@ -325,6 +325,16 @@ TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortA
             std::string::npos)
       << last_output_;
 
+  // The JSON report carries the removal and the also-affected service too.
+  CommandResult json = agent({"plan", "--policy", kHardening, "--format", "json"});
+  EXPECT_EQ(json.exit_code, 2) << last_output_;
+  EXPECT_NE(json.stdout_data.find("\"service\": \"" + listener_ + "/inet\""), std::string::npos)
+      << json.stdout_data;
+  EXPECT_NE(json.stdout_data.find("also affected (not governed by the baseline): " + reinjection +
+                                  "/inet: smtpd_tls_security_level: none -> may"),
+            std::string::npos)
+      << json.stdout_data;
+
   CommandResult a = apply();
   ASSERT_EQ(a.exit_code, 0) << last_output_;
   std::map<std::string, std::string> overrides = postconfP();
