@@ -260,8 +260,7 @@ std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,
   return keys;
 }
 
-std::vector<ServiceKey> governedServices(const MainCfDocument& main,
-                                         const MasterCfDocument& master,
+std::vector<ServiceKey> governedServices(const MainCfDocument& main, const MasterCfDocument& master,
                                          const policy::Baseline& baseline,
                                          const PlanOptions& options) {
   std::set<ServiceKey> governed;

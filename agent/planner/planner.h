@@ -9,8 +9,8 @@
 
 #include "agent/params/parameter_catalog.h"
 #include "agent/planner/plan.h"
-#include "agent/postfix/main_cf_document.h"
 #include "agent/policy/baseline.h"
+#include "agent/postfix/main_cf_document.h"
 #include "common/status.h"
 
 namespace postwarden::agent::planner {

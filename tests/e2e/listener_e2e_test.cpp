@@ -106,8 +106,8 @@ class ListenerE2eTest : public PostfixSandboxFixture {
   }
   CommandResult plan() { return agent({"plan", "--policy", kHardening}); }
   CommandResult apply() {
-    return agent({"apply", "--policy", kHardening, "--state-dir", state_dir_,
-                  "--verify-deadline", "8"});
+    return agent(
+        {"apply", "--policy", kHardening, "--state-dir", state_dir_, "--verify-deadline", "8"});
   }
 
   // `postconf -c DIR -P`: "service/type/parameter" -> value, from the real command.
@@ -131,8 +131,8 @@ class ListenerE2eTest : public PostfixSandboxFixture {
 
   // `postconf -c DIR -x -h parameter`: main.cf's (or the default) value, expanded.
   std::string postconfX(const std::string& parameter) {
-    CommandResult r =
-        run({internal::findProgram("postconf"), "-c", sandbox().configDir(), "-x", "-h", parameter});
+    CommandResult r = run(
+        {internal::findProgram("postconf"), "-c", sandbox().configDir(), "-x", "-h", parameter});
     EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
     std::string v = r.stdout_data;
     while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
@@ -224,8 +224,8 @@ std::string debianMasterCf(const std::string& listener, const std::string& optio
   std::string out;
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> f = splitFields(line);
-    const bool entry = !line.empty() && line[0] != '#' && line[0] != ' ' && line[0] != '\t' &&
-                       f.size() >= 8;
+    const bool entry =
+        !line.empty() && line[0] != '#' && line[0] != ' ' && line[0] != '\t' && f.size() >= 8;
     if (!entry) {
       out += line + "\n";
       continue;
@@ -345,12 +345,12 @@ TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortA
   EXPECT_EQ(overrides[reinjection + "/inet/smtpd_tls_auth_only"], "no");
   EXPECT_EQ(overrides[reinjection + "/inet/smtpd_sasl_auth_enable"], "no");
   expectGoverned({listener_ + "/inet"});
-  EXPECT_EQ(readFile(masterCfPath()),
-            listener_ + " inet n - n - - smtpd\n" + "  -o syslog_name=postfix/mx\n" +
-                reinjection + " inet n - n - - smtpd\n" +
-                "  -o smtpd_sasl_auth_enable=no\n"
-                "  -o smtpd_tls_auth_only=no\n" +
-                rest);
+  EXPECT_EQ(readFile(masterCfPath()), listener_ + " inet n - n - - smtpd\n" +
+                                          "  -o syslog_name=postfix/mx\n" + reinjection +
+                                          " inet n - n - - smtpd\n" +
+                                          "  -o smtpd_sasl_auth_enable=no\n"
+                                          "  -o smtpd_tls_auth_only=no\n" +
+                                          rest);
   expectHardenedOnTheWire();
   expectSecondPlanClean();
 }

@@ -209,7 +209,6 @@ TEST(PlannerTest, RestartOnlyParameterMakesPlanNeedRestart) {
   EXPECT_EQ(plan->applyMode(), params::ApplyMode::kRestart);
 }
 
-
 // ---- Effective values per listener --------------------------------------------------------
 
 // Debian's own master.cf, read from the installed postfix package (never copied into the repo).
@@ -282,14 +281,15 @@ void expectOverrideRemoved(const std::string& main_cf, const std::string& master
 
   Result<Plan> second = planFor(hardening(), plan->main_cf_after, plan->master_cf_after, options);
   ASSERT_TRUE(second.ok()) << second.status().toString();
-  EXPECT_TRUE(second->compliant()) << (second->changes.empty() ? "" : second->changes[0].describe());
+  EXPECT_TRUE(second->compliant())
+      << (second->changes.empty() ? "" : second->changes[0].describe());
 }
-
 
 TEST(PlannerListenerTest, DebianMasterCfOverrideOnSmtpIsRemoved) {
   const std::string debian = debianMasterCf();
   ASSERT_FALSE(debian.empty());
-  const std::string master = insertAfterLine(debian, "smtp      inet", "  -o smtpd_tls_auth_only=no\n");
+  const std::string master =
+      insertAfterLine(debian, "smtp      inet", "  -o smtpd_tls_auth_only=no\n");
   ASSERT_NE(master, debian);
   const postfix::MasterCfDocument doc = postfix::MasterCfDocument::parse(master);
   const int line = doc.optionLine({"smtp", "inet"}, "smtpd_tls_auth_only");
@@ -398,7 +398,8 @@ TEST(PlannerListenerTest, DuplicateOptionIsWarnedAndEditLeavesNone) {
   ASSERT_TRUE(plan.ok()) << plan.status().toString();
   bool warned = false;
   for (const std::string& w : plan->warnings) {
-    if (w.find("smtp/inet") != std::string::npos && w.find("smtpd_tls_auth_only") != std::string::npos &&
+    if (w.find("smtp/inet") != std::string::npos &&
+        w.find("smtpd_tls_auth_only") != std::string::npos &&
         w.find("lines 2, 4") != std::string::npos)
       warned = true;
   }
@@ -414,8 +415,7 @@ TEST(PlannerListenerTest, DuplicateOptionIsWarnedAndEditLeavesNone) {
   ASSERT_TRUE(kept.ok()) << kept.status().toString();
   EXPECT_TRUE(kept->compliant());
   ASSERT_EQ(kept->warnings.size(), 1u);
-  EXPECT_NE(kept->warnings[0].find("uses the last, 'yes'"), std::string::npos)
-      << kept->warnings[0];
+  EXPECT_NE(kept->warnings[0].find("uses the last, 'yes'"), std::string::npos) << kept->warnings[0];
 }
 
 TEST(PlannerListenerTest, DuplicateOptionCollapsesWhenTheBaselineSetsIt) {
@@ -497,8 +497,7 @@ TEST(PlannerListenerTest, BaselineOwnOverrideWinsOverMainCfValue) {
   b.name = "submission";
   b.version = "1";
   b.main_cf_set = {{"smtpd_tls_auth_only", "no", {}}};
-  b.master_cf.push_back(
-      {.service = "submission", .options = {{"smtpd_tls_auth_only", "yes", {}}}});
+  b.master_cf.push_back({.service = "submission", .options = {{"smtpd_tls_auth_only", "yes", {}}}});
   const std::string master =
       "smtp inet n - y - - smtpd\n"
       "submission inet n - y - - smtpd -o smtpd_tls_auth_only=yes\n";

@@ -428,7 +428,6 @@ TEST(MasterCfDocumentTest, AddServiceRejectsInvalidFields) {
   EXPECT_EQ(doc.serialize(), kMaster);
 }
 
-
 TEST(MasterCfDocumentTest, ReportsOptionLinesAndDuplicateOptions) {
   const MasterCfDocument doc = MasterCfDocument::parse(
       "smtp inet n - y - - smtpd -o a=1\n"
