@@ -355,5 +355,36 @@ TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortA
   expectSecondPlanClean();
 }
 
+// The repro as reported: main.cf already compliant, then someone adds the override under the
+// public listener. Before, plan said "compliant: no changes" while postconf -P showed it.
+TEST_F(ListenerE2eTest, OverrideAddedToACompliantHostIsDriftAndApplyRepairsOnlyMasterCf) {
+  ASSERT_EQ(apply().exit_code, 0) << last_output_;
+  expectSecondPlanClean();
+  const std::string main_cf = readFile(sandbox().mainCfPath());
+  const std::string clean_master = readFile(masterCfPath());
+  std::string edited = clean_master;
+  const size_t end = edited.find('\n', edited.find(listener_ + " inet"));
+  ASSERT_NE(end, std::string::npos);
+  edited.insert(end + 1, "  -o smtpd_tls_auth_only=no\n");
+  writeFile(masterCfPath(), edited);
+  ASSERT_TRUE(sandbox().reload().ok());
+  ASSERT_EQ(postconfP()[listener_ + "/inet/smtpd_tls_auth_only"], "no");
+
+  CommandResult p = plan();
+  EXPECT_EQ(p.exit_code, 2) << last_output_;
+  EXPECT_EQ(p.stdout_data.find("compliant: no changes"), std::string::npos) << last_output_;
+  EXPECT_NE(p.stdout_data.find("(master.cf line 4"), std::string::npos) << last_output_;
+
+  CommandResult a = apply();
+  ASSERT_EQ(a.exit_code, 0) << last_output_;
+  EXPECT_NE(a.stdout_data.find("result: repaired"), std::string::npos) << last_output_;
+  EXPECT_EQ(readFile(masterCfPath()), clean_master);
+  EXPECT_EQ(readFile(sandbox().mainCfPath()), main_cf);
+  EXPECT_EQ(postconfP().count(listener_ + "/inet/smtpd_tls_auth_only"), 0u);
+  expectGoverned({listener_ + "/inet"});
+  expectHardenedOnTheWire();
+  expectSecondPlanClean();
+}
+
 }  // namespace
 }  // namespace postwarden::testing
