@@ -68,10 +68,22 @@ void alignWithPlan(std::vector<v1::ParameterState>& states, const planner::Plan&
     changed.emplace(c.inMasterCf() ? "master.cf" : "main.cf",
                     c.service ? c.service->toString() : "", c.parameter);
   }
+  std::set<std::tuple<std::string, std::string, std::string>> covered;
   for (v1::ParameterState& s : states) {
+    covered.emplace(s.file(), s.service(), s.parameter());
     if (changed.contains({s.file(), s.service(), s.parameter()}) || !outOfLine(s)) continue;
     s.set_expected(s.actual());
     s.set_expected_absent(s.actual_absent());
+  }
+  // A governed listener's -o that contradicts a main.cf value is no setting of the baseline's
+  // own, so no state above names it; the drift must, or the host is out of line for nothing.
+  for (const planner::Change& c : plan.changes) {
+    if (c.kind != planner::ChangeKind::kRemoveServiceOption || !c.service ||
+        !covered.emplace("master.cf", c.service->toString(), c.parameter).second) {
+      continue;
+    }
+    states.push_back(
+        state("master.cf", c.service->toString(), c.parameter, std::nullopt, c.before));
   }
 }
 

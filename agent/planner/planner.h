@@ -1,7 +1,9 @@
 // The planner: Plan = diff(Baseline, current main.cf + master.cf). Pure: no I/O, no logging,
 // deterministic for the same inputs. It refuses (never plans) a change that would leave the
 // configuration unsafe: unknown parameters, values Postfix would choke on, `encrypt` on the
-// public port-25 service, `noplaintext` that silently strips AUTH over TLS too.
+// public port-25 service, `noplaintext` that silently strips AUTH over TLS too. Compliance is
+// judged per listener, not per file: a compliant plan means every governed service
+// effectively runs with the baseline's values, master.cf "-o" overrides included.
 #pragma once
 
 #include <map>

@@ -342,5 +342,40 @@ TEST(ParameterStatesTest, AlignmentWithAnEmptyPlanAlignsEverything) {
   EXPECT_TRUE(states[2].expected_absent());
 }
 
+TEST(ParameterStatesTest, GovernedListenerOverrideIsNamedInTheDrift) {
+  // main.cf is compliant; the port-25 listener's own -o is what is out of line.
+  planner::PostfixConfig config{
+      .main_cf = std::string(kCertMain) +
+                 "smtpd_tls_auth_only = yes\n"
+                 "smtpd_sasl_security_options = noanonymous, noplaintext\n"
+                 "smtpd_sasl_tls_security_options = noanonymous\n"
+                 "smtpd_tls_security_level = may\n",
+      .master_cf = kMaster};
+  const std::string listener = "10.0.0.1:25 inet n      -       y       -       -       smtpd\n";
+  config.master_cf.insert(config.master_cf.find(listener) + listener.size(),
+                          "  -o smtpd_tls_auth_only=no\n");
+  policy::Baseline b = hardening();
+  Result<planner::Plan> plan = planFor(b, config);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_FALSE(plan->compliant());
+
+  std::vector<v1::ParameterState> states = parameterStates(b, config, {});
+  EXPECT_THAT(outOfLineStates(states), IsEmpty()) << "main.cf alone looks compliant";
+  alignWithPlan(states, *plan);
+  std::vector<v1::ParameterState> out = outOfLineStates(states);
+  ASSERT_THAT(out, SizeIs(1));
+  expectState(out[0], {"master.cf", "10.0.0.1:25/inet", "smtpd_tls_auth_only", std::nullopt, "no"});
+
+  // Once repaired, nothing is out of line and nothing is added.
+  planner::PostfixConfig after{plan->main_cf_after, plan->master_cf_after};
+  Result<planner::Plan> replan = planFor(b, after);
+  ASSERT_TRUE(replan.ok()) << replan.status().toString();
+  std::vector<v1::ParameterState> after_states = parameterStates(b, after, {});
+  const size_t count = after_states.size();
+  alignWithPlan(after_states, *replan);
+  EXPECT_EQ(after_states.size(), count);
+  EXPECT_THAT(outOfLineStates(after_states), IsEmpty());
+}
+
 }  // namespace
 }  // namespace postwarden::agent::fleet
