@@ -6,11 +6,10 @@
 
 #include "agent/params/spelling.h"
 #include "agent/planner/planner.h"
+#include "common/version.h"
 
 namespace postwarden::agent::cli {
 namespace {
-
-constexpr const char* kVersion = "postwarden-agent 0.1.0";
 
 constexpr const char* kTargetOptionsHelp =
     R"(  --policy FILE            baseline (YAML, see docs/baselines.md)
@@ -470,7 +469,7 @@ commands run and, when a probe fails, its transcript; never passwords).
 
 Result<Arguments> parseArguments(const std::vector<std::string>& args) {
   if (args.empty() || isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
-  if (args[0] == "--version") return Arguments(HelpArgs{std::string(kVersion) + "\n"});
+  if (args[0] == "--version") return Arguments(HelpArgs{versionLine("postwarden-agent") + "\n"});
   const std::string& command = args[0];
   if (std::any_of(args.begin() + 1, args.end(), isHelp)) {
     if (command == "plan") return Arguments(HelpArgs{planHelp()});

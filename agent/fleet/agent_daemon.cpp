@@ -15,13 +15,13 @@
 #include "agent/postfix/main_cf_document.h"
 #include "agent/service/service_control.h"
 #include "common/logging.h"
+#include "common/version.h"
 
 namespace postwarden::agent::fleet {
 namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.daemon"); }
 
-constexpr char kVersion[] = "0.2.0";
 constexpr char kAssignmentFile[] = "/assignment.pb";
 
 int64_t toMs(std::chrono::system_clock::time_point t) {
@@ -65,7 +65,7 @@ void AgentDaemon::requestStop() {
 
 v1::Hello AgentDaemon::hello() {
   v1::Hello hello;
-  hello.set_agent_version(kVersion);
+  hello.set_agent_version(postwarden::kVersion);
   hello.set_postfix_version(postfix_version_);
   hello.set_hostname(config_.agent_id);
   hello.mutable_labels()->insert(config_.labels.begin(), config_.labels.end());

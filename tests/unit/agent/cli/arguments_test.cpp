@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
+
 namespace postwarden::agent::cli {
 namespace {
 
@@ -183,7 +185,8 @@ TEST(ArgumentsTest, NoArgumentsOrHelpGivesProgramHelp) {
 }
 
 TEST(ArgumentsTest, VersionIsHelpText) {
-  EXPECT_EQ(as<HelpArgs>(parse({"--version"})).text, "postwarden-agent 0.1.0\n");
+  EXPECT_EQ(as<HelpArgs>(parse({"--version"})).text, versionLine("postwarden-agent") + "\n");
+  EXPECT_THAT(versionLine("postwarden-agent"), HasSubstr(std::string(" ") + kVersion + " (git "));
 }
 
 TEST(ArgumentsTest, EveryCommandHasItsOwnHelp) {
