@@ -38,6 +38,14 @@ void printError(Environment& env, const Status& status) {
   }
 }
 
+// An error before any report exists: the text on stderr, and with --format json also an
+// ErrorReport on stdout, so that a script can parse every outcome.
+int fail(Environment& env, const Status& status, OutputFormat format) {
+  printError(env, status);
+  if (format == OutputFormat::kJson) env.out << report::errorToJson(status) << "\n";
+  return kExitError;
+}
+
 // The built-in catalog knows Postfix 3.7. A name it does not know may still exist in a newer
 // installed Postfix, so only then is `postconf -d` asked (it costs a process start; the
 // common case stays within the 5 ms plan budget).
@@ -87,6 +95,18 @@ Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env,
   return Planned{std::move(baseline), std::move(plan)};
 }
 
+// plan agrees with verify: a change whose own probe cannot pass (as the configuration it
+// produces already shows) is refused before anything is written, not applied and rolled back.
+Status checkVerifyIsReachable(const Planned& planned, const TargetOptions& target) {
+  std::vector<std::string> failures = predictedProbeFailures(
+      planned.baseline, {planned.plan.main_cf_after, planned.plan.master_cf_after},
+      {.role_ports = target.role_ports});
+  if (failures.empty()) return OkStatus();
+  std::string message = "the baseline's verify cannot pass on this host after the change:";
+  for (const std::string& f : failures) message += "\n" + f;
+  return FailedPreconditionError(message);
+}
+
 bool useColor(bool wanted, const Environment& env) {
   return wanted && env.out_is_terminal && std::getenv("NO_COLOR") == nullptr;
 }
@@ -123,9 +143,9 @@ report::PlanContext context(const TargetOptions& target, Environment& env) {
 
 int runPlan(const PlanArgs& args, Environment& env) {
   Result<Planned> planned = loadAndPlan(args.target, env);
-  if (!planned.ok()) {
-    printError(env, planned.status());
-    return kExitError;
+  if (!planned.ok()) return fail(env, planned.status(), args.target.format);
+  if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
+    return fail(env, reachable, args.target.format);
   }
   if (args.target.format == OutputFormat::kJson) {
     env.out << report::planToJson(planned->plan, context(args.target, env)) << "\n";
@@ -347,6 +367,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
     printError(env, planned.status());
     return kExitError;
   }
+  if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
+    return fail(env, reachable, args.target.format);
+  }
   Result<std::vector<applier::ProbeCheck>> probes =
       probeChecks(planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
                   {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
@@ -398,30 +421,18 @@ int runApply(const ApplyArgs& args, Environment& env) {
 
 int runVerify(const VerifyArgs& args, Environment& env) {
   Result<policy::Baseline> baseline = loadPolicy(args.target.policy, env);
-  if (!baseline.ok()) {
-    printError(env, baseline.status());
-    return kExitError;
-  }
+  if (!baseline.ok()) return fail(env, baseline.status(), args.target.format);
   Result<ProbeSettings> settings = probeSettings(args.probe, env);
-  if (!settings.ok()) {
-    printError(env, settings.status());
-    return kExitError;
-  }
+  if (!settings.ok()) return fail(env, settings.status(), args.target.format);
   planner::PostfixConfig config;
   if (!args.probe.probe) {
     Result<planner::PostfixConfig> read = readConfig(args.target.postfix_dir, env);
-    if (!read.ok()) {
-      printError(env, read.status());
-      return kExitError;
-    }
+    if (!read.ok()) return fail(env, read.status(), args.target.format);
     config = *read;
   }
   Result<std::vector<applier::ProbeCheck>> checks = probeChecks(
       *baseline, config, {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
-  if (!checks.ok()) {
-    printError(env, checks.status());
-    return kExitError;
-  }
+  if (!checks.ok()) return fail(env, checks.status(), args.target.format);
   std::vector<applier::ProbeRecord> records;
   bool passed = true;
   for (const applier::ProbeCheck& check : *checks) {
