@@ -25,15 +25,15 @@ Status checkChainFiles(const planner::TlsMaterial& m, const std::string& context
     Result<std::string> contents = fs.readFile(path);
     if (!contents.ok()) {
       // Postfix: "error opening chain file", and TLS is off.
-      return FailedPreconditionError(context + ": cannot read smtpd_tls_chain_files file '" +
-                                     path + "': " + contents.status().message());
+      return FailedPreconditionError(context + ": cannot read smtpd_tls_chain_files file '" + path +
+                                     "': " + contents.status().message());
     }
     files.push_back({path, std::move(contents).value()});
   }
   Result<std::vector<tls::ServerKeyChain>> chains = tls::checkChainFiles(files, now);
   if (!chains.ok()) {
-    return FailedPreconditionError(context + ": smtpd_tls_chain_files: " +
-                                   chains.status().message());
+    return FailedPreconditionError(context +
+                                   ": smtpd_tls_chain_files: " + chains.status().message());
   }
   return OkStatus();
 }
@@ -48,11 +48,11 @@ Status checkPair(const LegacyPair& pair, const std::string& context, os::FileSys
   Result<std::string> cert = fs.readFile(pair.cert_file);
   if (!cert.ok()) {
     return FailedPreconditionError(context + ": cannot read certificate (" +
-                                   std::string(pair.cert_parameter) + "): " +
-                                   cert.status().message());
+                                   std::string(pair.cert_parameter) +
+                                   "): " + cert.status().message());
   }
-  const std::string where = context + ": certificate '" + pair.cert_file + "' and key '" +
-                            pair.key_file + "': ";
+  const std::string where =
+      context + ": certificate '" + pair.cert_file + "' and key '" + pair.key_file + "': ";
   if (pair.key_file == pair.cert_file) {
     // One file for both: Postfix reads it in one pass, the key before or after the certificates.
     Result<tls::ServerKeyChain> chain = tls::checkCombinedFile({pair.cert_file, *cert}, now);
@@ -62,8 +62,8 @@ Status checkPair(const LegacyPair& pair, const std::string& context, os::FileSys
   Result<std::string> key = fs.readFile(pair.key_file);
   if (!key.ok()) {
     return FailedPreconditionError(context + ": cannot read key (" +
-                                   std::string(pair.key_parameter) + "): " +
-                                   key.status().message());
+                                   std::string(pair.key_parameter) +
+                                   "): " + key.status().message());
   }
   Result<tls::ServerKeyChain> chain =
       tls::checkCertificateAndKeyFiles({pair.cert_file, *cert}, {pair.key_file, *key}, now);

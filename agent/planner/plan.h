@@ -38,9 +38,9 @@ struct Change {
 // and then ignores every per-algorithm file; otherwise each per-algorithm pair whose
 // certificate file is set (RSA, DSA, ECDSA). With none of them set smtpd offers no STARTTLS.
 struct TlsMaterial {
-  std::string service;    // "main.cf" or the master.cf service it applies to
-  std::string cert_file;  // smtpd_tls_cert_file (the "RSA" pair, any key type in practice)
-  std::string key_file;   // smtpd_tls_key_file; defaults to $smtpd_tls_cert_file
+  std::string service;      // "main.cf" or the master.cf service it applies to
+  std::string cert_file;    // smtpd_tls_cert_file (the "RSA" pair, any key type in practice)
+  std::string key_file;     // smtpd_tls_key_file; defaults to $smtpd_tls_cert_file
   std::string eccert_file;  // smtpd_tls_eccert_file
   std::string eckey_file;   // smtpd_tls_eckey_file; defaults to $smtpd_tls_eccert_file
   std::string dcert_file;   // smtpd_tls_dcert_file (DSA)

@@ -180,15 +180,14 @@ class ChainWalker {
         return disablesTls("no private key or certificate found in " + origin + passphraseHint(),
                            "No PEM data in " + origin);
       case State::kKey:
-        return disablesTls("the private key at " + at(key_object_, key_file_) +
-                               " has no certificate after it",
-                           "No certs for key at index " + std::to_string(key_object_) + " in " +
-                               key_file_);
+        return disablesTls(
+            "the private key at " + at(key_object_, key_file_) + " has no certificate after it",
+            "No certs for key at index " + std::to_string(key_object_) + " in " + key_file_);
       case State::kCert:
         if (mixed_) {
-          return disablesTls("'" + origin + "' holds certificates but no private key" +
-                                 passphraseHint(),
-                             "No private key found in " + origin);
+          return disablesTls(
+              "'" + origin + "' holds certificates but no private key" + passphraseHint(),
+              "No private key found in " + origin);
         }
         [[fallthrough]];
       case State::kBoth:
@@ -225,8 +224,8 @@ class ChainWalker {
     X509Ptr certificate = decodeCertificate(object.der);
     if (!certificate) {
       return disablesTls(at(object_, file_) + " is not a valid certificate",
-                         "error loading certificate (PEM object number " +
-                             std::to_string(object_) + ") from " + file_);
+                         "error loading certificate (PEM object number " + std::to_string(object_) +
+                             ") from " + file_);
     }
     switch (state_) {
       case State::kKey:
@@ -265,12 +264,12 @@ class ChainWalker {
     EvpPkeyPtr key = decodePrivateKey(type, object.der);
     if (!key) {
       const bool encrypted = object.header.find("ENCRYPTED") != std::string::npos;
-      return disablesTls(at(object_, file_) + (encrypted
-                                                   ? " is a private key protected by a "
-                                                     "passphrase; Postfix needs an unencrypted key"
-                                                   : " is not a valid private key"),
-                         "error loading private key (PEM object number " +
-                             std::to_string(object_) + ") from " + file_);
+      return disablesTls(
+          at(object_, file_) + (encrypted ? " is a private key protected by a "
+                                            "passphrase; Postfix needs an unencrypted key"
+                                          : " is not a valid private key"),
+          "error loading private key (PEM object number " + std::to_string(object_) + ") from " +
+              file_);
     }
     key_ = std::move(key);
     key_file_ = file_;
@@ -291,17 +290,15 @@ class ChainWalker {
     ERR_clear_error();
     if (same != 1) {
       return disablesTls("the private key at " + key_where +
-                             " does not match the certificate after it ('" + info->subject +
-                             "')",
+                             " does not match the certificate after it ('" + info->subject + "')",
                          mismatch_log_line);
     }
     ServerKeyChain chain;
     chain.key_type = keyType(key_.get());
     for (const ServerKeyChain& earlier : chains_) {
       if (earlier.key_type == chain.key_type) {
-        return disablesTls("the private key at " + key_where + " is a second " +
-                               chain.key_type + " key (the first is at " +
-                               at(earlier.key_object, earlier.key_file) +
+        return disablesTls("the private key at " + key_where + " is a second " + chain.key_type +
+                               " key (the first is at " + at(earlier.key_object, earlier.key_file) +
                                "); OpenSSL holds one certificate chain per key type",
                            mismatch_log_line);
       }

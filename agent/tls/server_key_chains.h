@@ -23,10 +23,10 @@ struct PemFile {
 
 // One private key and the chain smtpd would serve with it.
 struct ServerKeyChain {
-  std::string key_type;    // the OpenSSL slot: "RSA", "RSA-PSS", "ECDSA", "DSA", "Ed25519", "Ed448"
-  std::string key_file;    // the file that holds the key
-  int key_object = 0;      // 1-based PEM object number of the key in key_file (0: not known)
-  CertificateInfo leaf;    // the certificate served for this key
+  std::string key_type;  // the OpenSSL slot: "RSA", "RSA-PSS", "ECDSA", "DSA", "Ed25519", "Ed448"
+  std::string key_file;  // the file that holds the key
+  int key_object = 0;    // 1-based PEM object number of the key in key_file (0: not known)
+  CertificateInfo leaf;  // the certificate served for this key
   size_t issuer_count = 0;  // certificates after the leaf, sent as its issuer chain
 };
 

@@ -55,8 +55,8 @@ planner::Plan planNeeding(std::string cert_file, std::string key_file) {
 
 // The real planner over `main_cf` with the hardening settings (STARTTLS wanted on smtp/inet),
 // so that these tests cover what the planner collects as well as what pre-flight makes of it.
-planner::Plan planFor(const std::string& main_cf,
-                      const params::ParameterCatalog& catalog = params::ParameterCatalog::builtin()) {
+planner::Plan planFor(const std::string& main_cf, const params::ParameterCatalog& catalog =
+                                                      params::ParameterCatalog::builtin()) {
   policy::Baseline baseline;
   baseline.name = "tls";
   baseline.version = "1";
@@ -191,8 +191,8 @@ TEST(PreflightTest, RsaAndEcdsaGroupsInOneChainFilePass) {
   InMemoryFileSystem fs;
   const tls::GeneratedCertificate& rsa = validRsa();
   tls::GeneratedCertificate ec = validEc();
-  fs.addFile("/c/both.pem", rsa.private_key_pem + rsa.certificate_pem + ec.private_key_pem +
-                                ec.certificate_pem);
+  fs.addFile("/c/both.pem",
+             rsa.private_key_pem + rsa.certificate_pem + ec.private_key_pem + ec.certificate_pem);
 
   Status status = checkTlsMaterial(planFor("smtpd_tls_chain_files = /c/both.pem\n"), fs, kNow);
 
@@ -239,8 +239,7 @@ TEST(PreflightTest, MissingChainFileIsRefused) {
       checkTlsMaterial(planFor("smtpd_tls_chain_files = /c/key.pem /c/cert.pem\n"), fs, kNow);
 
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(status.message(),
-              HasSubstr("cannot read smtpd_tls_chain_files file '/c/cert.pem'"));
+  EXPECT_THAT(status.message(), HasSubstr("cannot read smtpd_tls_chain_files file '/c/cert.pem'"));
 }
 
 // --- per-algorithm pairs ---------------------------------------------------------------------
@@ -289,9 +288,8 @@ TEST(PreflightTest, MismatchedEcdsaPairIsRefused) {
                                    fs, kNow);
 
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(status.message(),
-              AllOf(HasSubstr("certificate '/c/ec.crt' and key '/c/ec.key'"),
-                    HasSubstr("does not match")));
+  EXPECT_THAT(status.message(), AllOf(HasSubstr("certificate '/c/ec.crt' and key '/c/ec.key'"),
+                                      HasSubstr("does not match")));
 }
 
 TEST(PreflightTest, RsaAndEcdsaPairsAreCheckedPairByPair) {

@@ -171,10 +171,10 @@ TEST_F(ServerKeyChainsTest, MismatchInSecondGroupIsRefused) {
 TEST_F(ServerKeyChainsTest, TwoKeysOfOneTypeAreRefused) {
   const GeneratedCertificate second_ec = generate(KeyType::kEcP256);
 
-  auto chains = checkChainFiles(
-      {{"/c/a.pem", ec_.private_key_pem + ec_.certificate_pem},
-       {"/c/b.pem", second_ec.private_key_pem + second_ec.certificate_pem}},
-      kNow);
+  auto chains =
+      checkChainFiles({{"/c/a.pem", ec_.private_key_pem + ec_.certificate_pem},
+                       {"/c/b.pem", second_ec.private_key_pem + second_ec.certificate_pem}},
+                      kNow);
 
   ASSERT_FALSE(chains.ok());
   EXPECT_THAT(chains.status().message(),
@@ -200,8 +200,7 @@ TEST_F(ServerKeyChainsTest, FilesWithoutPemDataAreRefused) {
   auto chains = checkChainFiles({{"/c/empty.pem", ""}, {"/c/der.crt", "\x30\x82\x01\x0a"}}, kNow);
 
   ASSERT_FALSE(chains.ok());
-  EXPECT_THAT(chains.status().message(),
-              HasSubstr("No PEM data in /c/empty.pem, /c/der.crt"));
+  EXPECT_THAT(chains.status().message(), HasSubstr("No PEM data in /c/empty.pem, /c/der.crt"));
 }
 
 TEST_F(ServerKeyChainsTest, EcParametersBlockIsIgnoredAsPostfixDoes) {
@@ -213,9 +212,9 @@ TEST_F(ServerKeyChainsTest, EcParametersBlockIsIgnoredAsPostfixDoes) {
 }
 
 TEST_F(ServerKeyChainsTest, PassphraseProtectedKeyIsRefusedWithAHint) {
-  auto chains = checkChainFiles({{"/c/key.pem", encryptedKeyPem(ec_.private_key_pem)},
-                                 {"/c/cert.pem", ec_.certificate_pem}},
-                                kNow);
+  auto chains = checkChainFiles(
+      {{"/c/key.pem", encryptedKeyPem(ec_.private_key_pem)}, {"/c/cert.pem", ec_.certificate_pem}},
+      kNow);
 
   ASSERT_FALSE(chains.ok());
   EXPECT_THAT(chains.status().message(),
@@ -246,7 +245,8 @@ TEST_F(ServerKeyChainsTest, CorruptCertificateIsRefused) {
 
 // smtpd_tls_cert_file == smtpd_tls_key_file: Postfix's "mixed" mode takes either order.
 TEST_F(ServerKeyChainsTest, CombinedFileAcceptsCertificateBeforeKey) {
-  auto chain = checkCombinedFile({"/c/mail.pem", rsa_.certificate_pem + rsa_.private_key_pem}, kNow);
+  auto chain =
+      checkCombinedFile({"/c/mail.pem", rsa_.certificate_pem + rsa_.private_key_pem}, kNow);
 
   ASSERT_TRUE(chain.ok()) << chain.status().toString();
   EXPECT_EQ(chain->key_type, "RSA");
@@ -280,9 +280,9 @@ TEST_F(ServerKeyChainsTest, SeparateFilesCountTheIssuerChain) {
   const GeneratedCertificate ca = generateCa();
   const GeneratedCertificate leaf = generate(KeyType::kEcP256, &ca);
 
-  auto chain = checkCertificateAndKeyFiles(
-      {"/c/fullchain.pem", leaf.certificate_pem + ca.certificate_pem},
-      {"/c/privkey.pem", leaf.private_key_pem}, kNow);
+  auto chain =
+      checkCertificateAndKeyFiles({"/c/fullchain.pem", leaf.certificate_pem + ca.certificate_pem},
+                                  {"/c/privkey.pem", leaf.private_key_pem}, kNow);
 
   ASSERT_TRUE(chain.ok()) << chain.status().toString();
   EXPECT_EQ(chain->key_type, "ECDSA");
