@@ -88,7 +88,9 @@ Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env,
   if (!config) {
     PW_ASSIGN_OR_RETURN(config, readConfig(target.postfix_dir, env));
   }
-  params::ParameterCatalog catalog = catalogFor(baseline, env);
+  // $config_directory names this instance's directory, not the default instance's.
+  params::ParameterCatalog catalog =
+      catalogFor(baseline, env).withConfigDirectory(target.postfix_dir);
   PW_ASSIGN_OR_RETURN(planner::Plan plan,
                       planner::makePlan(baseline, *config, catalog,
                                         planner::PlanOptions{.role_ports = target.role_ports}));
