@@ -72,8 +72,7 @@ Result<ClearedState> clearNeedsHuman(os::FileSystem& fs, const std::string& stat
     } else {
       cleared.unreadable_journal = true;
     }
-    PW_ASSIGN_OR_RETURN(cleared.journal_kept_at,
-                        archivePath(fs, state_dir, cleared.ended, now));
+    PW_ASSIGN_OR_RETURN(cleared.journal_kept_at, archivePath(fs, state_dir, cleared.ended, now));
     PW_RETURN_IF_ERROR(fs.rename(journal.path(), cleared.journal_kept_at)
                            .withContext("ending the interrupted change"));
   } else if (present.status().code() != StatusCode::kNotFound) {

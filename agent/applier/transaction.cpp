@@ -99,8 +99,7 @@ Status Transaction::advance(JournalEntry& entry, JournalStep step, TransactionRe
   // the conservative reading, so the transaction goes on, but it is reported.
   Status recorded = journal_.record(entry);
   if (!recorded.ok()) {
-    journalFailed(report, "recording step '" + std::string(journalStepName(step)) + "'",
-                  recorded);
+    journalFailed(report, "recording step '" + std::string(journalStepName(step)) + "'", recorded);
   }
   crashPoint(journalStepName(step));
   return recorded;
@@ -277,8 +276,8 @@ Status Transaction::waitUntilSettled(std::string& detail) {
                               " ms ago), retry later; nothing written");
     }
   }
-  detail = "waited " + std::to_string(wait.count()) + " ms for " + names[youngest] +
-           " (modified " + std::to_string(age.count()) + " ms before) to settle";
+  detail = "waited " + std::to_string(wait.count()) + " ms for " + names[youngest] + " (modified " +
+           std::to_string(age.count()) + " ms before) to settle";
   return OkStatus();
 }
 
@@ -630,14 +629,13 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     if (!verified.ok()) {
       // The journal still says an unverified step: the next run would roll back a change
       // that works. Stop here instead, and let an operator end it (`clear`).
-      markNeedsHuman(report,
-                     "the change " + entry.id +
-                         " was verified, but the journal could neither record that nor be "
-                         "removed (" +
-                         cleared.message() +
-                         "); the next run would roll back a working change. Check the "
-                         "disk of " +
-                         options_.state_dir + ", then run 'postwarden-agent clear'");
+      markNeedsHuman(report, "the change " + entry.id +
+                                 " was verified, but the journal could neither record that nor be "
+                                 "removed (" +
+                                 cleared.message() +
+                                 "); the next run would roll back a working change. Check the "
+                                 "disk of " +
+                                 options_.state_dir + ", then run 'postwarden-agent clear'");
     }
   }
   return report;

@@ -513,8 +513,8 @@ int runClear(const ClearArgs& args, Environment& env) {
     env.out << "ended the interrupted change " << cleared->ended->id << " at step '"
             << applier::journalStepName(cleared->ended->step)
             << "' for good: it will not be resumed or rolled back; previous bytes in "
-            << cleared->ended->backup_dir << ", its journal kept as "
-            << cleared->journal_kept_at << "\n";
+            << cleared->ended->backup_dir << ", its journal kept as " << cleared->journal_kept_at
+            << "\n";
   } else if (cleared->unreadable_journal) {
     env.out << "ended an interrupted change whose journal could not be read; kept as "
             << cleared->journal_kept_at << "\n";

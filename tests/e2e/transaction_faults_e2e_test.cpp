@@ -35,7 +35,8 @@ std::string readFile(const std::string& path) {
   return buffer.str();
 }
 
-void writeFile(const std::string& path, const std::string& text, fs::perms perms = fs::perms(0644)) {
+void writeFile(const std::string& path, const std::string& text,
+               fs::perms perms = fs::perms(0644)) {
   std::ofstream(path, std::ios::binary) << text;
   fs::permissions(path, perms);
 }
@@ -126,30 +127,23 @@ TEST_F(TransactionFaultsE2eTest, ReloadCommandThatCorruptsTheBackupDoesNotGetItR
   // The fault-injection repro: the reload command appends a line to the newest backup of
   // main.cf and fails. The rollback restores only bytes that match the journal's SHA-256,
   // so the live main.cf ends up exactly as it was, not with the injected line.
-  const std::string conf = sandbox().configDir();
-  const std::string reload = script("corrupting-reload", "for f in " + state_dir_ +
-                                                             "/backups/*/main.cf; do\n"
-                                                             "  printf '" +
-                                                             kCorruptLine.substr(
-                                                                 0, kCorruptLine.size() - 1) +
-                                                             "\\n' >> \"$f\"\n"
-                                                             "done\n"
-                                                             "exit 1\n");
-  const std::string restart = script("restart",
-                                     "postfix -c " + conf +
-                                         " stop\n"
-                                         "i=0\n"
-                                         "while postfix -c " +
-                                         conf +
-                                         " status >/dev/null 2>&1 && [ $i -lt 100 ]; do\n"
-                                         "  sleep 0.1; i=$((i+1))\n"
-                                         "done\n"
-                                         "exec postfix -c " +
-                                         conf + " start\n");
+  // $1: the state directory. Appends kCorruptLine to every backup of main.cf, then fails.
+  const std::string reload = script("corrupting-reload", R"(for f in "$1"/backups/*/main.cf; do
+  echo 'corrupt_line_from_the_fault_injection = yes' >> "$f"
+done
+exit 1
+)");
+  // $1: the configuration directory. Stops Postfix, waits until it is down, starts it.
+  const std::string restart = script("restart", R"(postfix -c "$1" stop
+i=0
+while postfix -c "$1" status >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+exec postfix -c "$1" start
+)");
   const std::string before = readFile(sandbox().mainCfPath());
 
-  CommandResult r = apply(kHardening, {"--service", "command", "--reload-command", reload,
-                                       "--restart-command", restart});
+  CommandResult r =
+      apply(kHardening, {"--service", "command", "--reload-command", reload + " " + state_dir_,
+                         "--restart-command", restart + " " + sandbox().configDir()});
 
   EXPECT_EQ(r.exit_code, 3) << last_output_;
   EXPECT_NE(r.stdout_data.find("result: rolled_back"), std::string::npos) << last_output_;
@@ -225,9 +219,9 @@ TEST_F(TransactionFaultsE2eTest, ApplyWhileMainCfKeepsBeingEditedStopsEarlyAndWr
   // `postconf -e`, so that the file is never quiet for the agent's 2 s look.
   const std::string conf = sandbox().configDir();
   agent::os::ProcessCommandRunner runner;
-  Result<CommandResult> edited = runner.run(
-      {.argv = {"postconf", "-c", conf, "-e", "message_size_limit=10240001"},
-       .timeout = std::chrono::seconds(30)});
+  Result<CommandResult> edited =
+      runner.run({.argv = {"postconf", "-c", conf, "-e", "message_size_limit=10240001"},
+                  .timeout = std::chrono::seconds(30)});
   ASSERT_TRUE(edited.ok() && edited->exit_code == 0);
   const std::string base = readFile(sandbox().mainCfPath());
   std::atomic<bool> stop{false};

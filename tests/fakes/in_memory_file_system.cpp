@@ -160,8 +160,8 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
   if (sync_failure_after_rename_ && (sync_failure_path_.empty() || sync_failure_path_ == p)) {
     Status cause = std::move(*sync_failure_after_rename_);
     sync_failure_after_rename_.reset();
-    return agent::os::notDurableError(
-        context, "fsync directory " + quoted(parentOf(p)) + " after the rename: " + cause.message());
+    return agent::os::notDurableError(context, "fsync directory " + quoted(parentOf(p)) +
+                                                   " after the rename: " + cause.message());
   }
   return OkStatus();
 }

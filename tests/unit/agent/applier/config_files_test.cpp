@@ -66,7 +66,8 @@ TEST(ConfigFilesTest, SwapFailingOnMainCfAfterANotDurableMasterCfPutsMasterCfBac
   InMemoryFileSystem fs;
   addOldFiles(fs);
   FaultyFileSystem faulty(fs);
-  faulty.beforeWrite(kMasterCf, [&] { fs.failSyncAfterNextRename(DataLossError("EIO"), kMasterCf); });
+  faulty.beforeWrite(kMasterCf,
+                     [&] { fs.failSyncAfterNextRename(DataLossError("EIO"), kMasterCf); });
   faulty.failWrite(kMainCf, ResourceExhaustedError("ENOSPC"));
 
   Status status = ConfigFiles(faulty, "/etc/postfix").swap(kOld, {"new main\n", "new master\n"});

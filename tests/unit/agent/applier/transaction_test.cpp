@@ -262,8 +262,8 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
-  EXPECT_THAT(stepNames(report),
-              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "reload", "verify"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal",
+                                             "swap", "reload", "verify"));
   for (const StepRecord& step : report.steps) EXPECT_TRUE(step.ok) << step.name << step.detail;
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
@@ -350,8 +350,8 @@ TEST(TransactionTest, RestartOnlyPlanRestartsInsteadOfReloading) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
-  EXPECT_THAT(stepNames(report),
-              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "restart", "verify"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal",
+                                             "swap", "restart", "verify"));
   EXPECT_EQ(host.service.restarts(), 1);
   EXPECT_EQ(host.service.reloads(), 0);
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
@@ -500,7 +500,8 @@ TEST(TransactionTest, FullDiskOnSwapIsRefusedWithLiveFilesStillOld) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal", "swap"));
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("settle", "status", "preflight", "check", "journal", "swap"));
   EXPECT_THAT(report.reason, HasSubstr("swap: "));
   EXPECT_THAT(report.reason, HasSubstr("ENOSPC"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
@@ -588,8 +589,8 @@ TEST(TransactionTest, ProbeFailingUntilDeadlineRollsBackToOldBytes) {
   EXPECT_EQ(report.outcome, Outcome::kRolledBack);
   EXPECT_EQ(report.reason, "the change failed verification: 127.0.0.1:25: STARTTLS not offered");
   EXPECT_THAT(stepNames(report),
-              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "reload", "verify",
-                          "restore", "restart", "verify rollback"));
+              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "reload",
+                          "verify", "restore", "restart", "verify rollback"));
   const StepRecord* verify = findStep(report, "verify");
   ASSERT_NE(verify, nullptr);
   EXPECT_FALSE(verify->ok);
@@ -762,8 +763,8 @@ TEST(TransactionTest, StepsAreReportedLiveInOrder) {
   TransactionReport report = transaction.apply(planFor(heloBaseline()));
 
   EXPECT_EQ(seen, stepNames(report));
-  EXPECT_THAT(seen,
-              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "reload", "verify"));
+  EXPECT_THAT(seen, ElementsAre("settle", "status", "preflight", "check", "journal", "swap",
+                                "reload", "verify"));
 }
 
 // --- an agent killed mid-transaction, and recover() -------------------------------------
@@ -1117,11 +1118,10 @@ TEST(TransactionTest, RecoverWithACorruptBackupWritesNothingAndNeedsHuman) {
 
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
-  EXPECT_EQ(report->reason,
-            "rollback could not restore the previous files: backup " + entry.backup_dir +
-                "/main.cf failed its check: expected SHA-256 " +
-                sha256Hex(kOldMain).substr(0, 12) + "..., found " +
-                sha256Hex(corrupt).substr(0, 12) + "...; nothing written");
+  EXPECT_EQ(report->reason, "rollback could not restore the previous files: backup " +
+                                entry.backup_dir + "/main.cf failed its check: expected SHA-256 " +
+                                sha256Hex(kOldMain).substr(0, 12) + "..., found " +
+                                sha256Hex(corrupt).substr(0, 12) + "...; nothing written");
   EXPECT_EQ(host.fs.contents(kMainCf), new_main);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
@@ -1298,7 +1298,7 @@ TEST(TransactionTest, JournalRecordFailingAfterTheSwapIsReportedNotSilent) {
   Host host;
   host.postfixAccepts();
   FaultyFileSystem faulty(host.fs);
-  faulty.passWrite(kJournal);                                   // swapping
+  faulty.passWrite(kJournal);                                     // swapping
   faulty.failWrite(kJournal, DataLossError("journal disk EIO"));  // swapped
   planner::Plan plan = planFor(heloBaseline());
 
@@ -1321,9 +1321,9 @@ TEST(TransactionTest, VerifiedChangeWhoseJournalCanNeitherRecordNorBeRemovedNeed
   Host host;
   host.postfixAccepts();
   FaultyFileSystem faulty(host.fs);
-  faulty.passWrite(kJournal);  // swapping
-  faulty.passWrite(kJournal);  // swapped
-  faulty.passWrite(kJournal);  // activated
+  faulty.passWrite(kJournal);                        // swapping
+  faulty.passWrite(kJournal);                        // swapped
+  faulty.passWrite(kJournal);                        // activated
   faulty.failWrite(kJournal, DataLossError("EIO"));  // verified
   faulty.failRemove(kJournal, DataLossError("EIO"));
   planner::Plan plan = planFor(heloBaseline());
