@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "agent/applier/config_files.h"
+#include "agent/applier/needs_human.h"
 #include "agent/applier/preflight.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
@@ -258,6 +259,11 @@ int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
     status = files.backup(before, report.backup_dir).status();
   }
   if (status.ok()) status = files.swap(before, after);
+  if (os::isNotDurable(status)) {
+    // Written, only not yet durable: the files hold the new bytes, so this is not a refusal.
+    report.warnings.push_back(status.message());
+    status = OkStatus();
+  }
   if (!status.ok()) {
     report.outcome = Outcome::kRefused;
     report.reason = status.message();
@@ -267,6 +273,7 @@ int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
   } else if (status.ok()) {
     env.out << "applied " << plural(plan.changes.size(), "change") << " (offline: Postfix not "
             << "reloaded); previous bytes kept in " << report.backup_dir << "\n";
+    for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
   }
   if (!status.ok()) printError(env, status.withContext("refused, nothing changed"));
   return exitFor(report.outcome);
@@ -357,6 +364,7 @@ int runApply(const ApplyArgs& args, Environment& env) {
     if (text) {
       env.out << "recovered an interrupted change: " << applier::outcomeName(recovered->outcome)
               << (recovered->reason.empty() ? "" : " (" + recovered->reason + ")") << "\n";
+      for (const std::string& w : recovered->warnings) env.out << "warning: " << w << "\n";
     }
     if (recovered->outcome == Outcome::kNeedsHuman) {
       printError(env, InternalError(recovered->reason));
@@ -408,6 +416,7 @@ int runApply(const ApplyArgs& args, Environment& env) {
         for (const std::string& line : report.log_lines) env.out << "    " << line << "\n";
       }
     }
+    for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
     env.out << "result: " << applier::outcomeName(report.outcome)
             << (report.reason.empty() ? "" : ": " + report.reason) << "\n";
   } else {
@@ -487,26 +496,50 @@ int runScan(const ScanArgs& args, Environment& env) {
 }
 
 int runClear(const ClearArgs& args, Environment& env) {
-  const std::string marker = args.state_dir + "/needs-human";
-  Result<std::string> reason = env.fs.readFile(marker);
-  if (!reason.ok()) {
-    env.out << "nothing to clear: the host is not in the needs-human state\n";
+  if (!env.fs.stat(args.state_dir).ok()) {
+    env.out << "nothing to clear: " << args.state_dir << " does not exist\n";
     return kExitOk;
   }
-  Status removed = env.fs.remove(marker);
-  if (!removed.ok()) {
-    printError(env, removed);
+  // Not while an apply runs: it could be writing the journal being ended.
+  Result<os::FileLock> lock = os::FileLock::acquire(args.state_dir + "/lock");
+  if (!lock.ok()) {
+    printError(env, lock.status());
     return kExitError;
   }
-  env.out << "cleared the needs-human state (it was: " << *reason
-          << (reason->ends_with('\n') ? "" : "\n") << "); apply may change this host again\n";
+  Result<applier::ClearedState> cleared =
+      applier::clearNeedsHuman(env.fs, args.state_dir, env.clock.now());
+  if (!cleared.ok()) {
+    printError(env, cleared.status().withContext("clear failed, the host still needs a human"));
+    return kExitError;
+  }
+  if (!cleared->reason && cleared->journal_kept_at.empty()) {
+    env.out << "nothing to clear: the host is not in the needs-human state and no change is "
+               "in flight\n";
+    return kExitOk;
+  }
+  if (cleared->reason) {
+    std::string reason = *cleared->reason;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    env.out << "cleared the needs-human state (it was: " << reason << ")\n";
+  }
+  if (cleared->ended) {
+    env.out << "ended the interrupted change " << cleared->ended->id << " at step '"
+            << applier::journalStepName(cleared->ended->step)
+            << "' for good: it will not be resumed or rolled back; previous bytes in "
+            << cleared->ended->backup_dir << ", its journal kept as " << cleared->journal_kept_at
+            << "\n";
+  } else if (cleared->unreadable_journal) {
+    env.out << "ended an interrupted change whose journal could not be read; kept as "
+            << cleared->journal_kept_at << "\n";
+  }
+  env.out << "apply may change this host again\n";
   return kExitOk;
 }
 
 }  // namespace
 
 int run(const std::vector<std::string>& args, Environment& env) {
-  Result<Arguments> parsed = parseArguments(args);
+  Result<Arguments> parsed = parseArguments(args, env.working_dir);
   if (!parsed.ok()) {
     printError(env, parsed.status());
     return kExitError;
