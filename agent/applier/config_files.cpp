@@ -38,24 +38,35 @@ Status ConfigFiles::swap(const planner::PostfixConfig& before,
   }
   const bool main_changes = after.main_cf != before.main_cf;
   const bool master_changes = after.master_cf != before.master_cf;
+  // The first write whose bytes are in place but not yet durable: reported at the end, once
+  // every write reached its file.
+  Status not_durable;
+  auto written = [&](Status status) {
+    if (os::isNotDurable(status)) {
+      if (not_durable.ok()) not_durable = status;
+      return OkStatus();
+    }
+    return status;
+  };
   if (master_changes) {
-    PW_RETURN_IF_ERROR(fs_.writeAtomic(masterCfPath(), after.master_cf).withContext("writing"));
+    PW_RETURN_IF_ERROR(
+        written(fs_.writeAtomic(masterCfPath(), after.master_cf)).withContext("writing"));
   }
   if (main_changes) {
-    Status written = fs_.writeAtomic(mainCfPath(), after.main_cf);
-    if (!written.ok()) {
+    Status main_written = written(fs_.writeAtomic(mainCfPath(), after.main_cf));
+    if (!main_written.ok()) {
       if (master_changes) {
         Status restored = fs_.writeAtomic(masterCfPath(), before.master_cf);
-        if (!restored.ok()) {
-          return InternalError("writing main.cf failed (" + written.message() +
+        if (!restored.ok() && !os::isNotDurable(restored)) {
+          return InternalError("writing main.cf failed (" + main_written.message() +
                                ") and master.cf could not be restored (" + restored.message() +
                                "); restore it from the backup");
         }
       }
-      return written.withContext("writing");
+      return main_written.withContext("writing");
     }
   }
-  return OkStatus();
+  return not_durable;
 }
 
 std::string backupDirName(const std::string& state_dir, std::chrono::system_clock::time_point now,

@@ -32,6 +32,11 @@ class ConfigFiles {
   // Replaces the files with `after` where it differs from `before`, checking first that
   // nobody edited them since `before` was read (Aborted: re-plan, never overwrite blindly).
   // Mode and owner are kept. If the second file fails, the first is put back.
+  // A write whose bytes reached the file but whose directory fsync failed counts as written:
+  // when every write reached its file and one was not durable, the result is that
+  // DataLoss error, which satisfies os::isNotDurable(): both files have the `after` bytes.
+  // Any other error: both files have their `before` bytes, except Internal (the first file
+  // could not be put back; it names the file to restore from the backup).
   Status swap(const planner::PostfixConfig& before, const planner::PostfixConfig& after) const;
 
  private:

@@ -83,7 +83,7 @@ Transaction::Transaction(os::FileSystem& fs, os::CommandRunner& commands,
       options_(std::move(options)),
       on_step_(std::move(on_step)),
       files_(fs, options_.postfix_dir),
-      journal_(fs, options_.state_dir + "/journal") {}
+      journal_(fs, journalPath(options_.state_dir)) {}
 
 std::string Transaction::statePath(std::string_view name) const {
   return options_.state_dir + "/" + std::string(name);
@@ -93,12 +93,23 @@ void Transaction::crashPoint(std::string_view step) {
   if (options_.crash_point) options_.crash_point(step);
 }
 
-void Transaction::advance(JournalEntry& entry, JournalStep step) {
+Status Transaction::advance(JournalEntry& entry, JournalStep step, TransactionReport& report) {
   entry.step = step;
   // A failed write leaves the journal at the earlier step, from which recovery rolls back:
-  // the conservative reading, so the transaction goes on.
-  (void)journal_.record(entry);
+  // the conservative reading, so the transaction goes on, but it is reported.
+  Status recorded = journal_.record(entry);
+  if (!recorded.ok()) {
+    journalFailed(report, "recording step '" + std::string(journalStepName(step)) + "'", recorded);
+  }
   crashPoint(journalStepName(step));
+  return recorded;
+}
+
+void Transaction::journalFailed(TransactionReport& report, const std::string& what,
+                                const Status& status) {
+  const std::string message = what + ": " + status.message();
+  runStep(report, "journal", [&](std::string&) -> Status { return status.withContext(what); });
+  report.warnings.push_back("journal: " + message);
 }
 
 StepRecord Transaction::runStep(TransactionReport& report, std::string name,
@@ -231,6 +242,120 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
   return OkStatus();
 }
 
+// Postfix reads a configuration file again and again, 300 ms apart, until its mtime is about
+// two seconds old (dict_load_file_xt(): `st_mtime < before - 1`), so a file somebody keeps
+// modifying (an admin's `postconf -e` loop) stalls every postfix command up to its timeout.
+// Waiting once for the cool-down tells a finished edit (the mtime stays put) from one in
+// progress (it moves), before anything is written.
+Status Transaction::waitUntilSettled(std::string& detail) {
+  const std::string paths[] = {files_.mainCfPath(), files_.masterCfPath()};
+  const char* names[] = {"main.cf", "master.cf"};
+  std::chrono::system_clock::time_point first[2];
+  for (int i = 0; i < 2; ++i) {
+    PW_ASSIGN_OR_RETURN(os::FileInfo info, fs_.stat(paths[i]));
+    first[i] = info.modified;
+  }
+  auto ageOf = [&](std::chrono::system_clock::time_point modified) {
+    return std::chrono::duration_cast<milliseconds>(clock_.now() - modified);
+  };
+  // The youngest file decides; a time in the future (clock steps) Postfix does not wait for.
+  const int youngest = first[0] >= first[1] ? 0 : 1;
+  const milliseconds age = ageOf(first[youngest]);
+  if (age >= options_.settle_age || age < milliseconds(0)) {
+    detail = "main.cf and master.cf not modified in the last " +
+             std::to_string(options_.settle_age.count()) + " ms";
+    return OkStatus();
+  }
+  const milliseconds wait = options_.settle_age - age;
+  clock_.sleepFor(wait);
+  for (int i = 0; i < 2; ++i) {
+    PW_ASSIGN_OR_RETURN(os::FileInfo info, fs_.stat(paths[i]));
+    if (info.modified != first[i]) {
+      return UnavailableError(std::string(names[i]) + " is being edited (modified " +
+                              std::to_string(std::max<int64_t>(0, ageOf(info.modified).count())) +
+                              " ms ago), retry later; nothing written");
+    }
+  }
+  detail = "waited " + std::to_string(wait.count()) + " ms for " + names[youngest] + " (modified " +
+           std::to_string(age.count()) + " ms before) to settle";
+  return OkStatus();
+}
+
+Status Transaction::restorePrevious(const JournalEntry& entry,
+                                    const planner::PostfixConfig* in_memory,
+                                    planner::PostfixConfig& previous, TransactionReport& report,
+                                    std::string& detail) {
+  PW_ASSIGN_OR_RETURN(planner::PostfixConfig live, files_.read());
+  struct File {
+    const char* name;
+    const std::string& expected;  // SHA-256 of the previous bytes, from the journal
+    const std::string* memory;    // the previous bytes this run read itself
+    const std::string& live;
+    std::string path;
+    std::string& previous;
+  };
+  File files[] = {
+      {"master.cf", entry.old_master_sha256, in_memory ? &in_memory->master_cf : nullptr,
+       live.master_cf, files_.masterCfPath(), previous.master_cf},
+      {"main.cf", entry.old_main_sha256, in_memory ? &in_memory->main_cf : nullptr, live.main_cf,
+       files_.mainCfPath(), previous.main_cf},
+  };
+  // Every copy is checked before anything is written back: a backup that does not hash to
+  // what the journal recorded is not the previous version, whatever changed it.
+  std::vector<std::string> failed, notes;
+  std::vector<const File*> to_write;
+  for (File& f : files) {
+    const std::string backup_path = entry.backup_dir + "/" + f.name;
+    std::string problem;
+    Result<std::string> backup = fs_.readFile(backup_path);
+    if (f.expected.empty()) {
+      problem = "the journal records no SHA-256 for " + std::string(f.name) + ", so " +
+                backup_path + " cannot be checked";
+    } else if (!backup.ok()) {
+      problem = "backup " + backup_path + " cannot be read: " + backup.status().message();
+    } else if (const std::string actual = sha256Hex(*backup); actual != f.expected) {
+      problem = "backup " + backup_path + " failed its check: expected SHA-256 " +
+                f.expected.substr(0, 12) + "..., found " + actual.substr(0, 12) + "...";
+    }
+    const bool live_is_previous = !f.expected.empty() && sha256Hex(f.live) == f.expected;
+    if (problem.empty()) {
+      f.previous = *backup;
+    } else if (f.memory != nullptr && !f.expected.empty() && sha256Hex(*f.memory) == f.expected) {
+      f.previous = *f.memory;
+      notes.push_back(problem + "; used the verified copy this run read before the change");
+    } else if (live_is_previous) {
+      f.previous = f.live;  // nothing to restore for this file
+      notes.push_back(problem + "; not needed, the live " + f.name + " is the previous version");
+    } else {
+      failed.push_back(problem);
+      continue;
+    }
+    if (f.live != f.previous) to_write.push_back(&f);
+  }
+  for (const std::string& note : notes) report.warnings.push_back("restore: " + note);
+  if (!failed.empty()) {
+    return DataLossError(joinLines(failed, "; ") + "; nothing written");
+  }
+  const auto settled = clock_.now() - kSettledAge;
+  std::vector<std::string> not_durable;
+  for (const File* f : to_write) {
+    Status written = fs_.writeAtomic(f->path, f->previous);
+    if (os::isNotDurable(written)) {
+      not_durable.push_back(written.message());  // the previous bytes are in place
+    } else if (!written.ok()) {
+      return written;
+    }
+    if (Status backdated = fs_.setModified(f->path, settled); !backdated.ok()) {
+      report.warnings.push_back("restore: " + backdated.message());
+    }
+  }
+  for (const std::string& message : not_durable) report.warnings.push_back("restore: " + message);
+  detail = "previous bytes restored from " + entry.backup_dir + " (SHA-256 verified)";
+  for (const std::string& note : notes) detail += "; warning: " + note;
+  for (const std::string& message : not_durable) detail += "; warning: " + message;
+  return OkStatus();
+}
+
 Status Transaction::activate(bool restart) {
   return restart ? service_.restart() : service_.reload();
 }
@@ -268,12 +393,14 @@ void Transaction::collectLog(uint64_t from_offset, TransactionReport& report) {
 }
 
 std::optional<std::string> Transaction::needsHumanReason() const {
-  Result<std::string> reason = fs_.readFile(statePath("needs-human"));
+  Result<std::string> reason = fs_.readFile(needsHumanPath(options_.state_dir));
   if (!reason.ok()) return std::nullopt;
   return *reason;
 }
 
-Status Transaction::clearNeedsHuman() { return fs_.remove(statePath("needs-human")); }
+Result<ClearedState> Transaction::clearNeedsHuman() {
+  return applier::clearNeedsHuman(fs_, options_.state_dir, clock_.now());
+}
 
 void Transaction::markNeedsHuman(TransactionReport& report, const std::string& reason) {
   report.outcome = Outcome::kNeedsHuman;
@@ -282,31 +409,22 @@ void Transaction::markNeedsHuman(TransactionReport& report, const std::string& r
   private_file.mode = 0600;
   // Best effort: if even this write fails, the journal left behind keeps the host from
   // flapping, because recover() then stops at the same place again.
-  (void)fs_.writeAtomic(statePath("needs-human"), reason + "\n", private_file);
+  (void)fs_.writeAtomic(needsHumanPath(options_.state_dir), reason + "\n", private_file);
 }
 
-void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report) {
+void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report,
+                           const planner::PostfixConfig* in_memory) {
   JournalEntry rolling = entry;
   rolling.step = JournalStep::kRollingBack;
-  (void)journal_.record(rolling);
+  if (Status recorded = journal_.record(rolling); !recorded.ok()) {
+    // Recovery rolls back from any earlier unverified step too: go on, but say so.
+    journalFailed(report, "recording step 'rolling_back'", recorded);
+  }
   crashPoint("rolling_back");
 
   planner::PostfixConfig previous;
   StepRecord restore = runStep(report, "restore", [&](std::string& detail) -> Status {
-    PW_ASSIGN_OR_RETURN(previous.main_cf, fs_.readFile(entry.backup_dir + "/main.cf"));
-    PW_ASSIGN_OR_RETURN(previous.master_cf, fs_.readFile(entry.backup_dir + "/master.cf"));
-    PW_ASSIGN_OR_RETURN(planner::PostfixConfig live, files_.read());
-    const auto settled = clock_.now() - kSettledAge;
-    if (live.master_cf != previous.master_cf) {
-      PW_RETURN_IF_ERROR(fs_.writeAtomic(files_.masterCfPath(), previous.master_cf));
-      PW_RETURN_IF_ERROR(fs_.setModified(files_.masterCfPath(), settled));
-    }
-    if (live.main_cf != previous.main_cf) {
-      PW_RETURN_IF_ERROR(fs_.writeAtomic(files_.mainCfPath(), previous.main_cf));
-      PW_RETURN_IF_ERROR(fs_.setModified(files_.mainCfPath(), settled));
-    }
-    detail = "previous bytes restored from " + entry.backup_dir;
-    return OkStatus();
+    return restorePrevious(entry, in_memory, previous, report, detail);
   });
   if (!restore.ok) {
     markNeedsHuman(report, "rollback could not restore the previous files: " + restore.detail);
@@ -339,7 +457,11 @@ void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report)
                        (activated.ok ? joinLines(health.failures, "; ") : activated.detail));
     return;
   }
-  (void)journal_.clear();
+  if (Status cleared = journal_.clear(); !cleared.ok()) {
+    // The next run finds the change at rolling_back and restores nothing (the files are the
+    // previous ones already), restarts Postfix and probes it once more.
+    journalFailed(report, "removing the journal after the rollback", cleared);
+  }
   report.outcome = Outcome::kRolledBack;
 }
 
@@ -366,6 +488,10 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     report.reason = step.name + ": " + step.detail;
     return report;
   };
+  // Nothing is written, and no postfix command started, while someone else edits the files.
+  StepRecord settle =
+      runStep(report, "settle", [&](std::string& detail) { return waitUntilSettled(detail); });
+  if (!settle.ok) return refuse(settle);
   // A change to a stopped Postfix cannot be proven on the wire, and a rollback would then
   // start a service the operator had stopped: refuse, and leave it to --offline.
   StepRecord status = runStep(report, "status", [&](std::string& detail) -> Status {
@@ -414,8 +540,15 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     detail = "previous bytes in " + entry.backup_dir;
     return OkStatus();
   });
+  // The live files are untouched on these refusals; a journal that cannot be removed would
+  // only make the next run restart Postfix over the same bytes, so it is reported.
+  auto dropJournal = [&] {
+    if (Status cleared = journal_.clear(); !cleared.ok()) {
+      journalFailed(report, "removing the journal of a change that wrote nothing", cleared);
+    }
+  };
   if (!journaled.ok) {
-    (void)journal_.clear();
+    dropJournal();
     return refuse(journaled);
   }
   crashPoint("journaled");
@@ -424,55 +557,87 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   Status swap_status;
   StepRecord swapped = runStep(report, "swap", [&](std::string& detail) -> Status {
     swap_status = files_.swap(before, after);
-    PW_RETURN_IF_ERROR(swap_status);
-    const auto settled = clock_.now() - kSettledAge;
-    if (after.main_cf != before.main_cf) {
-      PW_RETURN_IF_ERROR(fs_.setModified(files_.mainCfPath(), settled));
+    // New bytes in place but not yet durable (a directory fsync failed after the rename):
+    // the change goes on to reload and probe. A rollback would write to the same failing
+    // disk again, and would leave the previous bytes no more durable than these.
+    std::vector<std::string> warnings;
+    if (os::isNotDurable(swap_status)) {
+      Result<planner::PostfixConfig> live = files_.read();
+      if (!live.ok() || live->main_cf != after.main_cf || live->master_cf != after.master_cf) {
+        return swap_status;
+      }
+      warnings.push_back(swap_status.message());
+    } else {
+      PW_RETURN_IF_ERROR(swap_status);
     }
-    if (after.master_cf != before.master_cf) {
-      PW_RETURN_IF_ERROR(fs_.setModified(files_.masterCfPath(), settled));
+    // Backdating only saves Postfix's cool-down wait: its failure is worth a warning only.
+    const auto settled = clock_.now() - kSettledAge;
+    for (const auto& [changed, path] :
+         {std::pair{after.master_cf != before.master_cf, files_.masterCfPath()},
+          std::pair{after.main_cf != before.main_cf, files_.mainCfPath()}}) {
+      if (!changed) continue;
+      if (Status backdated = fs_.setModified(path, settled); !backdated.ok()) {
+        warnings.push_back(backdated.message());
+      }
     }
     detail = "main.cf and master.cf replaced atomically";
+    for (const std::string& w : warnings) {
+      detail += "; warning: " + w;
+      report.warnings.push_back("swap: " + w);
+    }
     return OkStatus();
   });
   if (!swapped.ok) {
     // Aborted: someone edited the files since planning and the swap wrote nothing. Their
     // bytes are not ours to undo: a rollback would overwrite the edit with the backup.
     if (swap_status.code() == StatusCode::kAborted) {
-      (void)journal_.clear();
+      dropJournal();
       return refuse(swapped);
     }
     Result<planner::PostfixConfig> live = files_.read();
     if (live.ok() && live->main_cf == before.main_cf && live->master_cf == before.master_cf) {
-      (void)journal_.clear();
+      dropJournal();
       return refuse(swapped);  // nothing changed on the host
     }
     report.reason = "swap failed: " + swapped.detail;
-    rollBack(entry, report);
+    rollBack(entry, report, &before);
     return report;
   }
-  advance(entry, JournalStep::kSwapped);
+  (void)advance(entry, JournalStep::kSwapped, report);  // reported; recovery rolls back
 
   StepRecord activated = runStep(report, entry.restart ? "restart" : "reload",
                                  [&](std::string&) { return activate(entry.restart); });
   if (!activated.ok) {
     collectLog(log_offset, report);
     report.reason = activated.name + " failed: " + activated.detail;
-    rollBack(entry, report);
+    rollBack(entry, report, &before);
     return report;
   }
-  advance(entry, JournalStep::kActivated);
+  (void)advance(entry, JournalStep::kActivated, report);  // reported; recovery rolls back
 
   const ProbeRound round = verifyStep(report);
   if (!round.passed) {
     collectLog(log_offset, report);
     report.reason = "the change failed verification: " + report.steps.back().detail;
-    rollBack(entry, report);
+    rollBack(entry, report, &before);
     return report;
   }
-  advance(entry, JournalStep::kVerified);
-  (void)journal_.clear();
+  const Status verified = advance(entry, JournalStep::kVerified, report);
   report.outcome = Outcome::kRepaired;
+  if (Status cleared = journal_.clear(); !cleared.ok()) {
+    journalFailed(report, "removing the journal of the verified change", cleared);
+    if (!verified.ok()) {
+      // The journal still says an unverified step: the next run would roll back a change
+      // that works. Stop here instead, and let an operator end it (`clear`).
+      markNeedsHuman(report, "the change " + entry.id +
+                                 " was verified, but the journal could neither record that nor be "
+                                 "removed (" +
+                                 cleared.message() +
+                                 "); the next run would roll back a working change. Check the "
+                                 "disk of " +
+                                 options_.state_dir + ", then run 'postwarden-agent clear'");
+    }
+  }
   return report;
 }
 

@@ -4,8 +4,10 @@
 //   `postconf -c STAGE -n`) -> journal -> swap the files in crash-safely -> reload, or
 //   stop/start for restart-only changes -> probe the listeners over loopback until a deadline.
 // If the probe fails, the previous bytes are restored, Postfix is reloaded again and probed
-// until healthy: outcome RolledBack. If even that fails the host is marked NeedsHuman, a
+// until healthy: outcome RolledBack. Only bytes that match the journal's SHA-256 of the
+// previous version are ever restored. If even that fails the host is marked NeedsHuman, a
 // sticky state that refuses every further change until an operator clears it.
+// Nothing is written while main.cf or master.cf is being edited by someone else.
 // An agent killed at any step leaves a journal; recover() finishes or undoes that change.
 // main.cf and master.cf are always byte-identical to their old or their new version.
 // Not thread-safe; callers hold the state directory's lock (os::FileLock).
@@ -19,6 +21,7 @@
 
 #include "agent/applier/config_files.h"
 #include "agent/applier/journal.h"
+#include "agent/applier/needs_human.h"
 #include "agent/os/clock.h"
 #include "agent/os/command_runner.h"
 #include "agent/os/file_system.h"
@@ -47,6 +50,10 @@ struct TransactionOptions {
   std::chrono::milliseconds verify_deadline{20000};
   std::chrono::milliseconds probe_interval{200};
   std::chrono::milliseconds check_timeout{30000};  // postfix check / postconf
+  // A live main.cf/master.cf modified more recently than this is still settling: Postfix's
+  // own cool-down (dict_load_file_xt) makes every postfix command wait for it. apply waits
+  // once for it to settle and refuses when it was modified again meanwhile.
+  std::chrono::milliseconds settle_age{2000};
   std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
   // Test-only: called with a step name ("swapped", ...) right after the journal records it,
   // so that a test can kill the agent there.
@@ -81,6 +88,9 @@ struct TransactionReport {
   std::vector<ProbeRecord> probes;     // the last probe of each listener
   std::vector<std::string> log_lines;  // relevant Postfix log lines on failure
   std::string backup_dir;
+  // Problems that did not change the outcome but must not go unnoticed: new bytes in place
+  // but not yet durable, a journal record that failed, a backup that failed its check.
+  std::vector<std::string> warnings;
 };
 
 class Transaction {
@@ -103,7 +113,8 @@ class Transaction {
 
   // The sticky needs-human marker: its reason, when set.
   std::optional<std::string> needsHumanReason() const;
-  Status clearNeedsHuman();
+  // Ends the needs-human state and the transaction in flight for good (see needs_human.h).
+  Result<ClearedState> clearNeedsHuman();
 
  private:
   struct ProbeRound {
@@ -120,13 +131,26 @@ class Transaction {
   StepRecord runStep(TransactionReport& report, std::string name,
                      const std::function<Status(std::string& detail)>& step);
   Status stageAndCheck(const planner::Plan& plan, std::string& detail);
+  // The "settle" step: Unavailable when main.cf or master.cf keeps being modified.
+  Status waitUntilSettled(std::string& detail);
+  // Restores the previous bytes, each verified against the journal's SHA-256 first; fills
+  // `previous`. `in_memory` is the previous version this run read itself, if any.
+  Status restorePrevious(const JournalEntry& entry, const planner::PostfixConfig* in_memory,
+                         planner::PostfixConfig& previous, TransactionReport& report,
+                         std::string& detail);
   Status activate(bool restart);
-  void rollBack(const JournalEntry& entry, TransactionReport& report);
+  void rollBack(const JournalEntry& entry, TransactionReport& report,
+                const planner::PostfixConfig* in_memory = nullptr);
   void markNeedsHuman(TransactionReport& report, const std::string& reason);
   void collectLog(uint64_t from_offset, TransactionReport& report);
   uint64_t logSize();
   void crashPoint(std::string_view step);
-  void advance(JournalEntry& entry, JournalStep step);  // journal + crash point
+  // Journal + crash point. A failed record is reported (a failed "journal" step and a
+  // warning), never fatal: the journal then still says an earlier step, from which recovery
+  // rolls back. Returns the record's status.
+  Status advance(JournalEntry& entry, JournalStep step, TransactionReport& report);
+  // Reports a journal write or removal that failed after the live files changed.
+  void journalFailed(TransactionReport& report, const std::string& what, const Status& status);
   std::string statePath(std::string_view name) const;
 
   os::FileSystem& fs_;

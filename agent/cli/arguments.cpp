@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <optional>
 
 #include "agent/params/spelling.h"
 #include "agent/planner/planner.h"
+#include "common/version.h"
 
 namespace postwarden::agent::cli {
 namespace {
-
-constexpr const char* kVersion = "postwarden-agent 0.1.0";
 
 constexpr const char* kTargetOptionsHelp =
     R"(  --policy FILE            baseline (YAML, see docs/baselines.md)
@@ -122,7 +122,10 @@ Exit status: 0 no finding failed, 2 some finding failed, 1 error.
 constexpr const char* kClearHelp = R"(Usage: postwarden-agent clear [--state-dir DIR]
 
 Clears the sticky needs-human state that a failed rollback leaves, after an operator has made
-the host work again. Until then apply refuses every change (exit 4).
+the host work again. Until then apply refuses every change (exit 4). The interrupted change
+is ended for good: it is never resumed or rolled back over the operator's fix; its journal is
+kept in its backup directory as journal.cleared. See docs/apply.md, "The way out of
+needs-human".
 
 Options:
   --state-dir DIR      default /var/lib/postwarden
@@ -310,7 +313,7 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
   return a;
 }
 
-Result<Arguments> parsePlan(OptionReader& reader) {
+Result<Arguments> parsePlan(OptionReader& reader, const std::string& working_dir) {
   PlanArgs plan;
   while (!reader.done()) {
     std::string option = reader.next();
@@ -318,6 +321,8 @@ Result<Arguments> parsePlan(OptionReader& reader) {
     if (!handled) return unknownOption(option, kTargetOptionNames);
   }
   PW_RETURN_IF_ERROR(requirePolicy(plan.target));
+  PW_ASSIGN_OR_RETURN(plan.target.postfix_dir,
+                      absoluteDirectory("--postfix-dir", plan.target.postfix_dir, working_dir));
   return Arguments(plan);
 }
 
@@ -329,7 +334,7 @@ Result<ServiceStrategy> parseService(OptionReader& reader, const std::string& op
   return InvalidArgumentError("--service must be postfix, systemd or command, not '" + name + "'");
 }
 
-Result<Arguments> parseApply(OptionReader& reader) {
+Result<Arguments> parseApply(OptionReader& reader, const std::string& working_dir) {
   ApplyArgs apply;
   const std::vector<std::string> known =
       concat(concat(kTargetOptionNames, kProbeOptionNames),
@@ -370,6 +375,10 @@ Result<Arguments> parseApply(OptionReader& reader) {
   PW_RETURN_IF_ERROR(requirePolicy(apply.target));
   PW_RETURN_IF_ERROR(checkProbe(apply.probe));
   if (apply.state_dir.empty()) return InvalidArgumentError("--state-dir must not be empty");
+  PW_ASSIGN_OR_RETURN(apply.target.postfix_dir,
+                      absoluteDirectory("--postfix-dir", apply.target.postfix_dir, working_dir));
+  PW_ASSIGN_OR_RETURN(apply.state_dir,
+                      absoluteDirectory("--state-dir", apply.state_dir, working_dir));
   if (apply.service == ServiceStrategy::kCommand && apply.reload_command.empty()) {
     return InvalidArgumentError("--service command needs --reload-command");
   }
@@ -380,7 +389,7 @@ Result<Arguments> parseApply(OptionReader& reader) {
   return Arguments(apply);
 }
 
-Result<Arguments> parseVerify(OptionReader& reader) {
+Result<Arguments> parseVerify(OptionReader& reader, const std::string& working_dir) {
   VerifyArgs verify;
   const std::vector<std::string> known = concat(kTargetOptionNames, kProbeOptionNames);
   while (!reader.done()) {
@@ -392,6 +401,8 @@ Result<Arguments> parseVerify(OptionReader& reader) {
   }
   PW_RETURN_IF_ERROR(requirePolicy(verify.target));
   PW_RETURN_IF_ERROR(checkProbe(verify.probe));
+  PW_ASSIGN_OR_RETURN(verify.target.postfix_dir,
+                      absoluteDirectory("--postfix-dir", verify.target.postfix_dir, working_dir));
   return Arguments(verify);
 }
 
@@ -417,7 +428,7 @@ Result<Arguments> parseScan(OptionReader& reader) {
   return Arguments(scan);
 }
 
-Result<Arguments> parseClear(OptionReader& reader) {
+Result<Arguments> parseClear(OptionReader& reader, const std::string& working_dir) {
   ClearArgs clear;
   while (!reader.done()) {
     std::string option = reader.next();
@@ -427,6 +438,8 @@ Result<Arguments> parseClear(OptionReader& reader) {
       return unknownOption(option, {"--state-dir", "--help"});
     }
   }
+  PW_ASSIGN_OR_RETURN(clear.state_dir,
+                      absoluteDirectory("--state-dir", clear.state_dir, working_dir));
   return Arguments(clear);
 }
 
@@ -468,9 +481,27 @@ commands run and, when a probe fails, its transcript; never passwords).
 )";
 }
 
-Result<Arguments> parseArguments(const std::vector<std::string>& args) {
+Result<std::string> absoluteDirectory(const std::string& option, const std::string& path,
+                                      const std::string& working_dir) {
+  if (path.empty()) return InvalidArgumentError(option + " must not be empty");
+  std::filesystem::path resolved(path);
+  if (resolved.is_relative()) {
+    if (working_dir.empty() || working_dir.front() != '/') {
+      return InvalidArgumentError(option + " '" + path +
+                                  "' is relative and the current directory is not known; "
+                                  "give an absolute path");
+    }
+    resolved = std::filesystem::path(working_dir) / resolved;
+  }
+  std::string normal = resolved.lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
+}
+
+Result<Arguments> parseArguments(const std::vector<std::string>& args,
+                                 const std::string& working_dir) {
   if (args.empty() || isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
-  if (args[0] == "--version") return Arguments(HelpArgs{std::string(kVersion) + "\n"});
+  if (args[0] == "--version") return Arguments(HelpArgs{versionLine("postwarden-agent") + "\n"});
   const std::string& command = args[0];
   if (std::any_of(args.begin() + 1, args.end(), isHelp)) {
     if (command == "plan") return Arguments(HelpArgs{planHelp()});
@@ -480,11 +511,11 @@ Result<Arguments> parseArguments(const std::vector<std::string>& args) {
     if (command == "clear") return Arguments(HelpArgs{kClearHelp});
   }
   OptionReader reader(args, 1);
-  if (command == "plan") return parsePlan(reader);
-  if (command == "apply") return parseApply(reader);
-  if (command == "verify") return parseVerify(reader);
+  if (command == "plan") return parsePlan(reader, working_dir);
+  if (command == "apply") return parseApply(reader, working_dir);
+  if (command == "verify") return parseVerify(reader, working_dir);
   if (command == "scan") return parseScan(reader);
-  if (command == "clear") return parseClear(reader);
+  if (command == "clear") return parseClear(reader, working_dir);
   return InvalidArgumentError("unknown command '" + command + "'" +
                               didYouMean(command, commandNames()) + "; see --help");
 }

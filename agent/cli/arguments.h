@@ -1,4 +1,6 @@
 // Command-line arguments of postwarden-agent, parsed into plain values. Pure: no I/O.
+// Directory options (--postfix-dir, --state-dir) always come out absolute and lexically
+// normal: Postfix commands get them as `-c DIR` and must not depend on a working directory.
 #pragma once
 
 #include <chrono>
@@ -80,8 +82,17 @@ struct HelpArgs {
 using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs>;
 
 // Parses argv without the program name. InvalidArgument with one clear sentence (and a
-// "did you mean" for a misspelt option or command) on bad usage.
-Result<Arguments> parseArguments(const std::vector<std::string>& args);
+// "did you mean" for a misspelt option or command) on bad usage. A relative --postfix-dir or
+// --state-dir is resolved against `working_dir` (absolute; the caller's current directory),
+// lexically ("a/../b" is "b"); without a working_dir it is refused (InvalidArgument).
+Result<Arguments> parseArguments(const std::vector<std::string>& args,
+                                 const std::string& working_dir = "");
+
+// `path` made absolute against `working_dir` and lexically normalized, without a trailing
+// '/' (except "/"). InvalidArgument (naming `option`) for an empty path, or a relative one
+// without an absolute working_dir.
+Result<std::string> absoluteDirectory(const std::string& option, const std::string& path,
+                                      const std::string& working_dir);
 
 // "127.0.0.1:25", "[::1]:2525", "mail.example.org:587".
 Result<HostPort> parseHostPort(std::string_view text);

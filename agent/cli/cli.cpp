@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "agent/applier/config_files.h"
+#include "agent/applier/needs_human.h"
 #include "agent/applier/preflight.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
@@ -36,6 +37,14 @@ void printError(Environment& env, const Status& status) {
     env.err << "postwarden-agent: error: " << message.substr(start, end - start) << "\n";
     start = end + 1;
   }
+}
+
+// An error before any report exists: the text on stderr, and with --format json also an
+// ErrorReport on stdout, so that a script can parse every outcome.
+int fail(Environment& env, const Status& status, OutputFormat format) {
+  printError(env, status);
+  if (format == OutputFormat::kJson) env.out << report::errorToJson(status) << "\n";
+  return kExitError;
 }
 
 // The built-in catalog knows Postfix 3.7. A name it does not know may still exist in a newer
@@ -80,11 +89,25 @@ Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env,
   if (!config) {
     PW_ASSIGN_OR_RETURN(config, readConfig(target.postfix_dir, env));
   }
-  params::ParameterCatalog catalog = catalogFor(baseline, env);
+  // $config_directory names this instance's directory, not the default instance's.
+  params::ParameterCatalog catalog =
+      catalogFor(baseline, env).withConfigDirectory(target.postfix_dir);
   PW_ASSIGN_OR_RETURN(planner::Plan plan,
                       planner::makePlan(baseline, *config, catalog,
                                         planner::PlanOptions{.role_ports = target.role_ports}));
   return Planned{std::move(baseline), std::move(plan)};
+}
+
+// plan agrees with verify: a change whose own probe cannot pass (as the configuration it
+// produces already shows) is refused before anything is written, not applied and rolled back.
+Status checkVerifyIsReachable(const Planned& planned, const TargetOptions& target) {
+  std::vector<std::string> failures = predictedProbeFailures(
+      planned.baseline, {planned.plan.main_cf_after, planned.plan.master_cf_after},
+      {.role_ports = target.role_ports});
+  if (failures.empty()) return OkStatus();
+  std::string message = "the baseline's verify cannot pass on this host after the change:";
+  for (const std::string& f : failures) message += "\n" + f;
+  return FailedPreconditionError(message);
 }
 
 bool useColor(bool wanted, const Environment& env) {
@@ -126,9 +149,9 @@ report::PlanContext context(const TargetOptions& target, Environment& env) {
 
 int runPlan(const PlanArgs& args, Environment& env) {
   Result<Planned> planned = loadAndPlan(args.target, env);
-  if (!planned.ok()) {
-    printError(env, planned.status());
-    return kExitError;
+  if (!planned.ok()) return fail(env, planned.status(), args.target.format);
+  if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
+    return fail(env, reachable, args.target.format);
   }
   if (args.target.format == OutputFormat::kJson) {
     env.out << report::planToJson(planned->plan, context(args.target, env)) << "\n";
@@ -239,6 +262,11 @@ int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
     status = files.backup(before, report.backup_dir).status();
   }
   if (status.ok()) status = files.swap(before, after);
+  if (os::isNotDurable(status)) {
+    // Written, only not yet durable: the files hold the new bytes, so this is not a refusal.
+    report.warnings.push_back(status.message());
+    status = OkStatus();
+  }
   if (!status.ok()) {
     report.outcome = Outcome::kRefused;
     report.reason = status.message();
@@ -248,6 +276,7 @@ int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text,
   } else if (status.ok()) {
     env.out << "applied " << plural(plan.changes.size(), "change") << " (offline: Postfix not "
             << "reloaded); previous bytes kept in " << report.backup_dir << "\n";
+    for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
   }
   if (!status.ok()) printError(env, status.withContext("refused, nothing changed"));
   return exitFor(report.outcome);
@@ -338,6 +367,7 @@ int runApply(const ApplyArgs& args, Environment& env) {
     if (text) {
       env.out << "recovered an interrupted change: " << applier::outcomeName(recovered->outcome)
               << (recovered->reason.empty() ? "" : " (" + recovered->reason + ")") << "\n";
+      for (const std::string& w : recovered->warnings) env.out << "warning: " << w << "\n";
     }
     if (recovered->outcome == Outcome::kNeedsHuman) {
       printError(env, InternalError(recovered->reason));
@@ -349,6 +379,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
   if (!planned.ok()) {
     printError(env, planned.status());
     return kExitError;
+  }
+  if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
+    return fail(env, reachable, args.target.format);
   }
   Result<std::vector<applier::ProbeCheck>> probes =
       probeChecks(planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
@@ -386,6 +419,7 @@ int runApply(const ApplyArgs& args, Environment& env) {
         for (const std::string& line : report.log_lines) env.out << "    " << line << "\n";
       }
     }
+    for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
     env.out << "result: " << applier::outcomeName(report.outcome)
             << (report.reason.empty() ? "" : ": " + report.reason) << "\n";
   } else {
@@ -401,30 +435,18 @@ int runApply(const ApplyArgs& args, Environment& env) {
 
 int runVerify(const VerifyArgs& args, Environment& env) {
   Result<policy::Baseline> baseline = loadPolicy(args.target.policy, env);
-  if (!baseline.ok()) {
-    printError(env, baseline.status());
-    return kExitError;
-  }
+  if (!baseline.ok()) return fail(env, baseline.status(), args.target.format);
   Result<ProbeSettings> settings = probeSettings(args.probe, env);
-  if (!settings.ok()) {
-    printError(env, settings.status());
-    return kExitError;
-  }
+  if (!settings.ok()) return fail(env, settings.status(), args.target.format);
   planner::PostfixConfig config;
   if (!args.probe.probe) {
     Result<planner::PostfixConfig> read = readConfig(args.target.postfix_dir, env);
-    if (!read.ok()) {
-      printError(env, read.status());
-      return kExitError;
-    }
+    if (!read.ok()) return fail(env, read.status(), args.target.format);
     config = *read;
   }
   Result<std::vector<applier::ProbeCheck>> checks = probeChecks(
       *baseline, config, {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
-  if (!checks.ok()) {
-    printError(env, checks.status());
-    return kExitError;
-  }
+  if (!checks.ok()) return fail(env, checks.status(), args.target.format);
   std::vector<applier::ProbeRecord> records;
   bool passed = true;
   for (const applier::ProbeCheck& check : *checks) {
@@ -477,26 +499,50 @@ int runScan(const ScanArgs& args, Environment& env) {
 }
 
 int runClear(const ClearArgs& args, Environment& env) {
-  const std::string marker = args.state_dir + "/needs-human";
-  Result<std::string> reason = env.fs.readFile(marker);
-  if (!reason.ok()) {
-    env.out << "nothing to clear: the host is not in the needs-human state\n";
+  if (!env.fs.stat(args.state_dir).ok()) {
+    env.out << "nothing to clear: " << args.state_dir << " does not exist\n";
     return kExitOk;
   }
-  Status removed = env.fs.remove(marker);
-  if (!removed.ok()) {
-    printError(env, removed);
+  // Not while an apply runs: it could be writing the journal being ended.
+  Result<os::FileLock> lock = os::FileLock::acquire(args.state_dir + "/lock");
+  if (!lock.ok()) {
+    printError(env, lock.status());
     return kExitError;
   }
-  env.out << "cleared the needs-human state (it was: " << *reason
-          << (reason->ends_with('\n') ? "" : "\n") << "); apply may change this host again\n";
+  Result<applier::ClearedState> cleared =
+      applier::clearNeedsHuman(env.fs, args.state_dir, env.clock.now());
+  if (!cleared.ok()) {
+    printError(env, cleared.status().withContext("clear failed, the host still needs a human"));
+    return kExitError;
+  }
+  if (!cleared->reason && cleared->journal_kept_at.empty()) {
+    env.out << "nothing to clear: the host is not in the needs-human state and no change is "
+               "in flight\n";
+    return kExitOk;
+  }
+  if (cleared->reason) {
+    std::string reason = *cleared->reason;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    env.out << "cleared the needs-human state (it was: " << reason << ")\n";
+  }
+  if (cleared->ended) {
+    env.out << "ended the interrupted change " << cleared->ended->id << " at step '"
+            << applier::journalStepName(cleared->ended->step)
+            << "' for good: it will not be resumed or rolled back; previous bytes in "
+            << cleared->ended->backup_dir << ", its journal kept as " << cleared->journal_kept_at
+            << "\n";
+  } else if (cleared->unreadable_journal) {
+    env.out << "ended an interrupted change whose journal could not be read; kept as "
+            << cleared->journal_kept_at << "\n";
+  }
+  env.out << "apply may change this host again\n";
   return kExitOk;
 }
 
 }  // namespace
 
 int run(const std::vector<std::string>& args, Environment& env) {
-  Result<Arguments> parsed = parseArguments(args);
+  Result<Arguments> parsed = parseArguments(args, env.working_dir);
   if (!parsed.ok()) {
     printError(env, parsed.status());
     return kExitError;

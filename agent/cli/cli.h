@@ -31,6 +31,9 @@ struct Environment {
   std::ostream& err;  // one line per error
   bool out_is_terminal = false;
   long pid = 0;  // names backup directories
+  // The absolute current directory: relative --postfix-dir/--state-dir are resolved against
+  // it. Empty: such paths are refused.
+  std::string working_dir;
   // Test-only: apply calls it after each journaled step (see TransactionOptions).
   std::function<void(std::string_view)> crash_point;
 };

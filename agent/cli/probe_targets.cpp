@@ -4,6 +4,9 @@
 
 #include <charconv>
 
+#include "agent/params/parameter_catalog.h"
+#include "agent/params/value_syntax.h"
+#include "agent/postfix/effective_config.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 
@@ -43,6 +46,45 @@ applier::ProbeCheck makeCheck(const policy::ProbeExpectation& e, const HostPort&
   check.target.login = settings.login;
   check.target.message = settings.message;
   return check;
+}
+
+// The value `parameter` has in the daemon of `key`: its master.cf -o, else main.cf, else
+// Postfix's default; a value that is one $name reference is followed, as the daemon's own
+// parameter table would (an -o value may name another parameter).
+std::string effectiveSetting(const postfix::MainCfDocument& main,
+                             const postfix::MasterCfDocument& master,
+                             const postfix::ServiceKey& key, std::string parameter) {
+  static const params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
+  const postfix::DefaultLookup defaults = [](std::string_view name) {
+    return catalog.defaultValue(name);
+  };
+  std::string value;
+  for (int depth = 0; depth < 10; ++depth) {
+    value = postfix::effectiveValue(main, master, key, parameter, defaults).value.value_or("");
+    std::string_view v = params::trimBlanks(value);
+    if (v.size() < 2 || v[0] != '$') return std::string(v);
+    std::string_view name = v.substr(1);
+    if (name.front() == '{' && name.back() == '}') name = name.substr(1, name.size() - 2);
+    if (name.find_first_of("$:{} \t") != std::string_view::npos) return std::string(v);
+    parameter = std::string(name);
+  }
+  return value;
+}
+
+// Whether the daemon of `key` offers STARTTLS: a TLS level of may/encrypt/dane/..., or the
+// legacy smtpd_use_tls/smtpd_enforce_tls when no level is set (postconf(5)).
+bool offersStarttls(const postfix::MainCfDocument& main, const postfix::MasterCfDocument& master,
+                    const postfix::ServiceKey& key) {
+  const std::string level = effectiveSetting(main, master, key, "smtpd_tls_security_level");
+  if (!level.empty()) return level != "none";
+  return effectiveSetting(main, master, key, "smtpd_use_tls") == "yes" ||
+         effectiveSetting(main, master, key, "smtpd_enforce_tls") == "yes";
+}
+
+std::string joinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
 }
 
 policy::ProbeExpectation healthExpectation() {
@@ -100,10 +142,47 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
     for (const postfix::ServiceKey& key : keys) {
       Result<HostPort> address = listenerAddress(key.name, inet_interfaces);
       if (!address.ok()) return address.status().withContext("master.cf service " + key.name);
-      checks.push_back(makeCheck(e, *address, settings));
+      policy::ProbeExpectation here = e;
+      if (e.require_auth_only_where_sasl_enabled &&
+          effectiveSetting(main, master, key, "smtpd_sasl_auth_enable") != "yes") {
+        here.require_auth_after_tls.clear();  // no AUTH on this listener: nothing to require
+      }
+      checks.push_back(makeCheck(here, *address, settings));
     }
   }
   return checks;
+}
+
+std::vector<std::string> predictedProbeFailures(const policy::Baseline& baseline,
+                                                const planner::PostfixConfig& config,
+                                                const planner::PlanOptions& plan_options) {
+  const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(config.master_cf);
+  const postfix::MainCfDocument main = postfix::MainCfDocument::parse(config.main_cf);
+  std::vector<std::string> failures;
+  for (const policy::ProbeExpectation& e : baseline.verify) {
+    for (const postfix::ServiceKey& key :
+         planner::resolveServices(master, e.service, "inet", plan_options)) {
+      const std::string where = "verify " + e.service + " on " + key.toString() + ": ";
+      const bool wrapper = effectiveSetting(main, master, key, "smtpd_tls_wrappermode") == "yes";
+      if (e.starttls == policy::StartTls::kRequired && !wrapper &&
+          !offersStarttls(main, master, key)) {
+        failures.push_back(where +
+                           "requires STARTTLS, but no TLS level offers it there "
+                           "(smtpd_tls_security_level is '" +
+                           effectiveSetting(main, master, key, "smtpd_tls_security_level") + "')");
+      }
+      const std::string sasl = effectiveSetting(main, master, key, "smtpd_sasl_auth_enable");
+      if (!e.require_auth_after_tls.empty() && !e.require_auth_only_where_sasl_enabled &&
+          sasl != "yes") {
+        failures.push_back(where + "requires AUTH " + joinWords(e.require_auth_after_tls) +
+                           " after STARTTLS, but SASL AUTH is off there "
+                           "(smtpd_sasl_auth_enable is '" + sasl +
+                           "'); this host offers no AUTH on that listener, or the baseline "
+                           "should say require_auth_after_tls_where: sasl_enabled");
+      }
+    }
+  }
+  return failures;
 }
 
 Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConfig& config,

@@ -32,6 +32,15 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
                                                      const std::optional<HostPort>& probe,
                                                      const ProbeSettings& settings);
 
+// What the configuration alone says the probe of `baseline`'s verify entries will see on
+// each listener of `config` (the configuration a change would produce), as sentences naming
+// the listener and the deciding parameter: AUTH required after TLS where SASL AUTH is off,
+// STARTTLS required where no TLS level offers it. Empty when nothing predicts a failure.
+// plan and apply refuse such a change instead of applying it and rolling it back.
+std::vector<std::string> predictedProbeFailures(const policy::Baseline& baseline,
+                                                const planner::PostfixConfig& config,
+                                                const planner::PlanOptions& plan_options);
+
 // Health checks (banner, EHLO, a working STARTTLS when offered) of every smtpd listener in
 // master.cf, or of `probe` when set: what "the service works again" means after a rollback.
 Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConfig& config,

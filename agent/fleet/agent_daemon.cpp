@@ -15,13 +15,13 @@
 #include "agent/postfix/main_cf_document.h"
 #include "agent/service/service_control.h"
 #include "common/logging.h"
+#include "common/version.h"
 
 namespace postwarden::agent::fleet {
 namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.daemon"); }
 
-constexpr char kVersion[] = "0.2.0";
 constexpr char kAssignmentFile[] = "/assignment.pb";
 
 int64_t toMs(std::chrono::system_clock::time_point t) {
@@ -65,7 +65,7 @@ void AgentDaemon::requestStop() {
 
 v1::Hello AgentDaemon::hello() {
   v1::Hello hello;
-  hello.set_agent_version(kVersion);
+  hello.set_agent_version(postwarden::kVersion);
   hello.set_postfix_version(postfix_version_);
   hello.set_hostname(config_.agent_id);
   hello.mutable_labels()->insert(config_.labels.begin(), config_.labels.end());
@@ -311,10 +311,12 @@ void AgentDaemon::check(Trigger trigger) {
   for (const auto& [role, port] : config_.probe.role_ports) {
     plan_options.role_ports.emplace(role, std::to_string(port));
   }
-  Result<planner::Plan> plan =
-      config.ok() ? planner::makePlan(*baseline_, *config, params::ParameterCatalog::builtin(),
-                                      plan_options)
-                  : Result<planner::Plan>(config.status());
+  // $config_directory names this instance's directory, not the default instance's.
+  const params::ParameterCatalog catalog =
+      params::ParameterCatalog::builtin().withConfigDirectory(config_.postfix_dir);
+  Result<planner::Plan> plan = config.ok()
+                                   ? planner::makePlan(*baseline_, *config, catalog, plan_options)
+                                   : Result<planner::Plan>(config.status());
   if (!plan.ok()) {
     state.set_compliance(v1::COMPLIANCE_REFUSED);
     state.set_detail(plan.status().message());
@@ -385,8 +387,7 @@ void AgentDaemon::check(Trigger trigger) {
       Result<planner::PostfixConfig> after = files.read();
       if (after.ok()) {
         states = parameterStates(*baseline_, *after, plan_options);
-        Result<planner::Plan> replan = planner::makePlan(
-            *baseline_, *after, params::ParameterCatalog::builtin(), plan_options);
+        Result<planner::Plan> replan = planner::makePlan(*baseline_, *after, catalog, plan_options);
         if (replan.ok()) alignWithPlan(states, *replan);
       }
       if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();

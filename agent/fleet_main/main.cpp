@@ -21,6 +21,7 @@
 #include "agent/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "common/logging.h"
+#include "common/version.h"
 
 namespace {
 
@@ -194,6 +195,9 @@ int main(int argc, char** argv) {
       verbose = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << postwarden::versionLine("postwarden-agentd") << "\n";
       return 0;
     } else {
       args.push_back(arg);

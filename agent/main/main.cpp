@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
                        .err = std::cerr,
                        .out_is_terminal = isatty(STDOUT_FILENO) == 1,
                        .pid = static_cast<long>(getpid())};
+  // Relative directory options are resolved against it (empty if unknown: they are refused).
+  if (char cwd[4096]; getcwd(cwd, sizeof cwd) != nullptr) env.working_dir = cwd;
   // Test-only fault point: the e2e suite kills the agent at a named transaction step to prove
   // that the next run finishes or undoes the change.
   if (const char* step = std::getenv("POSTWARDEN_TEST_CRASH_AT")) {

@@ -1,6 +1,7 @@
 // FileSystem: the agent's only door to files. Paths are plain strings. writeAtomic never
 // leaves a partial file at `path`: readers see the old bytes or the new ones, never a mix.
 // Implementations: PosixFileSystem (real), InMemoryFileSystem (tests/fakes, with faults).
+// One writeAtomic error is not "nothing written": isNotDurable() tells it apart.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -31,6 +33,23 @@ struct WriteOptions {
   std::optional<gid_t> group;
 };
 
+// writeAtomic's only error after its rename: `path` already has the new bytes, but the
+// directory fsync failed, so they may not survive a power loss. Callers that must know whether
+// anything was written ("new bytes in place" vs "nothing written") ask isNotDurable().
+// The code is always DataLoss and the message carries kNotDurableMarker (context added with
+// Status::withContext keeps it).
+inline constexpr std::string_view kNotDurableMarker = "new bytes in place but not yet durable";
+
+inline Status notDurableError(std::string_view context, std::string_view cause) {
+  return DataLossError(std::string(context) + ": " + std::string(cause) + " (" +
+                       std::string(kNotDurableMarker) + ")");
+}
+
+inline bool isNotDurable(const Status& status) {
+  return status.code() == StatusCode::kDataLoss &&
+         status.message().find(kNotDurableMarker) != std::string::npos;
+}
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -39,8 +58,10 @@ class FileSystem {
   virtual Result<std::string> readFile(const std::string& path) = 0;
 
   // Replaces `path` with `bytes` crash-safely: a temp file in the same directory, write,
-  // fsync, rename over `path`, fsync the directory. On any error the temp file is removed
-  // and `path` is untouched. ResourceExhausted (ENOSPC), DataLoss (EIO), PermissionDenied.
+  // fsync, rename over `path`, fsync the directory. On any error before the rename the temp
+  // file is removed and `path` is untouched: ResourceExhausted (ENOSPC), DataLoss (EIO),
+  // PermissionDenied. A failed directory fsync after the rename is the one exception: `path`
+  // has the new bytes and the error satisfies isNotDurable().
   virtual Status writeAtomic(const std::string& path, const std::string& bytes,
                              const WriteOptions& options = {}) = 0;
 

@@ -186,6 +186,14 @@ Status PosixFileSystem::writeAtomic(const std::string& path, const std::string& 
     group = old_st.st_gid;
   }
 
+  // Open the directory before anything is written, so that failing to open it leaves `path`
+  // untouched and no temp file behind. (Opened first, it also has the lower descriptor
+  // number of the two, which the fault-injection test relies on.)
+  FdCloser dir_fd(::open(split.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) {
+    return ErrnoToStatus(errno, context + ": opening directory " + quoted(split.dir));
+  }
+
   // O_EXCL: never reuse (or follow a planted symlink to) an existing file; retry the rare
   // name collision with a fresh nonce.
   std::string temp_path;
@@ -225,12 +233,6 @@ Status PosixFileSystem::writeAtomic(const std::string& path, const std::string& 
   // close(2) can report a deferred write error (NFS); never retry it on Linux, even on EINTR.
   if (::close(fd.release()) != 0) return ErrnoToStatus(errno, context + ": closing temp file");
 
-  // Open the directory before the rename, so that failing to open it still leaves `path`
-  // untouched.
-  FdCloser dir_fd(::open(split.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0) {
-    return ErrnoToStatus(errno, context + ": opening directory " + quoted(split.dir));
-  }
   if (::rename(temp_path.c_str(), path.c_str()) != 0) {
     return ErrnoToStatus(errno, context + ": renaming " + quoted(temp_path));
   }
@@ -239,8 +241,9 @@ Status PosixFileSystem::writeAtomic(const std::string& path, const std::string& 
   // The rename is durable only once the directory entry is. Some file systems cannot fsync
   // a directory (EINVAL): for them there is nothing more to make durable.
   if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) {
-    return ErrnoToStatus(errno, context + ": fsync directory " + quoted(split.dir) +
-                                    " after the rename (new content in place, durability unknown)");
+    const int error = errno;
+    return notDurableError(context, "fsync directory " + quoted(split.dir) +
+                                        " after the rename: " + std::strerror(error));
   }
   return OkStatus();
 }

@@ -24,8 +24,9 @@ class PosixFileSystem final : public FileSystem {
   // otherwise, fsyncs it, renames it over `path` and fsyncs the directory. A symlink at
   // `path` is replaced by a regular file that keeps the mode and owner of the link's target.
   // On any error before the rename the temp file is removed and `path` is untouched. The only
-  // error after the rename is a failed directory fsync (DataLoss or the errno's code): then
-  // `path` already has the new bytes but they may not survive a power loss.
+  // error after the rename is a failed directory fsync: DataLoss satisfying isNotDurable()
+  // (whatever the errno), since `path` already has the new bytes but they may not survive a
+  // power loss.
   // Errors: NotFound (missing directory, or a file where a directory is expected),
   // PermissionDenied, ResourceExhausted (ENOSPC, EDQUOT), DataLoss (EIO), InvalidArgument
   // (`path` names a directory or has no file name).

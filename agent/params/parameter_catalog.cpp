@@ -229,9 +229,16 @@ const ParameterCatalog::Entry* ParameterCatalog::find(std::string_view name) con
   return &*it;
 }
 
+ParameterCatalog ParameterCatalog::withConfigDirectory(std::string directory) const {
+  ParameterCatalog copy = *this;
+  copy.config_directory_ = std::make_shared<const std::string>(std::move(directory));
+  return copy;
+}
+
 std::optional<std::string_view> ParameterCatalog::rawDefault(std::string_view name) const {
   const Entry* e = find(name);
   if (e == nullptr) return std::nullopt;
+  if (config_directory_ && name == "config_directory") return *config_directory_;
   return e->value;
 }
 
@@ -249,9 +256,9 @@ bool ParameterCatalog::isPerTransport(std::string_view name) const {
 }
 
 std::optional<std::string> ParameterCatalog::defaultValue(std::string_view name) const {
-  const Entry* e = find(name);
-  if (e == nullptr) return std::nullopt;
-  return std::string(e->value);
+  std::optional<std::string_view> value = rawDefault(name);
+  if (!value) return std::nullopt;
+  return std::string(*value);
 }
 
 std::optional<std::string> ParameterCatalog::closestName(std::string_view unknown) const {

@@ -36,6 +36,13 @@ class ParameterCatalog {
   // the text holds no parameter at all; the message names the 1-based line.
   static Result<ParameterCatalog> fromPostconfDefaults(std::string_view postconf_d_output);
 
+  // This catalog for the Postfix instance whose main.cf and master.cf are in `directory`:
+  // config_directory defaults to `directory`, as for `postconf -c DIRECTORY -d`, so that
+  // $config_directory and ${config_directory} in any value name that instance's files (Postfix
+  // sets config_directory from -c / MAIL_CONFIG; /etc/postfix is only the default instance's).
+  // An explicit config_directory in main.cf still wins, as it does in Postfix.
+  ParameterCatalog withConfigDirectory(std::string directory) const;
+
   // Number of parameters in the table.
   size_t size() const { return entries_.size(); }
 
@@ -100,6 +107,7 @@ class ParameterCatalog {
 
   std::span<const Entry> entries_;             // sorted by name, byte order
   std::shared_ptr<const OwnedTable> storage_;  // null for builtin(): the table is static
+  std::shared_ptr<const std::string> config_directory_;  // null: the table's default
 };
 
 }  // namespace postwarden::agent::params

@@ -52,11 +52,27 @@ struct AffectedService {
   std::string describe() const;
 };
 
-// A certificate and key that a TLS-requiring service will load; checked before any write.
+// The certificate and key files a TLS-requiring smtpd service will load, $names expanded;
+// checked before any write. Postfix (tls_certkey.c) loads smtpd_tls_chain_files when it is set
+// and then ignores every per-algorithm file; otherwise each per-algorithm pair whose
+// certificate file is set (RSA, DSA, ECDSA). With none of them set smtpd offers no STARTTLS.
 struct TlsMaterial {
-  std::string service;  // "main.cf" or the master.cf service it applies to
-  std::string cert_file;
-  std::string key_file;
+  std::string service;      // "main.cf" or the master.cf service it applies to
+  std::string cert_file;    // smtpd_tls_cert_file (the "RSA" pair, any key type in practice)
+  std::string key_file;     // smtpd_tls_key_file; defaults to $smtpd_tls_cert_file
+  std::string eccert_file;  // smtpd_tls_eccert_file
+  std::string eckey_file;   // smtpd_tls_eckey_file; defaults to $smtpd_tls_eccert_file
+  std::string dcert_file;   // smtpd_tls_dcert_file (DSA)
+  std::string dkey_file;    // smtpd_tls_dkey_file; defaults to $smtpd_tls_dcert_file
+  std::vector<std::string> chain_files;  // smtpd_tls_chain_files, in order; empty when unset
+
+  // Same files (the service does not count).
+  bool sameFiles(const TlsMaterial& other) const {
+    return cert_file == other.cert_file && key_file == other.key_file &&
+           eccert_file == other.eccert_file && eckey_file == other.eckey_file &&
+           dcert_file == other.dcert_file && dkey_file == other.dkey_file &&
+           chain_files == other.chain_files;
+  }
 };
 
 struct Plan {

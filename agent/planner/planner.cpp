@@ -139,6 +139,27 @@ bool planTouches(const Plan& plan, std::initializer_list<std::string_view> param
   return false;
 }
 
+// The certificate and key files `view`'s smtpd loads (postconf(5), tls_certkey.c). The
+// smtpd_tls_chain_files list, when set, replaces every per-algorithm file, so those are left
+// out; otherwise the pairs whose certificate file is set. Values are $name-expanded
+// (${config_directory} is the instance's directory: see ParameterCatalog::withConfigDirectory).
+TlsMaterial tlsMaterialOf(const ServiceView& view, std::string service) {
+  TlsMaterial material;
+  material.service = std::move(service);
+  const std::string chain_files = view.expanded("smtpd_tls_chain_files");
+  for (std::string_view file : params::splitListValue(chain_files)) {
+    material.chain_files.emplace_back(file);
+  }
+  if (!material.chain_files.empty()) return material;
+  material.cert_file = view.expanded("smtpd_tls_cert_file");
+  if (!material.cert_file.empty()) material.key_file = view.expanded("smtpd_tls_key_file");
+  material.eccert_file = view.expanded("smtpd_tls_eccert_file");
+  if (!material.eccert_file.empty()) material.eckey_file = view.expanded("smtpd_tls_eckey_file");
+  material.dcert_file = view.expanded("smtpd_tls_dcert_file");
+  if (!material.dcert_file.empty()) material.dkey_file = view.expanded("smtpd_tls_dkey_file");
+  return material;
+}
+
 // Guards over the configuration the plan produces; also records the TLS material it needs. A risk
 // the plan itself introduces is refused; the same risk already present on the host only warns, so
 // that an unrelated fix is never blocked by it.
@@ -161,7 +182,6 @@ void checkGuards(Plan& plan, const MainCfDocument& before_main,
                            "on port 25, 'encrypt' on submission)");
   }
 
-  std::set<std::pair<std::string, std::string>> seen_material;
   for (const ServiceKey& key : smtpdInetServices(master)) {
     ServiceView view(main, master, key, catalog);
     // smtpd_sasl_tls_security_options defaults to $smtpd_sasl_security_options: with
@@ -185,13 +205,10 @@ void checkGuards(Plan& plan, const MainCfDocument& before_main,
                      view.expanded("smtpd_tls_auth_only") == "yes" ||
                      view.expanded("smtpd_tls_wrappermode") == "yes";
     if (!wants_tls) continue;
-    TlsMaterial material{key.toString(), view.expanded("smtpd_tls_cert_file"),
-                         view.expanded("smtpd_tls_key_file")};
-    const std::string chain_files = view.expanded("smtpd_tls_chain_files");
-    std::vector<std::string_view> chain = params::splitListValue(chain_files);
-    if (!chain.empty()) material.cert_file = material.key_file = std::string(chain.front());
+    TlsMaterial material = tlsMaterialOf(view, key.toString());
     // The files themselves are checked by the caller (pre-flight): reading them is I/O.
-    if (seen_material.insert({material.cert_file, material.key_file}).second) {
+    if (std::none_of(plan.tls_material.begin(), plan.tls_material.end(),
+                     [&](const TlsMaterial& m) { return m.sameFiles(material); })) {
       plan.tls_material.push_back(std::move(material));
     }
   }

@@ -52,6 +52,10 @@ struct ProbeExpectation {
   std::vector<std::string> forbid_auth_before_tls;
   // AUTH mechanisms that must be offered after STARTTLS.
   std::vector<std::string> require_auth_after_tls;
+  // `require_auth_after_tls_where: sasl_enabled`: require them only on listeners whose
+  // service has SASL AUTH switched on (smtpd_sasl_auth_enable = yes, effectively). A host
+  // that offers no AUTH on a port cannot leak a password there, so it is not a failure.
+  bool require_auth_only_where_sasl_enabled = false;
   // When set, the server certificate must be valid for this name.
   std::optional<std::string> certificate_name;
   SourceLocation where;

@@ -29,8 +29,12 @@ constexpr std::string_view kTopKeys[] = {"name",    "version",   "description",
                                          "main.cf", "master.cf", "verify"};
 constexpr std::string_view kMainCfKeys[] = {"set", "remove"};
 constexpr std::string_view kServiceKeys[] = {"service", "type", "command", "set", "remove"};
-constexpr std::string_view kVerifyKeys[] = {"service", "starttls", "forbid_auth_before_tls",
-                                            "require_auth_after_tls", "certificate_name"};
+constexpr std::string_view kVerifyKeys[] = {"service",
+                                            "starttls",
+                                            "forbid_auth_before_tls",
+                                            "require_auth_after_tls",
+                                            "require_auth_after_tls_where",
+                                            "certificate_name"};
 constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
 
 std::string describe(const YAML::Node& node) {
@@ -357,6 +361,14 @@ Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
         } else if (key == "require_auth_after_tls") {
           PW_ASSIGN_OR_RETURN(out.require_auth_after_tls,
                               mechanisms(v, where, "require_auth_after_tls", false));
+        } else if (key == "require_auth_after_tls_where") {
+          PW_ASSIGN_OR_RETURN(std::string condition,
+                              text(v, where, "'require_auth_after_tls_where'", false));
+          if (condition != "sasl_enabled") {
+            return errorAt(at(v), "'require_auth_after_tls_where' must be sasl_enabled, not '" +
+                                      condition + "'");
+          }
+          out.require_auth_only_where_sasl_enabled = true;
         } else {
           PW_ASSIGN_OR_RETURN(std::string name, text(v, where, "'certificate_name'", false));
           out.certificate_name = std::move(name);

@@ -289,6 +289,10 @@ class Validator {
     if (e.certificate_name && !isCertificateName(*e.certificate_name)) {
       error(e.where, "certificate_name '" + *e.certificate_name + "' is not a DNS name");
     }
+    if (e.require_auth_only_where_sasl_enabled && e.require_auth_after_tls.empty()) {
+      error(e.where,
+            "require_auth_after_tls_where without require_auth_after_tls has nothing to limit");
+    }
 
     const ServiceOverride* svc = inetService(e.service);
     if (e.starttls == StartTls::kRequired) {
@@ -298,7 +302,8 @@ class Validator {
       }
     }
     if (!e.require_auth_after_tls.empty()) {
-      if (Effective auth = effective(svc, "smtpd_sasl_auth_enable"); isNo(auth.setting)) {
+      if (Effective auth = effective(svc, "smtpd_sasl_auth_enable");
+          isNo(auth.setting) && !e.require_auth_only_where_sasl_enabled) {
         contradiction(e, auth, "requires AUTH after STARTTLS, but SASL AUTH is disabled");
       }
       // smtpd_sasl_tls_security_options defaults to $smtpd_sasl_security_options.

@@ -209,4 +209,23 @@ std::string scanToJson(const applier::ProbeRecord& probe,
   return w.text();
 }
 
+std::string errorToJson(const Status& status) {
+  JsonWriter w;
+  w.beginObject();
+  w.field("code", statusCodeName(status.code()));
+  w.key("messages");
+  w.beginArray();
+  const std::string& message = status.message();
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    w.value(std::string_view(message).substr(start, end - start));
+    start = end + 1;
+  }
+  w.endArray();
+  w.endObject();
+  return w.text();
+}
+
 }  // namespace postwarden::agent::report

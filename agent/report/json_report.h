@@ -12,6 +12,7 @@
 #include "agent/verify/expectation.h"
 #include "agent/verify/scan.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/status.h"
 
 namespace postwarden::agent::report {
 
@@ -34,5 +35,8 @@ std::string verifyToJson(const std::vector<applier::ProbeRecord>& probes);
 // `scan`: the probe and its findings.
 std::string scanToJson(const applier::ProbeRecord& probe,
                        const std::vector<verify::ScanFinding>& findings);
+
+// A command that failed before it had a report: the status code and one line per finding.
+std::string errorToJson(const Status& status);
 
 }  // namespace postwarden::agent::report

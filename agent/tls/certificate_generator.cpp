@@ -16,7 +16,18 @@ Status opensslFailure(std::string_view what) {
 }
 
 Result<EvpPkeyPtr> generateKey(KeyType type) {
-  EvpPkeyPtr key(type == KeyType::kRsa2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
+  EvpPkeyPtr key;
+  switch (type) {
+    case KeyType::kRsa2048:
+      key.reset(EVP_RSA_gen(2048));
+      break;
+    case KeyType::kEcP256:
+      key.reset(EVP_EC_gen("P-256"));
+      break;
+    case KeyType::kEd25519:
+      key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+      break;
+  }
   if (!key) return opensslFailure("generating a key");
   return key;
 }
@@ -135,7 +146,10 @@ Result<GeneratedCertificate> generateCertificate(const CertificateRequest& reque
   PW_RETURN_IF_ERROR(addDnsNames(x, request.dns_names));
 
   EVP_PKEY* signing_key = issuer_key ? issuer_key.get() : key.get();
-  if (X509_sign(x, signing_key, EVP_sha256()) <= 0) return opensslFailure("signing");
+  // Ed25519 signs the whole message itself and takes no separate digest (RFC 8410).
+  const EVP_MD* digest =
+      EVP_PKEY_get_base_id(signing_key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+  if (X509_sign(x, signing_key, digest) <= 0) return opensslFailure("signing");
 
   GeneratedCertificate generated;
   PW_ASSIGN_OR_RETURN(generated.certificate_pem, certificateToPem(x));

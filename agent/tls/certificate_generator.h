@@ -12,7 +12,7 @@
 
 namespace postwarden::agent::tls {
 
-enum class KeyType { kEcP256, kRsa2048 };
+enum class KeyType { kEcP256, kRsa2048, kEd25519 };  // the key of the generated certificate
 
 struct CertificateRequest {
   std::string common_name;             // subject CN; omitted when empty
@@ -28,8 +28,9 @@ struct GeneratedCertificate {
   std::string private_key_pem;  // unencrypted PKCS#8 "-----BEGIN PRIVATE KEY-----..."
 };
 
-// Generates a new key pair and a certificate for it, signed with SHA-256 by `issuer` when
-// given (its subject becomes the issuer name) and self-signed otherwise.
+// Generates a new key pair and a certificate for it, signed by `issuer` when given (its subject
+// becomes the issuer name) and self-signed otherwise; with SHA-256, or plain Ed25519 when the
+// signing key is an Ed25519 key.
 // Errors: InvalidArgument when `issuer` does not parse; Internal when OpenSSL fails.
 Result<GeneratedCertificate> generateCertificate(const CertificateRequest& request,
                                                  const GeneratedCertificate* issuer = nullptr);

@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "common/version.h"
+
 namespace postwarden::controller::ctl {
 namespace {
 
@@ -404,7 +406,7 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
   PW_ASSIGN_OR_RETURN(Split s, split(args));
   Invocation invocation{s.global, HelpCommand{}};
   if (s.version) {
-    invocation.command = HelpCommand{std::string(kCtlVersion) + "\n"};
+    invocation.command = HelpCommand{versionLine("postwardenctl") + "\n"};
     return invocation;
   }
   if (s.words.empty()) {

@@ -16,7 +16,6 @@
 
 namespace postwarden::controller::ctl {
 
-inline constexpr const char* kCtlVersion = "postwardenctl 0.1.0";
 
 struct GlobalOptions {
   std::optional<std::string> config_file;  // --config FILE

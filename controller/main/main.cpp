@@ -17,6 +17,7 @@
 
 #include "agent/os/posix_file_system.h"
 #include "common/logging.h"
+#include "common/version.h"
 #include "controller/server/authority.h"
 #include "controller/server/controller_server.h"
 #include "controller/server/identity.h"
@@ -257,6 +258,10 @@ int main(int argc, char** argv) {
   sigset_t stop_signals = stopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--version") {
+    std::cout << versionLine("postwarden-controller") << "\n";
+    return 0;
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
     return args.empty() ? 1 : 0;

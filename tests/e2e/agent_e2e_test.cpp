@@ -508,5 +508,54 @@ TEST_F(AgentE2eTest, BadPolicyIsRefusedWithLocationAndNothingWritten) {
   }
 }
 
+// A port 25 without SASL (Debian's default) cannot leak a password: the shipped baseline
+// applies there and proves STARTTLS, while a baseline that insists on AUTH after TLS is
+// refused by plan before anything is written, instead of being applied and rolled back.
+TEST_F(AgentE2eTest, HostWithoutSaslOnPort25GetsTlsAndPlanRefusesAnAuthRequirement) {
+  ASSERT_TRUE(sandbox().postconf({"smtpd_sasl_auth_enable=no"}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  std::string strict = readFile(kHardening);
+  const std::string condition = "    require_auth_after_tls_where: sasl_enabled\n";
+  ASSERT_NE(strict.find(condition), std::string::npos);
+  strict.erase(strict.find(condition), condition.size());
+  const std::string strict_path = policy_dir_ + "/strict.yaml";
+  writeFile(strict_path, strict);
+  const std::string before = readFile(sandbox().mainCfPath());
+
+  CommandResult planned = agent({"plan", "--policy", strict_path});
+  EXPECT_EQ(planned.exit_code, 1) << last_output_;
+  EXPECT_NE(last_output_.find("smtpd_sasl_auth_enable is 'no'"), std::string::npos)
+      << last_output_;
+  CommandResult refused = apply(strict_path);
+  EXPECT_EQ(refused.exit_code, 1) << last_output_;
+  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_FALSE(journalExists());
+
+  CommandResult applied = apply(kHardening);
+  EXPECT_EQ(applied.exit_code, 0) << last_output_;
+  agent::verify::ProbeResult r = probe();
+  ASSERT_TRUE(r.connected) << r.failure;
+  EXPECT_TRUE(r.tls_established) << r.tls_error;
+  EXPECT_TRUE(r.before_tls.auth_mechanisms.empty());
+  EXPECT_TRUE(r.after_tls.auth_mechanisms.empty());
+  EXPECT_EQ(agent({"plan", "--policy", kHardening}).exit_code, 0) << last_output_;
+}
+
+// A script gets a parseable answer for every outcome: an error before any report is an
+// ErrorReport on stdout (the text stays on stderr).
+TEST_F(AgentE2eTest, PlanAndVerifyInJsonPrintAnErrorObjectOnStdout) {
+  const std::string path = policy_dir_ + "/malformed.bad.yaml";
+  writeFile(path, "name: x\nversion: \"1\"\nmain.cf: [\n");
+  for (const std::string command : {"plan", "verify"}) {
+    CommandResult r = agent({command, "--policy", path, "--format", "json"});
+    EXPECT_EQ(r.exit_code, 1) << command << ": " << last_output_;
+    EXPECT_EQ(r.stdout_data.rfind("{", 0), 0u) << command << ": " << r.stdout_data;
+    EXPECT_NE(r.stdout_data.find("\"code\": \"INVALID_ARGUMENT\""), std::string::npos)
+        << r.stdout_data;
+    EXPECT_NE(r.stdout_data.find("malformed.bad.yaml:4:1:"), std::string::npos) << r.stdout_data;
+    EXPECT_NE(r.stderr_data.find("error: "), std::string::npos) << r.stderr_data;
+  }
+}
+
 }  // namespace
 }  // namespace postwarden::testing

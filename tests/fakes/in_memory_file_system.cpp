@@ -157,6 +157,12 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
   }
   nodes_[p] = std::move(fresh);
   nodes_.erase(temp_path);
+  if (sync_failure_after_rename_ && (sync_failure_path_.empty() || sync_failure_path_ == p)) {
+    Status cause = std::move(*sync_failure_after_rename_);
+    sync_failure_after_rename_.reset();
+    return agent::os::notDurableError(context, "fsync directory " + quoted(parentOf(p)) +
+                                                   " after the rename: " + cause.message());
+  }
   return OkStatus();
 }
 
@@ -350,6 +356,18 @@ void InMemoryFileSystem::failNextRename(Status status) {
 void InMemoryFileSystem::failWritesWith(Status status) {
   std::lock_guard<std::mutex> lock(mutex_);
   write_failure_ = std::move(status);
+}
+
+void InMemoryFileSystem::failSyncAfterNextRename(Status cause, std::string path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cause.ok()) {
+    sync_failure_after_rename_.reset();
+    return;
+  }
+  Result<std::string> p = path.empty() ? Result<std::string>(std::string()) : normalize(path);
+  PW_CHECK(p.ok());
+  sync_failure_after_rename_ = std::move(cause);
+  sync_failure_path_ = *p;
 }
 
 void InMemoryFileSystem::crashAfterNextWrite(Status crash_status) {

@@ -1,7 +1,8 @@
 // InMemoryFileSystem: a FileSystem held in a map, for unit tests. It keeps POSIX's shape
 // where tests rely on it (absolute paths, parents must exist, writeAtomic goes through a
 // temp file named like PosixFileSystem's) and injects faults like leveldb's SpecialEnv:
-// a failing rename, failing writes (ENOSPC, EIO) and a "crash" between write and rename.
+// a failing rename, failing writes (ENOSPC, EIO), a "crash" between write and rename, and a
+// directory fsync that fails after the rename (new bytes in place, not durable).
 // Every call is recorded for assertions. Thread-safe (one mutex); "/" always exists.
 #pragma once
 
@@ -74,6 +75,11 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
   // build a fresh one over the same file system, as after a restart. One-shot;
   // `crash_status` must not be OK.
   void crashAfterNextWrite(Status crash_status = AbortedError("simulated crash after write"));
+  // The next writeAtomic (of `path` only, when given) renames its new bytes into place and
+  // then fails as a directory fsync would: the error satisfies os::isNotDurable() and carries
+  // `cause`. One-shot; OkStatus() cancels a pending failure.
+  void failSyncAfterNextRename(Status cause = DataLossError("Input/output error"),
+                               std::string path = "");
 
  private:
   struct Node {
@@ -95,6 +101,8 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
   std::optional<Status> next_rename_failure_;
   Status write_failure_;
   std::optional<Status> crash_after_next_write_;
+  std::optional<Status> sync_failure_after_rename_;
+  std::string sync_failure_path_;  // normalized; empty: any path
   std::uint64_t temp_counter_ = 0;
 };
 

@@ -144,6 +144,39 @@ TEST(InMemoryFileSystemTest, CrashAfterNextWriteLeavesOldContentAndTempFile) {
   EXPECT_TRUE(fs.writeAtomic("/etc/postfix/main.cf", "newer").ok());
 }
 
+TEST(InMemoryFileSystemTest, FailSyncAfterNextRenameLeavesNewBytesAndSaysSo) {
+  InMemoryFileSystem fs;
+  fs.addFile("/etc/postfix/main.cf", "old");
+  fs.addFile("/etc/postfix/master.cf", "old master");
+  fs.failSyncAfterNextRename(DataLossError("Input/output error"), "/etc/postfix/main.cf");
+
+  // Aimed at main.cf: another file's write is not affected.
+  EXPECT_TRUE(fs.writeAtomic("/etc/postfix/master.cf", "new master").ok());
+  const Status status = fs.writeAtomic("/etc/postfix/main.cf", "new");
+
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(agent::os::isNotDurable(status)) << status.toString();
+  EXPECT_THAT(status.message(), HasSubstr("Input/output error"));
+  EXPECT_THAT(status.message(), HasSubstr("fsync directory '/etc/postfix' after the rename"));
+  EXPECT_EQ(fs.contents("/etc/postfix/main.cf"), "new");
+  EXPECT_THAT(*fs.listDirectory("/etc/postfix"), ElementsAre("main.cf", "master.cf"));
+  // One-shot.
+  EXPECT_TRUE(fs.writeAtomic("/etc/postfix/main.cf", "newer").ok());
+}
+
+TEST(InMemoryFileSystemTest, OtherWriteFailuresAreNotMistakenForNotDurable) {
+  InMemoryFileSystem fs;
+  fs.addFile("/etc/postfix/main.cf", "old");
+  fs.failNextRename(DataLossError("Input/output error"));
+
+  const Status status = fs.writeAtomic("/etc/postfix/main.cf", "new");
+
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(agent::os::isNotDurable(status));
+  EXPECT_FALSE(agent::os::isNotDurable(OkStatus()));
+  EXPECT_EQ(fs.contents("/etc/postfix/main.cf"), "old");
+}
+
 TEST(InMemoryFileSystemTest, RemoveStaleTempFilesCleansUpAfterACrash) {
   InMemoryFileSystem fs;
   fs.addFile("/etc/postfix/main.cf", "old");

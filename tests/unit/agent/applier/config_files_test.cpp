@@ -46,6 +46,38 @@ TEST(ConfigFilesTest, ReadWithoutMasterCfIsNotFound) {
   EXPECT_THAT(config.status().message(), HasSubstr(kMasterCf));
 }
 
+TEST(ConfigFilesTest, SwapCountsANotDurableWriteAsWrittenAndSaysSoAtTheEnd) {
+  InMemoryFileSystem fs;
+  addOldFiles(fs);
+  fs.failSyncAfterNextRename(DataLossError("Input/output error"), kMasterCf);
+  const planner::PostfixConfig after{"new main\n", "new master\n"};
+
+  Status status = ConfigFiles(fs, "/etc/postfix").swap(kOld, after);
+
+  // master.cf's bytes are in place: main.cf is written too, not master.cf put back.
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(os::isNotDurable(status)) << status.toString();
+  EXPECT_THAT(status.message(), HasSubstr(kMasterCf));
+  EXPECT_EQ(fs.contents(kMasterCf), after.master_cf);
+  EXPECT_EQ(fs.contents(kMainCf), after.main_cf);
+}
+
+TEST(ConfigFilesTest, SwapFailingOnMainCfAfterANotDurableMasterCfPutsMasterCfBack) {
+  InMemoryFileSystem fs;
+  addOldFiles(fs);
+  FaultyFileSystem faulty(fs);
+  faulty.beforeWrite(kMasterCf,
+                     [&] { fs.failSyncAfterNextRename(DataLossError("EIO"), kMasterCf); });
+  faulty.failWrite(kMainCf, ResourceExhaustedError("ENOSPC"));
+
+  Status status = ConfigFiles(faulty, "/etc/postfix").swap(kOld, {"new main\n", "new master\n"});
+
+  EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
+  EXPECT_FALSE(os::isNotDurable(status));
+  EXPECT_EQ(fs.contents(kMasterCf), kOld.master_cf);
+  EXPECT_EQ(fs.contents(kMainCf), kOld.main_cf);
+}
+
 TEST(ConfigFilesTest, BackupKeepsExactBytesInAPrivateDirectory) {
   InMemoryFileSystem fs;
   const std::string dir = "/var/lib/postwarden/backups/20240101T000000Z-1";

@@ -2,7 +2,8 @@
 // one path and one write: "the first write of master.cf succeeds, the second fails with EIO",
 // which the InMemoryFileSystem's global switches cannot express. Each writeAtomic of a path
 // consumes the next scripted action for that path, if any; other calls pass straight through
-// (and are recorded by the InMemoryFileSystem). Not thread-safe.
+// (and are recorded by the InMemoryFileSystem). remove() and stat() can be scripted the same
+// way, per path. Not thread-safe.
 #pragma once
 
 #include <deque>
@@ -36,10 +37,24 @@ class FaultyFileSystem final : public agent::os::FileSystem {
       return OkStatus();
     });
   }
+  // The next unscripted remove() of `path` fails with `status` and removes nothing.
+  void failRemove(const std::string& path, Status status) {
+    removes_[path].push_back([status] { return status; });
+  }
+  // Runs `hook` when the next unscripted stat() of `path` starts (e.g. to edit the file
+  // between two looks at it), then passes the stat through.
+  void beforeStat(const std::string& path, std::function<void()> hook) {
+    stats_[path].push_back([hook = std::move(hook)] {
+      hook();
+      return OkStatus();
+    });
+  }
   // Scripted actions not consumed yet.
   size_t pending() const {
     size_t n = 0;
-    for (const auto& [path, queue] : actions_) n += queue.size();
+    for (const auto* actions : {&actions_, &removes_, &stats_}) {
+      for (const auto& [path, queue] : *actions) n += queue.size();
+    }
     return n;
   }
 
@@ -55,11 +70,17 @@ class FaultyFileSystem final : public agent::os::FileSystem {
     }
     return inner_.writeAtomic(path, bytes, options);
   }
-  Result<agent::os::FileInfo> stat(const std::string& path) override { return inner_.stat(path); }
+  Result<agent::os::FileInfo> stat(const std::string& path) override {
+    PW_RETURN_IF_ERROR(next(stats_, path));
+    return inner_.stat(path);
+  }
   Status rename(const std::string& from, const std::string& to) override {
     return inner_.rename(from, to);
   }
-  Status remove(const std::string& path) override { return inner_.remove(path); }
+  Status remove(const std::string& path) override {
+    PW_RETURN_IF_ERROR(next(removes_, path).withContext("removing '" + path + "'"));
+    return inner_.remove(path);
+  }
   Status createDirectories(const std::string& path, mode_t mode = 0755) override {
     return inner_.createDirectories(path, mode);
   }
@@ -71,8 +92,19 @@ class FaultyFileSystem final : public agent::os::FileSystem {
   }
 
  private:
+  using Actions = std::map<std::string, std::deque<std::function<Status()>>>;
+  static Status next(Actions& actions, const std::string& path) {
+    auto it = actions.find(path);
+    if (it == actions.end() || it->second.empty()) return OkStatus();
+    std::function<Status()> action = std::move(it->second.front());
+    it->second.pop_front();
+    return action();
+  }
+
   InMemoryFileSystem& inner_;
-  std::map<std::string, std::deque<std::function<Status()>>> actions_;
+  Actions actions_;
+  Actions removes_;
+  Actions stats_;
 };
 
 }  // namespace postwarden::fakes

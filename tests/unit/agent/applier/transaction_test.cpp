@@ -153,10 +153,18 @@ struct Host {
   Host() {
     fs.addFile(kMainCf, kOldMain);
     fs.addFile(kMasterCf, kOldMaster);
+    settleLiveFiles();
     fs.addDirectory(kStateDir, 0700);
     options.postfix_dir = kPostfixDir;
     options.state_dir = kStateDir;
     options.probes = {smtpCheck()};
+  }
+
+  // Last modified an hour ago: nobody is editing them (see the "settle" step).
+  void settleLiveFiles() {
+    for (const std::string& path : {kMainCf, kMasterCf}) {
+      EXPECT_TRUE(fs.setModified(path, clock.now() - std::chrono::hours(1)).ok());
+    }
   }
 
   void postfixAccepts() {
@@ -254,8 +262,8 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
-  EXPECT_THAT(stepNames(report),
-              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal",
+                                             "swap", "reload", "verify"));
   for (const StepRecord& step : report.steps) EXPECT_TRUE(step.ok) << step.name << step.detail;
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
@@ -342,8 +350,8 @@ TEST(TransactionTest, RestartOnlyPlanRestartsInsteadOfReloading) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
-  EXPECT_THAT(stepNames(report),
-              ElementsAre("status", "preflight", "check", "journal", "swap", "restart", "verify"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal",
+                                             "swap", "restart", "verify"));
   EXPECT_EQ(host.service.restarts(), 1);
   EXPECT_EQ(host.service.reloads(), 0);
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
@@ -361,7 +369,7 @@ TEST(TransactionTest, PostfixCheckFailureIsRefusedAndLeavesLiveFilesUntouched) {
   EXPECT_EQ(report.outcome, Outcome::kRefused);
   EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
                                kStage + " check: postfix: fatal: bad parameter");
-  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
@@ -390,7 +398,7 @@ TEST(TransactionTest, StoppedPostfixIsRefusedBeforeAnythingIsTouched) {
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("status"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status"));
   EXPECT_THAT(report.reason, HasSubstr("is not running"));
   EXPECT_THAT(report.reason, HasSubstr("--offline"));
   EXPECT_THAT(host.service.calls(), IsEmpty()) << "a rollback must not start a stopped Postfix";
@@ -406,8 +414,9 @@ TEST(TransactionTest, UnknownRunningStateProceeds) {
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired);
-  ASSERT_FALSE(report.steps.empty());
-  EXPECT_THAT(report.steps.front().detail, HasSubstr("not known"));
+  const StepRecord* status = findStep(report, "status");
+  ASSERT_NE(status, nullptr);
+  EXPECT_THAT(status->detail, HasSubstr("not known"));
 }
 
 TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
@@ -418,7 +427,7 @@ TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight"));
   EXPECT_THAT(report.reason, HasSubstr("cannot read certificate"));
   EXPECT_THAT(host.commands.calls(), IsEmpty());
   EXPECT_FALSE(host.fs.exists(kStage));
@@ -472,7 +481,7 @@ TEST(TransactionTest, FullDiskDuringBackupIsRefusedBeforeAnyLiveWrite) {
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check", "journal"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal"));
   EXPECT_THAT(report.reason, HasSubstr("No space left on device"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
@@ -491,7 +500,8 @@ TEST(TransactionTest, FullDiskOnSwapIsRefusedWithLiveFilesStillOld) {
   TransactionReport report = host.transaction().apply(plan);
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_THAT(stepNames(report), ElementsAre("status", "preflight", "check", "journal", "swap"));
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("settle", "status", "preflight", "check", "journal", "swap"));
   EXPECT_THAT(report.reason, HasSubstr("swap: "));
   EXPECT_THAT(report.reason, HasSubstr("ENOSPC"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
@@ -579,8 +589,8 @@ TEST(TransactionTest, ProbeFailingUntilDeadlineRollsBackToOldBytes) {
   EXPECT_EQ(report.outcome, Outcome::kRolledBack);
   EXPECT_EQ(report.reason, "the change failed verification: 127.0.0.1:25: STARTTLS not offered");
   EXPECT_THAT(stepNames(report),
-              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify",
-                          "restore", "restart", "verify rollback"));
+              ElementsAre("settle", "status", "preflight", "check", "journal", "swap", "reload",
+                          "verify", "restore", "restart", "verify rollback"));
   const StepRecord* verify = findStep(report, "verify");
   ASSERT_NE(verify, nullptr);
   EXPECT_FALSE(verify->ok);
@@ -753,8 +763,8 @@ TEST(TransactionTest, StepsAreReportedLiveInOrder) {
   TransactionReport report = transaction.apply(planFor(heloBaseline()));
 
   EXPECT_EQ(seen, stepNames(report));
-  EXPECT_THAT(seen,
-              ElementsAre("status", "preflight", "check", "journal", "swap", "reload", "verify"));
+  EXPECT_THAT(seen, ElementsAre("settle", "status", "preflight", "check", "journal", "swap",
+                                "reload", "verify"));
 }
 
 // --- an agent killed mid-transaction, and recover() -------------------------------------
@@ -982,6 +992,369 @@ TEST(TransactionTest, RecoverRemovesTempFilesACrashLeftBehind) {
   EXPECT_FALSE(report.has_value());
   EXPECT_THAT(*host.fs.listDirectory(kPostfixDir), ElementsAre("main.cf", "master.cf"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+}
+
+// --- apply(): main.cf or master.cf being edited by someone else ------------------------
+
+TEST(TransactionTest, FileEditedAgainDuringTheCoolDownIsRefusedBeforeAnythingIsWritten) {
+  // An admin's `postconf -e` loop: main.cf was modified 300 ms ago, and again while the agent
+  // waited for Postfix's 2 s cool-down. Every postfix command would stall on it.
+  Host host;
+  host.postfixAccepts();
+  ASSERT_TRUE(host.fs.setModified(kMainCf, host.clock.now() - std::chrono::milliseconds(300)).ok());
+  FaultyFileSystem faulty(host.fs);
+  faulty.beforeStat(kMainCf, [] {});
+  faulty.beforeStat(kMainCf, [&] {
+    host.fs.addFile(kMainCf, kOldMain + "message_size_limit = 2\n");  // modified "now"
+    host.clock.advance(std::chrono::milliseconds(40));
+  });
+  host.fs.clearOperations();
+
+  TransactionReport report = host.transaction(faulty).apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(stepNames(report), ElementsAre("settle"));
+  EXPECT_EQ(report.reason,
+            "settle: main.cf is being edited (modified 40 ms ago), retry later; nothing written");
+  EXPECT_THAT(host.clock.sleeps(), ElementsAre(std::chrono::milliseconds(1700)));
+  for (const std::string& op : host.fs.operations()) {
+    EXPECT_THAT(op, ::testing::Not(::testing::StartsWith("writeAtomic"))) << op;
+  }
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_FALSE(host.fs.exists(kStage));
+  EXPECT_EQ(faulty.pending(), 0u);
+}
+
+TEST(TransactionTest, MasterCfModifiedDuringTheCoolDownIsRefusedToo) {
+  Host host;
+  ASSERT_TRUE(
+      host.fs.setModified(kMasterCf, host.clock.now() - std::chrono::milliseconds(1500)).ok());
+  FaultyFileSystem faulty(host.fs);
+  faulty.beforeStat(kMasterCf, [] {});
+  faulty.beforeStat(kMasterCf, [&] { host.fs.addFile(kMasterCf, kOldMaster + "# edited\n"); });
+
+  TransactionReport report = host.transaction(faulty).apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason, HasSubstr("master.cf is being edited (modified 0 ms ago)"));
+  EXPECT_THAT(host.clock.sleeps(), ElementsAre(std::chrono::milliseconds(500)));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, FreshEditThatStaysPutIsAppliedAfterOneCoolDownWait) {
+  Host host;
+  host.postfixAccepts();
+  ASSERT_TRUE(host.fs.setModified(kMainCf, host.clock.now() - std::chrono::milliseconds(500)).ok());
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  const StepRecord* settle = findStep(report, "settle");
+  ASSERT_NE(settle, nullptr);
+  EXPECT_EQ(settle->detail, "waited 1500 ms for main.cf (modified 500 ms before) to settle");
+  ASSERT_FALSE(host.clock.sleeps().empty());
+  EXPECT_EQ(host.clock.sleeps().front(), std::chrono::milliseconds(1500));
+}
+
+TEST(TransactionTest, SettledFilesCostNoWait) {
+  Host host;
+  host.postfixAccepts();
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(host.clock.sleeps(), IsEmpty());
+  EXPECT_EQ(findStep(report, "settle")->detail,
+            "main.cf and master.cf not modified in the last 2000 ms");
+}
+
+// --- rollback: only verified bytes are restored -----------------------------------------
+
+TEST(TransactionTest, BackupCorruptedDuringTheChangeIsNotRestored) {
+  // The fault-injection repro: the reload command appends a line to the backup of main.cf,
+  // then fails. The rollback must not write that line into the live main.cf.
+  Host host;
+  host.postfixAccepts();
+  std::string backup_main;
+  host.service.scriptReload({FailedPreconditionError("reload failed")});
+  host.service.onCall([&](const std::string& verb) {
+    if (verb != "reload") return;
+    Result<std::vector<std::string>> dirs = host.fs.listDirectory(kStateDir + "/backups");
+    ASSERT_TRUE(dirs.ok() && dirs->size() == 1);
+    backup_main = kStateDir + "/backups/" + dirs->front() + "/main.cf";
+    host.fs.addFile(backup_main, kOldMain + "corrupt = line\n", 0600);
+  });
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  // This run still holds the previous bytes it read (and hashed): those are restored.
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack) << report.reason;
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  const std::string expected = sha256Hex(kOldMain).substr(0, 12);
+  const std::string actual = sha256Hex(kOldMain + "corrupt = line\n").substr(0, 12);
+  const std::string problem = "backup " + backup_main + " failed its check: expected SHA-256 " +
+                              expected + "..., found " + actual + "...";
+  const StepRecord* restore = findStep(report, "restore");
+  ASSERT_NE(restore, nullptr);
+  EXPECT_TRUE(restore->ok);
+  EXPECT_THAT(restore->detail, HasSubstr(problem));
+  EXPECT_THAT(report.warnings, ::testing::Contains(HasSubstr(problem)));
+}
+
+TEST(TransactionTest, RecoverWithACorruptBackupWritesNothingAndNeedsHuman) {
+  Host host;
+  const std::string new_main = kOldMain + "smtpd_helo_required = yes\n";
+  host.fs.addFile(kMainCf, new_main);
+  JournalEntry entry = journalFor(host.fs, JournalStep::kActivated, new_main);
+  const std::string corrupt = kOldMain + "corrupt = line\n";
+  host.fs.addFile(entry.backup_dir + "/main.cf", corrupt, 0600);
+  host.fs.clearOperations();
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
+  EXPECT_EQ(report->reason, "rollback could not restore the previous files: backup " +
+                                entry.backup_dir + "/main.cf failed its check: expected SHA-256 " +
+                                sha256Hex(kOldMain).substr(0, 12) + "..., found " +
+                                sha256Hex(corrupt).substr(0, 12) + "...; nothing written");
+  EXPECT_EQ(host.fs.contents(kMainCf), new_main);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), report->reason + "\n");
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, RecoverChecksBothBackupsBeforeWritingEither) {
+  // master.cf's backup is fine and needed, main.cf's is corrupt: not even master.cf is
+  // written, so the host is not left half old, half new by the rollback.
+  Host host;
+  const std::string new_main = "smtpd_helo_required = yes\n";
+  const std::string new_master = kOldMaster + "  -o syslog_name=postfix/mx\n";
+  host.fs.addFile(kMainCf, new_main);
+  host.fs.addFile(kMasterCf, new_master);
+  JournalEntry entry = journalFor(host.fs, JournalStep::kSwapped, new_main, new_master);
+  host.fs.addFile(entry.backup_dir + "/main.cf", "", 0600);  // truncated
+  host.fs.clearOperations();
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report->reason, HasSubstr(entry.backup_dir + "/main.cf failed its check"));
+  EXPECT_EQ(host.fs.contents(kMasterCf), new_master);
+  EXPECT_EQ(host.fs.contents(kMainCf), new_main);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
+}
+
+TEST(TransactionTest, CorruptBackupOfAFileThatIsAlreadyPreviousIsOnlyAWarning) {
+  // Only master.cf changed; main.cf's backup is damaged but main.cf needs no restore.
+  Host host;
+  const std::string new_master = kOldMaster + "  -o syslog_name=postfix/mx\n";
+  host.fs.addFile(kMasterCf, new_master);
+  JournalEntry entry = journalFor(host.fs, JournalStep::kSwapped, kOldMain, new_master);
+  host.fs.addFile(entry.backup_dir + "/main.cf", "garbage", 0600);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack) << report->reason;
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_THAT(report->warnings,
+              ::testing::Contains(HasSubstr("not needed, the live main.cf is the previous")));
+}
+
+// --- clear: the way out of needs-human ----------------------------------------------------
+
+TEST(TransactionTest, ClearEndsTheFailedChangeSoTheNextRunKeepsTheOperatorsFix) {
+  Host host;
+  host.postfixAccepts();
+  host.prober.script({FakeSmtpProber::refused()});
+  TransactionReport failed = host.transaction().apply(planFor(heloBaseline()));
+  ASSERT_EQ(failed.outcome, Outcome::kNeedsHuman);
+  Result<std::optional<JournalEntry>> left = Journal(host.fs, kJournal).load();
+  ASSERT_TRUE(left.ok() && left->has_value());
+  ASSERT_EQ((*left)->step, JournalStep::kRollingBack);
+  const std::string journal_bytes = *host.fs.contents(kJournal);
+  // The operator repairs the host by hand.
+  const std::string fixed = kOldMain + "# fixed by hand\n";
+  host.fs.addFile(kMainCf, fixed);
+  host.settleLiveFiles();
+
+  Result<ClearedState> cleared = host.transaction().clearNeedsHuman();
+
+  ASSERT_TRUE(cleared.ok()) << cleared.status().toString();
+  EXPECT_EQ(cleared->reason, failed.reason + "\n");
+  ASSERT_TRUE(cleared->ended.has_value());
+  EXPECT_EQ(cleared->ended->id, (*left)->id);
+  EXPECT_EQ(cleared->ended->step, JournalStep::kRollingBack);
+  EXPECT_EQ(cleared->journal_kept_at, failed.backup_dir + "/journal.cleared");
+  EXPECT_EQ(host.fs.contents(cleared->journal_kept_at), journal_bytes);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+
+  // The next run has nothing to resume, and changes the fixed host like any other.
+  host.prober.script({FakeSmtpProber::passing()});
+  const size_t service_before = host.service.calls().size();
+  EXPECT_FALSE(host.transaction().recover().has_value());
+  EXPECT_EQ(host.fs.contents(kMainCf), fixed);
+  EXPECT_EQ(host.service.calls().size(), service_before);
+  TransactionReport next = host.transaction().apply(planFor(heloBaseline(), fixed));
+  EXPECT_EQ(next.outcome, Outcome::kRepaired) << next.reason;
+}
+
+TEST(TransactionTest, ClearKeepsAnUnreadableJournalBesideTheState) {
+  Host host;
+  host.fs.addFile(kJournal, "\x7f garbage\n", 0600);
+  host.fs.addFile(kNeedsHuman, "journal has an unknown format\n", 0600);
+
+  Result<ClearedState> cleared = host.transaction().clearNeedsHuman();
+
+  ASSERT_TRUE(cleared.ok()) << cleared.status().toString();
+  EXPECT_TRUE(cleared->unreadable_journal);
+  EXPECT_FALSE(cleared->ended.has_value());
+  EXPECT_EQ(cleared->journal_kept_at, kStateDir + "/journal.cleared-20240101T000000Z");
+  EXPECT_EQ(host.fs.contents(cleared->journal_kept_at), "\x7f garbage\n");
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+  EXPECT_FALSE(host.transaction().recover().has_value());
+}
+
+TEST(TransactionTest, ClearThatCannotMoveTheJournalKeepsTheHostNeedingAHuman) {
+  Host host;
+  journalFor(host.fs, JournalStep::kRollingBack, "new main\n");
+  host.fs.addFile(kNeedsHuman, "rollback failed\n", 0600);
+  host.fs.failNextRename(PermissionDeniedError("read-only file system"));
+
+  Result<ClearedState> cleared = host.transaction().clearNeedsHuman();
+
+  EXPECT_EQ(cleared.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(host.fs.exists(kJournal));
+  EXPECT_TRUE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, ClearWithNothingToClearChangesNothing) {
+  Host host;
+  host.fs.clearOperations();
+
+  Result<ClearedState> cleared = host.transaction().clearNeedsHuman();
+
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_FALSE(cleared->reason.has_value());
+  EXPECT_FALSE(cleared->ended.has_value());
+  EXPECT_EQ(cleared->journal_kept_at, "");
+  for (const std::string& op : host.fs.operations()) {
+    EXPECT_THAT(op, ::testing::Not(::testing::StartsWith("writeAtomic"))) << op;
+    EXPECT_THAT(op, ::testing::Not(::testing::StartsWith("rename"))) << op;
+  }
+}
+
+// --- faults after the swap: durability and the journal ----------------------------------
+
+TEST(TransactionTest, DirectoryFsyncFailingAfterTheSwapGoesOnAndWarns) {
+  Host host;
+  host.postfixAccepts();
+  host.fs.failSyncAfterNextRename(DataLossError("Input/output error"), kMainCf);
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  // The new bytes reached main.cf: reload and probe them rather than rewrite the failing
+  // disk with a rollback and restart Postfix.
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload"));
+  const StepRecord* swap = findStep(report, "swap");
+  ASSERT_NE(swap, nullptr);
+  EXPECT_TRUE(swap->ok);
+  EXPECT_THAT(swap->detail, HasSubstr("warning: "));
+  EXPECT_THAT(swap->detail, HasSubstr(std::string(os::kNotDurableMarker)));
+  ASSERT_THAT(report.warnings, SizeIs(1));
+  EXPECT_THAT(report.warnings[0], HasSubstr("Input/output error"));
+  EXPECT_FALSE(host.fs.exists(kJournal));
+}
+
+TEST(TransactionTest, NotDurableMasterCfStillGetsMainCfWrittenAndReloaded) {
+  Host host;
+  host.postfixAccepts();
+  host.fs.failSyncAfterNextRename(DataLossError("Input/output error"), kMasterCf);
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(host.fs.contents(kMasterCf), plan.master_cf_after);
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_EQ(host.service.restarts(), 0);
+  EXPECT_THAT(report.warnings, SizeIs(1));
+}
+
+TEST(TransactionTest, JournalRecordFailingAfterTheSwapIsReportedNotSilent) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.passWrite(kJournal);                                     // swapping
+  faulty.failWrite(kJournal, DataLossError("journal disk EIO"));  // swapped
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check", "journal",
+                                             "swap", "journal", "reload", "verify"));
+  const StepRecord& failed = report.steps[6];
+  EXPECT_FALSE(failed.ok);
+  EXPECT_THAT(failed.detail, HasSubstr("recording step 'swapped'"));
+  EXPECT_THAT(failed.detail, HasSubstr("journal disk EIO"));
+  ASSERT_THAT(report.warnings, SizeIs(1));
+  EXPECT_THAT(report.warnings[0], HasSubstr("journal disk EIO"));
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+}
+
+TEST(TransactionTest, VerifiedChangeWhoseJournalCanNeitherRecordNorBeRemovedNeedsHuman) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.passWrite(kJournal);                        // swapping
+  faulty.passWrite(kJournal);                        // swapped
+  faulty.passWrite(kJournal);                        // activated
+  faulty.failWrite(kJournal, DataLossError("EIO"));  // verified
+  faulty.failRemove(kJournal, DataLossError("EIO"));
+  planner::Plan plan = planFor(heloBaseline());
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  // Otherwise the next run would find 'activated' and roll back a change that works.
+  EXPECT_EQ(report.outcome, Outcome::kNeedsHuman);
+  EXPECT_THAT(report.reason, HasSubstr("was verified, but the journal could neither record"));
+  EXPECT_THAT(report.reason, HasSubstr("postwarden-agent clear"));
+  EXPECT_EQ(host.fs.contents(kNeedsHuman), report.reason + "\n");
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_THAT(host.service.calls(), ElementsAre("reload"));
+  EXPECT_EQ(faulty.pending(), 0u);
+}
+
+TEST(TransactionTest, VerifiedChangeWhoseJournalIsOnlyNotRemovedIsRepairedWithAWarning) {
+  Host host;
+  host.postfixAccepts();
+  FaultyFileSystem faulty(host.fs);
+  faulty.failRemove(kJournal, DataLossError("EIO"));
+
+  TransactionReport report = host.transaction(faulty).apply(planFor(heloBaseline()));
+
+  // The journal says 'verified': the next run keeps the change.
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(report.warnings, ::testing::Contains(HasSubstr("removing the journal")));
+  Result<std::optional<JournalEntry>> journal = Journal(host.fs, kJournal).load();
+  ASSERT_TRUE(journal.ok() && journal->has_value());
+  EXPECT_EQ((*journal)->step, JournalStep::kVerified);
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
 }
 
 TEST(TransactionTest, OutcomeNamesAreStable) {

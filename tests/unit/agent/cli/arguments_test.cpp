@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
+
 namespace postwarden::agent::cli {
 namespace {
 
@@ -48,6 +50,45 @@ TEST(ArgumentsTest, PlanParsesItsTargetOptions) {
   ASSERT_EQ(plan.target.role_ports.size(), 2u);
   EXPECT_EQ(plan.target.role_ports.find("smtp")->second, "2525");
   EXPECT_EQ(plan.target.role_ports.find("submission")->second, "1587");
+}
+
+// --- directories: always absolute -----------------------------------------------------
+
+TEST(ArgumentsTest, RelativeDirectoriesAreResolvedAgainstTheWorkingDirectory) {
+  // A relative --postfix-dir once made `postfix -c DIR status` look elsewhere, and the status
+  // step said Postfix was not running.
+  const std::string cwd = "/srv/mail";
+  EXPECT_EQ(as<PlanArgs>(parseArguments({"plan", "--policy", "p", "--postfix-dir", "pf"}, cwd))
+                .target.postfix_dir,
+            "/srv/mail/pf");
+  ApplyArgs apply = as<ApplyArgs>(parseArguments(
+      {"apply", "--policy", "p", "--postfix-dir", "./pf/", "--state-dir", "../state"}, cwd));
+  EXPECT_EQ(apply.target.postfix_dir, "/srv/mail/pf");
+  EXPECT_EQ(apply.state_dir, "/srv/state");
+  EXPECT_EQ(as<VerifyArgs>(parseArguments({"verify", "--policy", "p", "--postfix-dir=."}, cwd))
+                .target.postfix_dir,
+            "/srv/mail");
+  EXPECT_EQ(as<ClearArgs>(parseArguments({"clear", "--state-dir", "st"}, cwd)).state_dir,
+            "/srv/mail/st");
+}
+
+TEST(ArgumentsTest, AbsoluteDirectoriesAreOnlyNormalized) {
+  ApplyArgs apply = as<ApplyArgs>(parseArguments(
+      {"apply", "--policy", "p", "--postfix-dir", "/etc//postfix/", "--state-dir", "/var/x/../y"},
+      "/srv/mail"));
+  EXPECT_EQ(apply.target.postfix_dir, "/etc/postfix");
+  EXPECT_EQ(apply.state_dir, "/var/y");
+  EXPECT_EQ(as<ClearArgs>(parseArguments({"clear", "--state-dir", "/"}, "")).state_dir, "/");
+}
+
+TEST(ArgumentsTest, RelativeDirectoryWithoutAWorkingDirectoryIsRefused) {
+  expectInvalid(parse({"plan", "--policy", "p", "--postfix-dir", "pf"}),
+                "--postfix-dir 'pf' is relative and the current directory is not known");
+  expectInvalid(parse({"apply", "--policy", "p", "--state-dir", "state"}),
+                "--state-dir 'state' is relative");
+  expectInvalid(parse({"clear", "--state-dir", "state"}), "--state-dir 'state' is relative");
+  expectInvalid(parseArguments({"verify", "--policy", "p", "--postfix-dir", "pf"}, "relative/cwd"),
+                "give an absolute path");
 }
 
 TEST(ArgumentsTest, PlanHasDefaults) {
@@ -183,7 +224,8 @@ TEST(ArgumentsTest, NoArgumentsOrHelpGivesProgramHelp) {
 }
 
 TEST(ArgumentsTest, VersionIsHelpText) {
-  EXPECT_EQ(as<HelpArgs>(parse({"--version"})).text, "postwarden-agent 0.1.0\n");
+  EXPECT_EQ(as<HelpArgs>(parse({"--version"})).text, versionLine("postwarden-agent") + "\n");
+  EXPECT_THAT(versionLine("postwarden-agent"), HasSubstr(std::string(" ") + kVersion + " (git "));
 }
 
 TEST(ArgumentsTest, EveryCommandHasItsOwnHelp) {

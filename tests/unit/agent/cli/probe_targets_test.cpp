@@ -202,5 +202,75 @@ TEST(HealthChecksTest, UnknownServicePortIsNotFoundWithTheServiceName) {
   EXPECT_THAT(checks.status().message(), HasSubstr("master.cf service no-such-service-pw"));
 }
 
+
+// --- plan agrees with verify ------------------------------------------------------------
+
+
+policy::Baseline authBaseline(bool only_where_sasl) {
+  policy::Baseline b;
+  policy::ProbeExpectation e;
+  e.service = "smtp";
+  e.forbid_auth_before_tls = {"*"};
+  e.require_auth_after_tls = {"PLAIN", "LOGIN"};
+  e.require_auth_only_where_sasl_enabled = only_where_sasl;
+  b.verify.push_back(e);
+  return b;
+}
+
+const std::string kSmtpOnly = "smtp      inet  n       -       y       -       -       smtpd\n";
+
+TEST(PredictedProbeFailuresTest, AuthRequiredWhereSaslIsOffIsPredictedToFail) {
+  planner::PostfixConfig config{"smtpd_tls_security_level = may\n", kSmtpOnly};
+  std::vector<std::string> failures = predictedProbeFailures(authBaseline(false), config, {});
+  ASSERT_THAT(failures, SizeIs(1));
+  EXPECT_THAT(failures[0], HasSubstr("smtp/inet"));
+  EXPECT_THAT(failures[0], HasSubstr("smtpd_sasl_auth_enable is 'no'"));
+}
+
+TEST(PredictedProbeFailuresTest, ConditionalRequirementIsNotAFailureWithoutSasl) {
+  planner::PostfixConfig config{"smtpd_tls_security_level = may\n", kSmtpOnly};
+  EXPECT_THAT(predictedProbeFailures(authBaseline(true), config, {}), SizeIs(0));
+}
+
+TEST(PredictedProbeFailuresTest, SaslOnThroughAReferenceOrOverrideSatisfiesIt) {
+  planner::PostfixConfig via_reference{
+      "flag = yes\nsmtpd_sasl_auth_enable = $flag\nsmtpd_tls_security_level = may\n", kSmtpOnly};
+  EXPECT_THAT(predictedProbeFailures(authBaseline(false), via_reference, {}), SizeIs(0));
+  planner::PostfixConfig via_override{"smtpd_tls_security_level = may\n",
+                                      kSmtpOnly + "  -o smtpd_sasl_auth_enable=yes\n"};
+  EXPECT_THAT(predictedProbeFailures(authBaseline(false), via_override, {}), SizeIs(0));
+}
+
+TEST(PredictedProbeFailuresTest, StarttlsRequiredWithoutATlsLevelIsPredictedToFail) {
+  policy::Baseline b;
+  b.verify.push_back(policy::ProbeExpectation{});  // starttls: required by default
+  planner::PostfixConfig none{"smtpd_tls_security_level = none\n", kSmtpOnly};
+  std::vector<std::string> failures = predictedProbeFailures(b, none, {});
+  ASSERT_THAT(failures, SizeIs(1));
+  EXPECT_THAT(failures[0], HasSubstr("requires STARTTLS"));
+  planner::PostfixConfig legacy{"smtpd_use_tls = yes\n", kSmtpOnly};
+  EXPECT_THAT(predictedProbeFailures(b, legacy, {}), SizeIs(0));
+}
+
+TEST(ProbeChecksTest, ConditionalAuthRequirementIsDroppedOnlyWhereSaslIsOff) {
+  planner::PostfixConfig config{"smtpd_tls_security_level = may\n",
+                                kSmtpOnly +
+                                    "2525      inet  n       -       y       -       -       smtpd\n"
+                                    "  -o smtpd_sasl_auth_enable=yes\n"};
+  policy::Baseline b = authBaseline(true);
+  b.verify[0].service = "smtp";
+  Result<std::vector<applier::ProbeCheck>> checks =
+      probeChecks(b, config, {.role_ports = {{"smtp", "2525"}}}, std::nullopt, {});
+  ASSERT_TRUE(checks.ok()) << checks.status().toString();
+  ASSERT_THAT(*checks, SizeIs(2));
+  for (const applier::ProbeCheck& c : *checks) {
+    if (c.target.port == 25) {
+      EXPECT_TRUE(c.expectation.require_auth_after_tls.empty());
+    } else {
+      EXPECT_THAT(c.expectation.require_auth_after_tls, SizeIs(2));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace postwarden::agent::cli

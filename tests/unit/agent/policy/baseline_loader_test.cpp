@@ -273,6 +273,18 @@ TEST(BaselineLoaderTest, AllowsTheSameServiceWithDifferentTypes) {
   EXPECT_EQ(b.master_cf.size(), 2u);
 }
 
+TEST(BaselineLoaderTest, AuthRequirementCanBeLimitedToListenersWithSasl) {
+  const Baseline b = loadOk(
+      "name: v\nversion: '1'\nverify:\n"
+      "  - require_auth_after_tls: [PLAIN]\n    require_auth_after_tls_where: sasl_enabled\n");
+  ASSERT_EQ(b.verify.size(), 1u);
+  EXPECT_TRUE(b.verify[0].require_auth_only_where_sasl_enabled);
+  EXPECT_THAT(loadError("name: v\nversion: '1'\nverify:\n"
+                        "  - require_auth_after_tls: [PLAIN]\n"
+                        "    require_auth_after_tls_where: always\n"),
+              HasSubstr("test.yaml:5:35: 'require_auth_after_tls_where' must be sasl_enabled"));
+}
+
 TEST(BaselineLoaderTest, RejectsWrongTypesInVerify) {
   EXPECT_THAT(loadError("name: v\nversion: '1'\nverify:\n  - forbid_auth_before_tls: PLAIN\n"),
               HasSubstr("test.yaml:4:29: forbid_auth_before_tls must be a list of SASL "

@@ -109,5 +109,14 @@ TEST(JsonReportTest, ScanMatchesTheProtoSchema) {
   EXPECT_EQ(verified.probes_size(), 1);
 }
 
+TEST(JsonReportTest, ErrorMatchesTheProtoSchemaWithOneMessagePerLine) {
+  v1::ErrorReport report = parse<v1::ErrorReport>(
+      errorToJson(InvalidArgumentError("p.yaml:3:1: unknown \"x\"\np.yaml:4:1: bad value")));
+  EXPECT_EQ(report.code(), "INVALID_ARGUMENT");
+  ASSERT_EQ(report.messages_size(), 2);
+  EXPECT_EQ(report.messages(0), "p.yaml:3:1: unknown \"x\"");
+  EXPECT_EQ(report.messages(1), "p.yaml:4:1: bad value");
+}
+
 }  // namespace
 }  // namespace postwarden::agent::report

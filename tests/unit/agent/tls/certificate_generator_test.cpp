@@ -33,6 +33,17 @@ TEST(CertificateGeneratorTest, ProducesUnencryptedPkcs8KeyAndPemCertificate) {
   EXPECT_TRUE(checkKeyPair(generated->certificate_pem, generated->private_key_pem, kNow).ok());
 }
 
+TEST(CertificateGeneratorTest, Ed25519CertificatesAreSelfSignedAndMatchTheirKey) {
+  CertificateRequest ed_request = request("ed.example.net");
+  ed_request.key_type = KeyType::kEd25519;
+  auto generated = generateCertificate(ed_request);
+  ASSERT_TRUE(generated.ok()) << generated.status().toString();
+  EXPECT_TRUE(checkKeyPair(generated->certificate_pem, generated->private_key_pem, kNow).ok());
+  auto info = parseCertificate(generated->certificate_pem);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->self_signed);
+}
+
 TEST(CertificateGeneratorTest, EveryCallMakesAFreshKey) {
   auto first = generateCertificate(request("a"));
   auto second = generateCertificate(request("a"));

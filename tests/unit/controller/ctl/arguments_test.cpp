@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/version.h"
 #include "controller/ctl/values.h"
 
 namespace postwarden::controller::ctl {
@@ -96,7 +97,7 @@ TEST(PostwardenctlArgumentsTest, NoArgumentsAndHelpPrintProgramHelp) {
 }
 
 TEST(PostwardenctlArgumentsTest, Version) {
-  EXPECT_EQ(as<HelpCommand>(parseArguments({"--version"})).text, "postwardenctl 0.1.0\n");
+  EXPECT_EQ(as<HelpCommand>(parseArguments({"--version"})).text, versionLine("postwardenctl") + "\n");
 }
 
 TEST(PostwardenctlArgumentsTest, CommandHelp) {

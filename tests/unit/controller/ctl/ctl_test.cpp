@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/version.h"
 #include "tests/unit/controller/ctl/mock_operator_stub.h"
 
 namespace postwarden::controller::ctl {
@@ -764,7 +765,7 @@ TEST_F(PostwardenctlTest, HelpAndVersionNeedNoConfig) {
   EXPECT_EQ(run({"token", "--help"}, false), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("Usage: postwardenctl token create|list|revoke"));
   EXPECT_EQ(run({"--version"}, false), kExitOk);
-  EXPECT_THAT(out_.str(), HasSubstr("postwardenctl 0.1.0\n"));
+  EXPECT_EQ(out_.str(), versionLine("postwardenctl") + "\n");
   EXPECT_EQ(connects_, 0);
   EXPECT_EQ(err_.str(), "");
 }
