@@ -362,6 +362,7 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       failures = agent.failures;
     }
   }
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused_.fetch_add(1);
   if (!stopping_) {
     std::lock_guard lock(stats_mu_);
     std::string code = codeName(status.error_code());
@@ -394,8 +395,13 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
       episode_started_ = now;
       episode_disconnected_ = 0;
       episode_attempts_base_ = connect_attempts_.load();
+      episode_refused_base_ = refused_.load();
+      episode_back_s_.clear();
     }
     ++episode_disconnected_;
+  }
+  if (delta > 0 && episode_started_) {
+    episode_back_s_.push_back(millisBetween(*episode_started_, now) / 1000.0);
   }
   if (delta > 0 && connected_ == options_.agents) {
     if (!all_connected_at_) all_connected_at_ = now;
@@ -403,7 +409,11 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
       episodes_.push_back(
           {.seconds = millisBetween(*episode_started_, now) / 1000.0,
            .disconnected = episode_disconnected_,
-           .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_)});
+           .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_),
+           .refused = static_cast<int64_t>(refused_.load() - episode_refused_base_),
+           .first_back_s = *std::min_element(episode_back_s_.begin(), episode_back_s_.end()),
+           .rate_100ms = rateOf(episode_back_s_, 0.1),
+           .rate_1s = rateOf(episode_back_s_, 1.0)});
       episode_started_.reset();
     }
   }

@@ -118,6 +118,7 @@ class Simulator {
   std::atomic<uint64_t> reports_acked_{0};
   std::atomic<uint64_t> reports_redelivered_{0};
   std::atomic<uint64_t> connect_attempts_{0};
+  std::atomic<uint64_t> refused_{0};  // streams the controller shed (RESOURCE_EXHAUSTED)
   std::atomic<int> live_streams_{0};
 
   // Guarded by stats_mu_.
@@ -128,6 +129,8 @@ class Simulator {
   std::optional<Clock::time_point> episode_started_;
   int episode_disconnected_ = 0;
   uint64_t episode_attempts_base_ = 0;
+  uint64_t episode_refused_base_ = 0;
+  std::vector<double> episode_back_s_;  // successful stream starts, seconds since its start
   std::vector<ReconnectEpisode> episodes_;
   std::vector<double> connect_ms_;
   std::vector<std::pair<Clock::time_point, double>> durable_ms_;  // (sent, latency)

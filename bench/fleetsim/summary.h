@@ -18,10 +18,29 @@ struct Distribution {
 };
 Distribution distributionOf(std::vector<double> samples_ms);
 
+// How evenly a burst of events (successful stream starts) was spread: counts in fixed buckets
+// from the first event to the last. `mean_per_s` is the count over that span (events / (last -
+// first), or one bucket's worth when they all fell in one), `peak_per_s` the fullest bucket
+// scaled to a second; their ratio is 1 for a perfectly even spread.
+struct RateStats {
+  double bucket_s = 0;
+  size_t count = 0;
+  double span_s = 0;  // first to last event
+  double peak_per_s = 0;
+  double mean_per_s = 0;
+  double peakToMean() const { return mean_per_s > 0 ? peak_per_s / mean_per_s : 0; }
+};
+// `at_s`: event times in seconds from any origin, in any order. Pure.
+RateStats rateOf(std::vector<double> at_s, double bucket_s);
+
 struct ReconnectEpisode {
   double seconds = 0;    // first disconnect until every agent was connected again
   int disconnected = 0;  // streams that ended during the episode
   int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
+  int64_t refused = 0;   // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
+  double first_back_s = 0;  // first disconnect until the first agent was connected again
+  RateStats rate_100ms;     // successful stream starts (hello acked) in 100 ms buckets
+  RateStats rate_1s;        // the same in 1 s buckets
 };
 
 struct Summary {
