@@ -3,6 +3,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "common/logging.h"
@@ -167,6 +168,17 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
   if (!who.ok()) {
     log()->warn("refused stream from {}: {}", context->peer(), who.status().message());
     return new RefusedStream(toGrpc(who.status()));
+  }
+  // After authentication, so that callers refused anyway take no token.
+  AdmissionDecision admission = admission_.admit();
+  if (!admission.admitted) {
+    // Not logged per stream: in a reconnect storm thousands are shed per second by design;
+    // the agents log the retry.
+    context->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(admission.retry_after.count()));
+    return new RefusedStream(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "controller busy: too many new agent streams; retry after " +
+            std::to_string(admission.retry_after.count()) + " ms"));
   }
   return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
 }

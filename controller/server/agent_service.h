@@ -1,13 +1,17 @@
 // AgentService on the mTLS listener: one bidirectional stream per agent (callback API: no
 // thread per stream, so one controller holds tens of thousands of agents) and certificate
 // renewal. The agent is the one its certificate names; a simulator certificate may speak for
-// "sim-*" agents named in metadata, only when the controller was started to allow it.
+// "sim-*" agents named in metadata, only when the controller was started to allow it. New
+// streams pass ConnectAdmission first: beyond its rate they are refused with RESOURCE_EXHAUSTED
+// and trailing metadata "retry-after-ms", which agents honour (plus jitter) before retrying.
 #pragma once
 
 #include <functional>
 #include <string>
 
+#include "agent/os/clock.h"
 #include "common/pki/pki.h"
+#include "controller/server/admission.h"
 #include "controller/server/fleet.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -19,6 +23,7 @@ using CertificateIssuer =
 
 struct AgentServiceOptions {
   bool allow_simulator = false;
+  AdmissionOptions admission;  // new streams per second (Connect); Renew is not limited
 };
 
 // Metadata key a simulator certificate names its agent with.
@@ -26,8 +31,13 @@ inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options)
-      : fleet_(fleet), issuer_(std::move(issuer)), options_(options) {}
+  // `clock` (admission's time) is borrowed and must outlive the service.
+  AgentServiceImpl(Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options,
+                   const agent::os::Clock& clock)
+      : fleet_(fleet),
+        issuer_(std::move(issuer)),
+        options_(options),
+        admission_(options.admission, clock) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -46,6 +56,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   Fleet& fleet_;
   CertificateIssuer issuer_;
   AgentServiceOptions options_;
+  ConnectAdmission admission_;
 };
 
 }  // namespace postwarden::controller::server
