@@ -36,7 +36,9 @@ options:
                           disconnect) completed, or when --duration ends (default 0: run the
                           whole --duration)
   --backoff-base DURATION --backoff-cap DURATION
-                          reconnect backoff with full jitter (default 1s, 30s)
+                          reconnect backoff (agent/daemon/backoff: full jitter over the
+                          base first, then the upper half of the doubling window; a
+                          controller's retry-after-ms hint is honoured) (default 1s, 30s)
   --ready-file FILE       write "ready" to FILE once every agent is connected
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout

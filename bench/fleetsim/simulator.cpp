@@ -113,7 +113,16 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
   }
 
   void OnDone(const grpc::Status& status) override {
-    sim_.onStreamDone(agent_, this, status);
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      const auto& trailers = context_.GetServerTrailingMetadata();
+      auto it = trailers.find(agent::daemon::kRetryAfterMsKey);
+      if (it != trailers.end()) {
+        retry_after = agent::daemon::parseRetryAfterMs(
+            std::string_view(it->second.data(), it->second.size()));
+      }
+    }
+    sim_.onStreamDone(agent_, this, status, retry_after);
     delete this;
   }
 
@@ -175,6 +184,7 @@ Status Simulator::setUp() {
     long number = options_.id_offset + i;
     agent->id = "sim-" + std::to_string(number);
     agent->site = "sim" + std::to_string(number % 10);
+    agent->backoff.emplace(options_.backoff_base, options_.backoff_cap, rng()());
     agents_.push_back(std::move(agent));
   }
   return OkStatus();
@@ -289,14 +299,6 @@ std::chrono::milliseconds Simulator::nextDriftDelay() {
   return std::chrono::milliseconds(static_cast<int64_t>(delay) + 1);
 }
 
-std::chrono::milliseconds Simulator::backoff(int failures) {
-  // Full jitter: uniform in [0, min(cap, base * 2^failures)].
-  double ceiling =
-      static_cast<double>(options_.backoff_base.count()) * std::pow(2.0, std::min(failures, 30));
-  ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
-  return std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
-}
-
 void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   Clock::time_point now = Clock::now();
   bool attached_now = false;
@@ -316,7 +318,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     if (!agent.attached) {  // the hello's ack: what the controller already has
       attached_now = true;
       agent.attached = true;
-      agent.failures = 0;
+      agent.backoff->reset();
       first_ever = !agent.ever_attached;
       agent.ever_attached = true;
       connect_ms = millisBetween(agent.connect_started, now);
@@ -346,11 +348,12 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   }
 }
 
-void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status) {
+void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
+                             std::optional<std::chrono::milliseconds> retry_after) {
   Clock::time_point now = Clock::now();
   bool current = false;
   bool was_attached = false;
-  int failures = 0;
+  std::chrono::milliseconds delay{0};
   {
     std::lock_guard lock(agent.mu);
     if (agent.stream == stream) {
@@ -358,8 +361,8 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       agent.stream = nullptr;
       was_attached = agent.attached;
       agent.attached = false;
-      if (!was_attached) ++agent.failures;
-      failures = agent.failures;
+      // As ControllerLink::run: the hint when shed, else the next backoff step.
+      delay = retry_after ? agent.backoff->nextAfterHint(*retry_after) : agent.backoff->next();
     }
   }
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused_.fetch_add(1);
@@ -382,7 +385,7 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
     }
   }
   if (current && !stopping_) {
-    schedule(now + backoff(failures), agent.index, 0, EventKind::kConnect);
+    schedule(now + delay, agent.index, 0, EventKind::kConnect);
   }
   live_streams_.fetch_sub(1);
 }
