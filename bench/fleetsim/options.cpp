@@ -39,6 +39,9 @@ options:
                           reconnect backoff (agent/daemon/backoff: full jitter over the
                           base first, then the upper half of the doubling window; a
                           controller's retry-after-ms hint is honoured) (default 1s, 30s)
+  --legacy-backoff        the agents' backoff before admission control, for before/after
+                          runs: full jitter uniform(0, min(cap, base * 2^n)) on every
+                          attempt, retry hints ignored
   --ready-file FILE       write "ready" to FILE once every agent is connected
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout
@@ -138,6 +141,10 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     if (a == "--help" || a == "-h") return FailedPreconditionError("");
     if (a == "--json") {
       o.json = true;
+      continue;
+    }
+    if (a == "--legacy-backoff") {
+      o.legacy_backoff = true;
       continue;
     }
     auto it = setters.find(a);

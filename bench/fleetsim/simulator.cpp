@@ -260,6 +260,12 @@ void Simulator::connect(Agent& agent) {
     stream->prepareLocked();
   }
   connect_attempts_.fetch_add(1);
+  {
+    std::lock_guard lock(stats_mu_);
+    if (episode_started_) {
+      episode_attempt_s_.push_back(millisBetween(*episode_started_, Clock::now()) / 1000.0);
+    }
+  }
   stream->start();
 }
 
@@ -304,6 +310,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   bool attached_now = false;
   bool first_ever = false;
   double connect_ms = 0;
+  Clock::time_point started;
   std::vector<std::pair<Clock::time_point, double>> latencies;
   uint64_t acked = 0;
   {
@@ -319,9 +326,11 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
       attached_now = true;
       agent.attached = true;
       agent.backoff->reset();
+      agent.legacy_failures = 0;
       first_ever = !agent.ever_attached;
       agent.ever_attached = true;
       connect_ms = millisBetween(agent.connect_started, now);
+      started = agent.connect_started;
       for (PendingReport& report : agent.pending) {  // as a real agent's outbox would
         report.redelivered = true;
         report.sent = now;
@@ -335,7 +344,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     std::lock_guard lock(stats_mu_);
     durable_ms_.insert(durable_ms_.end(), latencies.begin(), latencies.end());
     if (first_ever) connect_ms_.push_back(connect_ms);
-    if (attached_now) connectedChanged(+1, now);
+    if (attached_now) connectedChanged(+1, now, started);
   }
   if (attached_now && !stopping_) {
     auto heartbeat_in =
@@ -362,12 +371,23 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       was_attached = agent.attached;
       agent.attached = false;
       // As ControllerLink::run: the hint when shed, else the next backoff step.
-      delay = retry_after ? agent.backoff->nextAfterHint(*retry_after) : agent.backoff->next();
+      if (options_.legacy_backoff) {
+        // Before the hint: uniform(0, min(cap, base * 2^n)), n counting failures since the ack.
+        double ceiling = static_cast<double>(options_.backoff_base.count()) *
+                         std::pow(2.0, std::min(agent.legacy_failures++, 30));
+        ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
+        delay = std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
+      } else {
+        delay = retry_after ? agent.backoff->nextAfterHint(*retry_after) : agent.backoff->next();
+      }
     }
   }
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused_.fetch_add(1);
   if (!stopping_) {
     std::lock_guard lock(stats_mu_);
+    if (episode_started_ && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      episode_shed_s_.push_back(millisBetween(*episode_started_, now) / 1000.0);
+    }
     std::string code = codeName(status.error_code());
     ++errors_[code];
     std::map<std::string, uint64_t>& messages = error_text_[code];
@@ -390,7 +410,7 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
   live_streams_.fetch_sub(1);
 }
 
-void Simulator::connectedChanged(int delta, Clock::time_point now) {
+void Simulator::connectedChanged(int delta, Clock::time_point now, Clock::time_point started) {
   connected_ += delta;
   max_connected_ = std::max(max_connected_, connected_);
   if (delta < 0 && all_connected_at_) {
@@ -400,11 +420,15 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
       episode_attempts_base_ = connect_attempts_.load();
       episode_refused_base_ = refused_.load();
       episode_back_s_.clear();
+      episode_started_s_.clear();
+      episode_attempt_s_.clear();
+      episode_shed_s_.clear();
     }
     ++episode_disconnected_;
   }
   if (delta > 0 && episode_started_) {
     episode_back_s_.push_back(millisBetween(*episode_started_, now) / 1000.0);
+    episode_started_s_.push_back(millisBetween(*episode_started_, started) / 1000.0);
   }
   if (delta > 0 && connected_ == options_.agents) {
     if (!all_connected_at_) all_connected_at_ = now;
@@ -415,8 +439,13 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
            .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_),
            .refused = static_cast<int64_t>(refused_.load() - episode_refused_base_),
            .first_back_s = *std::min_element(episode_back_s_.begin(), episode_back_s_.end()),
-           .rate_100ms = rateOf(episode_back_s_, 0.1),
-           .rate_1s = rateOf(episode_back_s_, 1.0)});
+           .rate_100ms = rateOf(episode_started_s_, 0.1),
+           .rate_1s = rateOf(episode_started_s_, 1.0),
+           .acked_100ms = rateOf(episode_back_s_, 0.1),
+           .started_per_100ms = histogramOf(episode_started_s_, 0.1),
+           .back_per_100ms = histogramOf(episode_back_s_, 0.1),
+           .attempts_per_100ms = histogramOf(episode_attempt_s_, 0.1),
+           .shed_per_100ms = histogramOf(episode_shed_s_, 0.1)});
       episode_started_.reset();
     }
   }

@@ -69,6 +69,7 @@ class Simulator {
     bool ever_attached = false;
     // Reset when a hello is acked: the first reconnect after a lost stream is full jitter.
     std::optional<agent::daemon::Backoff> backoff;
+    int legacy_failures = 0;  // --legacy-backoff: attempts since the last ack
     uint64_t next_seq = 0;
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq
     Clock::time_point connect_started;
@@ -100,7 +101,8 @@ class Simulator {
   void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
                     std::optional<std::chrono::milliseconds> retry_after);
 
-  void connectedChanged(int delta, Clock::time_point now);
+  // `started`: when the stream that just connected was started (delta > 0).
+  void connectedChanged(int delta, Clock::time_point now, Clock::time_point started = {});
   void cancelAll();
   void progressLine(double elapsed);
 
@@ -136,7 +138,10 @@ class Simulator {
   int episode_disconnected_ = 0;
   uint64_t episode_attempts_base_ = 0;
   uint64_t episode_refused_base_ = 0;
-  std::vector<double> episode_back_s_;  // successful stream starts, seconds since its start
+  std::vector<double> episode_back_s_;     // hellos acked, seconds since the episode's start
+  std::vector<double> episode_started_s_;  // starts of the streams acked, the same
+  std::vector<double> episode_attempt_s_;  // attempts started, the same
+  std::vector<double> episode_shed_s_;     // attempts shed (RESOURCE_EXHAUSTED), the same
   std::vector<ReconnectEpisode> episodes_;
   std::vector<double> connect_ms_;
   std::vector<std::pair<Clock::time_point, double>> durable_ms_;  // (sent, latency)

@@ -39,9 +39,20 @@ struct ReconnectEpisode {
   int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
   int64_t refused = 0;   // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
   double first_back_s = 0;  // first disconnect until the first agent was connected again
-  RateStats rate_100ms;     // successful stream starts (hello acked) in 100 ms buckets
-  RateStats rate_1s;        // the same in 1 s buckets
+  // Successful stream starts: when each stream that got its hello acked was started (what
+  // the controller's admission paces), in 100 ms and 1 s buckets.
+  RateStats rate_100ms;
+  RateStats rate_1s;
+  RateStats acked_100ms;  // the same by the time the hello's ack arrived (admission + store)
+  // Per 100 ms from the first disconnect: successful stream starts, hellos acked, attempts
+  // started, and attempts the controller shed (JSON only; for plots and diagnosis).
+  std::vector<int> started_per_100ms;
+  std::vector<int> back_per_100ms;
+  std::vector<int> attempts_per_100ms;
+  std::vector<int> shed_per_100ms;
 };
+// Counts of `at_s` (seconds from the origin) per `bucket_s`, from 0 to the largest. Pure.
+std::vector<int> histogramOf(const std::vector<double>& at_s, double bucket_s);
 
 struct Summary {
   Options options;

@@ -175,10 +175,9 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
     // Not logged per stream: in a reconnect storm thousands are shed per second by design;
     // the agents log the retry.
     context->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(admission.retry_after.count()));
-    return new RefusedStream(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        "controller busy: too many new agent streams; retry after " +
-            std::to_string(admission.retry_after.count()) + " ms"));
+    return new RefusedStream(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "controller busy: too many new agent streams (see retry-after-ms)"));
   }
   return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
 }
