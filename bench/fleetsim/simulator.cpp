@@ -97,6 +97,10 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
     if (release) RemoveHold();
   }
 
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (ok) sim_.onAccepted(agent_, generation_);
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       bool release = false;
@@ -256,6 +260,7 @@ void Simulator::connect(Agent& agent) {
     agent.stream = stream;
     agent.attached = false;
     agent.connect_started = Clock::now();
+    agent.accepted_at.reset();
     live_streams_.fetch_add(1);
     stream->prepareLocked();
   }
@@ -305,6 +310,12 @@ std::chrono::milliseconds Simulator::nextDriftDelay() {
   return std::chrono::milliseconds(static_cast<int64_t>(delay) + 1);
 }
 
+void Simulator::onAccepted(Agent& agent, uint64_t generation) {
+  Clock::time_point now = Clock::now();
+  std::lock_guard lock(agent.mu);
+  if (agent.generation == generation && !agent.accepted_at) agent.accepted_at = now;
+}
+
 void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   Clock::time_point now = Clock::now();
   bool attached_now = false;
@@ -330,7 +341,9 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
       first_ever = !agent.ever_attached;
       agent.ever_attached = true;
       connect_ms = millisBetween(agent.connect_started, now);
-      started = agent.connect_started;
+      // The controller's initial metadata (sent on admission; with the ack by controllers
+      // before admission control) marks when it let the stream in.
+      started = agent.accepted_at.value_or(now);
       for (PendingReport& report : agent.pending) {  // as a real agent's outbox would
         report.redelivered = true;
         report.sent = now;

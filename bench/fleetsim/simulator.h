@@ -73,6 +73,7 @@ class Simulator {
     uint64_t next_seq = 0;
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq
     Clock::time_point connect_started;
+    std::optional<Clock::time_point> accepted_at;  // the live stream's initial metadata
   };
 
   enum class EventKind { kConnect, kHeartbeat, kDrift };
@@ -96,6 +97,7 @@ class Simulator {
   // Called by the streams.
   v1::AgentService::Stub& stubFor(const Agent& agent);
   void onAck(Agent& agent, uint64_t generation, uint64_t acked_seq);
+  void onAccepted(Agent& agent, uint64_t generation);
   void onHeartbeatWritten() { heartbeats_sent_.fetch_add(1, std::memory_order_relaxed); }
   // `retry_after`: the controller's hint when it shed the stream (RESOURCE_EXHAUSTED).
   void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
@@ -139,7 +141,7 @@ class Simulator {
   uint64_t episode_attempts_base_ = 0;
   uint64_t episode_refused_base_ = 0;
   std::vector<double> episode_back_s_;     // hellos acked, seconds since the episode's start
-  std::vector<double> episode_started_s_;  // starts of the streams acked, the same
+  std::vector<double> episode_started_s_;  // when the controller accepted them, the same
   std::vector<double> episode_attempt_s_;  // attempts started, the same
   std::vector<double> episode_shed_s_;     // attempts shed (RESOURCE_EXHAUSTED), the same
   std::vector<ReconnectEpisode> episodes_;

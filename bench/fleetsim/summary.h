@@ -39,8 +39,8 @@ struct ReconnectEpisode {
   int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
   int64_t refused = 0;   // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
   double first_back_s = 0;  // first disconnect until the first agent was connected again
-  // Successful stream starts: when each stream that got its hello acked was started (what
-  // the controller's admission paces), in 100 ms and 1 s buckets.
+  // Successful stream starts: when the controller accepted each stream that then got its
+  // hello acked (its initial metadata arrived; what admission paces), 100 ms and 1 s buckets.
   RateStats rate_100ms;
   RateStats rate_1s;
   RateStats acked_100ms;  // the same by the time the hello's ack arrived (admission + store)

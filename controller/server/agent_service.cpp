@@ -25,6 +25,10 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
         agent_id_(std::move(agent_id)),
         simulated_(simulated),
         peer_(std::move(peer)) {
+    // Admitted: say so at once (empty initial metadata) rather than with the hello's ack, so
+    // an agent or fleetsim sees when admission let it in apart from how long the hello's store
+    // write takes. gRPC sends the metadata once, whichever of this and a write comes first.
+    StartSendInitialMetadata();
     StartRead(&incoming_);
   }
 
