@@ -11,7 +11,7 @@ using Seconds = std::chrono::duration<double>;
 double burstFor(const AdmissionOptions& options) {
   if (options.per_second <= 0) return 0;
   if (options.burst > 0) return std::max(1.0, options.burst);
-  return std::max(1.0, options.per_second / 10);
+  return std::max(1.0, options.per_second / 50);
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ namespace postwarden::controller::server {
 struct AdmissionOptions {
   // New streams per second, on average. 0 (or less): no limit, everything is admitted.
   double per_second = 1000;
-  // Streams admitted back to back; 0: a tenth of a second's worth (at least 1), so that no
-  // 100 ms admits much more than its share even right after a start.
+  // Streams admitted back to back; 0: a fiftieth of a second's worth (at least 1), so that
+  // no 100 ms admits more than 1.2 times its share, even right after a start or a stall.
   double burst = 0;
   // The longest retry hint handed out, however long the queue of refused callers.
   std::chrono::milliseconds max_retry_after{30000};

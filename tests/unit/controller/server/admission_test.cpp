@@ -19,11 +19,13 @@ int admitted(ConnectAdmission& admission, int tries) {
   return n;
 }
 
-TEST(ConnectAdmissionTest, BurstIsATenthOfASecondsWorthByDefault) {
+TEST(ConnectAdmissionTest, BurstIsAFiftiethOfASecondsWorthByDefault) {
   fakes::FakeClock clock;
   ConnectAdmission admission({.per_second = 1000}, clock);
-  EXPECT_DOUBLE_EQ(admission.burst(), 100);
-  EXPECT_EQ(admitted(admission, 500), 100);  // a storm at one instant: only the burst
+  EXPECT_DOUBLE_EQ(admission.burst(), 20);
+  EXPECT_EQ(admitted(admission, 500), 20);  // a storm at one instant: only the burst
+  ConnectAdmission slow({.per_second = 5}, clock);
+  EXPECT_DOUBLE_EQ(slow.burst(), 1);  // never below one
 }
 
 TEST(ConnectAdmissionTest, AdmitsAtTheConfiguredRateUnderASustainedStorm) {
@@ -52,7 +54,15 @@ TEST(ConnectAdmissionTest, NoHundredMillisecondsAdmitsMoreThanTwiceItsShare) {
     }
     worst = std::max(worst, n);
   }
-  EXPECT_LE(worst, 2 * 200);  // the bucket's 200 plus the 200 the rate refills
+  EXPECT_LE(worst, 200 + 40);  // the 200 the rate refills plus the bucket's 40
+}
+
+TEST(ConnectAdmissionTest, AStallDoesNotSaveUpMoreThanTheBurst) {
+  fakes::FakeClock clock;
+  ConnectAdmission admission({.per_second = 1000, .burst = 20}, clock);
+  (void)admitted(admission, 100);
+  clock.advance(std::chrono::seconds(5));  // nobody came (or the controller was busy)
+  EXPECT_EQ(admitted(admission, 1000), 20);
 }
 
 TEST(ConnectAdmissionTest, RefusedCallersGetConsecutiveSlotsAtTheAdmittedRate) {
