@@ -176,14 +176,26 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
   // After authentication, so that callers refused anyway take no token.
   AdmissionDecision admission = admission_.admit();
   if (!admission.admitted) {
-    // Not logged per stream: in a reconnect storm thousands are shed per second by design;
-    // the agents log the retry.
+    noteShed();
     context->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(admission.retry_after.count()));
     return new RefusedStream(
         grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                      "controller busy: too many new agent streams (see retry-after-ms)"));
   }
   return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
+}
+
+void AgentServiceImpl::noteShed() {
+  // Not one line per stream: in a reconnect storm thousands are shed per second by design
+  // (the agents log their retries).
+  const auto now = clock_.steadyNow();
+  std::lock_guard lock(shed_mutex_);
+  ++shed_since_log_;
+  if (now - shed_logged_at_ < std::chrono::seconds(5)) return;
+  log()->info("shed {} new agent streams (limit {}/s); they retry after the hinted wait",
+              shed_since_log_, admission_.perSecond());
+  shed_since_log_ = 0;
+  shed_logged_at_ = now;
 }
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Renew(grpc::CallbackServerContext* context,

@@ -6,7 +6,10 @@
 // and trailing metadata "retry-after-ms", which agents honour (plus jitter) before retrying.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "agent/os/clock.h"
@@ -37,6 +40,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
       : fleet_(fleet),
         issuer_(std::move(issuer)),
         options_(options),
+        clock_(clock),
         admission_(options.admission, clock) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
@@ -55,8 +59,15 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
   Fleet& fleet_;
   CertificateIssuer issuer_;
+  // Shed streams are counted and logged at most every 5 s, not one line each.
+  void noteShed();
+
   AgentServiceOptions options_;
+  const agent::os::Clock& clock_;
   ConnectAdmission admission_;
+  std::mutex shed_mutex_;
+  int64_t shed_since_log_ = 0;
+  std::chrono::steady_clock::time_point shed_logged_at_{};
 };
 
 }  // namespace postwarden::controller::server
