@@ -85,8 +85,9 @@ void ControllerLink::run() {
       std::unique_lock lock(mutex_);
       if (stop_) return;
       if (end.retry_after) {
-        log()->info("controller {} busy ({}); retrying in {} ms", options_.channel.address,
-                    status.error_message(), delay.count());
+        log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms",
+                    options_.channel.address, status.error_message(), end.retry_after->count(),
+                    delay.count());
       } else {
         log()->warn("controller {} unreachable or stream ended ({}: {}); retrying in {} ms",
                     options_.channel.address, static_cast<int>(status.error_code()),
@@ -166,8 +167,13 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
     }
   }
   {
-    std::lock_guard lock(mutex_);
-    context.TryCancel();  // unblocks the reader whatever the state of the stream
+    std::unique_lock lock(mutex_);
+    // A stream the controller ended (a refusal; a shed stream with its retry hint) has ended
+    // for the reader too, or will in a moment: cancelling it would replace the controller's
+    // status and trailers with CANCELLED. Otherwise (stop(), a stuck stream) cancel, which
+    // unblocks the reader whatever the state of the stream.
+    if (!stop_) wake_.wait_for(lock, std::chrono::seconds(1), [&] { return reader_done.load(); });
+    if (!reader_done) context.TryCancel();
     context_ = nullptr;
   }
   reader.join();

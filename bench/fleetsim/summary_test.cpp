@@ -1,9 +1,9 @@
 // fleetsim's reconnect figures: how evenly a burst of stream starts was spread (pure).
+#include "bench/fleetsim/summary.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "bench/fleetsim/summary.h"
 
 namespace postwarden::fleetsim {
 namespace {
@@ -22,7 +22,7 @@ TEST(RateOfTest, AnEvenSpreadHasPeakEqualToMean) {
 TEST(RateOfTest, ABurstShowsAsItsBucketOverTheMean) {
   std::vector<double> at;
   for (int i = 0; i < 500; ++i) at.push_back(1.0 + i * 0.004);  // 250/s for 2 s
-  for (int i = 0; i < 300; ++i) at.push_back(2.05);               // 300 at one instant
+  for (int i = 0; i < 300; ++i) at.push_back(2.05);             // 300 at one instant
   RateStats r = rateOf(at, 0.1);
   EXPECT_EQ(r.count, 800u);
   // The fullest 100 ms holds the 300 plus the steady 25: 3,250/s over a mean of 800 / 2 s.

@@ -42,8 +42,8 @@ AdmissionDecision ConnectAdmission::admit() {
   // Coming back at their slots, the refused find a token each, unless newcomers took it, in
   // which case they are refused again and queue at the end: the queue drains at the
   // admitted rate, never in one wave.
-  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      Seconds(1.0 / per_second_));
+  const auto interval =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(Seconds(1.0 / per_second_));
   const auto next_token = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                     Seconds((1 - tokens_) / per_second_));
   const auto limit = now + max_retry_after_;
