@@ -5,6 +5,17 @@
 
 namespace postwarden::agent::daemon {
 
+std::optional<std::chrono::milliseconds> parseRetryAfterMs(std::string_view value) {
+  if (value.empty() || value.size() > 12) return std::nullopt;  // 10^12 ms: 30 years
+  int64_t ms = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    ms = ms * 10 + (c - '0');
+  }
+  if (ms <= 0) return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
+
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, uint64_t seed)
     : base_(std::max(base, std::chrono::milliseconds(0))),
       cap_(std::max(cap, base_)),
@@ -23,11 +34,29 @@ std::chrono::milliseconds Backoff::window() const {
   return std::chrono::milliseconds(std::min(w, cap));
 }
 
+int64_t Backoff::uniform(int64_t low, int64_t high) {
+  return std::uniform_int_distribution<int64_t>(low, high)(random_);
+}
+
 std::chrono::milliseconds Backoff::next() {
   const int64_t upper = window().count();
+  // The first wait spreads a fleet over the whole window; a retry after a failure stays in
+  // the upper half, clear of the outage it just met.
+  const int64_t lower = attempts_ == 0 ? 0 : upper / 2;
   if (attempts_ < std::numeric_limits<int>::max()) ++attempts_;
-  std::uniform_int_distribution<int64_t> pick(0, upper);
-  return std::chrono::milliseconds(pick(random_));
+  return std::chrono::milliseconds(uniform(lower, upper));
+}
+
+std::chrono::milliseconds Backoff::nextAfterHint(std::chrono::milliseconds hint) {
+  if (hint.count() <= 0) return next();
+  const int64_t wait = std::min(hint, cap_).count();
+  const int64_t jitter = std::min(wait, base_.count());
+  // A cap near milliseconds::max() would overflow wait + jitter: saturate rather than wrap.
+  const int64_t extra = uniform(0, jitter);
+  if (wait > std::numeric_limits<int64_t>::max() - extra) {
+    return std::chrono::milliseconds::max();
+  }
+  return std::chrono::milliseconds(wait + extra);
 }
 
 void Backoff::reset() { attempts_ = 0; }

@@ -65,35 +65,46 @@ void ControllerLink::run() {
       if (stop_) return;
     }
     Result<AgentIdentity> identity = loadIdentity(fs_, options_.state_dir);
-    grpc::Status status;
+    SessionEnd end;
     if (!identity.ok()) {
       log()->error("{}", identity.status().message());
     } else {
       auto started = std::chrono::steady_clock::now();
-      status = session(*identity);
+      end = session(*identity);
       connected_ = false;
-      // A stream that lived a while was a success: the next failure starts small again.
+      // A stream that lived a while was a success: the next failure starts small again, and
+      // the first reconnect after losing it is full jitter over the base window.
       if (std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) backoff.reset();
     }
-    std::chrono::milliseconds delay = backoff.next();
+    const grpc::Status& status = end.status;
+    // Shed by the controller's admission control: it is up, and names the slot to come back
+    // in; the exponential window does not grow.
+    std::chrono::milliseconds delay =
+        end.retry_after ? backoff.nextAfterHint(*end.retry_after) : backoff.next();
     {
       std::unique_lock lock(mutex_);
       if (stop_) return;
-      log()->warn("controller {} unreachable or stream ended ({}: {}); retrying in {} ms",
-                  options_.channel.address, static_cast<int>(status.error_code()),
-                  status.error_message(), delay.count());
+      if (end.retry_after) {
+        log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms",
+                    options_.channel.address, status.error_message(), end.retry_after->count(),
+                    delay.count());
+      } else {
+        log()->warn("controller {} unreachable or stream ended ({}: {}); retrying in {} ms",
+                    options_.channel.address, static_cast<int>(status.error_code()),
+                    status.error_message(), delay.count());
+      }
       wake_.wait_for(lock, delay, [&] { return stop_; });
     }
   }
 }
 
-grpc::Status ControllerLink::session(const AgentIdentity& identity) {
+ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity) {
   std::shared_ptr<grpc::Channel> channel = makeChannel(options_.channel, identity);
   auto stub = v1::AgentService::NewStub(channel);
   grpc::ClientContext context;
   {
     std::lock_guard lock(mutex_);
-    if (stop_) return grpc::Status::CANCELLED;
+    if (stop_) return {grpc::Status::CANCELLED};
     context_ = &context;
     acked_ = 0;
   }
@@ -156,12 +167,26 @@ grpc::Status ControllerLink::session(const AgentIdentity& identity) {
     }
   }
   {
-    std::lock_guard lock(mutex_);
-    context.TryCancel();  // unblocks the reader whatever the state of the stream
+    std::unique_lock lock(mutex_);
+    // A stream the controller ended (a refusal; a shed stream with its retry hint) has ended
+    // for the reader too, or will in a moment: cancelling it would replace the controller's
+    // status and trailers with CANCELLED. Otherwise (stop(), a stuck stream) cancel, which
+    // unblocks the reader whatever the state of the stream.
+    if (!stop_) wake_.wait_for(lock, std::chrono::seconds(1), [&] { return reader_done.load(); });
+    if (!reader_done) context.TryCancel();
     context_ = nullptr;
   }
   reader.join();
-  return stream->Finish();
+  SessionEnd end{stream->Finish()};
+  if (end.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    auto it = trailers.find(daemon::kRetryAfterMsKey);
+    if (it != trailers.end()) {
+      end.retry_after =
+          daemon::parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
+    }
+  }
+  return end;
 }
 
 void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,

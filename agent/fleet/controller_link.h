@@ -1,8 +1,10 @@
 // The agent's side of the stream to the controller, on its own thread:
 //   connect (mutual TLS) -> hello -> every unacknowledged outbox report in order -> heartbeats;
 //   assignments and commands that arrive are handed to callbacks; acks trim the outbox.
-// When the stream breaks it reconnects after an exponential backoff with full jitter, so that
-// a thousand agents do not return in lock step after a controller restart. Reports wait in the
+// When the stream breaks it reconnects after a jittered backoff (daemon::Backoff: full jitter
+// over the base window first, so that a thousand agents do not return in lock step after a
+// controller restart); a controller that sheds the reconnect (RESOURCE_EXHAUSTED with
+// "retry-after-ms" trailing metadata) is retried no sooner than it asked. Reports wait in the
 // durable outbox meanwhile (nothing is lost across an outage or an agent restart). The client
 // certificate is renewed over the stream's channel once two thirds of its lifetime are gone.
 #pragma once
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -54,9 +57,13 @@ class ControllerLink {
   bool connected() const { return connected_; }
 
  private:
+  struct SessionEnd {
+    grpc::Status status;
+    std::optional<std::chrono::milliseconds> retry_after;  // the controller's hint, if any
+  };
   void run();
   // One connection: returns when the stream ends or stop() is called.
-  grpc::Status session(const AgentIdentity& identity);
+  SessionEnd session(const AgentIdentity& identity);
   void renewIfDue(const std::shared_ptr<grpc::Channel>& channel, const AgentIdentity& identity);
   void acknowledge(uint64_t seq);
 

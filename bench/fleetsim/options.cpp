@@ -36,7 +36,12 @@ options:
                           disconnect) completed, or when --duration ends (default 0: run the
                           whole --duration)
   --backoff-base DURATION --backoff-cap DURATION
-                          reconnect backoff with full jitter (default 1s, 30s)
+                          reconnect backoff (agent/daemon/backoff: full jitter over the
+                          base first, then the upper half of the doubling window; a
+                          controller's retry-after-ms hint is honoured) (default 1s, 30s)
+  --legacy-backoff        the agents' backoff before admission control, for before/after
+                          runs: full jitter uniform(0, min(cap, base * 2^n)) on every
+                          attempt, retry hints ignored
   --ready-file FILE       write "ready" to FILE once every agent is connected
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout
@@ -136,6 +141,10 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     if (a == "--help" || a == "-h") return FailedPreconditionError("");
     if (a == "--json") {
       o.json = true;
+      continue;
+    }
+    if (a == "--legacy-backoff") {
+      o.legacy_backoff = true;
       continue;
     }
     auto it = setters.find(a);

@@ -26,6 +26,7 @@ struct Options {
   int reconnects = 0;  // > 0: exit once this many full reconnections completed
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{30000};
+  bool legacy_backoff = false;  // the pre-hint backoff (full jitter each attempt, no hints)
   std::chrono::milliseconds progress{5000};  // progress line on stderr; 0: none
   std::string ready_file;                    // written once all agents are connected
   bool json = false;

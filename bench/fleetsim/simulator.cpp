@@ -97,6 +97,10 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
     if (release) RemoveHold();
   }
 
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (ok) sim_.onAccepted(agent_, generation_);
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       bool release = false;
@@ -113,7 +117,16 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
   }
 
   void OnDone(const grpc::Status& status) override {
-    sim_.onStreamDone(agent_, this, status);
+    std::optional<std::chrono::milliseconds> retry_after;
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      const auto& trailers = context_.GetServerTrailingMetadata();
+      auto it = trailers.find(agent::daemon::kRetryAfterMsKey);
+      if (it != trailers.end()) {
+        retry_after = agent::daemon::parseRetryAfterMs(
+            std::string_view(it->second.data(), it->second.size()));
+      }
+    }
+    sim_.onStreamDone(agent_, this, status, retry_after);
     delete this;
   }
 
@@ -175,6 +188,7 @@ Status Simulator::setUp() {
     long number = options_.id_offset + i;
     agent->id = "sim-" + std::to_string(number);
     agent->site = "sim" + std::to_string(number % 10);
+    agent->backoff.emplace(options_.backoff_base, options_.backoff_cap, rng()());
     agents_.push_back(std::move(agent));
   }
   return OkStatus();
@@ -246,10 +260,17 @@ void Simulator::connect(Agent& agent) {
     agent.stream = stream;
     agent.attached = false;
     agent.connect_started = Clock::now();
+    agent.accepted_at.reset();
     live_streams_.fetch_add(1);
     stream->prepareLocked();
   }
   connect_attempts_.fetch_add(1);
+  {
+    std::lock_guard lock(stats_mu_);
+    if (episode_started_) {
+      episode_attempt_s_.push_back(millisBetween(*episode_started_, Clock::now()) / 1000.0);
+    }
+  }
   stream->start();
 }
 
@@ -289,12 +310,10 @@ std::chrono::milliseconds Simulator::nextDriftDelay() {
   return std::chrono::milliseconds(static_cast<int64_t>(delay) + 1);
 }
 
-std::chrono::milliseconds Simulator::backoff(int failures) {
-  // Full jitter: uniform in [0, min(cap, base * 2^failures)].
-  double ceiling =
-      static_cast<double>(options_.backoff_base.count()) * std::pow(2.0, std::min(failures, 30));
-  ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
-  return std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
+void Simulator::onAccepted(Agent& agent, uint64_t generation) {
+  Clock::time_point now = Clock::now();
+  std::lock_guard lock(agent.mu);
+  if (agent.generation == generation && !agent.accepted_at) agent.accepted_at = now;
 }
 
 void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
@@ -302,6 +321,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   bool attached_now = false;
   bool first_ever = false;
   double connect_ms = 0;
+  Clock::time_point started;
   std::vector<std::pair<Clock::time_point, double>> latencies;
   uint64_t acked = 0;
   {
@@ -316,10 +336,14 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     if (!agent.attached) {  // the hello's ack: what the controller already has
       attached_now = true;
       agent.attached = true;
-      agent.failures = 0;
+      agent.backoff->reset();
+      agent.legacy_failures = 0;
       first_ever = !agent.ever_attached;
       agent.ever_attached = true;
       connect_ms = millisBetween(agent.connect_started, now);
+      // The controller's initial metadata (sent on admission; with the ack by controllers
+      // before admission control) marks when it let the stream in.
+      started = agent.accepted_at.value_or(now);
       for (PendingReport& report : agent.pending) {  // as a real agent's outbox would
         report.redelivered = true;
         report.sent = now;
@@ -333,7 +357,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     std::lock_guard lock(stats_mu_);
     durable_ms_.insert(durable_ms_.end(), latencies.begin(), latencies.end());
     if (first_ever) connect_ms_.push_back(connect_ms);
-    if (attached_now) connectedChanged(+1, now);
+    if (attached_now) connectedChanged(+1, now, started);
   }
   if (attached_now && !stopping_) {
     auto heartbeat_in =
@@ -346,11 +370,12 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   }
 }
 
-void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status) {
+void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
+                             std::optional<std::chrono::milliseconds> retry_after) {
   Clock::time_point now = Clock::now();
   bool current = false;
   bool was_attached = false;
-  int failures = 0;
+  std::chrono::milliseconds delay{0};
   {
     std::lock_guard lock(agent.mu);
     if (agent.stream == stream) {
@@ -358,12 +383,24 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       agent.stream = nullptr;
       was_attached = agent.attached;
       agent.attached = false;
-      if (!was_attached) ++agent.failures;
-      failures = agent.failures;
+      // As ControllerLink::run: the hint when shed, else the next backoff step.
+      if (options_.legacy_backoff) {
+        // Before the hint: uniform(0, min(cap, base * 2^n)), n counting failures since the ack.
+        double ceiling = static_cast<double>(options_.backoff_base.count()) *
+                         std::pow(2.0, std::min(agent.legacy_failures++, 30));
+        ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
+        delay = std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
+      } else {
+        delay = retry_after ? agent.backoff->nextAfterHint(*retry_after) : agent.backoff->next();
+      }
     }
   }
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused_.fetch_add(1);
   if (!stopping_) {
     std::lock_guard lock(stats_mu_);
+    if (episode_started_ && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      episode_shed_s_.push_back(millisBetween(*episode_started_, now) / 1000.0);
+    }
     std::string code = codeName(status.error_code());
     ++errors_[code];
     std::map<std::string, uint64_t>& messages = error_text_[code];
@@ -381,12 +418,12 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
     }
   }
   if (current && !stopping_) {
-    schedule(now + backoff(failures), agent.index, 0, EventKind::kConnect);
+    schedule(now + delay, agent.index, 0, EventKind::kConnect);
   }
   live_streams_.fetch_sub(1);
 }
 
-void Simulator::connectedChanged(int delta, Clock::time_point now) {
+void Simulator::connectedChanged(int delta, Clock::time_point now, Clock::time_point started) {
   connected_ += delta;
   max_connected_ = std::max(max_connected_, connected_);
   if (delta < 0 && all_connected_at_) {
@@ -394,8 +431,17 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
       episode_started_ = now;
       episode_disconnected_ = 0;
       episode_attempts_base_ = connect_attempts_.load();
+      episode_refused_base_ = refused_.load();
+      episode_back_s_.clear();
+      episode_started_s_.clear();
+      episode_attempt_s_.clear();
+      episode_shed_s_.clear();
     }
     ++episode_disconnected_;
+  }
+  if (delta > 0 && episode_started_) {
+    episode_back_s_.push_back(millisBetween(*episode_started_, now) / 1000.0);
+    episode_started_s_.push_back(millisBetween(*episode_started_, started) / 1000.0);
   }
   if (delta > 0 && connected_ == options_.agents) {
     if (!all_connected_at_) all_connected_at_ = now;
@@ -403,7 +449,16 @@ void Simulator::connectedChanged(int delta, Clock::time_point now) {
       episodes_.push_back(
           {.seconds = millisBetween(*episode_started_, now) / 1000.0,
            .disconnected = episode_disconnected_,
-           .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_)});
+           .attempts = static_cast<int64_t>(connect_attempts_.load() - episode_attempts_base_),
+           .refused = static_cast<int64_t>(refused_.load() - episode_refused_base_),
+           .first_back_s = *std::min_element(episode_back_s_.begin(), episode_back_s_.end()),
+           .rate_100ms = rateOf(episode_started_s_, 0.1),
+           .rate_1s = rateOf(episode_started_s_, 1.0),
+           .acked_100ms = rateOf(episode_back_s_, 0.1),
+           .started_per_100ms = histogramOf(episode_started_s_, 0.1),
+           .back_per_100ms = histogramOf(episode_back_s_, 0.1),
+           .attempts_per_100ms = histogramOf(episode_attempt_s_, 0.1),
+           .shed_per_100ms = histogramOf(episode_shed_s_, 0.1)});
       episode_started_.reset();
     }
   }

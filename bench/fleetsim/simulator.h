@@ -1,6 +1,9 @@
 // The simulated fleet: N agents, each a Connect stream on the gRPC callback API (no thread per
 // stream), spread over a few channels, driven by one timer thread (connects, heartbeats, drift
-// events, reconnect backoff). Counters and latencies go into a Summary at the end.
+// events, reconnect backoff). Reconnects use the agent's own daemon::Backoff and honour the
+// controller's retry hint the same way (agent/fleet/controller_link.cpp), so what fleetsim
+// measures after a restart is what a real fleet would do. Counters and latencies go into a
+// Summary at the end.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -18,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/daemon/backoff.h"
 #include "bench/fleetsim/options.h"
 #include "bench/fleetsim/summary.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
@@ -63,10 +67,13 @@ class Simulator {
     uint64_t generation = 0;        // of the live (or last) stream
     bool attached = false;          // the live stream's hello was acked
     bool ever_attached = false;
-    int failures = 0;  // consecutive attempts that ended before the hello's ack
+    // Reset when a hello is acked: the first reconnect after a lost stream is full jitter.
+    std::optional<agent::daemon::Backoff> backoff;
+    int legacy_failures = 0;  // --legacy-backoff: attempts since the last ack
     uint64_t next_seq = 0;
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq
     Clock::time_point connect_started;
+    std::optional<Clock::time_point> accepted_at;  // the live stream's initial metadata
   };
 
   enum class EventKind { kConnect, kHeartbeat, kDrift };
@@ -86,15 +93,18 @@ class Simulator {
   bool sendHeartbeat(Agent& agent, uint64_t generation);
   bool sendDrift(Agent& agent, uint64_t generation);
   std::chrono::milliseconds nextDriftDelay();
-  std::chrono::milliseconds backoff(int failures);
 
   // Called by the streams.
   v1::AgentService::Stub& stubFor(const Agent& agent);
   void onAck(Agent& agent, uint64_t generation, uint64_t acked_seq);
+  void onAccepted(Agent& agent, uint64_t generation);
   void onHeartbeatWritten() { heartbeats_sent_.fetch_add(1, std::memory_order_relaxed); }
-  void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status);
+  // `retry_after`: the controller's hint when it shed the stream (RESOURCE_EXHAUSTED).
+  void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
+                    std::optional<std::chrono::milliseconds> retry_after);
 
-  void connectedChanged(int delta, Clock::time_point now);
+  // `started`: when the stream that just connected was started (delta > 0).
+  void connectedChanged(int delta, Clock::time_point now, Clock::time_point started = {});
   void cancelAll();
   void progressLine(double elapsed);
 
@@ -118,6 +128,7 @@ class Simulator {
   std::atomic<uint64_t> reports_acked_{0};
   std::atomic<uint64_t> reports_redelivered_{0};
   std::atomic<uint64_t> connect_attempts_{0};
+  std::atomic<uint64_t> refused_{0};  // streams the controller shed (RESOURCE_EXHAUSTED)
   std::atomic<int> live_streams_{0};
 
   // Guarded by stats_mu_.
@@ -128,6 +139,11 @@ class Simulator {
   std::optional<Clock::time_point> episode_started_;
   int episode_disconnected_ = 0;
   uint64_t episode_attempts_base_ = 0;
+  uint64_t episode_refused_base_ = 0;
+  std::vector<double> episode_back_s_;     // hellos acked, seconds since the episode's start
+  std::vector<double> episode_started_s_;  // when the controller accepted them, the same
+  std::vector<double> episode_attempt_s_;  // attempts started, the same
+  std::vector<double> episode_shed_s_;     // attempts shed (RESOURCE_EXHAUSTED), the same
   std::vector<ReconnectEpisode> episodes_;
   std::vector<double> connect_ms_;
   std::vector<std::pair<Clock::time_point, double>> durable_ms_;  // (sent, latency)

@@ -44,6 +44,19 @@ std::string json(const Distribution& d) {
          ",\"max\":" + fixed(d.max, 2) + "}";
 }
 
+std::string json(const RateStats& r) {
+  return "{\"bucket_s\":" + fixed(r.bucket_s, 3) + ",\"count\":" + std::to_string(r.count) +
+         ",\"span_s\":" + fixed(r.span_s, 3) + ",\"peak_per_s\":" + fixed(r.peak_per_s, 1) +
+         ",\"mean_per_s\":" + fixed(r.mean_per_s, 1) + ",\"peak_to_mean\":" +
+         fixed(r.peakToMean(), 2) + "}";
+}
+
+std::string json(const std::vector<int>& counts) {
+  std::string out = "[";
+  for (size_t i = 0; i < counts.size(); ++i) out += (i ? "," : "") + std::to_string(counts[i]);
+  return out + "]";
+}
+
 std::string text(const Distribution& d) {
   if (d.count == 0) return "no samples";
   return "p50 " + fixed(d.p50) + " ms, p90 " + fixed(d.p90) + " ms, p99 " + fixed(d.p99) +
@@ -62,6 +75,35 @@ Distribution distributionOf(std::vector<double> samples_ms) {
   d.p99 = percentile(samples_ms, 0.99);
   d.max = samples_ms.back();
   return d;
+}
+
+RateStats rateOf(std::vector<double> at_s, double bucket_s) {
+  RateStats r;
+  r.bucket_s = bucket_s;
+  r.count = at_s.size();
+  if (at_s.empty() || !(bucket_s > 0)) return r;
+  std::sort(at_s.begin(), at_s.end());
+  const double first = at_s.front();
+  r.span_s = at_s.back() - first;
+  std::vector<size_t> buckets(static_cast<size_t>(r.span_s / bucket_s) + 1, 0);
+  for (double t : at_s) {
+    size_t i = std::min(buckets.size() - 1, static_cast<size_t>((t - first) / bucket_s));
+    ++buckets[i];
+  }
+  r.peak_per_s = static_cast<double>(*std::max_element(buckets.begin(), buckets.end())) / bucket_s;
+  r.mean_per_s = static_cast<double>(r.count) / std::max(r.span_s, bucket_s);
+  return r;
+}
+
+std::vector<int> histogramOf(const std::vector<double>& at_s, double bucket_s) {
+  std::vector<int> counts;
+  if (!(bucket_s > 0)) return counts;
+  for (double t : at_s) {
+    size_t i = static_cast<size_t>(std::max(0.0, t) / bucket_s);
+    if (counts.size() <= i) counts.resize(i + 1, 0);
+    ++counts[i];
+  }
+  return counts;
 }
 
 std::string renderText(const Summary& s) {
@@ -102,7 +144,13 @@ std::string renderText(const Summary& s) {
     const ReconnectEpisode& e = s.reconnects[i];
     out << "  reconnect #" << i + 1 << ": all " << o.agents << " back in " << fixed(e.seconds, 2)
         << " s after the first disconnect (" << e.disconnected << " streams dropped, " << e.attempts
-        << " attempts)\n";
+        << " attempts, " << e.refused << " shed by the controller); first back after "
+        << fixed(e.first_back_s, 2) << " s\n";
+    out << "    successful stream starts per 100 ms bucket: peak " << fixed(e.rate_100ms.peak_per_s, 0)
+        << "/s, mean " << fixed(e.rate_100ms.mean_per_s, 0) << "/s over "
+        << fixed(e.rate_100ms.span_s, 2) << " s: peak/mean " << fixed(e.rate_100ms.peakToMean(), 2)
+        << " (1 s buckets: " << fixed(e.rate_1s.peakToMean(), 2)
+        << "; by hello acked, 100 ms: " << fixed(e.acked_100ms.peakToMean(), 2) << ")\n";
   }
   return out.str();
 }
@@ -149,7 +197,14 @@ std::string renderJson(const Summary& s) {
   for (size_t i = 0; i < s.reconnects.size(); ++i) {
     const ReconnectEpisode& e = s.reconnects[i];
     out << (i ? "," : "") << "{\"seconds\":" << fixed(e.seconds, 3)
-        << ",\"disconnected\":" << e.disconnected << ",\"attempts\":" << e.attempts << "}";
+        << ",\"disconnected\":" << e.disconnected << ",\"attempts\":" << e.attempts
+        << ",\"refused\":" << e.refused << ",\"first_back_s\":" << fixed(e.first_back_s, 3)
+        << ",\"rate_100ms\":" << json(e.rate_100ms) << ",\"rate_1s\":" << json(e.rate_1s)
+        << ",\"acked_100ms\":" << json(e.acked_100ms)
+        << ",\"started_per_100ms\":" << json(e.started_per_100ms)
+        << ",\"back_per_100ms\":" << json(e.back_per_100ms)
+        << ",\"attempts_per_100ms\":" << json(e.attempts_per_100ms)
+        << ",\"shed_per_100ms\":" << json(e.shed_per_100ms) << "}";
   }
   out << "],\"timeline\":[";
   for (size_t i = 0; i < s.timeline.size(); ++i) {

@@ -18,11 +18,41 @@ struct Distribution {
 };
 Distribution distributionOf(std::vector<double> samples_ms);
 
+// How evenly a burst of events (successful stream starts) was spread: counts in fixed buckets
+// from the first event to the last. `mean_per_s` is the count over that span (events / (last -
+// first), or one bucket's worth when they all fell in one), `peak_per_s` the fullest bucket
+// scaled to a second; their ratio is 1 for a perfectly even spread.
+struct RateStats {
+  double bucket_s = 0;
+  size_t count = 0;
+  double span_s = 0;  // first to last event
+  double peak_per_s = 0;
+  double mean_per_s = 0;
+  double peakToMean() const { return mean_per_s > 0 ? peak_per_s / mean_per_s : 0; }
+};
+// `at_s`: event times in seconds from any origin, in any order. Pure.
+RateStats rateOf(std::vector<double> at_s, double bucket_s);
+
 struct ReconnectEpisode {
   double seconds = 0;    // first disconnect until every agent was connected again
   int disconnected = 0;  // streams that ended during the episode
   int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
+  int64_t refused = 0;   // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
+  double first_back_s = 0;  // first disconnect until the first agent was connected again
+  // Successful stream starts: when the controller accepted each stream that then got its
+  // hello acked (its initial metadata arrived; what admission paces), 100 ms and 1 s buckets.
+  RateStats rate_100ms;
+  RateStats rate_1s;
+  RateStats acked_100ms;  // the same by the time the hello's ack arrived (admission + store)
+  // Per 100 ms from the first disconnect: successful stream starts, hellos acked, attempts
+  // started, and attempts the controller shed (JSON only; for plots and diagnosis).
+  std::vector<int> started_per_100ms;
+  std::vector<int> back_per_100ms;
+  std::vector<int> attempts_per_100ms;
+  std::vector<int> shed_per_100ms;
 };
+// Counts of `at_s` (seconds from the origin) per `bucket_s`, from 0 to the largest. Pure.
+std::vector<int> histogramOf(const std::vector<double>& at_s, double bucket_s);
 
 struct Summary {
   Options options;

@@ -38,13 +38,16 @@ commands:
       certificate (server.crt, server.key; valid for localhost, 127.0.0.1, ::1, this host's
       name and every --name) and the database (controller.db). Never replaces an existing CA.
   serve --data-dir DIR [--listen HOST:PORT] [--enroll-listen HOST:PORT] [--port-file FILE]
-        [--agent-cert-ttl DURATION] [--allow-simulator] [-v]
+        [--agent-cert-ttl DURATION] [--max-connects-per-second N] [--allow-simulator] [-v]
       Serve agents and operators on --listen (default 127.0.0.1:7443; mutual TLS, client
       certificate required and verified against the controller CA) and enrollment on
       --enroll-listen (default: the same host, port + 1; TLS, bootstrap token). Port 0 picks
       a free port; --port-file then receives "PORT ENROLL_PORT". Agent certificates live
       --agent-cert-ttl (default 24h) and are renewed by the agents. --allow-simulator accepts
-      the certificate of bench/fleetsim (never on a production controller).
+      the certificate of bench/fleetsim (never on a production controller). At most
+      --max-connects-per-second new agent streams are admitted per second (default 1000; 0:
+      no limit); the excess is refused with RESOURCE_EXHAUSTED and a retry hint the agents
+      honour, so a restart does not let the whole fleet in at once.
   operator add NAME --role viewer|operator|approver|admin --data-dir DIR --out DIR
         [--controller HOST:PORT] [--ttl DURATION]
       Issue an operator certificate (default ttl 90d) and write DIR/NAME.crt, DIR/NAME.key,
@@ -165,6 +168,18 @@ int runServe(const Parsed& p) {
     if (!d.ok()) return fail(d.status().message());
     options.agent_certificate_lifetime = *d;
   }
+  if (auto rate = p.get("--max-connects-per-second")) {
+    size_t end = 0;
+    long long n = -1;
+    try {
+      n = std::stoll(*rate, &end);
+    } catch (...) {
+    }
+    if (n < 0 || end != rate->size()) {
+      return fail("--max-connects-per-second needs an integer >= 0, not '" + *rate + "'");
+    }
+    options.max_connects_per_second = static_cast<double>(n);
+  }
   agent::os::PosixFileSystem fs;
   Result<std::unique_ptr<ControllerServer>> server =
       ControllerServer::start(fs, DataDirPaths{*dir}, options);
@@ -281,7 +296,9 @@ int main(int argc, char** argv) {
   }
   static const std::map<std::string, std::vector<std::string>> kOptions{
       {"init", {"--data-dir", "--name"}},
-      {"serve", {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl"}},
+      {"serve",
+       {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl",
+        "--max-connects-per-second"}},
       {"operator add", {"--data-dir", "--out", "--role", "--controller", "--ttl"}},
       {"simulator-cert", {"--data-dir", "--out", "--ttl"}},
   };

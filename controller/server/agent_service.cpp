@@ -3,6 +3,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "common/logging.h"
@@ -24,6 +25,10 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
         agent_id_(std::move(agent_id)),
         simulated_(simulated),
         peer_(std::move(peer)) {
+    // Admitted: say so at once (empty initial metadata) rather than with the hello's ack, so
+    // an agent or fleetsim sees when admission let it in apart from how long the hello's store
+    // write takes. gRPC sends the metadata once, whichever of this and a write comes first.
+    StartSendInitialMetadata();
     StartRead(&incoming_);
   }
 
@@ -168,7 +173,29 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
     log()->warn("refused stream from {}: {}", context->peer(), who.status().message());
     return new RefusedStream(toGrpc(who.status()));
   }
+  // After authentication, so that callers refused anyway take no token.
+  AdmissionDecision admission = admission_.admit();
+  if (!admission.admitted) {
+    noteShed();
+    context->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(admission.retry_after.count()));
+    return new RefusedStream(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "controller busy: too many new agent streams (see retry-after-ms)"));
+  }
   return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
+}
+
+void AgentServiceImpl::noteShed() {
+  // Not one line per stream: in a reconnect storm thousands are shed per second by design
+  // (the agents log their retries).
+  const auto now = clock_.steadyNow();
+  std::lock_guard lock(shed_mutex_);
+  ++shed_since_log_;
+  if (now - shed_logged_at_ < std::chrono::seconds(5)) return;
+  log()->info("shed {} new agent streams (limit {}/s); they retry after the hinted wait",
+              shed_since_log_, admission_.perSecond());
+  shed_since_log_ = 0;
+  shed_logged_at_ = now;
 }
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Renew(grpc::CallbackServerContext* context,

@@ -1,13 +1,20 @@
 // AgentService on the mTLS listener: one bidirectional stream per agent (callback API: no
 // thread per stream, so one controller holds tens of thousands of agents) and certificate
 // renewal. The agent is the one its certificate names; a simulator certificate may speak for
-// "sim-*" agents named in metadata, only when the controller was started to allow it.
+// "sim-*" agents named in metadata, only when the controller was started to allow it. New
+// streams pass ConnectAdmission first: beyond its rate they are refused with RESOURCE_EXHAUSTED
+// and trailing metadata "retry-after-ms", which agents honour (plus jitter) before retrying.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
+#include "agent/os/clock.h"
 #include "common/pki/pki.h"
+#include "controller/server/admission.h"
 #include "controller/server/fleet.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -19,6 +26,7 @@ using CertificateIssuer =
 
 struct AgentServiceOptions {
   bool allow_simulator = false;
+  AdmissionOptions admission;  // new streams per second (Connect); Renew is not limited
 };
 
 // Metadata key a simulator certificate names its agent with.
@@ -26,8 +34,14 @@ inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options)
-      : fleet_(fleet), issuer_(std::move(issuer)), options_(options) {}
+  // `clock` (admission's time) is borrowed and must outlive the service.
+  AgentServiceImpl(Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options,
+                   const agent::os::Clock& clock)
+      : fleet_(fleet),
+        issuer_(std::move(issuer)),
+        options_(options),
+        clock_(clock),
+        admission_(options.admission, clock) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -45,7 +59,15 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
   Fleet& fleet_;
   CertificateIssuer issuer_;
+  // Shed streams are counted and logged at most every 5 s, not one line each.
+  void noteShed();
+
   AgentServiceOptions options_;
+  const agent::os::Clock& clock_;
+  ConnectAdmission admission_;
+  std::mutex shed_mutex_;
+  int64_t shed_since_log_ = 0;
+  std::chrono::steady_clock::time_point shed_logged_at_{};
 };
 
 }  // namespace postwarden::controller::server

@@ -13,6 +13,7 @@
 namespace postwarden::controller::server {
 
 struct ControllerServer::Impl {
+  agent::os::SystemClock clock;
   std::unique_ptr<store::Store> store;
   std::optional<Authority> authority;
   std::unique_ptr<Fleet> fleet;
@@ -71,7 +72,10 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(agent::os::Fil
     return ca.issueAgent(id, csr, lifetime);
   };
   impl->agent_service = std::make_unique<AgentServiceImpl>(
-      *impl->fleet, issuer, AgentServiceOptions{.allow_simulator = options.allow_simulator});
+      *impl->fleet, issuer,
+      AgentServiceOptions{.allow_simulator = options.allow_simulator,
+                          .admission = {.per_second = options.max_connects_per_second}},
+      impl->clock);
   impl->operator_service = std::make_unique<OperatorServiceImpl>(*impl->fleet);
   impl->enrollment_service =
       std::make_unique<EnrollmentServiceImpl>(*impl->store, ca, options.agent_certificate_lifetime);

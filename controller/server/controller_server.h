@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/os/file_system.h"
+#include "controller/server/admission.h"
 #include "controller/server/authority.h"
 #include "controller/store/store.h"
 
@@ -19,6 +20,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7443";  // port 0: any free port (tests)
   std::string enroll_listen;              // empty: the listen host, port + 1
   bool allow_simulator = false;           // accept bench/fleetsim's simulator certificate
+  // New agent streams admitted per second (ConnectAdmission); 0: no limit.
+  double max_connects_per_second = kDefaultMaxConnectsPerSecond;
   std::chrono::seconds agent_certificate_lifetime{24 * 3600};
   int max_message_bytes = 4 << 20;
 };

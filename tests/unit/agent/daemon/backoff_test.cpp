@@ -83,6 +83,92 @@ TEST(BackoffTest, HundredsOfAttemptsDoNotOverflow) {
   for (int i = 0; i < 100; ++i) ASSERT_GE(huge.next().count(), 0);
 }
 
+TEST(BackoffTest, FirstWaitIsFullJitterOverTheBaseWindow) {
+  // Over many seeds the first waits cover [0, base]: some near zero, some near base.
+  int64_t smallest = 1000, largest = 0;
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    Backoff b(milliseconds(1000), milliseconds(60000), seed);
+    const int64_t wait = b.next().count();
+    smallest = std::min(smallest, wait);
+    largest = std::max(largest, wait);
+  }
+  EXPECT_LT(smallest, 50);
+  EXPECT_GT(largest, 950);
+}
+
+TEST(BackoffTest, RetriesAfterAFailureStayInTheUpperHalfOfTheWindow) {
+  // A retry drawn near zero would meet the same outage again; each retry waits at least half
+  // its window, so a fleet that failed once is back within two base windows, not four.
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    Backoff b(milliseconds(1000), milliseconds(60000), seed);
+    (void)b.next();  // the first attempt, which failed
+    for (int n = 1; n < 10; ++n) {
+      const int64_t window = std::min<int64_t>(60000, int64_t{1000} << n);
+      const int64_t wait = b.next().count();
+      ASSERT_GE(wait, window / 2) << "seed " << seed << " attempt " << n;
+      ASSERT_LE(wait, window) << "seed " << seed << " attempt " << n;
+    }
+  }
+}
+
+TEST(BackoffTest, AHintIsWaitedAtLeastPlusJitterUpToTheBase) {
+  int64_t smallest = 1 << 30, largest = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    Backoff b(milliseconds(1000), milliseconds(60000), seed);
+    const int64_t wait = b.nextAfterHint(milliseconds(7000)).count();
+    ASSERT_GE(wait, 7000);
+    ASSERT_LE(wait, 8000);
+    smallest = std::min(smallest, wait);
+    largest = std::max(largest, wait);
+  }
+  EXPECT_LT(smallest, 7100);  // jittered, not a fixed offset
+  EXPECT_GT(largest, 7900);
+}
+
+TEST(BackoffTest, AShortHintGetsJitterNoLongerThanItself) {
+  // Refused callers are handed slots 1 ms apart at 1,000/s: jitter of a whole base second
+  // would undo the controller's spacing.
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    Backoff b(milliseconds(1000), milliseconds(60000), seed);
+    const int64_t wait = b.nextAfterHint(milliseconds(40)).count();
+    ASSERT_GE(wait, 40);
+    ASSERT_LE(wait, 80);
+  }
+}
+
+TEST(BackoffTest, AHintDoesNotGrowTheWindow) {
+  Backoff b(milliseconds(100), milliseconds(60000), 9);
+  for (int i = 0; i < 10; ++i) (void)b.nextAfterHint(milliseconds(500));
+  EXPECT_EQ(b.attempts(), 0);
+  EXPECT_LE(b.next().count(), 100);  // still the first, full-jitter wait
+}
+
+TEST(BackoffTest, AHintBeyondTheCapIsTakenAsTheCap) {
+  Backoff b(milliseconds(1000), milliseconds(30000), 4);
+  const int64_t wait = b.nextAfterHint(milliseconds(86400000)).count();
+  EXPECT_GE(wait, 30000);
+  EXPECT_LE(wait, 31000);
+  Backoff huge(milliseconds(1000), milliseconds::max(), 4);
+  EXPECT_GE(huge.nextAfterHint(milliseconds::max()).count(), 0);  // saturates, no wrap
+}
+
+TEST(BackoffTest, NoHintFallsBackToTheBackoff) {
+  Backoff b(milliseconds(100), milliseconds(60000), 2);
+  EXPECT_LE(b.nextAfterHint(milliseconds(0)).count(), 100);
+  EXPECT_EQ(b.attempts(), 1);
+}
+
+TEST(RetryAfterTest, ParsesWholeMillisecondsOnly) {
+  EXPECT_EQ(parseRetryAfterMs("1500"), milliseconds(1500));
+  EXPECT_EQ(parseRetryAfterMs("1"), milliseconds(1));
+  EXPECT_EQ(parseRetryAfterMs(""), std::nullopt);
+  EXPECT_EQ(parseRetryAfterMs("0"), std::nullopt);
+  EXPECT_EQ(parseRetryAfterMs("-5"), std::nullopt);
+  EXPECT_EQ(parseRetryAfterMs("12ms"), std::nullopt);
+  EXPECT_EQ(parseRetryAfterMs(" 12"), std::nullopt);
+  EXPECT_EQ(parseRetryAfterMs("99999999999999999999"), std::nullopt);  // no overflow
+}
+
 TEST(BackoffTest, DegenerateArgumentsAreClamped) {
   Backoff zero(milliseconds(0), milliseconds(0), 1);
   EXPECT_EQ(zero.next().count(), 0);
