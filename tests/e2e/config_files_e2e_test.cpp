@@ -62,8 +62,8 @@ class ConfigFilesE2eTest : public PostfixSandboxFixture {
     return *result;
   }
 
-  CommandResult apply(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"apply",    "--policy",          kHardening, "--state-dir",
+  CommandResult apply(std::vector<std::string> extra = {}, const std::string& policy = kHardening) {
+    std::vector<std::string> args = {"apply",    "--policy",          policy, "--state-dir",
                                      state_dir_, "--verify-deadline", "8"};
     args.insert(args.end(), extra.begin(), extra.end());
     return agent(args);
@@ -126,6 +126,33 @@ TEST_F(ConfigFilesE2eTest, ApplyThroughASymlinkKeepsTheLinkAndWritesItsTarget) {
   }
   EXPECT_TRUE(contains(postconfN(), "smtpd_tls_auth_only = yes"));
   EXPECT_EQ(plan().exit_code, 0) << last_output_;
+}
+
+TEST_F(ConfigFilesE2eTest, RollbackThroughSymlinksRestoresTheTargetsAndKeepsTheLinks) {
+  // master.cf is linked too, through a relative link.
+  const std::string master_target = target_dir_ + "/master.cf";
+  const std::string master_link = sandbox().configDir() + "/master.cf";
+  ASSERT_EQ(::rename(master_link.c_str(), master_target.c_str()), 0);
+  ASSERT_EQ(::symlink("../srv-config/master.cf", master_link.c_str()), 0);
+  // Valid syntax that kills every smtpd here (there is no Dovecot): applied, then rolled back.
+  std::string policy = readFile(kHardening);
+  const size_t set = policy.find("  set:\n");
+  ASSERT_NE(set, std::string::npos);
+  policy.insert(set + 7, "    smtpd_sasl_type: dovecot\n");
+  const std::string policy_path = sandbox().dir() + "/dovecot.yaml";
+  std::ofstream(policy_path) << policy;
+  const std::string before = readFile(target_);
+
+  CommandResult r = apply({}, policy_path);
+
+  EXPECT_EQ(r.exit_code, 3) << last_output_;
+  EXPECT_TRUE(contains(r.stdout_data, "result: rolled_back")) << last_output_;
+  expectStillLinked();
+  EXPECT_EQ(readFile(target_), before);
+  std::error_code error;
+  EXPECT_TRUE(fs::is_symlink(master_link, error));
+  EXPECT_EQ(fs::read_symlink(master_link, error).string(), "../srv-config/master.cf");
+  EXPECT_EQ(sandbox().ehlo().find("250"), 0u) << "the restored Postfix answers";
 }
 
 TEST_F(ConfigFilesE2eTest, GroupWritableTargetIsAPlanFindingAndApplyRefuses) {
