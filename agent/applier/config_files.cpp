@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "agent/os/path_trust.h"
+
 namespace postwarden::agent::applier {
 
 ConfigFiles::ConfigFiles(os::FileSystem& fs, std::string postfix_dir)
@@ -14,8 +16,34 @@ Result<planner::PostfixConfig> ConfigFiles::read() const {
   return config;
 }
 
+Result<std::vector<std::string>> ConfigFiles::nonRootWriters() const {
+  std::vector<std::string> findings;
+  for (const std::string& path : {mainCfPath(), masterCfPath()}) {
+    PW_ASSIGN_OR_RETURN(os::ResolvedPath resolved, fs_.resolvePath(path));
+    std::string prefix = "'" + path + "'";
+    if (resolved.target != path) prefix += " (symlink to '" + resolved.target + "')";
+    for (const std::string& finding : os::nonRootWriters(resolved)) {
+      findings.push_back(prefix + ": " + finding);
+    }
+  }
+  return findings;
+}
+
+Status ConfigFiles::checkOnlyRootWrites() const {
+  PW_ASSIGN_OR_RETURN(std::vector<std::string> findings, nonRootWriters());
+  if (findings.empty()) return OkStatus();
+  std::string message =
+      "refusing to write the configuration in " + postfix_dir_ +
+      ": a user other than root could change main.cf or master.cf, which Postfix reads as "
+      "root; nothing written. Make them, their symlink targets and every directory on the "
+      "way owned by root and writable only by root:";
+  for (const std::string& finding : findings) message += "\n" + finding;
+  return FailedPreconditionError(message);
+}
+
 Result<std::vector<std::string>> ConfigFiles::backup(const planner::PostfixConfig& bytes,
                                                      const std::string& backup_dir) const {
+  PW_RETURN_IF_ERROR(checkOnlyRootWrites());
   PW_RETURN_IF_ERROR(fs_.createDirectories(backup_dir, 0700).withContext("creating backup dir"));
   os::WriteOptions private_file;
   private_file.mode = 0600;
@@ -31,6 +59,7 @@ Result<std::vector<std::string>> ConfigFiles::backup(const planner::PostfixConfi
 
 Status ConfigFiles::swap(const planner::PostfixConfig& before,
                          const planner::PostfixConfig& after) const {
+  PW_RETURN_IF_ERROR(checkOnlyRootWrites());
   PW_ASSIGN_OR_RETURN(planner::PostfixConfig now, read());
   if (now.main_cf != before.main_cf || now.master_cf != before.master_cf) {
     return AbortedError("the configuration in " + postfix_dir_ +

@@ -1,6 +1,9 @@
 // The live main.cf and master.cf of one Postfix configuration directory, and the backups of
 // their previous bytes in the agent's state directory. Writes go through
 // FileSystem::writeAtomic, so each file is always whole: its old bytes or its new ones.
+// A symlinked main.cf/master.cf stays a symlink (its target is replaced), and nothing is
+// written while anyone but root could change a file, its link target or a directory on the
+// way (os::nonRootWriters): Postfix runs as root on what they say.
 #pragma once
 
 #include <string>
@@ -24,13 +27,26 @@ class ConfigFiles {
   // Current bytes of both files. NotFound/PermissionDenied with the path in the message.
   Result<planner::PostfixConfig> read() const;
 
+  // Every way a non-root user could change main.cf or master.cf (the file, the target of
+  // its symlink, or a directory on the way), one line each, naming the file and the path:
+  // "'/etc/postfix/main.cf' (symlink to '/srv/config/main.cf'): group or other writable:
+  // '/srv/config/main.cf' (mode 0664)". Empty when only root can. Errors of resolvePath.
+  Result<std::vector<std::string>> nonRootWriters() const;
+
+  // OK when nonRootWriters() is empty, else FailedPrecondition with the findings, one per
+  // line, saying that nothing was written.
+  Status checkOnlyRootWrites() const;
+
   // Copies the exact previous bytes of both files into `backup_dir` (created, mode 0700)
-  // and returns the paths written.
+  // and returns the paths written. Refuses first (checkOnlyRootWrites) when a non-root user
+  // could change the live files: the transaction stops before its journal.
   Result<std::vector<std::string>> backup(const planner::PostfixConfig& bytes,
                                           const std::string& backup_dir) const;
 
   // Replaces the files with `after` where it differs from `before`, checking first that
-  // nobody edited them since `before` was read (Aborted: re-plan, never overwrite blindly).
+  // nobody edited them since `before` was read (Aborted: re-plan, never overwrite blindly)
+  // and that only root can change them (checkOnlyRootWrites: FailedPrecondition, nothing
+  // written).
   // Mode and owner are kept. If the second file fails, the first is put back.
   // A write whose bytes reached the file but whose directory fsync failed counts as written:
   // when every write reached its file and one was not durable, the result is that

@@ -25,6 +25,9 @@ using applier::Outcome;
 struct Planned {
   policy::Baseline baseline;
   planner::Plan plan;
+  // Ways a non-root user could change main.cf/master.cf (also in plan.warnings): apply
+  // refuses to write over them.
+  std::vector<std::string> non_root_writers;
 };
 
 void printError(Environment& env, const Status& status) {
@@ -95,7 +98,29 @@ Result<Planned> loadAndPlan(const TargetOptions& target, Environment& env,
   PW_ASSIGN_OR_RETURN(planner::Plan plan,
                       planner::makePlan(baseline, *config, catalog,
                                         planner::PlanOptions{.role_ports = target.role_ports}));
-  return Planned{std::move(baseline), std::move(plan)};
+  // A security finding of its own, like `postfix check`'s "group or other writable".
+  Result<std::vector<std::string>> writers =
+      applier::ConfigFiles(env.fs, target.postfix_dir).nonRootWriters();
+  std::vector<std::string> non_root_writers;
+  if (!writers.ok()) {
+    plan.warnings.push_back("cannot check who may change main.cf and master.cf: " +
+                            writers.status().message());
+  } else {
+    non_root_writers = std::move(writers).value();
+    for (const std::string& w : non_root_writers) plan.warnings.push_back(w);
+  }
+  return Planned{std::move(baseline), std::move(plan), std::move(non_root_writers)};
+}
+
+// apply refuses to write files a non-root user could change, so the plan of a change over
+// them says so (exit 1). A compliant host only gets the warnings: nothing would be written.
+Status checkOnlyRootWrites(const Planned& planned) {
+  if (planned.plan.compliant() || planned.non_root_writers.empty()) return OkStatus();
+  std::string message =
+      "apply would refuse to write: a user other than root could change main.cf or "
+      "master.cf, which Postfix reads as root:";
+  for (const std::string& w : planned.non_root_writers) message += "\n" + w;
+  return FailedPreconditionError(message);
 }
 
 // plan agrees with verify: a change whose own probe cannot pass (as the configuration it
@@ -153,10 +178,13 @@ int runPlan(const PlanArgs& args, Environment& env) {
   if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
     return fail(env, reachable, args.target.format);
   }
+  Status only_root = checkOnlyRootWrites(*planned);
   if (args.target.format == OutputFormat::kJson) {
+    if (!only_root.ok()) return fail(env, only_root, args.target.format);
     env.out << report::planToJson(planned->plan, context(args.target, env)) << "\n";
   } else {
     printPlanText(planned->plan, args.target, env);
+    if (!only_root.ok()) return fail(env, only_root, args.target.format);
   }
   return planned->plan.compliant() ? kExitOk : kExitPending;
 }

@@ -18,7 +18,8 @@ namespace postwarden::agent::os {
 
 struct FileInfo {
   bool is_directory = false;
-  mode_t mode = 0;  // permission bits only (07777)
+  bool is_symlink = false;  // only in ResolvedPath::lookups (lstat); stat() follows links
+  mode_t mode = 0;          // permission bits only (07777)
   uid_t owner = 0;
   gid_t group = 0;
   std::uint64_t size = 0;
@@ -32,6 +33,29 @@ struct WriteOptions {
   std::optional<uid_t> owner;
   std::optional<gid_t> group;
 };
+
+// One name looked up while a path is resolved: the directory it is looked up in (absolute,
+// no symlink in it) and the entry found there, not followed (a symlink has is_symlink).
+struct PathLookup {
+  std::string directory;
+  FileInfo directory_info;
+  std::string entry;  // directory + "/" + name
+  FileInfo entry_info;
+};
+
+// A path resolved the way the kernel resolves it: every symlink, at every level, followed.
+// `lookups` are all the names looked up on the way, in order, so a caller can tell who
+// could redirect the path (see path_trust.h).
+struct ResolvedPath {
+  std::string target;  // absolute, no symlink in it
+  FileInfo target_info;
+  std::vector<PathLookup> lookups;
+};
+
+// The FileSystem::resolvePath of an implementation without symlinks: `path` (absolute) is
+// its own target, and each of its ancestors is looked up with fs.stat().
+class FileSystem;
+Result<ResolvedPath> resolvePathWithoutSymlinks(FileSystem& fs, const std::string& path);
 
 // writeAtomic's only error after its rename: `path` already has the new bytes, but the
 // directory fsync failed, so they may not survive a power loss. Callers that must know whether
@@ -58,10 +82,11 @@ class FileSystem {
   virtual Result<std::string> readFile(const std::string& path) = 0;
 
   // Replaces `path` with `bytes` crash-safely: a temp file in the same directory, write,
-  // fsync, rename over `path`, fsync the directory. On any error before the rename the temp
-  // file is removed and `path` is untouched: ResourceExhausted (ENOSPC), DataLoss (EIO),
-  // PermissionDenied. A failed directory fsync after the rename is the one exception: `path`
-  // has the new bytes and the error satisfies isNotDurable().
+  // fsync, rename over `path`, fsync the directory. A symlink at `path` is kept: its final
+  // target (every level followed) is replaced instead, the temp file beside it. On any error
+  // before the rename the temp file is removed and `path` is untouched: ResourceExhausted
+  // (ENOSPC), DataLoss (EIO), PermissionDenied. A failed directory fsync after the rename is
+  // the one exception: `path` has the new bytes and the error satisfies isNotDurable().
   virtual Status writeAtomic(const std::string& path, const std::string& bytes,
                              const WriteOptions& options = {}) = 0;
 
@@ -82,6 +107,13 @@ class FileSystem {
   // Sets the modification (and access) time of an existing file.
   virtual Status setModified(const std::string& path,
                              std::chrono::system_clock::time_point when) = 0;
+
+  // Resolves `path` (which must exist) following every symlink, recording each lookup.
+  // NotFound, PermissionDenied, InvalidArgument (a loop of links, ELOOP). The default is
+  // resolvePathWithoutSymlinks, for implementations that have none.
+  virtual Result<ResolvedPath> resolvePath(const std::string& path) {
+    return resolvePathWithoutSymlinks(*this, path);
+  }
 };
 
 }  // namespace postwarden::agent::os

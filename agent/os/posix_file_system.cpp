@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <utility>
 
 #include "agent/os/stale_temp_files.h"
@@ -130,6 +133,50 @@ FileInfo toFileInfo(const struct stat& st) {
   return info;
 }
 
+// Linux's limit on the links followed in one path resolution (MAXSYMLINKS).
+constexpr int kMaxSymlinks = 40;
+
+Result<std::string> readLink(const std::string& path, std::size_t size_hint,
+                             const std::string& context) {
+  std::string target(std::max<std::size_t>(size_hint, 64) + 1, '\0');
+  while (true) {
+    const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) return ErrnoToStatus(errno, context + ": readlink " + quoted(path));
+    if (static_cast<std::size_t>(n) < target.size()) {
+      target.resize(static_cast<std::size_t>(n));
+      if (target.empty()) return ErrnoToStatus(ENOENT, context + ": empty symlink " + quoted(path));
+      return target;
+    }
+    target.resize(target.size() * 2);  // truncated: the link grew since lstat
+  }
+}
+
+// The path writeAtomic replaces: `path` itself, or, when it is a symlink, its final target
+// (every level followed; a relative target is relative to the link's directory). A link
+// whose target is missing is an error: writing would create a file somewhere unexpected.
+Result<std::string> finalLinkTarget(std::string path, const std::string& context) {
+  for (int hops = 0; hops <= kMaxSymlinks; ++hops) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT && hops == 0) return path;  // a new file
+      if (errno == ENOENT) {
+        return NotFoundError(context + ": the symlink's target " + quoted(path) +
+                             " does not exist; nothing written");
+      }
+      return ErrnoToStatus(errno, context + ": lstat " + quoted(path));
+    }
+    if (!S_ISLNK(st.st_mode)) return path;
+    PW_ASSIGN_OR_RETURN(std::string target,
+                        readLink(path, static_cast<std::size_t>(st.st_size), context));
+    if (target.front() != '/') {
+      const std::size_t slash = path.rfind('/');
+      target = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + target;
+    }
+    path = std::move(target);
+  }
+  return InvalidArgumentError(context + ": too many levels of symlinks");
+}
+
 }  // namespace
 
 Result<std::string> PosixFileSystem::readFile(const std::string& path) {
@@ -156,10 +203,14 @@ Result<std::string> PosixFileSystem::readFile(const std::string& path) {
   return bytes;
 }
 
-Status PosixFileSystem::writeAtomic(const std::string& path, const std::string& bytes,
+Status PosixFileSystem::writeAtomic(const std::string& link_or_path, const std::string& bytes,
                                     const WriteOptions& options) {
+  PW_RETURN_IF_ERROR(splitPath(link_or_path).status());
+  std::string context = "writing " + quoted(link_or_path);
+  // A symlink stays a symlink: the file it leads to is replaced, beside itself.
+  PW_ASSIGN_OR_RETURN(const std::string path, finalLinkTarget(link_or_path, context));
+  if (path != link_or_path) context += " (symlink to " + quoted(path) + ")";
   PW_ASSIGN_OR_RETURN(SplitPath split, splitPath(path));
-  const std::string context = "writing " + quoted(path);
 
   // What to keep: the replaced file's mode and owner, unless the caller chose.
   struct stat old_st {};
@@ -252,6 +303,78 @@ Result<FileInfo> PosixFileSystem::stat(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + quoted(path));
   return toFileInfo(st);
+}
+
+Result<ResolvedPath> PosixFileSystem::resolvePath(const std::string& path) {
+  const std::string context = "resolving " + quoted(path);
+  if (path.empty()) return InvalidArgumentError(context + ": empty path");
+  std::string current = "/";  // absolute, no symlink in it
+  if (path.front() != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) return ErrnoToStatus(errno, context + ": getcwd");
+    current = cwd;
+  }
+  auto components = [](const std::string& p) {
+    std::deque<std::string> names;
+    std::size_t start = 0;
+    while (start <= p.size()) {
+      std::size_t end = p.find('/', start);
+      if (end == std::string::npos) end = p.size();
+      if (end > start) names.push_back(p.substr(start, end - start));
+      start = end + 1;
+    }
+    return names;
+  };
+  auto statInfo = [&](const std::string& p) -> Result<FileInfo> {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return ErrnoToStatus(errno, context + ": stat " + quoted(p));
+    return toFileInfo(st);
+  };
+  std::deque<std::string> pending = components(path);
+  std::map<std::string, FileInfo> directories;
+  ResolvedPath resolved;
+  int hops = 0;
+  while (!pending.empty()) {
+    const std::string name = std::move(pending.front());
+    pending.pop_front();
+    if (name == ".") continue;
+    if (name == "..") {
+      const std::size_t slash = current.rfind('/');
+      current = slash == 0 ? "/" : current.substr(0, slash);
+      continue;
+    }
+    auto dir = directories.find(current);
+    if (dir == directories.end()) {
+      PW_ASSIGN_OR_RETURN(FileInfo info, statInfo(current));
+      dir = directories.emplace(current, info).first;
+    }
+    if (!dir->second.is_directory) {
+      return ErrnoToStatus(ENOTDIR, context + ": " + quoted(current) + " is not a directory");
+    }
+    const std::string entry = (current == "/" ? "/" : current + "/") + name;
+    struct stat st {};
+    if (::lstat(entry.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, context + ": lstat " + quoted(entry));
+    }
+    FileInfo entry_info = toFileInfo(st);
+    entry_info.is_symlink = S_ISLNK(st.st_mode);
+    resolved.lookups.push_back({current, dir->second, entry, entry_info});
+    if (!entry_info.is_symlink) {
+      current = entry;
+      continue;
+    }
+    if (++hops > kMaxSymlinks) {
+      return InvalidArgumentError(context + ": too many levels of symlinks");
+    }
+    PW_ASSIGN_OR_RETURN(std::string target,
+                        readLink(entry, static_cast<std::size_t>(st.st_size), context));
+    if (target.front() == '/') current = "/";
+    std::deque<std::string> names = components(target);
+    pending.insert(pending.begin(), names.begin(), names.end());
+  }
+  resolved.target = current;
+  PW_ASSIGN_OR_RETURN(resolved.target_info, statInfo(current));
+  return resolved;
 }
 
 Status PosixFileSystem::rename(const std::string& from, const std::string& to) {

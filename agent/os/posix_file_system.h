@@ -22,7 +22,10 @@ class PosixFileSystem final : public FileSystem {
   // Writes ".<base>.pw-tmp-<pid>-<nonce>" next to `path` (O_EXCL, so never someone else's
   // file), with the mode and owner of the file being replaced unless `options` say
   // otherwise, fsyncs it, renames it over `path` and fsyncs the directory. A symlink at
-  // `path` is replaced by a regular file that keeps the mode and owner of the link's target.
+  // `path` is kept: its final target (links to links followed; relative targets relative to
+  // the link's directory) is replaced the same way, the temp file in the target's directory,
+  // keeping the target's mode and owner. A link whose target is missing is NotFound and
+  // nothing is written.
   // On any error before the rename the temp file is removed and `path` is untouched. The only
   // error after the rename is a failed directory fsync: DataLoss satisfying isNotDurable()
   // (whatever the errno), since `path` already has the new bytes but they may not survive a
@@ -35,6 +38,11 @@ class PosixFileSystem final : public FileSystem {
 
   // Follows symlinks. NotFound, PermissionDenied.
   Result<FileInfo> stat(const std::string& path) override;
+
+  // Walks `path` component by component as the kernel does (lstat, readlink, ".." after
+  // resolving), recording every lookup; at most 40 links (InvalidArgument beyond).
+  // NotFound, PermissionDenied.
+  Result<ResolvedPath> resolvePath(const std::string& path) override;
 
   // rename(2): atomic, same file system only (EXDEV maps to Unknown).
   Status rename(const std::string& from, const std::string& to) override;

@@ -175,6 +175,28 @@ Result<FileInfo> InMemoryFileSystem::stat(const std::string& path) {
   return it->second.info;
 }
 
+Result<agent::os::ResolvedPath> InMemoryFileSystem::resolvePath(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  recordLocked("resolvePath " + path);
+  PW_ASSIGN_OR_RETURN(const std::string p, normalize(path));
+  agent::os::ResolvedPath resolved;
+  std::string current = "/";
+  std::size_t start = 1;
+  while (start < p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string entry = childPrefix(current) + p.substr(start, end - start);
+    start = end + 1;
+    auto it = nodes_.find(entry);
+    if (it == nodes_.end()) return ErrnoToStatus(ENOENT, "resolving " + quoted(path));
+    resolved.lookups.push_back({current, nodes_.at(current).info, entry, it->second.info});
+    current = entry;
+  }
+  resolved.target = current;
+  resolved.target_info = nodes_.at(current).info;
+  return resolved;
+}
+
 Status InMemoryFileSystem::rename(const std::string& from, const std::string& to) {
   std::lock_guard<std::mutex> lock(mutex_);
   recordLocked("rename " + from + " " + to);

@@ -37,6 +37,9 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
   Status writeAtomic(const std::string& path, const std::string& bytes,
                      const agent::os::WriteOptions& options = {}) override;
   Result<agent::os::FileInfo> stat(const std::string& path) override;
+  // No symlinks: `path` is its own target; every ancestor is one lookup. Recorded as
+  // "resolvePath <path>" (the lookups are not recorded as stat calls).
+  Result<agent::os::ResolvedPath> resolvePath(const std::string& path) override;
   // A directory moves with everything below it, but never replaces an existing path.
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;

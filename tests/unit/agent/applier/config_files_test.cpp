@@ -80,6 +80,7 @@ TEST(ConfigFilesTest, SwapFailingOnMainCfAfterANotDurableMasterCfPutsMasterCfBac
 
 TEST(ConfigFilesTest, BackupKeepsExactBytesInAPrivateDirectory) {
   InMemoryFileSystem fs;
+  addOldFiles(fs);  // backup() checks who may change the live files first
   const std::string dir = "/var/lib/postwarden/backups/20240101T000000Z-1";
   const planner::PostfixConfig bytes{"main\r\nwith CRLF and no final newline", ""};
 
@@ -95,6 +96,7 @@ TEST(ConfigFilesTest, BackupKeepsExactBytesInAPrivateDirectory) {
 
 TEST(ConfigFilesTest, BackupOnFullDiskIsResourceExhausted) {
   InMemoryFileSystem fs;
+  addOldFiles(fs);
   fs.failWritesWith(ResourceExhaustedError("ENOSPC"));
 
   Result<std::vector<std::string>> written =
@@ -114,7 +116,8 @@ TEST(ConfigFilesTest, SwapWritesOnlyTheFilesThatChangeAndKeepsTheirMode) {
   Status status = files.swap(kOld, {kOld.main_cf, "new master\n"});
 
   ASSERT_TRUE(status.ok()) << status.toString();
-  EXPECT_THAT(fs.operations(), ElementsAre("readFile " + kMainCf, "readFile " + kMasterCf,
+  EXPECT_THAT(fs.operations(), ElementsAre("resolvePath " + kMainCf, "resolvePath " + kMasterCf,
+                                           "readFile " + kMainCf, "readFile " + kMasterCf,
                                            "writeAtomic " + kMasterCf));
   EXPECT_EQ(fs.contents(kMainCf), "old main\n");
   EXPECT_EQ(fs.contents(kMasterCf), "new master\n");
@@ -134,7 +137,8 @@ TEST(ConfigFilesTest, SwapOfEditedFileIsAbortedAndWritesNothing) {
   EXPECT_THAT(status.message(), HasSubstr("changed since it was planned"));
   EXPECT_EQ(fs.contents(kMainCf), "edited by hand\n");
   EXPECT_EQ(fs.contents(kMasterCf), "old master\n");
-  EXPECT_THAT(fs.operations(), ElementsAre("readFile " + kMainCf, "readFile " + kMasterCf));
+  EXPECT_THAT(fs.operations(), ElementsAre("resolvePath " + kMainCf, "resolvePath " + kMasterCf,
+                                           "readFile " + kMainCf, "readFile " + kMasterCf));
 }
 
 TEST(ConfigFilesTest, SwapPutsMasterCfBackWhenMainCfFails) {
@@ -166,6 +170,72 @@ TEST(ConfigFilesTest, SwapThatCannotPutMasterCfBackIsInternal) {
   EXPECT_THAT(status.message(), HasSubstr("restore it from the backup"));
   EXPECT_EQ(fs.contents(kMainCf), "old main\n");
   EXPECT_EQ(fs.contents(kMasterCf), "new master\n");
+}
+
+// --- only root may be able to change the files Postfix reads as root
+
+TEST(ConfigFilesTest, NonRootWritersIsEmptyForRootOwnedFiles) {
+  InMemoryFileSystem fs;
+  addOldFiles(fs);
+
+  Result<std::vector<std::string>> findings = ConfigFiles(fs, "/etc/postfix").nonRootWriters();
+
+  ASSERT_TRUE(findings.ok()) << findings.status().toString();
+  EXPECT_THAT(*findings, ::testing::IsEmpty());
+  EXPECT_TRUE(ConfigFiles(fs, "/etc/postfix").checkOnlyRootWrites().ok());
+}
+
+TEST(ConfigFilesTest, NonRootWritersNamesTheFileAndWhatIsWrong) {
+  InMemoryFileSystem fs;
+  fs.addDirectory("/etc");
+  fs.addDirectory("/etc/postfix", 0775);
+  fs.addFile(kMainCf, kOld.main_cf, 0664, 0, 0);
+  fs.addFile(kMasterCf, kOld.master_cf, 0644, 1000, 0);
+
+  Result<std::vector<std::string>> findings = ConfigFiles(fs, "/etc/postfix").nonRootWriters();
+
+  ASSERT_TRUE(findings.ok()) << findings.status().toString();
+  EXPECT_THAT(*findings, ElementsAre("'/etc/postfix/main.cf': group or other writable: directory "
+                                     "'/etc/postfix' (mode 0775)",
+                                     "'/etc/postfix/main.cf': group or other writable: "
+                                     "'/etc/postfix/main.cf' (mode 0664)",
+                                     "'/etc/postfix/master.cf': group or other writable: directory "
+                                     "'/etc/postfix' (mode 0775)",
+                                     "'/etc/postfix/master.cf': not owned by root: "
+                                     "'/etc/postfix/master.cf' (uid 1000)"));
+}
+
+TEST(ConfigFilesTest, BackupRefusesAGroupWritableMainCfAndWritesNothing) {
+  InMemoryFileSystem fs;
+  addOldFiles(fs);
+  fs.addFile(kMainCf, kOld.main_cf, 0664, 0, 0);
+  const std::string dir = "/var/lib/postwarden/backups/x";
+
+  Result<std::vector<std::string>> written = ConfigFiles(fs, "/etc/postfix").backup(kOld, dir);
+
+  EXPECT_EQ(written.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(written.status().message(), HasSubstr("nothing written"));
+  EXPECT_THAT(written.status().message(),
+              HasSubstr("group or other writable: '/etc/postfix/main.cf' (mode 0664)"));
+  EXPECT_FALSE(fs.exists(dir));
+}
+
+TEST(ConfigFilesTest, SwapRefusesANonRootOwnedMasterCfAndWritesNothing) {
+  InMemoryFileSystem fs;
+  addOldFiles(fs);
+  fs.addFile(kMasterCf, kOld.master_cf, 0644, 65534, 0);
+  fs.clearOperations();
+
+  Status status = ConfigFiles(fs, "/etc/postfix").swap(kOld, {"new main\n", "new master\n"});
+
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(),
+              HasSubstr("not owned by root: '/etc/postfix/master.cf' (uid 65534)"));
+  EXPECT_EQ(fs.contents(kMainCf), kOld.main_cf);
+  EXPECT_EQ(fs.contents(kMasterCf), kOld.master_cf);
+  for (const std::string& op : fs.operations()) {
+    EXPECT_THAT(op, ::testing::Not(::testing::StartsWith("writeAtomic"))) << op;
+  }
 }
 
 TEST(ConfigFilesTest, BackupDirNameIsUtcStampAndPid) {

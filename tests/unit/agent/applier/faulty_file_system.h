@@ -90,6 +90,10 @@ class FaultyFileSystem final : public agent::os::FileSystem {
   Status setModified(const std::string& path, std::chrono::system_clock::time_point when) override {
     return inner_.setModified(path, when);
   }
+  // Passes through without consuming scripted stat() actions.
+  Result<agent::os::ResolvedPath> resolvePath(const std::string& path) override {
+    return inner_.resolvePath(path);
+  }
 
  private:
   using Actions = std::map<std::string, std::deque<std::function<Status()>>>;

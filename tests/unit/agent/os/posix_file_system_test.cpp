@@ -17,6 +17,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -300,17 +302,123 @@ TEST_F(PosixFileSystemTest, DirectoryFsyncFailingAfterRenameIsReportedAsNotDurab
 }
 #endif
 
-TEST_F(PosixFileSystemTest, WriteAtomicReplacesSymlinkKeepingTargetMode) {
-  writeRaw(dir_.file("real.cf"), "real", 0600);
+std::string readLinkRaw(const std::string& path) {
+  char buffer[4096];
+  const ssize_t n = ::readlink(path.c_str(), buffer, sizeof buffer);
+  PW_CHECK(n >= 0);
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+bool isSymlinkRaw(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+// Config managed elsewhere and linked in: the link stays, its target gets the new bytes,
+// in place (same directory), with its own mode.
+TEST_F(PosixFileSystemTest, WriteAtomicThroughSymlinkKeepsTheLinkAndReplacesItsTarget) {
+  ASSERT_EQ(::mkdir(dir_.file("config").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(dir_.file("postfix").c_str(), 0755), 0);
+  writeRaw(dir_.file("config/main.cf"), "old", 0640);
+  ASSERT_EQ(::symlink("../config/main.cf", dir_.file("postfix/main.cf").c_str()), 0);
+
+  Status written = fs_.writeAtomic(dir_.file("postfix/main.cf"), "new");
+
+  ASSERT_TRUE(written.ok()) << written.toString();
+  EXPECT_TRUE(isSymlinkRaw(dir_.file("postfix/main.cf")));
+  EXPECT_EQ(readLinkRaw(dir_.file("postfix/main.cf")), "../config/main.cf");
+  EXPECT_EQ(readRaw(dir_.file("config/main.cf")), "new");
+  EXPECT_EQ(statRaw(dir_.file("config/main.cf")).st_mode & 07777, 0640u);
+  // No temp file left in either directory.
+  EXPECT_THAT(listRaw(dir_.file("postfix")), ElementsAre("main.cf"));
+  EXPECT_THAT(listRaw(dir_.file("config")), ElementsAre("main.cf"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicFollowsEveryLevelOfLinks) {
+  writeRaw(dir_.file("real.cf"), "old", 0600);
+  ASSERT_EQ(::symlink(dir_.file("real.cf").c_str(), dir_.file("middle.cf").c_str()), 0);
+  ASSERT_EQ(::symlink("middle.cf", dir_.file("main.cf").c_str()), 0);
+
+  ASSERT_TRUE(fs_.writeAtomic(dir_.file("main.cf"), "new").ok());
+
+  EXPECT_EQ(readLinkRaw(dir_.file("main.cf")), "middle.cf");
+  EXPECT_EQ(readLinkRaw(dir_.file("middle.cf")), dir_.file("real.cf"));
+  EXPECT_EQ(readRaw(dir_.file("real.cf")), "new");
+  EXPECT_EQ(statRaw(dir_.file("real.cf")).st_mode & 07777, 0600u);
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("main.cf", "middle.cf", "real.cf"));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicThroughSymlinkKeepsTheTargetsOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  writeRaw(dir_.file("real.cf"), "old", 0644);
+  ASSERT_EQ(::chown(dir_.file("real.cf").c_str(), 65534, 65534), 0);
   ASSERT_EQ(::symlink("real.cf", dir_.file("main.cf").c_str()), 0);
 
   ASSERT_TRUE(fs_.writeAtomic(dir_.file("main.cf"), "new").ok());
 
-  struct stat link_st {};
-  ASSERT_EQ(::lstat(dir_.file("main.cf").c_str(), &link_st), 0);
-  EXPECT_TRUE(S_ISREG(link_st.st_mode));
-  EXPECT_EQ(link_st.st_mode & 07777, 0600u);
-  EXPECT_EQ(readRaw(dir_.file("real.cf")), "real");
+  EXPECT_TRUE(isSymlinkRaw(dir_.file("main.cf")));
+  EXPECT_EQ(statRaw(dir_.file("real.cf")).st_uid, 65534u);
+  EXPECT_EQ(statRaw(dir_.file("real.cf")).st_gid, 65534u);
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicThroughDanglingSymlinkIsNotFoundAndWritesNothing) {
+  ASSERT_EQ(::symlink("missing.cf", dir_.file("main.cf").c_str()), 0);
+
+  Status written = fs_.writeAtomic(dir_.file("main.cf"), "new");
+
+  EXPECT_EQ(written.code(), StatusCode::kNotFound) << written.toString();
+  EXPECT_THAT(written.message(), HasSubstr(dir_.file("main.cf")));
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("main.cf"));
+  EXPECT_TRUE(isSymlinkRaw(dir_.file("main.cf")));
+}
+
+TEST_F(PosixFileSystemTest, WriteAtomicThroughALoopOfLinksFailsAndWritesNothing) {
+  ASSERT_EQ(::symlink("b", dir_.file("a").c_str()), 0);
+  ASSERT_EQ(::symlink("a", dir_.file("b").c_str()), 0);
+
+  EXPECT_FALSE(fs_.writeAtomic(dir_.file("a"), "new").ok());
+  EXPECT_THAT(listRaw(dir_.path()), ElementsAre("a", "b"));
+}
+
+TEST_F(PosixFileSystemTest, ResolvePathFollowsLinksAtEveryLevelLikeTheKernel) {
+  ASSERT_EQ(::mkdir(dir_.file("srv").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(dir_.file("srv/config").c_str(), 0755), 0);
+  writeRaw(dir_.file("srv/config/main.cf"), "x");
+  ASSERT_EQ(::mkdir(dir_.file("etc").c_str(), 0755), 0);
+  // A directory link, a relative link with "..", and a link to a link.
+  ASSERT_EQ(::symlink(dir_.file("srv").c_str(), dir_.file("etc/srv-link").c_str()), 0);
+  ASSERT_EQ(::symlink("srv-link/config/../config/main.cf", dir_.file("etc/mid.cf").c_str()), 0);
+  ASSERT_EQ(::mkdir(dir_.file("etc/postfix").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("../mid.cf", dir_.file("etc/postfix/main.cf").c_str()), 0);
+
+  Result<ResolvedPath> resolved = fs_.resolvePath(dir_.file("etc/postfix/main.cf"));
+
+  ASSERT_TRUE(resolved.ok()) << resolved.status().toString();
+  char real[PATH_MAX];
+  ASSERT_NE(::realpath(dir_.file("etc/postfix/main.cf").c_str(), real), nullptr);
+  EXPECT_EQ(resolved->target, real);
+  EXPECT_FALSE(resolved->target_info.is_directory);
+  std::vector<std::string> links, directories;
+  for (const PathLookup& lookup : resolved->lookups) {
+    if (lookup.entry_info.is_symlink) links.push_back(lookup.entry);
+    directories.push_back(lookup.directory);
+  }
+  EXPECT_THAT(links, ElementsAre(dir_.file("etc/postfix/main.cf"), dir_.file("etc/mid.cf"),
+                                 dir_.file("etc/srv-link")));
+  // The directories holding each link were looked up in, as was the target's.
+  EXPECT_NE(std::find(directories.begin(), directories.end(), dir_.file("etc/postfix")),
+            directories.end());
+  EXPECT_NE(std::find(directories.begin(), directories.end(), dir_.file("etc")), directories.end());
+  EXPECT_EQ(directories.back(), dir_.file("srv/config"));
+  EXPECT_EQ(directories.front(), "/");
+}
+
+TEST_F(PosixFileSystemTest, ResolvePathOfALoopOfLinksIsInvalidArgument) {
+  ASSERT_EQ(::symlink("b", dir_.file("a").c_str()), 0);
+  ASSERT_EQ(::symlink("a", dir_.file("b").c_str()), 0);
+
+  EXPECT_EQ(fs_.resolvePath(dir_.file("a")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs_.resolvePath(dir_.file("missing")).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(PosixFileSystemTest, ReadFileReturnsWholeContent) {
