@@ -178,6 +178,10 @@ class PausingStore : public store::Store {
   Result<std::vector<store::BaselineRecord>> listBaselines() override {
     return inner_.listBaselines();
   }
+  Result<std::string> deleteBaseline(const std::string& name,
+                                     const std::string& version) override {
+    return inner_.deleteBaseline(name, version);
+  }
   Result<store::AssignmentRecord> addAssignment(const store::AssignmentRecord& a) override {
     return inner_.addAssignment(a);
   }
