@@ -56,13 +56,18 @@ BASELINE, FILE, SERVICE, PARAMETER, EXPECTED, ACTUAL, MODE and SINCE. Exits with
 there is any drift (also with --json), 0 when there is none.
 )";
 
-constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign ...
+constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign|delete ...
 
   baseline push FILE
       upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@VERSION and
-      whether it is new or was already stored (operator)
+      whether it is new or was already stored (operator). The controller checks it as the
+      agents will (grammar, parameter names and values, guards) and refuses it with
+      FILE:LINE:COL messages; nothing is stored then
   baseline list
       every stored version: NAME, VERSION, LABEL, PUSHED, SIZE, AGENTS
+  baseline delete NAME@VERSION
+      delete a stored version; refused while an assignment that can still select agents
+      names it (operator)
   baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
       assign a version to the agents matching the selector (default: every agent) and print
       how many matched (approver)
@@ -302,7 +307,7 @@ Result<AssignMode> parseMode(const std::string& text) {
 }
 
 Result<Command> parseBaseline(const Split& s) {
-  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign"}));
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign", "delete"}));
   if (sub == "push") {
     PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline push FILE"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline push", {}));
@@ -312,6 +317,12 @@ Result<Command> parseBaseline(const Split& s) {
     PW_RETURN_IF_ERROR(expectWords(s.words, 2, "baseline list"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline list", {}));
     return Command(ListBaselinesCommand{});
+  }
+  if (sub == "delete") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline delete NAME@VERSION"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline delete", {}));
+    PW_ASSIGN_OR_RETURN(BaselineRef ref, parseBaselineRef(s.words[2]));
+    return Command(DeleteBaselineCommand{std::move(ref)});
   }
   const std::string usage = "baseline assign NAME@VERSION --mode enforce|detect [--selector k=v]";
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
@@ -389,6 +400,7 @@ Commands:
   drift                                every parameter out of line (exit 2 when any)
   baseline push FILE                   upload a baseline
   baseline list                        list stored baseline versions
+  baseline delete NAME@VERSION         delete a stored version that no agent is assigned
   baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now

@@ -49,6 +49,9 @@ struct PushBaselineCommand {
   std::string file;
 };
 struct ListBaselinesCommand {};
+struct DeleteBaselineCommand {
+  BaselineRef baseline;
+};
 struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
@@ -72,7 +75,8 @@ struct SendCommandCommand {
 using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
                              ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
                              ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
-                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand>;
+                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
+                             DeleteBaselineCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "controller/ctl/format.h"
 #include "controller/ctl/render.h"
 #include "controller/ctl/rpc_error.h"
 
@@ -78,9 +79,33 @@ class Runner {
     }
     v1::PushBaselineRequest request;
     request.set_content(*content);
+    request.set_file_name(command.file);
     v1::PushBaselineResponse reply;
-    return call("pushing baseline '" + command.file + "'", &Stub::PushBaseline, request, reply,
-                [&] { return ctx_.json ? pushedJson(reply).dump() + "\n" : renderPushed(reply); });
+    int status =
+        call("pushing baseline '" + command.file + "'", &Stub::PushBaseline, request, reply,
+             [&] { return ctx_.json ? pushedJson(reply).dump() + "\n" : renderPushed(reply); });
+    for (const std::string& w : reply.warnings()) {
+      ctx_.err << "postwardenctl: warning: " << printable(w) << "\n";
+    }
+    return status;
+  }
+
+  int operator()(const DeleteBaselineCommand& command) {
+    v1::DeleteBaselineRequest request;
+    request.set_name(command.baseline.name);
+    request.set_version(command.baseline.version);
+    v1::DeleteBaselineResponse reply;
+    return call(
+        "deleting baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
+        &Stub::DeleteBaseline, request, reply, [&] {
+          const std::string full = command.baseline.name + "@" + reply.version();
+          if (!ctx_.json) return "deleted baseline " + printable(full) + "\n";
+          Json object = Json::object();
+          object.set("name", command.baseline.name)
+              .set("version", reply.version())
+              .set("deleted", true);
+          return object.dump() + "\n";
+        });
   }
 
   int operator()(const ListBaselinesCommand&) {
