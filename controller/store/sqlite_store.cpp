@@ -130,10 +130,13 @@ CREATE TABLE assignments (
 )sql";
 
 // Version 2: sequence numbers count per outbox epoch (ReportWrite::epoch), so reports are
-// keyed by (agent, epoch, seq). SQLite cannot change a primary key in place: the reports table
+// keyed by (agent, epoch, seq); agents created for the fleet simulator are marked (before,
+// the simulator could speak for any agent named sim-*, enrolled or not). SQLite cannot change a primary key in place: the reports table
 // is rebuilt.
 constexpr char kSchemaV2[] = R"sql(
 ALTER TABLE agents ADD COLUMN seq_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;
+UPDATE agents SET simulated = 1 WHERE token_id = '';
 CREATE TABLE reports_v2 (
   agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
   epoch INTEGER NOT NULL,
@@ -704,10 +707,19 @@ Status SqliteStore::registerSimulatedAgent(const std::string& id, UnixMs now) {
   PW_ASSIGN_OR_RETURN(
       Statement stmt,
       db.prepare("INSERT OR IGNORE INTO agents (id, hostname, token_id, token_labels, "
-                 "agent_labels, labels, enrolled_at, last_seen) "
-                 "VALUES (?1, ?1, '', '{}', '{}', '{}', ?2, ?2)"));
+                 "agent_labels, labels, enrolled_at, last_seen, simulated) "
+                 "VALUES (?1, ?1, '', '{}', '{}', '{}', ?2, ?2, 1)"));
   stmt.bindText(1, id).bindInt(2, now);
-  return stmt.run();
+  PW_RETURN_IF_ERROR(stmt.run());
+  // The record may be older: only one the simulator made is the simulator's.
+  PW_ASSIGN_OR_RETURN(Statement check, db.prepare("SELECT simulated FROM agents WHERE id = ?1"));
+  check.bindText(1, id);
+  PW_ASSIGN_OR_RETURN(bool row, check.step());
+  if (!row || check.columnInt(0) == 0) {
+    return PermissionDeniedError("agent '" + id +
+                                 "' is enrolled for real; the simulator cannot speak for it");
+  }
+  return OkStatus();
 }
 
 Status SqliteStore::touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) {

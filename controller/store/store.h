@@ -161,7 +161,8 @@ class Store {
                              const std::string& agent_version, const std::string& postfix_version,
                              const Labels& agent_labels, UnixMs now) = 0;
   // The fleet simulator's agents (bench/fleetsim) have no token: created on their first hello,
-  // only when the controller runs with --allow-simulator. Existing records are left alone.
+  // only when the controller runs with --allow-simulator, and marked as simulated. Existing
+  // simulated records are left alone; PermissionDenied for a record enrolled for real.
   virtual Status registerSimulatedAgent(const std::string& id, UnixMs now) = 0;
   // Heartbeats, batched: last_seen of each agent, in one transaction.
   virtual Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) = 0;

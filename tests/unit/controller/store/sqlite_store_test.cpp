@@ -884,5 +884,15 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   EXPECT_EQ(agent.last_seq, 9u);
 }
 
+TEST_F(SqliteStoreTest, TheSimulatorCannotTakeOverAnAgentEnrolledForReal) {
+  enroll("sim-0001");  // enrolled for real (before enrollment refused sim-* names)
+  Status taken = store_->registerSimulatedAgent("sim-0001", kNow);
+  EXPECT_EQ(taken.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(taken.message(), HasSubstr("enrolled for real"));
+  // Its own agents stay its own, also on the next hello.
+  ASSERT_TRUE(store_->registerSimulatedAgent("sim-0002", kNow).ok());
+  EXPECT_TRUE(store_->registerSimulatedAgent("sim-0002", kNow + 1).ok());
+}
+
 }  // namespace
 }  // namespace postwarden::controller::store
