@@ -869,11 +869,14 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   // Rebuild the version 1 layout by hand: no seq_epoch, reports keyed by (agent, seq).
   rawExec(path,
           "DROP TABLE reports; ALTER TABLE agents DROP COLUMN seq_epoch; "
+          "ALTER TABLE agents DROP COLUMN simulated; "
           "CREATE TABLE reports (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE "
           "CASCADE, seq INTEGER NOT NULL, kind TEXT NOT NULL, body BLOB NOT NULL, received_at "
           "INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) STRICT; "
           "INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, labels, "
           "enrolled_at, last_seen, last_seq) VALUES ('a1', 'a1', 't', '{}', '{}', '{}', 1, 1, 9);"
+          "INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, labels, "
+          "enrolled_at, last_seen) VALUES ('sim-1', 'sim-1', '', '{}', '{}', '{}', 1, 1);"
           "INSERT INTO reports VALUES ('a1', 9, 'state', x'00', 1); PRAGMA user_version = 1;");
   auto opened = SqliteStore::open(path);
   ASSERT_TRUE(opened.ok()) << opened.status().toString();
@@ -882,6 +885,9 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   AgentRecord agent = (*opened)->getAgent("a1").value();
   EXPECT_EQ(agent.seq_epoch, 0u);
   EXPECT_EQ(agent.last_seq, 9u);
+  // The simulator's agents (no token) stay the simulator's; a real one does not become one.
+  EXPECT_TRUE((*opened)->registerSimulatedAgent("sim-1", 2).ok());
+  EXPECT_EQ((*opened)->registerSimulatedAgent("a1", 2).code(), StatusCode::kPermissionDenied);
 }
 
 TEST_F(SqliteStoreTest, TheSimulatorCannotTakeOverAnAgentEnrolledForReal) {
