@@ -205,8 +205,12 @@ Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor, uint64_t new_
     PW_RETURN_IF_ERROR(fs_.writeAtomic(dir_ + "/" + std::string(kSeqFile),
                                        std::to_string(last_seq_) + "\n", {.mode = kFileMode}));
   }
-  if (epoch_ == 0) {
-    epoch_ = new_epoch != 0 ? new_epoch : std::max<uint64_t>(now_micros, 1);
+  // Numbering that jumps to the current time (a corrupt `seq`) starts a new epoch too: the
+  // controller refuses a jump of more than 2^32 within one epoch.
+  if (epoch_ == 0 || seq_corrupt) {
+    uint64_t fresh = new_epoch != 0 ? new_epoch : std::max<uint64_t>(now_micros, 1);
+    if (fresh == epoch_) fresh ^= now_micros | 1;
+    epoch_ = fresh;
     PW_RETURN_IF_ERROR(fs_.writeAtomic(dir_ + "/" + std::string(kEpochFile),
                                        std::to_string(epoch_) + "\n", {.mode = kFileMode}));
   }

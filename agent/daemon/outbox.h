@@ -50,7 +50,8 @@ class Outbox {
   // stored for the earlier install (it would be taken for a redelivery and dropped).
   // An outbox without an `epoch` file (new, or made by an older agent) gets `new_epoch` (the
   // daemon passes a random number; 0 means the current time in microseconds); an unreadable
-  // one is a warning and is replaced the same way, since the controller then counts afresh.
+  // one is a warning and is replaced the same way, since the controller then counts afresh;
+  // so is the epoch of an outbox whose `seq` file was corrupt (its numbering jumps).
   // `fs` must outlive the Outbox.
   // Errors: InvalidArgument (limit 0); those of fs.createDirectories / listDirectory / remove.
   static Result<std::unique_ptr<Outbox>> open(os::FileSystem& fs, std::string dir, size_t limit,

@@ -345,5 +345,19 @@ TEST_F(OutboxTest, AnOutboxWithoutEpochFileOrACorruptOneGetsANewEpoch) {
   EXPECT_EQ(fs_.readFile(dir() + "/epoch").value(), "9\n");
 }
 
+TEST_F(OutboxTest, ACorruptSeqFileJumpsToTheTimeAndStartsANewEpoch) {
+  auto outbox = Outbox::open(fs_, dir(), 10, 0, 5);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ((*outbox)->append("state", "s").value(), 1u);
+  outbox->reset();
+  writeRaw(dir() + "/seq", "garbage");
+  auto reopened = Outbox::open(fs_, dir(), 10, 0, 6);
+  ASSERT_TRUE(reopened.ok());
+  // Far above 1: the controller would refuse that jump within the old epoch.
+  EXPECT_GT((*reopened)->lastSeq(), uint64_t{1} << 40);
+  EXPECT_EQ((*reopened)->epoch(), 6u);
+  EXPECT_THAT(seqs(**reopened), ElementsAre(1u));  // the pending entry is still sent
+}
+
 }  // namespace
 }  // namespace postwarden::agent::daemon

@@ -443,7 +443,50 @@ TEST_F(PostwardenctlTest, BaselinePushSendsTheFile) {
       .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
   EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
   EXPECT_EQ(sent.content(), "name: edge\nversion: 2024.05\n");
+  EXPECT_EQ(sent.file_name(), "edge.yaml");  // names it in the controller's FILE:LINE:COL
   EXPECT_EQ(out_.str(), "edge@3f2a1b9c0d1e: new (label '2024.05', 1.5 KiB)\n");
+}
+
+TEST_F(PostwardenctlTest, BaselinePushPrintsWarningsAndEveryRefusalLine) {
+  files_["edge.yaml"] = "name: edge\n";
+  v1::PushBaselineResponse reply;
+  *reply.mutable_baseline() = edgeVersion();
+  reply.set_created(true);
+  reply.add_warnings("edge.yaml:4:5: risky");
+  EXPECT_CALL(*stub_, PushBaseline(_, _, _))
+      .WillOnce(Invoke(answer(reply)))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "edge.yaml:5:5: unknown parameter\nedge.yaml:6:3: bad value")));
+  EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
+  EXPECT_EQ(err_.str(), "postwardenctl: warning: edge.yaml:4:5: risky\n");
+  err_.str("");
+  out_.str("");
+  EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitError);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "postwardenctl: error: pushing baseline 'edge.yaml': INVALID_ARGUMENT: edge.yaml:5:5: "
+            "unknown parameter\npostwardenctl: error: edge.yaml:6:3: bad value\n");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteSendsNameAndVersion) {
+  v1::DeleteBaselineRequest sent;
+  v1::DeleteBaselineResponse reply;
+  reply.set_version("3f2a1b9c0d1e");
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))))
+      .WillOnce(Invoke(answer(reply)))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "is assigned")));
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitOk);
+  EXPECT_EQ(sent.name(), "edge");
+  EXPECT_EQ(sent.version(), "3f2a");
+  EXPECT_EQ(out_.str(), "deleted baseline edge@3f2a1b9c0d1e\n");
+  out_.str("");
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a", "--json"}), kExitOk);
+  EXPECT_EQ(out_.str(), "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
+                        "\"deleted\": true\n}\n");
+  out_.str("");
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitError);
+  EXPECT_EQ(out_.str(), "");
 }
 
 TEST_F(PostwardenctlTest, BaselinePushAlreadyStoredJson) {
