@@ -447,20 +447,22 @@ TEST_F(PostwardenctlTest, BaselinePushSendsTheFile) {
   EXPECT_EQ(out_.str(), "edge@3f2a1b9c0d1e: new (label '2024.05', 1.5 KiB)\n");
 }
 
-TEST_F(PostwardenctlTest, BaselinePushPrintsWarningsAndEveryRefusalLine) {
+TEST_F(PostwardenctlTest, BaselinePushPrintsTheControllersWarnings) {
   files_["edge.yaml"] = "name: edge\n";
   v1::PushBaselineResponse reply;
   *reply.mutable_baseline() = edgeVersion();
   reply.set_created(true);
   reply.add_warnings("edge.yaml:4:5: risky");
-  EXPECT_CALL(*stub_, PushBaseline(_, _, _))
-      .WillOnce(Invoke(answer(reply)))
-      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                    "edge.yaml:5:5: unknown parameter\nedge.yaml:6:3: bad value")));
+  EXPECT_CALL(*stub_, PushBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
   EXPECT_EQ(err_.str(), "postwardenctl: warning: edge.yaml:4:5: risky\n");
-  err_.str("");
-  out_.str("");
+}
+
+TEST_F(PostwardenctlTest, BaselinePushRefusedPrintsEveryLineOfTheReason) {
+  files_["edge.yaml"] = "name: edge\n";
+  EXPECT_CALL(*stub_, PushBaseline(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "edge.yaml:5:5: unknown parameter\nedge.yaml:6:3: bad value")));
   EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitError);
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
@@ -473,20 +475,30 @@ TEST_F(PostwardenctlTest, BaselineDeleteSendsNameAndVersion) {
   v1::DeleteBaselineResponse reply;
   reply.set_version("3f2a1b9c0d1e");
   EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
-      .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))))
-      .WillOnce(Invoke(answer(reply)))
-      .WillOnce(Return(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "is assigned")));
+      .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitOk);
   EXPECT_EQ(sent.name(), "edge");
   EXPECT_EQ(sent.version(), "3f2a");
   EXPECT_EQ(out_.str(), "deleted baseline edge@3f2a1b9c0d1e\n");
-  out_.str("");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteJson) {
+  v1::DeleteBaselineResponse reply;
+  reply.set_version("3f2a1b9c0d1e");
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a", "--json"}), kExitOk);
   EXPECT_EQ(out_.str(), "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
                         "\"deleted\": true\n}\n");
-  out_.str("");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteRefusedWhileAssigned) {
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "is assigned")));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitError);
   EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "postwardenctl: error: deleting baseline 'edge@3f2a': FAILED_PRECONDITION: is "
+            "assigned\n");
 }
 
 TEST_F(PostwardenctlTest, BaselinePushAlreadyStoredJson) {
