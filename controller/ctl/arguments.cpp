@@ -94,6 +94,18 @@ Options:
   --agent ID               only this identity may enroll with it, and may re-enroll
 )";
 
+constexpr const char* kStatusHelp = R"(Usage: postwardenctl status [--stale-after DURATION]
+
+The fleet's health in one view: every agent that is not compliant and verified, with the
+reason: refused (invalid or unsafe baseline, rolled back), failing (the live service fails its
+probe), needs-human, drifted, no baseline, or stale (not seen for --stale-after, default 90s:
+three heartbeat intervals). Revoked agents are left out. Exit status 0 only when every agent is
+healthy, 2 when any is not (also with --json), 1 on error.
+
+Options:
+  --stale-after DURATION   30s, 5m, 1h or seconds (default 90s)
+)";
+
 constexpr const char* kCommandHelp = R"(Usage: postwardenctl command apply|verify AGENT_ID
 
 Asks a connected agent to act now instead of at its next run:
@@ -115,6 +127,7 @@ const std::vector<CommandInfo>& commands() {
       {"baseline", kBaselineHelp, {"--mode", "--selector"}},
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
+      {"status", kStatusHelp, {"--stale-after"}},
       {"help", nullptr, {}},
   };
   return *infos;
@@ -137,7 +150,8 @@ const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
 const std::vector<std::string> kCommandValueOptions = {"--selector", "--mode", "--labels",
-                                                       "--ttl",      "--uses", "--agent"};
+                                                       "--ttl",      "--uses", "--agent",
+                                                       "--stale-after"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -300,6 +314,17 @@ Result<Command> parseDrift(const Split& s) {
   return Command(ListDriftCommand{});
 }
 
+Result<Command> parseStatus(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "status [--stale-after DURATION]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "status", {"--stale-after"}));
+  StatusCommand command;
+  for (const auto& [name, value] : s.options) {
+    PW_ASSIGN_OR_RETURN(int64_t seconds, parseDuration(value, name));
+    command.stale_after = std::chrono::seconds(seconds);
+  }
+  return Command(command);
+}
+
 Result<AssignMode> parseMode(const std::string& text) {
   if (text == "enforce") return AssignMode::kEnforce;
   if (text == "detect") return AssignMode::kDetect;
@@ -404,6 +429,7 @@ Commands:
   baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now
+  status [--stale-after DURATION]      every unhealthy host and why (exit 2 when any)
   help [COMMAND]                       this help, or a command's
 
 Run 'postwardenctl COMMAND --help' for a command's details.
@@ -454,6 +480,8 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
     command = parseBaseline(s);
   } else if (name == "token") {
     command = parseToken(s);
+  } else if (name == "status") {
+    command = parseStatus(s);
   } else {
     command = parseSendCommand(s);
   }

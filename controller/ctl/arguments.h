@@ -52,6 +52,10 @@ struct ListBaselinesCommand {};
 struct DeleteBaselineCommand {
   BaselineRef baseline;
 };
+struct StatusCommand {
+  // An agent not seen for this long is stale: 3 heartbeat intervals (30 s by default).
+  std::chrono::seconds stale_after{90};
+};
 struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
@@ -76,7 +80,7 @@ using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, R
                              ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
                              ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
                              ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
-                             DeleteBaselineCommand>;
+                             DeleteBaselineCommand, StatusCommand>;
 
 struct Invocation {
   GlobalOptions global;

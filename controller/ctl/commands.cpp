@@ -163,6 +163,20 @@ class Runner {
     });
   }
 
+  int operator()(const StatusCommand& command) {
+    v1::ListAgentsRequest request;
+    v1::ListAgentsResponse reply;
+    std::vector<Unhealthy> unhealthy;
+    int status = call("reading fleet status", &Stub::ListAgents, request, reply, [&] {
+      const int64_t now = ctx_.now_unix_ms();
+      unhealthy = unhealthyAgents(reply, now, command.stale_after.count() * 1000);
+      return ctx_.json ? statusJson(reply, unhealthy).dump() + "\n"
+                       : renderStatus(reply, unhealthy, render());
+    });
+    if (status == kExitOk && !unhealthy.empty()) return kExitUnhealthy;
+    return status;
+  }
+
   int operator()(const SendCommandCommand& command) {
     const bool apply = command.kind == CommandKind::kApply;
     v1::SendCommandRequest request;

@@ -161,6 +161,40 @@ TEST_F(PostwardenctlTest, AgentsTable) {
   EXPECT_EQ(connected_with_.ca_file, "/pki/ca.crt");
 }
 
+// --- status ------------------------------------------------------------------------------
+
+TEST_F(PostwardenctlTest, StatusListsEveryUnhealthyHostWithItsReasonAndExits2) {
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(fleet())));
+  EXPECT_EQ(run({"status"}), kExitUnhealthy);
+  // mx1 drifted and not seen for 3 minutes (stale after 90 s); new1 never seen, no baseline;
+  // mx2 healthy; old revoked (left out).
+  EXPECT_EQ(out_.str(),
+            "ID    HOSTNAME         BASELINE           MODE    REASON              LAST-SEEN\n"
+            "mx1   mx1.example.org  edge@3f2a1b9c0d1e  detect  drifted, stale      3m ago\n"
+            "new1  -                -                  -       no baseline, stale  never\n"
+            "2 of 3 agents need attention\n");
+}
+
+TEST_F(PostwardenctlTest, StatusStaleAfterAndJson) {
+  v1::ListAgentsResponse reply = fleet();
+  reply.mutable_agents()->DeleteSubrange(2, 1);  // new1
+  reply.mutable_agents(1)->set_compliance(v1::COMPLIANCE_REFUSED);
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"status", "--stale-after", "5m", "--json"}), kExitUnhealthy);
+  EXPECT_THAT(out_.str(), HasSubstr("\"healthy\": false"));
+  EXPECT_THAT(out_.str(), HasSubstr("\"agents\": 2"));
+  EXPECT_THAT(out_.str(), HasSubstr("\"reasons\": [\n        \"refused\"\n      ]"));
+  EXPECT_THAT(out_.str(), ::testing::Not(HasSubstr("stale")));
+}
+
+TEST_F(PostwardenctlTest, StatusExits0WhenEveryAgentIsHealthy) {
+  v1::ListAgentsResponse reply = fleet();
+  reply.mutable_agents()->DeleteSubrange(1, 2);  // mx1, new1
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"status"}), kExitOk);
+  EXPECT_EQ(out_.str(), "all 1 agents compliant and verified\n");
+}
+
 TEST_F(PostwardenctlTest, AgentsColorsOnlyOnATerminalWithoutNoColor) {
   terminal_ = true;
   EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(fleet())));
