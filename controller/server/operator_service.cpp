@@ -129,7 +129,9 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
     }
     if (request->file_name().size() > 4096) return InvalidArgumentError("file name too long");
     // Refused here rather than by every agent: the checks the agents run, nothing stored.
-    PW_ASSIGN_OR_RETURN(CheckedBaseline checked, checkBaseline(content, request->file_name()));
+    Result<CheckedBaseline> checked_or = checkBaseline(content, request->file_name());
+    if (!checked_or.ok()) return checked_or.status().withContext("baseline refused");
+    CheckedBaseline checked = std::move(checked_or).value();
     store::BaselineRecord record{.name = checked.baseline.name,
                                  .version = sha256Hex(content).substr(0, 12),
                                  .label = checked.baseline.version,

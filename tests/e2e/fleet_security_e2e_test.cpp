@@ -1193,7 +1193,8 @@ TEST_F(FleetSecurityE2eTest, PushRefusesWhatEveryAgentWouldRefuseAndStoresNothin
         std::string("    smtpd_sasl_security_options: noanonymous, noplaintxt\n")}) {
     grpc::Status status = pushBaseline(*admin_, head + setting, "policies/bad.yaml");
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << setting;
-    EXPECT_EQ(status.error_message().rfind("policies/bad.yaml:5:", 0), 0u) << describe(status);
+    EXPECT_EQ(status.error_message().rfind("baseline refused: policies/bad.yaml:5:", 0), 0u)
+        << describe(status);
   }
   EXPECT_EQ(listBaselines().baselines_size(), 0);
   const std::string file = dir_ + "/typo.yaml";
