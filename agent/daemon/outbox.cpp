@@ -13,6 +13,7 @@ namespace postwarden::agent::daemon {
 namespace {
 
 constexpr std::string_view kSeqFile = "seq";
+constexpr std::string_view kEpochFile = "epoch";
 constexpr std::string_view kEntrySuffix = ".entry";
 constexpr std::string_view kCorruptSuffix = ".corrupt";
 constexpr std::string_view kMagic = "PWOUTBOX1";
@@ -115,7 +116,7 @@ Outbox::Outbox(os::FileSystem& fs, std::string dir, size_t limit)
     : fs_(fs), dir_(std::move(dir)), limit_(limit) {}
 
 Result<std::unique_ptr<Outbox>> Outbox::open(os::FileSystem& fs, std::string dir, size_t limit,
-                                             uint64_t first_seq_floor) {
+                                             uint64_t first_seq_floor, uint64_t new_epoch) {
   if (limit == 0) return InvalidArgumentError("outbox limit must be at least 1");
   if (dir.empty()) return InvalidArgumentError("outbox directory must not be empty");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -125,14 +126,14 @@ Result<std::unique_ptr<Outbox>> Outbox::open(os::FileSystem& fs, std::string dir
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
-  PW_RETURN_IF_ERROR(outbox->load(now_micros, first_seq_floor)
+  PW_RETURN_IF_ERROR(outbox->load(now_micros, first_seq_floor, new_epoch)
                          .withContext("opening outbox '" + outbox->dir_ + "'"));
   return outbox;
 }
 
 std::string Outbox::entryPath(uint64_t seq) const { return dir_ + "/" + entryName(seq); }
 
-Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor) {
+Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor, uint64_t new_epoch) {
   std::lock_guard<std::mutex> lock(mu_);
   PW_RETURN_IF_ERROR(fs_.createDirectories(dir_, kDirMode));
   PW_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.listDirectory(dir_));
@@ -141,7 +142,20 @@ Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor) {
   bool seq_found = false;
   for (const std::string& name : names) {
     const std::string path = dir_ + "/" + name;
-    if (name == kSeqFile) {
+    if (name == kEpochFile) {
+      Result<std::string> text = fs_.readFile(path);
+      std::optional<uint64_t> value;
+      if (text.ok()) {
+        std::string_view v = *text;
+        if (v.ends_with('\n')) v.remove_suffix(1);
+        value = parseU64(v);
+      }
+      if (value && *value != 0) {
+        epoch_ = *value;
+      } else {
+        warnings_.push_back("'" + path + "' is unreadable or corrupt; a new epoch is made");
+      }
+    } else if (name == kSeqFile) {
       seq_found = true;
       Result<std::string> text = fs_.readFile(path);
       std::optional<uint64_t> value;
@@ -190,6 +204,15 @@ Status Outbox::load(uint64_t now_micros, uint64_t first_seq_floor) {
     last_seq_ = std::max(high, seq_corrupt ? now_micros : first_seq_floor);
     PW_RETURN_IF_ERROR(fs_.writeAtomic(dir_ + "/" + std::string(kSeqFile),
                                        std::to_string(last_seq_) + "\n", {.mode = kFileMode}));
+  }
+  // Numbering that jumps to the current time (a corrupt `seq`) starts a new epoch too: the
+  // controller refuses a jump of more than 2^32 within one epoch.
+  if (epoch_ == 0 || seq_corrupt) {
+    uint64_t fresh = new_epoch != 0 ? new_epoch : std::max<uint64_t>(now_micros, 1);
+    if (fresh == epoch_) fresh ^= now_micros | 1;
+    epoch_ = fresh;
+    PW_RETURN_IF_ERROR(fs_.writeAtomic(dir_ + "/" + std::string(kEpochFile),
+                                       std::to_string(epoch_) + "\n", {.mode = kFileMode}));
   }
   while (entries_.size() > limit_) PW_RETURN_IF_ERROR(dropLocked(victimLocked()));
   return OkStatus();

@@ -3,6 +3,9 @@
 // append() returns, so it survives kill -9 and power loss. Sequence numbers are strictly
 // increasing and never reused, also after every entry was acknowledged and after a restart:
 // the controller ignores any seq <= the last one it stored, so a reused seq would lose a report.
+// Each outbox has an epoch, a 64-bit id made with it and sent with every report: the
+// controller counts seqs per epoch, so a new outbox (a reinstalled agent) is never taken for
+// a redelivery of an old one.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +32,7 @@ struct OutboxEntry {
 
 // On disk, in `dir`:
 //   seq                        the high-water mark: the largest seq ever assigned (decimal)
+//   epoch                      the outbox's epoch (decimal, never 0), written when it is made
 //   <seq, 20 digits>.entry     one entry: a header line, then the payload bytes
 // Both are written with FileSystem::writeAtomic; `seq` before the entry it covers.
 class Outbox {
@@ -44,10 +48,15 @@ class Outbox {
   // `first_seq_floor` + 1: the daemon passes the current time in microseconds, so that an
   // agent reinstalled with an empty state directory never sends a seq its controller already
   // stored for the earlier install (it would be taken for a redelivery and dropped).
+  // An outbox without an `epoch` file (new, or made by an older agent) gets `new_epoch` (the
+  // daemon passes a random number; 0 means the current time in microseconds); an unreadable
+  // one is a warning and is replaced the same way, since the controller then counts afresh;
+  // so is the epoch of an outbox whose `seq` file was corrupt (its numbering jumps).
   // `fs` must outlive the Outbox.
   // Errors: InvalidArgument (limit 0); those of fs.createDirectories / listDirectory / remove.
   static Result<std::unique_ptr<Outbox>> open(os::FileSystem& fs, std::string dir, size_t limit,
-                                              uint64_t first_seq_floor = 0);
+                                              uint64_t first_seq_floor = 0,
+                                              uint64_t new_epoch = 0);
 
   // Assigns the next seq, writes the high-water mark, then the entry, and returns the seq once
   // both are durable. When the queue already holds `limit` entries, one is dropped first (see
@@ -66,6 +75,8 @@ class Outbox {
 
   // The largest seq ever assigned (0 when none yet), also across restarts.
   uint64_t lastSeq() const;
+  // This outbox's epoch: never 0, the same across restarts. Immutable after open().
+  uint64_t epoch() const { return epoch_; }
   size_t size() const;
   // Entries dropped by the limit since open() (not persisted).
   uint64_t dropped() const;
@@ -77,7 +88,7 @@ class Outbox {
  private:
   Outbox(os::FileSystem& fs, std::string dir, size_t limit);
 
-  Status load(uint64_t now_micros, uint64_t first_seq_floor);
+  Status load(uint64_t now_micros, uint64_t first_seq_floor, uint64_t new_epoch);
   std::string entryPath(uint64_t seq) const;
   // Index of the entry the limit drops next. Requires a non-empty queue.
   size_t victimLocked() const;
@@ -89,6 +100,7 @@ class Outbox {
   mutable std::mutex mu_;
   std::deque<OutboxEntry> entries_;  // by seq
   uint64_t last_seq_ = 0;
+  uint64_t epoch_ = 0;
   uint64_t dropped_ = 0;
   std::vector<std::string> warnings_;
 };

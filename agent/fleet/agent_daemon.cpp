@@ -77,9 +77,18 @@ Status AgentDaemon::run() {
   PW_RETURN_IF_ERROR(env_.fs.createDirectories(config_.state_dir, 0700));
   PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.fs.readFile(config_.ca_file));
   PW_RETURN_IF_ERROR(loadIdentity(env_.fs, config_.state_dir).status());
-  PW_ASSIGN_OR_RETURN(
-      std::unique_ptr<daemon::Outbox> outbox,
-      daemon::Outbox::open(env_.fs, config_.state_dir + "/outbox", config_.outbox_limit));
+  // A new outbox (first start, or a reinstall with a wiped state directory) numbers from the
+  // current time and gets a random epoch, so its reports are never taken for redeliveries of
+  // what the controller stored from an earlier install (docs/fleet.md).
+  const auto now_micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  std::random_device random;
+  const uint64_t new_epoch = (uint64_t{random()} << 32) ^ random() ^ now_micros;
+  PW_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Outbox> outbox,
+                      daemon::Outbox::open(env_.fs, config_.state_dir + "/outbox",
+                                           config_.outbox_limit, now_micros, new_epoch));
   for (const std::string& w : outbox->warnings()) log()->warn("outbox: {}", w);
   PW_ASSIGN_OR_RETURN(watcher_,
                       daemon::ConfigWatcher::open(config_.postfix_dir, {"main.cf", "master.cf"}));

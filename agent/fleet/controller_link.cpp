@@ -112,6 +112,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
       stub->Connect(&context);
   v1::AgentMessage hello;
   *hello.mutable_hello() = callbacks_.hello();
+  hello.mutable_hello()->set_seq_epoch(outbox_.epoch());
   bool ok = stream->Write(hello);
 
   std::atomic<bool> reader_done{false};
@@ -121,7 +122,10 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
       if (message.has_ack()) {
         if (!connected_) log()->info("connected to controller {}", options_.channel.address);
         connected_ = true;
-        acknowledge(message.ack().acked_seq());
+        // An ack of another outbox's reports (an older controller sends epoch 0) says nothing
+        // about this one's.
+        const uint64_t epoch = message.ack().acked_epoch();
+        if (epoch == 0 || epoch == outbox_.epoch()) acknowledge(message.ack().acked_seq());
       } else if (message.has_assignment()) {
         callbacks_.on_assignment(message.assignment());
       } else if (message.has_command()) {
@@ -155,6 +159,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
         continue;
       }
       message.set_seq(e.seq);
+      message.set_seq_epoch(outbox_.epoch());
       if (!(ok = stream->Write(message))) break;
       sent = e.seq;
     }

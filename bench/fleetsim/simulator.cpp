@@ -61,6 +61,7 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
     h->set_agent_version("fleetsim");
     h->set_postfix_version("3.7.11");
     h->set_hostname(agent_.id);
+    h->set_seq_epoch(sim_.seq_base_);
     (*h->mutable_labels())["site"] = agent_.site;
     h->set_compliance(v1::COMPLIANCE_COMPLIANT);
     enqueueLocked(std::move(hello));
@@ -288,6 +289,7 @@ bool Simulator::sendDrift(Agent& agent, uint64_t generation) {
   int64_t now = unixMs();
   v1::AgentMessage message;
   message.set_seq(++agent.next_seq);
+  message.set_seq_epoch(seq_base_);
   v1::DriftEvent* drift = message.mutable_drift();
   drift->set_baseline_name("fleetsim");
   drift->set_baseline_version("000000000000");
@@ -476,7 +478,8 @@ Summary Simulator::run() {
   auto unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
-  // Seqs start above anything an earlier run of the same agent ids stored.
+  // Seqs start above anything an earlier run of the same agent ids stored, and each run is its
+  // own outbox epoch (the controller refuses a jump of more than 2^32 within one epoch).
   seq_base_ = static_cast<uint64_t>(unix_us);
   for (auto& agent : agents_) agent->next_seq = seq_base_;
   for (int i = 0; i < options_.agents; ++i) {

@@ -112,7 +112,7 @@ class Simulator {
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::AgentService::Stub>> stubs_;
   std::vector<std::unique_ptr<Agent>> agents_;
-  uint64_t seq_base_ = 0;
+  uint64_t seq_base_ = 0;  // the first seq of this run, and its outbox epoch
   Clock::time_point started_;
 
   std::mutex timer_mu_;

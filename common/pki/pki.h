@@ -29,14 +29,27 @@ Result<std::string> generatePrivateKey();
 // or `common_name` is empty; Internal when OpenSSL fails.
 Result<std::string> createCsr(const std::string& private_key_pem, const std::string& common_name);
 
+// What a CSR asks for. The CA never copies any of it but the key into a certificate; a request
+// for more than an identity is still worth refusing (and logging): nobody but an attacker
+// asks for it.
 struct CsrInfo {
   std::string common_name;
+  bool requests_ca = false;  // basicConstraints CA:TRUE, or keyUsage keyCertSign / cRLSign
+  // Requested subjectAltName entries: "DNS:name", "IP:address", "email:...", "URI:...",
+  // "other" for any other kind.
+  std::vector<std::string> subject_alt_names;
+  bool malformed_extensions = false;  // requested extensions that do not decode
 };
 
 // Parses a CSR and verifies its self-signature (proof that the requester holds the key).
 // Errors: InvalidArgument on garbage, a bad signature, no CN, or a key that is not EC P-256 /
 // RSA >= 2048.
 Result<CsrInfo> parseCsr(const std::string& csr_pem);
+
+// OK when `csr` asks for nothing but its name: no CA, no wildcard (in the CN or a SAN), no
+// subject alternative name other than DNS:<CN>, no undecodable extension. Otherwise
+// InvalidArgument "hostile certificate request: <what it asks for>". Pure.
+Status checkIdentityOnly(const CsrInfo& csr);
 
 enum class Usage { kClient, kServer };
 

@@ -58,13 +58,18 @@ BASELINE, FILE, SERVICE, PARAMETER, EXPECTED, ACTUAL, MODE and SINCE. Exits with
 there is any drift (also with --json), 0 when there is none.
 )";
 
-constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign ...
+constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign|delete ...
 
   baseline push FILE
       upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@VERSION and
-      whether it is new or was already stored (operator)
+      whether it is new or was already stored (operator). The controller checks it as the
+      agents will (grammar, parameter names and values, guards) and refuses it with
+      FILE:LINE:COL messages; nothing is stored then
   baseline list
       every stored version: NAME, VERSION, LABEL, PUSHED, SIZE, AGENTS
+  baseline delete NAME@VERSION
+      delete a stored version; refused while an assignment that can still select agents
+      names it (operator)
   baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
       assign a version to the agents matching the selector (default: every agent) and print
       how many matched (approver)
@@ -91,6 +96,18 @@ Options:
   --agent ID               only this identity may enroll with it, and may re-enroll
 )";
 
+constexpr const char* kStatusHelp = R"(Usage: postwardenctl status [--stale-after DURATION]
+
+The fleet's health in one view: every agent that is not compliant and verified, with the
+reason: refused (invalid or unsafe baseline, rolled back), failing (the live service fails its
+probe), needs-human, drifted, no baseline, or stale (not seen for --stale-after, default 90s:
+three heartbeat intervals). Revoked agents are left out. Exit status 0 only when every agent is
+healthy, 2 when any is not (also with --json), 1 on error.
+
+Options:
+  --stale-after DURATION   30s, 5m, 1h or seconds (default 90s)
+)";
+
 constexpr const char* kCommandHelp = R"(Usage: postwardenctl command apply|verify AGENT_ID
 
 Asks a connected agent to act now instead of at its next run:
@@ -112,6 +129,7 @@ const std::vector<CommandInfo>& commands() {
       {"baseline", kBaselineHelp, {"--mode", "--selector"}},
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
+      {"status", kStatusHelp, {"--stale-after"}},
       {"help", nullptr, {}},
   };
   return *infos;
@@ -134,7 +152,8 @@ const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
 const std::vector<std::string> kCommandValueOptions = {"--selector", "--mode", "--labels",
-                                                       "--ttl",      "--uses", "--agent"};
+                                                       "--ttl",      "--uses", "--agent",
+                                                       "--stale-after"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -297,6 +316,17 @@ Result<Command> parseDrift(const Split& s) {
   return Command(ListDriftCommand{});
 }
 
+Result<Command> parseStatus(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "status [--stale-after DURATION]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "status", {"--stale-after"}));
+  StatusCommand command;
+  for (const auto& [name, value] : s.options) {
+    PW_ASSIGN_OR_RETURN(int64_t seconds, parseDuration(value, name));
+    command.stale_after = std::chrono::seconds(seconds);
+  }
+  return Command(command);
+}
+
 Result<AssignMode> parseMode(const std::string& text) {
   if (text == "enforce") return AssignMode::kEnforce;
   if (text == "detect") return AssignMode::kDetect;
@@ -304,7 +334,7 @@ Result<AssignMode> parseMode(const std::string& text) {
 }
 
 Result<Command> parseBaseline(const Split& s) {
-  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign"}));
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign", "delete"}));
   if (sub == "push") {
     PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline push FILE"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline push", {}));
@@ -314,6 +344,12 @@ Result<Command> parseBaseline(const Split& s) {
     PW_RETURN_IF_ERROR(expectWords(s.words, 2, "baseline list"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline list", {}));
     return Command(ListBaselinesCommand{});
+  }
+  if (sub == "delete") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline delete NAME@VERSION"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline delete", {}));
+    PW_ASSIGN_OR_RETURN(BaselineRef ref, parseBaselineRef(s.words[2]));
+    return Command(DeleteBaselineCommand{std::move(ref)});
   }
   const std::string usage = "baseline assign NAME@VERSION --mode enforce|detect [--selector k=v]";
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
@@ -391,9 +427,11 @@ Commands:
   drift                                every parameter out of line (exit 2 when any)
   baseline push FILE                   upload a baseline
   baseline list                        list stored baseline versions
+  baseline delete NAME@VERSION         delete a stored version that no agent is assigned
   baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now
+  status [--stale-after DURATION]      every unhealthy host and why (exit 2 when any)
   help [COMMAND]                       this help, or a command's
 
 Run 'postwardenctl COMMAND --help' for a command's details.
@@ -444,6 +482,8 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
     command = parseBaseline(s);
   } else if (name == "token") {
     command = parseToken(s);
+  } else if (name == "status") {
+    command = parseStatus(s);
   } else {
     command = parseSendCommand(s);
   }

@@ -48,6 +48,13 @@ struct PushBaselineCommand {
   std::string file;
 };
 struct ListBaselinesCommand {};
+struct DeleteBaselineCommand {
+  BaselineRef baseline;
+};
+struct StatusCommand {
+  // An agent not seen for this long is stale: 3 heartbeat intervals (30 s by default).
+  std::chrono::seconds stale_after{90};
+};
 struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
@@ -71,7 +78,8 @@ struct SendCommandCommand {
 using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
                              ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
                              ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
-                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand>;
+                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
+                             DeleteBaselineCommand, StatusCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "controller/ctl/format.h"
 #include "controller/ctl/render.h"
 #include "controller/ctl/rpc_error.h"
 
@@ -78,9 +79,33 @@ class Runner {
     }
     v1::PushBaselineRequest request;
     request.set_content(*content);
+    request.set_file_name(command.file);
     v1::PushBaselineResponse reply;
-    return call("pushing baseline '" + command.file + "'", &Stub::PushBaseline, request, reply,
-                [&] { return ctx_.json ? pushedJson(reply).dump() + "\n" : renderPushed(reply); });
+    int status =
+        call("pushing baseline '" + command.file + "'", &Stub::PushBaseline, request, reply,
+             [&] { return ctx_.json ? pushedJson(reply).dump() + "\n" : renderPushed(reply); });
+    for (const std::string& w : reply.warnings()) {
+      ctx_.err << "postwardenctl: warning: " << printable(w) << "\n";
+    }
+    return status;
+  }
+
+  int operator()(const DeleteBaselineCommand& command) {
+    v1::DeleteBaselineRequest request;
+    request.set_name(command.baseline.name);
+    request.set_version(command.baseline.version);
+    v1::DeleteBaselineResponse reply;
+    return call(
+        "deleting baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
+        &Stub::DeleteBaseline, request, reply, [&] {
+          const std::string full = command.baseline.name + "@" + reply.version();
+          if (!ctx_.json) return "deleted baseline " + printable(full) + "\n";
+          Json object = Json::object();
+          object.set("name", command.baseline.name)
+              .set("version", reply.version())
+              .set("deleted", true);
+          return object.dump() + "\n";
+        });
   }
 
   int operator()(const ListBaselinesCommand&) {
@@ -136,6 +161,20 @@ class Runner {
       return ctx_.json ? done("token_id", command.id, "revoked")
                        : "revoked token " + command.id + "\n";
     });
+  }
+
+  int operator()(const StatusCommand& command) {
+    v1::ListAgentsRequest request;
+    v1::ListAgentsResponse reply;
+    std::vector<Unhealthy> unhealthy;
+    int status = call("reading fleet status", &Stub::ListAgents, request, reply, [&] {
+      const int64_t now = ctx_.now_unix_ms();
+      unhealthy = unhealthyAgents(reply, now, command.stale_after.count() * 1000);
+      return ctx_.json ? statusJson(reply, unhealthy).dump() + "\n"
+                       : renderStatus(reply, unhealthy, render());
+    });
+    if (status == kExitOk && !unhealthy.empty()) return kExitUnhealthy;
+    return status;
   }
 
   int operator()(const SendCommandCommand& command) {

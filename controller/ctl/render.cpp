@@ -480,4 +480,65 @@ Json tokensJson(const v1::ListTokensResponse& reply) {
   return array;
 }
 
+// --- status ------------------------------------------------------------------------------
+
+std::vector<Unhealthy> unhealthyAgents(const v1::ListAgentsResponse& reply, int64_t now_ms,
+                                       int64_t stale_after_ms) {
+  std::vector<Unhealthy> out;
+  for (const v1::AgentSummary& a : sortedAgents(reply)) {
+    if (a.revoked()) continue;  // cut off on purpose; `agents` shows it
+    Unhealthy u{.agent = a, .reasons = {}};
+    switch (a.compliance()) {
+      case v1::COMPLIANCE_COMPLIANT:
+        break;
+      case v1::COMPLIANCE_UNSPECIFIED:
+        u.reasons.push_back(a.baseline_name().empty() ? "no baseline" : "not evaluated");
+        break;
+      default:
+        u.reasons.push_back(complianceName(a.compliance()));
+    }
+    if (a.last_seen_unix_ms() == 0 || now_ms - a.last_seen_unix_ms() > stale_after_ms) {
+      u.reasons.push_back("stale");
+    }
+    if (!u.reasons.empty()) out.push_back(std::move(u));
+  }
+  return out;
+}
+
+std::string renderStatus(const v1::ListAgentsResponse& reply,
+                         const std::vector<Unhealthy>& unhealthy, const RenderContext& ctx) {
+  int total = 0;
+  for (const v1::AgentSummary& a : reply.agents()) total += a.revoked() ? 0 : 1;
+  if (unhealthy.empty()) {
+    return "all " + std::to_string(total) + " agents compliant and verified\n";
+  }
+  Table table({"ID", "HOSTNAME", "BASELINE", "MODE", "REASON", "LAST-SEEN"});
+  for (const Unhealthy& u : unhealthy) {
+    std::string reason;
+    for (const std::string& r : u.reasons) reason += (reason.empty() ? "" : ", ") + r;
+    table.addRow({u.agent.id(), orDash(u.agent.hostname()),
+                  baselineRef(u.agent.baseline_name(), u.agent.baseline_version()),
+                  modeName(u.agent.mode()), Cell(reason, Color::kRed),
+                  lastSeen(u.agent, ctx.now_ms)});
+  }
+  return table.render(ctx.color) + std::to_string(unhealthy.size()) + " of " +
+         std::to_string(total) + " agents need attention\n";
+}
+
+Json statusJson(const v1::ListAgentsResponse& reply, const std::vector<Unhealthy>& unhealthy) {
+  int total = 0;
+  for (const v1::AgentSummary& a : reply.agents()) total += a.revoked() ? 0 : 1;
+  Json array = Json::array();
+  for (const Unhealthy& u : unhealthy) {
+    Json reasons = Json::array();
+    for (const std::string& r : u.reasons) reasons.push(Json(r));
+    array.push(agentSummaryJson(u.agent).set("reasons", std::move(reasons)));
+  }
+  Json object = Json::object();
+  object.set("healthy", unhealthy.empty())
+      .set("agents", static_cast<int64_t>(total))
+      .set("unhealthy", std::move(array));
+  return object;
+}
+
 }  // namespace postwarden::controller::ctl

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "controller/ctl/arguments.h"
 #include "controller/ctl/json.h"
@@ -50,5 +51,19 @@ Json tokenCreatedJson(const v1::CreateTokenResponse& reply);
 
 std::string renderTokens(const v1::ListTokensResponse& reply, const RenderContext& ctx);
 Json tokensJson(const v1::ListTokensResponse& reply);
+
+// One agent that is not compliant and verified, and why.
+struct Unhealthy {
+  v1::AgentSummary agent;
+  std::vector<std::string> reasons;  // "refused", "failing", "needs-human", "drifted",
+                                     // "no baseline", "stale"
+};
+// Every agent of `reply` that is not healthy (compliant, and seen within `stale_after_ms` of
+// `now_ms`), sorted by id; revoked agents are left out.
+std::vector<Unhealthy> unhealthyAgents(const v1::ListAgentsResponse& reply, int64_t now_ms,
+                                       int64_t stale_after_ms);
+std::string renderStatus(const v1::ListAgentsResponse& reply,
+                         const std::vector<Unhealthy>& unhealthy, const RenderContext& ctx);
+Json statusJson(const v1::ListAgentsResponse& reply, const std::vector<Unhealthy>& unhealthy);
 
 }  // namespace postwarden::controller::ctl

@@ -12,7 +12,18 @@ std::string describeRpcError(std::string_view what, const grpc::Status& status) 
                          ? std::string(statusCodeName(static_cast<StatusCode>(code)))
                          : "CODE_" + std::to_string(code);
   std::string line = std::string(what) + ": " + name;
-  if (!status.error_message().empty()) line += ": " + printable(status.error_message());
+  if (status.error_message().empty()) return line;
+  // A refusal may list several problems, one per line (a baseline's FILE:LINE:COL findings):
+  // the lines stay lines, each made printable on its own.
+  const std::string& message = status.error_message();
+  line += ": ";
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    line += (start == 0 ? "" : "\n") + printable(message.substr(start, end - start));
+    start = end + 1;
+  }
   return line;
 }
 

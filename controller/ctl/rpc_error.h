@@ -13,7 +13,8 @@ namespace postwarden::controller::ctl {
 
 // "listing agents: PERMISSION_DENIED: role viewer may not ...". `what` says what was being
 // done; a call with an empty message ends after the code name. The controller's message is
-// made printable (format.h): it cannot drive the terminal.
+// made printable (format.h) line by line: it cannot drive the terminal, and a message of
+// several lines (one problem each) keeps its line breaks for printError.
 std::string describeRpcError(std::string_view what, const grpc::Status& status);
 
 // What to check for UNAVAILABLE, PERMISSION_DENIED, UNAUTHENTICATED and DEADLINE_EXCEEDED;

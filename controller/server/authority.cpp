@@ -68,6 +68,10 @@ Result<Authority> Authority::load(agent::os::FileSystem& fs, const DataDirPaths&
 
 Result<std::string> Authority::issueAgent(const std::string& agent_id, const std::string& csr_pem,
                                           std::chrono::seconds lifetime) const {
+  // Enrollment and renewal alike: a request for more than the agent's identity is refused,
+  // although the certificate would carry none of it.
+  PW_ASSIGN_OR_RETURN(pki::CsrInfo csr, pki::parseCsr(csr_pem));
+  PW_RETURN_IF_ERROR(pki::checkIdentityOnly(csr));
   const Clock::time_point now = Clock::now();
   return pki::issueFromCsr(ca_, csr_pem,
                            {.common_name = agent_id,

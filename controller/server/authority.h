@@ -41,7 +41,8 @@ class Authority {
  public:
   static Result<Authority> load(agent::os::FileSystem& fs, const DataDirPaths& paths);
 
-  // A client certificate for an agent: CN = id, OU = agent, for the CSR's key.
+  // A client certificate for an agent: CN = id, OU = agent, for the CSR's key. InvalidArgument
+  // for a CSR that asks for more than an identity (pki::checkIdentityOnly).
   Result<std::string> issueAgent(const std::string& agent_id, const std::string& csr_pem,
                                  std::chrono::seconds lifetime) const;
   // A key and client certificate for an operator (OU operator:<role>) or the fleet simulator.

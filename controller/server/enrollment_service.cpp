@@ -24,6 +24,9 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::Enroll(grpc::CallbackServerCont
   Status status = enroll(*request, *response);
   if (status.ok()) {
     log()->info("enrolled agent {} from {}", response->agent_id(), context->peer());
+  } else if (status.message().find("hostile certificate request") != std::string::npos) {
+    log()->error("refused enrollment from {}: {}", context->peer(), status.message());
+    response->Clear();
   } else {
     // The token is a secret: never logged, not even in part.
     log()->warn("refused enrollment from {}: {}", context->peer(), status.message());
@@ -38,9 +41,9 @@ Status EnrollmentServiceImpl::enroll(const v1::EnrollRequest& request,
   PW_ASSIGN_OR_RETURN(ParsedToken token, parseToken(request.token()));
   Result<pki::CsrInfo> csr = pki::parseCsr(request.csr_pem());
   if (!csr.ok()) return csr.status().withContext("certificate request");
-  if (!validAgentId(csr->common_name)) {
-    return InvalidArgumentError("agent id '" + csr->common_name + "' is not a lowercase host name");
-  }
+  // Before the name checks: a request for a CA or a wildcard is an attack, not a typo.
+  PW_RETURN_IF_ERROR(pki::checkIdentityOnly(*csr));
+  PW_RETURN_IF_ERROR(checkEnrollableAgentId(csr->common_name));
   // Signed before the token is spent, so a signing failure costs no token use.
   PW_ASSIGN_OR_RETURN(std::string certificate,
                       authority_.issueAgent(csr->common_name, request.csr_pem(), lifetime_));

@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "controller/server/report_mapping.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -69,8 +70,10 @@ Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v
     AgentSession* previous = std::exchange(slot, session);
     session_labels_[agent_id] = record.labels;
     // What is already stored need not be sent again (the agent may have missed the ack).
+    // Only of the agent's own outbox: a new one (another epoch) has nothing stored yet.
     v1::ControllerMessage ack;
-    ack.mutable_ack()->set_acked_seq(record.last_seq);
+    ack.mutable_ack()->set_acked_seq(record.seq_epoch == hello.seq_epoch() ? record.last_seq : 0);
+    ack.mutable_ack()->set_acked_epoch(hello.seq_epoch());
     session->send(std::move(ack));
     if (std::optional<v1::ControllerMessage> assignment = assignmentMessageLocked(record.labels)) {
       assigned = assignment->assignment().baseline_name() + "@" +
@@ -105,6 +108,8 @@ void Fleet::heartbeat(const std::string& agent_id) {
 
 Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& message) {
   PW_ASSIGN_OR_RETURN(store::ReportWrite write, reportWrite(agent_id, message, now()));
+  // Refused here, before it is queued: in a batch it would fail every write of the batch.
+  PW_RETURN_IF_ERROR(store::checkText(write));
   if (message.has_drift()) {
     const v1::DriftEvent& drift = message.drift();
     log()->info("drift on {}: {} ({} ms after the change)", agent_id, write.history.summary,
@@ -148,6 +153,7 @@ void Fleet::flush(std::vector<Pending>& batch) {
   for (Pending& p : batch) writes.push_back(std::move(p.write));
   Result<std::vector<bool>> stored = store_.recordReports(writes);
   std::vector<std::pair<size_t, bool>> results;  // index into writes, stored
+  std::vector<std::pair<size_t, Status>> refused;  // index into writes, why
   if (stored.ok()) {
     for (size_t i = 0; i < writes.size(); ++i) results.emplace_back(i, (*stored)[i]);
   } else {
@@ -161,6 +167,9 @@ void Fleet::flush(std::vector<Pending>& batch) {
       } else {
         log()->error("report {} of agent {} not stored: {}", writes[i].seq, writes[i].agent_id,
                      one.status().message());
+        if (one.status().code() == StatusCode::kInvalidArgument) {
+          refused.emplace_back(i, one.status());
+        }
       }
     }
   }
@@ -168,8 +177,17 @@ void Fleet::flush(std::vector<Pending>& batch) {
   {
     std::lock_guard lock(sessions_mutex_);
     for (auto [i, was_new] : results) {
-      ackLocked(writes[i].agent_id, writes[i].seq);
+      ackLocked(writes[i].agent_id, writes[i].epoch, writes[i].seq);
       stored_count += was_new ? 1 : 0;
+    }
+    // A report the store refuses (an absurd seq jump) is never acked: the agent would send it
+    // again forever. Its stream ends with the reason instead.
+    for (auto& [i, status] : refused) {
+      auto it = sessions_.find(writes[i].agent_id);
+      if (it == sessions_.end()) continue;
+      it->second->close(status);
+      sessions_.erase(it);
+      session_labels_.erase(writes[i].agent_id);
     }
   }
   std::lock_guard stats_lock(queue_mutex_);
@@ -190,11 +208,12 @@ void Fleet::flushHeartbeats() {
   if (!status.ok()) log()->warn("heartbeats not stored: {}", status.message());
 }
 
-void Fleet::ackLocked(const std::string& agent_id, uint64_t seq) {
+void Fleet::ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq) {
   auto it = sessions_.find(agent_id);
   if (it == sessions_.end()) return;  // the agent redelivers; the store drops the duplicate
   v1::ControllerMessage ack;
   ack.mutable_ack()->set_acked_seq(seq);
+  ack.mutable_ack()->set_acked_epoch(epoch);
   it->second->send(std::move(ack));
 }
 
@@ -251,6 +270,17 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
               stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
               matched, pushed);
   return matched;
+}
+
+Result<std::string> Fleet::deleteBaseline(const std::string& name, const std::string& version) {
+  std::lock_guard lock(sessions_mutex_);
+  PW_ASSIGN_OR_RETURN(std::string deleted, store_.deleteBaseline(name, version));
+  // The store dropped the assignments no agent can select any more; so does the cache.
+  std::erase_if(assignments_, [&](const store::AssignmentRecord& a) {
+    return a.baseline_name == name && a.baseline_version == deleted;
+  });
+  log()->info("deleted baseline {}@{}", name, deleted);
+  return deleted;
 }
 
 Status Fleet::revoke(const std::string& agent_id) {

@@ -75,6 +75,10 @@ class Fleet {
 
   // Operators.
   Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
+  // Deletes a baseline version (Store::deleteBaseline) and forgets the dead assignments that
+  // named it. Returns the full version. NotFound, InvalidArgument, FailedPrecondition while a
+  // live assignment names it.
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version);
   Status revoke(const std::string& agent_id);
   Status command(const std::string& agent_id, const v1::Command& command);
   bool connected(const std::string& agent_id) const;
@@ -91,7 +95,7 @@ class Fleet {
   void writerLoop();
   void flush(std::vector<Pending>& batch);
   void flushHeartbeats();
-  void ackLocked(const std::string& agent_id, uint64_t seq);
+  void ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq);
   // The assignment for `labels`, with its baseline; sessions_mutex_ held.
   std::optional<v1::ControllerMessage> assignmentMessageLocked(const store::Labels& labels);
   static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,

@@ -109,4 +109,17 @@ bool validAgentId(std::string_view id) {
   return true;
 }
 
+Status checkEnrollableAgentId(std::string_view id) {
+  if (!validAgentId(id)) {
+    return InvalidArgumentError("agent id '" + std::string(id) + "' is not a lowercase host name");
+  }
+  // The simulator speaks for sim-* agents (with --allow-simulator); a real agent of that name
+  // could be confused with, or taken over by, the simulator.
+  if (id.starts_with("sim-")) {
+    return InvalidArgumentError("agent id '" + std::string(id) +
+                                "' is reserved for the fleet simulator (sim-*)");
+  }
+  return OkStatus();
+}
+
 }  // namespace postwarden::controller::server

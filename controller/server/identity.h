@@ -55,4 +55,8 @@ namespace postwarden::controller::server {
 // Agent ids are host names: [a-z0-9][a-z0-9.-]{0,252}.
 bool validAgentId(std::string_view id);
 
+// A name a real agent may enroll with: validAgentId, and not sim-* (the fleet simulator's
+// names, docs/fleetsim.md). InvalidArgument saying which.
+Status checkEnrollableAgentId(std::string_view id);
+
 }  // namespace postwarden::controller::server

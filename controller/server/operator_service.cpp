@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <functional>
 
-#include "agent/policy/baseline_loader.h"
 #include "common/logging.h"
+#include "controller/server/baseline_check.h"
 #include "controller/server/identity.h"
 #include "controller/server/report_mapping.h"
 #include "controller/server/tokens.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -35,29 +36,6 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
   }
   reactor->Finish(toGrpc(status));
   return reactor;
-}
-
-v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
-  v1::TokenInfo info;
-  info.set_id(t.id);
-  info.mutable_labels()->insert(t.labels.begin(), t.labels.end());
-  info.set_created_at_unix_ms(t.created_at);
-  info.set_expires_at_unix_ms(t.expires_at);
-  info.set_uses_left(t.uses_left);
-  info.set_revoked(t.revoked);
-  info.set_bound_agent_id(t.bound_agent_id);
-  return info;
-}
-
-v1::BaselineVersion baselineVersion(const store::BaselineRecord& b, int assigned) {
-  v1::BaselineVersion v;
-  v.set_name(b.name);
-  v.set_version(b.version);
-  v.set_label(b.label);
-  v.set_pushed_at_unix_ms(b.pushed_at);
-  v.set_size_bytes(static_cast<int32_t>(b.content.size()));
-  v.set_assigned_agents(assigned);
-  return v;
 }
 
 }  // namespace
@@ -90,12 +68,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerCont
     }
     PW_ASSIGN_OR_RETURN(std::vector<store::HistoryRow> history,
                         fleet_.store().history(agent.id, kHistoryLimit));
-    for (const store::HistoryRow& row : history) {
-      v1::HistoryEntry* entry = response->add_history();
-      entry->set_at_unix_ms(row.at);
-      entry->set_kind(row.kind);
-      entry->set_summary(row.summary);
-    }
+    for (const store::HistoryRow& row : history) *response->add_history() = historyEntry(row);
     return OkStatus();
   });
 }
@@ -110,12 +83,12 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerCon
     PW_ASSIGN_OR_RETURN(std::vector<store::DriftRow> drift, fleet_.store().listDrift());
     for (const store::DriftRow& row : drift) {
       v1::DriftRecord* record = response->add_drift();
-      record->set_agent_id(row.agent_id);
+      record->set_agent_id(store::toValidUtf8(row.agent_id));
       auto it = by_id.find(row.agent_id);
       if (it != by_id.end()) {
-        record->set_hostname(it->second->hostname);
-        record->set_baseline_name(it->second->baseline_name);
-        record->set_baseline_version(it->second->baseline_version);
+        record->set_hostname(store::toValidUtf8(it->second->hostname));
+        record->set_baseline_name(store::toValidUtf8(it->second->baseline_name));
+        record->set_baseline_version(store::toValidUtf8(it->second->baseline_version));
         record->set_mode(static_cast<v1::BaselineMode>(it->second->mode));
       }
       *record->mutable_parameter() = parameterState(row);
@@ -133,6 +106,10 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServe
                         fleet_.store().listBaselines());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.store().listAgents());
     for (const store::BaselineRecord& b : baselines) {
+      if (Status text = store::checkText(b); !text.ok()) {
+        log()->warn("baseline {}@{} listed with U+FFFD: {}", store::toValidUtf8(b.name),
+                    store::toValidUtf8(b.version), text.message());
+      }
       int assigned = static_cast<int>(std::count_if(agents.begin(), agents.end(), [&](auto& a) {
         return a.baseline_name == b.name && a.baseline_version == b.version;
       }));
@@ -150,12 +127,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
     if (content.size() > kMaxBaselineBytes) {
       return InvalidArgumentError("baseline larger than 1 MiB");
     }
-    // Refused here rather than by every agent: the same loader the agents use.
-    Result<agent::policy::Baseline> baseline = agent::policy::loadBaseline(content, "baseline");
-    if (!baseline.ok()) return baseline.status().withContext("baseline refused");
-    store::BaselineRecord record{.name = baseline->name,
+    if (request->file_name().size() > 4096) return InvalidArgumentError("file name too long");
+    // Refused here rather than by every agent: the checks the agents run, nothing stored.
+    Result<CheckedBaseline> checked_or = checkBaseline(content, request->file_name());
+    if (!checked_or.ok()) return checked_or.status().withContext("baseline refused");
+    CheckedBaseline checked = std::move(checked_or).value();
+    store::BaselineRecord record{.name = checked.baseline.name,
                                  .version = sha256Hex(content).substr(0, 12),
-                                 .label = baseline->version,
+                                 .label = checked.baseline.version,
                                  .content = content,
                                  .pushed_at = fleet_.now()};
     PW_ASSIGN_OR_RETURN(bool created, fleet_.store().putBaseline(record));
@@ -163,6 +142,18 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
                         fleet_.store().getBaseline(record.name, record.version));
     *response->mutable_baseline() = baselineVersion(stored, 0);
     response->set_created(created);
+    for (const std::string& w : checked.warnings) response->add_warnings(w);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
+    grpc::CallbackServerContext* context, const v1::DeleteBaselineRequest* request,
+    v1::DeleteBaselineResponse* response) {
+  return handle(context, Role::kOperator, "delete a baseline", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::string version,
+                        fleet_.deleteBaseline(request->name(), request->version()));
+    response->set_version(version);
     return OkStatus();
   });
 }

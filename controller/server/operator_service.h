@@ -24,6 +24,9 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
   grpc::ServerUnaryReactor* PushBaseline(grpc::CallbackServerContext*,
                                          const v1::PushBaselineRequest*,
                                          v1::PushBaselineResponse*) override;
+  grpc::ServerUnaryReactor* DeleteBaseline(grpc::CallbackServerContext*,
+                                           const v1::DeleteBaselineRequest*,
+                                           v1::DeleteBaselineResponse*) override;
   grpc::ServerUnaryReactor* SendCommand(grpc::CallbackServerContext*, const v1::SendCommandRequest*,
                                         v1::Empty*) override;
   grpc::ServerUnaryReactor* AssignBaseline(grpc::CallbackServerContext*,

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "controller/server/identity.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::server {
 namespace {
@@ -81,6 +82,7 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
     return InvalidArgumentError("report seq out of range");
   }
   store::ReportWrite write{.agent_id = agent_id,
+                           .epoch = message.seq_epoch(),
                            .seq = message.seq(),
                            .body = message.SerializeAsString(),
                            .received_at = now};
@@ -128,13 +130,25 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
   return InvalidArgumentError("message has no durable report");
 }
 
+namespace {
+
+// Rows stored before every write path checked UTF-8 may hold bytes a protobuf string cannot
+// carry; sent as they are, they would fail the whole reply (store/text.h).
+std::string safe(const std::string& text) { return store::toValidUtf8(text); }
+
+void copyLabels(const store::Labels& labels, google::protobuf::Map<std::string, std::string>* out) {
+  for (const auto& [key, value] : labels) (*out)[safe(key)] = safe(value);
+}
+
+}  // namespace
+
 v1::ParameterState parameterState(const store::DriftRow& row) {
   v1::ParameterState p;
-  p.set_file(row.file);
-  p.set_service(row.service);
-  p.set_parameter(row.parameter);
-  p.set_expected(row.expected);
-  p.set_actual(row.actual);
+  p.set_file(safe(row.file));
+  p.set_service(safe(row.service));
+  p.set_parameter(safe(row.parameter));
+  p.set_expected(safe(row.expected));
+  p.set_actual(safe(row.actual));
   p.set_expected_absent(row.expected_absent);
   p.set_actual_absent(row.actual_absent);
   return p;
@@ -142,20 +156,51 @@ v1::ParameterState parameterState(const store::DriftRow& row) {
 
 v1::AgentSummary agentSummary(const store::AgentRecord& agent, bool connected) {
   v1::AgentSummary s;
-  s.set_id(agent.id);
-  s.set_hostname(agent.hostname);
-  s.mutable_labels()->insert(agent.labels.begin(), agent.labels.end());
-  s.set_baseline_name(agent.baseline_name);
-  s.set_baseline_version(agent.baseline_version);
+  s.set_id(safe(agent.id));
+  s.set_hostname(safe(agent.hostname));
+  copyLabels(agent.labels, s.mutable_labels());
+  s.set_baseline_name(safe(agent.baseline_name));
+  s.set_baseline_version(safe(agent.baseline_version));
   s.set_mode(static_cast<v1::BaselineMode>(agent.mode));
   s.set_compliance(static_cast<v1::Compliance>(agent.compliance));
   s.set_last_seen_unix_ms(agent.last_seen);
   s.set_connected(connected);
   s.set_revoked(agent.revoked);
   s.set_drifted_parameters(agent.drifted_parameters);
-  s.set_agent_version(agent.agent_version);
-  s.set_postfix_version(agent.postfix_version);
+  s.set_agent_version(safe(agent.agent_version));
+  s.set_postfix_version(safe(agent.postfix_version));
   return s;
+}
+
+v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
+  v1::TokenInfo info;
+  info.set_id(safe(t.id));
+  copyLabels(t.labels, info.mutable_labels());
+  info.set_created_at_unix_ms(t.created_at);
+  info.set_expires_at_unix_ms(t.expires_at);
+  info.set_uses_left(t.uses_left);
+  info.set_revoked(t.revoked);
+  info.set_bound_agent_id(safe(t.bound_agent_id));
+  return info;
+}
+
+v1::BaselineVersion baselineVersion(const store::BaselineRecord& b, int assigned) {
+  v1::BaselineVersion v;
+  v.set_name(safe(b.name));
+  v.set_version(safe(b.version));
+  v.set_label(safe(b.label));
+  v.set_pushed_at_unix_ms(b.pushed_at);
+  v.set_size_bytes(static_cast<int32_t>(b.content.size()));
+  v.set_assigned_agents(assigned);
+  return v;
+}
+
+v1::HistoryEntry historyEntry(const store::HistoryRow& row) {
+  v1::HistoryEntry entry;
+  entry.set_at_unix_ms(row.at);
+  entry.set_kind(safe(row.kind));
+  entry.set_summary(safe(row.summary));
+  return entry;
 }
 
 bool selectorMatches(const store::Labels& selector, const store::Labels& labels) {

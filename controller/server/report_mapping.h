@@ -24,8 +24,14 @@ bool outOfLine(const v1::ParameterState& p);
 Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::AgentMessage& message,
                                        store::UnixMs now);
 
+// Store rows to the wire. Text that is not valid UTF-8 (a row stored before every write path
+// checked it, see store/text.h) is sent with U+FFFD in place of each bad byte, so one bad row
+// cannot fail a whole listing.
 v1::ParameterState parameterState(const store::DriftRow& row);
 v1::AgentSummary agentSummary(const store::AgentRecord& agent, bool connected);
+v1::TokenInfo tokenInfo(const store::TokenRecord& token);
+v1::BaselineVersion baselineVersion(const store::BaselineRecord& baseline, int assigned_agents);
+v1::HistoryEntry historyEntry(const store::HistoryRow& row);
 
 // Every pair of `selector` is among `labels`.
 bool selectorMatches(const store::Labels& selector, const store::Labels& labels);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "controller/store/internal/sqlite_db.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::store {
 
@@ -128,6 +129,29 @@ CREATE TABLE assignments (
 ) STRICT;
 )sql";
 
+// Version 2: sequence numbers count per outbox epoch (ReportWrite::epoch), so reports are
+// keyed by (agent, epoch, seq); agents created for the fleet simulator are marked (before,
+// the simulator could speak for any agent named sim-*, enrolled or not). SQLite cannot change a primary key in place: the reports table
+// is rebuilt.
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE agents ADD COLUMN seq_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;
+UPDATE agents SET simulated = 1 WHERE token_id = '';
+CREATE TABLE reports_v2 (
+  agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  body BLOB NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, epoch, seq)
+) STRICT;
+INSERT INTO reports_v2 (agent_id, epoch, seq, kind, body, received_at)
+  SELECT agent_id, 0, seq, kind, body, received_at FROM reports ORDER BY rowid;
+DROP TABLE reports;
+ALTER TABLE reports_v2 RENAME TO reports;
+)sql";
+
 constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
 
 // ---- labels as JSON ----------------------------------------------------------------------
@@ -225,7 +249,7 @@ Result<int64_t> queryInt(Database& db, const std::string& sql) {
 constexpr char kAgentColumns[] =
     "id, hostname, labels, enrolled_at, last_seen, revoked, reenroll_approved, agent_version, "
     "postfix_version, baseline_name, baseline_version, mode, compliance, last_seq, last_state, "
-    "drifted_parameters";
+    "drifted_parameters, seq_epoch";
 
 Result<AgentRecord> agentFromRow(Database& db, Statement& stmt) {
   AgentRecord agent;
@@ -245,6 +269,7 @@ Result<AgentRecord> agentFromRow(Database& db, Statement& stmt) {
   agent.last_seq = static_cast<uint64_t>(stmt.columnInt(13));
   agent.last_state = stmt.columnText(14);
   agent.drifted_parameters = static_cast<int>(stmt.columnInt(15));
+  agent.seq_epoch = static_cast<uint64_t>(stmt.columnInt(16));
   return agent;
 }
 
@@ -419,16 +444,19 @@ Status initialize(Database& db) {
   // Re-read under the write lock: another process may have created the schema meanwhile.
   PW_ASSIGN_OR_RETURN(version, queryInt(db, "PRAGMA user_version"));
   if (version == SqliteStore::kSchemaVersion) return OkStatus();
-  if (version != 0) {
+  if (version > SqliteStore::kSchemaVersion) {
     return FailedPreconditionError("database schema " + std::to_string(version) +
                                    " is newer than this controller");
   }
-  PW_ASSIGN_OR_RETURN(int64_t tables, queryInt(db, "SELECT count(*) FROM sqlite_schema"));
-  if (tables != 0) {
-    return FailedPreconditionError(
-        "database holds tables but no Postwarden schema version; refusing to change it");
+  if (version == 0) {
+    PW_ASSIGN_OR_RETURN(int64_t tables, queryInt(db, "SELECT count(*) FROM sqlite_schema"));
+    if (tables != 0) {
+      return FailedPreconditionError(
+          "database holds tables but no Postwarden schema version; refusing to change it");
+    }
+    PW_RETURN_IF_ERROR(db.exec(kSchemaV1).withContext("creating schema"));
   }
-  PW_RETURN_IF_ERROR(db.exec(kSchemaV1).withContext("creating schema"));
+  PW_RETURN_IF_ERROR(db.exec(kSchemaV2).withContext("upgrading schema to version 2"));
   PW_RETURN_IF_ERROR(
       db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)));
   return txn->commit();
@@ -451,6 +479,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
 
 Status SqliteStore::createToken(const TokenRecord& token) {
   if (token.id.empty()) return InvalidArgumentError("token id is empty");
+  PW_RETURN_IF_ERROR(checkText(token));
   std::lock_guard lock(mu_);
   PW_ASSIGN_OR_RETURN(
       Statement stmt,
@@ -494,6 +523,7 @@ Status SqliteStore::revokeToken(const std::string& id) {
 
 Result<AgentRecord> SqliteStore::enrollAgent(const EnrollmentRequest& request) {
   if (request.agent_id.empty()) return InvalidArgumentError("agent id is empty");
+  PW_RETURN_IF_ERROR(checkText(request));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
@@ -636,6 +666,10 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
                                 const std::string& agent_version,
                                 const std::string& postfix_version, const Labels& agent_labels,
                                 UnixMs now) {
+  PW_RETURN_IF_ERROR(checkUtf8("host name", hostname));
+  PW_RETURN_IF_ERROR(checkUtf8("agent version", agent_version));
+  PW_RETURN_IF_ERROR(checkUtf8("Postfix version", postfix_version));
+  PW_RETURN_IF_ERROR(checkText(agent_labels, "agent label"));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   RelaxedDurability relaxed(db);
@@ -667,15 +701,25 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
 }
 
 Status SqliteStore::registerSimulatedAgent(const std::string& id, UnixMs now) {
+  PW_RETURN_IF_ERROR(checkUtf8("agent id", id));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(
       Statement stmt,
       db.prepare("INSERT OR IGNORE INTO agents (id, hostname, token_id, token_labels, "
-                 "agent_labels, labels, enrolled_at, last_seen) "
-                 "VALUES (?1, ?1, '', '{}', '{}', '{}', ?2, ?2)"));
+                 "agent_labels, labels, enrolled_at, last_seen, simulated) "
+                 "VALUES (?1, ?1, '', '{}', '{}', '{}', ?2, ?2, 1)"));
   stmt.bindText(1, id).bindInt(2, now);
-  return stmt.run();
+  PW_RETURN_IF_ERROR(stmt.run());
+  // The record may be older: only one the simulator made is the simulator's.
+  PW_ASSIGN_OR_RETURN(Statement check, db.prepare("SELECT simulated FROM agents WHERE id = ?1"));
+  check.bindText(1, id);
+  PW_ASSIGN_OR_RETURN(bool row, check.step());
+  if (!row || check.columnInt(0) == 0) {
+    return PermissionDeniedError("agent '" + id +
+                                 "' is enrolled for real; the simulator cannot speak for it");
+  }
+  return OkStatus();
 }
 
 Status SqliteStore::touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) {
@@ -696,6 +740,7 @@ Status SqliteStore::touchAgents(std::span<const std::pair<std::string, UnixMs>> 
 
 Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite> writes) {
   for (const ReportWrite& write : writes) {
+    PW_RETURN_IF_ERROR(checkText(write));
     if (write.seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
                                   write.agent_id + "' is out of range");
@@ -708,37 +753,56 @@ Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
-  // last_seq per agent as this batch advances it, so later writes of the same agent see the
-  // earlier ones.
-  std::map<std::string, uint64_t> last_seq;
+  // (epoch, last_seq) per agent as this batch advances it, so later writes of the same agent
+  // see the earlier ones.
+  struct Counter {
+    uint64_t epoch = 0;
+    uint64_t last_seq = 0;
+  };
+  std::map<std::string, Counter> counters;
   for (const ReportWrite& write : writes) {
     const std::string& agent_id = write.agent_id;
-    auto it = last_seq.find(agent_id);
-    if (it == last_seq.end()) {
-      PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("SELECT last_seq FROM agents WHERE id = ?1"));
+    auto it = counters.find(agent_id);
+    if (it == counters.end()) {
+      PW_ASSIGN_OR_RETURN(Statement stmt,
+                          db.prepare("SELECT seq_epoch, last_seq FROM agents WHERE id = ?1"));
       stmt.bindText(1, agent_id);
       PW_ASSIGN_OR_RETURN(bool row, stmt.step());
       if (!row) {
         return NotFoundError("report from unknown agent '" + agent_id +
                              "'; no report of the batch was stored");
       }
-      it = last_seq.emplace(agent_id, static_cast<uint64_t>(stmt.columnInt(0))).first;
+      it = counters
+               .emplace(agent_id, Counter{static_cast<uint64_t>(stmt.columnInt(0)),
+                                          static_cast<uint64_t>(stmt.columnInt(1))})
+               .first;
     }
-    if (write.seq <= it->second) {
+    Counter& counter = it->second;
+    // A new outbox (a reinstalled agent, a wiped state directory) counts from its own start.
+    if (write.epoch != counter.epoch) counter = Counter{write.epoch, 0};
+    if (write.seq <= counter.last_seq) {
       stored.push_back(false);  // a redelivery: already stored, acknowledge again
       continue;
     }
-    it->second = write.seq;
+    if (counter.last_seq > 0 && write.seq - counter.last_seq > kMaxSeqJump) {
+      return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
+                                  agent_id + "' jumps more than 2^32 above the last stored (" +
+                                  std::to_string(counter.last_seq) + "); refused");
+    }
+    counter.last_seq = write.seq;
     const auto seq = static_cast<int64_t>(write.seq);
+    const auto epoch = static_cast<int64_t>(write.epoch);  // bit pattern kept; only compared
     {
-      PW_ASSIGN_OR_RETURN(Statement stmt,
-                          db.prepare("INSERT INTO reports (agent_id, seq, kind, body, received_at) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5)"));
+      PW_ASSIGN_OR_RETURN(
+          Statement stmt,
+          db.prepare("INSERT INTO reports (agent_id, epoch, seq, kind, body, received_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
       stmt.bindText(1, agent_id)
-          .bindInt(2, seq)
-          .bindText(3, write.kind)
-          .bindBlob(4, write.body)
-          .bindInt(5, write.received_at);
+          .bindInt(2, epoch)
+          .bindInt(3, seq)
+          .bindText(4, write.kind)
+          .bindBlob(5, write.body)
+          .bindInt(6, write.received_at);
       PW_RETURN_IF_ERROR(stmt.run());
     }
     bool drift_changed = false;
@@ -773,9 +837,10 @@ Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite
                                      "WHERE id = ?1",
                                      agent_id));
     }
-    PW_RETURN_IF_ERROR(runForAgent(
-        db, "UPDATE agents SET last_seq = ?2, last_seen = max(last_seen, ?3) WHERE id = ?1",
-        agent_id, {seq, write.received_at}));
+    PW_RETURN_IF_ERROR(runForAgent(db,
+                                   "UPDATE agents SET seq_epoch = ?2, last_seq = ?3, "
+                                   "last_seen = max(last_seen, ?4) WHERE id = ?1",
+                                   agent_id, {epoch, seq, write.received_at}));
     if (!write.history.kind.empty()) {
       UnixMs at = write.history.at != 0 ? write.history.at : write.received_at;
       PW_RETURN_IF_ERROR(
@@ -783,12 +848,13 @@ Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite
     }
     stored.push_back(true);
   }
-  for (const auto& [agent_id, seq] : last_seq) {
-    (void)seq;
+  for (const auto& [agent_id, counter] : counters) {
+    (void)counter;
+    // By arrival (rowid), which spans epochs.
     PW_RETURN_IF_ERROR(runForAgent(db,
-                                   "DELETE FROM reports WHERE agent_id = ?1 AND seq <= "
-                                   "(SELECT seq FROM reports WHERE agent_id = ?1 "
-                                   "ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                                   "DELETE FROM reports WHERE agent_id = ?1 AND rowid <= "
+                                   "(SELECT rowid FROM reports WHERE agent_id = ?1 "
+                                   "ORDER BY rowid DESC LIMIT 1 OFFSET ?2)",
                                    agent_id, {kReportsKeptPerAgent}));
   }
   PW_RETURN_IF_ERROR(txn->commit());
@@ -830,6 +896,7 @@ Result<std::vector<HistoryRow>> SqliteStore::history(const std::string& id, int 
 }
 
 Status SqliteStore::addHistory(const HistoryRow& row) {
+  PW_RETURN_IF_ERROR(checkText(row));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
@@ -844,6 +911,7 @@ Status SqliteStore::addHistory(const HistoryRow& row) {
 }
 
 Result<bool> SqliteStore::putBaseline(const BaselineRecord& baseline) {
+  PW_RETURN_IF_ERROR(checkText(baseline));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
@@ -923,7 +991,64 @@ Result<std::vector<BaselineRecord>> SqliteStore::listBaselines() {
   return baselines;
 }
 
+Result<std::string> SqliteStore::deleteBaseline(const std::string& name,
+                                                const std::string& version) {
+  // Resolve the prefix first (getBaseline takes the lock itself).
+  PW_ASSIGN_OR_RETURN(BaselineRecord baseline, getBaseline(name, version));
+  PW_ASSIGN_OR_RETURN(std::vector<AssignmentRecord> all, listAssignments());
+  std::lock_guard lock(mu_);
+  Database& db = *db_;
+  PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
+  // Re-read under the write lock: an assignment may have been added since.
+  {
+    PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("SELECT max(id) FROM assignments"));
+    PW_ASSIGN_OR_RETURN(bool row, stmt.step());
+    int64_t newest = row ? stmt.columnInt(0) : 0;
+    if (newest != (all.empty() ? 0 : all.back().id)) {
+      return AbortedError("assignments changed meanwhile; try again");
+    }
+  }
+  auto includes = [](const Labels& outer, const Labels& inner) {
+    for (const auto& [key, value] : inner) {
+      auto it = outer.find(key);
+      if (it == outer.end() || it->second != value) return false;
+    }
+    return true;
+  };
+  std::vector<int64_t> dead;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const AssignmentRecord& a = all[i];
+    if (a.baseline_name != baseline.name || a.baseline_version != baseline.version) continue;
+    // Shadowed: every agent a's selector matches also matches a newer selector, which wins.
+    bool shadowed = false;
+    for (size_t j = i + 1; j < all.size() && !shadowed; ++j) {
+      shadowed = includes(a.selector, all[j].selector);
+    }
+    if (!shadowed) {
+      return FailedPreconditionError("baseline '" + baseline.name + "@" + baseline.version +
+                                     "' is assigned (assignment " + std::to_string(a.id) +
+                                     "); assign another baseline to those agents first");
+    }
+    dead.push_back(a.id);
+  }
+  for (int64_t id : dead) {
+    PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("DELETE FROM assignments WHERE id = ?1"));
+    stmt.bindInt(1, id);
+    PW_RETURN_IF_ERROR(stmt.run());
+  }
+  PW_ASSIGN_OR_RETURN(Statement stmt,
+                      db.prepare("DELETE FROM baselines WHERE name = ?1 AND version = ?2"));
+  stmt.bindText(1, baseline.name).bindText(2, baseline.version);
+  PW_RETURN_IF_ERROR(stmt.run());
+  if (db.changes() == 0) {
+    return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+  }
+  PW_RETURN_IF_ERROR(txn->commit());
+  return baseline.version;
+}
+
 Result<AssignmentRecord> SqliteStore::addAssignment(const AssignmentRecord& assignment) {
+  PW_RETURN_IF_ERROR(checkText(assignment));
   std::lock_guard lock(mu_);
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));

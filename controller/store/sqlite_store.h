@@ -25,7 +25,7 @@ class Database;
 class SqliteStore final : public Store {
  public:
   // The schema version this code writes; user_version of a database it created.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // Retention, enforced in the transaction that adds rows: the newest reports (by seq) and
   // history rows (by time) of each agent are kept, older ones deleted.
   static constexpr int kReportsKeptPerAgent = 1000;
@@ -93,6 +93,7 @@ class SqliteStore final : public Store {
   // shorter than 4 characters or not hex.
   Result<BaselineRecord> getBaseline(const std::string& name, const std::string& version) override;
   Result<std::vector<BaselineRecord>> listBaselines() override;  // by name, pushed_at, version
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version) override;
   // NotFound when the baseline (exact name and version) is not stored. The returned record
   // carries the new id; ids increase and are never reused.
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;

@@ -18,6 +18,9 @@ namespace postwarden::controller::store {
 using Labels = std::map<std::string, std::string>;
 using UnixMs = int64_t;  // milliseconds since the epoch, UTC
 
+// The largest step a report's seq may take above the last one stored in the same epoch.
+inline constexpr uint64_t kMaxSeqJump = uint64_t{1} << 32;
+
 // A bootstrap token. Only a hash of its secret is stored.
 struct TokenRecord {
   std::string id;
@@ -48,7 +51,8 @@ struct AgentRecord {
   std::string baseline_version;
   Mode mode = Mode::kUnspecified;
   Compliance compliance = Compliance::kUnspecified;
-  uint64_t last_seq = 0;   // highest durable report sequence number stored
+  uint64_t seq_epoch = 0;  // the outbox (epoch) last_seq counts in; 0: an agent without one
+  uint64_t last_seq = 0;   // highest durable report sequence number stored in seq_epoch
   std::string last_state;  // serialized postwarden.v1.StateReport, empty before the first
   int drifted_parameters = 0;
 };
@@ -76,7 +80,12 @@ struct HistoryRow {
 // What one durable report does to the agent's record, computed by the service layer.
 struct ReportWrite {
   std::string agent_id;
-  uint64_t seq = 0;  // must be > the agent's last_seq, else the report is a duplicate
+  // The agent's outbox (AgentMessage.seq_epoch; 0 for agents that send none). A report of
+  // another epoch than the stored one starts that epoch: last_seq counts from 0 again.
+  uint64_t epoch = 0;
+  // Must be > the agent's last_seq (in the same epoch), else the report is a duplicate; and
+  // at most kMaxSeqJump above it (when last_seq > 0), else the write is refused.
+  uint64_t seq = 0;
   std::string kind;  // "state" / "drift"
   std::string body;  // serialized proto, kept for audit
   UnixMs received_at = 0;
@@ -152,13 +161,17 @@ class Store {
                              const std::string& agent_version, const std::string& postfix_version,
                              const Labels& agent_labels, UnixMs now) = 0;
   // The fleet simulator's agents (bench/fleetsim) have no token: created on their first hello,
-  // only when the controller runs with --allow-simulator. Existing records are left alone.
+  // only when the controller runs with --allow-simulator, and marked as simulated. Existing
+  // simulated records are left alone; PermissionDenied for a record enrolled for real.
   virtual Status registerSimulatedAgent(const std::string& id, UnixMs now) = 0;
   // Heartbeats, batched: last_seen of each agent, in one transaction.
   virtual Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) = 0;
 
   // Durable reports, exactly once, all in one transaction (group commit). For each write:
   // true when stored, false when its seq was already stored (a redelivery; nothing changes).
+  // InvalidArgument, and nothing of the batch is stored, when a write's seq jumps more than
+  // kMaxSeqJump above its agent's last_seq in the same epoch: adopting it would hide every
+  // later report of the agent as a "redelivery".
   virtual Result<std::vector<bool>> recordReports(std::span<const ReportWrite> writes) = 0;
 
   virtual Result<std::vector<DriftRow>> listDrift() = 0;  // sorted by agent, parameter
@@ -173,6 +186,12 @@ class Store {
   virtual Result<BaselineRecord> getBaseline(const std::string& name,
                                              const std::string& version) = 0;
   virtual Result<std::vector<BaselineRecord>> listBaselines() = 0;  // by name, pushed_at
+  // Deletes one baseline version (`version` as getBaseline) with the assignments that no
+  // agent can ever select any more (an older assignment whose selector includes every pair of
+  // a newer one's is shadowed by it). Returns the full version deleted. NotFound;
+  // InvalidArgument (ambiguous prefix); FailedPrecondition while a live assignment names it.
+  virtual Result<std::string> deleteBaseline(const std::string& name,
+                                             const std::string& version) = 0;
   virtual Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) = 0;
   virtual Result<std::vector<AssignmentRecord>> listAssignments() = 0;  // by id
 };

@@ -350,5 +350,51 @@ TEST_F(FleetE2eTest, AnOperatorCommandMakesTheAgentCheckNow) {
   EXPECT_NE(out.find("not connected"), std::string::npos) << out;
 }
 
+// A reinstalled agent (state directory wiped, approved, enrolled again) starts a new outbox.
+// Its reports used to number from 1 again and the controller, which had stored higher
+// numbers from the first install, dropped them as redeliveries: the drift below was lost.
+TEST_F(FleetE2eTest, AReinstalledAgentsReportsAreStored) {
+  FleetAgent& mx1 = addAgent("mx1.test", {{"site", "fra1"}});
+  ASSERT_TRUE(eventually([&] {
+    auto a = controller_->agent("mx1.test");
+    return a.ok() && a->connected();
+  }));
+  assignHardening("site=fra1", "enforce");
+  ASSERT_TRUE(eventually([&] { return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT); }))
+      << controller_->log();
+  // Some reports from the first install: a drift and its repair.
+  ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
+           hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT);
+  })) << mx1.log();
+  const size_t states_before = history("mx1.test").size();
+
+  {
+    auto stub = controller_->operatorStub();
+    grpc::ClientContext context;
+    v1::AgentRequest request;
+    request.set_id("mx1.test");
+    v1::Empty empty;
+    ASSERT_TRUE(stub->ApproveAgent(&context, request, &empty).ok());
+  }
+  Result<std::string> token = controller_->createToken({{"site", "fra1"}});
+  ASSERT_TRUE(token.ok()) << token.status().message();
+  ASSERT_TRUE(mx1.reinstall(*controller_, *token).ok()) << mx1.log();
+  // The new install's first state report is stored (history grows beyond the enrollment).
+  ASSERT_TRUE(eventually([&] {
+    auto a = controller_->agent("mx1.test");
+    return a.ok() && a->connected() && history("mx1.test").size() > states_before + 1;
+  })) << controller_->log() << mx1.log();
+
+  ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
+  EXPECT_TRUE(eventually([&] {
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 2;
+  })) << controller_->log() << mx1.log();
+  EXPECT_TRUE(eventually([&] {
+    return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT) && drift().empty();
+  })) << mx1.log();
+}
+
 }  // namespace
 }  // namespace postwarden::testing

@@ -9,6 +9,9 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1104,6 +1107,263 @@ TEST_F(FleetSecurityE2eTest, AckedReportSurvivesKill9AndRedeliveryIsNotStoredTwi
   EXPECT_EQ(historyCount("durable.test", "state"), states + 1);
   EXPECT_EQ(getAgent("durable.test").agent().compliance(), v1::COMPLIANCE_COMPLIANT);
   EXPECT_EQ(listDrift().drift_size(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Findings of the fault/abuse run: baselines, CSRs, the simulator identity.
+
+// Runs `sql` on the controller's database behind its back (WAL: the controller keeps running).
+void rawSql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+grpc::Status pushBaseline(v1::OperatorService::Stub& stub, const std::string& content,
+                          const std::string& file_name = "",
+                          v1::PushBaselineResponse* out = nullptr) {
+  grpc::ClientContext context;
+  context.set_deadline(deadlineIn(seconds(10)));
+  v1::PushBaselineRequest request;
+  request.set_content(content);
+  request.set_file_name(file_name);
+  v1::PushBaselineResponse response;
+  grpc::Status status = stub.PushBaseline(&context, request, &response);
+  if (out) *out = response;
+  return status;
+}
+
+grpc::Status deleteBaseline(v1::OperatorService::Stub& stub, const std::string& name,
+                            const std::string& version) {
+  grpc::ClientContext context;
+  context.set_deadline(deadlineIn(seconds(10)));
+  v1::DeleteBaselineRequest request;
+  request.set_name(name);
+  request.set_version(version);
+  v1::DeleteBaselineResponse response;
+  return stub.DeleteBaseline(&context, request, &response);
+}
+
+// 6: a label that is not UTF-8 was stored although the client showed an error, and from then
+// on `baseline list` failed for everyone.
+TEST_F(FleetSecurityE2eTest, BaselineTextThatIsNotUtf8IsRefusedAndABadStoredRowCannotBreakTheList) {
+  const std::string bad =
+      "name: badutf\nversion: \"\xff\xfe\"\nmain.cf:\n  set:\n    smtpd_tls_auth_only: yes\n";
+  grpc::Status status = pushBaseline(*admin_, bad);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(status);
+  EXPECT_NE(status.error_message().find("not valid UTF-8"), std::string::npos)
+      << describe(status);
+  EXPECT_EQ(listBaselines().baselines_size(), 0);
+  // Through postwardenctl too: refused (exit 1), and `baseline list` keeps working.
+  const std::string file = dir_ + "/badutf.yaml";
+  writeFileText(file, bad);
+  std::string out;
+  EXPECT_EQ(controller_->ctl({"baseline", "push", file}, &out), 1) << out;
+  EXPECT_EQ(controller_->ctl({"baseline", "list"}, &out), 0) << out;
+
+  // A row stored before the check existed: listed with U+FFFD, the others intact.
+  ASSERT_TRUE(pushBaseline(*admin_, kBaseline).ok());
+  rawSql(controller_->dataDir() + "/controller.db",
+         "INSERT INTO baselines (name, version, label, content, pushed_at) VALUES "
+         "('badutf', '0123456789ab', CAST(x'fffe' AS TEXT), 'name: badutf', 1)");
+  v1::ListBaselinesResponse list = listBaselines();
+  ASSERT_EQ(list.baselines_size(), 2);
+  std::set<std::string> labels;
+  for (const auto& b : list.baselines()) labels.insert(b.label());
+  EXPECT_EQ(labels, (std::set<std::string>{"1", "\xef\xbf\xbd\xef\xbf\xbd"}));
+  EXPECT_EQ(controller_->ctl({"baseline", "list"}, &out), 0) << out;
+  EXPECT_TRUE(logHasLine({"baseline badutf@0123456789ab listed with U+FFFD"}));
+  // And it can be deleted.
+  EXPECT_EQ(controller_->ctl({"baseline", "delete", "badutf@0123456789ab"}, &out), 0) << out;
+  EXPECT_EQ(listBaselines().baselines_size(), 1);
+}
+
+// 9: baselines every agent would refuse were stored by `baseline push`.
+TEST_F(FleetSecurityE2eTest, PushRefusesWhatEveryAgentWouldRefuseAndStoresNothing) {
+  const std::string head = "name: sec-test\nversion: \"2\"\nmain.cf:\n  set:\n";
+  for (const std::string& setting :
+       {std::string("    smtpd_tls_auth_only: \"yes\\nmynetworks = 0.0.0.0/0\"\n"),
+        std::string("    smtpd_tls_auth_onyl: yes\n"),
+        std::string("    smtpd_tls_security_level: mayy\n"),
+        std::string("    smtpd_sasl_security_options: noanonymous, noplaintxt\n")}) {
+    grpc::Status status = pushBaseline(*admin_, head + setting, "policies/bad.yaml");
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << setting;
+    EXPECT_EQ(status.error_message().rfind("baseline refused: policies/bad.yaml:5:", 0), 0u)
+        << describe(status);
+  }
+  EXPECT_EQ(listBaselines().baselines_size(), 0);
+  const std::string file = dir_ + "/typo.yaml";
+  writeFileText(file, head + "    smtpd_tls_auth_onyl: yes\n");
+  std::string out;
+  EXPECT_EQ(controller_->ctl({"baseline", "push", file}, &out), 1) << out;
+  EXPECT_EQ(listBaselines().baselines_size(), 0);
+  EXPECT_TRUE(pushBaseline(*admin_, head + "    smtpd_tls_auth_only: yes\n").ok());
+}
+
+TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned) {
+  v1::PushBaselineResponse first;
+  ASSERT_TRUE(pushBaseline(*admin_, kBaseline, "", &first).ok());
+  const std::string version = first.baseline().version();
+  {
+    grpc::ClientContext context;
+    v1::AssignBaselineRequest request;
+    request.set_name("sec-test");
+    request.set_version(version);
+    request.set_mode(v1::BASELINE_MODE_DETECT);
+    v1::AssignBaselineResponse response;
+    ASSERT_TRUE(admin_->AssignBaseline(&context, request, &response).ok());
+  }
+  ASSERT_TRUE(controller_->addOperator("viewer1", "viewer").ok());
+  auto viewer = controller_->operatorStub("viewer1");
+  grpc::Status status = deleteBaseline(*viewer, "sec-test", version);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(status);
+  status = deleteBaseline(*admin_, "sec-test", version);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << describe(status);
+  EXPECT_EQ(listBaselines().baselines_size(), 1);
+  status = deleteBaseline(*admin_, "sec-test", "ffffffffffff");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << describe(status);
+  // Once another version is assigned to every agent, the first one can go.
+  v1::PushBaselineResponse second;
+  ASSERT_TRUE(pushBaseline(*admin_, std::string(kBaseline) + "# v2\n", "", &second).ok());
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"baseline", "assign", "sec-test@" + second.baseline().version(),
+                              "--mode", "detect"},
+                             &out),
+            0)
+      << out;
+  EXPECT_EQ(controller_->ctl({"baseline", "delete", "sec-test@" + version.substr(0, 6)}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("deleted baseline sec-test@" + version), std::string::npos) << out;
+  ASSERT_EQ(listBaselines().baselines_size(), 1);
+  EXPECT_EQ(listBaselines().baselines(0).version(), second.baseline().version());
+}
+
+// A CSR signed with a fresh key that asks for `extensions` (NID, OpenSSL config value).
+std::string hostileCsr(const std::string& common_name,
+                       const std::vector<std::pair<int, std::string>>& extensions) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509_REQ* csr = X509_REQ_new();
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_REQ_set_pubkey(csr, key);
+  STACK_OF(X509_EXTENSION)* stack = sk_X509_EXTENSION_new_null();
+  for (const auto& [nid, value] : extensions) {
+    sk_X509_EXTENSION_push(stack, X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str()));
+  }
+  if (!extensions.empty()) X509_REQ_add_extensions(csr, stack);
+  sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
+  X509_REQ_sign(csr, key, EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_REQ(bio, csr);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  X509_REQ_free(csr);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+// 8 and 11: CSRs asking for a CA, extra names or a wildcard, malformed CSRs and the
+// simulator's names are refused with INVALID_ARGUMENT and a reason; none spends the token.
+TEST_F(FleetSecurityE2eTest, HostileMalformedAndSimulatorNamedEnrollmentsAreRefused) {
+  const std::string one_use = token(1);
+  auto stub = v1::EnrollmentService::NewStub(enrollChannel());
+  auto enrollWith = [&](const std::string& csr_pem) {
+    grpc::ClientContext context;
+    context.set_deadline(deadlineIn(seconds(10)));
+    v1::EnrollRequest request;
+    request.set_token(one_use);
+    request.set_csr_pem(csr_pem);
+    v1::EnrollResponse response;
+    return stub->Enroll(&context, request, &response);
+  };
+  struct Case {
+    std::string csr;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {hostileCsr("evil.test", {{NID_basic_constraints, "critical,CA:TRUE"}}),
+       "hostile certificate request: asks for a CA certificate"},
+      {hostileCsr("evil.test", {{NID_subject_alt_name, "DNS:evil.test,DNS:localhost"}}),
+       "hostile certificate request: asks for the extra name 'DNS:localhost'"},
+      {hostileCsr("*.test", {}), "hostile certificate request: asks for a wildcard name"},
+      {hostileCsr("evil.test", {{NID_subject_alt_name, "DNS:*.test"}}),
+       "asks for a wildcard name 'DNS:*.test'"},
+      {hostileCsr("sim-0001", {}), "reserved for the fleet simulator"},
+      {"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+       "certificate request"},
+      {std::string("\x30\x82\x01\x0a\xff\xfe garbage", 16), "certificate request"},
+  };
+  for (const Case& c : cases) {
+    grpc::Status status = enrollWith(c.csr);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(status);
+    EXPECT_NE(status.error_message().find(c.reason), std::string::npos) << describe(status);
+  }
+  EXPECT_TRUE(logHasLine({"error", "refused enrollment", "hostile certificate request"}));
+  EXPECT_EQ(agentIds(), std::set<std::string>{});
+  // The token was never spent.
+  EXPECT_TRUE(enroll("fine.test", one_use).ok());
+}
+
+// 11: with --allow-simulator, the simulator certificate could act as a real agent that happens
+// to be named sim-*.
+TEST_F(FleetSecurityE2eTest, TheSimulatorCannotSpeakForAnAgentEnrolledForReal) {
+  ASSERT_EQ(controller_->stop(), 0);
+  fs::create_directories(dir_ + "/sim");
+  Result<std::unique_ptr<Controller>> sim_controller =
+      Controller::start(dir_ + "/sim", {"--allow-simulator"});
+  ASSERT_TRUE(sim_controller.ok()) << sim_controller.status().message();
+  Controller& controller = **sim_controller;
+  // A real agent named sim-real, enrolled before enrollment refused such names.
+  rawSql(controller.dataDir() + "/controller.db",
+         "INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, labels, "
+         "enrolled_at, last_seen) VALUES ('sim-real', 'sim-real', 'tok', '{}', '{}', '{}', 1, 1)");
+  const pki::KeyAndCertificate ca{
+      .certificate_pem = readFileText(controller.dataDir() + "/ca.crt"),
+      .private_key_pem = readFileText(controller.dataDir() + "/ca.key")};
+  Identity simulator = mint(ca, "fleetsim", "simulator", Clock::now() - seconds(60),
+                            Clock::now() + std::chrono::hours(1));
+  auto simChannel = [&] {
+    return channel(controller.address(), readFileText(controller.caFile()), simulator);
+  };
+  auto streamAs = [&](const std::string& id) {
+    auto stub = v1::AgentService::NewStub(simChannel());
+    grpc::ClientContext context;
+    context.set_deadline(deadlineIn(seconds(10)));
+    context.AddMetadata("x-postwarden-sim-agent", id);
+    auto stream = stub->Connect(&context);
+    v1::AgentMessage hello;
+    hello.mutable_hello()->set_hostname(id);
+    hello.mutable_hello()->set_agent_version("fleetsim");
+    stream->Write(hello);
+    v1::ControllerMessage reply;
+    if (!stream->Read(&reply)) return stream->Finish();  // refused: the controller's status
+    context.TryCancel();
+    (void)stream->Finish();
+    return grpc::Status::OK;
+  };
+  grpc::Status refused = streamAs("sim-real");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(refused);
+  EXPECT_NE(refused.error_message().find("enrolled for real"), std::string::npos)
+      << describe(refused);
+  // Its own simulated agents still work.
+  grpc::Status own = streamAs("sim-0001");
+  EXPECT_TRUE(own.ok()) << describe(own);
+  auto op = controller.operatorStub();
+  v1::ListAgentsResponse agents;
+  ASSERT_TRUE(listAgents(*op, &agents).ok());
+  for (const v1::AgentSummary& a : agents.agents()) {
+    if (a.id() == "sim-real") {
+      EXPECT_NE(a.agent_version(), "fleetsim");  // the hello was refused
+    }
+  }
 }
 
 }  // namespace

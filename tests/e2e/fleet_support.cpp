@@ -256,14 +256,29 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::enrollAndStart(Controller& contr
                     "}\nlabels: {" + labels + "}\ncheck_interval: " + options.check_interval +
                     "\nheartbeat_interval: " + options.heartbeat_interval +
                     "\nverify_deadline: " + options.verify_deadline + "\n");
+  PW_RETURN_IF_ERROR(a->enroll(controller, token));
+  PW_RETURN_IF_ERROR(a->restart());
+  return a;
+}
+
+Status FleetAgent::enroll(Controller& controller, const std::string& token) {
   std::string output;
-  if (runProgram({kAgent, "enroll", "--config", a->config_file_, "--enroll-address",
+  if (runProgram({kAgent, "enroll", "--config", config_file_, "--enroll-address",
                   "127.0.0.1:" + std::to_string(controller.enrollPort()), "--token", token},
                  &output) != 0) {
     return InternalError("enroll failed: " + output);
   }
-  PW_RETURN_IF_ERROR(a->restart());
-  return a;
+  return OkStatus();
+}
+
+Status FleetAgent::reinstall(Controller& controller, const std::string& token) {
+  if (process_) process_->stop();
+  process_.reset();
+  std::error_code error;
+  std::filesystem::remove_all(state_dir_, error);
+  if (error) return InternalError("wiping " + state_dir_ + ": " + error.message());
+  PW_RETURN_IF_ERROR(enroll(controller, token));
+  return restart();
 }
 
 FleetAgent::~FleetAgent() {

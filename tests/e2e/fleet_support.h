@@ -117,9 +117,14 @@ class FleetAgent {
   int stop();
   void kill9();
   std::string log() const;
+  // A reinstall on the same host: stops the daemon, wipes its state directory (identity,
+  // outbox, cached baseline), enrolls again with `token` (the controller must allow it: an
+  // approved re-enrollment or a token bound to this id) and starts the daemon.
+  Status reinstall(Controller& controller, const std::string& token);
 
  private:
   FleetAgent() = default;
+  Status enroll(Controller& controller, const std::string& token);
   std::unique_ptr<PostfixSandbox> sandbox_;
   AgentOptions options_;
   std::string state_dir_;

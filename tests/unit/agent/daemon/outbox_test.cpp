@@ -62,12 +62,12 @@ TEST_F(OutboxTest, AppendPendingAcknowledge) {
               ElementsAre(OutboxEntry{1, "state", "s1"}, OutboxEntry{2, "drift", "d1"}));
   EXPECT_EQ(outbox->lastSeq(), 3u);
   EXPECT_THAT(files(dir()), ElementsAre("00000000000000000001.entry", "00000000000000000002.entry",
-                                        "00000000000000000003.entry", "seq"));
+                                        "00000000000000000003.entry", "epoch", "seq"));
 
   ASSERT_TRUE(outbox->acknowledge(2).ok());
   EXPECT_EQ(outbox->size(), 1u);
   EXPECT_THAT(seqs(*outbox), ElementsAre(3));
-  EXPECT_THAT(files(dir()), ElementsAre("00000000000000000003.entry", "seq"));
+  EXPECT_THAT(files(dir()), ElementsAre("00000000000000000003.entry", "epoch", "seq"));
 
   ASSERT_TRUE(outbox->acknowledge(1).ok());  // already gone: nothing to do
   EXPECT_EQ(outbox->size(), 1u);
@@ -215,7 +215,8 @@ TEST_F(OutboxTest, LimitDropsASupersededStateFirst) {
   EXPECT_EQ(outbox->size(), 4u);
   EXPECT_THAT(files(dir()),
               ElementsAre("00000000000000000005.entry", "00000000000000000006.entry",
-                          "00000000000000000007.entry", "00000000000000000008.entry", "seq"));
+                          "00000000000000000007.entry", "00000000000000000008.entry", "epoch",
+                          "seq"));
 }
 
 TEST_F(OutboxTest, LimitWithOnlyStatesKeepsTheNewest) {
@@ -306,6 +307,56 @@ TEST_F(OutboxTest, ANewOutboxNumbersFromTheFloorAndAnExistingOneIgnoresIt) {
   auto again = Outbox::open(fs_, dir(), 10, 9000);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->lastSeq(), 5001u);
+}
+
+TEST_F(OutboxTest, ANewOutboxGetsItsEpochAndKeepsItAcrossRestarts) {
+  auto fresh = Outbox::open(fs_, dir(), 10, 0, 0xfeedfacecafebeefULL);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ((*fresh)->epoch(), 0xfeedfacecafebeefULL);
+  EXPECT_THAT((*fresh)->warnings(), IsEmpty());
+  fresh->reset();
+  // Reopened: the stored epoch wins over the one offered for a new outbox.
+  auto again = Outbox::open(fs_, dir(), 10, 0, 42);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->epoch(), 0xfeedfacecafebeefULL);
+  // Without an offered epoch a new outbox still gets one (the time), never 0.
+  auto other = Outbox::open(fs_, temp_.file("other"), 10);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE((*other)->epoch(), 0u);
+}
+
+TEST_F(OutboxTest, AnOutboxWithoutEpochFileOrACorruptOneGetsANewEpoch) {
+  {
+    auto outbox = open();
+    ASSERT_EQ(outbox->append("state", "s").value(), 1u);
+  }
+  // An outbox of an agent from before epochs: its entries stay, it gets an epoch.
+  std::filesystem::remove(dir() + "/epoch");
+  auto upgraded = Outbox::open(fs_, dir(), 10, 0, 7);
+  ASSERT_TRUE(upgraded.ok());
+  EXPECT_EQ((*upgraded)->epoch(), 7u);
+  EXPECT_THAT(seqs(**upgraded), ElementsAre(1u));
+  upgraded->reset();
+  writeRaw(dir() + "/epoch", "0\n");
+  auto repaired = Outbox::open(fs_, dir(), 10, 0, 9);
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_EQ((*repaired)->epoch(), 9u);
+  EXPECT_THAT((*repaired)->warnings(), ElementsAre(HasSubstr("a new epoch is made")));
+  EXPECT_EQ(fs_.readFile(dir() + "/epoch").value(), "9\n");
+}
+
+TEST_F(OutboxTest, ACorruptSeqFileJumpsToTheTimeAndStartsANewEpoch) {
+  auto outbox = Outbox::open(fs_, dir(), 10, 0, 5);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ((*outbox)->append("state", "s").value(), 1u);
+  outbox->reset();
+  writeRaw(dir() + "/seq", "garbage");
+  auto reopened = Outbox::open(fs_, dir(), 10, 0, 6);
+  ASSERT_TRUE(reopened.ok());
+  // Far above 1: the controller would refuse that jump within the old epoch.
+  EXPECT_GT((*reopened)->lastSeq(), uint64_t{1} << 40);
+  EXPECT_EQ((*reopened)->epoch(), 6u);
+  EXPECT_THAT(seqs(**reopened), ElementsAre(1u));  // the pending entry is still sent
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include "common/pki/pki.h"
 #include "pki_test_util.h"
 
+#include <openssl/x509v3.h>
+
 namespace postwarden::pki {
 namespace {
 
@@ -117,6 +119,85 @@ TEST(PkiCsrTest, ParseRefusesMissingCommonName) {
   Status status = parseCsr(requestToPem(csr.get())).status();
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("common name"));
+}
+
+// A signed CSR for CN=`common_name` that asks for `extensions` ("basicConstraints" =>
+// "critical,CA:TRUE", ...), built with the OpenSSL API the way an attacker's tool would.
+std::string csrAsking(const std::string& common_name,
+                      const std::vector<std::pair<int, std::string>>& extensions) {
+  Result<std::string> key_pem = generatePrivateKey();
+  EXPECT_TRUE(key_pem.ok());
+  internal::EvpPkeyPtr key = std::move(internal::readPrivateKey(*key_pem, "key")).value();
+  internal::X509ReqPtr csr(X509_REQ_new());
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_REQ_set_pubkey(csr.get(), key.get());
+  STACK_OF(X509_EXTENSION)* stack = sk_X509_EXTENSION_new_null();
+  for (const auto& [nid, value] : extensions) {
+    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str());
+    EXPECT_NE(extension, nullptr) << value;
+    sk_X509_EXTENSION_push(stack, extension);
+  }
+  EXPECT_EQ(X509_REQ_add_extensions(csr.get(), stack), 1);
+  sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
+  EXPECT_GT(X509_REQ_sign(csr.get(), key.get(), EVP_sha256()), 0);
+  return requestToPem(csr.get());
+}
+
+Status identityCheck(const std::string& pem) {
+  Result<CsrInfo> info = parseCsr(pem);
+  EXPECT_TRUE(info.ok()) << info.status().toString();
+  return info.ok() ? checkIdentityOnly(*info) : info.status();
+}
+
+TEST(PkiCsrTest, AnAgentsOwnRequestAsksForNothingButItsName) {
+  Result<std::string> key = generatePrivateKey();
+  ASSERT_TRUE(key.ok());
+  Result<CsrInfo> info = parseCsr(*createCsr(*key, "mx1.example.net"));
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->requests_ca);
+  EXPECT_TRUE(info->subject_alt_names.empty());
+  EXPECT_TRUE(checkIdentityOnly(*info).ok());
+  // Its own name as a SAN, and CA:FALSE, are harmless.
+  EXPECT_TRUE(identityCheck(csrAsking("mx1.example.net",
+                                      {{NID_basic_constraints, "critical,CA:FALSE"},
+                                       {NID_subject_alt_name, "DNS:mx1.example.net"},
+                                       {NID_key_usage, "digitalSignature"}}))
+                  .ok());
+}
+
+TEST(PkiCsrTest, ARequestForACaIsHostile) {
+  for (const auto& [nid, value] : std::vector<std::pair<int, std::string>>{
+           {NID_basic_constraints, "critical,CA:TRUE"},
+           {NID_basic_constraints, "CA:TRUE,pathlen:0"},
+           {NID_key_usage, "keyCertSign"},
+           {NID_key_usage, "digitalSignature,cRLSign"}}) {
+    Status status = identityCheck(csrAsking("mx1.example.net", {{nid, value}}));
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << value;
+    EXPECT_THAT(status.message(),
+                StartsWith("hostile certificate request: asks for a CA certificate"));
+  }
+}
+
+TEST(PkiCsrTest, ExtraNamesAndWildcardsAreHostile) {
+  Status extra = identityCheck(csrAsking(
+      "mx1.example.net", {{NID_subject_alt_name, "DNS:mx1.example.net,DNS:controller"}}));
+  EXPECT_EQ(extra.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(extra.message(), HasSubstr("asks for the extra name 'DNS:controller'"));
+  Status ip = identityCheck(csrAsking("mx1.example.net", {{NID_subject_alt_name, "IP:127.0.0.1"}}));
+  EXPECT_THAT(ip.message(), HasSubstr("asks for the extra name 'IP:4 bytes'"));
+  Status email =
+      identityCheck(csrAsking("mx1.example.net", {{NID_subject_alt_name, "email:a@b.example"}}));
+  EXPECT_THAT(email.message(), HasSubstr("extra name 'email:a@b.example'"));
+
+  Status wildcard_san =
+      identityCheck(csrAsking("mx1.example.net", {{NID_subject_alt_name, "DNS:*.example.net"}}));
+  EXPECT_EQ(wildcard_san.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(wildcard_san.message(), HasSubstr("wildcard name 'DNS:*.example.net'"));
+  Status wildcard_cn = identityCheck(csrAsking("*.example.net", {}));
+  EXPECT_EQ(wildcard_cn.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(wildcard_cn.message(), HasSubstr("wildcard name '*.example.net'"));
 }
 
 }  // namespace

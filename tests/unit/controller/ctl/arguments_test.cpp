@@ -182,6 +182,12 @@ TEST(PostwardenctlArgumentsTest, Baseline) {
   EXPECT_EQ(as<PushBaselineCommand>(parseArguments({"baseline", "push", "edge.yaml"})).file,
             "edge.yaml");
   as<ListBaselinesCommand>(parseArguments({"baseline", "list"}));
+  DeleteBaselineCommand deleted =
+      as<DeleteBaselineCommand>(parseArguments({"baseline", "delete", "edge@3f2a"}));
+  EXPECT_EQ(deleted.baseline.name, "edge");
+  EXPECT_EQ(deleted.baseline.version, "3f2a");
+  expectInvalid(parseArguments({"baseline", "delete", "edge"}), "NAME@VERSION");
+  expectInvalid(parseArguments({"baseline", "delete"}), "baseline delete NAME@VERSION");
   AssignBaselineCommand assign = as<AssignBaselineCommand>(parseArguments(
       {"baseline", "assign", "edge@3f2a1b9c0d1e", "--selector", "env=prod", "--mode", "enforce"}));
   EXPECT_EQ(assign.baseline.name, "edge");

@@ -162,6 +162,40 @@ TEST_F(PostwardenctlTest, AgentsTable) {
   EXPECT_EQ(connected_with_.ca_file, "/pki/ca.crt");
 }
 
+// --- status ------------------------------------------------------------------------------
+
+TEST_F(PostwardenctlTest, StatusListsEveryUnhealthyHostWithItsReasonAndExits2) {
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(fleet())));
+  EXPECT_EQ(run({"status"}), kExitUnhealthy);
+  // mx1 drifted and not seen for 3 minutes (stale after 90 s); new1 never seen, no baseline;
+  // mx2 healthy; old revoked (left out).
+  EXPECT_EQ(out_.str(),
+            "ID    HOSTNAME         BASELINE           MODE    REASON              LAST-SEEN\n"
+            "mx1   mx1.example.org  edge@3f2a1b9c0d1e  detect  drifted, stale      3m ago\n"
+            "new1  -                -                  -       no baseline, stale  never\n"
+            "2 of 3 agents need attention\n");
+}
+
+TEST_F(PostwardenctlTest, StatusStaleAfterAndJson) {
+  v1::ListAgentsResponse reply = fleet();
+  reply.mutable_agents()->DeleteSubrange(2, 1);  // new1
+  reply.mutable_agents(1)->set_compliance(v1::COMPLIANCE_REFUSED);
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"status", "--stale-after", "5m", "--json"}), kExitUnhealthy);
+  EXPECT_THAT(out_.str(), HasSubstr("\"healthy\": false"));
+  EXPECT_THAT(out_.str(), HasSubstr("\"agents\": 2"));
+  EXPECT_THAT(out_.str(), HasSubstr("\"reasons\": [\n        \"refused\"\n      ]"));
+  EXPECT_THAT(out_.str(), ::testing::Not(HasSubstr("stale")));
+}
+
+TEST_F(PostwardenctlTest, StatusExits0WhenEveryAgentIsHealthy) {
+  v1::ListAgentsResponse reply = fleet();
+  reply.mutable_agents()->DeleteSubrange(1, 2);  // mx1, new1
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"status"}), kExitOk);
+  EXPECT_EQ(out_.str(), "all 1 agents compliant and verified\n");
+}
+
 TEST_F(PostwardenctlTest, AgentsColorsOnlyOnATerminalWithoutNoColor) {
   terminal_ = true;
   EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(fleet())));
@@ -444,7 +478,62 @@ TEST_F(PostwardenctlTest, BaselinePushSendsTheFile) {
       .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
   EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
   EXPECT_EQ(sent.content(), "name: edge\nversion: 2024.05\n");
+  EXPECT_EQ(sent.file_name(), "edge.yaml");  // names it in the controller's FILE:LINE:COL
   EXPECT_EQ(out_.str(), "edge@3f2a1b9c0d1e: new (label '2024.05', 1.5 KiB)\n");
+}
+
+TEST_F(PostwardenctlTest, BaselinePushPrintsTheControllersWarnings) {
+  files_["edge.yaml"] = "name: edge\n";
+  v1::PushBaselineResponse reply;
+  *reply.mutable_baseline() = edgeVersion();
+  reply.set_created(true);
+  reply.add_warnings("edge.yaml:4:5: risky");
+  EXPECT_CALL(*stub_, PushBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
+  EXPECT_EQ(err_.str(), "postwardenctl: warning: edge.yaml:4:5: risky\n");
+}
+
+TEST_F(PostwardenctlTest, BaselinePushRefusedPrintsEveryLineOfTheReason) {
+  files_["edge.yaml"] = "name: edge\n";
+  EXPECT_CALL(*stub_, PushBaseline(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "edge.yaml:5:5: unknown parameter\nedge.yaml:6:3: bad value")));
+  EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitError);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "postwardenctl: error: pushing baseline 'edge.yaml': INVALID_ARGUMENT: edge.yaml:5:5: "
+            "unknown parameter\npostwardenctl: error: edge.yaml:6:3: bad value\n");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteSendsNameAndVersion) {
+  v1::DeleteBaselineRequest sent;
+  v1::DeleteBaselineResponse reply;
+  reply.set_version("3f2a1b9c0d1e");
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitOk);
+  EXPECT_EQ(sent.name(), "edge");
+  EXPECT_EQ(sent.version(), "3f2a");
+  EXPECT_EQ(out_.str(), "deleted baseline edge@3f2a1b9c0d1e\n");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteJson) {
+  v1::DeleteBaselineResponse reply;
+  reply.set_version("3f2a1b9c0d1e");
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a", "--json"}), kExitOk);
+  EXPECT_EQ(out_.str(), "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
+                        "\"deleted\": true\n}\n");
+}
+
+TEST_F(PostwardenctlTest, BaselineDeleteRefusedWhileAssigned) {
+  EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "is assigned")));
+  EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitError);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "postwardenctl: error: deleting baseline 'edge@3f2a': FAILED_PRECONDITION: is "
+            "assigned\n");
 }
 
 TEST_F(PostwardenctlTest, BaselinePushAlreadyStoredJson) {

@@ -34,6 +34,7 @@ class MockOperatorServiceStub : public ::postwarden::v1::OperatorService::StubIn
   PW_CTL_MOCK_UNARY(ListDrift, ListDriftRequest, ListDriftResponse)
   PW_CTL_MOCK_UNARY(ListBaselines, ListBaselinesRequest, ListBaselinesResponse)
   PW_CTL_MOCK_UNARY(PushBaseline, PushBaselineRequest, PushBaselineResponse)
+  PW_CTL_MOCK_UNARY(DeleteBaseline, DeleteBaselineRequest, DeleteBaselineResponse)
   PW_CTL_MOCK_UNARY(SendCommand, SendCommandRequest, Empty)
   PW_CTL_MOCK_UNARY(AssignBaseline, AssignBaselineRequest, AssignBaselineResponse)
   PW_CTL_MOCK_UNARY(ApproveAgent, AgentRequest, Empty)

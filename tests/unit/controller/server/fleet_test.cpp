@@ -76,6 +76,14 @@ class FakeAgentSession : public AgentSession {
     }
     return out;
   }
+  // (epoch, seq) of every ack.
+  std::vector<std::pair<uint64_t, uint64_t>> epochAcks() const {
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    for (const v1::ControllerMessage& m : messages()) {
+      if (m.has_ack()) out.emplace_back(m.ack().acked_epoch(), m.ack().acked_seq());
+    }
+    return out;
+  }
   size_t ackCount(uint64_t seq) const {
     std::vector<uint64_t> all = acks();
     return static_cast<size_t>(std::count(all.begin(), all.end(), seq));
@@ -177,6 +185,10 @@ class PausingStore : public store::Store {
   }
   Result<std::vector<store::BaselineRecord>> listBaselines() override {
     return inner_.listBaselines();
+  }
+  Result<std::string> deleteBaseline(const std::string& name,
+                                     const std::string& version) override {
+    return inner_.deleteBaseline(name, version);
   }
   Result<store::AssignmentRecord> addAssignment(const store::AssignmentRecord& a) override {
     return inner_.addAssignment(a);
@@ -786,6 +798,148 @@ TEST_F(FleetTest, CommandReachesAConnectedAgent) {
   ASSERT_TRUE(fleet->command("mx1", command).ok());
   ASSERT_EQ(session.commands().size(), 1u);
   EXPECT_EQ(session.commands()[0].kind(), v1::Command::KIND_VERIFY_NOW);
+}
+
+// ---------------------------------------------------------------------------------------
+// sequence epochs
+
+v1::AgentMessage epochReport(uint64_t epoch, uint64_t seq) {
+  v1::AgentMessage m = stateReport(seq);
+  m.set_seq_epoch(epoch);
+  return m;
+}
+
+// A reinstalled agent (state directory wiped, approved, enrolled again) has a new outbox: its
+// first reports number far below what the controller stored from the old install, and must
+// be stored all the same.
+TEST_F(FleetTest, AReinstalledAgentsNewEpochIsStoredNotTakenForRedeliveries) {
+  registerAgent("mx1");
+  auto fleet = startFleet();
+  constexpr uint64_t kOld = 0x1111, kNew = 0x2222;
+  {
+    FakeAgentSession old_install;
+    v1::Hello h = hello();
+    h.set_seq_epoch(kOld);
+    ASSERT_TRUE(fleet->attach("mx1", &old_install, h).ok());
+    ASSERT_TRUE(fleet->report("mx1", epochReport(kOld, 1'700'000'000'000'000)).ok());
+    ASSERT_TRUE(eventually([&] { return old_install.ackCount(1'700'000'000'000'000) == 1; }));
+    fleet->detach("mx1", &old_install);
+  }
+  FakeAgentSession reinstalled;
+  v1::Hello h = hello();
+  h.set_seq_epoch(kNew);
+  ASSERT_TRUE(fleet->attach("mx1", &reinstalled, h).ok());
+  // Nothing of the new outbox is stored yet: the hello's ack says so, for its epoch.
+  EXPECT_THAT(reinstalled.epochAcks(), ElementsAre(std::pair<uint64_t, uint64_t>{kNew, 0}));
+  ASSERT_TRUE(fleet->report("mx1", epochReport(kNew, 1)).ok());
+  ASSERT_TRUE(fleet->report("mx1", epochReport(kNew, 2)).ok());
+  ASSERT_TRUE(eventually([&] { return reinstalled.ackCount(2) == 1; }));
+  EXPECT_EQ(fleet->stats().reports_stored, 3u);
+  EXPECT_EQ(fleet->stats().reports_duplicate, 0u);
+  EXPECT_EQ(historyRows("mx1", "state"), 3);
+  Result<store::AgentRecord> agent = store_->getAgent("mx1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->seq_epoch, kNew);
+  EXPECT_EQ(agent->last_seq, 2u);
+}
+
+TEST_F(FleetTest, AHelloOfTheSameEpochIsAckedWhatIsStored) {
+  registerAgent("mx1");
+  auto fleet = startFleet();
+  FakeAgentSession first;
+  v1::Hello h = hello();
+  h.set_seq_epoch(9);
+  ASSERT_TRUE(fleet->attach("mx1", &first, h).ok());
+  ASSERT_TRUE(fleet->report("mx1", epochReport(9, 40)).ok());
+  ASSERT_TRUE(eventually([&] { return first.ackCount(40) == 1; }));
+  FakeAgentSession second;
+  ASSERT_TRUE(fleet->attach("mx1", &second, h).ok());
+  EXPECT_THAT(second.epochAcks(), ElementsAre(std::pair<uint64_t, uint64_t>{9, 40}));
+}
+
+// One report with a huge seq used to become last_seq, and every later report of the agent
+// was dropped as a redelivery, for good.
+TEST_F(FleetTest, AnAbsurdSeqJumpIsRefusedAndLaterReportsStillCount) {
+  registerAgent("mx1");
+  auto fleet = startFleet();
+  FakeAgentSession session;
+  v1::Hello h = hello();
+  h.set_seq_epoch(5);
+  ASSERT_TRUE(fleet->attach("mx1", &session, h).ok());
+  ASSERT_TRUE(fleet->report("mx1", epochReport(5, 10)).ok());
+  ASSERT_TRUE(eventually([&] { return session.ackCount(10) == 1; }));
+  const uint64_t huge = 10 + (uint64_t{1} << 40);
+  ASSERT_TRUE(fleet->report("mx1", epochReport(5, huge)).ok());  // refused when written
+  ASSERT_TRUE(eventually([&] { return session.closedWith().has_value(); }));
+  EXPECT_EQ(session.closedWith()->code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(session.ackCount(huge), 0u);
+  EXPECT_FALSE(fleet->connected("mx1"));
+  EXPECT_EQ(store_->getAgent("mx1")->last_seq, 10u);
+
+  FakeAgentSession again;
+  ASSERT_TRUE(fleet->attach("mx1", &again, h).ok());
+  ASSERT_TRUE(fleet->report("mx1", epochReport(5, 11)).ok());
+  ASSERT_TRUE(eventually([&] { return again.ackCount(11) == 1; }));
+  EXPECT_EQ(store_->getAgent("mx1")->last_seq, 11u);
+}
+
+TEST_F(FleetTest, AReportWithTextThatIsNotUtf8IsRefusedBeforeItIsQueued) {
+  registerAgent("mx1");
+  auto fleet = startFleet();
+  FakeAgentSession session;
+  ASSERT_TRUE(fleet->attach("mx1", &session, hello()).ok());
+  v1::AgentMessage bad = stateReport(3);
+  bad.mutable_state()->set_detail("rolled back: \xff");
+  Status refused = fleet->report("mx1", bad);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("not valid UTF-8"));
+  ASSERT_TRUE(fleet->report("mx1", stateReport(4)).ok());
+  ASSERT_TRUE(eventually([&] { return session.ackCount(4) == 1; }));
+  EXPECT_EQ(fleet->stats().reports_stored, 1u);
+}
+
+// ---------------------------------------------------------------------------------------
+// baseline delete, simulator
+
+TEST_F(FleetTest, DeletingABaselineIsRefusedWhileAssignedAndForgetsDeadAssignments) {
+  pushBaseline("aaaa00000000");
+  pushBaseline("bbbb00000000", std::string(kBaselineContent) + "# b\n");
+  auto fleet = startFleet();
+  ASSERT_TRUE(fleet->assign(assignment("aaaa00000000", {{"site", "fra"}})).ok());
+  auto refused = fleet->deleteBaseline("hardening", "aaaa");
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(fleet->assign(assignment("bbbb00000000", {})).ok());
+  auto deleted = fleet->deleteBaseline("hardening", "aaaa");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
+  EXPECT_EQ(*deleted, "aaaa00000000");
+  // An agent attaching now gets the live assignment, and nothing logs an unreadable baseline.
+  registerAgent("mx1");
+  FakeAgentSession session;
+  ASSERT_TRUE(fleet->attach("mx1", &session, hello({{"site", "fra"}})).ok());
+  ASSERT_EQ(session.assignments().size(), 1u);
+  EXPECT_EQ(session.assignments()[0].baseline_version(), "bbbb00000000");
+}
+
+TEST_F(FleetTest, TheSimulatorCannotAttachAsAnAgentEnrolledForReal) {
+  ASSERT_TRUE(store_->createToken({.id = "t",
+                                   .secret_sha256 = std::string(64, 'a'),
+                                   .expires_at = clock_.load() + 60'000,
+                                   .uses_left = 1})
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->enrollAgent({.token_id = "t",
+                                 .secret_sha256 = std::string(64, 'a'),
+                                 .agent_id = "sim-real",
+                                 .hostname = "sim-real",
+                                 .now = clock_.load()})
+                  .ok());
+  auto fleet = startFleet();
+  FakeAgentSession session;
+  Status attached = fleet->attach("sim-real", &session, hello(), /*simulated=*/true);
+  EXPECT_EQ(attached.code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(fleet->connected("sim-real"));
+  EXPECT_THAT(session.messages(), IsEmpty());
+  EXPECT_EQ(store_->getAgent("sim-real")->hostname, "sim-real");  // the hello was not recorded
 }
 
 }  // namespace

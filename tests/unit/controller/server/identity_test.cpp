@@ -182,5 +182,14 @@ TEST(IdentityTest, ValidAgentIdRejects) {
   EXPECT_FALSE(validAgentId(std::string(254, 'a')));
 }
 
+TEST(IdentityTest, RealAgentsCannotEnrollWithTheSimulatorsNames) {
+  EXPECT_TRUE(checkEnrollableAgentId("mx1.example.net").ok());
+  EXPECT_TRUE(checkEnrollableAgentId("simmer.example.net").ok());
+  Status sim = checkEnrollableAgentId("sim-0001");
+  EXPECT_EQ(sim.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(sim.message(), ::testing::HasSubstr("reserved for the fleet simulator"));
+  EXPECT_EQ(checkEnrollableAgentId("MX1").code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace postwarden::controller::server

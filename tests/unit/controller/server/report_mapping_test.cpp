@@ -471,5 +471,53 @@ TEST(ReportMappingTest, AssignmentForWithoutMatchIsNull) {
   EXPECT_EQ(assignmentFor(all, {}), nullptr);
 }
 
+// A row stored before every write path checked UTF-8: sent as it is, the reply could not be
+// parsed by the client and `baseline list` failed for everyone.
+TEST(ReportMappingTest, StoredTextThatIsNotUtf8IsSentWithReplacementCharacters) {
+  const std::string bad = "\xff\xfe";
+  const std::string replaced = "\xef\xbf\xbd\xef\xbf\xbd";
+  v1::ListBaselinesResponse list;
+  *list.add_baselines() = baselineVersion(
+      {.name = "badutf", .version = "0123456789ab", .label = bad, .content = "x"}, 0);
+  *list.add_baselines() = baselineVersion(
+      {.name = "good", .version = "ba9876543210", .label = "2", .content = "y"}, 1);
+  v1::ListBaselinesResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(list.SerializeAsString()));
+  ASSERT_EQ(parsed.baselines_size(), 2);
+  EXPECT_EQ(parsed.baselines(0).label(), replaced);
+  EXPECT_EQ(parsed.baselines(1).label(), "2");
+
+  store::AgentRecord agent{.id = "mx1", .hostname = "mx\xc0", .labels = {{"site", bad}}};
+  agent.agent_version = bad;
+  v1::ListAgentsResponse agents;
+  *agents.add_agents() = agentSummary(agent, true);
+  v1::ListAgentsResponse agents_parsed;
+  ASSERT_TRUE(agents_parsed.ParseFromString(agents.SerializeAsString()));
+  EXPECT_EQ(agents_parsed.agents(0).labels().at("site"), replaced);
+
+  v1::TokenInfo token = tokenInfo({.id = "t", .labels = {{"k", bad}}});
+  v1::TokenInfo token_parsed;
+  EXPECT_TRUE(token_parsed.ParseFromString(token.SerializeAsString()));
+  v1::HistoryEntry entry = historyEntry({.agent_id = "mx1", .kind = "state", .summary = bad});
+  v1::HistoryEntry entry_parsed;
+  EXPECT_TRUE(entry_parsed.ParseFromString(entry.SerializeAsString()));
+  v1::ParameterState p = parameterState({.parameter = "x", .actual = bad});
+  v1::ParameterState p_parsed;
+  EXPECT_TRUE(p_parsed.ParseFromString(p.SerializeAsString()));
+}
+
+TEST(ReportMappingTest, ReportWriteCarriesTheEpoch) {
+  v1::AgentMessage m;
+  m.set_seq(3);
+  m.set_seq_epoch(0xabcdef0123456789ULL);
+  v1::StateReport* s = m.mutable_state();
+  s->set_mode(v1::BASELINE_MODE_ENFORCE);
+  s->set_compliance(v1::COMPLIANCE_COMPLIANT);
+  Result<store::ReportWrite> write = reportWrite("mx1", m, 1);
+  ASSERT_TRUE(write.ok()) << write.status().toString();
+  EXPECT_EQ(write->epoch, 0xabcdef0123456789ULL);
+  EXPECT_EQ(write->seq, 3u);
+}
+
 }  // namespace
 }  // namespace postwarden::controller::server

@@ -145,7 +145,7 @@ TEST_F(SqliteStoreTest, CreatesPrivateFileWithWalAndSchemaVersion) {
   struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(count("PRAGMA user_version"), 1);
+  EXPECT_EQ(count("PRAGMA user_version"), SqliteStore::kSchemaVersion);
   EXPECT_EQ(count("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                   "('tokens','agents','reports','drift','history','baselines','assignments')"),
             7);
@@ -172,12 +172,12 @@ TEST_F(SqliteStoreTest, ReopenKeepsData) {
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   store_.reset();
-  rawExec(path_, "PRAGMA user_version = 2");
+  rawExec(path_, "PRAGMA user_version = 3");
   auto opened = SqliteStore::open(path_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(opened.status().message(),
-              HasSubstr("database schema 2 is newer than this controller"));
+              HasSubstr("database schema 3 is newer than this controller"));
 }
 
 TEST_F(SqliteStoreTest, RefusesGarbageFileAndLeavesItUnchanged) {
@@ -724,6 +724,180 @@ TEST_F(SqliteStoreTest, CommittedReportSurvivesAProcessThatNeverCloses) {
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->last_seq, 2u);
   EXPECT_EQ(agent->last_seen, kNow + 9);
+}
+
+
+// ---- UTF-8 on every write path -------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, RefusesABaselineWhoseLabelIsNotUtf8AndStoresNothing) {
+  BaselineRecord bad{.name = "badutf",
+                     .version = "0123456789ab",
+                     .label = "\xff\xfe",
+                     .content = "name: badutf\n",
+                     .pushed_at = kNow};
+  auto put = store_->putBaseline(bad);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(put.status().message(), HasSubstr("baseline label is not valid UTF-8 (byte 0)"));
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 0);
+  bad.label = "1";
+  bad.content = "name: x\nversion: \"\xc3\x28\"\n";  // a 2-byte lead without continuation
+  EXPECT_THAT(store_->putBaseline(bad).status().message(),
+              HasSubstr("baseline content is not valid UTF-8 (byte 18)"));
+  bad.content = "name: b\nversion: \"\xc3\xa9t\xc3\xa9 \xf0\x9f\x93\xa8\"\n";  // été 📨
+  EXPECT_TRUE(store_->putBaseline(bad).ok());
+}
+
+TEST_F(SqliteStoreTest, RefusesNonUtf8TokensHellosHistoryAndReports) {
+  TokenRecord token = makeToken("t2");
+  token.labels["site"] = "fr\xe0";
+  EXPECT_EQ(store_->createToken(token).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->createToken(token).message(), HasSubstr("token label 'site'"));
+  EXPECT_EQ(count("SELECT count(*) FROM tokens"), 0);
+
+  enroll("a1");
+  Status hello = store_->recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
+  EXPECT_EQ(hello.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(hello.message(), HasSubstr("agent version is not valid UTF-8"));
+  EXPECT_EQ(store_->addHistory({.agent_id = "a1", .at = kNow, .kind = "x", .summary = "\xc0\xaf"})
+                .code(),
+            StatusCode::kInvalidArgument);  // an overlong '/'
+
+  ReportWrite bad = report("a1", 5);
+  bad.drift.push_back(drift("smtpd_tls_auth_only", "ye\xf5"));
+  auto stored = store_->recordReports(std::vector<ReportWrite>{report("a1", 4), bad});
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(stored.status().message(),
+              HasSubstr("drift actual value of 'smtpd_tls_auth_only' is not valid UTF-8"));
+  EXPECT_EQ(count("SELECT count(*) FROM reports"), 0);
+  EXPECT_EQ(store_->getAgent("a1")->last_seq, 0u);
+}
+
+// ---- baseline delete -----------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
+  BaselineRecord a{.name = "hard", .version = "aaaa00000000", .label = "1", .content = "a"};
+  BaselineRecord b{.name = "hard", .version = "bbbb00000000", .label = "2", .content = "b"};
+  ASSERT_TRUE(store_->putBaseline(a).ok());
+  ASSERT_TRUE(store_->putBaseline(b).ok());
+  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard",
+                                     .baseline_version = a.version,
+                                     .selector = {{"site", "fra"}}})
+                  .ok());
+  auto refused = store_->deleteBaseline("hard", "aaaa");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("is assigned"));
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 2);
+
+  // A newer assignment with a narrower selector leaves site=fra agents without env=prod on a.
+  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard",
+                                     .baseline_version = b.version,
+                                     .selector = {{"site", "fra"}, {"env", "prod"}}})
+                  .ok());
+  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa").status().code(),
+            StatusCode::kFailedPrecondition);
+  // One that selects every agent a's selects shadows it: a is dead and can go.
+  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard", .baseline_version = b.version})
+                  .ok());
+  auto deleted = store_->deleteBaseline("hard", "aaaa");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
+  EXPECT_EQ(*deleted, a.version);
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
+  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa00000000").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->deleteBaseline("hard", "bbbb").status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// ---- sequence epochs -----------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ANewEpochStartsCountingAgainAndItsFirstReportIsStored) {
+  enroll("a1");
+  ReportWrite old_install = report("a1", 1'000'000);
+  old_install.epoch = 111;
+  ASSERT_THAT(store_->recordReports(std::vector<ReportWrite>{old_install}).value(),
+              ElementsAre(true));
+  // The reinstalled agent's fresh outbox: a new epoch, numbers far below the old ones.
+  ReportWrite fresh = report("a1", 1);
+  fresh.epoch = 222;
+  ReportWrite next = report("a1", 2);
+  next.epoch = 222;
+  auto stored = store_->recordReports(std::vector<ReportWrite>{fresh, next, fresh});
+  ASSERT_TRUE(stored.ok()) << stored.status().toString();
+  EXPECT_THAT(*stored, ElementsAre(true, true, false));
+  AgentRecord agent = store_->getAgent("a1").value();
+  EXPECT_EQ(agent.seq_epoch, 222u);
+  EXPECT_EQ(agent.last_seq, 2u);
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"), 3);
+  // Survives a reopen.
+  reopen();
+  EXPECT_EQ(store_->getAgent("a1")->seq_epoch, 222u);
+}
+
+TEST_F(SqliteStoreTest, RefusesAnAbsurdSeqJumpInsteadOfAdoptingIt) {
+  enroll("a1");
+  ReportWrite first = report("a1", 10);
+  first.epoch = 7;
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{first}).ok());
+  ReportWrite huge = report("a1", 10 + kMaxSeqJump + 1);
+  huge.epoch = 7;
+  auto refused = store_->recordReports(std::vector<ReportWrite>{huge});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("jumps more than 2^32"));
+  EXPECT_EQ(store_->getAgent("a1")->last_seq, 10u);
+  // The agent's later reports still count.
+  ReportWrite later = report("a1", 11);
+  later.epoch = 7;
+  EXPECT_THAT(store_->recordReports(std::vector<ReportWrite>{later}).value(), ElementsAre(true));
+  ReportWrite at_limit = report("a1", 11 + kMaxSeqJump);
+  at_limit.epoch = 7;
+  EXPECT_THAT(store_->recordReports(std::vector<ReportWrite>{at_limit}).value(),
+              ElementsAre(true));
+}
+
+TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
+  store_.reset();
+  std::string path = dir_.file("v1.db");
+  {
+    auto v2 = SqliteStore::open(path);
+    ASSERT_TRUE(v2.ok());
+  }
+  // Rebuild the version 1 layout by hand: no seq_epoch, reports keyed by (agent, seq).
+  rawExec(path,
+          "DROP TABLE reports; ALTER TABLE agents DROP COLUMN seq_epoch; "
+          "ALTER TABLE agents DROP COLUMN simulated; "
+          "CREATE TABLE reports (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE "
+          "CASCADE, seq INTEGER NOT NULL, kind TEXT NOT NULL, body BLOB NOT NULL, received_at "
+          "INTEGER NOT NULL, PRIMARY KEY (agent_id, seq)) STRICT; "
+          "INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, labels, "
+          "enrolled_at, last_seen, last_seq) VALUES ('a1', 'a1', 't', '{}', '{}', '{}', 1, 1, 9);"
+          "INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, labels, "
+          "enrolled_at, last_seen) VALUES ('sim-1', 'sim-1', '', '{}', '{}', '{}', 1, 1);"
+          "INSERT INTO reports VALUES ('a1', 9, 'state', x'00', 1); PRAGMA user_version = 1;");
+  auto opened = SqliteStore::open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status().toString();
+  EXPECT_EQ(rawQuery(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(rawQuery(path, "SELECT count(*) FROM reports WHERE epoch = 0 AND seq = 9"), 1);
+  AgentRecord agent = (*opened)->getAgent("a1").value();
+  EXPECT_EQ(agent.seq_epoch, 0u);
+  EXPECT_EQ(agent.last_seq, 9u);
+  // The simulator's agents (no token) stay the simulator's; a real one does not become one.
+  EXPECT_TRUE((*opened)->registerSimulatedAgent("sim-1", 2).ok());
+  EXPECT_EQ((*opened)->registerSimulatedAgent("a1", 2).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(SqliteStoreTest, TheSimulatorCannotTakeOverAnAgentEnrolledForReal) {
+  enroll("sim-0001");  // enrolled for real (before enrollment refused sim-* names)
+  Status taken = store_->registerSimulatedAgent("sim-0001", kNow);
+  EXPECT_EQ(taken.code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(taken.message(), HasSubstr("enrolled for real"));
+  // Its own agents stay its own, also on the next hello.
+  ASSERT_TRUE(store_->registerSimulatedAgent("sim-0002", kNow).ok());
+  EXPECT_TRUE(store_->registerSimulatedAgent("sim-0002", kNow + 1).ok());
 }
 
 }  // namespace
