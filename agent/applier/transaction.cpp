@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <system_error>
+#include <thread>
 
 #include "agent/applier/preflight.h"
 #include "agent/os/stale_temp_files.h"
@@ -298,14 +300,37 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
   //    myhostname or inet_interfaces, ...), which postconf does not run. The query of a
   //    static: table reads and writes nothing else.
   // 3. `postfix check` only when the change touches what its script validates.
+  // postconf and postmap only read the stage, so they run side by side (postmap on a second
+  // thread); their results are judged in this order. postfix check runs after them, alone:
+  // its post-install step may rewrite the staged main.cf.
   std::vector<std::vector<std::string>> checks = {
       {"postconf", "-c", stage, "-n"}, {"postmap", "-c", stage, "-q", "postwarden", "static:ok"}};
   const std::optional<std::string> full = fullCheckReason(plan);
   if (full) checks.push_back({"postfix", "-c", stage, "check"});
+  auto run = [&](const std::vector<std::string>& argv) {
+    return commands_.run({.argv = argv, .timeout = options_.check_timeout});
+  };
+  std::vector<std::optional<Result<os::CommandResult>>> results(checks.size());
+  {
+    std::thread side;
+    try {
+      side = std::thread([&] { results[1] = run(checks[1]); });
+    } catch (const std::system_error&) {
+      // No thread to be had: run it after postconf instead.
+    }
+    results[0] = run(checks[0]);
+    if (side.joinable()) {
+      side.join();
+    } else {
+      results[1] = run(checks[1]);
+    }
+  }
   std::vector<std::string> warnings, seen;
-  for (const std::vector<std::string>& argv : checks) {
-    Result<os::CommandResult> result =
-        commands_.run({.argv = argv, .timeout = options_.check_timeout});
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const std::vector<std::string>& argv = checks[i];
+    // postfix check: only once postconf and postmap accepted the candidate.
+    if (!results[i]) results[i] = run(argv);
+    const Result<os::CommandResult>& result = *results[i];
     if (!result.ok()) return result.status();
     if (result->exit_code != 0) {
       std::string output = commandOutput(*result);

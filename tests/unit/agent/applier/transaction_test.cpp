@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 
 const std::string kPostfixDir = "/etc/postfix";
 const std::string kStateDir = "/var/lib/postwarden";
@@ -295,8 +298,8 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   EXPECT_EQ(host.service.restarts(), 0);
   // Nothing that `postfix check` validates changed: postconf and postmap only.
   EXPECT_THAT(host.commands.describedCalls(),
-              ElementsAre("postconf -c " + kStage + " -n",
-                          "postmap -c " + kStage + " -q postwarden static:ok"));
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
   // master.cf did not change, so it was not rewritten.
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 1);
@@ -409,7 +412,11 @@ TEST(TransactionTest, PostconfRefusalIsRefusedAndLeavesLiveFilesUntouched) {
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
   EXPECT_FALSE(host.fs.exists(kJournal));
-  EXPECT_THAT(host.commands.describedCalls(), ElementsAre("postconf -c " + kStage + " -n"));
+  // postmap ran beside postconf (unscripted here: an error), but postconf's refusal is the
+  // one reported.
+  EXPECT_THAT(host.commands.describedCalls(),
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
   EXPECT_THAT(host.service.calls(), IsEmpty());
   EXPECT_EQ(host.prober.probes(), 0);
 }
@@ -438,6 +445,29 @@ TEST(TransactionTest, GlobalParameterRefusedByPostmapIsRefusedWithoutPostfixChec
   EXPECT_THAT(host.commands.calls(), SizeIs(2));
 }
 
+// postconf and postmap only read the stage: they run side by side, not one after the other.
+TEST(TransactionTest, PostconfAndPostmapRunSideBySide) {
+  Host host;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  int met = 0;  // checks that saw the other one running
+  // Each check waits (up to 2 s) until the other one has started too.
+  auto meet = [&](const os::Command&) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ++running;
+    changed.notify_all();
+    if (changed.wait_for(lock, std::chrono::seconds(2), [&] { return running == 2; })) ++met;
+  };
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0), meet);
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0), meet);
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(met, 2) << "postconf and postmap ran one after the other";
+}
+
 TEST(TransactionTest, ChangeThatPostfixCheckValidatesRunsItAndItsRefusalRefuses) {
   Host host;
   host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0));
@@ -450,10 +480,13 @@ TEST(TransactionTest, ChangeThatPostfixCheckValidatesRunsItAndItsRefusalRefuses)
   EXPECT_EQ(report.outcome, Outcome::kRefused);
   EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
                                kStage + " check: postfix: fatal: unknown mail_owner");
-  EXPECT_THAT(host.commands.describedCalls(),
-              ElementsAre("postconf -c " + kStage + " -n",
-                          "postmap -c " + kStage + " -q postwarden static:ok",
-                          "postfix -c " + kStage + " check"));
+  // postfix check runs last, once postconf and postmap (side by side) accepted the candidate.
+  std::vector<std::string> calls = host.commands.describedCalls();
+  ASSERT_THAT(calls, SizeIs(3));
+  EXPECT_EQ(calls[2], "postfix -c " + kStage + " check");
+  calls.pop_back();
+  EXPECT_THAT(calls, UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                          "postmap -c " + kStage + " -q postwarden static:ok"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_FALSE(host.fs.exists(kJournal));
 }
@@ -1538,8 +1571,8 @@ TEST(TransactionTest, OfflineChangeIsCheckedJournaledAndSwappedWithoutTouchingPo
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
   EXPECT_THAT(stepNames(report), ElementsAre("settle", "preflight", "check", "journal", "swap"));
   EXPECT_THAT(host.commands.describedCalls(),
-              ElementsAre("postconf -c " + kStage + " -n",
-                          "postmap -c " + kStage + " -q postwarden static:ok"));
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
   EXPECT_THAT(journaled, ElementsAre("journaled:swapping", "swapped:swapped", "verified:verified"));
   EXPECT_FALSE(host.fs.exists(kJournal));
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
