@@ -77,9 +77,10 @@ ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check) {
 //     directories, against mail_owner and setgid_group;
 //   - postconf parses main.cf and master.cf in the course of all this: `postconf -n` does that.
 // So the full check runs when one of those parameters, or a value that names one of them,
-// changes, or when master.cf gains or loses a service (the postlog service; new listeners
-// are rare and restart Postfix anyway). Everything else the candidate can get wrong is
-// postconf's or mail_params_init()'s to find, and they run on every change.
+// changes (their defaults name no other parameter: `postconf -d`, Postfix 3.7), or when master.cf
+// gains or loses a service (the postlog service; new listeners are rare and restart Postfix
+// anyway). Everything else the candidate can get wrong is postconf's or mail_params_init()'s to
+// find, and they run on every change.
 std::optional<std::string> fullCheckReason(const planner::Plan& plan) {
   static constexpr std::string_view kCheckedByPostfixScript[] = {
       "hash_queue_depth", "hash_queue_names", "import_environment",    "mail_owner",
