@@ -3,9 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <system_error>
+#include <thread>
 
 #include "agent/applier/preflight.h"
 #include "agent/os/stale_temp_files.h"
+#include "agent/postfix/main_cf_document.h"
+#include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"
 
 namespace postwarden::agent::applier {
@@ -53,6 +58,93 @@ ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check) {
   ProbeRecord record{targetName(check.target), prober.probe(check.target), {}};
   record.verdict = verify::evaluate(record.result, check.expectation);
   return record;
+}
+
+// `postfix check` (postfix(1): "Warn about bad directory/file ownership or permissions, and
+// create missing directories") is the `postfix` command, then postfix-script check-fatal and
+// check-warn. What of it looks at the candidate, and what else covers it:
+//   - the `postfix` command reads main.cf with mail_params_init(), the global parameter
+//     checks every Postfix program runs: the staged `postmap` query runs the same code;
+//   - it then needs command_directory, daemon_directory and queue_directory, imports the
+//     environment (import_environment) and requires sendmail_path, mailq_path,
+//     newaliases_path and the *_directory documentation paths to be set;
+//   - check-fatal: `post-install create-missing` creates the queue and data directories
+//     from meta_directory/postfix-files as mail_owner/setgid_group and rewrites those
+//     installation parameters into main.cf when they disagree; master.cf must exist; a
+//     maillog_file needs the postlog service in master.cf; `postsuper` checks the queue
+//     (its hashing: hash_queue_names, hash_queue_depth);
+//   - check-warn: the ownership and modes of the config, queue, data, daemon, meta and shlib
+//     directories, against mail_owner and setgid_group;
+//   - postconf parses main.cf and master.cf in the course of all this: `postconf -n` does that.
+// So the full check runs when one of those parameters, or a value that names one of them,
+// changes (their defaults name no other parameter: `postconf -d`, Postfix 3.7), or when master.cf
+// gains or loses a service (the postlog service; new listeners are rare and restart Postfix
+// anyway). Everything else the candidate can get wrong is postconf's or mail_params_init()'s to
+// find, and they run on every change.
+std::optional<std::string> fullCheckReason(const planner::Plan& plan) {
+  static constexpr std::string_view kCheckedByPostfixScript[] = {
+      "hash_queue_depth", "hash_queue_names", "import_environment",    "mail_owner",
+      "mailq_path",       "maillog_file",     "maillog_file_prefixes", "newaliases_path",
+      "sendmail_path",    "setgid_group",
+  };
+  auto checked = [](std::string_view name) {
+    return name.ends_with("_directory") ||
+           std::find(std::begin(kCheckedByPostfixScript), std::end(kCheckedByPostfixScript),
+                     name) != std::end(kCheckedByPostfixScript);
+  };
+  const postfix::MainCfDocument before = postfix::MainCfDocument::parse(plan.main_cf_before);
+  const postfix::MainCfDocument after = postfix::MainCfDocument::parse(plan.main_cf_after);
+  std::vector<std::string> names;
+  for (const postfix::MainCfDocument* doc : {&before, &after}) {
+    for (const postfix::MainCfDefinition& d : doc->definitions()) names.push_back(d.name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::vector<std::string> changed;
+  for (const std::string& name : names) {
+    if (before.get(name) != after.get(name)) changed.push_back(name);
+  }
+  for (const std::string& name : changed) {
+    if (checked(name)) return "main.cf: " + name + " changes";
+  }
+  // A checked parameter whose value names a changed one ("queue_directory = $base/spool")
+  // changes with it. Matching "$name", "${name" and "$(name" may over-match a longer name
+  // that starts the same: that costs a full check, never a missed one.
+  for (const std::string& name : names) {
+    if (!checked(name)) continue;
+    for (const postfix::MainCfDocument* doc : {&before, &after}) {
+      const std::optional<std::string> value = doc->get(name);
+      if (!value || value->find('$') == std::string::npos) continue;
+      for (const std::string& c : changed) {
+        for (const std::string& ref : {"$" + c, "${" + c, "$(" + c}) {
+          if (value->find(ref) != std::string::npos) {
+            return "main.cf: " + name + " refers to " + c + ", which changes";
+          }
+        }
+      }
+    }
+  }
+  auto services = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (const postfix::MasterService& s : postfix::MasterCfDocument::parse(text).services()) {
+      out.push_back(s.key.toString() + " (" + s.command + ")");
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<std::string> old_services = services(plan.master_cf_before);
+  const std::vector<std::string> new_services = services(plan.master_cf_after);
+  if (old_services != new_services) {
+    std::vector<std::string> added, removed;
+    std::set_difference(new_services.begin(), new_services.end(), old_services.begin(),
+                        old_services.end(), std::back_inserter(added));
+    std::set_difference(old_services.begin(), old_services.end(), new_services.begin(),
+                        new_services.end(), std::back_inserter(removed));
+    // Sorted lists that differ: one of the two (multiset) differences is not empty.
+    if (!added.empty()) return "master.cf: service " + added.front() + " added";
+    return "master.cf: service " + removed.front() + " removed";
+  }
+  return std::nullopt;
 }
 
 std::string_view outcomeName(Outcome outcome) {
@@ -201,12 +293,45 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
     PW_RETURN_IF_ERROR(fs_.writeAtomic(path, *bytes, readable));
     PW_RETURN_IF_ERROR(fs_.setModified(path, settled));
   }
-  std::vector<std::string> warnings;
-  const std::vector<std::vector<std::string>> checks = {{"postfix", "-c", stage, "check"},
-                                                        {"postconf", "-c", stage, "-n"}};
-  for (const std::vector<std::string>& argv : checks) {
-    Result<os::CommandResult> result =
-        commands_.run({.argv = argv, .timeout = options_.check_timeout});
+  // 1. postconf parses main.cf and every master.cf entry (a malformed line in either is
+  //    fatal to it) and warns about what it does not understand.
+  // 2. postmap, like every Postfix program, runs mail_params_init() on the candidate first:
+  //    the checks of the global parameters that the `postfix` command itself fails on
+  //    (unknown mail_owner/default_privs/setgid_group, bad numbers and times, a bad
+  //    myhostname or inet_interfaces, ...), which postconf does not run. The query of a
+  //    static: table reads and writes nothing else.
+  // 3. `postfix check` only when the change touches what its script validates.
+  // postconf and postmap only read the stage, so they run side by side (postmap on a second
+  // thread); their results are judged in this order. postfix check runs after them, alone:
+  // its post-install step may rewrite the staged main.cf.
+  std::vector<std::vector<std::string>> checks = {
+      {"postconf", "-c", stage, "-n"}, {"postmap", "-c", stage, "-q", "postwarden", "static:ok"}};
+  const std::optional<std::string> full = fullCheckReason(plan);
+  if (full) checks.push_back({"postfix", "-c", stage, "check"});
+  auto run = [&](const std::vector<std::string>& argv) {
+    return commands_.run({.argv = argv, .timeout = options_.check_timeout});
+  };
+  std::vector<std::optional<Result<os::CommandResult>>> results(checks.size());
+  {
+    std::thread side;
+    try {
+      side = std::thread([&] { results[1] = run(checks[1]); });
+    } catch (const std::system_error&) {
+      // No thread to be had: run it after postconf instead.
+    }
+    results[0] = run(checks[0]);
+    if (side.joinable()) {
+      side.join();
+    } else {
+      results[1] = run(checks[1]);
+    }
+  }
+  std::vector<std::string> warnings, seen;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const std::vector<std::string>& argv = checks[i];
+    // postfix check: only once postconf and postmap accepted the candidate.
+    if (!results[i]) results[i] = run(argv);
+    const Result<os::CommandResult>& result = *results[i];
     if (!result.ok()) return result.status();
     if (result->exit_code != 0) {
       std::string output = commandOutput(*result);
@@ -218,7 +343,8 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
       return FailedPreconditionError("Postfix refused the candidate configuration: " +
                                      os::describeCommand(argv) + ": " + output);
     }
-    // postconf -n prints the settings; only stderr (warnings) is worth showing, once each.
+    // Only stderr (warnings) is worth showing, once each: postconf and postmap report the same
+    // main.cf problem under their own names ("postmap: warning: ...").
     size_t start = 0;
     const std::string& err = result->stderr_data;
     while (start < err.size()) {
@@ -226,7 +352,12 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
       if (end == std::string::npos) end = err.size();
       std::string line = err.substr(start, end - start);
       start = end + 1;
-      if (!line.empty() && std::find(warnings.begin(), warnings.end(), line) == warnings.end()) {
+      const size_t colon = line.find(": ");
+      std::string message = colon != std::string::npos && line.find_first_of(" \t") > colon
+                                ? line.substr(colon + 2)
+                                : line;
+      if (!line.empty() && std::find(seen.begin(), seen.end(), message) == seen.end()) {
+        seen.push_back(std::move(message));
         warnings.push_back(std::move(line));
       }
     }
@@ -238,7 +369,10 @@ Status Transaction::stageAndCheck(const planner::Plan& plan, std::string& detail
   if (warnings.size() > kMaxShown) {
     detail += "; and " + std::to_string(warnings.size() - kMaxShown) + " more warnings";
   }
-  if (detail.empty()) detail = "postfix check and postconf accept the candidate";
+  const std::string accepted =
+      full ? "postconf, postmap and postfix check (" + *full + ") accept the candidate"
+           : "postconf and postmap accept the candidate (postfix check not needed)";
+  detail = detail.empty() ? accepted : accepted + "; " + detail;
   return OkStatus();
 }
 
@@ -430,32 +564,40 @@ void Transaction::rollBack(const JournalEntry& entry, TransactionReport& report,
     markNeedsHuman(report, "rollback could not restore the previous files: " + restore.detail);
     return;
   }
-  // A full restart, not a reload: a broken change may have left the master throttling a
-  // service that crashed ("bad command startup -- throttling"), and a reload keeps that
-  // state for service_throttle_time (60 s). Only a strategy without a restart reloads.
-  StepRecord activated = runStep(report, "restart", [&](std::string& detail) -> Status {
-    Status restarted = service_.restart();
-    if (restarted.code() != StatusCode::kUnimplemented) return restarted;
-    detail = "no restart command; reloaded";
-    return service_.reload();
-  });
-  ProbeRound health;
-  if (activated.ok) {
-    StepRecord probe = runStep(report, "verify rollback", [&](std::string& detail) -> Status {
-      const std::vector<ProbeCheck> checks =
-          options_.health_checks ? options_.health_checks(previous) : options_.probes;
-      health = probeUntil(checks, /*health_only=*/true);
-      if (!health.passed) return UnavailableError(joinLines(health.failures, "; "));
-      detail = "service answers again";
-      return OkStatus();
+  if (options_.offline) {
+    // Postfix is stopped: starting it would start a service the operator stopped, and there
+    // is nothing to probe. The previous bytes are back, verified against the journal.
+    report.warnings.push_back(
+        "offline: Postfix was not restarted after the rollback; the previous files are back "
+        "and take effect when Postfix starts");
+  } else {
+    // A full restart, not a reload: a broken change may have left the master throttling a
+    // service that crashed ("bad command startup -- throttling"), and a reload keeps that
+    // state for service_throttle_time (60 s). Only a strategy without a restart reloads.
+    StepRecord activated = runStep(report, "restart", [&](std::string& detail) -> Status {
+      Status restarted = service_.restart();
+      if (restarted.code() != StatusCode::kUnimplemented) return restarted;
+      detail = "no restart command; reloaded";
+      return service_.reload();
     });
-    report.probes = health.results.empty() ? report.probes : health.results;
-  }
-  if (!activated.ok || !health.passed) {
-    markNeedsHuman(report,
-                   "rollback restored the previous files but Postfix does not work: " +
-                       (activated.ok ? joinLines(health.failures, "; ") : activated.detail));
-    return;
+    ProbeRound health;
+    if (activated.ok) {
+      StepRecord probe = runStep(report, "verify rollback", [&](std::string& detail) -> Status {
+        const std::vector<ProbeCheck> checks =
+            options_.health_checks ? options_.health_checks(previous) : options_.probes;
+        health = probeUntil(checks, /*health_only=*/true);
+        if (!health.passed) return UnavailableError(joinLines(health.failures, "; "));
+        detail = "service answers again";
+        return OkStatus();
+      });
+      report.probes = health.results.empty() ? report.probes : health.results;
+    }
+    if (!activated.ok || !health.passed) {
+      markNeedsHuman(report,
+                     "rollback restored the previous files but Postfix does not work: " +
+                         (activated.ok ? joinLines(health.failures, "; ") : activated.detail));
+      return;
+    }
   }
   if (Status cleared = journal_.clear(); !cleared.ok()) {
     // The next run finds the change at rolling_back and restores nothing (the files are the
@@ -474,6 +616,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
 
   if (plan.compliant()) {
+    if (options_.offline) return report;  // kept: nothing to write, nothing running to probe
     const ProbeRound round = verifyStep(report);
     report.outcome = round.passed ? Outcome::kKept : Outcome::kRefused;
     if (!round.passed) {
@@ -493,22 +636,26 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
       runStep(report, "settle", [&](std::string& detail) { return waitUntilSettled(detail); });
   if (!settle.ok) return refuse(settle);
   // A change to a stopped Postfix cannot be proven on the wire, and a rollback would then
-  // start a service the operator had stopped: refuse, and leave it to --offline.
-  StepRecord status = runStep(report, "status", [&](std::string& detail) -> Status {
-    Result<bool> running = service_.running();
-    if (!running.ok()) {
-      if (running.status().code() != StatusCode::kUnimplemented) return running.status();
-      detail = "not known (" + running.status().message() + ")";
+  // start a service the operator had stopped: refuse, and leave it to --offline, which
+  // neither reloads, restarts nor probes.
+  StepRecord status;
+  if (!options_.offline) {
+    status = runStep(report, "status", [&](std::string& detail) -> Status {
+      Result<bool> running = service_.running();
+      if (!running.ok()) {
+        if (running.status().code() != StatusCode::kUnimplemented) return running.status();
+        detail = "not known (" + running.status().message() + ")";
+        return OkStatus();
+      }
+      if (!*running) {
+        return FailedPreconditionError(service_.describe() +
+                                       " is not running, so the change could not be verified; "
+                                       "start Postfix, or use --offline to only write the files");
+      }
+      detail = "Postfix is running";
       return OkStatus();
-    }
-    if (!*running) {
-      return FailedPreconditionError(service_.describe() +
-                                     " is not running, so the change could not be verified; "
-                                     "start Postfix, or use --offline to only write the files");
-    }
-    detail = "Postfix is running";
-    return OkStatus();
-  });
+    });
+  }
   if (!status.ok) return refuse(status);
   StepRecord preflight = runStep(report, "preflight", [&](std::string& detail) -> Status {
     PW_RETURN_IF_ERROR(checkTlsMaterial(plan, fs_, clock_.now()));
@@ -605,22 +752,31 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
   (void)advance(entry, JournalStep::kSwapped, report);  // reported; recovery rolls back
 
-  StepRecord activated = runStep(report, entry.restart ? "restart" : "reload",
-                                 [&](std::string&) { return activate(entry.restart); });
-  if (!activated.ok) {
-    collectLog(log_offset, report);
-    report.reason = activated.name + " failed: " + activated.detail;
-    rollBack(entry, report, &before);
-    return report;
-  }
-  (void)advance(entry, JournalStep::kActivated, report);  // reported; recovery rolls back
+  if (options_.offline) {
+    // Checked like any change, but with nothing running there is nothing to reload or probe:
+    // the swapped change is final.
+    report.warnings.push_back(
+        "offline: Postfix was not " + std::string(entry.restart ? "restarted" : "reloaded") +
+        " and the change was not verified on the wire; it takes effect when Postfix starts "
+        "(or run apply again without --offline once it runs)");
+  } else {
+    StepRecord activated = runStep(report, entry.restart ? "restart" : "reload",
+                                   [&](std::string&) { return activate(entry.restart); });
+    if (!activated.ok) {
+      collectLog(log_offset, report);
+      report.reason = activated.name + " failed: " + activated.detail;
+      rollBack(entry, report, &before);
+      return report;
+    }
+    (void)advance(entry, JournalStep::kActivated, report);  // reported; recovery rolls back
 
-  const ProbeRound round = verifyStep(report);
-  if (!round.passed) {
-    collectLog(log_offset, report);
-    report.reason = "the change failed verification: " + report.steps.back().detail;
-    rollBack(entry, report, &before);
-    return report;
+    const ProbeRound round = verifyStep(report);
+    if (!round.passed) {
+      collectLog(log_offset, report);
+      report.reason = "the change failed verification: " + report.steps.back().detail;
+      rollBack(entry, report, &before);
+      return report;
+    }
   }
   const Status verified = advance(entry, JournalStep::kVerified, report);
   report.outcome = Outcome::kRepaired;

@@ -1,8 +1,11 @@
 // A Transaction applies a Plan to a live Postfix as one all-or-nothing change, and proves it
 // on the wire:
-//   stage the candidate files and let Postfix check them (`postfix -c STAGE check`,
-//   `postconf -c STAGE -n`) -> journal -> swap the files in crash-safely -> reload, or
-//   stop/start for restart-only changes -> probe the listeners over loopback until a deadline.
+//   stage the candidate files and let Postfix check them (`postconf -c STAGE -n`, Postfix's
+//   global parameter checks, and `postfix -c STAGE check` when the change touches what that
+//   validates, see fullCheckReason()) -> journal -> swap the files in crash-safely -> reload,
+//   or stop/start for restart-only changes -> probe the listeners over loopback until a deadline.
+// Offline (a stopped Postfix) the same steps run except the status step, the reload/restart
+// and the probe: the change is final once swapped, and a rollback restores the files only.
 // If the probe fails, the previous bytes are restored, Postfix is reloaded again and probed
 // until healthy: outcome RolledBack. Only bytes that match the journal's SHA-256 of the
 // previous version are ever restored. If even that fails the host is marked NeedsHuman, a
@@ -55,6 +58,13 @@ struct TransactionOptions {
   // once for it to settle and refuses when it was modified again meanwhile.
   std::chrono::milliseconds settle_age{2000};
   std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
+  // --offline, for a Postfix that is not running: every safety step runs (settle, preflight,
+  // the staged check, journal and verified backup, crash-safe swap) except the status step,
+  // the reload/restart and the probe. A compliant host is kept without probing; a swapped
+  // change is final (journal to verified, then cleared) with a warning that it was neither
+  // reloaded nor verified on the wire; a rollback restores the verified backup but neither
+  // restarts nor probes Postfix. `probes` and `health_checks` are not used.
+  bool offline = false;
   // Test-only: called with a step name ("swapped", ...) right after the journal records it,
   // so that a test can kill the agent there.
   std::function<void(std::string_view step)> crash_point;
@@ -69,6 +79,13 @@ struct ProbeRecord {
 
 // Probes one listener and judges the result against its expectation.
 ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check);
+
+// Why the staged candidate of `plan` needs the full `postfix -c STAGE check` (a shell script
+// that mostly checks the queue's ownership and creates missing directories), e.g.
+// "main.cf: mail_owner changes"; nullopt when `postconf -c STAGE -n` and Postfix's global
+// parameter checks cover everything that check would validate about this change. The list
+// and why is in transaction.cpp. Pure.
+std::optional<std::string> fullCheckReason(const planner::Plan& plan);
 
 enum class Outcome { kKept, kRepaired, kRefused, kRolledBack, kNeedsHuman };
 std::string_view outcomeName(Outcome outcome);

@@ -277,39 +277,6 @@ std::unique_ptr<service::ServiceControl> makeService(const ApplyArgs& args,
   return service::makePostfixServiceControl(env.commands, args.target.postfix_dir, options);
 }
 
-// Writes the files only, for a Postfix that is not running (issue-2 style apply).
-int runOfflineApply(const ApplyArgs& args, const planner::Plan& plan, bool text, Environment& env) {
-  applier::TransactionReport report;
-  report.outcome = Outcome::kRepaired;
-  applier::ConfigFiles files(env.fs, args.target.postfix_dir);
-  planner::PostfixConfig before{plan.main_cf_before, plan.master_cf_before};
-  planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
-  Status status = applier::checkTlsMaterial(plan, env.fs, env.clock.now());
-  if (status.ok()) {
-    report.backup_dir = applier::backupDirName(args.state_dir, env.clock.now(), env.pid);
-    status = files.backup(before, report.backup_dir).status();
-  }
-  if (status.ok()) status = files.swap(before, after);
-  if (os::isNotDurable(status)) {
-    // Written, only not yet durable: the files hold the new bytes, so this is not a refusal.
-    report.warnings.push_back(status.message());
-    status = OkStatus();
-  }
-  if (!status.ok()) {
-    report.outcome = Outcome::kRefused;
-    report.reason = status.message();
-  }
-  if (!text) {
-    env.out << report::applyToJson(plan, report, context(args.target, env)) << "\n";
-  } else if (status.ok()) {
-    env.out << "applied " << plural(plan.changes.size(), "change") << " (offline: Postfix not "
-            << "reloaded); previous bytes kept in " << report.backup_dir << "\n";
-    for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
-  }
-  if (!status.ok()) printError(env, status.withContext("refused, nothing changed"));
-  return exitFor(report.outcome);
-}
-
 int runApply(const ApplyArgs& args, Environment& env) {
   const bool text = args.target.format == OutputFormat::kText;
   // One transaction per host at a time; the kernel drops the lock of a dead holder. A dry
@@ -338,26 +305,16 @@ int runApply(const ApplyArgs& args, Environment& env) {
     env.out.flush();
   };
 
-  if (args.offline) {
-    Result<Planned> planned = loadAndPlan(args.target, env);
-    if (!planned.ok()) {
-      printError(env, planned.status());
+  // --offline (a stopped Postfix) runs the same transaction without the status step, the
+  // reload and the probe, so it needs no probe settings or targets.
+  ProbeSettings settings;
+  if (!args.offline) {
+    Result<ProbeSettings> read = probeSettings(args.probe, env);
+    if (!read.ok()) {
+      printError(env, read.status());
       return kExitError;
     }
-    const planner::Plan& plan = planned->plan;
-    if (text) printPlanText(plan, args.target, env);
-    if (plan.compliant()) return kExitOk;
-    if (args.dry_run) {
-      if (text) env.out << "dry run: nothing written\n";
-      return kExitOk;
-    }
-    return runOfflineApply(args, plan, text, env);
-  }
-
-  Result<ProbeSettings> settings = probeSettings(args.probe, env);
-  if (!settings.ok()) {
-    printError(env, settings.status());
-    return kExitError;
+    settings = std::move(read).value();
   }
   Result<planner::PostfixConfig> live = readConfig(args.target.postfix_dir, env);
   if (!live.ok()) {
@@ -372,11 +329,14 @@ int runApply(const ApplyArgs& args, Environment& env) {
   options.check_timeout = args.command_timeout;
   options.log_file = postfix::MainCfDocument::parse(live->main_cf).get("maillog_file").value_or("");
   options.crash_point = env.crash_point;
-  options.health_checks = [&](const planner::PostfixConfig& config) {
-    Result<std::vector<applier::ProbeCheck>> checks =
-        healthChecks(config, args.probe.probe, *settings);
-    return checks.ok() ? *checks : std::vector<applier::ProbeCheck>{};
-  };
+  options.offline = args.offline;
+  if (!args.offline) {
+    options.health_checks = [&](const planner::PostfixConfig& config) {
+      Result<std::vector<applier::ProbeCheck>> checks =
+          healthChecks(config, args.probe.probe, settings);
+      return checks.ok() ? *checks : std::vector<applier::ProbeCheck>{};
+    };
+  }
 
   // A change an earlier agent left half-done comes first; the plan is made from what is on
   // disk after it.
@@ -408,23 +368,29 @@ int runApply(const ApplyArgs& args, Environment& env) {
     printError(env, planned.status());
     return kExitError;
   }
-  if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
-    return fail(env, reachable, args.target.format);
+  if (!args.offline) {
+    if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
+      return fail(env, reachable, args.target.format);
+    }
+    Result<std::vector<applier::ProbeCheck>> probes = probeChecks(
+        planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
+        {.role_ports = args.target.role_ports}, args.probe.probe, settings);
+    if (!probes.ok()) {
+      printError(env, probes.status());
+      return kExitError;
+    }
+    options.probes = *probes;
   }
-  Result<std::vector<applier::ProbeCheck>> probes =
-      probeChecks(planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
-                  {.role_ports = args.target.role_ports}, args.probe.probe, *settings);
-  if (!probes.ok()) {
-    printError(env, probes.status());
-    return kExitError;
-  }
-  options.probes = *probes;
   applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock, options,
                                    on_step);
   const planner::Plan& plan = planned->plan;
   if (text) printPlanText(plan, args.target, env);
   if (args.dry_run) {
-    if (text) {
+    if (text && args.offline) {
+      env.out << "dry run: would "
+              << (plan.compliant() ? "keep it" : "check and write the files offline (no reload)")
+              << "; nothing written\n";
+    } else if (text) {
       env.out << "dry run: would "
               << (plan.compliant() ? "verify"
                                    : "apply, then " + std::string(modeName(plan.applyMode())) +

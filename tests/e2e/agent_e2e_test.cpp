@@ -557,5 +557,61 @@ TEST_F(AgentE2eTest, PlanAndVerifyInJsonPrintAnErrorObjectOnStdout) {
   }
 }
 
+// --offline keeps every safety step but the status step, the reload and the probe: with
+// Postfix stopped, a candidate Postfix refuses is refused before anything is written, whether
+// Postfix's global parameter checks (postmap) or only the full `postfix check` find it, and
+// a good change is journaled, backed up and swapped, and takes effect once Postfix starts.
+TEST_F(AgentE2eTest, OfflineApplyToAStoppedPostfixRefusesWhatPostfixRefuses) {
+  ASSERT_TRUE(sandbox().stop().ok());
+  const std::string before = readFile(sandbox().mainCfPath());
+  struct Case {
+    std::string name;
+    std::string setting;   // passes the baseline validator
+    std::string expected;  // in the refusal
+  };
+  const std::vector<Case> cases = {
+      // mail_params_init() refuses it: every Postfix program would die at start.
+      {"privs", "    default_privs: postwarden-no-such-user\n",
+       "parameter default_privs: unknown user name value: postwarden-no-such-user"},
+      {"owner", "    mail_owner: postwarden-no-such-user\n",
+       "parameter mail_owner: unknown user name value: postwarden-no-such-user"},
+      // Only `postfix check` finds it (postconf and postmap do not look at directories).
+      {"queue", "    queue_directory: " + sandbox().dir() + "/no-such-queue\n",
+       "postfix -c " + state_dir_ + "/stage check"},
+  };
+  for (const Case& c : cases) {
+    CommandResult r = apply(policyWith(c.name, c.setting), {"--offline"});
+    EXPECT_EQ(r.exit_code, 1) << c.name << ": " << last_output_;
+    EXPECT_NE(r.stderr_data.find("Postfix refused the candidate configuration"), std::string::npos)
+        << c.name << ": " << last_output_;
+    EXPECT_NE(last_output_.find(c.expected), std::string::npos) << c.name << ": " << last_output_;
+    EXPECT_EQ(readFile(sandbox().mainCfPath()), before) << c.name;
+    EXPECT_FALSE(journalExists()) << c.name;
+    EXPECT_FALSE(fs::exists(state_dir_ + "/backups")) << c.name << ": nothing backed up";
+  }
+  EXPECT_FALSE(fs::exists(sandbox().dir() + "/no-such-queue"));
+
+  CommandResult good = apply(kHardening, {"--offline"});
+  ASSERT_EQ(good.exit_code, 0) << last_output_;
+  EXPECT_NE(good.stdout_data.find("check: ok"), std::string::npos) << last_output_;
+  EXPECT_NE(good.stdout_data.find("journal: ok"), std::string::npos) << last_output_;
+  EXPECT_NE(good.stdout_data.find("Postfix was not reloaded"), std::string::npos) << last_output_;
+  EXPECT_EQ(good.stdout_data.find("status:"), std::string::npos) << last_output_;
+  EXPECT_EQ(good.stdout_data.find("verify:"), std::string::npos) << last_output_;
+  EXPECT_NE(readFile(sandbox().mainCfPath()), before);
+  EXPECT_FALSE(journalExists());
+  ASSERT_TRUE(fs::exists(state_dir_ + "/backups"));
+  for (const fs::directory_entry& backup : fs::directory_iterator(state_dir_ + "/backups")) {
+    EXPECT_EQ(readFile(backup.path().string() + "/main.cf"), before);
+  }
+  EXPECT_FALSE(sandbox().masterPid().ok()) << "--offline must not start a stopped Postfix";
+
+  ASSERT_TRUE(sandbox().restart().ok());
+  expectHardened();
+  CommandResult again = apply(kHardening);
+  EXPECT_EQ(again.exit_code, 0) << last_output_;
+  EXPECT_NE(again.stdout_data.find("result: kept"), std::string::npos) << last_output_;
+}
+
 }  // namespace
 }  // namespace postwarden::testing

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,10 +28,12 @@ using fakes::FakeSmtpProber;
 using fakes::FaultyFileSystem;
 using fakes::InMemoryFileSystem;
 using fakes::ScriptedCommandRunner;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 
 const std::string kPostfixDir = "/etc/postfix";
 const std::string kStateDir = "/var/lib/postwarden";
@@ -39,6 +43,13 @@ const std::string kStage = "/var/lib/postwarden/stage";
 const std::string kJournal = "/var/lib/postwarden/journal";
 const std::string kNeedsHuman = "/var/lib/postwarden/needs-human";
 const std::string kMailLog = "/var/log/mail.log";
+
+// The staged candidate's checks: postconf parses main.cf and master.cf, postmap runs
+// Postfix's global parameter checks, and postfix check runs only for the changes it validates.
+const std::vector<std::string> kPostconf = {"postconf", "-c", kStage, "-n"};
+const std::vector<std::string> kPostmap = {"postmap", "-c",         kStage,
+                                           "-q",      "postwarden", "static:ok"};
+const std::vector<std::string> kPostfixCheck = {"postfix", "-c", kStage, "check"};
 
 const std::string kOldMain =
     "# Debian main.cf\n"
@@ -73,6 +84,16 @@ policy::Baseline loopbackOnlyBaseline() {
   b.name = "loopback";
   b.version = "1";
   b.main_cf_set = {{"inet_interfaces", "loopback-only", {}}};
+  return b;
+}
+
+// mail_owner: `postfix check` creates and checks the queue directories as that user, so
+// only the full check validates it.
+policy::Baseline mailOwnerBaseline() {
+  policy::Baseline b;
+  b.name = "owner";
+  b.version = "1";
+  b.main_cf_set = {{"mail_owner", "nosuchuser", {}}};
   return b;
 }
 
@@ -168,9 +189,10 @@ struct Host {
   }
 
   void postfixAccepts() {
-    commands.expectRepeatedly({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
-    commands.expectRepeatedly({"postconf", "-c", kStage, "-n"},
+    commands.expectRepeatedly(kPostconf,
                               ScriptedCommandRunner::exited(0, "smtpd_helo_required = yes\n"));
+    commands.expectRepeatedly(kPostmap, ScriptedCommandRunner::exited(0, "ok\n"));
+    commands.expectRepeatedly(kPostfixCheck, ScriptedCommandRunner::exited(0));
   }
 
   Transaction transaction() { return Transaction(fs, commands, service, prober, clock, options); }
@@ -274,8 +296,10 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   EXPECT_EQ(host.fs.contents(report.backup_dir + "/master.cf"), kOldMaster);
   EXPECT_EQ(host.service.reloads(), 1);
   EXPECT_EQ(host.service.restarts(), 0);
+  // Nothing that `postfix check` validates changed: postconf and postmap only.
   EXPECT_THAT(host.commands.describedCalls(),
-              ElementsAre("postfix -c " + kStage + " check", "postconf -c " + kStage + " -n"));
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
   // master.cf did not change, so it was not rewritten.
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMasterCf), 0);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 1);
@@ -287,13 +311,12 @@ TEST(TransactionTest, PostfixChecksTheStagedCandidateWhileLiveFilesAreOld) {
   planner::Plan plan = planFor(heloAndServiceBaseline());
   ASSERT_NE(plan.master_cf_after, kOldMaster);
   std::optional<std::string> staged_main, staged_master, live_main;
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0),
-                       [&](const os::Command&) {
-                         staged_main = host.fs.contents(kStage + "/main.cf");
-                         staged_master = host.fs.contents(kStage + "/master.cf");
-                         live_main = host.fs.contents(kMainCf);
-                       });
-  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0), [&](const os::Command&) {
+    staged_main = host.fs.contents(kStage + "/main.cf");
+    staged_master = host.fs.contents(kStage + "/master.cf");
+    live_main = host.fs.contents(kMainCf);
+  });
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
 
   TransactionReport report = host.transaction().apply(plan);
 
@@ -306,22 +329,33 @@ TEST(TransactionTest, PostfixChecksTheStagedCandidateWhileLiveFilesAreOld) {
   // The check commands get the configured timeout.
   ASSERT_THAT(host.commands.calls(), SizeIs(2));
   EXPECT_EQ(host.commands.calls()[0].timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(host.commands.calls()[1].timeout, std::chrono::milliseconds(30000));
 }
 
 TEST(TransactionTest, PostconfWarningsAreShownOnceInTheCheckStep) {
   Host host;
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
-  host.commands.expect({"postconf", "-c", kStage, "-n"},
+  const std::string overriding = "warning: " + kStage +
+                                 "/main.cf, line 4: overriding earlier entry: "
+                                 "smtpd_helo_required=no\n";
+  host.commands.expect(kPostconf,
                        ScriptedCommandRunner::exited(0, "smtpd_helo_required = yes\n",
                                                      "postconf: warning: unused parameter: x\n"
-                                                     "postconf: warning: unused parameter: x\n"));
+                                                     "postconf: warning: unused parameter: x\n"
+                                                     "postconf: " +
+                                                         overriding));
+  // postmap reports the same main.cf problem under its own name: shown once.
+  host.commands.expect(kPostmap,
+                       ScriptedCommandRunner::exited(0, "ok\n", "postmap: " + overriding));
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
   const StepRecord* check = findStep(report, "check");
   ASSERT_NE(check, nullptr);
-  EXPECT_EQ(check->detail, "postconf: warning: unused parameter: x");
+  EXPECT_EQ(check->detail,
+            "postconf and postmap accept the candidate (postfix check not needed); "
+            "postconf: warning: unused parameter: x; postconf: " +
+                overriding.substr(0, overriding.size() - 1));
 }
 
 TEST(TransactionTest, ProbePassingOnThirdAttemptIsRepaired) {
@@ -359,31 +393,126 @@ TEST(TransactionTest, RestartOnlyPlanRestartsInsteadOfReloading) {
 
 // --- apply(): refused before anything live changed --------------------------------------
 
-TEST(TransactionTest, PostfixCheckFailureIsRefusedAndLeavesLiveFilesUntouched) {
+TEST(TransactionTest, PostconfRefusalIsRefusedAndLeavesLiveFilesUntouched) {
   Host host;
-  host.commands.expect({"postfix", "-c", kStage, "check"},
-                       ScriptedCommandRunner::exited(1, "", "postfix: fatal: bad parameter\n"));
+  host.commands.expect(kPostconf,
+                       ScriptedCommandRunner::exited(1, "",
+                                                     "postconf: fatal: file master.cf: line 3: bad "
+                                                     "field count\n"));
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
-  EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
-                               kStage + " check: postfix: fatal: bad parameter");
+  EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postconf -c " +
+                               kStage +
+                               " -n: postconf: fatal: file master.cf: line 3: bad "
+                               "field count");
   EXPECT_THAT(stepNames(report), ElementsAre("settle", "status", "preflight", "check"));
   EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
   EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
   EXPECT_FALSE(host.fs.exists(kJournal));
-  EXPECT_THAT(host.commands.describedCalls(), ElementsAre("postfix -c " + kStage + " check"));
+  // postmap ran beside postconf (unscripted here: an error), but postconf's refusal is the
+  // one reported.
+  EXPECT_THAT(host.commands.describedCalls(),
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
   EXPECT_THAT(host.service.calls(), IsEmpty());
   EXPECT_EQ(host.prober.probes(), 0);
 }
 
-TEST(TransactionTest, PostfixCheckWithoutOutputPointsAtSyslog) {
+// postconf does not run Postfix's global parameter checks (mail_params_init()); postmap, like
+// the `postfix` command, does, and refuses what every Postfix program would die on.
+TEST(TransactionTest, GlobalParameterRefusedByPostmapIsRefusedWithoutPostfixCheck) {
   Host host;
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(1));
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0));
+  host.commands.expect(
+      kPostmap, ScriptedCommandRunner::exited(1, "",
+                                              "postmap: fatal: file " + kStage +
+                                                  "/main.cf: parameter default_privs: unknown "
+                                                  "user name value: nosuchuser\n"));
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason, HasSubstr("postmap -c " + kStage +
+                                       " -q postwarden static:ok: "
+                                       "postmap: fatal: file " +
+                                       kStage + "/main.cf: parameter default_privs"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.commands.unmetExpectations(), IsEmpty());
+  EXPECT_THAT(host.commands.calls(), SizeIs(2));
+}
+
+// postconf and postmap only read the stage: they run side by side, not one after the other.
+TEST(TransactionTest, PostconfAndPostmapRunSideBySide) {
+  Host host;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  int met = 0;  // checks that saw the other one running
+  // Each check waits (up to 2 s) until the other one has started too.
+  auto meet = [&](const os::Command&) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ++running;
+    changed.notify_all();
+    if (changed.wait_for(lock, std::chrono::seconds(2), [&] { return running == 2; })) ++met;
+  };
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0), meet);
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0), meet);
+
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_EQ(met, 2) << "postconf and postmap ran one after the other";
+}
+
+TEST(TransactionTest, ChangeThatPostfixCheckValidatesRunsItAndItsRefusalRefuses) {
+  Host host;
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(
+      kPostfixCheck, ScriptedCommandRunner::exited(1, "", "postfix: fatal: unknown mail_owner\n"));
+
+  TransactionReport report = host.transaction().apply(planFor(mailOwnerBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_EQ(report.reason, "check: Postfix refused the candidate configuration: postfix -c " +
+                               kStage + " check: postfix: fatal: unknown mail_owner");
+  // postfix check runs last, once postconf and postmap (side by side) accepted the candidate.
+  std::vector<std::string> calls = host.commands.describedCalls();
+  ASSERT_THAT(calls, SizeIs(3));
+  EXPECT_EQ(calls[2], "postfix -c " + kStage + " check");
+  calls.pop_back();
+  EXPECT_THAT(calls, UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                          "postmap -c " + kStage + " -q postwarden static:ok"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+}
+
+TEST(TransactionTest, ChangeThatPostfixCheckAcceptsNamesWhyItRan) {
+  Host host;
+  host.postfixAccepts();
+
+  TransactionReport report = host.transaction().apply(planFor(mailOwnerBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  const StepRecord* check = findStep(report, "check");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->detail,
+            "postconf, postmap and postfix check (main.cf: mail_owner changes) accept the "
+            "candidate");
+  EXPECT_THAT(host.commands.describedCalls(), SizeIs(3));
+}
+
+TEST(TransactionTest, PostfixCheckWithoutOutputPointsAtSyslog) {
+  Host host;
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostfixCheck, ScriptedCommandRunner::exited(1));
+
+  TransactionReport report = host.transaction().apply(planFor(mailOwnerBaseline()));
 
   EXPECT_EQ(report.outcome, Outcome::kRefused);
   EXPECT_THAT(report.reason,
@@ -437,8 +566,8 @@ TEST(TransactionTest, PreflightRefusesMissingCertificateBeforeStaging) {
 TEST(TransactionTest, FileEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
   Host host;
   const std::string edited = kOldMain + "# an operator's edit\nmessage_size_limit = 1\n";
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
-  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0),
                        [&](const os::Command&) { host.fs.addFile(kMainCf, edited); });
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
@@ -456,8 +585,8 @@ TEST(TransactionTest, FileEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
 TEST(TransactionTest, MasterCfEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
   Host host;
   const std::string edited = kOldMaster + "# an operator's edit\n";
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
-  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0),
                        [&](const os::Command&) { host.fs.addFile(kMasterCf, edited); });
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
@@ -472,11 +601,10 @@ TEST(TransactionTest, MasterCfEditedBetweenPlanAndSwapIsRefusedAndLeftAlone) {
 
 TEST(TransactionTest, FullDiskDuringBackupIsRefusedBeforeAnyLiveWrite) {
   Host host;
-  host.commands.expect({"postfix", "-c", kStage, "check"}, ScriptedCommandRunner::exited(0));
-  host.commands.expect({"postconf", "-c", kStage, "-n"}, ScriptedCommandRunner::exited(0),
-                       [&](const os::Command&) {
-                         host.fs.failWritesWith(ResourceExhaustedError("No space left on device"));
-                       });
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0), [&](const os::Command&) {
+    host.fs.failWritesWith(ResourceExhaustedError("No space left on device"));
+  });
 
   TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
 
@@ -1354,6 +1482,190 @@ TEST(TransactionTest, VerifiedChangeWhoseJournalIsOnlyNotRemovedIsRepairedWithAW
   Result<std::optional<JournalEntry>> journal = Journal(host.fs, kJournal).load();
   ASSERT_TRUE(journal.ok() && journal->has_value());
   EXPECT_EQ((*journal)->step, JournalStep::kVerified);
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+// --- which changes need the full `postfix check` ---------------------------------------
+
+planner::Plan textPlan(std::string main_before, std::string main_after,
+                       std::string master_before = kOldMaster,
+                       std::string master_after = kOldMaster) {
+  planner::Plan plan;
+  plan.main_cf_before = std::move(main_before);
+  plan.main_cf_after = std::move(main_after);
+  plan.master_cf_before = std::move(master_before);
+  plan.master_cf_after = std::move(master_after);
+  return plan;
+}
+
+TEST(FullCheckReasonTest, SmtpdSettingsAndServiceOptionsNeedNoPostfixCheck) {
+  EXPECT_EQ(fullCheckReason(planFor(heloBaseline())), std::nullopt);
+  EXPECT_EQ(fullCheckReason(planFor(heloAndServiceBaseline())), std::nullopt);
+  EXPECT_EQ(fullCheckReason(planFor(tlsBaseline())), std::nullopt);
+  EXPECT_EQ(fullCheckReason(planFor(loopbackOnlyBaseline())), std::nullopt);
+}
+
+TEST(FullCheckReasonTest, WhatPostfixScriptValidatesNeedsIt) {
+  for (const std::string name :
+       {"mail_owner", "setgid_group", "queue_directory", "data_directory", "meta_directory",
+        "daemon_directory", "command_directory", "shlib_directory", "process_id_directory",
+        "html_directory", "maillog_file", "maillog_file_prefixes", "import_environment",
+        "sendmail_path", "mailq_path", "newaliases_path", "hash_queue_depth", "hash_queue_names"}) {
+    EXPECT_EQ(fullCheckReason(textPlan(kOldMain, kOldMain + name + " = x\n")),
+              "main.cf: " + name + " changes")
+        << name;
+    // Removed (back to the default) counts too.
+    EXPECT_EQ(fullCheckReason(textPlan(kOldMain + name + " = x\n", kOldMain)),
+              "main.cf: " + name + " changes")
+        << name;
+  }
+  // Defined the same way in both: no change.
+  EXPECT_EQ(fullCheckReason(
+                textPlan(kOldMain + "mail_owner = postfix\n", "mail_owner = postfix\n" + kOldMain)),
+            std::nullopt);
+}
+
+TEST(FullCheckReasonTest, CheckedParameterThatNamesAChangedOneNeedsIt) {
+  const std::string main_cf = kOldMain + "queue_directory = ${spool_base}/postfix\n";
+  EXPECT_EQ(fullCheckReason(textPlan(main_cf + "spool_base = /var/spool\n",
+                                     main_cf + "spool_base = /srv/spool\n")),
+            "main.cf: queue_directory refers to spool_base, which changes");
+  EXPECT_EQ(fullCheckReason(textPlan(main_cf + "spool_base = /var/spool\n",
+                                     main_cf + "spool_base = /var/spool\nsmtpd_banner = x\n")),
+            std::nullopt);
+}
+
+TEST(FullCheckReasonTest, MasterCfServicesAddedOrRemovedNeedIt) {
+  const std::string added = kOldMaster + "submission inet n - y - - smtpd\n";
+  EXPECT_EQ(fullCheckReason(textPlan(kOldMain, kOldMain, kOldMaster, added)),
+            "master.cf: service submission/inet (smtpd) added");
+  const std::string without_pickup =
+      "smtp      inet  n       -       y       -       -       smtpd\n"
+      "smtp      unix  -       -       y       -       -       smtp\n";
+  EXPECT_EQ(fullCheckReason(textPlan(kOldMain, kOldMain, kOldMaster, without_pickup)),
+            "master.cf: service pickup/unix (pickup) removed");
+  const std::string with_option =
+      kOldMaster + "  -o syslog_name=postfix/out\n";  // an option of the last service
+  EXPECT_EQ(fullCheckReason(textPlan(kOldMain, kOldMain, kOldMaster, with_option)), std::nullopt);
+}
+
+// --- --offline: every safety step but status, reload/restart and probe --------------------
+
+TEST(TransactionTest, OfflineChangeIsCheckedJournaledAndSwappedWithoutTouchingPostfix) {
+  Host host;
+  host.postfixAccepts();
+  host.service.setRunning(false);  // a stopped Postfix: the status step would refuse
+  host.options.offline = true;
+  std::vector<std::string> journaled;
+  host.options.crash_point = [&](std::string_view step) {
+    Result<std::optional<JournalEntry>> entry = Journal(host.fs, kJournal).load();
+    journaled.push_back(std::string(step) + ":" +
+                        (entry.ok() && entry->has_value()
+                             ? std::string(journalStepName((*entry)->step))
+                             : std::string("none")));
+  };
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction().apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "preflight", "check", "journal", "swap"));
+  EXPECT_THAT(host.commands.describedCalls(),
+              UnorderedElementsAre("postconf -c " + kStage + " -n",
+                                   "postmap -c " + kStage + " -q postwarden static:ok"));
+  EXPECT_THAT(journaled, ElementsAre("journaled:swapping", "swapped:swapped", "verified:verified"));
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
+  EXPECT_EQ(host.fs.contents(kMasterCf), plan.master_cf_after);
+  EXPECT_EQ(host.fs.contents(report.backup_dir + "/main.cf"), kOldMain);
+  EXPECT_EQ(host.fs.contents(report.backup_dir + "/master.cf"), kOldMaster);
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+  ASSERT_THAT(report.warnings, SizeIs(1));
+  EXPECT_THAT(report.warnings[0], HasSubstr("Postfix was not reloaded"));
+  EXPECT_THAT(report.warnings[0], HasSubstr("not verified on the wire"));
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, OfflineChangeThatPostfixRefusesWritesNothing) {
+  Host host;
+  host.options.offline = true;
+  host.service.setRunning(false);
+  host.commands.expect(kPostconf, ScriptedCommandRunner::exited(0));
+  host.commands.expect(kPostmap, ScriptedCommandRunner::exited(0));
+  host.commands.expect(
+      kPostfixCheck, ScriptedCommandRunner::exited(1, "", "postfix: fatal: unknown mail_owner\n"));
+
+  TransactionReport report = host.transaction().apply(planFor(mailOwnerBaseline()));
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_THAT(report.reason, HasSubstr("unknown mail_owner"));
+  EXPECT_THAT(stepNames(report), ElementsAre("settle", "preflight", "check"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(countOps(host.fs, "writeAtomic " + kMainCf), 0);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_FALSE(host.fs.exists(kStateDir + "/backups"));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+}
+
+TEST(TransactionTest, OfflineCompliantHostIsKeptWithoutProbing) {
+  Host host;
+  host.options.offline = true;
+  planner::Plan plan = planFor(heloBaseline());
+  planner::Plan compliant = planFor(heloBaseline(), plan.main_cf_after);
+  ASSERT_TRUE(compliant.compliant());
+
+  TransactionReport report = host.transaction().apply(compliant);
+
+  EXPECT_EQ(report.outcome, Outcome::kKept);
+  EXPECT_THAT(report.steps, IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+}
+
+TEST(TransactionTest, OfflineSwapFailureRestoresTheBackupWithoutStartingPostfix) {
+  Host host;
+  host.postfixAccepts();
+  host.options.offline = true;
+  FaultyFileSystem faulty(host.fs);
+  faulty.failWrite(kMainCf, DataLossError("EIO on main.cf"));
+  faulty.passWrite(kMasterCf);                                     // the new master.cf
+  faulty.failWrite(kMasterCf, DataLossError("EIO on master.cf"));  // swap's put-back
+  planner::Plan plan = planFor(heloAndServiceBaseline());
+
+  TransactionReport report = host.transaction(faulty).apply(plan);
+
+  EXPECT_EQ(report.outcome, Outcome::kRolledBack) << report.reason;
+  EXPECT_THAT(report.reason, HasSubstr("swap failed"));
+  EXPECT_THAT(stepNames(report),
+              ElementsAre("settle", "preflight", "check", "journal", "swap", "restore"));
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+  EXPECT_THAT(report.warnings, Contains(HasSubstr("Postfix was not restarted")));
+  EXPECT_FALSE(host.fs.exists(kNeedsHuman));
+}
+
+TEST(TransactionTest, OfflineRecoverRestoresAnInterruptedChangeWithoutStartingPostfix) {
+  Host host;
+  host.options.offline = true;
+  const std::string new_main = kOldMain + "smtpd_tls_auth_only = yes\n";
+  journalFor(host.fs, JournalStep::kSwapped, new_main);
+  host.fs.addFile(kMainCf, new_main);
+
+  std::optional<TransactionReport> report = host.transaction().recover();
+
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->outcome, Outcome::kRolledBack) << report->reason;
+  EXPECT_EQ(host.fs.contents(kMainCf), kOldMain);
+  EXPECT_FALSE(host.fs.exists(kJournal));
+  EXPECT_THAT(host.service.calls(), IsEmpty());
+  EXPECT_EQ(host.prober.probes(), 0);
+  EXPECT_THAT(host.commands.calls(), IsEmpty());
   EXPECT_FALSE(host.fs.exists(kNeedsHuman));
 }
 
