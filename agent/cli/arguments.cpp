@@ -50,9 +50,11 @@ std::string applyHelp() {
   return std::string(R"(Usage: postwarden-agent apply --policy FILE [options]
 
 Brings a live Postfix to a baseline as one transaction, and proves it on the wire:
+  settle     main.cf and master.cf not being edited right now (else: retry later)
   status     Postfix must be running (else use --offline)
   preflight  every value, and the certificate and key TLS will need
-  check      the candidate files staged and checked by Postfix (postfix check, postconf -n)
+  check      the candidate files staged and read by Postfix itself (postconf -n, postmap;
+             the full postfix check when a change touches what only it checks)
   journal    the exact previous bytes backed up, the transaction journaled (fsynced)
   swap       main.cf and master.cf replaced crash-safely (temp file, fsync, rename)
   reload     or stop/start when a change needs it (listeners, inet_interfaces)
@@ -79,8 +81,9 @@ Options:
                            limit for each reload/restart/check command (default 60); a
                            command still running then gets SIGTERM, then SIGKILL
   --dry-run                show what would be done, change nothing
-  --offline                only write the files (no reload, no probe), e.g. for a stopped
-                           Postfix or an image being built
+  --offline                every step but status, reload and the probe (Postfix checks,
+                           journal, backup, crash-safe swap), e.g. for a stopped Postfix
+                           or an image being built
   -h, --help               this help
 
 Exit status: 0 compliant (changed or not), 1 refused before any change, 3 the change failed

@@ -5,7 +5,6 @@
 
 #include "agent/applier/config_files.h"
 #include "agent/applier/needs_human.h"
-#include "agent/applier/preflight.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
 #include "agent/cli/probe_targets.h"

@@ -160,6 +160,7 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
   for (const applier::ProbeRecord& probe : report.probes) writeProbe(w, probe);
   w.endArray();
   stringArray(w, "logLines", report.log_lines);
+  stringArray(w, "warnings", report.warnings);
   w.endObject();
   return w.text();
 }

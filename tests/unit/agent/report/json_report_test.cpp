@@ -78,6 +78,7 @@ TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
   probe.verdict = {false, {"AUTH PLAIN offered before TLS"}};
   tx.probes = {probe};
   tx.log_lines = {"postfix/smtpd[1]: fatal: no SASL authentication mechanisms"};
+  tx.warnings = {"swap: written, but the directory fsync failed"};
 
   v1::ApplyReport report = parse<v1::ApplyReport>(applyToJson(samplePlan(), tx, kContext));
   EXPECT_EQ(report.outcome(), v1::ApplyReport::OUTCOME_ROLLED_BACK);
@@ -91,6 +92,8 @@ TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
   EXPECT_EQ(report.probes(0).auth_before_tls_size(), 2);
   EXPECT_EQ(report.probes(0).transcript(0), "S: 220 mx \x1b[31m");
   EXPECT_EQ(report.log_lines_size(), 1);
+  ASSERT_EQ(report.warnings_size(), 1);
+  EXPECT_EQ(report.warnings(0), "swap: written, but the directory fsync failed");
 }
 
 TEST(JsonReportTest, ScanMatchesTheProtoSchema) {
