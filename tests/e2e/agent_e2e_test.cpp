@@ -29,17 +29,6 @@ const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
 class AgentE2eTest : public PostfixSandboxFixture {
  protected:
   void SetUp() override {
@@ -78,12 +67,12 @@ class AgentE2eTest : public PostfixSandboxFixture {
 
   // A policy file in the sandbox: the hardening baseline plus `extra_main_cf` settings.
   std::string policyWith(const std::string& name, const std::string& extra_main_cf) {
-    std::string text = readFile(kHardening);
+    std::string text = readFileText(kHardening);
     size_t set = text.find("  set:\n");
     EXPECT_NE(set, std::string::npos);
     text.insert(set + 7, extra_main_cf);
     std::string path = policy_dir_ + "/" + name + ".yaml";
-    writeFile(path, text);
+    writeFileText(path, text);
     return path;
   }
 
@@ -129,12 +118,12 @@ class AgentE2eTest : public PostfixSandboxFixture {
 };
 
 TEST_F(AgentE2eTest, PlanShowsPendingChangesAndChangesNothing) {
-  std::string before = readFile(sandbox().mainCfPath());
+  std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = agent({"plan", "--policy", kHardening});
   EXPECT_EQ(r.exit_code, 2) << last_output_;
   EXPECT_NE(r.stdout_data.find("smtpd_tls_auth_only: (unset) -> yes"), std::string::npos);
   EXPECT_NE(r.stdout_data.find("+smtpd_tls_auth_only = yes"), std::string::npos);
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
 
   CommandResult json = agent({"plan", "--policy", kHardening, "--format", "json"});
   EXPECT_EQ(json.exit_code, 2);
@@ -156,14 +145,14 @@ TEST_F(AgentE2eTest, NonCompliantInstanceBecomesCompliantAndSecondApplyChangesNo
 
   struct stat first {};
   ASSERT_EQ(stat(sandbox().mainCfPath().c_str(), &first), 0);
-  std::string bytes = readFile(sandbox().mainCfPath());
+  std::string bytes = readFileText(sandbox().mainCfPath());
   CommandResult again = apply(kHardening);
   EXPECT_EQ(again.exit_code, 0) << last_output_;
   EXPECT_NE(again.stdout_data.find("result: kept"), std::string::npos) << last_output_;
   EXPECT_EQ(again.stdout_data.find("reload"), std::string::npos) << "no reload when compliant";
   struct stat second {};
   ASSERT_EQ(stat(sandbox().mainCfPath().c_str(), &second), 0);
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), bytes);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), bytes);
   EXPECT_EQ(first.st_mtim.tv_sec, second.st_mtim.tv_sec);
   EXPECT_EQ(first.st_mtim.tv_nsec, second.st_mtim.tv_nsec);
   EXPECT_EQ(first.st_ino, second.st_ino);
@@ -171,11 +160,11 @@ TEST_F(AgentE2eTest, NonCompliantInstanceBecomesCompliantAndSecondApplyChangesNo
 
 TEST_F(AgentE2eTest, StoppedPostfixIsRefusedAndStaysStopped) {
   ASSERT_TRUE(sandbox().stop().ok());
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = apply(kHardening);
   EXPECT_EQ(r.exit_code, 1) << last_output_;
   EXPECT_NE(r.stderr_data.find("is not running"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   EXPECT_FALSE(sandbox().masterPid().ok()) << "the agent must not start a stopped Postfix";
   EXPECT_FALSE(probe().connected);
 }
@@ -184,11 +173,11 @@ TEST_F(AgentE2eTest, SecondAgentIsRefusedWhileTheLockIsHeld) {
   fs::create_directories(state_dir_);
   Result<agent::os::FileLock> held = agent::os::FileLock::acquire(state_dir_ + "/lock");
   ASSERT_TRUE(held.ok()) << held.status().toString();
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = apply(kHardening);
   EXPECT_EQ(r.exit_code, 1) << last_output_;
   EXPECT_NE(r.stderr_data.find("holds"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
 }
 
 TEST_F(AgentE2eTest, JsonReportOfAnApplyNamesOutcomeStepsAndProbe) {
@@ -203,12 +192,12 @@ TEST_F(AgentE2eTest, JsonReportOfAnApplyNamesOutcomeStepsAndProbe) {
 }
 
 TEST_F(AgentE2eTest, DryRunChangesNothingNotEvenTheStateDirectory) {
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = apply(kHardening, {"--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << last_output_;
   EXPECT_NE(r.stdout_data.find("dry run: would apply, then reload"), std::string::npos)
       << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   EXPECT_FALSE(fs::exists(state_dir_));
   EXPECT_TRUE(offersAuth(probe().before_tls, "PLAIN")) << "still the old configuration";
 }
@@ -281,12 +270,12 @@ TEST_F(AgentE2eTest, WeakCertificateThatPostfixCannotLoadIsRolledBack) {
   ASSERT_TRUE(made.ok() && made->exit_code == 0);
   std::string policy = policyWith(
       "weak-cert", "    smtpd_tls_cert_file: " + cert + "\n    smtpd_tls_key_file: " + key + "\n");
-  std::string before = readFile(sandbox().mainCfPath());
+  std::string before = readFileText(sandbox().mainCfPath());
 
   CommandResult r = apply(policy);
   EXPECT_EQ(r.exit_code, 3) << last_output_;
   EXPECT_NE(r.stdout_data.find("result: rolled_back"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   EXPECT_FALSE(journalExists());
   expectHealthy();
 }
@@ -295,13 +284,13 @@ TEST_F(AgentE2eTest, SaslBackendMissingOnThisHostIsRolledBack) {
   // Valid Postfix syntax that validation cannot know is wrong here: there is no Dovecot, so
   // every smtpd dies at its first connection ("fatal: no SASL authentication mechanisms").
   std::string policy = policyWith("dovecot", "    smtpd_sasl_type: dovecot\n");
-  std::string before = readFile(sandbox().mainCfPath());
+  std::string before = readFileText(sandbox().mainCfPath());
 
   CommandResult r = apply(policy);
   EXPECT_EQ(r.exit_code, 3) << last_output_;
   EXPECT_NE(r.stdout_data.find("result: rolled_back"), std::string::npos) << last_output_;
   EXPECT_NE(r.stdout_data.find("Postfix log:"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   expectHealthy();
 
   // The previous, working state is back: AUTH in clear as before (the host was vulnerable).
@@ -311,13 +300,13 @@ TEST_F(AgentE2eTest, SaslBackendMissingOnThisHostIsRolledBack) {
 
 TEST_F(AgentE2eTest, CertificateThatIsNotACertificateIsRefusedBeforeAnyChange) {
   std::string bogus = sandbox().dir() + "/not-a-cert.pem";
-  writeFile(bogus, "this is not a certificate\n");
+  writeFileText(bogus, "this is not a certificate\n");
   std::string policy = policyWith("bogus-cert", "    smtpd_tls_cert_file: " + bogus + "\n");
-  std::string before = readFile(sandbox().mainCfPath());
+  std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = apply(policy);
   EXPECT_EQ(r.exit_code, 1) << last_output_;
   EXPECT_NE(last_output_.find("not-a-cert.pem"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   expectHealthy();
 }
 
@@ -337,13 +326,13 @@ TEST_F(AgentE2eTest, RestartOnlyChangeStopsAndStartsAndProbeSeesNewListener) {
     close(fd);
   }
   const std::string listener = "127.0.0.1:" + std::to_string(port);
-  std::string text = readFile(kHardening);
+  std::string text = readFileText(kHardening);
   text += "\nmaster.cf:\n  - service: \"" + listener + "\"\n    command: smtpd\n";
   size_t verify = text.find("  - service: smtp\n");
   ASSERT_NE(verify, std::string::npos) << text;
   text.replace(verify, 18, "  - service: \"" + listener + "\"\n");
   std::string policy = policy_dir_ + "/listener.yaml";
-  writeFile(policy, text);
+  writeFileText(policy, text);
 
   CommandResult r = apply(policy);
   ASSERT_EQ(r.exit_code, 0) << last_output_;
@@ -361,12 +350,12 @@ TEST_F(AgentE2eTest, RestartOnlyChangeStopsAndStartsAndProbeSeesNewListener) {
 class AgentCrashTest : public AgentE2eTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(AgentCrashTest, KillAtStepThenNormalRunLeavesWholeConfigAndGreenService) {
-  const std::string old_main = readFile(sandbox().mainCfPath());
+  const std::string old_main = readFileText(sandbox().mainCfPath());
   CommandResult crashed = apply(kHardening, {}, {{"POSTWARDEN_TEST_CRASH_AT", GetParam()}});
   EXPECT_EQ(crashed.exit_code, -1) << "killed by SIGKILL at " << GetParam() << "\n" << last_output_;
 
   // Whatever the step, main.cf is one whole version, never a mix.
-  std::string after_crash = readFile(sandbox().mainCfPath());
+  std::string after_crash = readFileText(sandbox().mainCfPath());
   bool old_version = after_crash == old_main;
   bool new_version = after_crash.find("smtpd_tls_auth_only = yes") != std::string::npos;
   EXPECT_TRUE(old_version || new_version) << after_crash;
@@ -390,7 +379,7 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, AgentCrashTest,
 
 TEST_F(AgentE2eTest, KillDuringRollbackThenNormalRunRestoresWorkingService) {
   std::string policy = policyWith("dovecot", "    smtpd_sasl_type: dovecot\n");
-  const std::string old_main = readFile(sandbox().mainCfPath());
+  const std::string old_main = readFileText(sandbox().mainCfPath());
   CommandResult crashed = apply(policy, {}, {{"POSTWARDEN_TEST_CRASH_AT", "rolling_back"}});
   EXPECT_EQ(crashed.exit_code, -1) << last_output_;
   EXPECT_TRUE(journalExists());
@@ -399,7 +388,7 @@ TEST_F(AgentE2eTest, KillDuringRollbackThenNormalRunRestoresWorkingService) {
   EXPECT_NE(r.stdout_data.find("recovered an interrupted change: rolled_back"), std::string::npos)
       << last_output_;
   EXPECT_EQ(r.exit_code, 3) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), old_main);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), old_main);
   expectHealthy();
 }
 
@@ -455,7 +444,7 @@ TEST_F(AgentE2eTest, VerifyAndScanReportBeforeAndAfter) {
 
   ASSERT_EQ(apply(kHardening).exit_code, 0) << last_output_;
   std::string password_file = sandbox().dir() + "/probe-password";
-  writeFile(password_file, sandbox().saslPassword() + "\n");
+  writeFileText(password_file, sandbox().saslPassword() + "\n");
   CommandResult verify = agent({"verify", "--policy", kHardening, "--probe-login",
                                 sandbox().saslUser(), "--probe-password-file", password_file,
                                 "--probe-mail-to", "postmaster@" + sandbox().hostname()});
@@ -480,7 +469,7 @@ TEST_F(AgentE2eTest, OfflineApplyWritesWhatPostconfReadsBack) {
 }
 
 TEST_F(AgentE2eTest, BadPolicyIsRefusedWithLocationAndNothingWritten) {
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
   struct Case {
     std::string name;
     std::string text;
@@ -499,12 +488,12 @@ TEST_F(AgentE2eTest, BadPolicyIsRefusedWithLocationAndNothingWritten) {
   };
   for (const Case& c : cases) {
     std::string path = policy_dir_ + "/" + c.name + ".bad.yaml";
-    writeFile(path, c.text);
+    writeFileText(path, c.text);
     CommandResult r = apply(path);
     EXPECT_EQ(r.exit_code, 1) << c.name << ": " << last_output_;
     EXPECT_NE(r.stderr_data.find(c.expected), std::string::npos) << c.name << ": " << last_output_;
     EXPECT_NE(r.stderr_data.find(c.name + ".bad.yaml"), std::string::npos) << last_output_;
-    EXPECT_EQ(readFile(sandbox().mainCfPath()), before) << c.name;
+    EXPECT_EQ(readFileText(sandbox().mainCfPath()), before) << c.name;
   }
 }
 
@@ -514,21 +503,20 @@ TEST_F(AgentE2eTest, BadPolicyIsRefusedWithLocationAndNothingWritten) {
 TEST_F(AgentE2eTest, HostWithoutSaslOnPort25GetsTlsAndPlanRefusesAnAuthRequirement) {
   ASSERT_TRUE(sandbox().postconf({"smtpd_sasl_auth_enable=no"}).ok());
   ASSERT_TRUE(sandbox().reload().ok());
-  std::string strict = readFile(kHardening);
+  std::string strict = readFileText(kHardening);
   const std::string condition = "    require_auth_after_tls_where: sasl_enabled\n";
   ASSERT_NE(strict.find(condition), std::string::npos);
   strict.erase(strict.find(condition), condition.size());
   const std::string strict_path = policy_dir_ + "/strict.yaml";
-  writeFile(strict_path, strict);
-  const std::string before = readFile(sandbox().mainCfPath());
+  writeFileText(strict_path, strict);
+  const std::string before = readFileText(sandbox().mainCfPath());
 
   CommandResult planned = agent({"plan", "--policy", strict_path});
   EXPECT_EQ(planned.exit_code, 1) << last_output_;
-  EXPECT_NE(last_output_.find("smtpd_sasl_auth_enable is 'no'"), std::string::npos)
-      << last_output_;
+  EXPECT_NE(last_output_.find("smtpd_sasl_auth_enable is 'no'"), std::string::npos) << last_output_;
   CommandResult refused = apply(strict_path);
   EXPECT_EQ(refused.exit_code, 1) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
   EXPECT_FALSE(journalExists());
 
   CommandResult applied = apply(kHardening);
@@ -545,7 +533,7 @@ TEST_F(AgentE2eTest, HostWithoutSaslOnPort25GetsTlsAndPlanRefusesAnAuthRequireme
 // ErrorReport on stdout (the text stays on stderr).
 TEST_F(AgentE2eTest, PlanAndVerifyInJsonPrintAnErrorObjectOnStdout) {
   const std::string path = policy_dir_ + "/malformed.bad.yaml";
-  writeFile(path, "name: x\nversion: \"1\"\nmain.cf: [\n");
+  writeFileText(path, "name: x\nversion: \"1\"\nmain.cf: [\n");
   for (const std::string command : {"plan", "verify"}) {
     CommandResult r = agent({command, "--policy", path, "--format", "json"});
     EXPECT_EQ(r.exit_code, 1) << command << ": " << last_output_;
@@ -563,7 +551,7 @@ TEST_F(AgentE2eTest, PlanAndVerifyInJsonPrintAnErrorObjectOnStdout) {
 // a good change is journaled, backed up and swapped, and takes effect once Postfix starts.
 TEST_F(AgentE2eTest, OfflineApplyToAStoppedPostfixRefusesWhatPostfixRefuses) {
   ASSERT_TRUE(sandbox().stop().ok());
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
   struct Case {
     std::string name;
     std::string setting;   // passes the baseline validator
@@ -585,7 +573,7 @@ TEST_F(AgentE2eTest, OfflineApplyToAStoppedPostfixRefusesWhatPostfixRefuses) {
     EXPECT_NE(r.stderr_data.find("Postfix refused the candidate configuration"), std::string::npos)
         << c.name << ": " << last_output_;
     EXPECT_NE(last_output_.find(c.expected), std::string::npos) << c.name << ": " << last_output_;
-    EXPECT_EQ(readFile(sandbox().mainCfPath()), before) << c.name;
+    EXPECT_EQ(readFileText(sandbox().mainCfPath()), before) << c.name;
     EXPECT_FALSE(journalExists()) << c.name;
     EXPECT_FALSE(fs::exists(state_dir_ + "/backups")) << c.name << ": nothing backed up";
   }
@@ -598,11 +586,11 @@ TEST_F(AgentE2eTest, OfflineApplyToAStoppedPostfixRefusesWhatPostfixRefuses) {
   EXPECT_NE(good.stdout_data.find("Postfix was not reloaded"), std::string::npos) << last_output_;
   EXPECT_EQ(good.stdout_data.find("status:"), std::string::npos) << last_output_;
   EXPECT_EQ(good.stdout_data.find("verify:"), std::string::npos) << last_output_;
-  EXPECT_NE(readFile(sandbox().mainCfPath()), before);
+  EXPECT_NE(readFileText(sandbox().mainCfPath()), before);
   EXPECT_FALSE(journalExists());
   ASSERT_TRUE(fs::exists(state_dir_ + "/backups"));
   for (const fs::directory_entry& backup : fs::directory_iterator(state_dir_ + "/backups")) {
-    EXPECT_EQ(readFile(backup.path().string() + "/main.cf"), before);
+    EXPECT_EQ(readFileText(backup.path().string() + "/main.cf"), before);
   }
   EXPECT_FALSE(sandbox().masterPid().ok()) << "--offline must not start a stopped Postfix";
 

@@ -23,13 +23,6 @@ const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -89,7 +82,7 @@ class ConfigFilesE2eTest : public PostfixSandboxFixture {
 
   // Nothing was written: same bytes, still linked, no backup, no journal.
   void expectNothingWritten(const std::string& before) {
-    EXPECT_EQ(readFile(target_), before);
+    EXPECT_EQ(readFileText(target_), before);
     expectStillLinked();
     EXPECT_FALSE(fs::exists(state_dir_ + "/backups") && !fs::is_empty(state_dir_ + "/backups"))
         << "a refused apply keeps no backup";
@@ -113,7 +106,7 @@ TEST_F(ConfigFilesE2eTest, ApplyThroughASymlinkKeepsTheLinkAndWritesItsTarget) {
   ASSERT_EQ(r.exit_code, 0) << last_output_;
   EXPECT_TRUE(contains(r.stdout_data, "result: repaired")) << last_output_;
   expectStillLinked();
-  EXPECT_TRUE(contains(readFile(target_), "smtpd_tls_auth_only = yes"));
+  EXPECT_TRUE(contains(readFileText(target_), "smtpd_tls_auth_only = yes"));
   struct stat st {};
   ASSERT_EQ(::stat(target_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
@@ -135,20 +128,20 @@ TEST_F(ConfigFilesE2eTest, RollbackThroughSymlinksRestoresTheTargetsAndKeepsTheL
   ASSERT_EQ(::rename(master_link.c_str(), master_target.c_str()), 0);
   ASSERT_EQ(::symlink("../srv-config/master.cf", master_link.c_str()), 0);
   // Valid syntax that kills every smtpd here (there is no Dovecot): applied, then rolled back.
-  std::string policy = readFile(kHardening);
+  std::string policy = readFileText(kHardening);
   const size_t set = policy.find("  set:\n");
   ASSERT_NE(set, std::string::npos);
   policy.insert(set + 7, "    smtpd_sasl_type: dovecot\n");
   const std::string policy_path = sandbox().dir() + "/dovecot.yaml";
   std::ofstream(policy_path) << policy;
-  const std::string before = readFile(target_);
+  const std::string before = readFileText(target_);
 
   CommandResult r = apply({}, policy_path);
 
   EXPECT_EQ(r.exit_code, 3) << last_output_;
   EXPECT_TRUE(contains(r.stdout_data, "result: rolled_back")) << last_output_;
   expectStillLinked();
-  EXPECT_EQ(readFile(target_), before);
+  EXPECT_EQ(readFileText(target_), before);
   std::error_code error;
   EXPECT_TRUE(fs::is_symlink(master_link, error));
   EXPECT_EQ(fs::read_symlink(master_link, error).string(), "../srv-config/master.cf");
@@ -157,7 +150,7 @@ TEST_F(ConfigFilesE2eTest, RollbackThroughSymlinksRestoresTheTargetsAndKeepsTheL
 
 TEST_F(ConfigFilesE2eTest, GroupWritableTargetIsAPlanFindingAndApplyRefuses) {
   ASSERT_EQ(::chmod(target_.c_str(), 0664), 0);
-  const std::string before = readFile(target_);
+  const std::string before = readFileText(target_);
   const std::string finding = "group or other writable: '" + target_ + "' (mode 0664)";
 
   CommandResult planned = plan();
@@ -181,7 +174,7 @@ TEST_F(ConfigFilesE2eTest, GroupWritableTargetIsAPlanFindingAndApplyRefuses) {
 
 TEST_F(ConfigFilesE2eTest, TargetDirectoryOwnedByNobodyIsRefused) {
   ASSERT_EQ(::chown(target_dir_.c_str(), 65534, 65534), 0);
-  const std::string before = readFile(target_);
+  const std::string before = readFileText(target_);
 
   CommandResult r = apply();
 

@@ -43,9 +43,6 @@ class BackgroundProcess {
   bool reaped_ = false;
 };
 
-std::string readFileText(const std::string& path);
-void writeFileText(const std::string& path, const std::string& text);
-
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -38,17 +38,6 @@ const std::map<std::string, std::string> kBaselineValues = {
     {"smtpd_sasl_security_options", "noanonymous, noplaintext"},
     {"smtpd_sasl_tls_security_options", "noanonymous"}};
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
 std::vector<std::string> splitFields(const std::string& line) {
   std::istringstream in(line);
   std::vector<std::string> fields;
@@ -161,7 +150,7 @@ class ListenerE2eTest : public PostfixSandboxFixture {
       for (const auto& [parameter, value] : kBaselineValues) {
         EXPECT_EQ(effective(overrides, service, parameter), value)
             << service << " " << parameter << "\n"
-            << readFile(masterCfPath());
+            << readFileText(masterCfPath());
       }
     }
   }
@@ -194,14 +183,14 @@ class ListenerE2eTest : public PostfixSandboxFixture {
   void installMasterCf(const std::string& text) {
     Status stopped = sandbox().stop();
     ASSERT_TRUE(stopped.ok()) << stopped.toString();
-    writeFile(masterCfPath(), text);
+    writeFileText(masterCfPath(), text);
     Status restarted = sandbox().restart();
     ASSERT_TRUE(restarted.ok()) << restarted.toString() << "\n" << sandbox().readLog();
   }
 
   // The sandbox's own master.cf without its public listener line (the first entry).
   std::string sandboxServicesWithoutListener() {
-    std::string text = readFile(masterCfPath());
+    std::string text = readFileText(masterCfPath());
     const size_t at = text.find(listener_ + " ");
     EXPECT_NE(at, std::string::npos) << text;
     if (at == std::string::npos) return text;
@@ -218,7 +207,7 @@ class ListenerE2eTest : public PostfixSandboxFixture {
 // its port-25 "smtp inet" line becomes `listener` (with `options` under it), and nothing is
 // chrooted (the sandbox has no chroot tree).
 std::string debianMasterCf(const std::string& listener, const std::string& options) {
-  const std::string dist = readFile("/usr/share/postfix/master.cf.dist");
+  const std::string dist = readFileText("/usr/share/postfix/master.cf.dist");
   EXPECT_FALSE(dist.empty()) << "no /usr/share/postfix/master.cf.dist; run script/bootstrap";
   std::istringstream in(dist);
   std::string out;
@@ -256,10 +245,10 @@ TEST_F(ListenerE2eTest, DebianMasterCfOverrideOnThePublicListenerIsRemoved) {
   CommandResult a = apply();
   ASSERT_EQ(a.exit_code, 0) << last_output_;
   EXPECT_EQ(postconfP().count(listener_ + "/inet/smtpd_tls_auth_only"), 0u)
-      << readFile(masterCfPath());
+      << readFileText(masterCfPath());
   expectGoverned({listener_ + "/inet"});
   // Only the "-o" line went: the rest of Debian's file is as it was.
-  EXPECT_EQ(readFile(masterCfPath()), debianMasterCf(listener_, ""));
+  EXPECT_EQ(readFileText(masterCfPath()), debianMasterCf(listener_, ""));
   expectHardenedOnTheWire();
   expectSecondPlanClean();
 }
@@ -345,12 +334,12 @@ TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortA
   EXPECT_EQ(overrides[reinjection + "/inet/smtpd_tls_auth_only"], "no");
   EXPECT_EQ(overrides[reinjection + "/inet/smtpd_sasl_auth_enable"], "no");
   expectGoverned({listener_ + "/inet"});
-  EXPECT_EQ(readFile(masterCfPath()), listener_ + " inet n - n - - smtpd\n" +
-                                          "  -o syslog_name=postfix/mx\n" + reinjection +
-                                          " inet n - n - - smtpd\n" +
-                                          "  -o smtpd_sasl_auth_enable=no\n"
-                                          "  -o smtpd_tls_auth_only=no\n" +
-                                          rest);
+  EXPECT_EQ(readFileText(masterCfPath()), listener_ + " inet n - n - - smtpd\n" +
+                                              "  -o syslog_name=postfix/mx\n" + reinjection +
+                                              " inet n - n - - smtpd\n" +
+                                              "  -o smtpd_sasl_auth_enable=no\n"
+                                              "  -o smtpd_tls_auth_only=no\n" +
+                                              rest);
   expectHardenedOnTheWire();
   expectSecondPlanClean();
 }
@@ -360,13 +349,13 @@ TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortA
 TEST_F(ListenerE2eTest, OverrideAddedToACompliantHostIsDriftAndApplyRepairsOnlyMasterCf) {
   ASSERT_EQ(apply().exit_code, 0) << last_output_;
   expectSecondPlanClean();
-  const std::string main_cf = readFile(sandbox().mainCfPath());
-  const std::string clean_master = readFile(masterCfPath());
+  const std::string main_cf = readFileText(sandbox().mainCfPath());
+  const std::string clean_master = readFileText(masterCfPath());
   std::string edited = clean_master;
   const size_t end = edited.find('\n', edited.find(listener_ + " inet"));
   ASSERT_NE(end, std::string::npos);
   edited.insert(end + 1, "  -o smtpd_tls_auth_only=no\n");
-  writeFile(masterCfPath(), edited);
+  writeFileText(masterCfPath(), edited);
   ASSERT_TRUE(sandbox().reload().ok());
   ASSERT_EQ(postconfP()[listener_ + "/inet/smtpd_tls_auth_only"], "no");
 
@@ -378,8 +367,8 @@ TEST_F(ListenerE2eTest, OverrideAddedToACompliantHostIsDriftAndApplyRepairsOnlyM
   CommandResult a = apply();
   ASSERT_EQ(a.exit_code, 0) << last_output_;
   EXPECT_NE(a.stdout_data.find("result: repaired"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(masterCfPath()), clean_master);
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), main_cf);
+  EXPECT_EQ(readFileText(masterCfPath()), clean_master);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), main_cf);
   EXPECT_EQ(postconfP().count(listener_ + "/inet/smtpd_tls_auth_only"), 0u);
   expectGoverned({listener_ + "/inet"});
   expectHardenedOnTheWire();

@@ -19,6 +19,11 @@
 
 namespace postwarden::testing {
 
+// The whole file ("" when it cannot be read), and its replacement with `text` and `mode`:
+// what every e2e test does to the files it inspects and prepares.
+std::string readFileText(const std::string& path);
+void writeFileText(const std::string& path, const std::string& text, mode_t mode = 0644);
+
 // Passes when this host can run sandboxes: root, the Postfix, Cyrus SASL and OpenSSL tools, and
 // an executable script/postfix-sandbox. Otherwise fails with a message naming what is missing
 // and how to install it. Use as ASSERT_TRUE(requirePostfix()): e2e tests must fail, never

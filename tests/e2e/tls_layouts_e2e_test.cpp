@@ -24,26 +24,14 @@ const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void writeFile(const std::string& path, const std::string& text, mode_t mode) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  ::chmod(path.c_str(), mode);
-}
-
 class TlsLayoutsE2eTest : public PostfixSandboxFixture {
  protected:
   void SetUp() override {
     PostfixSandboxFixture::SetUp();
     if (HasFatalFailure()) return;
     tls_dir_ = sandbox().configDir() + "/tls";
-    rsa_key_ = readFile(sandbox().keyFile());
-    rsa_cert_ = readFile(sandbox().certFile());
+    rsa_key_ = readFileText(sandbox().keyFile());
+    rsa_cert_ = readFileText(sandbox().certFile());
     ASSERT_NE(rsa_key_.find("PRIVATE KEY-----"), std::string::npos);
     ASSERT_NE(rsa_cert_.find("BEGIN CERTIFICATE"), std::string::npos);
   }
@@ -136,8 +124,8 @@ TEST_F(TlsLayoutsE2eTest, ChainFilesKeyThenCertificateAreAppliedAndServeStarttls
 
 TEST_F(TlsLayoutsE2eTest, EcdsaOnlyPairIsAppliedAndServesStarttls) {
   const agent::tls::GeneratedCertificate ec = ecdsaCertificate();
-  writeFile(tls_dir_ + "/ec-cert.pem", ec.certificate_pem, 0644);
-  writeFile(tls_dir_ + "/ec-key.pem", ec.private_key_pem, 0600);
+  writeFileText(tls_dir_ + "/ec-cert.pem", ec.certificate_pem, 0644);
+  writeFileText(tls_dir_ + "/ec-key.pem", ec.private_key_pem, 0600);
   ASSERT_TRUE(sandbox()
                   .postconf({"smtpd_tls_cert_file=", "smtpd_tls_key_file=",
                              "smtpd_tls_eccert_file=" + tls_dir_ + "/ec-cert.pem",
@@ -151,8 +139,8 @@ TEST_F(TlsLayoutsE2eTest, EcdsaOnlyPairIsAppliedAndServesStarttls) {
 
 TEST_F(TlsLayoutsE2eTest, RsaAndEcdsaGroupsInOneChainFileAreApplied) {
   const agent::tls::GeneratedCertificate ec = ecdsaCertificate();
-  writeFile(tls_dir_ + "/both.pem", rsa_key_ + rsa_cert_ + ec.private_key_pem + ec.certificate_pem,
-            0600);
+  writeFileText(tls_dir_ + "/both.pem",
+                rsa_key_ + rsa_cert_ + ec.private_key_pem + ec.certificate_pem, 0600);
   ASSERT_TRUE(sandbox()
                   .postconf({"smtpd_tls_cert_file=", "smtpd_tls_key_file=",
                              "smtpd_tls_chain_files=" + tls_dir_ + "/both.pem"})
@@ -167,19 +155,19 @@ TEST_F(TlsLayoutsE2eTest, RsaAndEcdsaGroupsInOneChainFileAreApplied) {
 // A chain file with the certificate before the key: the agent refuses it, and Postfix itself
 // indeed logs "key not first" and offers no STARTTLS with it.
 TEST_F(TlsLayoutsE2eTest, CertificateBeforeKeyIsRefusedAndPostfixAgrees) {
-  writeFile(tls_dir_ + "/cert-first.pem", rsa_cert_ + rsa_key_, 0600);
+  writeFileText(tls_dir_ + "/cert-first.pem", rsa_cert_ + rsa_key_, 0600);
   ASSERT_TRUE(sandbox()
                   .postconf({"smtpd_tls_cert_file=", "smtpd_tls_key_file=",
                              "smtpd_tls_chain_files=" + tls_dir_ + "/cert-first.pem"})
                   .ok());
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
 
   CommandResult refused = applyHardening();
 
   EXPECT_EQ(refused.exit_code, 1) << last_output_;
   EXPECT_NE(last_output_.find("key not first"), std::string::npos) << last_output_;
   EXPECT_NE(last_output_.find("disable TLS"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before);
 
   // What smtpd makes of this layout once TLS is wanted: it still announces STARTTLS, fails to
   // load the chain ("key not first") and answers the STARTTLS command with "454 TLS not
@@ -195,7 +183,7 @@ TEST_F(TlsLayoutsE2eTest, CertificateBeforeKeyIsRefusedAndPostfixAgrees) {
 // smtpd_tls_key_file defaults to $smtpd_tls_cert_file: one file, certificate first, which
 // Postfix reads in "mixed" mode and accepts.
 TEST_F(TlsLayoutsE2eTest, CombinedCertificateThenKeyFileIsApplied) {
-  writeFile(tls_dir_ + "/combined.pem", rsa_cert_ + rsa_key_, 0600);
+  writeFileText(tls_dir_ + "/combined.pem", rsa_cert_ + rsa_key_, 0600);
   ASSERT_TRUE(sandbox()
                   .postconf({"smtpd_tls_cert_file=" + tls_dir_ + "/combined.pem",
                              "smtpd_tls_key_file=$smtpd_tls_cert_file"})

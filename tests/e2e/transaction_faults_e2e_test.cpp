@@ -28,19 +28,6 @@ const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 const std::string kCorruptLine = "corrupt_line_from_the_fault_injection = yes\n";
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void writeFile(const std::string& path, const std::string& text,
-               fs::perms perms = fs::perms(0644)) {
-  std::ofstream(path, std::ios::binary) << text;
-  fs::permissions(path, perms);
-}
-
 class TransactionFaultsE2eTest : public PostfixSandboxFixture {
  protected:
   void SetUp() override {
@@ -80,19 +67,19 @@ class TransactionFaultsE2eTest : public PostfixSandboxFixture {
 
   // The hardening baseline plus one more main.cf setting.
   std::string policyWith(const std::string& name, const std::string& extra_main_cf) {
-    std::string text = readFile(kHardening);
+    std::string text = readFileText(kHardening);
     size_t set = text.find("  set:\n");
     EXPECT_NE(set, std::string::npos);
     text.insert(set + 7, extra_main_cf);
     std::string path = sandbox().dir() + "/" + name + ".yaml";
-    writeFile(path, text);
+    writeFileText(path, text);
     return path;
   }
 
   // A /bin/sh script in the sandbox directory.
   std::string script(const std::string& name, const std::string& body) {
     std::string path = sandbox().dir() + "/" + name;
-    writeFile(path, "#!/bin/sh\n" + body, fs::perms(0755));
+    writeFileText(path, "#!/bin/sh\n" + body, 0755);
     return path;
   }
 
@@ -139,7 +126,7 @@ i=0
 while postfix -c "$1" status >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 exec postfix -c "$1" start
 )");
-  const std::string before = readFile(sandbox().mainCfPath());
+  const std::string before = readFileText(sandbox().mainCfPath());
 
   CommandResult r =
       apply(kHardening, {"--service", "command", "--reload-command", reload + " " + state_dir_,
@@ -147,14 +134,14 @@ exec postfix -c "$1" start
 
   EXPECT_EQ(r.exit_code, 3) << last_output_;
   EXPECT_NE(r.stdout_data.find("result: rolled_back"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), before) << "the live main.cf must not change";
-  EXPECT_EQ(readFile(sandbox().mainCfPath()).find(kCorruptLine), std::string::npos);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), before) << "the live main.cf must not change";
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()).find(kCorruptLine), std::string::npos);
   EXPECT_NE(last_output_.find("failed its check: expected SHA-256"), std::string::npos)
       << last_output_;
   // The damaged backup stays as it is, as evidence.
   std::vector<std::string> dirs = backupDirs();
   ASSERT_EQ(dirs.size(), 1u);
-  EXPECT_NE(readFile(dirs[0] + "/main.cf").find(kCorruptLine), std::string::npos);
+  EXPECT_NE(readFileText(dirs[0] + "/main.cf").find(kCorruptLine), std::string::npos);
   EXPECT_FALSE(fs::exists(state_dir_ + "/journal"));
   expectHealthy();
 }
@@ -163,16 +150,16 @@ TEST_F(TransactionFaultsE2eTest, CorruptBackupAfterAKilledAgentIsRefusedThenClea
   // Killed after the reload of a change that breaks smtpd (no Dovecot here); the backup is
   // damaged before the next run. That run must write nothing and hold the host for a human.
   std::string broken = policyWith("dovecot", "    smtpd_sasl_type: dovecot\n");
-  const std::string old_main = readFile(sandbox().mainCfPath());
+  const std::string old_main = readFileText(sandbox().mainCfPath());
   CommandResult crashed = apply(broken, {}, {{"POSTWARDEN_TEST_CRASH_AT", "activated"}});
   ASSERT_EQ(crashed.exit_code, -1) << "killed by SIGKILL\n" << last_output_;
   ASSERT_TRUE(fs::exists(state_dir_ + "/journal"));
-  const std::string new_main = readFile(sandbox().mainCfPath());
+  const std::string new_main = readFileText(sandbox().mainCfPath());
   ASSERT_NE(new_main.find("smtpd_sasl_type = dovecot"), std::string::npos) << new_main;
   std::vector<std::string> dirs = backupDirs();
   ASSERT_EQ(dirs.size(), 1u);
   const std::string backup_main = dirs[0] + "/main.cf";
-  writeFile(backup_main, readFile(backup_main) + kCorruptLine, fs::perms(0600));
+  writeFileText(backup_main, readFileText(backup_main) + kCorruptLine, 0600);
 
   CommandResult refused = apply(broken);
 
@@ -181,12 +168,12 @@ TEST_F(TransactionFaultsE2eTest, CorruptBackupAfterAKilledAgentIsRefusedThenClea
             std::string::npos)
       << last_output_;
   EXPECT_NE(last_output_.find("nothing written"), std::string::npos) << last_output_;
-  EXPECT_EQ(readFile(sandbox().mainCfPath()), new_main) << "nothing may be written";
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()), new_main) << "nothing may be written";
   EXPECT_TRUE(fs::exists(state_dir_ + "/needs-human"));
 
   // The operator repairs the host by hand, checks it with Postfix, and clears.
   const std::string fixed = old_main + "# fixed by hand\n";
-  writeFile(sandbox().mainCfPath(), fixed);
+  writeFileText(sandbox().mainCfPath(), fixed);
   ASSERT_TRUE(sandbox().reload().ok());
   expectHealthy();
   CommandResult cleared = agent({"clear", "--state-dir", state_dir_});
@@ -204,7 +191,7 @@ TEST_F(TransactionFaultsE2eTest, CorruptBackupAfterAKilledAgentIsRefusedThenClea
   EXPECT_EQ(next.exit_code, 0) << last_output_;
   EXPECT_EQ(next.stdout_data.find("recovered an interrupted change"), std::string::npos)
       << last_output_;
-  const std::string after = readFile(sandbox().mainCfPath());
+  const std::string after = readFileText(sandbox().mainCfPath());
   EXPECT_NE(after.find("# fixed by hand"), std::string::npos) << after;
   EXPECT_EQ(after.find(kCorruptLine), std::string::npos) << after;
   EXPECT_EQ(after.find("smtpd_sasl_type = dovecot"), std::string::npos) << after;
@@ -223,12 +210,12 @@ TEST_F(TransactionFaultsE2eTest, ApplyWhileMainCfKeepsBeingEditedStopsEarlyAndWr
       runner.run({.argv = {"postconf", "-c", conf, "-e", "message_size_limit=10240001"},
                   .timeout = std::chrono::seconds(30)});
   ASSERT_TRUE(edited.ok() && edited->exit_code == 0);
-  const std::string base = readFile(sandbox().mainCfPath());
+  const std::string base = readFileText(sandbox().mainCfPath());
   std::atomic<bool> stop{false};
   std::thread editor([&] {
     for (int n = 1; !stop; ++n) {
       const std::string temp = conf + "/main.cf.editing";
-      writeFile(temp, base + "# edit " + std::to_string(n) + "\n");
+      writeFileText(temp, base + "# edit " + std::to_string(n) + "\n");
       fs::rename(temp, conf + "/main.cf");
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -254,7 +241,7 @@ TEST_F(TransactionFaultsE2eTest, ApplyWhileMainCfKeepsBeingEditedStopsEarlyAndWr
   EXPECT_TRUE(backupDirs().empty()) << "nothing written";
   EXPECT_FALSE(fs::exists(state_dir_ + "/journal"));
   EXPECT_FALSE(fs::exists(state_dir_ + "/stage"));
-  EXPECT_EQ(readFile(sandbox().mainCfPath()).find("smtpd_tls_auth_only"), std::string::npos);
+  EXPECT_EQ(readFileText(sandbox().mainCfPath()).find("smtpd_tls_auth_only"), std::string::npos);
 }
 
 }  // namespace
