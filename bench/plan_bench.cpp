@@ -24,8 +24,9 @@ std::string readFile(const std::string& path) {
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 
 std::string policyText() { return readFile(kSource + "/policies/smtp-auth-hardening.yaml"); }
-std::string mainCfProto() { return readFile(kSource + "/tests/data/postfix/debian/main.cf.proto"); }
-std::string masterCf() { return readFile(kSource + "/tests/data/postfix/debian/master.cf.dist"); }
+// Debian's main.cf.proto is byte-identical to the package's main.cf.dist.
+std::string mainCfProto() { return readFile("/usr/share/postfix/main.cf.dist"); }
+std::string masterCf() { return readFile("/usr/share/postfix/master.cf.dist"); }
 
 // 10,000 lines: settings, comments and continuation lines in Debian's proportions.
 std::string largeMainCf() {

@@ -25,6 +25,7 @@
 
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
+#include "tests/fakes/postfix_package_files.h"
 
 extern char** environ;
 
@@ -89,13 +90,6 @@ ProcessOutput runProgram(const std::vector<std::string>& argv, const std::string
   return result;
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Writes `text` and backdates the file by a minute: Postfix re-reads a configuration file
 // whose mtime is within the last second, pausing 300 ms each time (dict_load_file_xt()).
 void writeFile(const std::string& path, const std::string& text) {
@@ -112,7 +106,9 @@ void writeFile(const std::string& path, const std::string& text) {
 }
 
 std::string debianFile(const std::string& name) {
-  return readFile(std::string(POSTWARDEN_SOURCE_DIR) + "/tests/data/postfix/debian/" + name);
+  std::string text = testing::postfixPackageFile(name);
+  EXPECT_FALSE(text.empty()) << name << " missing from " << testing::kPostfixPackageDir;
+  return text;
 }
 
 // Postfix's whitespace, collapsed to single spaces, trimmed: how postconf prints values.
