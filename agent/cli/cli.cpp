@@ -283,15 +283,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
   std::optional<os::FileLock> lock;
   if (!args.dry_run) {
     Status created = env.fs.createDirectories(args.state_dir, 0700);
-    if (!created.ok()) {
-      printError(env, created.withContext("state directory"));
-      return kExitError;
-    }
+    if (!created.ok()) return fail(env, created.withContext("state directory"), args.target.format);
     Result<os::FileLock> acquired = os::FileLock::acquire(args.state_dir + "/lock");
-    if (!acquired.ok()) {
-      printError(env, acquired.status());
-      return kExitError;
-    }
+    if (!acquired.ok()) return fail(env, acquired.status(), args.target.format);
     lock.emplace(std::move(acquired).value());
   }
 
@@ -309,17 +303,11 @@ int runApply(const ApplyArgs& args, Environment& env) {
   ProbeSettings settings;
   if (!args.offline) {
     Result<ProbeSettings> read = probeSettings(args.probe, env);
-    if (!read.ok()) {
-      printError(env, read.status());
-      return kExitError;
-    }
+    if (!read.ok()) return fail(env, read.status(), args.target.format);
     settings = std::move(read).value();
   }
   Result<planner::PostfixConfig> live = readConfig(args.target.postfix_dir, env);
-  if (!live.ok()) {
-    printError(env, live.status());
-    return kExitError;
-  }
+  if (!live.ok()) return fail(env, live.status(), args.target.format);
   std::unique_ptr<service::ServiceControl> service = makeService(args, *live, env);
   applier::TransactionOptions options;
   options.postfix_dir = args.target.postfix_dir;
@@ -357,27 +345,21 @@ int runApply(const ApplyArgs& args, Environment& env) {
       for (const std::string& w : recovered->warnings) env.out << "warning: " << w << "\n";
     }
     if (recovered->outcome == Outcome::kNeedsHuman) {
-      printError(env, InternalError(recovered->reason));
+      fail(env, InternalError(recovered->reason), args.target.format);
       return kExitNeedsHuman;
     }
   }
 
   Result<Planned> planned = loadAndPlan(args.target, env);
-  if (!planned.ok()) {
-    printError(env, planned.status());
-    return kExitError;
-  }
+  if (!planned.ok()) return fail(env, planned.status(), args.target.format);
   if (!args.offline) {
     if (Status reachable = checkVerifyIsReachable(*planned, args.target); !reachable.ok()) {
       return fail(env, reachable, args.target.format);
     }
-    Result<std::vector<applier::ProbeCheck>> probes = probeChecks(
-        planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
-        {.role_ports = args.target.role_ports}, args.probe.probe, settings);
-    if (!probes.ok()) {
-      printError(env, probes.status());
-      return kExitError;
-    }
+    Result<std::vector<applier::ProbeCheck>> probes =
+        probeChecks(planned->baseline, {planned->plan.main_cf_after, planned->plan.master_cf_after},
+                    {.role_ports = args.target.role_ports}, args.probe.probe, settings);
+    if (!probes.ok()) return fail(env, probes.status(), args.target.format);
     options.probes = *probes;
   }
   applier::Transaction transaction(env.fs, env.commands, *service, env.prober, env.clock, options,

@@ -530,12 +530,14 @@ TEST_F(AgentE2eTest, HostWithoutSaslOnPort25GetsTlsAndPlanRefusesAnAuthRequireme
 }
 
 // A script gets a parseable answer for every outcome: an error before any report is an
-// ErrorReport on stdout (the text stays on stderr).
-TEST_F(AgentE2eTest, PlanAndVerifyInJsonPrintAnErrorObjectOnStdout) {
+// ErrorReport on stdout (the text stays on stderr), for plan, verify and apply alike.
+TEST_F(AgentE2eTest, PlanVerifyAndApplyInJsonPrintAnErrorObjectOnStdout) {
   const std::string path = policy_dir_ + "/malformed.bad.yaml";
   writeFileText(path, "name: x\nversion: \"1\"\nmain.cf: [\n");
-  for (const std::string command : {"plan", "verify"}) {
-    CommandResult r = agent({command, "--policy", path, "--format", "json"});
+  for (const std::string command : {"plan", "verify", "apply"}) {
+    std::vector<std::string> args = {command, "--policy", path, "--format", "json"};
+    if (command == "apply") args.insert(args.end(), {"--state-dir", state_dir_});
+    CommandResult r = agent(args);
     EXPECT_EQ(r.exit_code, 1) << command << ": " << last_output_;
     EXPECT_EQ(r.stdout_data.rfind("{", 0), 0u) << command << ": " << r.stdout_data;
     EXPECT_NE(r.stdout_data.find("\"code\": \"INVALID_ARGUMENT\""), std::string::npos)
