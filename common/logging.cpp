@@ -1,8 +1,8 @@
 #include "common/logging.h"
 
-#include <mutex>
-
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include <mutex>
 
 namespace postwarden {
 namespace {

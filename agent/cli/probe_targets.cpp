@@ -176,7 +176,8 @@ std::vector<std::string> predictedProbeFailures(const policy::Baseline& baseline
           sasl != "yes") {
         failures.push_back(where + "requires AUTH " + joinWords(e.require_auth_after_tls) +
                            " after STARTTLS, but SASL AUTH is off there "
-                           "(smtpd_sasl_auth_enable is '" + sasl +
+                           "(smtpd_sasl_auth_enable is '" +
+                           sasl +
                            "'); this host offers no AUTH on that listener, or the baseline "
                            "should say require_auth_after_tls_where: sasl_enabled");
       }

@@ -55,8 +55,7 @@ class Outbox {
   // `fs` must outlive the Outbox.
   // Errors: InvalidArgument (limit 0); those of fs.createDirectories / listDirectory / remove.
   static Result<std::unique_ptr<Outbox>> open(os::FileSystem& fs, std::string dir, size_t limit,
-                                              uint64_t first_seq_floor = 0,
-                                              uint64_t new_epoch = 0);
+                                              uint64_t first_seq_floor = 0, uint64_t new_epoch = 0);
 
   // Assigns the next seq, writes the high-water mark, then the entry, and returns the seq once
   // both are durable. When the queue already holds `limit` entries, one is dropped first (see

@@ -80,10 +80,10 @@ Status AgentDaemon::run() {
   // A new outbox (first start, or a reinstall with a wiped state directory) numbers from the
   // current time and gets a random epoch, so its reports are never taken for redeliveries of
   // what the controller stored from an earlier install (docs/fleet.md).
-  const auto now_micros = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto now_micros =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   std::random_device random;
   const uint64_t new_epoch = (uint64_t{random()} << 32) ^ random() ^ now_micros;
   PW_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Outbox> outbox,

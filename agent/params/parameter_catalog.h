@@ -105,8 +105,8 @@ class ParameterCatalog {
   const Entry* find(std::string_view name) const;
   std::optional<std::string_view> rawDefault(std::string_view name) const;
 
-  std::span<const Entry> entries_;             // sorted by name, byte order
-  std::shared_ptr<const OwnedTable> storage_;  // null for builtin(): the table is static
+  std::span<const Entry> entries_;                       // sorted by name, byte order
+  std::shared_ptr<const OwnedTable> storage_;            // null for builtin(): the table is static
   std::shared_ptr<const std::string> config_directory_;  // null: the table's default
 };
 

@@ -47,8 +47,8 @@ std::string json(const Distribution& d) {
 std::string json(const RateStats& r) {
   return "{\"bucket_s\":" + fixed(r.bucket_s, 3) + ",\"count\":" + std::to_string(r.count) +
          ",\"span_s\":" + fixed(r.span_s, 3) + ",\"peak_per_s\":" + fixed(r.peak_per_s, 1) +
-         ",\"mean_per_s\":" + fixed(r.mean_per_s, 1) + ",\"peak_to_mean\":" +
-         fixed(r.peakToMean(), 2) + "}";
+         ",\"mean_per_s\":" + fixed(r.mean_per_s, 1) +
+         ",\"peak_to_mean\":" + fixed(r.peakToMean(), 2) + "}";
 }
 
 std::string json(const std::vector<int>& counts) {
@@ -146,9 +146,10 @@ std::string renderText(const Summary& s) {
         << " s after the first disconnect (" << e.disconnected << " streams dropped, " << e.attempts
         << " attempts, " << e.refused << " shed by the controller); first back after "
         << fixed(e.first_back_s, 2) << " s\n";
-    out << "    successful stream starts per 100 ms bucket: peak " << fixed(e.rate_100ms.peak_per_s, 0)
-        << "/s, mean " << fixed(e.rate_100ms.mean_per_s, 0) << "/s over "
-        << fixed(e.rate_100ms.span_s, 2) << " s: peak/mean " << fixed(e.rate_100ms.peakToMean(), 2)
+    out << "    successful stream starts per 100 ms bucket: peak "
+        << fixed(e.rate_100ms.peak_per_s, 0) << "/s, mean " << fixed(e.rate_100ms.mean_per_s, 0)
+        << "/s over " << fixed(e.rate_100ms.span_s, 2) << " s: peak/mean "
+        << fixed(e.rate_100ms.peakToMean(), 2)
         << " (1 s buckets: " << fixed(e.rate_1s.peakToMean(), 2)
         << "; by hello acked, 100 ms: " << fixed(e.acked_100ms.peakToMean(), 2) << ")\n";
   }

@@ -34,10 +34,10 @@ struct RateStats {
 RateStats rateOf(std::vector<double> at_s, double bucket_s);
 
 struct ReconnectEpisode {
-  double seconds = 0;    // first disconnect until every agent was connected again
-  int disconnected = 0;  // streams that ended during the episode
-  int64_t attempts = 0;  // connection attempts during the episode (including failed ones)
-  int64_t refused = 0;   // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
+  double seconds = 0;       // first disconnect until every agent was connected again
+  int disconnected = 0;     // streams that ended during the episode
+  int64_t attempts = 0;     // connection attempts during the episode (including failed ones)
+  int64_t refused = 0;      // attempts the controller shed (RESOURCE_EXHAUSTED) during the episode
   double first_back_s = 0;  // first disconnect until the first agent was connected again
   // Successful stream starts: when the controller accepted each stream that then got its
   // hello acked (its initial metadata arrived; what admission paces), 100 ms and 1 s buckets.

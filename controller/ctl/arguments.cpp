@@ -151,9 +151,8 @@ std::vector<std::string> commandNames() {
 const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
-const std::vector<std::string> kCommandValueOptions = {"--selector", "--mode", "--labels",
-                                                       "--ttl",      "--uses", "--agent",
-                                                       "--stale-after"};
+const std::vector<std::string> kCommandValueOptions = {
+    "--selector", "--mode", "--labels", "--ttl", "--uses", "--agent", "--stale-after"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();

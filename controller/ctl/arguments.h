@@ -16,7 +16,6 @@
 
 namespace postwarden::controller::ctl {
 
-
 struct GlobalOptions {
   std::optional<std::string> config_file;  // --config FILE
   ConnectionSettings flags;                // --controller, --controller-name, --ca, --cert, --key
@@ -75,11 +74,11 @@ struct SendCommandCommand {
   std::string agent_id;
 };
 
-using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
-                             ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
-                             ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
-                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
-                             DeleteBaselineCommand, StatusCommand>;
+using Command =
+    std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
+                 ApproveAgentCommand, ListDriftCommand, PushBaselineCommand, ListBaselinesCommand,
+                 AssignBaselineCommand, CreateTokenCommand, ListTokensCommand, RevokeTokenCommand,
+                 SendCommandCommand, DeleteBaselineCommand, StatusCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -152,7 +152,7 @@ void Fleet::flush(std::vector<Pending>& batch) {
   writes.reserve(batch.size());
   for (Pending& p : batch) writes.push_back(std::move(p.write));
   Result<std::vector<bool>> stored = store_.recordReports(writes);
-  std::vector<std::pair<size_t, bool>> results;  // index into writes, stored
+  std::vector<std::pair<size_t, bool>> results;    // index into writes, stored
   std::vector<std::pair<size_t, Status>> refused;  // index into writes, why
   if (stored.ok()) {
     for (size_t i = 0; i < writes.size(); ++i) results.emplace_back(i, (*stored)[i]);

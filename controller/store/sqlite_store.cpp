@@ -131,8 +131,8 @@ CREATE TABLE assignments (
 
 // Version 2: sequence numbers count per outbox epoch (ReportWrite::epoch), so reports are
 // keyed by (agent, epoch, seq); agents created for the fleet simulator are marked (before,
-// the simulator could speak for any agent named sim-*, enrolled or not). SQLite cannot change a primary key in place: the reports table
-// is rebuilt.
+// the simulator could speak for any agent named sim-*, enrolled or not). SQLite cannot change a
+// primary key in place: the reports table is rebuilt.
 constexpr char kSchemaV2[] = R"sql(
 ALTER TABLE agents ADD COLUMN seq_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE agents ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;

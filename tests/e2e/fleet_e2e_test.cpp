@@ -385,12 +385,14 @@ TEST_F(FleetE2eTest, AReinstalledAgentsReportsAreStored) {
   ASSERT_TRUE(eventually([&] {
     auto a = controller_->agent("mx1.test");
     return a.ok() && a->connected() && history("mx1.test").size() > states_before + 1;
-  })) << controller_->log() << mx1.log();
+  })) << controller_->log()
+      << mx1.log();
 
   ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
   EXPECT_TRUE(eventually([&] {
     return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 2;
-  })) << controller_->log() << mx1.log();
+  })) << controller_->log()
+      << mx1.log();
   EXPECT_TRUE(eventually([&] {
     return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT) && drift().empty();
   })) << mx1.log();

@@ -1156,8 +1156,7 @@ TEST_F(FleetSecurityE2eTest, BaselineTextThatIsNotUtf8IsRefusedAndABadStoredRowC
       "name: badutf\nversion: \"\xff\xfe\"\nmain.cf:\n  set:\n    smtpd_tls_auth_only: yes\n";
   grpc::Status status = pushBaseline(*admin_, bad);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(status);
-  EXPECT_NE(status.error_message().find("not valid UTF-8"), std::string::npos)
-      << describe(status);
+  EXPECT_NE(status.error_message().find("not valid UTF-8"), std::string::npos) << describe(status);
   EXPECT_EQ(listBaselines().baselines_size(), 0);
   // Through postwardenctl too: refused (exit 1), and `baseline list` keeps working.
   const std::string file = dir_ + "/badutf.yaml";

@@ -202,9 +202,7 @@ TEST(HealthChecksTest, UnknownServicePortIsNotFoundWithTheServiceName) {
   EXPECT_THAT(checks.status().message(), HasSubstr("master.cf service no-such-service-pw"));
 }
 
-
 // --- plan agrees with verify ------------------------------------------------------------
-
 
 policy::Baseline authBaseline(bool only_where_sasl) {
   policy::Baseline b;
@@ -253,10 +251,11 @@ TEST(PredictedProbeFailuresTest, StarttlsRequiredWithoutATlsLevelIsPredictedToFa
 }
 
 TEST(ProbeChecksTest, ConditionalAuthRequirementIsDroppedOnlyWhereSaslIsOff) {
-  planner::PostfixConfig config{"smtpd_tls_security_level = may\n",
-                                kSmtpOnly +
-                                    "2525      inet  n       -       y       -       -       smtpd\n"
-                                    "  -o smtpd_sasl_auth_enable=yes\n"};
+  planner::PostfixConfig config{
+      "smtpd_tls_security_level = may\n",
+      kSmtpOnly +
+          "2525      inet  n       -       y       -       -       smtpd\n"
+          "  -o smtpd_sasl_auth_enable=yes\n"};
   policy::Baseline b = authBaseline(true);
   b.verify[0].service = "smtp";
   Result<std::vector<applier::ProbeCheck>> checks =

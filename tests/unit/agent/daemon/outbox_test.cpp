@@ -213,10 +213,9 @@ TEST_F(OutboxTest, LimitDropsASupersededStateFirst) {
   EXPECT_THAT(seqs(*outbox), ElementsAre(5, 6, 7, 8));
   EXPECT_EQ(outbox->dropped(), 4u);
   EXPECT_EQ(outbox->size(), 4u);
-  EXPECT_THAT(files(dir()),
-              ElementsAre("00000000000000000005.entry", "00000000000000000006.entry",
-                          "00000000000000000007.entry", "00000000000000000008.entry", "epoch",
-                          "seq"));
+  EXPECT_THAT(files(dir()), ElementsAre("00000000000000000005.entry", "00000000000000000006.entry",
+                                        "00000000000000000007.entry", "00000000000000000008.entry",
+                                        "epoch", "seq"));
 }
 
 TEST_F(OutboxTest, LimitWithOnlyStatesKeepsTheNewest) {

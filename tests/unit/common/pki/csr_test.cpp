@@ -1,13 +1,12 @@
 // Keys and CSRs: the agent-side half of the PKI.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/x509v3.h>
 
 #include <string>
 
 #include "common/pki/pki.h"
 #include "pki_test_util.h"
-
-#include <openssl/x509v3.h>
 
 namespace postwarden::pki {
 namespace {
@@ -160,19 +159,19 @@ TEST(PkiCsrTest, AnAgentsOwnRequestAsksForNothingButItsName) {
   EXPECT_TRUE(info->subject_alt_names.empty());
   EXPECT_TRUE(checkIdentityOnly(*info).ok());
   // Its own name as a SAN, and CA:FALSE, are harmless.
-  EXPECT_TRUE(identityCheck(csrAsking("mx1.example.net",
-                                      {{NID_basic_constraints, "critical,CA:FALSE"},
-                                       {NID_subject_alt_name, "DNS:mx1.example.net"},
-                                       {NID_key_usage, "digitalSignature"}}))
-                  .ok());
+  EXPECT_TRUE(
+      identityCheck(csrAsking("mx1.example.net", {{NID_basic_constraints, "critical,CA:FALSE"},
+                                                  {NID_subject_alt_name, "DNS:mx1.example.net"},
+                                                  {NID_key_usage, "digitalSignature"}}))
+          .ok());
 }
 
 TEST(PkiCsrTest, ARequestForACaIsHostile) {
-  for (const auto& [nid, value] : std::vector<std::pair<int, std::string>>{
-           {NID_basic_constraints, "critical,CA:TRUE"},
-           {NID_basic_constraints, "CA:TRUE,pathlen:0"},
-           {NID_key_usage, "keyCertSign"},
-           {NID_key_usage, "digitalSignature,cRLSign"}}) {
+  for (const auto& [nid, value] :
+       std::vector<std::pair<int, std::string>>{{NID_basic_constraints, "critical,CA:TRUE"},
+                                                {NID_basic_constraints, "CA:TRUE,pathlen:0"},
+                                                {NID_key_usage, "keyCertSign"},
+                                                {NID_key_usage, "digitalSignature,cRLSign"}}) {
     Status status = identityCheck(csrAsking("mx1.example.net", {{nid, value}}));
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << value;
     EXPECT_THAT(status.message(),
@@ -181,8 +180,8 @@ TEST(PkiCsrTest, ARequestForACaIsHostile) {
 }
 
 TEST(PkiCsrTest, ExtraNamesAndWildcardsAreHostile) {
-  Status extra = identityCheck(csrAsking(
-      "mx1.example.net", {{NID_subject_alt_name, "DNS:mx1.example.net,DNS:controller"}}));
+  Status extra = identityCheck(
+      csrAsking("mx1.example.net", {{NID_subject_alt_name, "DNS:mx1.example.net,DNS:controller"}}));
   EXPECT_EQ(extra.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(extra.message(), HasSubstr("asks for the extra name 'DNS:controller'"));
   Status ip = identityCheck(csrAsking("mx1.example.net", {{NID_subject_alt_name, "IP:127.0.0.1"}}));

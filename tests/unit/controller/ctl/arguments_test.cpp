@@ -97,7 +97,8 @@ TEST(PostwardenctlArgumentsTest, NoArgumentsAndHelpPrintProgramHelp) {
 }
 
 TEST(PostwardenctlArgumentsTest, Version) {
-  EXPECT_EQ(as<HelpCommand>(parseArguments({"--version"})).text, versionLine("postwardenctl") + "\n");
+  EXPECT_EQ(as<HelpCommand>(parseArguments({"--version"})).text,
+            versionLine("postwardenctl") + "\n");
 }
 
 TEST(PostwardenctlArgumentsTest, CommandHelp) {

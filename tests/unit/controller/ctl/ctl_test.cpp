@@ -522,8 +522,9 @@ TEST_F(PostwardenctlTest, BaselineDeleteJson) {
   reply.set_version("3f2a1b9c0d1e");
   EXPECT_CALL(*stub_, DeleteBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a", "--json"}), kExitOk);
-  EXPECT_EQ(out_.str(), "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
-                        "\"deleted\": true\n}\n");
+  EXPECT_EQ(out_.str(),
+            "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
+            "\"deleted\": true\n}\n");
 }
 
 TEST_F(PostwardenctlTest, BaselineDeleteRefusedWhileAssigned) {

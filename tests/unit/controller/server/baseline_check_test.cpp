@@ -21,10 +21,10 @@ Status refusal(const std::string& content) {
 }
 
 TEST(BaselineCheckTest, AcceptsAValidBaseline) {
-  Result<CheckedBaseline> checked = checkBaseline(
-      baseline("    smtpd_tls_auth_only: \"yes\"\n"
-               "    smtpd_sasl_security_options: noanonymous, noplaintext\n"),
-      "hard.yaml");
+  Result<CheckedBaseline> checked =
+      checkBaseline(baseline("    smtpd_tls_auth_only: \"yes\"\n"
+                             "    smtpd_sasl_security_options: noanonymous, noplaintext\n"),
+                    "hard.yaml");
   ASSERT_TRUE(checked.ok()) << checked.status().toString();
   EXPECT_EQ(checked->baseline.name, "hardening");
   EXPECT_EQ(checked->baseline.version, "1");
@@ -55,22 +55,23 @@ TEST(BaselineCheckTest, RefusesANewlineInjectedValue) {
 }
 
 TEST(BaselineCheckTest, ReportsEveryErrorOnItsOwnLine) {
-  Status s = refusal(baseline("    smtpd_tls_auth_onyl: \"yes\"\n"
-                              "    smtpd_tls_security_level: mayy\n"));
+  Status s =
+      refusal(baseline("    smtpd_tls_auth_onyl: \"yes\"\n"
+                       "    smtpd_tls_security_level: mayy\n"));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("hard.yaml:5:5: "));
   EXPECT_THAT(s.message(), HasSubstr("\nhard.yaml:6:"));
 }
 
 TEST(BaselineCheckTest, RefusesTextThatIsNotUtf8BeforeParsingIt) {
-  Status s = refusal("name: badutf\nversion: \"\xff\xfe\"\nmain.cf:\n  set:\n"
-                     "    smtpd_tls_auth_only: \"yes\"\n");
+  Status s = refusal(
+      "name: badutf\nversion: \"\xff\xfe\"\nmain.cf:\n  set:\n"
+      "    smtpd_tls_auth_only: \"yes\"\n");
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("hard.yaml is not valid UTF-8 (byte 23)"));
-  EXPECT_EQ(checkBaseline(baseline("    smtpd_tls_auth_only: \"yes\"\n"), "h\xe9.yaml")
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      checkBaseline(baseline("    smtpd_tls_auth_only: \"yes\"\n"), "h\xe9.yaml").status().code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(BaselineCheckTest, LoaderErrorsKeepTheirPlaceAndAnEmptyNameIsBaseline) {

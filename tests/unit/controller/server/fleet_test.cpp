@@ -186,8 +186,7 @@ class PausingStore : public store::Store {
   Result<std::vector<store::BaselineRecord>> listBaselines() override {
     return inner_.listBaselines();
   }
-  Result<std::string> deleteBaseline(const std::string& name,
-                                     const std::string& version) override {
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version) override {
     return inner_.deleteBaseline(name, version);
   }
   Result<store::AssignmentRecord> addAssignment(const store::AssignmentRecord& a) override {
@@ -921,10 +920,11 @@ TEST_F(FleetTest, DeletingABaselineIsRefusedWhileAssignedAndForgetsDeadAssignmen
 }
 
 TEST_F(FleetTest, TheSimulatorCannotAttachAsAnAgentEnrolledForReal) {
-  ASSERT_TRUE(store_->createToken({.id = "t",
-                                   .secret_sha256 = std::string(64, 'a'),
-                                   .expires_at = clock_.load() + 60'000,
-                                   .uses_left = 1})
+  ASSERT_TRUE(store_
+                  ->createToken({.id = "t",
+                                 .secret_sha256 = std::string(64, 'a'),
+                                 .expires_at = clock_.load() + 60'000,
+                                 .uses_left = 1})
                   .ok());
   ASSERT_TRUE(store_
                   ->enrollAgent({.token_id = "t",

@@ -479,8 +479,8 @@ TEST(ReportMappingTest, StoredTextThatIsNotUtf8IsSentWithReplacementCharacters) 
   v1::ListBaselinesResponse list;
   *list.add_baselines() = baselineVersion(
       {.name = "badutf", .version = "0123456789ab", .label = bad, .content = "x"}, 0);
-  *list.add_baselines() = baselineVersion(
-      {.name = "good", .version = "ba9876543210", .label = "2", .content = "y"}, 1);
+  *list.add_baselines() =
+      baselineVersion({.name = "good", .version = "ba9876543210", .label = "2", .content = "y"}, 1);
   v1::ListBaselinesResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(list.SerializeAsString()));
   ASSERT_EQ(parsed.baselines_size(), 2);

@@ -726,7 +726,6 @@ TEST_F(SqliteStoreTest, CommittedReportSurvivesAProcessThatNeverCloses) {
   EXPECT_EQ(agent->last_seen, kNow + 9);
 }
 
-
 // ---- UTF-8 on every write path -------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, RefusesABaselineWhoseLabelIsNotUtf8AndStoresNothing) {
@@ -759,9 +758,9 @@ TEST_F(SqliteStoreTest, RefusesNonUtf8TokensHellosHistoryAndReports) {
   Status hello = store_->recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
   EXPECT_EQ(hello.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(hello.message(), HasSubstr("agent version is not valid UTF-8"));
-  EXPECT_EQ(store_->addHistory({.agent_id = "a1", .at = kNow, .kind = "x", .summary = "\xc0\xaf"})
-                .code(),
-            StatusCode::kInvalidArgument);  // an overlong '/'
+  EXPECT_EQ(
+      store_->addHistory({.agent_id = "a1", .at = kNow, .kind = "x", .summary = "\xc0\xaf"}).code(),
+      StatusCode::kInvalidArgument);  // an overlong '/'
 
   ReportWrite bad = report("a1", 5);
   bad.drift.push_back(drift("smtpd_tls_auth_only", "ye\xf5"));
@@ -781,9 +780,10 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
   BaselineRecord b{.name = "hard", .version = "bbbb00000000", .label = "2", .content = "b"};
   ASSERT_TRUE(store_->putBaseline(a).ok());
   ASSERT_TRUE(store_->putBaseline(b).ok());
-  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard",
-                                     .baseline_version = a.version,
-                                     .selector = {{"site", "fra"}}})
+  ASSERT_TRUE(store_
+                  ->addAssignment({.baseline_name = "hard",
+                                   .baseline_version = a.version,
+                                   .selector = {{"site", "fra"}}})
                   .ok());
   auto refused = store_->deleteBaseline("hard", "aaaa");
   ASSERT_FALSE(refused.ok());
@@ -792,22 +792,21 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
   EXPECT_EQ(count("SELECT count(*) FROM baselines"), 2);
 
   // A newer assignment with a narrower selector leaves site=fra agents without env=prod on a.
-  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard",
-                                     .baseline_version = b.version,
-                                     .selector = {{"site", "fra"}, {"env", "prod"}}})
+  ASSERT_TRUE(store_
+                  ->addAssignment({.baseline_name = "hard",
+                                   .baseline_version = b.version,
+                                   .selector = {{"site", "fra"}, {"env", "prod"}}})
                   .ok());
   EXPECT_EQ(store_->deleteBaseline("hard", "aaaa").status().code(),
             StatusCode::kFailedPrecondition);
   // One that selects every agent a's selects shadows it: a is dead and can go.
-  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard", .baseline_version = b.version})
-                  .ok());
+  ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard", .baseline_version = b.version}).ok());
   auto deleted = store_->deleteBaseline("hard", "aaaa");
   ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
   EXPECT_EQ(*deleted, a.version);
   EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
-  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa00000000").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->deleteBaseline("hard", "bbbb").status().code(),
             StatusCode::kFailedPrecondition);
 }
@@ -855,8 +854,7 @@ TEST_F(SqliteStoreTest, RefusesAnAbsurdSeqJumpInsteadOfAdoptingIt) {
   EXPECT_THAT(store_->recordReports(std::vector<ReportWrite>{later}).value(), ElementsAre(true));
   ReportWrite at_limit = report("a1", 11 + kMaxSeqJump);
   at_limit.epoch = 7;
-  EXPECT_THAT(store_->recordReports(std::vector<ReportWrite>{at_limit}).value(),
-              ElementsAre(true));
+  EXPECT_THAT(store_->recordReports(std::vector<ReportWrite>{at_limit}).value(), ElementsAre(true));
 }
 
 TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
