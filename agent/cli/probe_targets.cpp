@@ -6,7 +6,7 @@
 
 #include "agent/params/parameter_catalog.h"
 #include "agent/params/value_syntax.h"
-#include "agent/postfix/effective_config.h"
+#include "agent/planner/service_view.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 
@@ -48,27 +48,14 @@ applier::ProbeCheck makeCheck(const policy::ProbeExpectation& e, const HostPort&
   return check;
 }
 
-// The value `parameter` has in the daemon of `key`: its master.cf -o, else main.cf, else
-// Postfix's default; a value that is one $name reference is followed, as the daemon's own
-// parameter table would (an -o value may name another parameter).
+// The effective, $name-expanded value of `parameter` in the daemon of `key`. The built-in
+// catalog's defaults suffice: none of the parameters asked for names a path.
 std::string effectiveSetting(const postfix::MainCfDocument& main,
                              const postfix::MasterCfDocument& master,
-                             const postfix::ServiceKey& key, std::string parameter) {
+                             const postfix::ServiceKey& key, std::string_view parameter) {
   static const params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
-  const postfix::DefaultLookup defaults = [](std::string_view name) {
-    return catalog.defaultValue(name);
-  };
-  std::string value;
-  for (int depth = 0; depth < 10; ++depth) {
-    value = postfix::effectiveValue(main, master, key, parameter, defaults).value.value_or("");
-    std::string_view v = params::trimBlanks(value);
-    if (v.size() < 2 || v[0] != '$') return std::string(v);
-    std::string_view name = v.substr(1);
-    if (name.front() == '{' && name.back() == '}') name = name.substr(1, name.size() - 2);
-    if (name.find_first_of("$:{} \t") != std::string_view::npos) return std::string(v);
-    parameter = std::string(name);
-  }
-  return value;
+  return std::string(
+      params::trimBlanks(planner::ServiceView(main, master, key, catalog).expanded(parameter)));
 }
 
 // Whether the daemon of `key` offers STARTTLS: a TLS level of may/encrypt/dane/..., or the
