@@ -48,13 +48,7 @@ class AgentE2eTest : public PostfixSandboxFixture {
       argv.insert(argv.end(), {"--postfix-dir", sandbox().configDir(), "--role",
                                "smtp=" + std::to_string(sandbox().port())});
     }
-    agent::os::ProcessCommandRunner runner;
-    Result<CommandResult> result =
-        runner.run({.argv = argv, .timeout = std::chrono::seconds(90), .extra_env = env});
-    EXPECT_TRUE(result.ok()) << result.status().toString();
-    if (!result.ok()) return {};
-    last_output_ = result->stdout_data + result->stderr_data;
-    return *result;
+    return runProgram(argv, std::chrono::seconds(90), env, &last_output_);
   }
 
   CommandResult apply(const std::string& policy, std::vector<std::string> extra = {},

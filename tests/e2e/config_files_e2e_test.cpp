@@ -47,12 +47,7 @@ class ConfigFilesE2eTest : public PostfixSandboxFixture {
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--postfix-dir", sandbox().configDir(), "--role",
                              "smtp=" + std::to_string(sandbox().port())});
-    agent::os::ProcessCommandRunner runner;
-    Result<CommandResult> result = runner.run({.argv = argv, .timeout = std::chrono::seconds(90)});
-    EXPECT_TRUE(result.ok()) << result.status().toString();
-    if (!result.ok()) return {};
-    last_output_ = result->stdout_data + result->stderr_data;
-    return *result;
+    return runProgram(argv, std::chrono::seconds(90), {}, &last_output_);
   }
 
   CommandResult apply(std::vector<std::string> extra = {}, const std::string& policy = kHardening) {

@@ -74,14 +74,7 @@ class ListenerE2eTest : public PostfixSandboxFixture {
   std::string masterCfPath() { return sandbox().configDir() + "/master.cf"; }
 
   // Runs a real program from an argv.
-  CommandResult run(const std::vector<std::string>& argv) {
-    agent::os::ProcessCommandRunner runner;
-    Result<CommandResult> result =
-        runner.run({.argv = argv, .timeout = std::chrono::seconds(90), .extra_env = {}});
-    EXPECT_TRUE(result.ok()) << result.status().toString();
-    if (!result.ok()) return {};
-    return *result;
-  }
+  CommandResult run(const std::vector<std::string>& argv) { return runProgram(argv); }
 
   // The agent with `args` plus --postfix-dir and --role smtp=PORT for the sandbox.
   CommandResult agent(std::vector<std::string> args) {

@@ -25,6 +25,19 @@ std::string readFileText(const std::string& path) {
   return buffer.str();
 }
 
+agent::os::CommandResult runProgram(const std::vector<std::string>& argv,
+                                    std::chrono::seconds timeout,
+                                    const std::map<std::string, std::string>& env,
+                                    std::string* output) {
+  agent::os::ProcessCommandRunner runner;
+  Result<agent::os::CommandResult> result =
+      runner.run({.argv = argv, .timeout = timeout, .extra_env = env});
+  EXPECT_TRUE(result.ok()) << result.status().toString();
+  if (!result.ok()) return {};
+  if (output != nullptr) *output = result->stdout_data + result->stderr_data;
+  return *result;
+}
+
 void writeFileText(const std::string& path, const std::string& text, mode_t mode) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   ::chmod(path.c_str(), mode);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ namespace postwarden::testing {
 // The whole file ("" when it cannot be read), and its replacement with `text` and `mode`:
 // what every e2e test does to the files it inspects and prepares.
 std::string readFileText(const std::string& path);
+
+// Runs a real program from `argv` (never a shell). A run that could not start or timed out is
+// a test failure and gives an empty result; `output`, when given, receives stdout + stderr.
+agent::os::CommandResult runProgram(const std::vector<std::string>& argv,
+                                    std::chrono::seconds timeout = std::chrono::seconds(90),
+                                    const std::map<std::string, std::string>& env = {},
+                                    std::string* output = nullptr);
 void writeFileText(const std::string& path, const std::string& text, mode_t mode = 0644);
 
 // Passes when this host can run sandboxes: root, the Postfix, Cyrus SASL and OpenSSL tools, and

@@ -50,12 +50,7 @@ class TlsLayoutsE2eTest : public PostfixSandboxFixture {
                                      sandbox().configDir(),
                                      "--role",
                                      "smtp=" + std::to_string(sandbox().port())};
-    agent::os::ProcessCommandRunner runner;
-    Result<CommandResult> result = runner.run({.argv = argv, .timeout = std::chrono::seconds(90)});
-    EXPECT_TRUE(result.ok()) << result.status().toString();
-    if (!result.ok()) return {};
-    last_output_ = result->stdout_data + result->stderr_data;
-    return *result;
+    return runProgram(argv, std::chrono::seconds(90), {}, &last_output_);
   }
 
   // A STARTTLS handshake by OpenSSL's own client: its summary (-brief: "CONNECTION

@@ -39,13 +39,7 @@ class TransactionFaultsE2eTest : public PostfixSandboxFixture {
   CommandResult agent(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     std::vector<std::string> argv = {kAgent};
     argv.insert(argv.end(), args.begin(), args.end());
-    agent::os::ProcessCommandRunner runner;
-    Result<CommandResult> result =
-        runner.run({.argv = argv, .timeout = std::chrono::seconds(120), .extra_env = env});
-    EXPECT_TRUE(result.ok()) << result.status().toString();
-    if (!result.ok()) return {};
-    last_output_ = result->stdout_data + result->stderr_data;
-    return *result;
+    return runProgram(argv, std::chrono::seconds(120), env, &last_output_);
   }
 
   CommandResult apply(const std::string& policy, std::vector<std::string> extra = {},
