@@ -329,11 +329,11 @@ Result<Arguments> parsePlan(OptionReader& reader, const std::string& working_dir
   return Arguments(plan);
 }
 
-Result<ServiceStrategy> parseService(OptionReader& reader, const std::string& option) {
+Result<service::Strategy> parseService(OptionReader& reader, const std::string& option) {
   PW_ASSIGN_OR_RETURN(std::string name, reader.value(option));
-  if (name == "postfix") return ServiceStrategy::kPostfix;
-  if (name == "systemd") return ServiceStrategy::kSystemd;
-  if (name == "command") return ServiceStrategy::kCommand;
+  if (name == "postfix") return service::Strategy::kPostfix;
+  if (name == "systemd") return service::Strategy::kSystemd;
+  if (name == "command") return service::Strategy::kCommand;
   return InvalidArgumentError("--service must be postfix, systemd or command, not '" + name + "'");
 }
 
@@ -352,15 +352,15 @@ Result<Arguments> parseApply(OptionReader& reader, const std::string& working_di
     if (option == "--state-dir") {
       PW_ASSIGN_OR_RETURN(apply.state_dir, reader.value(option));
     } else if (option == "--service") {
-      PW_ASSIGN_OR_RETURN(apply.service, parseService(reader, option));
+      PW_ASSIGN_OR_RETURN(apply.service.strategy, parseService(reader, option));
     } else if (option == "--systemd-unit") {
-      PW_ASSIGN_OR_RETURN(apply.systemd_unit, reader.value(option));
+      PW_ASSIGN_OR_RETURN(apply.service.systemd_unit, reader.value(option));
     } else if (option == "--reload-command") {
       PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
-      apply.reload_command = splitWords(text);
+      apply.service.reload_command = splitWords(text);
     } else if (option == "--restart-command") {
       PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
-      apply.restart_command = splitWords(text);
+      apply.service.restart_command = splitWords(text);
     } else if (option == "--verify-deadline") {
       PW_ASSIGN_OR_RETURN(apply.verify_deadline, parseSeconds(reader, option));
     } else if (option == "--command-timeout") {
@@ -382,11 +382,11 @@ Result<Arguments> parseApply(OptionReader& reader, const std::string& working_di
                       absoluteDirectory("--postfix-dir", apply.target.postfix_dir, working_dir));
   PW_ASSIGN_OR_RETURN(apply.state_dir,
                       absoluteDirectory("--state-dir", apply.state_dir, working_dir));
-  if (apply.service == ServiceStrategy::kCommand && apply.reload_command.empty()) {
+  if (apply.service.strategy == service::Strategy::kCommand && apply.service.reload_command.empty()) {
     return InvalidArgumentError("--service command needs --reload-command");
   }
-  if (apply.service != ServiceStrategy::kCommand &&
-      !(apply.reload_command.empty() && apply.restart_command.empty())) {
+  if (apply.service.strategy != service::Strategy::kCommand &&
+      !(apply.service.reload_command.empty() && apply.service.restart_command.empty())) {
     return InvalidArgumentError("--reload-command and --restart-command need --service command");
   }
   return Arguments(apply);

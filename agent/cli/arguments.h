@@ -10,17 +10,14 @@
 #include <variant>
 #include <vector>
 
+#include "agent/run/host.h"
+#include "agent/service/service_control.h"
 #include "common/status.h"
 
 namespace postwarden::agent::cli {
 
 enum class OutputFormat { kText, kJson };
-enum class ServiceStrategy { kPostfix, kSystemd, kCommand };
-
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-};
+using run::HostPort;
 
 // Options shared by the commands that read a baseline and a Postfix configuration.
 struct TargetOptions {
@@ -48,10 +45,9 @@ struct ApplyArgs {
   TargetOptions target;
   ProbeOptions probe;
   std::string state_dir = "/var/lib/postwarden";        // --state-dir DIR
-  ServiceStrategy service = ServiceStrategy::kPostfix;  // --service
-  std::string systemd_unit = "postfix@-";               // --systemd-unit UNIT
-  std::vector<std::string> reload_command;              // --reload-command "ARGV..." (command)
-  std::vector<std::string> restart_command;             // --restart-command "ARGV..." (command)
+  // --service postfix|systemd|command, --systemd-unit UNIT, --reload-command "ARGV...",
+  // --restart-command "ARGV..."
+  service::ServiceSettings service;
   std::chrono::milliseconds verify_deadline{20000};     // --verify-deadline SECONDS
   std::chrono::milliseconds command_timeout{60000};     // --command-timeout SECONDS
   bool dry_run = false;                                 // --dry-run

@@ -12,19 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/service/service_control.h"
 #include "common/status.h"
 
 namespace postwarden::agent::daemon {
 
-// How Postfix is reloaded and restarted (apply's --service).
-enum class ServiceStrategy { kPostfix, kSystemd, kCommand };
-
-struct ServiceConfig {
-  ServiceStrategy strategy = ServiceStrategy::kPostfix;  // strategy: postfix|systemd|command
-  std::string systemd_unit = "postfix@-";                // systemd_unit (systemd only)
-  std::vector<std::string> reload_command;   // reload_command (command only; required there)
-  std::vector<std::string> restart_command;  // restart_command (command only; optional)
-};
+// How Postfix is reloaded and restarted: `service:` with strategy (postfix|systemd|command),
+// systemd_unit, reload_command and restart_command, as apply's --service flags.
+using ServiceStrategy = service::Strategy;
+using ServiceConfig = service::ServiceSettings;
 
 // How the live server is probed after a change (apply's --probe-* and --role flags).
 struct ProbeConfig {

@@ -2,18 +2,14 @@
 
 #include <random>
 
-#include "agent/applier/config_files.h"
 #include "agent/applier/transaction.h"
-#include "agent/cli/probe_targets.h"
 #include "agent/daemon/outbox.h"
 #include "agent/fleet/controller_link.h"
 #include "agent/fleet/parameter_states.h"
 #include "agent/os/file_lock.h"
-#include "agent/params/parameter_catalog.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"
-#include "agent/service/service_control.h"
 #include "common/logging.h"
 #include "common/version.h"
 
@@ -53,8 +49,35 @@ std::string essence(v1::StateReport state) {
 
 }  // namespace
 
+namespace {
+
+run::HostSettings hostSettings(const daemon::AgentConfig& config) {
+  run::HostSettings host{.postfix_dir = config.postfix_dir,
+                         .state_dir = config.state_dir,
+                         .service = config.service,
+                         .probe_timeout = config.probe.timeout,
+                         .verify_deadline = config.verify_deadline,
+                         .command_timeout = config.command_timeout};
+  for (const auto& [role, port] : config.probe.role_ports) {
+    host.role_ports.emplace(role, std::to_string(port));
+  }
+  if (config.probe.address && config.probe.port) {
+    host.probe_address = run::HostPort{*config.probe.address, *config.probe.port};
+  }
+  if (config.probe.login && config.probe.password_file) {
+    host.probe_login =
+        run::ProbeLogin{*config.probe.login, *config.probe.password_file, config.probe.mail_to};
+  }
+  return host;
+}
+
+}  // namespace
+
 AgentDaemon::AgentDaemon(DaemonEnvironment env, daemon::AgentConfig config)
-    : env_(env), config_(std::move(config)) {}
+    : env_(env),
+      config_(std::move(config)),
+      run_({env.fs, env.commands, env.clock, env.prober, {}}, hostSettings(config_)),
+      timing_{.check_interval = config_.check_interval, .splay = config_.splay} {}
 
 AgentDaemon::~AgentDaemon() = default;
 
@@ -131,11 +154,14 @@ Status AgentDaemon::run() {
   log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
               config_.controller_host, config_.controller_port);
 
-  check(Trigger::kStartup);
-  auto next_check = std::chrono::steady_clock::now() + nextCheckDelay();
+  check(daemon::Trigger::kStartup);
+  const auto started = env_.clock.steadyNow();
+  schedule_ = daemon::afterWake({}, {daemon::Trigger::kPeriodic, started}, started, timing_,
+                                splayDraw());
   while (!stop_) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        next_check - std::chrono::steady_clock::now());
+    const daemon::Wake wake = daemon::nextWake(schedule_);
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake.at -
+                                                                      env_.clock.steadyNow());
     Result<daemon::ConfigWatcher::Event> event =
         watcher_->wait(std::max(wait, std::chrono::milliseconds(0)));
     if (!event.ok()) {
@@ -146,24 +172,16 @@ Status AgentDaemon::run() {
     if (stop_) break;
     switch (*event) {
       case daemon::ConfigWatcher::Event::kChanged:
-        check(Trigger::kFileChange);
+        check(daemon::Trigger::kFileChange);
         break;
-      case daemon::ConfigWatcher::Event::kWoken: {
-        Inbox inbox;
-        {
-          std::lock_guard lock(inbox_mutex_);
-          std::swap(inbox, inbox_);
-        }
-        if (inbox.assignment) adopt(*inbox.assignment);
-        for (const v1::Command& c : inbox.commands) {
-          check(c.kind() == v1::Command::KIND_APPLY_NOW ? Trigger::kApplyCommand
-                                                        : Trigger::kVerifyCommand);
-        }
+      case daemon::ConfigWatcher::Event::kWoken:
+        handleInbox();
         break;
-      }
       case daemon::ConfigWatcher::Event::kTimeout:
-        check(Trigger::kPeriodic);
-        next_check = std::chrono::steady_clock::now() + nextCheckDelay();
+        // The schedule moves on first: the check may postpone a repair (a new retry).
+        schedule_ =
+            daemon::afterWake(schedule_, wake, env_.clock.steadyNow(), timing_, splayDraw());
+        check(wake.trigger);
         break;
     }
   }
@@ -172,10 +190,22 @@ Status AgentDaemon::run() {
   return OkStatus();
 }
 
-std::chrono::milliseconds AgentDaemon::nextCheckDelay() {
+void AgentDaemon::handleInbox() {
+  Inbox inbox;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    std::swap(inbox, inbox_);
+  }
+  if (inbox.assignment) adopt(*inbox.assignment);
+  for (const v1::Command& c : inbox.commands) {
+    check(c.kind() == v1::Command::KIND_APPLY_NOW ? daemon::Trigger::kApplyCommand
+                                                  : daemon::Trigger::kVerifyCommand);
+  }
+}
+
+double AgentDaemon::splayDraw() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uniform_int_distribution<int64_t> splay(0, std::max<int64_t>(config_.splay.count(), 0));
-  return config_.check_interval + std::chrono::milliseconds(splay(random));
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random);
 }
 
 Status AgentDaemon::loadCachedAssignment() {
@@ -209,8 +239,9 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
   log()->info("baseline {}@{} ({}){}", assignment.baseline_name(), assignment.baseline_version(),
               assignment.mode() == v1::BASELINE_MODE_DETECT ? "detect only" : "enforce",
               baseline_ ? "" : " refused: " + baseline_error_);
+  memory_.enforce = assignment.mode() != v1::BASELINE_MODE_DETECT;
   last_drift_.clear();
-  if (check_now) check(Trigger::kAssignment);
+  if (check_now) check(daemon::Trigger::kAssignment);
 }
 
 int64_t AgentDaemon::configMtimeMs() {
@@ -222,227 +253,187 @@ int64_t AgentDaemon::configMtimeMs() {
   return newest;
 }
 
-std::unique_ptr<service::ServiceControl> AgentDaemon::makeService(
-    const planner::PostfixConfig& live) {
-  service::ServiceOptions options{.timeout = config_.command_timeout};
-  options.queue_directory = postfix::MainCfDocument::parse(live.main_cf)
-                                .get("queue_directory")
-                                .value_or("/var/spool/postfix");
-  switch (config_.service.strategy) {
-    case daemon::ServiceStrategy::kSystemd:
-      return service::makeSystemdServiceControl(env_.commands, config_.service.systemd_unit,
-                                                options);
-    case daemon::ServiceStrategy::kCommand:
-      return service::makeCommandServiceControl(
-          env_.commands, {config_.service.reload_command, config_.service.restart_command},
-          options);
-    case daemon::ServiceStrategy::kPostfix:
-      break;
-  }
-  return service::makePostfixServiceControl(env_.commands, config_.postfix_dir, options);
-}
-
-applier::TransactionOptions AgentDaemon::transactionOptions(
-    const planner::PostfixConfig& live, std::vector<applier::ProbeCheck> probes,
-    const cli::ProbeSettings& settings, const std::optional<cli::HostPort>& probe_address) {
-  applier::TransactionOptions options;
-  options.postfix_dir = config_.postfix_dir;
-  options.state_dir = config_.state_dir;
-  options.probes = std::move(probes);
-  options.verify_deadline = config_.verify_deadline;
-  options.check_timeout = config_.command_timeout;
-  options.log_file = postfix::MainCfDocument::parse(live.main_cf).get("maillog_file").value_or("");
-  options.health_checks = [settings, probe_address](const planner::PostfixConfig& restored) {
-    auto health = cli::healthChecks(restored, probe_address, settings);
-    return health.ok() ? *health : std::vector<applier::ProbeCheck>{};
-  };
-  return options;
-}
-
 void AgentDaemon::recoverInterruptedChange() {
   if (!env_.fs.stat(config_.state_dir + "/journal").ok()) return;
-  Result<os::FileLock> lock = os::FileLock::acquire(config_.state_dir + "/lock");
-  Result<planner::PostfixConfig> live = applier::ConfigFiles(env_.fs, config_.postfix_dir).read();
+  Result<os::FileLock> lock = run_.lock();
+  Result<planner::PostfixConfig> live = run_.readConfig();
   if (!lock.ok() || !live.ok()) return;  // `postwarden-agent apply` holds it and recovers
-  std::unique_ptr<service::ServiceControl> service = makeService(*live);
-  applier::TransactionOptions options =
-      transactionOptions(*live, {}, cli::ProbeSettings{.timeout = config_.probe.timeout}, {});
-  options.probes = options.health_checks(*live);
   std::optional<applier::TransactionReport> recovered =
-      applier::Transaction(env_.fs, env_.commands, *service, env_.prober, env_.clock, options)
-          .recover();
+      run_.recover(*live, probeSettings(), /*offline=*/false);
   if (recovered) {
     log()->warn("finished an interrupted change: {}{}", applier::outcomeName(recovered->outcome),
                 recovered->reason.empty() ? "" : " (" + recovered->reason + ")");
   }
 }
 
-cli::ProbeSettings AgentDaemon::probeSettings() {
-  cli::ProbeSettings settings{.timeout = config_.probe.timeout};
-  if (!config_.probe.login || !config_.probe.password_file) return settings;
-  Result<std::string> secret = env_.fs.readFile(*config_.probe.password_file);
-  if (!secret.ok()) {
-    log()->warn("probe password file: {}", secret.status().message());
-    return settings;
-  }
-  settings.login =
-      verify::Credentials{*config_.probe.login, secret->substr(0, secret->find_first_of("\r\n"))};
-  if (config_.probe.mail_to) {
-    settings.message =
-        verify::TestMessage{.mail_from = *config_.probe.login, .rcpt_to = {*config_.probe.mail_to}};
-  }
-  return settings;
+run::ProbeSettings AgentDaemon::probeSettings() {
+  Result<run::ProbeSettings> settings = run_.probeSettings();
+  if (settings.ok()) return *settings;
+  // A rotated or missing password is reported, and the probe goes on without the login.
+  log()->warn("probe login: {}", settings.status().message());
+  return run::ProbeSettings{.timeout = config_.probe.timeout};
 }
 
-std::optional<cli::HostPort> AgentDaemon::probeAddress() const {
-  if (!config_.probe.address || !config_.probe.port) return std::nullopt;
-  return cli::HostPort{*config_.probe.address, *config_.probe.port};
+AgentDaemon::Look AgentDaemon::lookAtHost() {
+  Look look;
+  if (!assignment_) return look;
+  if (!baseline_) {
+    look.finding.kind = daemon::Finding::Kind::kBaselineRefused;
+    look.refusal = "baseline refused: " + baseline_error_;
+    return look;
+  }
+  Result<planner::PostfixConfig> config = run_.readConfig();
+  Result<run::Planned> planned =
+      config.ok() ? run_.plan(*baseline_, *config) : Result<run::Planned>(config.status());
+  if (!planned.ok()) {
+    look.finding.kind = daemon::Finding::Kind::kPlanFailed;
+    look.refusal = planned.status().message();
+    return look;
+  }
+  look.states = parameterStates(*baseline_, *config, planOptions());
+  alignWithPlan(look.states, planned->plan);
+  const planner::Plan& plan = planned->plan;
+  if (plan.compliant()) {
+    look.finding.kind = daemon::Finding::Kind::kCompliant;
+  } else {
+    look.finding.kind = daemon::Finding::Kind::kOutOfLine;
+    look.finding.change =
+        assignment_->baseline_version() + '\0' + plan.main_cf_after + '\0' + plan.master_cf_after;
+    Status unreachable = run::predictedVerifyRefusal(*planned);
+    look.finding.verify_unreachable = !unreachable.ok();
+    look.refusal = unreachable.message();
+  }
+  look.config = std::move(config).value();
+  look.planned = std::move(planned).value();
+  return look;
 }
 
-void AgentDaemon::check(Trigger trigger) {
-  if (!assignment_) return;
-  const bool force = trigger == Trigger::kAssignment || trigger == Trigger::kApplyCommand ||
-                     trigger == Trigger::kVerifyCommand || trigger == Trigger::kStartup;
-  const bool enforce = assignment_->mode() != v1::BASELINE_MODE_DETECT;
+planner::PlanOptions AgentDaemon::planOptions() const {
+  return {.role_ports = run_.host().role_ports};
+}
+
+void AgentDaemon::check(daemon::Trigger trigger) {
+  Look look = lookAtHost();
+  const daemon::Decision decision = daemon::decide(look.finding, memory_, trigger);
+  if (decision.action == daemon::Action::kNothing) return;
+  if (decision.drift_event) reportConfigDrift(look.states, decision.drift_repairing);
   v1::StateReport state;
   state.set_baseline_name(assignment_->baseline_name());
   state.set_baseline_version(assignment_->baseline_version());
-  state.set_mode(enforce ? v1::BASELINE_MODE_ENFORCE : v1::BASELINE_MODE_DETECT);
-  if (!baseline_) {
-    state.set_compliance(v1::COMPLIANCE_REFUSED);
-    state.set_detail("baseline refused: " + baseline_error_);
-    report(std::move(state), force);
-    return;
-  }
-  applier::ConfigFiles files(env_.fs, config_.postfix_dir);
-  Result<planner::PostfixConfig> config = files.read();
-  planner::PlanOptions plan_options;
-  for (const auto& [role, port] : config_.probe.role_ports) {
-    plan_options.role_ports.emplace(role, std::to_string(port));
-  }
-  // $config_directory names this instance's directory, not the default instance's.
-  const params::ParameterCatalog catalog =
-      params::ParameterCatalog::builtin().withConfigDirectory(config_.postfix_dir);
-  Result<planner::Plan> plan = config.ok()
-                                   ? planner::makePlan(*baseline_, *config, catalog, plan_options)
-                                   : Result<planner::Plan>(config.status());
-  if (!plan.ok()) {
-    state.set_compliance(v1::COMPLIANCE_REFUSED);
-    state.set_detail(plan.status().message());
-    report(std::move(state), force);
-    return;
-  }
-  std::vector<v1::ParameterState> states = parameterStates(*baseline_, *config, plan_options);
-  alignWithPlan(states, *plan);
-
-  const cli::ProbeSettings settings = probeSettings();
-  const std::optional<cli::HostPort> probe_address = probeAddress();
-
-  if (!plan->compliant()) {
-    // A change that failed verification is not tried again on its own: retrying would reload
-    // Postfix twice a minute for nothing. A new baseline, other files or an operator's
-    // `command apply` try again.
-    const std::string target =
-        assignment_->baseline_version() + '\0' + plan->main_cf_after + '\0' + plan->master_cf_after;
-    const bool retry_allowed = trigger == Trigger::kApplyCommand || target != failed_target_;
-    v1::DriftEvent drift;
-    drift.set_baseline_name(assignment_->baseline_name());
-    drift.set_baseline_version(assignment_->baseline_version());
-    drift.set_source(v1::DRIFT_SOURCE_CONFIG);
-    for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
-    drift.set_repairing(enforce && retry_allowed);
-    drift.set_changed_at_unix_ms(configMtimeMs());
-    drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
-    reportDrift(std::move(drift));
-    if (!enforce) {
-      state.set_compliance(v1::COMPLIANCE_DRIFTED);
-    } else if (!retry_allowed) {
+  state.set_mode(memory_.enforce ? v1::BASELINE_MODE_ENFORCE : v1::BASELINE_MODE_DETECT);
+  switch (decision.action) {
+    case daemon::Action::kNothing:
+      return;
+    case daemon::Action::kReportRefused:
+      if (!last_state_ || last_state_->detail() != look.refusal) {
+        log()->warn("refused: {}", look.refusal);  // once, not at every check
+      }
       state.set_compliance(v1::COMPLIANCE_REFUSED);
-      state.set_outcome(failed_outcome_);
-      state.set_detail(failed_reason_ + " (not retried; `postwardenctl command apply` retries)");
-    } else {
-      // The same lock as a manual `postwarden-agent apply`: never two transactions at once.
-      Result<os::FileLock> lock = os::FileLock::acquire(config_.state_dir + "/lock");
-      if (!lock.ok()) {
-        log()->warn("repair postponed: {}", lock.status().message());
-        state.set_compliance(v1::COMPLIANCE_DRIFTED);
-        state.set_detail(lock.status().message());
-        report(std::move(state), force);
-        return;
-      }
-      Result<std::vector<applier::ProbeCheck>> checks =
-          cli::probeChecks(*baseline_, {plan->main_cf_after, plan->master_cf_after}, plan_options,
-                           probe_address, settings);
-      if (!checks.ok()) {
-        state.set_compliance(v1::COMPLIANCE_REFUSED);
-        state.set_detail(checks.status().message());
-        report(std::move(state), force);
-        return;
-      }
-      std::unique_ptr<service::ServiceControl> service = makeService(*config);
-      applier::Transaction transaction(
-          env_.fs, env_.commands, *service, env_.prober, env_.clock,
-          transactionOptions(*config, *checks, settings, probe_address));
-      applier::TransactionReport result = transaction.apply(*plan);
-      log()->info("repair of {} parameter(s): {}{}", plan->changes.size(),
-                  applier::outcomeName(result.outcome),
-                  result.reason.empty() ? "" : " (" + result.reason + ")");
-      state.set_outcome(std::string(applier::outcomeName(result.outcome)));
-      state.set_detail(result.reason);
-      state.set_compliance(complianceOf(result.outcome));
-      for (const applier::ProbeRecord& p : result.probes) {
-        for (const std::string& line : p.result.transcript) state.add_probe_transcript(line);
-      }
-      Result<planner::PostfixConfig> after = files.read();
-      if (after.ok()) {
-        states = parameterStates(*baseline_, *after, plan_options);
-        Result<planner::Plan> replan = planner::makePlan(*baseline_, *after, catalog, plan_options);
-        if (replan.ok()) alignWithPlan(states, *replan);
-      }
-      if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();
-      if (result.outcome == applier::Outcome::kRolledBack ||
-          result.outcome == applier::Outcome::kNeedsHuman) {
-        failed_target_ = target;
-        failed_outcome_ = std::string(applier::outcomeName(result.outcome));
-        failed_reason_ = result.reason;
-      }
-    }
-  } else {
-    last_drift_.clear();
-    state.set_compliance(v1::COMPLIANCE_COMPLIANT);
-    if (trigger != Trigger::kFileChange) {
-      // The files are right; is the service? (an expired certificate, a dead smtpd)
-      Result<std::vector<applier::ProbeCheck>> checks =
-          cli::probeChecks(*baseline_, *config, plan_options, probe_address, settings);
-      std::vector<std::string> failures;
-      if (!checks.ok()) failures.push_back(checks.status().message());
-      for (const applier::ProbeCheck& c :
-           checks.ok() ? *checks : std::vector<applier::ProbeCheck>{}) {
-        applier::ProbeRecord record = applier::runProbe(env_.prober, c);
-        for (const std::string& line : record.result.transcript) state.add_probe_transcript(line);
-        for (const std::string& f : record.verdict.failures)
-          failures.push_back(record.target + ": " + f);
-      }
-      if (!failures.empty()) {
-        state.set_compliance(v1::COMPLIANCE_FAILING);
-        state.set_detail(failures.front());
-        bool was_failing = last_state_ && last_state_->compliance() == v1::COMPLIANCE_FAILING;
-        if (!was_failing) {
-          v1::DriftEvent drift;
-          drift.set_baseline_name(assignment_->baseline_name());
-          drift.set_baseline_version(assignment_->baseline_version());
-          drift.set_source(v1::DRIFT_SOURCE_SERVICE);
-          for (const std::string& f : failures) drift.add_failures(f);
-          drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
-          reportDrift(std::move(drift));
-        }
-      }
-    } else if (last_state_) {
-      *state.mutable_probe_transcript() = last_state_->probe_transcript();
-    }
+      state.set_detail(look.refusal);
+      break;
+    case daemon::Action::kReportDrifted:
+      state.set_compliance(v1::COMPLIANCE_DRIFTED);
+      break;
+    case daemon::Action::kHold:
+      state.set_compliance(v1::COMPLIANCE_REFUSED);
+      state.set_outcome(memory_.failed->outcome);
+      state.set_detail(memory_.failed->reason +
+                       " (not retried; `postwardenctl command apply` retries)");
+      break;
+    case daemon::Action::kRepair:
+      repair(look, state);
+      break;
+    case daemon::Action::kProbe:
+      last_drift_.clear();
+      state.set_compliance(v1::COMPLIANCE_COMPLIANT);
+      probeService(*look.config, state);
+      break;
+    case daemon::Action::kKeepProbe:
+      last_drift_.clear();
+      state.set_compliance(v1::COMPLIANCE_COMPLIANT);
+      if (last_state_) *state.mutable_probe_transcript() = last_state_->probe_transcript();
+      break;
   }
-  for (v1::ParameterState& s : states) *state.add_parameters() = std::move(s);
-  report(std::move(state), force);
+  for (v1::ParameterState& s : look.states) *state.add_parameters() = std::move(s);
+  report(std::move(state), decision.force_report);
+}
+
+void AgentDaemon::repair(Look& look, v1::StateReport& state) {
+  // The same lock as a manual `postwarden-agent apply`: never two transactions at once.
+  Result<os::FileLock> lock = run_.lock();
+  if (!lock.ok()) {
+    log()->warn("repair postponed: {}", lock.status().message());
+    schedule_ = daemon::afterLockedRepair(schedule_, env_.clock.steadyNow(), timing_);
+    state.set_compliance(v1::COMPLIANCE_DRIFTED);
+    state.set_detail(lock.status().message());
+    return;
+  }
+  Result<run::PreparedChange> change =
+      run_.prepare(*baseline_, *look.planned, *look.config, probeSettings(), /*offline=*/false);
+  if (!change.ok()) {
+    state.set_compliance(v1::COMPLIANCE_REFUSED);
+    state.set_detail(change.status().message());
+    return;
+  }
+  applier::TransactionReport result = run_.apply(*change, look.planned->plan);
+  log()->info("repair of {} parameter(s): {}{}", look.planned->plan.changes.size(),
+              applier::outcomeName(result.outcome),
+              result.reason.empty() ? "" : " (" + result.reason + ")");
+  const std::string outcome(applier::outcomeName(result.outcome));
+  state.set_outcome(outcome);
+  state.set_detail(result.reason);
+  state.set_compliance(complianceOf(result.outcome));
+  for (const applier::ProbeRecord& p : result.probes) {
+    for (const std::string& line : p.result.transcript) state.add_probe_transcript(line);
+  }
+  memory_ = daemon::afterRepair(memory_, {look.finding.change, outcome, result.reason},
+                                result.outcome == applier::Outcome::kRolledBack ||
+                                    result.outcome == applier::Outcome::kNeedsHuman);
+  if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();
+  // The parameters as they are now, after the change or its rollback.
+  Result<planner::PostfixConfig> after = run_.readConfig();
+  if (!after.ok()) return;
+  look.states = parameterStates(*baseline_, *after, planOptions());
+  Result<run::Planned> replan = run_.plan(*baseline_, *after);
+  if (replan.ok()) alignWithPlan(look.states, replan->plan);
+}
+
+// The files are right; is the service? (an expired certificate, a dead smtpd)
+void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateReport& state) {
+  Result<std::vector<applier::ProbeRecord>> records =
+      run_.verify(*baseline_, config, probeSettings());
+  std::vector<std::string> failures;
+  if (!records.ok()) failures.push_back(records.status().message());
+  for (const applier::ProbeRecord& record :
+       records.ok() ? *records : std::vector<applier::ProbeRecord>{}) {
+    for (const std::string& line : record.result.transcript) state.add_probe_transcript(line);
+    for (const std::string& f : record.verdict.failures) failures.push_back(record.target + ": " + f);
+  }
+  if (failures.empty()) return;
+  state.set_compliance(v1::COMPLIANCE_FAILING);
+  state.set_detail(failures.front());
+  const bool was_failing = last_state_ && last_state_->compliance() == v1::COMPLIANCE_FAILING;
+  if (was_failing) return;
+  v1::DriftEvent drift;
+  drift.set_baseline_name(assignment_->baseline_name());
+  drift.set_baseline_version(assignment_->baseline_version());
+  drift.set_source(v1::DRIFT_SOURCE_SERVICE);
+  for (const std::string& f : failures) drift.add_failures(f);
+  drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
+  reportDrift(std::move(drift));
+}
+
+void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& states,
+                                    bool repairing) {
+  v1::DriftEvent drift;
+  drift.set_baseline_name(assignment_->baseline_name());
+  drift.set_baseline_version(assignment_->baseline_version());
+  drift.set_source(v1::DRIFT_SOURCE_CONFIG);
+  for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
+  drift.set_repairing(repairing);
+  drift.set_changed_at_unix_ms(configMtimeMs());
+  drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
+  reportDrift(std::move(drift));
 }
 
 void AgentDaemon::report(v1::StateReport state, bool force) {

@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "agent/cli/probe_targets.h"
+#include "agent/daemon/decisions.h"
+#include "agent/run/agent_run.h"
 #include "agent/daemon/agent_config.h"
 #include "agent/daemon/config_watcher.h"
 #include "agent/os/clock.h"
 #include "agent/os/command_runner.h"
 #include "agent/os/file_system.h"
 #include "agent/policy/baseline.h"
-#include "agent/service/service_control.h"
 #include "agent/verify/smtp_prober.h"
 #include "postwarden/v1/fleet.pb.h"
 
@@ -54,40 +54,42 @@ class AgentDaemon {
   void requestStop();
 
  private:
-  enum class Trigger {
-    kStartup,
-    kFileChange,
-    kPeriodic,
-    kAssignment,
-    kApplyCommand,
-    kVerifyCommand
-  };
   struct Inbox {
     std::optional<v1::Assignment> assignment;
     std::vector<v1::Command> commands;
+  };
+  // One look at the host: what the decisions need (finding) and what carrying them out needs.
+  struct Look {
+    daemon::Finding finding;
+    std::string refusal;  // why the baseline, its plan or its change is refused
+    std::optional<planner::PostfixConfig> config;
+    std::optional<run::Planned> planned;
+    std::vector<v1::ParameterState> states;  // every parameter the baseline names
   };
 
   Status loadCachedAssignment();
   // A transaction an earlier agent was killed in is finished or undone first (apply.md).
   void recoverInterruptedChange();
   // The probe's settings (the password is read at each check: it may be rotated).
-  cli::ProbeSettings probeSettings();
-  std::optional<cli::HostPort> probeAddress() const;
-  std::unique_ptr<service::ServiceControl> makeService(const planner::PostfixConfig& live);
-  applier::TransactionOptions transactionOptions(const planner::PostfixConfig& live,
-                                                 std::vector<applier::ProbeCheck> probes,
-                                                 const cli::ProbeSettings& settings,
-                                                 const std::optional<cli::HostPort>& probe_address);
+  run::ProbeSettings probeSettings();
+  planner::PlanOptions planOptions() const;
   void adopt(const v1::Assignment& assignment, bool check_now = true);
-  void check(Trigger trigger);
+  void handleInbox();
+  Look lookAtHost();
+  void check(daemon::Trigger trigger);
+  void repair(Look& look, v1::StateReport& state);
+  void probeService(const planner::PostfixConfig& config, v1::StateReport& state);
   void report(v1::StateReport state, bool force);
+  void reportConfigDrift(const std::vector<v1::ParameterState>& states, bool repairing);
   void reportDrift(v1::DriftEvent drift);
   v1::Hello hello();
-  std::chrono::milliseconds nextCheckDelay();
+  static double splayDraw();
   int64_t configMtimeMs();
 
   DaemonEnvironment env_;
   daemon::AgentConfig config_;
+  run::AgentRun run_;
+  daemon::Timing timing_;
   std::unique_ptr<daemon::ConfigWatcher> watcher_;
   std::unique_ptr<ControllerLink> link_;
   std::atomic<bool> stop_{false};
@@ -102,11 +104,8 @@ class AgentDaemon {
   std::optional<v1::StateReport> last_state_;
   std::string last_drift_;  // serialized parameters of the last drift event, to not repeat it
   std::atomic<int> compliance_{0};
-  // The last change that was rolled back (baseline version + the files it would write), and
-  // why: not tried again until something differs.
-  std::string failed_target_;
-  std::string failed_outcome_;
-  std::string failed_reason_;
+  daemon::Memory memory_;
+  daemon::Schedule schedule_;
   std::string postfix_version_;
 };
 

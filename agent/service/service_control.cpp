@@ -192,4 +192,20 @@ std::unique_ptr<ServiceControl> makeCommandServiceControl(os::CommandRunner& run
   return std::make_unique<CommandServiceControl>(runner, std::move(strategy), options);
 }
 
+std::unique_ptr<ServiceControl> makeServiceControl(os::CommandRunner& runner,
+                                                   const ServiceSettings& settings,
+                                                   const std::string& config_dir,
+                                                   ServiceOptions options) {
+  switch (settings.strategy) {
+    case Strategy::kSystemd:
+      return makeSystemdServiceControl(runner, settings.systemd_unit, options);
+    case Strategy::kCommand:
+      return makeCommandServiceControl(
+          runner, {settings.reload_command, settings.restart_command}, options);
+    case Strategy::kPostfix:
+      break;
+  }
+  return makePostfixServiceControl(runner, config_dir, options);
+}
+
 }  // namespace postwarden::agent::service

@@ -40,6 +40,17 @@ class ServiceControl {
   virtual std::string describe() const = 0;
 };
 
+// Which of the three strategies, with its settings: apply's --service flags and agent.yaml's
+// `service:` both come to this.
+enum class Strategy { kPostfix, kSystemd, kCommand };
+
+struct ServiceSettings {
+  Strategy strategy = Strategy::kPostfix;
+  std::string systemd_unit = "postfix@-";    // systemd only
+  std::vector<std::string> reload_command;   // command only (required there)
+  std::vector<std::string> restart_command;  // command only (optional)
+};
+
 struct CommandStrategy {
   std::vector<std::string> reload;   // argv
   std::vector<std::string> restart;  // argv; empty: not supported (restart-only plans refused)
@@ -70,5 +81,11 @@ std::unique_ptr<ServiceControl> makeSystemdServiceControl(os::CommandRunner& run
 std::unique_ptr<ServiceControl> makeCommandServiceControl(os::CommandRunner& runner,
                                                           CommandStrategy strategy,
                                                           ServiceOptions options = {});
+
+// The ServiceControl `settings` name, for the Postfix instance in `config_dir`.
+std::unique_ptr<ServiceControl> makeServiceControl(os::CommandRunner& runner,
+                                                   const ServiceSettings& settings,
+                                                   const std::string& config_dir,
+                                                   ServiceOptions options = {});
 
 }  // namespace postwarden::agent::service

@@ -173,8 +173,12 @@ TEST_F(FleetE2eTest, DetectOnlyModeReportsDriftAndChangesNothing) {
   FleetAgent& mx = addAgent("watched.test", {{"site", "ams1"}});
   std::string before = readFileText(mx.sandbox().mainCfPath());
   assignHardening("site=ams1", "detect");
-  ASSERT_TRUE(eventually([&] { return hasCompliance("watched.test", v1::COMPLIANCE_DRIFTED); }))
-      << controller_->log();
+  // The drift event marks the host drifted; the state report after it brings the mode.
+  ASSERT_TRUE(eventually([&] {
+    Result<v1::AgentSummary> a = controller_->agent("watched.test");
+    return a.ok() && a->compliance() == v1::COMPLIANCE_DRIFTED &&
+           a->mode() == v1::BASELINE_MODE_DETECT;
+  })) << controller_->log();
   std::vector<v1::DriftRecord> rows = drift();
   ASSERT_EQ(rows.size(), 4u);  // the four parameters of the baseline
   bool auth_only = false;

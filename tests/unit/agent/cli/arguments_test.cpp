@@ -141,9 +141,9 @@ TEST(ArgumentsTest, ApplyParsesEveryOption) {
 
   EXPECT_EQ(apply.target.policy, "p.yaml");
   EXPECT_EQ(apply.state_dir, "/srv/pw");
-  EXPECT_EQ(apply.service, ServiceStrategy::kCommand);
-  EXPECT_EQ(apply.reload_command, (std::vector<std::string>{"/usr/bin/mta-ctl", "reload", "now"}));
-  EXPECT_EQ(apply.restart_command, (std::vector<std::string>{"mta-ctl", "bounce"}));
+  EXPECT_EQ(apply.service.strategy, service::Strategy::kCommand);
+  EXPECT_EQ(apply.service.reload_command, (std::vector<std::string>{"/usr/bin/mta-ctl", "reload", "now"}));
+  EXPECT_EQ(apply.service.restart_command, (std::vector<std::string>{"mta-ctl", "bounce"}));
   EXPECT_EQ(apply.verify_deadline, std::chrono::milliseconds(45000));
   EXPECT_EQ(apply.command_timeout, std::chrono::milliseconds(90000));
   EXPECT_TRUE(apply.dry_run);
@@ -161,8 +161,8 @@ TEST(ArgumentsTest, ApplyHasDefaults) {
   ApplyArgs apply = as<ApplyArgs>(parse({"apply", "--policy", "p.yaml"}));
 
   EXPECT_EQ(apply.state_dir, "/var/lib/postwarden");
-  EXPECT_EQ(apply.service, ServiceStrategy::kPostfix);
-  EXPECT_EQ(apply.systemd_unit, "postfix@-");
+  EXPECT_EQ(apply.service.strategy, service::Strategy::kPostfix);
+  EXPECT_EQ(apply.service.systemd_unit, "postfix@-");
   EXPECT_EQ(apply.verify_deadline, std::chrono::milliseconds(20000));
   EXPECT_EQ(apply.command_timeout, std::chrono::milliseconds(60000));
   EXPECT_FALSE(apply.dry_run);
@@ -175,8 +175,8 @@ TEST(ArgumentsTest, ApplyWithSystemdUnit) {
   ApplyArgs apply = as<ApplyArgs>(
       parse({"apply", "--policy", "p.yaml", "--service", "systemd", "--systemd-unit", "postfix"}));
 
-  EXPECT_EQ(apply.service, ServiceStrategy::kSystemd);
-  EXPECT_EQ(apply.systemd_unit, "postfix");
+  EXPECT_EQ(apply.service.strategy, service::Strategy::kSystemd);
+  EXPECT_EQ(apply.service.systemd_unit, "postfix");
 }
 
 TEST(ArgumentsTest, VerifyParsesTargetAndProbeOptions) {

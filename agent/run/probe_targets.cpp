@@ -1,4 +1,4 @@
-#include "agent/cli/probe_targets.h"
+#include "agent/run/probe_targets.h"
 
 #include <netdb.h>
 
@@ -10,7 +10,7 @@
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 
-namespace postwarden::agent::cli {
+namespace postwarden::agent::run {
 namespace {
 
 Result<uint16_t> portNumber(std::string_view port) {
@@ -196,4 +196,4 @@ Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConf
   return checks;
 }
 
-}  // namespace postwarden::agent::cli
+}  // namespace postwarden::agent::run

@@ -1,4 +1,4 @@
-#include "agent/cli/probe_targets.h"
+#include "agent/run/probe_targets.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace postwarden::agent::cli {
+namespace postwarden::agent::run {
 namespace {
 
 using ::testing::HasSubstr;
@@ -272,4 +272,4 @@ TEST(ProbeChecksTest, ConditionalAuthRequirementIsDroppedOnlyWhereSaslIsOff) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::cli
+}  // namespace postwarden::agent::run

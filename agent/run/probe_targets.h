@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "agent/cli/arguments.h"
+#include "agent/run/host.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
 #include "agent/verify/smtp_prober.h"
 
-namespace postwarden::agent::cli {
+namespace postwarden::agent::run {
 
 // What is the same for every probe of a run.
 struct ProbeSettings {
@@ -52,4 +52,4 @@ Result<std::vector<applier::ProbeCheck>> healthChecks(const planner::PostfixConf
 // all/loopback-only/localhost) or the first address inet_interfaces names.
 Result<HostPort> listenerAddress(std::string_view service_name, std::string_view inet_interfaces);
 
-}  // namespace postwarden::agent::cli
+}  // namespace postwarden::agent::run
