@@ -295,6 +295,35 @@ TEST_F(FleetE2eTest, AnUnsafeBaselineIsRefusedByTheAgentForThatVersion) {
   EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), before);  // nothing written
 }
 
+// The daemon judges like `postwarden-agent plan`: a change whose own verify cannot pass (AUTH
+// required after TLS on a port 25 the change takes SASL from) is refused before anything is
+// written, not applied and rolled back.
+TEST_F(FleetE2eTest, AChangeWhoseVerifyCannotPassIsRefusedBeforeAnythingIsWritten) {
+  FleetAgent& mx = addAgent("predicted.test", {{"site", "vie1"}});
+  std::string policy = dir_ + "/no-sasl.yaml";
+  writeFileText(policy,
+                "name: no-sasl-but-auth\nversion: \"1\"\nmain.cf:\n  set:\n"
+                "    smtpd_sasl_auth_enable: \"no\"\n"
+                "verify:\n  - service: smtp\n    require_auth_after_tls: [PLAIN]\n");
+  const std::string before = readFileText(mx.sandbox().mainCfPath());
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"baseline", "push", policy}, &out), 0) << out;
+  const std::string ref = baselineRef(out, "no-sasl-but-auth");
+  ASSERT_FALSE(ref.empty()) << out;
+  ASSERT_EQ(controller_->ctl(
+                {"baseline", "assign", ref, "--selector", "site=vie1", "--mode", "enforce"}, &out),
+            0)
+      << out;
+  ASSERT_TRUE(eventually([&] {
+    return historyCount("predicted.test", "state", "verify cannot pass") >= 1;
+  })) << mx.log();
+  EXPECT_TRUE(hasCompliance("predicted.test", v1::COMPLIANCE_REFUSED));
+  EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), before);  // nothing written
+  EXPECT_EQ(mx.log().find("repair of"), std::string::npos) << mx.log();
+  EXPECT_NE(mx.log().find("refused: the baseline's verify cannot pass"), std::string::npos)
+      << mx.log();
+}
+
 TEST_F(FleetE2eTest, AChangeThatFailsOnTheWireIsRolledBackAndNotRetriedOnItsOwn) {
   FleetAgent& mx = addAgent("rollback.test", {{"site", "osl1"}}, "1s", "4s");
   // Passes `postfix check`, then every smtpd dies at its first connection: there is no
