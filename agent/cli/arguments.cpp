@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "agent/params/spelling.h"
 #include "agent/planner/planner.h"
+#include "common/spelling.h"
 #include "common/version.h"
 
 namespace postwarden::agent::cli {
@@ -139,12 +139,6 @@ const std::vector<std::string>& commandNames() {
   static const auto* names =
       new std::vector<std::string>{"plan", "apply", "verify", "scan", "clear"};
   return *names;
-}
-
-std::string didYouMean(std::string_view word, const std::vector<std::string>& choices) {
-  std::vector<std::string_view> views(choices.begin(), choices.end());
-  std::optional<std::string_view> best = params::closestMatch(word, views);
-  return best ? " (did you mean '" + std::string(*best) + "'?)" : "";
 }
 
 // Walks "--name value" / "--name=value" pairs and positional words.

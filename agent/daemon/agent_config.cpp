@@ -9,7 +9,6 @@
 #include <climits>
 #include <exception>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -21,8 +20,10 @@
 #include <vector>
 
 #include "agent/os/posix_file_system.h"
-#include "agent/params/spelling.h"
+#include "common/duration.h"
+#include "common/spelling.h"
 #include "common/yaml/single_document.h"
+#include "common/yaml/strict_map.h"
 
 namespace postwarden::agent::daemon {
 namespace {
@@ -51,45 +52,9 @@ constexpr std::string_view kRoles[] = {"smtp", "submission", "submissions"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
                                            "error", "critical", "off"};
 
-struct Location {
-  int line = 1;
-  int column = 1;
-};
-
-std::string position(const Location& where) {
-  return std::to_string(where.line) + ":" + std::to_string(where.column);
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "text";
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-std::string joinKeys(std::span<const std::string_view> keys) {
-  std::string out;
-  for (std::string_view k : keys) {
-    if (!out.empty()) out += ", ";
-    out += k;
-  }
-  return out;
-}
-
-std::string didYouMean(std::string_view word, std::span<const std::string_view> candidates) {
-  if (auto close = params::closestMatch(word, candidates)) {
-    return " (did you mean '" + std::string(*close) + "'?)";
-  }
-  return "";
-}
+using Location = yaml::Position;
+using yaml::describe;
+using yaml::joinKeys;
 
 bool isDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -122,9 +87,6 @@ bool hasControlCharacter(std::string_view s) {
   });
 }
 
-using KeyHandler =
-    std::function<Status(const std::string& key, const Location& key_where, const YAML::Node&)>;
-
 class Parser {
  public:
   Parser(std::string file, std::string host_name)
@@ -133,19 +95,18 @@ class Parser {
   Result<AgentConfig> parse(std::string_view text);
 
  private:
-  Location at(const YAML::Mark& mark) const {
-    // yaml-cpp marks are 0-based; a null mark (never expected on parsed nodes) maps to 1:1.
-    if (mark.is_null()) return Location{};
-    return Location{mark.line + 1, mark.column + 1};
-  }
+  Location at(const YAML::Mark& mark) const { return yaml::positionOf(mark); }
   Location at(const YAML::Node& node) const { return at(node.Mark()); }
 
   Status errorAt(const Location& where, const std::string& what) const {
-    return InvalidArgumentError(file_ + ":" + position(where) + ": " + what);
+    return yaml::errorAt(file_, where, what);
   }
 
   Status forEachKey(const YAML::Node& node, const Location& where, const std::string& context,
-                    std::span<const std::string_view> allowed, const KeyHandler& handle) const;
+                    std::span<const std::string_view> allowed,
+                    const yaml::KeyHandler& handle) const {
+    return yaml::forEachKey(file_, node, where, context, allowed, handle);
+  }
 
   // A non-empty scalar without control characters.
   Result<std::string> text(const YAML::Node& value, const Location& key_where,
@@ -167,37 +128,6 @@ class Parser {
   std::string file_;
   std::string host_name_;
 };
-
-Status Parser::forEachKey(const YAML::Node& node, const Location& where, const std::string& context,
-                          std::span<const std::string_view> allowed,
-                          const KeyHandler& handle) const {
-  if (!node.IsMap()) {
-    return errorAt(node.IsNull() ? where : at(node),
-                   context + " must be a map of " + joinKeys(allowed) + ", not " + describe(node));
-  }
-  std::map<std::string, Location, std::less<>> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    // Copies: the iterator hands out a temporary pair, and Nodes are cheap handles.
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    const Location key_where = at(key);
-    if (!key.IsScalar()) {
-      return errorAt(key_where, "keys in " + context + " must be text, not " + describe(key));
-    }
-    const std::string& name = key.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      return errorAt(key_where, "unknown key '" + name + "' in " + context +
-                                    didYouMean(name, allowed) +
-                                    "; valid keys: " + joinKeys(allowed));
-    }
-    if (auto [first, inserted] = seen.emplace(name, key_where); !inserted) {
-      return errorAt(key_where, "duplicate key '" + name + "' in " + context + " (first at " +
-                                    position(first->second) + ")");
-    }
-    PW_RETURN_IF_ERROR(handle(name, key_where, value));
-  }
-  return OkStatus();
-}
 
 Result<std::string> Parser::text(const YAML::Node& value, const Location& key_where,
                                  const std::string& what) const {
@@ -229,7 +159,7 @@ Result<std::chrono::milliseconds> Parser::duration(const YAML::Node& value,
                                                    const Location& key_where,
                                                    const std::string& what, bool allow_zero) const {
   PW_ASSIGN_OR_RETURN(std::string s, text(value, key_where, what));
-  Result<std::chrono::milliseconds> parsed = parseDuration(s);
+  Result<std::chrono::milliseconds> parsed = postwarden::parseDuration(s, kMaxDuration);
   if (!parsed.ok()) return errorAt(at(value), what + ": " + parsed.status().message());
   if (!allow_zero && parsed->count() == 0) {
     return errorAt(at(value), what + " must be longer than 0");
@@ -359,7 +289,8 @@ Status Parser::roles(const YAML::Node& value, const Location& key_where, ProbeCo
     }
     if (auto [first, inserted] = seen.emplace(role, where); !inserted) {
       return errorAt(where, "duplicate role '" + role + "' in 'roles' (first at " +
-                                position(first->second) + "); list several ports as [587, 2587]");
+                                yaml::toString(first->second) +
+                                "); list several ports as [587, 2587]");
     }
     const std::string what = "the port of role '" + role + "'";
     if (ports.IsSequence()) {
@@ -442,8 +373,8 @@ Status Parser::labels(const YAML::Node& value, const Location& key_where,
                                 "' must be 1 to 63 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
     }
     if (auto [first, inserted] = seen.emplace(name, where); !inserted) {
-      return errorAt(where,
-                     "duplicate label '" + name + "' (first at " + position(first->second) + ")");
+      return errorAt(
+          where, "duplicate label '" + name + "' (first at " + yaml::toString(first->second) + ")");
     }
     if (v.IsNull()) return errorAt(where, "label '" + name + "' has no value");
     if (!v.IsScalar()) {
@@ -576,41 +507,6 @@ bool isValidAgentId(std::string_view id) {
   if (!lower_or_digit(id.front())) return false;
   return std::all_of(id.begin(), id.end(),
                      [&](char c) { return lower_or_digit(c) || c == '.' || c == '-'; });
-}
-
-Result<std::chrono::milliseconds> parseDuration(std::string_view text) {
-  const Status bad = InvalidArgumentError(
-      "expected a duration such as 500ms, 30s, 5m, 1h or a number of seconds, not '" +
-      std::string(text) + "'");
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const std::string_view number = text.substr(0, digits);
-  const std::string_view unit = text.substr(digits);
-  uint64_t unit_ms = 0;
-  if (unit.empty() || unit == "s") {
-    unit_ms = 1000;
-  } else if (unit == "ms") {
-    unit_ms = 1;
-  } else if (unit == "m") {
-    unit_ms = 60 * 1000;
-  } else if (unit == "h") {
-    unit_ms = 60 * 60 * 1000;
-  } else {
-    return bad;
-  }
-  const auto max_ms = static_cast<uint64_t>(kMaxDuration.count());
-  // Bounded by the limit before multiplying, so no input can overflow.
-  std::optional<uint64_t> n = parseUnsigned(number, max_ms / unit_ms + 1);
-  if (!n) {
-    if (isDigits(number))
-      return InvalidArgumentError("'" + std::string(text) + "' is longer than the limit of 7 days");
-    return bad;
-  }
-  const uint64_t ms = *n * unit_ms;
-  if (ms > max_ms) {
-    return InvalidArgumentError("'" + std::string(text) + "' is longer than the limit of 7 days");
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 Result<AgentConfig> parseAgentConfig(std::string_view text, const std::string& path,

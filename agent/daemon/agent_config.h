@@ -67,10 +67,6 @@ Result<AgentConfig> parseAgentConfig(std::string_view text, const std::string& p
 // the file does not exist, PermissionDenied, or parseAgentConfig's errors.
 Result<AgentConfig> loadAgentConfig(const std::string& path);
 
-// "500ms", "30s", "5m", "1h", or a plain integer of seconds ("60"). InvalidArgument otherwise,
-// or beyond 7 days. Pure.
-Result<std::chrono::milliseconds> parseDuration(std::string_view text);
-
 // [a-z0-9][a-z0-9.-]{0,252}.
 bool isValidAgentId(std::string_view id);
 

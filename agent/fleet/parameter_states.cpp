@@ -87,11 +87,6 @@ void alignWithPlan(std::vector<v1::ParameterState>& states, const planner::Plan&
   }
 }
 
-bool outOfLine(const v1::ParameterState& s) {
-  if (s.expected_absent() || s.actual_absent()) return s.expected_absent() != s.actual_absent();
-  return s.expected() != s.actual();
-}
-
 std::vector<v1::ParameterState> outOfLineStates(const std::vector<v1::ParameterState>& states) {
   std::vector<v1::ParameterState> out;
   for (const v1::ParameterState& s : states) {

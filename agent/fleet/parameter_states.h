@@ -7,6 +7,7 @@
 
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
+#include "common/parameter_state.h"
 #include "postwarden/v1/fleet.pb.h"
 
 namespace postwarden::agent::fleet {
@@ -20,8 +21,7 @@ std::vector<v1::ParameterState> parameterStates(const policy::Baseline& baseline
 // expected one, so that exactly the plan's parameters differ.
 void alignWithPlan(std::vector<v1::ParameterState>& states, const planner::Plan& plan);
 
-bool outOfLine(const v1::ParameterState& state);
-
+// The states outOfLine() (common/parameter_state.h) picks, in order.
 std::vector<v1::ParameterState> outOfLineStates(const std::vector<v1::ParameterState>& states);
 
 }  // namespace postwarden::agent::fleet

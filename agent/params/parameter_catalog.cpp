@@ -5,8 +5,8 @@
 #include <deque>
 
 #include "agent/params/internal/value_grammar.h"
-#include "agent/params/spelling.h"
 #include "agent/params/value_syntax.h"
+#include "common/spelling.h"
 
 namespace postwarden::agent::params {
 namespace {

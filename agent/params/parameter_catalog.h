@@ -64,7 +64,7 @@ class ParameterCatalog {
   std::optional<std::string> defaultValue(std::string_view name) const;
 
   // The known parameter that `unknown` most likely misspells ("did you mean"), compared
-  // case-insensitively with a small edit-distance threshold (see spelling.h), or nullopt.
+  // case-insensitively with a small edit-distance threshold (see common/spelling.h), or nullopt.
   std::optional<std::string> closestName(std::string_view unknown) const;
 
   // Checks that `value` is something Postfix accepts for `name`, without expanding $names.

@@ -15,8 +15,9 @@
 #include <variant>
 #include <vector>
 
-#include "agent/params/spelling.h"
+#include "common/spelling.h"
 #include "common/yaml/single_document.h"
+#include "common/yaml/strict_map.h"
 
 namespace postwarden::agent::policy {
 namespace {
@@ -37,33 +38,11 @@ constexpr std::string_view kVerifyKeys[] = {"service",
                                             "certificate_name"};
 constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
 
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "text";
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
+using yaml::describe;
+using yaml::joinKeys;
 
 std::string position(const SourceLocation& where) {
-  return std::to_string(where.line) + ":" + std::to_string(where.column);
-}
-
-std::string joinKeys(std::span<const std::string_view> keys) {
-  std::string out;
-  for (std::string_view k : keys) {
-    if (!out.empty()) out += ", ";
-    out += k;
-  }
-  return out;
+  return yaml::toString({where.line, where.column});
 }
 
 bool isValidBaselineName(std::string_view name) {
@@ -86,14 +65,13 @@ class Loader {
 
  private:
   SourceLocation at(const YAML::Mark& mark) const {
-    // yaml-cpp marks are 0-based; a null mark (never expected on parsed nodes) maps to 1:1.
-    if (mark.is_null()) return SourceLocation{file_, 1, 1};
-    return SourceLocation{file_, mark.line + 1, mark.column + 1};
+    const yaml::Position where = yaml::positionOf(mark);
+    return SourceLocation{file_, where.line, where.column};
   }
   SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
 
   Status errorAt(const SourceLocation& where, const std::string& what) const {
-    return InvalidArgumentError(file_ + ":" + position(where) + ": " + what);
+    return yaml::errorAt(file_, {where.line, where.column}, what);
   }
 
   // Checks that `node` is a map whose keys are text, known and unique, then calls `handle`
@@ -125,35 +103,11 @@ class Loader {
 Status Loader::forEachKey(const YAML::Node& node, const SourceLocation& where,
                           const std::string& context, std::span<const std::string_view> allowed,
                           const KeyHandler& handle) const {
-  if (!node.IsMap()) {
-    return errorAt(node.IsNull() ? where : at(node),
-                   context + " must be a map of " + joinKeys(allowed) + ", not " + describe(node));
-  }
-  std::map<std::string, SourceLocation, std::less<>> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    // Copies: the iterator hands out a temporary pair, and Nodes are cheap handles.
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    const SourceLocation key_where = at(key);
-    if (!key.IsScalar()) {
-      return errorAt(key_where, "keys in " + context + " must be text, not " + describe(key));
-    }
-    const std::string& name = key.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      std::string message = "unknown key '" + name + "' in " + context;
-      if (auto close = params::closestMatch(name, allowed)) {
-        message += " (did you mean '" + std::string(*close) + "'?)";
-      }
-      message += "; valid keys: " + joinKeys(allowed);
-      return errorAt(key_where, message);
-    }
-    if (auto [first, inserted] = seen.emplace(name, key_where); !inserted) {
-      return errorAt(key_where, "duplicate key '" + name + "' in " + context + " (first at " +
-                                    position(first->second) + ")");
-    }
-    PW_RETURN_IF_ERROR(handle(name, key_where, value));
-  }
-  return OkStatus();
+  return yaml::forEachKey(
+      file_, node, {where.line, where.column}, context, allowed,
+      [&](const std::string& key, const yaml::Position& key_where, const YAML::Node& value) {
+        return handle(key, SourceLocation{file_, key_where.line, key_where.column}, value);
+      });
 }
 
 Result<std::string> Loader::text(const YAML::Node& value, const SourceLocation& key_where,
@@ -349,11 +303,8 @@ Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
           } else if (mode == "optional") {
             out.starttls = StartTls::kOptional;
           } else {
-            std::string message = "'starttls' must be required or optional, not '" + mode + "'";
-            if (auto close = params::closestMatch(mode, kStartTlsValues)) {
-              message += " (did you mean '" + std::string(*close) + "'?)";
-            }
-            return errorAt(at(v), message);
+            return errorAt(at(v), "'starttls' must be required or optional, not '" + mode + "'" +
+                                      didYouMean(mode, kStartTlsValues));
           }
         } else if (key == "forbid_auth_before_tls") {
           PW_ASSIGN_OR_RETURN(out.forbid_auth_before_tls,

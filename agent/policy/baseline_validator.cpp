@@ -5,8 +5,8 @@
 #include <set>
 #include <string_view>
 
-#include "agent/params/spelling.h"
 #include "agent/params/value_syntax.h"
+#include "common/spelling.h"
 
 namespace postwarden::agent::policy {
 namespace {
@@ -204,11 +204,9 @@ class Validator {
                            "': one word without blanks, control characters or '#'");
     }
     if (!isOneOf(svc.type, kServiceTypes)) {
-      std::string message = "unknown master.cf service type '" + svc.type + "'";
-      if (auto close = params::closestMatch(svc.type, kServiceTypes)) {
-        message += " (did you mean '" + std::string(*close) + "'?)";
-      }
-      error(svc.where, message + "; valid types: inet, unix, unix-dgram, fifo, pass");
+      error(svc.where, "unknown master.cf service type '" + svc.type + "'" +
+                           didYouMean(svc.type, kServiceTypes) +
+                           "; valid types: inet, unix, unix-dgram, fifo, pass");
     }
     if (svc.command) {
       const std::string& command = *svc.command;
@@ -221,7 +219,7 @@ class Validator {
         const auto words = params::splitListValue(command, " ");
         const std::string_view program = words.empty() ? std::string_view() : words.front();
         if (!isOneOf(program, kPostfixDaemons)) {
-          if (auto close = params::closestMatch(program, kPostfixDaemons)) {
+          if (auto close = closestMatch(program, kPostfixDaemons)) {
             error(svc.where, "unknown Postfix daemon '" + std::string(program) +
                                  "' (did you mean '" + std::string(*close) + "'?)");
           } else {

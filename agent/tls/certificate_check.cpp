@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "agent/tls/internal/x509_info.h"
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
 
 namespace postwarden::agent::tls {
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "agent/tls/internal/x509_info.h"
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
 
 namespace postwarden::agent::tls {
 namespace {

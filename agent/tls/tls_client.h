@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "agent/tls/certificate_check.h"
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
 #include "common/status.h"
 
 namespace postwarden::agent::tls {

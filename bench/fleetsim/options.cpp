@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "common/duration.h"
+
 namespace postwarden::fleetsim {
 
 const char kUsage[] =
@@ -49,20 +51,11 @@ durations: 250ms, 30s, 15m, 2h. exit status: 0 done, 1 bad usage or setup error.
 )";
 
 Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  double value = std::strtod(begin, &end);
-  std::string unit(end);
-  double factor = unit.empty() || unit == "s" ? 1000
-                  : unit == "ms"              ? 1
-                  : unit == "m"               ? 60000
-                  : unit == "h"               ? 3600000
-                                              : 0;
-  if (end == begin || errno != 0 || factor == 0 || value < 0) {
+  Result<std::chrono::milliseconds> d = postwarden::parseDuration(text);
+  if (!d.ok()) {
     return InvalidArgumentError("bad duration '" + text + "' (e.g. 250ms, 30s, 15m, 2h)");
   }
-  return std::chrono::milliseconds(static_cast<long long>(value * factor));
+  return *d;
 }
 
 namespace {

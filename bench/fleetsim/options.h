@@ -37,7 +37,8 @@ extern const char kUsage[];
 // "--help" yields a FailedPrecondition status whose message is empty.
 Result<Options> parseOptions(const std::vector<std::string>& args);
 
-// "250ms", "30s", "15m", "2h"; a bare number is seconds.
+// common/duration.h's parseDuration: "250ms", "30s", "15m", "2h", "1d"; a bare number is
+// seconds. Whole numbers only (fractions such as "1.5s" were taken before; write "1500ms").
 Result<std::chrono::milliseconds> parseDuration(const std::string& text);
 
 }  // namespace postwarden::fleetsim

@@ -11,9 +11,6 @@
 namespace postwarden::pki {
 namespace {
 
-using internal::EvpPkeyPtr;
-using internal::X509Ptr;
-
 struct Authority {
   X509Ptr certificate;
   EvpPkeyPtr key;

@@ -97,9 +97,6 @@ Result<VerifiedCsr> readVerifiedCsr(std::string_view csr_pem) {
 
 }  // namespace internal
 
-using internal::EvpPkeyPtr;
-using internal::X509ReqPtr;
-
 Result<std::string> createCsr(const std::string& private_key_pem, const std::string& common_name) {
   ERR_clear_error();
   if (common_name.empty()) return InvalidArgumentError("CSR common name is empty");

@@ -8,10 +8,8 @@
 namespace postwarden::pki {
 namespace {
 
-using internal::X509Ptr;
-
 Result<std::string> serialHex(const X509* certificate) {
-  internal::BignumPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(certificate), nullptr));
+  BignumPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(certificate), nullptr));
   if (!serial) return internal::invalidInput("certificate serial number is malformed");
   char* hex = BN_bn2hex(serial.get());
   if (hex == nullptr) return internal::opensslFailure("formatting the serial number");
@@ -22,14 +20,14 @@ Result<std::string> serialHex(const X509* certificate) {
 
 // The first certificate of the CA bundle is required; further ones (a CA rollover) are
 // optional and reading stops at the first that does not parse.
-Result<internal::X509StorePtr> trustStore(const std::string& ca_pem) {
-  internal::X509StorePtr store(X509_STORE_new());
+Result<X509StorePtr> trustStore(const std::string& ca_pem) {
+  X509StorePtr store(X509_STORE_new());
   if (!store) return internal::opensslFailure("allocating a trust store");
   PW_ASSIGN_OR_RETURN(X509Ptr first, internal::readCertificate(ca_pem, "CA certificate"));
   if (X509_STORE_add_cert(store.get(), first.get()) != 1) {
     return internal::opensslFailure("adding the CA certificate");
   }
-  internal::BioPtr bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
+  BioPtr bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
   if (!bio) return internal::opensslFailure("reading the CA bundle");
   X509Ptr skipped_first(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   while (X509Ptr next{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
@@ -97,8 +95,8 @@ Status verifyIssuedBy(const std::string& certificate_pem, const std::string& ca_
   ERR_clear_error();
   PW_ASSIGN_OR_RETURN(X509Ptr certificate,
                       internal::readCertificate(certificate_pem, "certificate"));
-  PW_ASSIGN_OR_RETURN(internal::X509StorePtr store, trustStore(ca_pem));
-  internal::X509StoreCtxPtr context(X509_STORE_CTX_new());
+  PW_ASSIGN_OR_RETURN(X509StorePtr store, trustStore(ca_pem));
+  X509StoreCtxPtr context(X509_STORE_CTX_new());
   if (!context ||
       X509_STORE_CTX_init(context.get(), store.get(), certificate.get(), nullptr) != 1) {
     return internal::opensslFailure("preparing certificate verification");

@@ -6,9 +6,6 @@
 
 namespace postwarden::pki {
 
-using internal::EvpPkeyPtr;
-using internal::X509Ptr;
-
 Result<std::string> generatePrivateKey() {
   ERR_clear_error();
   PW_ASSIGN_OR_RETURN(EvpPkeyPtr key, internal::generateEcP256Key());

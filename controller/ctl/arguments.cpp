@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "common/spelling.h"
 #include "common/version.h"
 
 namespace postwarden::controller::ctl {

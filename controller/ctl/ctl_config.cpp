@@ -3,8 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <variant>
 #include <vector>
 
+#include "common/spelling.h"
+#include "common/yaml/single_document.h"
+#include "common/yaml/strict_map.h"
 #include "controller/ctl/values.h"
 
 namespace postwarden::controller::ctl {
@@ -39,13 +43,21 @@ std::optional<ConfigLocation> configLocation(const std::optional<std::string>& f
 }
 
 Result<ConnectionSettings> parseCtlConfig(std::string_view yaml_text, const std::string& path) {
-  // yaml-cpp reports errors by throwing; they stop here.
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(path + ": not valid YAML: " + e.what());
+  // loadSingleDocument catches yaml-cpp's exceptions and, unlike YAML::Load, refuses a second
+  // document (without YAML::LoadAll, which hangs on some input in yaml-cpp 0.7).
+  std::variant<YAML::Node, yaml::DocumentError> loaded =
+      yaml::loadSingleDocument(std::string(yaml_text));
+  if (const auto* error = std::get_if<yaml::DocumentError>(&loaded)) {
+    const std::string where = yaml::toString(yaml::positionOf(error->mark));
+    if (error->message == "found a second document") {
+      return InvalidArgumentError(
+          path + ": a config file holds one YAML document; found another at " + where);
+    }
+    std::string_view detail = error->message;  // "invalid YAML: ..."
+    if (detail.starts_with("invalid YAML: ")) detail.remove_prefix(14);
+    return InvalidArgumentError(path + ": not valid YAML at " + where + ": " + std::string(detail));
   }
+  const YAML::Node root = std::get<YAML::Node>(loaded);
   ConnectionSettings settings;
   if (root.IsNull()) return settings;  // an empty file sets nothing
   if (!root.IsMap()) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "common/parameter_state.h"
 #include "controller/ctl/format.h"
 #include "controller/ctl/table.h"
 
@@ -175,11 +176,6 @@ std::string modeName(v1::BaselineMode mode) {
   return "-";
 }
 
-bool parameterOk(const v1::ParameterState& p) {
-  if (p.expected_absent() || p.actual_absent()) return p.expected_absent() == p.actual_absent();
-  return p.expected() == p.actual();
-}
-
 // --- agents ------------------------------------------------------------------------------
 
 std::string renderAgents(const v1::ListAgentsResponse& reply, const RenderContext& ctx) {
@@ -233,7 +229,7 @@ std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& 
   } else {
     Table table({"PARAMETER", "SERVICE", "EXPECTED", "ACTUAL", "OK"});
     for (const v1::ParameterState& p : reply.parameters()) {
-      bool ok = parameterOk(p);
+      bool ok = !outOfLine(p);
       std::string name = p.file() == "main.cf" || p.file().empty()
                              ? p.parameter()
                              : p.file() + ": " + p.parameter();
@@ -273,7 +269,7 @@ std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& 
 Json agentJson(const v1::GetAgentResponse& reply) {
   Json parameters = Json::array();
   for (const v1::ParameterState& p : reply.parameters()) {
-    parameters.push(parameterJson(p).set("ok", parameterOk(p)));
+    parameters.push(parameterJson(p).set("ok", !outOfLine(p)));
   }
   Json transcript = Json::array();
   for (const std::string& line : reply.probe_transcript()) transcript.push(line);

@@ -1,7 +1,9 @@
 #include "controller/ctl/values.h"
 
-#include <algorithm>
 #include <charconv>
+#include <chrono>
+
+#include "common/duration.h"
 
 namespace postwarden::controller::ctl {
 namespace {
@@ -65,65 +67,14 @@ Result<int64_t> parseInteger(std::string_view text, int64_t min, int64_t max,
 }
 
 Result<int64_t> parseDuration(std::string_view text, std::string_view option) {
-  constexpr int64_t kMaxSeconds = 366LL * 24 * 3600;
-  int64_t unit = 1;
-  std::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 's':
-        unit = 1;
-        break;
-      case 'm':
-        unit = 60;
-        break;
-      case 'h':
-        unit = 3600;
-        break;
-      case 'd':
-        unit = 24 * 3600;
-        break;
-      default:
-        unit = 0;
-    }
-    if (unit != 0) digits.remove_suffix(1);
-  }
-  if (unit == 0) unit = 1;
-  int64_t count = 0;
-  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || count < 1 ||
-      count > kMaxSeconds / unit) {
+  constexpr std::chrono::seconds kMax = std::chrono::days(366);
+  Result<std::chrono::milliseconds> parsed = postwarden::parseDuration(text, kMax);
+  if (!parsed.ok() || *parsed < std::chrono::seconds(1) || parsed->count() % 1000 != 0) {
     return InvalidArgumentError(std::string(option) + ": " + quoted(text) +
                                 " is not a duration from 1s to 366d (e.g. 30m, 1h, 7d, or "
                                 "seconds)");
   }
-  return count * unit;
-}
-
-std::string didYouMean(std::string_view word, const std::vector<std::string>& choices) {
-  size_t best_distance = word.size() > 8 ? 3 : 2;
-  const std::string* best = nullptr;
-  for (const std::string& choice : choices) {
-    // Levenshtein distance, one row at a time.
-    std::vector<size_t> row(choice.size() + 1);
-    for (size_t j = 0; j <= choice.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= word.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= choice.size(); ++j) {
-        size_t above = row[j];
-        row[j] = std::min(
-            {row[j] + 1, row[j - 1] + 1, diagonal + (word[i - 1] == choice[j - 1] ? 0 : 1)});
-        diagonal = above;
-      }
-    }
-    if (row[choice.size()] <= best_distance && row[choice.size()] < word.size()) {
-      if (best == nullptr || row[choice.size()] < best_distance) {
-        best_distance = row[choice.size()];
-        best = &choice;
-      }
-    }
-  }
-  return best ? " (did you mean '" + *best + "'?)" : "";
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
 }
 
 Result<BaselineRef> parseBaselineRef(std::string_view text) {

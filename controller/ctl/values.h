@@ -7,7 +7,6 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/status.h"
 
@@ -23,7 +22,8 @@ bool isValidLabelWord(std::string_view word);
 // text, a pair without '=', an invalid key or value, or a key given twice.
 Status parseLabels(std::string_view text, std::string_view option, Labels& into);
 
-// "30s", "30m", "1h", "7d", or plain seconds ("90"). Returns seconds, 1 s to 366 d.
+// common/duration.h's parseDuration ("30s", "30m", "1h", "7d", plain seconds "90", also
+// "2000ms"), as whole seconds from 1 s to 366 d; `option` names the flag in the message.
 Result<int64_t> parseDuration(std::string_view text, std::string_view option);
 
 // A whole decimal number in [min, max]; `what` names it in the message.
@@ -37,9 +37,5 @@ struct BaselineRef {
 
 // "NAME@VERSION": both parts required; NAME and VERSION are [A-Za-z0-9._-]{1,63}.
 Result<BaselineRef> parseBaselineRef(std::string_view text);
-
-// " (did you mean 'X'?)" for the choice closest to a misspelt `word` (edit distance at most
-// 2, or 3 for long words), else "".
-std::string didYouMean(std::string_view word, const std::vector<std::string>& choices);
 
 }  // namespace postwarden::controller::ctl

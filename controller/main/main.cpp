@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/os/posix_file_system.h"
+#include "common/duration.h"
 #include "common/logging.h"
 #include "common/version.h"
 #include "controller/server/authority.h"
@@ -99,24 +100,13 @@ Result<Parsed> parse(const std::vector<std::string>& args, const std::vector<std
   return parsed;
 }
 
+// common/duration.h's syntax, in whole seconds above 0.
 Result<std::chrono::seconds> parseDuration(const std::string& text) {
-  size_t end = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(text, &end);
-  } catch (...) {
+  Result<std::chrono::milliseconds> d = postwarden::parseDuration(text);
+  if (!d.ok() || d->count() <= 0 || d->count() % 1000 != 0) {
     return InvalidArgumentError("bad duration '" + text + "' (e.g. 30s, 15m, 24h, 90d)");
   }
-  std::string unit = text.substr(end);
-  long long factor = unit == "s" || unit.empty() ? 1
-                     : unit == "m"               ? 60
-                     : unit == "h"               ? 3600
-                     : unit == "d"               ? 86400
-                                                 : 0;
-  if (factor == 0 || n <= 0) {
-    return InvalidArgumentError("bad duration '" + text + "' (e.g. 30s, 15m, 24h, 90d)");
-  }
-  return std::chrono::seconds(n * factor);
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
 }
 
 Result<std::string> required(const Parsed& p, const std::string& key) {

@@ -69,11 +69,6 @@ Status checkHello(const v1::Hello& hello) {
   return checkLabels(hello.labels()).withContext("hello");
 }
 
-bool outOfLine(const v1::ParameterState& p) {
-  if (p.expected_absent() || p.actual_absent()) return p.expected_absent() != p.actual_absent();
-  return p.expected() != p.actual();
-}
-
 Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::AgentMessage& message,
                                        store::UnixMs now) {
   if (message.seq() == 0) return InvalidArgumentError("a durable report needs a seq");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/parameter_state.h"
 #include "controller/store/store.h"
 #include "postwarden/v1/fleet.pb.h"
 
@@ -15,9 +16,6 @@ Status checkLabels(const google::protobuf::Map<std::string, std::string>& labels
 // A hello's fields end up in the store, in operators' tables and in logs: the host name must
 // be a host name, versions short printable text, labels as checkLabels(). InvalidArgument.
 Status checkHello(const v1::Hello& hello);
-
-// True when a parameter's actual value differs from what the baseline expects.
-bool outOfLine(const v1::ParameterState& p);
 
 // The durable write for one report message (state or drift), or InvalidArgument when the
 // message is not a durable report (no seq, no body, unknown enum values).

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "agent/os/process_command_runner.h"
-#include "agent/tls/certificate_generator.h"
 #include "tests/e2e/postfix_sandbox.h"
+#include "tests/fakes/certificate_generator.h"
 
 namespace postwarden::testing {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/params/spelling.h"
 #include "agent/params/value_syntax.h"
+#include "common/spelling.h"
 
 namespace postwarden::agent::params::internal {
 namespace {
@@ -119,9 +119,7 @@ std::string joinChoices(Choices choices) {
 Status badChoice(std::string_view name, std::string_view what, std::string_view token,
                  Choices choices) {
   std::string message = "parameter '" + std::string(name) + "': " + std::string(what) + " '" +
-                        std::string(token) + "'";
-  if (auto close = closestMatch(token, choices))
-    message += " (did you mean '" + std::string(*close) + "'?)";
+                        std::string(token) + "'" + didYouMean(token, choices);
   message += "; valid choices: " + joinChoices(choices);
   return InvalidArgumentError(std::move(message));
 }

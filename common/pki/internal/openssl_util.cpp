@@ -10,38 +10,15 @@
 namespace postwarden::pki::internal {
 namespace {
 
-BioPtr readOnlyBio(std::string_view data) {
-  if (data.size() > static_cast<size_t>(INT_MAX)) return nullptr;
-  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-}
-
-std::string bioContents(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  if (size <= 0 || data == nullptr) return {};
-  return std::string(data, static_cast<size_t>(size));
-}
-
 // Runs `write(bio)` into a fresh memory BIO and returns what it wrote.
 template <typename Write>
 Result<std::string> writePem(std::string_view what, Write write) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || write(bio.get()) != 1) return opensslFailure(what);
-  return bioContents(bio.get());
+  return memoryBioContents(bio.get());
 }
 
 }  // namespace
-
-std::string takeOpensslErrors() {
-  std::string text;
-  while (const unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof(buffer));
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text.empty() ? "no OpenSSL error detail" : text;
-}
 
 Status opensslFailure(std::string_view what) {
   return InternalError(std::string(what) + ": " + takeOpensslErrors());
@@ -52,7 +29,7 @@ Status invalidInput(std::string_view what) {
 }
 
 Result<EvpPkeyPtr> readPrivateKey(std::string_view pem, std::string_view what) {
-  BioPtr bio = readOnlyBio(pem);
+  BioPtr bio = readOnlyMemoryBio(pem);
   // An empty passphrase callback result: an encrypted key fails instead of prompting on a tty.
   EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(""))
                      : nullptr);
@@ -61,14 +38,14 @@ Result<EvpPkeyPtr> readPrivateKey(std::string_view pem, std::string_view what) {
 }
 
 Result<X509Ptr> readCertificate(std::string_view pem, std::string_view what) {
-  BioPtr bio = readOnlyBio(pem);
+  BioPtr bio = readOnlyMemoryBio(pem);
   X509Ptr certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!certificate) return invalidInput(std::string(what) + " is not a PEM certificate");
   return certificate;
 }
 
 Result<X509ReqPtr> readCsr(std::string_view pem) {
-  BioPtr bio = readOnlyBio(pem);
+  BioPtr bio = readOnlyMemoryBio(pem);
   X509ReqPtr csr(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!csr) return invalidInput("CSR is not a PEM certificate request");
   return csr;

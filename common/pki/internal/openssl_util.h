@@ -1,46 +1,16 @@
-// OpenSSL plumbing shared by the pki sources: RAII handles, error-queue text, PEM reading and
-// writing, time and name conversion, and the key-type policy. Internal to common/pki.
+// OpenSSL plumbing shared by the pki sources: PEM reading and writing, time and name
+// conversion, and the key-type policy, over the handles of common/openssl_handles.h. Internal
+// to common/pki.
 #pragma once
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
-#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/openssl_handles.h"
 #include "common/pki/pki.h"
 #include "common/status.h"
 
 namespace postwarden::pki::internal {
-
-// Calls the OpenSSL free function `kFree` on a non-null pointer.
-template <auto kFree>
-struct OpensslFree {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
-
-using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, OpensslFree<&ASN1_OCTET_STRING_free>>;
-using BioPtr = std::unique_ptr<BIO, OpensslFree<&BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpensslFree<&BN_free>>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpensslFree<&EVP_PKEY_free>>;
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpensslFree<&GENERAL_NAME_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpensslFree<&GENERAL_NAMES_free>>;
-using X509Ptr = std::unique_ptr<X509, OpensslFree<&X509_free>>;
-using X509ReqPtr = std::unique_ptr<X509_REQ, OpensslFree<&X509_REQ_free>>;
-using X509StorePtr = std::unique_ptr<X509_STORE, OpensslFree<&X509_STORE_free>>;
-using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpensslFree<&X509_STORE_CTX_free>>;
-
-// Pops this thread's OpenSSL error queue as ERR_error_string texts joined by "; ", or
-// "no OpenSSL error detail" when it was empty.
-std::string takeOpensslErrors();
 
 // Internal("<what>: <OpenSSL errors>").
 Status opensslFailure(std::string_view what);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/planner/planner.h"
-#include "agent/tls/certificate_generator.h"
+#include "tests/fakes/certificate_generator.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/in_memory_file_system.h"
 

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <string>
 
-#include "agent/tls/certificate_generator.h"
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
+#include "tests/fakes/certificate_generator.h"
 
 namespace postwarden::agent::tls {
 namespace {

@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "agent/tls/certificate_generator.h"
 #include "common/check.h"
+#include "tests/fakes/certificate_generator.h"
 
 namespace postwarden::agent::tls {
 namespace {

@@ -16,9 +16,9 @@
 #include <memory>
 #include <string>
 
-#include "agent/tls/certificate_generator.h"
-#include "agent/tls/openssl_handles.h"
 #include "common/check.h"
+#include "common/openssl_handles.h"
+#include "tests/fakes/certificate_generator.h"
 #include "tests/fakes/fake_smtp_server.h"
 
 namespace postwarden::agent::verify {
@@ -56,7 +56,7 @@ int countStartingWith(const std::vector<std::string>& lines, std::string_view pr
 // Server side of TLS for the fake: OpenSSL over the connection's (blocking) socket.
 class OpensslServerStream final : public FakeSmtpServer::Stream {
  public:
-  explicit OpensslServerStream(tls::SslPtr ssl) : ssl_(std::move(ssl)) {}
+  explicit OpensslServerStream(SslPtr ssl) : ssl_(std::move(ssl)) {}
   ~OpensslServerStream() override { SSL_shutdown(ssl_.get()); }
   ssize_t read(char* buffer, size_t size) override {
     const int received = SSL_read(ssl_.get(), buffer, static_cast<int>(size));
@@ -69,7 +69,7 @@ class OpensslServerStream final : public FakeSmtpServer::Stream {
   }
 
  private:
-  tls::SslPtr ssl_;
+  SslPtr ssl_;
 };
 
 // A TLS server context with a throwaway certificate for `names`.
@@ -83,10 +83,10 @@ class TlsServer {
     request.not_after = std::chrono::system_clock::now() + std::chrono::hours(24 * 90);
     auto generated = tls::generateCertificate(request);
     PW_CHECK(generated.ok());
-    tls::BioPtr cert_bio = tls::readOnlyMemoryBio(generated->certificate_pem);
-    tls::BioPtr key_bio = tls::readOnlyMemoryBio(generated->private_key_pem);
-    tls::X509Ptr certificate(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-    tls::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+    BioPtr cert_bio = readOnlyMemoryBio(generated->certificate_pem);
+    BioPtr key_bio = readOnlyMemoryBio(generated->private_key_pem);
+    X509Ptr certificate(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
     context_.reset(SSL_CTX_new(TLS_server_method()));
     PW_CHECK(context_ && certificate && key);
     PW_CHECK(SSL_CTX_use_certificate(context_.get(), certificate.get()) == 1);
@@ -96,7 +96,7 @@ class TlsServer {
   // For Script::starttls_upgrade.
   std::function<std::unique_ptr<FakeSmtpServer::Stream>(int)> upgrade() {
     return [this](int fd) -> std::unique_ptr<FakeSmtpServer::Stream> {
-      tls::SslPtr ssl(SSL_new(context_.get()));
+      SslPtr ssl(SSL_new(context_.get()));
       SSL_set_fd(ssl.get(), fd);
       if (SSL_accept(ssl.get()) != 1) return nullptr;
       return std::make_unique<OpensslServerStream>(std::move(ssl));
@@ -104,7 +104,7 @@ class TlsServer {
   }
 
  private:
-  tls::SslCtxPtr context_;
+  SslCtxPtr context_;
 };
 
 class SocketSmtpProberTest : public ::testing::Test {

@@ -25,7 +25,7 @@ using testing::rawCsr;
 using ::testing::UnorderedElementsAre;
 
 using BasicConstraintsPtr =
-    std::unique_ptr<BASIC_CONSTRAINTS, internal::OpensslFree<&BASIC_CONSTRAINTS_free>>;
+    std::unique_ptr<BASIC_CONSTRAINTS, OpensslFree<&BASIC_CONSTRAINTS_free>>;
 
 std::string agentCsr(const std::string& common_name, std::string* key_out = nullptr) {
   Result<std::string> key = generatePrivateKey();
@@ -47,7 +47,7 @@ TEST(PkiCreateAuthorityTest, IsASelfSignedV3CaForLeavesOnly) {
   ASSERT_TRUE(ca.ok()) << ca.status().toString();
   EXPECT_TRUE(checkKeyMatches(ca->certificate_pem, ca->private_key_pem).ok());
 
-  internal::X509Ptr x = parseCertificate(ca->certificate_pem);
+  X509Ptr x = parseCertificate(ca->certificate_pem);
   ASSERT_TRUE(x);
   EXPECT_EQ(X509_get_version(x.get()), X509_VERSION_3);
   EXPECT_EQ(X509_check_ca(x.get()), 1);
@@ -106,8 +106,8 @@ TEST(PkiIssueFromCsrTest, RoundTripTakesSubjectFromRequestAndKeyFromCsr) {
   EXPECT_TRUE(checkKeyMatches(*certificate, agent_key).ok());
   EXPECT_TRUE(verifyIssuedBy(*certificate, ca.certificate_pem, now).ok());
 
-  internal::X509Ptr x = parseCertificate(*certificate);
-  internal::X509Ptr ca_x = parseCertificate(ca.certificate_pem);
+  X509Ptr x = parseCertificate(*certificate);
+  X509Ptr ca_x = parseCertificate(ca.certificate_pem);
   ASSERT_TRUE(x && ca_x);
   EXPECT_EQ(X509_get_version(x.get()), X509_VERSION_3);
   EXPECT_EQ(X509_check_ca(x.get()), 0);
@@ -131,7 +131,7 @@ TEST(PkiIssueFromCsrTest, OmitsEmptyOrganizationalUnit) {
   request.organizational_unit.clear();
   Result<std::string> certificate = issueFromCsr(ca, agentCsr("x"), request);
   ASSERT_TRUE(certificate.ok()) << certificate.status().toString();
-  internal::X509Ptr x = parseCertificate(*certificate);
+  X509Ptr x = parseCertificate(*certificate);
   EXPECT_LT(
       X509_NAME_get_index_by_NID(X509_get_subject_name(x.get()), NID_organizationalUnitName, -1),
       0);
@@ -148,8 +148,8 @@ TEST(PkiIssueFromCsrTest, AddsRequestedSubjectAltNames) {
 
   Result<std::string> certificate = issueFromCsr(ca, agentCsr("x"), request);
   ASSERT_TRUE(certificate.ok()) << certificate.status().toString();
-  internal::X509Ptr x = parseCertificate(*certificate);
-  internal::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+  X509Ptr x = parseCertificate(*certificate);
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(x.get(), NID_subject_alt_name, nullptr, nullptr)));
   ASSERT_TRUE(names);
   std::vector<std::string> dns;
@@ -188,8 +188,8 @@ TEST(PkiIssueFromCsrTest, ExtendedKeyUsageFollowsUsage) {
   Result<std::string> server = issueFromCsr(ca, agentCsr("s"), request);
   ASSERT_TRUE(client.ok() && server.ok());
 
-  internal::X509Ptr client_x = parseCertificate(*client);
-  internal::X509Ptr server_x = parseCertificate(*server);
+  X509Ptr client_x = parseCertificate(*client);
+  X509Ptr server_x = parseCertificate(*server);
   EXPECT_EQ(X509_get_extended_key_usage(client_x.get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
   EXPECT_EQ(X509_get_extended_key_usage(server_x.get()), static_cast<uint32_t>(XKU_SSL_SERVER));
   // OpenSSL's TLS purpose checks, as used when a peer verifies the chain.
@@ -219,11 +219,11 @@ TEST(PkiIssueFromCsrTest, SerialsAreRandomPositiveAndDistinct) {
 TEST(PkiIssueFromCsrTest, RsaKeysAlsoGetKeyEncipherment) {
   const TimePoint now = nowSeconds();
   const KeyAndCertificate ca = makeCa("Postwarden CA", now);
-  internal::EvpPkeyPtr rsa(EVP_RSA_gen(2048));
+  EvpPkeyPtr rsa(EVP_RSA_gen(2048));
   ASSERT_TRUE(rsa);
   Result<std::string> certificate = issueFromCsr(ca, rawCsr(rsa.get()), agentRequest(now));
   ASSERT_TRUE(certificate.ok()) << certificate.status().toString();
-  internal::X509Ptr x = parseCertificate(*certificate);
+  X509Ptr x = parseCertificate(*certificate);
   EXPECT_EQ(X509_get_key_usage(x.get()),
             static_cast<uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
   // Signed by the EC CA regardless of the subject key type.
@@ -235,7 +235,7 @@ TEST(PkiIssueFromCsrTest, RefusesBadCsr) {
   const KeyAndCertificate ca = makeCa("Postwarden CA", now);
   EXPECT_EQ(issueFromCsr(ca, "garbage", agentRequest(now)).status().code(),
             StatusCode::kInvalidArgument);
-  internal::EvpPkeyPtr small(EVP_RSA_gen(1024));
+  EvpPkeyPtr small(EVP_RSA_gen(1024));
   EXPECT_EQ(issueFromCsr(ca, rawCsr(small.get()), agentRequest(now)).status().code(),
             StatusCode::kInvalidArgument);
 }

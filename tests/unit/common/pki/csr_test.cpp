@@ -25,8 +25,8 @@ TEST(PkiKeyTest, ProducesDistinctUnencryptedPkcs8EcP256Keys) {
   EXPECT_THAT(*first, StartsWith("-----BEGIN PRIVATE KEY-----\n"));
   EXPECT_NE(*first, *second);
 
-  internal::BioPtr bio(BIO_new_mem_buf(first->data(), static_cast<int>(first->size())));
-  internal::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  BioPtr bio(BIO_new_mem_buf(first->data(), static_cast<int>(first->size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(key);
   char group[64] = {};
   ASSERT_EQ(EVP_PKEY_get_group_name(key.get(), group, sizeof(group), nullptr), 1);
@@ -44,7 +44,7 @@ TEST(PkiCsrTest, RoundTripsTheCommonName) {
   ASSERT_TRUE(info.ok()) << info.status().toString();
   EXPECT_EQ(info->common_name, "mx1.example.net");
 
-  internal::X509ReqPtr request = parseRequest(*csr);
+  X509ReqPtr request = parseRequest(*csr);
   ASSERT_TRUE(request);
   EXPECT_EQ(X509_REQ_get_signature_nid(request.get()), NID_ecdsa_with_SHA256);
 }
@@ -73,7 +73,7 @@ TEST(PkiCsrTest, ParseRefusesTamperedSignature) {
   ASSERT_TRUE(csr.ok());
 
   // Rewrite the signed subject without re-signing: the structure parses, the signature fails.
-  internal::X509ReqPtr request = parseRequest(*csr);
+  X509ReqPtr request = parseRequest(*csr);
   ASSERT_TRUE(request);
   unsigned char* der = nullptr;
   const int length = i2d_X509_REQ(request.get(), &der);
@@ -84,7 +84,7 @@ TEST(PkiCsrTest, ParseRefusesTamperedSignature) {
   ASSERT_NE(at, std::string::npos);
   bytes[at + 7] = '2';
   const unsigned char* cursor = reinterpret_cast<const unsigned char*>(bytes.data());
-  internal::X509ReqPtr tampered(d2i_X509_REQ(nullptr, &cursor, static_cast<long>(bytes.size())));
+  X509ReqPtr tampered(d2i_X509_REQ(nullptr, &cursor, static_cast<long>(bytes.size())));
   ASSERT_TRUE(tampered);
   const std::string tampered_pem = requestToPem(tampered.get());
 
@@ -94,9 +94,9 @@ TEST(PkiCsrTest, ParseRefusesTamperedSignature) {
 }
 
 TEST(PkiCsrTest, ParseEnforcesKeyPolicy) {
-  internal::EvpPkeyPtr p384(EVP_EC_gen("P-384"));
-  internal::EvpPkeyPtr rsa1024(EVP_RSA_gen(1024));
-  internal::EvpPkeyPtr rsa2048(EVP_RSA_gen(2048));
+  EvpPkeyPtr p384(EVP_EC_gen("P-384"));
+  EvpPkeyPtr rsa1024(EVP_RSA_gen(1024));
+  EvpPkeyPtr rsa2048(EVP_RSA_gen(2048));
   ASSERT_TRUE(p384 && rsa1024 && rsa2048);
 
   Status status = parseCsr(rawCsr(p384.get())).status();
@@ -109,8 +109,8 @@ TEST(PkiCsrTest, ParseEnforcesKeyPolicy) {
 }
 
 TEST(PkiCsrTest, ParseRefusesMissingCommonName) {
-  internal::EvpPkeyPtr key(EVP_EC_gen("P-256"));
-  internal::X509ReqPtr csr(X509_REQ_new());
+  EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  X509ReqPtr csr(X509_REQ_new());
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr.get()), "O", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>("NoName"), -1, -1, 0);
   X509_REQ_set_pubkey(csr.get(), key.get());
@@ -126,8 +126,8 @@ std::string csrAsking(const std::string& common_name,
                       const std::vector<std::pair<int, std::string>>& extensions) {
   Result<std::string> key_pem = generatePrivateKey();
   EXPECT_TRUE(key_pem.ok());
-  internal::EvpPkeyPtr key = std::move(internal::readPrivateKey(*key_pem, "key")).value();
-  internal::X509ReqPtr csr(X509_REQ_new());
+  EvpPkeyPtr key = std::move(internal::readPrivateKey(*key_pem, "key")).value();
+  X509ReqPtr csr(X509_REQ_new());
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr.get()), "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
                              0);

@@ -32,18 +32,18 @@ inline IssueRequest agentRequest(TimePoint now) {
                       .not_after = now + hours(24 * 30)};
 }
 
-inline internal::X509Ptr parseCertificate(const std::string& pem) {
-  internal::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return internal::X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+inline X509Ptr parseCertificate(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
-inline internal::X509ReqPtr parseRequest(const std::string& pem) {
-  internal::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return internal::X509ReqPtr(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+inline X509ReqPtr parseRequest(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509ReqPtr(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
 }
 
 inline std::string requestToPem(X509_REQ* csr) {
-  internal::BioPtr bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_REQ(bio.get(), csr);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
@@ -51,7 +51,7 @@ inline std::string requestToPem(X509_REQ* csr) {
 }
 
 inline std::string keyToPem(EVP_PKEY* key) {
-  internal::BioPtr bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
@@ -60,7 +60,7 @@ inline std::string keyToPem(EVP_PKEY* key) {
 
 // A CSR built directly with OpenSSL, for keys createCsr refuses to use.
 inline std::string rawCsr(EVP_PKEY* key, const EVP_MD* digest = EVP_sha256()) {
-  internal::X509ReqPtr csr(X509_REQ_new());
+  X509ReqPtr csr(X509_REQ_new());
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(csr.get()), "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>("odd-key"), -1, -1, 0);
   X509_REQ_set_pubkey(csr.get(), key);

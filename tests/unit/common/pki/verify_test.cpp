@@ -70,7 +70,7 @@ TEST_F(PkiVerifyIssuedByTest, RefusesCertificateFromAnotherCaEvenWithTheSameName
 }
 
 TEST_F(PkiVerifyIssuedByTest, RefusesTamperedCertificate) {
-  internal::X509Ptr x = parseCertificate(issue(now_ - hours(1), now_ + hours(1)));
+  X509Ptr x = parseCertificate(issue(now_ - hours(1), now_ + hours(1)));
   ASSERT_TRUE(x);
   unsigned char* der = nullptr;
   const int length = i2d_X509(x.get(), &der);
@@ -81,9 +81,9 @@ TEST_F(PkiVerifyIssuedByTest, RefusesTamperedCertificate) {
   ASSERT_NE(at, std::string::npos);
   bytes[at + 2] = '2';
   const unsigned char* cursor = reinterpret_cast<const unsigned char*>(bytes.data());
-  internal::X509Ptr tampered(d2i_X509(nullptr, &cursor, static_cast<long>(bytes.size())));
+  X509Ptr tampered(d2i_X509(nullptr, &cursor, static_cast<long>(bytes.size())));
   ASSERT_TRUE(tampered);
-  internal::BioPtr bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), tampered.get());
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
@@ -140,7 +140,7 @@ TEST(PkiCheckKeyMatchesTest, AcceptsOwnKeyAndRefusesOthers) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(checkKeyMatches(issued->certificate_pem, ca.private_key_pem).code(),
             StatusCode::kInvalidArgument);
-  internal::EvpPkeyPtr rsa(EVP_RSA_gen(2048));
+  EvpPkeyPtr rsa(EVP_RSA_gen(2048));
   EXPECT_EQ(checkKeyMatches(issued->certificate_pem, testing::keyToPem(rsa.get())).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(checkKeyMatches(issued->certificate_pem, "garbage").code(),

@@ -115,6 +115,21 @@ TEST(PostwardenctlConfigTest, RejectsUnknownKeysAndBadShapes) {
   }
 }
 
+TEST(PostwardenctlConfigTest, RefusesASecondDocumentWithoutHanging) {
+  // "," is where yaml-cpp 0.7's YAML::LoadAll loops forever (jbeder/yaml-cpp#1040), and
+  // YAML::Load alone took it, like any second document, silently.
+  for (const char* yaml : {",", "controller: a.example.org:1\n---\ncontroller: b:2\n"}) {
+    Result<ConnectionSettings> settings = parseCtlConfig(yaml, "/c.yaml");
+    ASSERT_FALSE(settings.ok()) << yaml;
+    EXPECT_EQ(settings.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(settings.status().message(),
+                HasSubstr("/c.yaml: a config file holds one YAML document; found another at "))
+        << yaml;
+  }
+  EXPECT_EQ(parseCtlConfig("controller: [unclosed\n", "/c.yaml").status().message(),
+            "/c.yaml: not valid YAML at 2:1: end of sequence flow not found");
+}
+
 TEST(PostwardenctlConfigTest, LoadsFromDisk) {
   TempDir dir;
   std::string path = dir.write("ops/postwardenctl.yaml",

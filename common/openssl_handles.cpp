@@ -1,10 +1,10 @@
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
 
 #include <openssl/err.h>
 
 #include <climits>
 
-namespace postwarden::agent::tls {
+namespace postwarden {
 
 BioPtr readOnlyMemoryBio(std::string_view data) {
   if (data.size() > static_cast<size_t>(INT_MAX)) return nullptr;
@@ -13,25 +13,20 @@ BioPtr readOnlyMemoryBio(std::string_view data) {
 
 std::string memoryBioContents(BIO* bio) {
   char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
+  const long size = BIO_get_mem_data(bio, &data);
   if (size <= 0 || data == nullptr) return {};
   return std::string(data, static_cast<size_t>(size));
 }
 
 std::string takeOpensslErrors(std::string_view fallback) {
   std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    // The reason string ("no start line") reads better in a message than the packed code.
-    const char* reason = ERR_reason_error_string(code);
+  while (const unsigned long code = ERR_get_error()) {
     char buffer[256];
-    if (reason == nullptr) {
-      ERR_error_string_n(code, buffer, sizeof(buffer));
-      reason = buffer;
-    }
+    ERR_error_string_n(code, buffer, sizeof(buffer));
     if (!text.empty()) text += "; ";
-    text += reason;
+    text += buffer;
   }
   return text.empty() ? std::string(fallback) : text;
 }
 
-}  // namespace postwarden::agent::tls
+}  // namespace postwarden

@@ -1,7 +1,8 @@
-// Creates throwaway X.509 certificates and keys in memory: self-signed ones for a Postfix
-// sandbox (the e2e suite) and, for tests, CA-signed, expired or not-yet-valid ones.
-// Pure apart from OpenSSL's random generator: no files, no clock (times are passed in).
-// Not for production PKI: no CA policy, no revocation, no key protection.
+// Test support: creates throwaway X.509 certificates and keys in memory: self-signed ones for a
+// Postfix sandbox (the e2e suite) and CA-signed, expired or not-yet-valid ones. Pure apart from
+// OpenSSL's random generator: no files, no clock (times are passed in). Not for production
+// PKI (no CA policy, no revocation, no key protection), so no production library builds it;
+// it keeps the tls namespace of the tests that use it.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "agent/tls/certificate_generator.h"
+#include "tests/fakes/certificate_generator.h"
 
 #include <openssl/asn1.h>
 #include <openssl/ec.h>
@@ -6,7 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "agent/tls/openssl_handles.h"
+#include "common/openssl_handles.h"
 
 namespace postwarden::agent::tls {
 namespace {

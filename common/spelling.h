@@ -1,13 +1,15 @@
-// "Did you mean ...?" support: an edit distance and a closest-candidate search, used for
-// Postfix parameter names, option tokens and baseline YAML keys. Pure functions over strings;
-// ASCII letters compare case-insensitively. Thread-safe.
+// "Did you mean ...?" for misspelt names: an edit distance and a closest-candidate search, for
+// Postfix parameter names, option tokens, YAML keys, commands and options. Pure functions over
+// strings; ASCII letters compare case-insensitively. Thread-safe.
 #pragma once
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
-namespace postwarden::agent::params {
+namespace postwarden {
 
 // Optimal-string-alignment distance between `a` and `b`: insertions, deletions,
 // substitutions and swaps of two adjacent characters each cost 1. ASCII letters are compared
@@ -24,4 +26,8 @@ int typoThreshold(std::string_view word);
 std::optional<std::string_view> closestMatch(std::string_view word,
                                              std::span<const std::string_view> candidates);
 
-}  // namespace postwarden::agent::params
+// " (did you mean 'X'?)" with X = closestMatch(word, candidates), or "" when there is none.
+std::string didYouMean(std::string_view word, std::span<const std::string_view> candidates);
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace postwarden

@@ -1,11 +1,13 @@
-#include "agent/params/spelling.h"
+#include "common/spelling.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <vector>
 
-namespace postwarden::agent::params {
+namespace postwarden {
 namespace {
 
 TEST(SpellingTest, EditDistanceCountsSingleEdits) {
@@ -44,5 +46,16 @@ TEST(SpellingTest, ClosestMatchBreaksTiesByOrder) {
   EXPECT_EQ(closestMatch("lqw", kChoices), "low");
 }
 
+TEST(SpellingTest, DidYouMeanSaysTheClosestOrNothing) {
+  constexpr std::array<std::string_view, 3> kCommands = {"agents", "agent", "drift"};
+  EXPECT_EQ(didYouMean("agnets", kCommands), " (did you mean 'agents'?)");
+  EXPECT_EQ(didYouMean("xyz", kCommands), "");
+  const std::vector<std::string> options = {"--controller", "--selector"};
+  EXPECT_EQ(didYouMean("--selectr", options), " (did you mean '--selector'?)");
+  EXPECT_EQ(didYouMean("--Controler", options), " (did you mean '--controller'?)");
+  EXPECT_EQ(didYouMean("--timeout", options), "");
+  EXPECT_EQ(didYouMean("x", std::vector<std::string>()), "");
+}
+
 }  // namespace
-}  // namespace postwarden::agent::params
+}  // namespace postwarden

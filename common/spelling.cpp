@@ -1,10 +1,10 @@
-#include "agent/params/spelling.h"
+#include "common/spelling.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
 
-namespace postwarden::agent::params {
+namespace postwarden {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -57,4 +57,14 @@ std::optional<std::string_view> closestMatch(std::string_view word,
   return best;
 }
 
-}  // namespace postwarden::agent::params
+std::string didYouMean(std::string_view word, std::span<const std::string_view> candidates) {
+  std::optional<std::string_view> close = closestMatch(word, candidates);
+  return close ? " (did you mean '" + std::string(*close) + "'?)" : "";
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  return didYouMean(word, std::span<const std::string_view>(views));
+}
+
+}  // namespace postwarden

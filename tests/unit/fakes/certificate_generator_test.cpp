@@ -1,4 +1,4 @@
-#include "agent/tls/certificate_generator.h"
+#include "tests/fakes/certificate_generator.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
