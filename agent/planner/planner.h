@@ -34,7 +34,9 @@ struct PlanOptions {
 // once expanded, is removed (kRemoveServiceOption with its master.cf line), unless the
 // baseline's own master.cf section sets that parameter for the service. Other smtpd services
 // whose effective value a main.cf change alters are listed in Plan::also_affected. A "-o"
-// given more than once in one entry is a warning. Errors:
+// given more than once in one entry, and a main.cf parameter defined more than once, is a
+// warning; a main.cf parameter the baseline sets keeps exactly one entry, the last (rewritten
+// when the value changes, kept when it already agrees: Change::removed_main_cf_lines). Errors:
 //   InvalidArgument: the baseline has errors (every finding, one per line, file:line:col);
 //   FailedPrecondition: the result would be unsafe (a guard refused it), or the baseline
 //     targets a master.cf service that does not exist and may not be created.
