@@ -250,25 +250,30 @@ std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,
   return keys;
 }
 
+std::optional<ServiceKey> servingSmtpd(const MainCfDocument& main, const MasterCfDocument& master,
+                                       const ServiceKey& key) {
+  std::optional<postfix::MasterService> s = master.find(key);
+  if (!s) return std::nullopt;
+  if (s->command == "smtpd") return key;
+  if (s->command != "postscreen") return std::nullopt;
+  // postscreen(8) hands a client that passed its tests to the smtpd "pass" service named by
+  // smtpd_service_name (postconf(5); default "smtpd"), which is what the client then talks to:
+  // that service's effective values are what a scanner sees.
+  const std::string handoff = master.option(key, "smtpd_service_name")
+                                  .value_or(main.get("smtpd_service_name").value_or("smtpd"));
+  std::optional<postfix::MasterService> pass = master.find({handoff, "pass"});
+  if (!pass || pass->command != "smtpd") return std::nullopt;
+  return pass->key;
+}
+
 std::vector<ServiceKey> governedServices(const MainCfDocument& main, const MasterCfDocument& master,
                                          const policy::Baseline& baseline,
                                          const PlanOptions& options) {
   std::set<ServiceKey> governed;
   auto govern = [&](const std::string& role) {
     for (const ServiceKey& key : resolveServices(master, role, "inet", options)) {
-      std::optional<postfix::MasterService> s = master.find(key);
-      if (!s) continue;
-      if (s->command == "smtpd") {
-        governed.insert(key);
-      } else if (s->command == "postscreen") {
-        // postscreen(8) hands a client that passed its tests to the smtpd "pass" service
-        // named by smtpd_service_name (postconf(5); default "smtpd"), which is what the
-        // client then talks to: that service's effective values are what a scanner sees.
-        std::string handoff = master.option(key, "smtpd_service_name")
-                                  .value_or(main.get("smtpd_service_name").value_or("smtpd"));
-        std::optional<postfix::MasterService> pass = master.find({handoff, "pass"});
-        if (pass && pass->command == "smtpd") governed.insert(pass->key);
-      }
+      if (std::optional<ServiceKey> smtpd = servingSmtpd(main, master, key))
+        governed.insert(*smtpd);
     }
   };
   govern("smtp");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "agent/params/parameter_catalog.h"
@@ -55,6 +56,14 @@ std::vector<postfix::ServiceKey> resolveServices(const postfix::MasterCfDocument
                                                  const std::string& role_or_name,
                                                  const std::string& type,
                                                  const PlanOptions& options);
+
+// The smtpd service a client of the inet listener `key` ends up talking to, whose effective
+// values (TLS level, SASL) are what the client sees: the listener itself when it runs smtpd;
+// for postscreen(8), the smtpd "pass" service its smtpd_service_name names (a "-o" of the
+// listener, else main.cf, else "smtpd"). nullopt for other commands or a missing pass service.
+std::optional<postfix::ServiceKey> servingSmtpd(const postfix::MainCfDocument& main,
+                                                const postfix::MasterCfDocument& master,
+                                                const postfix::ServiceKey& key);
 
 // The smtpd services whose effective values must be the baseline's main.cf values (see
 // docs/baselines.md, "Effective values per listener"): every smtpd inet service on port 25

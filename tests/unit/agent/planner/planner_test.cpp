@@ -417,6 +417,29 @@ TEST(PlannerListenerTest, PostscreenHandsOffToGovernedSmtpdPass) {
             (std::vector<postfix::ServiceKey>{{"smtpd-mx", "pass"}}));
 }
 
+TEST(PlannerListenerTest, ServingSmtpdFollowsPostscreenToItsPassService) {
+  const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(
+      "127.0.0.1:2525 inet n - n - 1 postscreen\n"
+      "smtpd pass - - n - - smtpd -o smtpd_sasl_auth_enable=no\n"
+      "127.0.0.1:2526 inet n - n - 1 postscreen -o smtpd_service_name=mx\n"
+      "mx pass - - n - - smtpd\n"
+      "submission inet n - n - - smtpd\n"
+      "127.0.0.1:2527 inet n - n - 1 postscreen -o smtpd_service_name=nowhere\n"
+      "pickup unix n - n 60 1 pickup\n");
+  const postfix::MainCfDocument main;
+  using Key = postfix::ServiceKey;
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2525", "inet"}), (Key{"smtpd", "pass"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2526", "inet"}), (Key{"mx", "pass"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"submission", "inet"}), (Key{"submission", "inet"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2527", "inet"}), std::nullopt);
+  EXPECT_EQ(servingSmtpd(main, master, {"pickup", "unix"}), std::nullopt);
+  EXPECT_EQ(servingSmtpd(main, master, {"absent", "inet"}), std::nullopt);
+  // main.cf's smtpd_service_name when the listener has no -o of its own.
+  EXPECT_EQ(servingSmtpd(postfix::MainCfDocument::parse("smtpd_service_name = mx\n"), master,
+                         {"127.0.0.1:2525", "inet"}),
+            (Key{"mx", "pass"}));
+}
+
 TEST(PlannerListenerTest, AddressQualifiedPort25NamesAreGoverned) {
   for (const std::string name : {"0.0.0.0:25", "127.0.0.1:25", "[::1]:smtp", "*:smtp"}) {
     const std::string clean = "# listeners\n" + name + " inet n - y - - smtpd\n";
