@@ -325,6 +325,7 @@ class LayoutCorpusTest : public PostfixSandboxFixture,
 TEST_P(LayoutCorpusTest, PlanApplyReadBackAndSecondPlanClean) {
   const Layout& layout = GetParam();
   SCOPED_TRACE(layout.origin);
+  SCOPED_TRACE(layout.offline_because.empty() ? "" : "offline: " + layout.offline_because);
   Build build;
   build.main_cf = sandboxedDebianMainCf();
   layout.build(build);
