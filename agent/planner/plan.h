@@ -32,10 +32,17 @@ struct Change {
   // master_cf_before) and why it goes. 0 and "" otherwise.
   int master_cf_line = 0;
   std::string reason;
+  // kSetMain of a parameter main.cf defines more than once: the 1-based first lines (as in
+  // main_cf_before) of the earlier definitions the edit removes, ascending, so that one entry
+  // remains (the last, the one Postfix uses). Such a change may keep the value (before ==
+  // after): it only collapses the duplicates. Empty otherwise.
+  std::vector<int> removed_main_cf_lines;
 
   bool inMasterCf() const { return service.has_value(); }
   // One line for people: "main.cf: smtpd_tls_auth_only: (unset) -> yes"; a governed
-  // listener's override adds "(master.cf line N: reason)".
+  // listener's override adds "(master.cf line N: reason)", a collapse of duplicate main.cf
+  // entries "(defined 3 times: the last entry rewritten, the earlier ones at lines 4, 9
+  // removed)", or "yes (unchanged; defined 2 times: the last entry kept, ...)".
   std::string describe() const;
 };
 

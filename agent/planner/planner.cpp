@@ -1,6 +1,7 @@
 #include "agent/planner/planner.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -72,6 +73,23 @@ std::string duplicateOptionWarning(const postfix::DuplicateOption& d) {
   return "master.cf:" + std::to_string(d.lines.front()) + ": service '" + d.service.toString() +
          "' sets -o " + d.parameter + " " + std::to_string(d.lines.size()) + " times (lines " +
          lines + "); the daemon uses the last, '" + d.effective + "'";
+}
+
+// "1, 5" / "line 4" / "lines 1, 5".
+std::string joinLines(const std::vector<int>& lines) {
+  std::string text;
+  for (int line : lines) text += (text.empty() ? "" : ", ") + std::to_string(line);
+  return (lines.size() == 1 ? "line " : "lines ") + text;
+}
+
+// "main.cf:1: 'mynetworks' is defined 2 times (lines 1, 9); Postfix uses the last, ...".
+std::string duplicateDefinitionWarning(const std::vector<postfix::MainCfDefinition>& defs) {
+  std::vector<int> lines;
+  for (const postfix::MainCfDefinition& d : defs) lines.push_back(d.first_line);
+  return "main.cf:" + std::to_string(lines.front()) + ": '" + defs.front().name + "' is defined " +
+         std::to_string(defs.size()) + " times (" + joinLines(lines) +
+         "); Postfix uses the last, '" + defs.back().value +
+         "', and warns \"overriding earlier entry\" for the others";
 }
 
 bool planTouches(const Plan& plan, std::initializer_list<std::string_view> parameters) {
@@ -178,8 +196,18 @@ std::string Change::describe() const {
       }
       return text;
     }
-    case ChangeKind::kSetMain:
-      return where + parameter + ": " + orUnset(before) + " -> " + *after;
+    case ChangeKind::kSetMain: {
+      if (removed_main_cf_lines.empty()) {
+        return where + parameter + ": " + orUnset(before) + " -> " + *after;
+      }
+      const size_t earlier = removed_main_cf_lines.size();
+      const std::string collapse =
+          "defined " + std::to_string(earlier + 1) + " times: the last entry " +
+          (before == after ? "kept" : "rewritten") + ", the earlier " +
+          (earlier == 1 ? "one at " : "ones at ") + joinLines(removed_main_cf_lines) + " removed)";
+      if (before == after) return where + parameter + ": " + *after + " (unchanged; " + collapse;
+      return where + parameter + ": " + orUnset(before) + " -> " + *after + " (" + collapse;
+    }
     case ChangeKind::kRemoveMain:
       return where + parameter + ": " + orUnset(before) + " -> (removed)";
   }
@@ -222,25 +250,30 @@ std::vector<ServiceKey> resolveServices(const MasterCfDocument& master,
   return keys;
 }
 
+std::optional<ServiceKey> servingSmtpd(const MainCfDocument& main, const MasterCfDocument& master,
+                                       const ServiceKey& key) {
+  std::optional<postfix::MasterService> s = master.find(key);
+  if (!s) return std::nullopt;
+  if (s->command == "smtpd") return key;
+  if (s->command != "postscreen") return std::nullopt;
+  // postscreen(8) hands a client that passed its tests to the smtpd "pass" service named by
+  // smtpd_service_name (postconf(5); default "smtpd"), which is what the client then talks to:
+  // that service's effective values are what a scanner sees.
+  const std::string handoff = master.option(key, "smtpd_service_name")
+                                  .value_or(main.get("smtpd_service_name").value_or("smtpd"));
+  std::optional<postfix::MasterService> pass = master.find({handoff, "pass"});
+  if (!pass || pass->command != "smtpd") return std::nullopt;
+  return pass->key;
+}
+
 std::vector<ServiceKey> governedServices(const MainCfDocument& main, const MasterCfDocument& master,
                                          const policy::Baseline& baseline,
                                          const PlanOptions& options) {
   std::set<ServiceKey> governed;
   auto govern = [&](const std::string& role) {
     for (const ServiceKey& key : resolveServices(master, role, "inet", options)) {
-      std::optional<postfix::MasterService> s = master.find(key);
-      if (!s) continue;
-      if (s->command == "smtpd") {
-        governed.insert(key);
-      } else if (s->command == "postscreen") {
-        // postscreen(8) hands a client that passed its tests to the smtpd "pass" service
-        // named by smtpd_service_name (postconf(5); default "smtpd"), which is what the
-        // client then talks to: that service's effective values are what a scanner sees.
-        std::string handoff = master.option(key, "smtpd_service_name")
-                                  .value_or(main.get("smtpd_service_name").value_or("smtpd"));
-        std::optional<postfix::MasterService> pass = master.find({handoff, "pass"});
-        if (pass && pass->command == "smtpd") governed.insert(pass->key);
-      }
+      if (std::optional<ServiceKey> smtpd = servingSmtpd(main, master, key))
+        governed.insert(*smtpd);
     }
   };
   govern("smtp");
@@ -286,9 +319,14 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   for (const postfix::DocumentProblem& p : master.problems()) {
     plan.warnings.push_back("master.cf:" + std::to_string(p.line) + ": " + p.message);
   }
+  // Every definition of each name, in file order, with the lines of the file as it is.
+  std::map<std::string, std::vector<postfix::MainCfDefinition>> definitions;
+  for (postfix::MainCfDefinition& d : before_main.definitions()) {
+    std::string name = d.name;
+    definitions[name].push_back(std::move(d));
+  }
   for (const std::string& name : main.duplicateNames()) {
-    plan.warnings.push_back("main.cf defines '" + name +
-                            "' more than once; Postfix uses the last definition");
+    plan.warnings.push_back(duplicateDefinitionWarning(definitions[name]));
   }
   for (const postfix::DuplicateOption& d : master.duplicateOptions()) {
     plan.warnings.push_back(duplicateOptionWarning(d));
@@ -300,14 +338,32 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
       return InvalidArgumentError("main.cf cannot hold '" + s.name + "' with that value");
     }
     std::optional<std::string> now = main.get(s.name);
-    if (now && catalog.equivalent(s.name, *now, s.value)) continue;
-    postfix::SetResult result = main.set(s.name, s.value);
-    if (!result.removed_duplicate_lines.empty()) {
-      plan.warnings.push_back("main.cf: earlier definitions of '" + s.name +
-                              "' removed so that one remains");
+    // A governed parameter keeps one entry, the last (the one Postfix uses), also when its
+    // value stays: every earlier one makes every Postfix program warn "overriding earlier
+    // entry" whenever it reads main.cf, and with maillog_file such a burst at start-up can
+    // wedge postlogd and with it every smtpd. Lines are those of main.cf as it is on the host.
+    std::vector<int> earlier;
+    if (auto it = definitions.find(s.name); it != definitions.end()) {
+      for (size_t i = 0; i + 1 < it->second.size(); ++i)
+        earlier.push_back(it->second[i].first_line);
     }
-    plan.changes.push_back(
-        {ChangeKind::kSetMain, std::nullopt, s.name, now, s.value, catalog.applyMode(s.name)});
+    if (now && catalog.equivalent(s.name, *now, s.value)) {
+      if (earlier.empty()) continue;
+      main.removeEarlierDefinitions(s.name);
+      // The value in effect does not change: a reload re-reads main.cf, nothing more.
+      Change change{.kind = ChangeKind::kSetMain, .parameter = s.name, .before = now, .after = now};
+      change.removed_main_cf_lines = std::move(earlier);
+      plan.changes.push_back(std::move(change));
+      continue;
+    }
+    main.set(s.name, s.value);  // rewrites the last entry and removes the earlier ones
+    Change change{.kind = ChangeKind::kSetMain,
+                  .parameter = s.name,
+                  .before = now,
+                  .after = s.value,
+                  .mode = catalog.applyMode(s.name)};
+    change.removed_main_cf_lines = std::move(earlier);
+    plan.changes.push_back(std::move(change));
   }
   for (const policy::Removal& r : baseline.main_cf_remove) {
     std::optional<std::string> now = main.get(r.name);

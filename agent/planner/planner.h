@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "agent/params/parameter_catalog.h"
@@ -34,7 +35,9 @@ struct PlanOptions {
 // once expanded, is removed (kRemoveServiceOption with its master.cf line), unless the
 // baseline's own master.cf section sets that parameter for the service. Other smtpd services
 // whose effective value a main.cf change alters are listed in Plan::also_affected. A "-o"
-// given more than once in one entry is a warning. Errors:
+// given more than once in one entry, and a main.cf parameter defined more than once, is a
+// warning; a main.cf parameter the baseline sets keeps exactly one entry, the last (rewritten
+// when the value changes, kept when it already agrees: Change::removed_main_cf_lines). Errors:
 //   InvalidArgument: the baseline has errors (every finding, one per line, file:line:col);
 //   FailedPrecondition: the result would be unsafe (a guard refused it), or the baseline
 //     targets a master.cf service that does not exist and may not be created.
@@ -53,6 +56,14 @@ std::vector<postfix::ServiceKey> resolveServices(const postfix::MasterCfDocument
                                                  const std::string& role_or_name,
                                                  const std::string& type,
                                                  const PlanOptions& options);
+
+// The smtpd service a client of the inet listener `key` ends up talking to, whose effective
+// values (TLS level, SASL) are what the client sees: the listener itself when it runs smtpd;
+// for postscreen(8), the smtpd "pass" service its smtpd_service_name names (a "-o" of the
+// listener, else main.cf, else "smtpd"). nullopt for other commands or a missing pass service.
+std::optional<postfix::ServiceKey> servingSmtpd(const postfix::MainCfDocument& main,
+                                                const postfix::MasterCfDocument& master,
+                                                const postfix::ServiceKey& key);
 
 // The smtpd services whose effective values must be the baseline's main.cf values (see
 // docs/baselines.md, "Effective values per listener"): every smtpd inet service on port 25

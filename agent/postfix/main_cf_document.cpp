@@ -188,6 +188,21 @@ SetResult MainCfDocument::set(std::string_view name, std::string_view value) {
   return result;
 }
 
+std::vector<int> MainCfDocument::removeEarlierDefinitions(std::string_view name) {
+  std::vector<int> removed;
+  const int last = findLast(name);
+  if (last < 0 || entries_[last].previous_same_name < 0) return removed;
+  std::vector<internal::Edit> edits;
+  for (int i = entries_[last].previous_same_name; i >= 0; i = entries_[i].previous_same_name) {
+    const Entry& dup = entries_[i];
+    edits.push_back({dup.span_begin, dup.span_end, {}});
+    for (int n = dup.first_line; n <= dup.last_line; ++n) removed.push_back(n);
+  }
+  std::sort(removed.begin(), removed.end());
+  *this = parse(internal::applyEdits(text_, std::move(edits)));
+  return removed;
+}
+
 bool MainCfDocument::remove(std::string_view name) {
   int i = findLast(name);
   if (i < 0) return false;

@@ -85,6 +85,11 @@ class MainCfDocument {
   // Preconditions (PW_CHECK): isSettableName(name) and isSettableValue(value).
   SetResult set(std::string_view name, std::string_view value);
 
+  // Removes every definition of `name` but the last (the one Postfix uses), which keeps its
+  // bytes. Returns the 1-based physical lines removed (as in the document before the edit),
+  // ascending; empty, and nothing changed, when `name` is defined once or not at all.
+  std::vector<int> removeEarlierDefinitions(std::string_view name);
+
   // Removes every definition of `name` (all of their physical lines). Returns false, and
   // changes nothing, when `name` is not defined.
   bool remove(std::string_view name);

@@ -24,6 +24,15 @@ const char* kCertMain =
     "smtpd_tls_key_file = /etc/ssl/mail.key\n"
     "smtpd_sasl_auth_enable = yes\n";
 
+// kCertMain plus the hardening values (lines 4-7, smtpd_tls_auth_only on line 4), optionally
+// without the smtpd_tls_auth_only line.
+std::string compliantMainText(bool without_auth_only = false) {
+  return std::string(kCertMain) + (without_auth_only ? "" : "smtpd_tls_auth_only = yes\n") +
+         "smtpd_sasl_security_options = noanonymous, noplaintext\n"
+         "smtpd_sasl_tls_security_options = noanonymous\n"
+         "smtpd_tls_security_level = may\n";
+}
+
 Baseline hardening() {
   Baseline b;
   b.name = "smtp-auth-hardening";
@@ -189,6 +198,79 @@ TEST(PlannerTest, DuplicateDefinitionIsReportedAndCollapsed) {
   EXPECT_FALSE(plan->warnings.empty());
 }
 
+// Several main.cf entries of a parameter the baseline governs: the edit leaves one, the last
+// (the one Postfix uses) rewritten, and the plan line says which lines go. With maillog_file a
+// burst of "overriding earlier entry" warnings at start-up can wedge postlogd.
+TEST(PlannerTest, ChangedParameterWithDuplicatesLeavesOneEntryAndThePlanSaysSo) {
+  const std::string main_cf = std::string(kCertMain) +       // lines 1-3
+                              "smtpd_tls_auth_only = yes\n"  // 4
+                              "mynetworks = 127.0.0.0/8\n"   // 5
+                              "smtpd_tls_auth_only = no\n";  // 6
+  Result<Plan> plan = planFor(hardening(), main_cf);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_FALSE(plan->changes.empty());
+  const Change& c = plan->changes[0];
+  EXPECT_EQ(c.parameter, "smtpd_tls_auth_only");
+  EXPECT_EQ(c.before, "no");
+  EXPECT_EQ(c.after, "yes");
+  EXPECT_EQ(c.removed_main_cf_lines, std::vector<int>{4});
+  EXPECT_EQ(c.describe(),
+            "main.cf: smtpd_tls_auth_only: no -> yes (defined 2 times: the last entry "
+            "rewritten, the earlier one at line 4 removed)");
+  const postfix::MainCfDocument after = postfix::MainCfDocument::parse(plan->main_cf_after);
+  EXPECT_THAT(after.duplicateNames(), ::testing::IsEmpty());
+  EXPECT_EQ(plan->main_cf_after.find("smtpd_tls_auth_only = yes\nmynetworks"), std::string::npos)
+      << plan->main_cf_after;
+  EXPECT_NE(plan->main_cf_after.find("mynetworks = 127.0.0.0/8\nsmtpd_tls_auth_only = yes\n"),
+            std::string::npos)
+      << plan->main_cf_after;
+
+  Result<Plan> second = planFor(hardening(), plan->main_cf_after);
+  ASSERT_TRUE(second.ok()) << second.status().toString();
+  EXPECT_TRUE(second->compliant());
+  EXPECT_THAT(second->warnings, ::testing::IsEmpty());
+}
+
+TEST(PlannerTest, KeptParameterWithDuplicatesIsCollapsedToItsLastEntry) {
+  // The value in effect (the last) already agrees: still one change, which keeps that entry
+  // byte for byte and removes the earlier ones.
+  const std::string main_cf =
+      "smtpd_tls_auth_only = no\n" + compliantMainText() + "smtpd_tls_auth_only=yes\n";
+  Result<Plan> plan = planFor(hardening(), main_cf);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_EQ(plan->changes.size(), 1u);
+  const Change& c = plan->changes[0];
+  EXPECT_EQ(c.kind, ChangeKind::kSetMain);
+  EXPECT_EQ(c.parameter, "smtpd_tls_auth_only");
+  EXPECT_EQ(c.before, "yes");
+  EXPECT_EQ(c.after, "yes");
+  EXPECT_EQ(c.mode, params::ApplyMode::kReload);
+  EXPECT_EQ(c.removed_main_cf_lines, (std::vector<int>{1, 5}));
+  EXPECT_EQ(c.describe(),
+            "main.cf: smtpd_tls_auth_only: yes (unchanged; defined 3 times: the last entry "
+            "kept, the earlier ones at lines 1, 5 removed)");
+  EXPECT_EQ(plan->main_cf_after,
+            compliantMainText(/*without_auth_only=*/true) + "smtpd_tls_auth_only=yes\n");
+  EXPECT_TRUE(plan->also_affected.empty());
+
+  Result<Plan> second = planFor(hardening(), plan->main_cf_after);
+  ASSERT_TRUE(second.ok()) << second.status().toString();
+  EXPECT_TRUE(second->compliant());
+}
+
+TEST(PlannerTest, DuplicateOfAnUngovernedParameterIsWarnedWithLinesAndKept) {
+  const std::string main_cf =
+      "mynetworks = 10.0.0.0/8\n" + compliantMainText() + "mynetworks = 127.0.0.0/8\n";
+  Result<Plan> plan = planFor(hardening(), main_cf);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  EXPECT_TRUE(plan->compliant());
+  EXPECT_EQ(plan->main_cf_after, main_cf);
+  EXPECT_THAT(plan->warnings,
+              ::testing::ElementsAre("main.cf:1: 'mynetworks' is defined 2 times (lines 1, 9); "
+                                     "Postfix uses the last, '127.0.0.0/8', and warns "
+                                     "\"overriding earlier entry\" for the others"));
+}
+
 TEST(PlannerTest, RemovalOfAbsentParameterIsNoChange) {
   Baseline b;
   b.name = "x";
@@ -333,6 +415,29 @@ TEST(PlannerListenerTest, PostscreenHandsOffToGovernedSmtpdPass) {
   EXPECT_EQ(governedServices(postfix::MainCfDocument(), postfix::MasterCfDocument::parse(renamed),
                              hardening(), {}),
             (std::vector<postfix::ServiceKey>{{"smtpd-mx", "pass"}}));
+}
+
+TEST(PlannerListenerTest, ServingSmtpdFollowsPostscreenToItsPassService) {
+  const postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(
+      "127.0.0.1:2525 inet n - n - 1 postscreen\n"
+      "smtpd pass - - n - - smtpd -o smtpd_sasl_auth_enable=no\n"
+      "127.0.0.1:2526 inet n - n - 1 postscreen -o smtpd_service_name=mx\n"
+      "mx pass - - n - - smtpd\n"
+      "submission inet n - n - - smtpd\n"
+      "127.0.0.1:2527 inet n - n - 1 postscreen -o smtpd_service_name=nowhere\n"
+      "pickup unix n - n 60 1 pickup\n");
+  const postfix::MainCfDocument main;
+  using Key = postfix::ServiceKey;
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2525", "inet"}), (Key{"smtpd", "pass"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2526", "inet"}), (Key{"mx", "pass"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"submission", "inet"}), (Key{"submission", "inet"}));
+  EXPECT_EQ(servingSmtpd(main, master, {"127.0.0.1:2527", "inet"}), std::nullopt);
+  EXPECT_EQ(servingSmtpd(main, master, {"pickup", "unix"}), std::nullopt);
+  EXPECT_EQ(servingSmtpd(main, master, {"absent", "inet"}), std::nullopt);
+  // main.cf's smtpd_service_name when the listener has no -o of its own.
+  EXPECT_EQ(servingSmtpd(postfix::MainCfDocument::parse("smtpd_service_name = mx\n"), master,
+                         {"127.0.0.1:2525", "inet"}),
+            (Key{"mx", "pass"}));
 }
 
 TEST(PlannerListenerTest, AddressQualifiedPort25NamesAreGoverned) {

@@ -230,6 +230,28 @@ TEST(MainCfDocumentTest, SetReplacesOnlyTheDefinitionLine) {
             "# end\n");
 }
 
+TEST(MainCfDocumentTest, RemoveEarlierDefinitionsKeepsTheLastByteForByte) {
+  MainCfDocument doc = MainCfDocument::parse(
+      "biff = yes\n"             // 1
+      "mynetworks = a\n"         // 2
+      "biff =\n"                 // 3
+      "   maybe\n"               // 4
+      "biff   =   no  \r\n"      // 5
+      "relayhost = [mx]:25\n");  // 6
+  EXPECT_THAT(doc.removeEarlierDefinitions("biff"), ElementsAre(1, 3, 4));
+  EXPECT_EQ(doc.serialize(),
+            "mynetworks = a\n"
+            "biff   =   no  \r\n"
+            "relayhost = [mx]:25\n");
+  EXPECT_EQ(doc.get("biff"), "no");
+  EXPECT_THAT(doc.duplicateNames(), IsEmpty());
+  // One definition or none: nothing to do, bytes untouched.
+  const std::string once = doc.serialize();
+  EXPECT_THAT(doc.removeEarlierDefinitions("biff"), IsEmpty());
+  EXPECT_THAT(doc.removeEarlierDefinitions("absent"), IsEmpty());
+  EXPECT_EQ(doc.serialize(), once);
+}
+
 TEST(MainCfDocumentTest, SetIsNoOpWhenValueIsAlreadyEffective) {
   const std::string text = "biff=no\nbiff   =   yes   \n";
   MainCfDocument doc = MainCfDocument::parse(text);
