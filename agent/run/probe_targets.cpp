@@ -130,8 +130,10 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
       Result<HostPort> address = listenerAddress(key.name, inet_interfaces);
       if (!address.ok()) return address.status().withContext("master.cf service " + key.name);
       policy::ProbeExpectation here = e;
+      // Behind postscreen the client ends up talking to its smtpd "pass" service.
+      const postfix::ServiceKey serving = planner::servingSmtpd(main, master, key).value_or(key);
       if (e.require_auth_only_where_sasl_enabled &&
-          effectiveSetting(main, master, key, "smtpd_sasl_auth_enable") != "yes") {
+          effectiveSetting(main, master, serving, "smtpd_sasl_auth_enable") != "yes") {
         here.require_auth_after_tls.clear();  // no AUTH on this listener: nothing to require
       }
       checks.push_back(makeCheck(here, *address, settings));
@@ -150,15 +152,19 @@ std::vector<std::string> predictedProbeFailures(const policy::Baseline& baseline
     for (const postfix::ServiceKey& key :
          planner::resolveServices(master, e.service, "inet", plan_options)) {
       const std::string where = "verify " + e.service + " on " + key.toString() + ": ";
-      const bool wrapper = effectiveSetting(main, master, key, "smtpd_tls_wrappermode") == "yes";
+      // Behind postscreen the client ends up talking to its smtpd "pass" service.
+      const postfix::ServiceKey serving = planner::servingSmtpd(main, master, key).value_or(key);
+      const bool wrapper =
+          effectiveSetting(main, master, serving, "smtpd_tls_wrappermode") == "yes";
       if (e.starttls == policy::StartTls::kRequired && !wrapper &&
-          !offersStarttls(main, master, key)) {
-        failures.push_back(where +
-                           "requires STARTTLS, but no TLS level offers it there "
-                           "(smtpd_tls_security_level is '" +
-                           effectiveSetting(main, master, key, "smtpd_tls_security_level") + "')");
+          !offersStarttls(main, master, serving)) {
+        failures.push_back(
+            where +
+            "requires STARTTLS, but no TLS level offers it there "
+            "(smtpd_tls_security_level is '" +
+            effectiveSetting(main, master, serving, "smtpd_tls_security_level") + "')");
       }
-      const std::string sasl = effectiveSetting(main, master, key, "smtpd_sasl_auth_enable");
+      const std::string sasl = effectiveSetting(main, master, serving, "smtpd_sasl_auth_enable");
       if (!e.require_auth_after_tls.empty() && !e.require_auth_only_where_sasl_enabled &&
           sasl != "yes") {
         failures.push_back(where + "requires AUTH " + joinWords(e.require_auth_after_tls) +

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "agent/os/process_command_runner.h"
-#include "agent/tls/certificate_generator.h"
+#include "tests/fakes/certificate_generator.h"
 #include "tests/e2e/postfix_sandbox.h"
 #include "tests/fakes/postfix_package_files.h"
 
@@ -468,11 +468,8 @@ std::vector<Layout> corpus() {
       .name = "PostscreenInFrontWithoutSaslBehindIt",
       .origin = "layout as Mailu runs port 25: postscreen, and the smtpd pass service behind it "
                 "with -o smtpd_sasl_auth_enable=no (AUTH only on submission)",
-      // Live, the agent's verify step judges "require_auth_after_tls_where: sasl_enabled" on the
-      // postscreen listener (main.cf: SASL on) instead of the smtpd pass service behind it (SASL
-      // off), requires AUTH that is never offered and rolls back (agent/cli/probe_targets.cpp;
-      // planner::servingSmtpd() gives the right service). Until that is fixed: --offline.
-      .offline_because = "verify judges SASL on the postscreen listener, not smtpd/pass",
+      // Live: "require_auth_after_tls_where: sasl_enabled" is judged on the smtpd pass service
+      // the client ends up talking to (SASL off), not on the postscreen listener (main.cf: on).
       .build =
           [](Build& b) {
             b.master_cf =
