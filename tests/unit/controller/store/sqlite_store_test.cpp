@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "common/check.h"
+#include "controller/core/enrollment_policy.h"
+#include "controller/core/targeting.h"
 #include "tests/unit/agent/os/temp_dir.h"
 
 namespace postwarden::controller::store {
@@ -128,11 +130,19 @@ class SqliteStoreTest : public ::testing::Test {
     if (tokens->empty()) {
       ASSERT_TRUE(store_->createToken(makeToken("t", 100)).ok());
     }
-    auto agent = store_->enrollAgent(enrollment("t", agent_id));
+    auto agent = enrollAgent(enrollment("t", agent_id));
     ASSERT_TRUE(agent.ok()) << agent.status().toString();
   }
 
   int64_t count(const std::string& sql) { return rawQuery(path_, sql); }
+
+  // The store runs the rules it is handed; these are the ones the Fleet hands it.
+  Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) {
+    return store_->enrollAgent(request, core::checkEnrollment);
+  }
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version) {
+    return store_->deleteBaseline(name, version, core::assignmentsDroppedWith);
+  }
 
   TempDir dir_;
   std::string path_ = dir_.file("controller.db");
@@ -242,7 +252,7 @@ TEST_F(SqliteStoreTest, TokensAreListedByIdAndRevocable) {
 
 TEST_F(SqliteStoreTest, EnrollCreatesAgentWithTokenLabelsAndConsumesAUse) {
   ASSERT_TRUE(store_->createToken(makeToken("t", 2)).ok());
-  auto agent = store_->enrollAgent(enrollment("t", "a1"));
+  auto agent = enrollAgent(enrollment("t", "a1"));
   ASSERT_TRUE(agent.ok()) << agent.status().toString();
   EXPECT_EQ(agent->id, "a1");
   EXPECT_EQ(agent->hostname, "a1.example.net");
@@ -261,13 +271,12 @@ TEST_F(SqliteStoreTest, EnrollCreatesAgentWithTokenLabelsAndConsumesAUse) {
 
 TEST_F(SqliteStoreTest, EnrollRefusesUnknownTokenAndWrongSecret) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("nope", "a1")).status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(enrollment("nope", "a1")).status().code(), StatusCode::kUnauthenticated);
   EnrollmentRequest wrong = enrollment("t", "a1");
   wrong.secret_sha256 = std::string(63, 'a') + "b";
-  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
   wrong.secret_sha256 = "";
-  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(tokenUses("t"), 10);
   EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
 }
@@ -276,26 +285,24 @@ TEST_F(SqliteStoreTest, EnrollRefusesExpiredTokenAtExpiry) {
   TokenRecord token = makeToken("t");
   token.expires_at = kNow;
   ASSERT_TRUE(store_->createToken(token).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow)).status().code(),
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1", kNow)).status().code(),
             StatusCode::kPermissionDenied);
-  EXPECT_TRUE(store_->enrollAgent(enrollment("t", "a1", kNow - 1)).ok());
+  EXPECT_TRUE(enrollAgent(enrollment("t", "a1", kNow - 1)).ok());
 }
 
 TEST_F(SqliteStoreTest, EnrollRefusesRevokedToken) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->revokeToken("t").ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1")).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1")).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(tokenUses("t"), 10);
   EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, EnrollRefusesUsedUpToken) {
   ASSERT_TRUE(store_->createToken(makeToken("t", 1)).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   EXPECT_EQ(tokenUses("t"), 0);
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a2")).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(enrollAgent(enrollment("t", "a2")).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(store_->getAgent("a2").status().code(), StatusCode::kNotFound);
 }
 
@@ -305,13 +312,12 @@ TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
   token.labels = {{"role", "relay"}};
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->createToken(token).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("bound", "a2")).status().code(),
-            StatusCode::kPermissionDenied);
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  EXPECT_EQ(enrollAgent(enrollment("bound", "a2")).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 7)}).ok());
   ASSERT_TRUE(store_->recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
 
-  auto agent = store_->enrollAgent(enrollment("bound", "a1", kNow + 10));
+  auto agent = enrollAgent(enrollment("bound", "a1", kNow + 10));
   ASSERT_TRUE(agent.ok()) << agent.status().toString();
   EXPECT_EQ(agent->labels, (Labels{{"role", "relay"}}));  // the token's labels again
   EXPECT_EQ(agent->last_seq, 7u);                         // the outbox sequence continues
@@ -322,8 +328,8 @@ TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
 
 TEST_F(SqliteStoreTest, ExistingIdentityNeedsApprovalWhichIsSpentOnce) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
-  auto again = store_->enrollAgent(enrollment("t", "a1"));
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
+  auto again = enrollAgent(enrollment("t", "a1"));
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(tokenUses("t"), 9);
 
@@ -331,11 +337,11 @@ TEST_F(SqliteStoreTest, ExistingIdentityNeedsApprovalWhichIsSpentOnce) {
   auto approved = store_->getAgent("a1");
   ASSERT_TRUE(approved.ok());
   EXPECT_TRUE(approved->reenroll_approved);
-  auto reenrolled = store_->enrollAgent(enrollment("t", "a1", kNow + 2));
+  auto reenrolled = enrollAgent(enrollment("t", "a1", kNow + 2));
   ASSERT_TRUE(reenrolled.ok()) << reenrolled.status().toString();
   EXPECT_FALSE(reenrolled->reenroll_approved);
   EXPECT_EQ(tokenUses("t"), 8);
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow + 3)).status().code(),
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1", kNow + 3)).status().code(),
             StatusCode::kAlreadyExists);
   EXPECT_EQ(tokenUses("t"), 8);
   EXPECT_EQ(store_->approveReenrollment("zz", kNow).code(), StatusCode::kNotFound);
@@ -346,11 +352,11 @@ TEST_F(SqliteStoreTest, RevokedIdentityNeverReenrolls) {
   token.bound_agent_id = "a1";
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->createToken(token).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   ASSERT_TRUE(store_->revokeAgent("a1", kNow + 1).ok());
   EXPECT_EQ(store_->approveReenrollment("a1", kNow + 2).code(), StatusCode::kFailedPrecondition);
   for (const char* token_id : {"t", "bound"}) {
-    auto result = store_->enrollAgent(enrollment(token_id, "a1", kNow + 3));
+    auto result = enrollAgent(enrollment(token_id, "a1", kNow + 3));
     EXPECT_EQ(result.status().code(), StatusCode::kAlreadyExists) << token_id;
     EXPECT_THAT(result.status().message(), HasSubstr("revoked")) << token_id;
   }
@@ -373,7 +379,7 @@ TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
   TokenRecord token = makeToken("t");
   token.labels = {{"env", "prod"}, {"quote\"key", "back\\slash\nnew \"line\" ünïcode"}};
   ASSERT_TRUE(store_->createToken(token).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   Labels own = {{"env", "dev"}, {"rack", "r1'); DROP TABLE agents; --"}, {"tab", "a\tb"}};
   ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
   auto agent = store_->getAgent("a1");
@@ -785,7 +791,7 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
                                    .baseline_version = a.version,
                                    .selector = {{"site", "fra"}}})
                   .ok());
-  auto refused = store_->deleteBaseline("hard", "aaaa");
+  auto refused = deleteBaseline("hard", "aaaa");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr("is assigned"));
@@ -797,18 +803,16 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
                                    .baseline_version = b.version,
                                    .selector = {{"site", "fra"}, {"env", "prod"}}})
                   .ok());
-  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(deleteBaseline("hard", "aaaa").status().code(), StatusCode::kFailedPrecondition);
   // One that selects every agent a's selects shadows it: a is dead and can go.
   ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard", .baseline_version = b.version}).ok());
-  auto deleted = store_->deleteBaseline("hard", "aaaa");
+  auto deleted = deleteBaseline("hard", "aaaa");
   ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
   EXPECT_EQ(*deleted, a.version);
   EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
-  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->deleteBaseline("hard", "bbbb").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(deleteBaseline("hard", "bbbb").status().code(), StatusCode::kFailedPrecondition);
 }
 
 // ---- sequence epochs -----------------------------------------------------------------------
