@@ -60,7 +60,8 @@ Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v
   if (simulated) PW_RETURN_IF_ERROR(store_.registerSimulatedAgent(agent_id, now()));
   store::Labels agent_labels(hello.labels().begin(), hello.labels().end());
   PW_RETURN_IF_ERROR(store_.recordHello(agent_id, hello.hostname(), hello.agent_version(),
-                                        hello.postfix_version(), agent_labels, now()));
+                                        hello.postfix_version(), agent_labels, now(),
+                                        effectiveLabels));
   PW_ASSIGN_OR_RETURN(store::AgentRecord record, store_.getAgent(agent_id));
   std::string assigned = "no baseline assigned";
   {
@@ -325,8 +326,7 @@ Result<std::vector<store::DriftRow>> Fleet::drift() { return store_.listDrift();
 
 Result<std::vector<store::BaselineRecord>> Fleet::baselines() { return store_.listBaselines(); }
 
-Result<store::BaselineRecord> Fleet::baseline(const std::string& name,
-                                              const std::string& version) {
+Result<store::BaselineRecord> Fleet::baseline(const std::string& name, const std::string& version) {
   return store_.getBaseline(name, version);
 }
 

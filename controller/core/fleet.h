@@ -73,7 +73,7 @@ class Fleet {
   Result<store::AgentRecord> enroll(const store::EnrollmentRequest& request);
 
   // Operators: reads.
-  Result<std::vector<store::AgentRecord>> agents();  // sorted by id
+  Result<std::vector<store::AgentRecord>> agents();               // sorted by id
   Result<store::AgentRecord> agent(const std::string& agent_id);  // NotFound
   Result<std::vector<store::HistoryRow>> history(const std::string& agent_id, int limit);
   Result<std::vector<store::DriftRow>> drift();  // every agent's

@@ -18,6 +18,13 @@ const store::AssignmentRecord* assignmentFor(const std::vector<store::Assignment
   return nullptr;
 }
 
+store::Labels effectiveLabels(const store::Labels& token_labels,
+                              const store::Labels& agent_labels) {
+  store::Labels merged = agent_labels;
+  for (const auto& [key, value] : token_labels) merged[key] = value;
+  return merged;
+}
+
 int countSelected(const store::Labels& selector, const std::vector<store::AgentRecord>& agents) {
   int matched = 0;
   for (const store::AgentRecord& agent : agents) {

@@ -22,6 +22,10 @@ bool selectorMatches(const store::Labels& selector, const store::Labels& labels)
 const store::AssignmentRecord* assignmentFor(const std::vector<store::AssignmentRecord>& all,
                                              const store::Labels& labels);
 
+// The labels an agent is known by: its own (from its hello) under its token's. The token's
+// win on conflicts, so an agent cannot move itself into another group.
+store::Labels effectiveLabels(const store::Labels& token_labels, const store::Labels& agent_labels);
+
 // How many of `agents` (revoked ones not counted) `selector` selects.
 int countSelected(const store::Labels& selector, const std::vector<store::AgentRecord>& agents);
 

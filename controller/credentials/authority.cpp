@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-
 namespace postwarden::controller::credentials {
 namespace {
 

@@ -7,9 +7,9 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "controller/core/report_mapping.h"
 #include "controller/rpc/identity.h"
 #include "controller/rpc/status_mapping.h"
-#include "controller/core/report_mapping.h"
 
 namespace postwarden::controller::rpc {
 

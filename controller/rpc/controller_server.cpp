@@ -4,9 +4,9 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include "common/logging.h"
+#include "controller/core/fleet.h"
 #include "controller/rpc/agent_service.h"
 #include "controller/rpc/enrollment_service.h"
-#include "controller/core/fleet.h"
 #include "controller/rpc/operator_service.h"
 
 namespace postwarden::controller::rpc {

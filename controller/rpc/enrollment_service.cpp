@@ -2,14 +2,14 @@
 
 #include "common/logging.h"
 #include "controller/core/agent_id.h"
-#include "controller/rpc/status_mapping.h"
 #include "controller/credentials/tokens.h"
+#include "controller/rpc/status_mapping.h"
 
 namespace postwarden::controller::rpc {
 
 using core::checkEnrollableAgentId;
-using credentials::parseToken;
 using credentials::ParsedToken;
+using credentials::parseToken;
 
 namespace {
 
@@ -47,12 +47,11 @@ Status EnrollmentServiceImpl::enroll(const v1::EnrollRequest& request,
   // Signed before the token is spent, so a signing failure costs no token use.
   PW_ASSIGN_OR_RETURN(std::string certificate,
                       authority_.issueAgent(csr->common_name, request.csr_pem(), lifetime_));
-  PW_ASSIGN_OR_RETURN(store::AgentRecord agent,
-                      fleet_.enroll({.token_id = token.id,
-                                          .secret_sha256 = token.secret_sha256,
-                                          .agent_id = csr->common_name,
-                                          .hostname = csr->common_name,
-                                          .now = fleet_.now()}));
+  PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.enroll({.token_id = token.id,
+                                                               .secret_sha256 = token.secret_sha256,
+                                                               .agent_id = csr->common_name,
+                                                               .hostname = csr->common_name,
+                                                               .now = fleet_.now()}));
   response.set_agent_id(agent.id);
   response.set_certificate_pem(certificate);
   response.set_ca_pem(authority_.caPem());

@@ -7,11 +7,11 @@
 #include "common/sha256.h"
 #include "controller/core/agent_id.h"
 #include "controller/core/baseline_check.h"
-#include "controller/rpc/identity.h"
-#include "controller/rpc/status_mapping.h"
 #include "controller/core/report_mapping.h"
 #include "controller/core/targeting.h"
 #include "controller/credentials/tokens.h"
+#include "controller/rpc/identity.h"
+#include "controller/rpc/status_mapping.h"
 #include "controller/store/text.h"
 
 namespace postwarden::controller::rpc {
@@ -111,8 +111,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServe
                                                              const v1::ListBaselinesRequest*,
                                                              v1::ListBaselinesResponse* response) {
   return handle(context, Role::kViewer, "list baselines", [&]() -> Status {
-    PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines,
-                        fleet_.baselines());
+    PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines, fleet_.baselines());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::BaselineRecord& b : baselines) {
       if (Status text = store::checkText(b); !text.ok()) {
@@ -147,8 +146,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
                                  .content = content,
                                  .pushed_at = fleet_.now()};
     PW_ASSIGN_OR_RETURN(bool created, fleet_.putBaseline(record));
-    PW_ASSIGN_OR_RETURN(store::BaselineRecord stored,
-                        fleet_.baseline(record.name, record.version));
+    PW_ASSIGN_OR_RETURN(store::BaselineRecord stored, fleet_.baseline(record.name, record.version));
     *response->mutable_baseline() = baselineVersion(stored, 0);
     response->set_created(created);
     for (const std::string& w : checked.warnings) response->add_warnings(w);
@@ -205,9 +203,8 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
                                                             const v1::AgentRequest* request,
                                                             v1::Empty*) {
-  return handle(context, Role::kApprover, "approve a re-enrollment", [&]() -> Status {
-    return fleet_.approveReenrollment(request->id());
-  });
+  return handle(context, Role::kApprover, "approve a re-enrollment",
+                [&]() -> Status { return fleet_.approveReenrollment(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,

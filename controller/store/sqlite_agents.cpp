@@ -129,7 +129,7 @@ Status SqliteStore::approveReenrollment(const std::string& id, UnixMs now) {
 Status SqliteStore::recordHello(const std::string& id, const std::string& hostname,
                                 const std::string& agent_version,
                                 const std::string& postfix_version, const Labels& agent_labels,
-                                UnixMs now) {
+                                UnixMs now, const LabelMerge& merge) {
   PW_RETURN_IF_ERROR(checkUtf8("host name", hostname));
   PW_RETURN_IF_ERROR(checkUtf8("agent version", agent_version));
   PW_RETURN_IF_ERROR(checkUtf8("Postfix version", postfix_version));
@@ -138,7 +138,7 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
   Database& db = *db_;
   RelaxedDurability relaxed(db);
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
-  Labels merged = agent_labels;
+  Labels merged;
   {
     PW_ASSIGN_OR_RETURN(Statement stmt,
                         db.prepare("SELECT token_labels FROM agents WHERE id = ?1"));
@@ -146,8 +146,7 @@ Status SqliteStore::recordHello(const std::string& id, const std::string& hostna
     PW_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) return NotFoundError("agent '" + id + "' not found");
     PW_ASSIGN_OR_RETURN(Labels token_labels, decodeLabels(db, stmt.columnText(0)));
-    // The token's labels win: an agent cannot move itself into another group.
-    for (auto& [key, value] : token_labels) merged[key] = std::move(value);
+    merged = merge(token_labels, agent_labels);
   }
   PW_ASSIGN_OR_RETURN(
       Statement stmt,

@@ -65,7 +65,7 @@ class SqliteStore final : public Store {
   // NotFound for an unknown agent. last_seen becomes max(last_seen, now).
   Status recordHello(const std::string& id, const std::string& hostname,
                      const std::string& agent_version, const std::string& postfix_version,
-                     const Labels& agent_labels, UnixMs now) override;
+                     const Labels& agent_labels, UnixMs now, const LabelMerge& merge) override;
   // Unknown ids are ignored; last_seen never moves backwards.
   Status registerSimulatedAgent(const std::string& id, UnixMs now) override;
   Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) override;

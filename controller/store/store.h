@@ -149,6 +149,10 @@ using EnrollmentCheck =
 using AssignmentsToDrop = std::function<Result<std::vector<int64_t>>(
     const BaselineRecord& baseline, const std::vector<AssignmentRecord>& all)>;
 
+// The labeling rule (controller/core/targeting.h): the labels an agent is known by, from its
+// token's and its own (sent with every hello).
+using LabelMerge = std::function<Labels(const Labels& token_labels, const Labels& agent_labels)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -171,10 +175,11 @@ class Store {
   virtual Result<std::vector<std::string>> revokedAgents() = 0;
   virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;          // NotFound
   virtual Status approveReenrollment(const std::string& id, UnixMs now) = 0;  // NotFound
-  // A hello: versions, host name and the agent's own labels (merged under the token's).
+  // A hello: versions, host name and the agent's own labels. The labels the agent is known
+  // by become merge(its token's labels, its own).
   virtual Status recordHello(const std::string& id, const std::string& hostname,
                              const std::string& agent_version, const std::string& postfix_version,
-                             const Labels& agent_labels, UnixMs now) = 0;
+                             const Labels& agent_labels, UnixMs now, const LabelMerge& merge) = 0;
   // The fleet simulator's agents (bench/fleetsim) have no token: created on their first hello,
   // only when the controller runs with --allow-simulator, and marked as simulated. Existing
   // simulated records are left alone; PermissionDenied for a record enrolled for real.

@@ -161,8 +161,10 @@ class PausingStore : public store::Store {
   }
   Status recordHello(const std::string& id, const std::string& hostname,
                      const std::string& agent_version, const std::string& postfix_version,
-                     const store::Labels& agent_labels, store::UnixMs now) override {
-    return inner_.recordHello(id, hostname, agent_version, postfix_version, agent_labels, now);
+                     const store::Labels& agent_labels, store::UnixMs now,
+                     const store::LabelMerge& merge) override {
+    return inner_.recordHello(id, hostname, agent_version, postfix_version, agent_labels, now,
+                              merge);
   }
   Status registerSimulatedAgent(const std::string& id, store::UnixMs now) override {
     return inner_.registerSimulatedAgent(id, now);

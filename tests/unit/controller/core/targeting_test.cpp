@@ -116,6 +116,14 @@ TEST(CountSelectedTest, CountsMatchingAgentsThatAreNotRevoked) {
   EXPECT_EQ(countSelected({{"env", "test"}}, agents), 0);
 }
 
+TEST(EffectiveLabelsTest, TheTokensLabelsWinOverTheAgentsOwn) {
+  EXPECT_EQ(effectiveLabels({{"env", "prod"}}, {{"env", "dev"}, {"rack", "r1"}}),
+            (store::Labels{{"env", "prod"}, {"rack", "r1"}}));
+  EXPECT_EQ(effectiveLabels({}, {{"rack", "r1"}}), (store::Labels{{"rack", "r1"}}));
+  EXPECT_EQ(effectiveLabels({{"env", "prod"}}, {}), (store::Labels{{"env", "prod"}}));
+  EXPECT_EQ(effectiveLabels({}, {}), store::Labels{});
+}
+
 TEST(AssignmentsDroppedWithTest, AnUnassignedBaselineTakesNothingWithIt) {
   auto dropped = assignmentsDroppedWith(baseline("b", "v1"), {assignment(1, "b", "v2", {})});
   ASSERT_TRUE(dropped.ok()) << dropped.status().toString();

@@ -140,6 +140,12 @@ class SqliteStoreTest : public ::testing::Test {
   Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) {
     return store_->enrollAgent(request, core::checkEnrollment);
   }
+  Status recordHello(const std::string& id, const std::string& hostname,
+                     const std::string& agent_version, const std::string& postfix_version,
+                     const Labels& agent_labels, UnixMs now) {
+    return store_->recordHello(id, hostname, agent_version, postfix_version, agent_labels, now,
+                               core::effectiveLabels);
+  }
   Result<std::string> deleteBaseline(const std::string& name, const std::string& version) {
     return store_->deleteBaseline(name, version, core::assignmentsDroppedWith);
   }
@@ -315,7 +321,7 @@ TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
   EXPECT_EQ(enrollAgent(enrollment("bound", "a2")).status().code(), StatusCode::kPermissionDenied);
   ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 7)}).ok());
-  ASSERT_TRUE(store_->recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
+  ASSERT_TRUE(recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
 
   auto agent = enrollAgent(enrollment("bound", "a1", kNow + 10));
   ASSERT_TRUE(agent.ok()) << agent.status().toString();
@@ -381,7 +387,7 @@ TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
   ASSERT_TRUE(store_->createToken(token).ok());
   ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   Labels own = {{"env", "dev"}, {"rack", "r1'); DROP TABLE agents; --"}, {"tab", "a\tb"}};
-  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
+  ASSERT_TRUE(recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
   auto agent = store_->getAgent("a1");
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->labels, (Labels{{"env", "prod"},
@@ -393,12 +399,12 @@ TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
   EXPECT_EQ(agent->postfix_version, "3.7.10");
   EXPECT_EQ(agent->last_seen, kNow + 5);
   // A hello never moves last_seen backwards.
-  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", {}, kNow).ok());
+  ASSERT_TRUE(recordHello("a1", "mx1", "0.1.0", "3.7.10", {}, kNow).ok());
   agent = store_->getAgent("a1");
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->last_seen, kNow + 5);
   EXPECT_EQ(agent->labels, token.labels);
-  EXPECT_EQ(store_->recordHello("zz", "h", "", "", {}, kNow).code(), StatusCode::kNotFound);
+  EXPECT_EQ(recordHello("zz", "h", "", "", {}, kNow).code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ListAgentsIsSortedById) {
@@ -761,7 +767,7 @@ TEST_F(SqliteStoreTest, RefusesNonUtf8TokensHellosHistoryAndReports) {
   EXPECT_EQ(count("SELECT count(*) FROM tokens"), 0);
 
   enroll("a1");
-  Status hello = store_->recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
+  Status hello = recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
   EXPECT_EQ(hello.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(hello.message(), HasSubstr("agent version is not valid UTF-8"));
   EXPECT_EQ(
