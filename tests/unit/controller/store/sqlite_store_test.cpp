@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -819,6 +820,73 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
   EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
   EXPECT_EQ(deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(deleteBaseline("hard", "bbbb").status().code(), StatusCode::kFailedPrecondition);
+}
+
+// ---- rules handed in by the caller ---------------------------------------------------------
+
+TEST_F(SqliteStoreTest, EnrollmentShowsTheCheckWhatItReadAndARefusalWritesNothing) {
+  ASSERT_TRUE(store_->createToken(makeToken("t", 3)).ok());
+  std::optional<TokenRecord> seen_token;
+  std::optional<AgentRecord> seen_agent;
+  auto refuse = [&](const EnrollmentRequest&, const std::optional<TokenRecord>& token,
+                    const std::optional<AgentRecord>& existing) {
+    seen_token = token;
+    seen_agent = existing;
+    return PermissionDeniedError("no");
+  };
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1"), refuse).status().code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(seen_token.has_value());
+  EXPECT_EQ(seen_token->id, "t");
+  EXPECT_FALSE(seen_agent.has_value());
+  EXPECT_EQ(tokenUses("t"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM agents"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM history"), 0);
+
+  // An unknown token id reaches the check as nullopt; the existing agent as its record.
+  enroll("a1");
+  EXPECT_EQ(store_->enrollAgent(enrollment("nope", "a1"), refuse).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_FALSE(seen_token.has_value());
+  ASSERT_TRUE(seen_agent.has_value());
+  EXPECT_EQ(seen_agent->id, "a1");
+}
+
+TEST_F(SqliteStoreTest, BaselineDeletionDropsWhatTheRuleNamesOrNothingWhenItRefuses) {
+  BaselineRecord a{.name = "hard", .version = "aaaa00000000", .label = "1", .content = "a"};
+  ASSERT_TRUE(store_->putBaseline(a).ok());
+  auto first = store_->addAssignment({.baseline_name = "hard", .baseline_version = a.version});
+  auto second = store_->addAssignment({.baseline_name = "hard", .baseline_version = a.version});
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::vector<int64_t> shown;
+  auto refuse = [&](const BaselineRecord& baseline,
+                    const std::vector<AssignmentRecord>& all) -> Result<std::vector<int64_t>> {
+    EXPECT_EQ(baseline.version, a.version);  // the prefix, resolved
+    for (const AssignmentRecord& r : all) shown.push_back(r.id);
+    return FailedPreconditionError("kept");
+  };
+  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa", refuse).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(shown, ElementsAre(first->id, second->id));
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
+
+  auto drop_both = [&](const BaselineRecord&,
+                       const std::vector<AssignmentRecord>&) -> Result<std::vector<int64_t>> {
+    return std::vector<int64_t>{first->id, second->id};
+  };
+  auto deleted = store_->deleteBaseline("hard", "aaaa", drop_both);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 0);
+}
+
+TEST_F(SqliteStoreTest, HelloStoresTheLabelsTheMergeRuleReturns) {
+  enroll("a1");
+  auto own_only = [](const Labels&, const Labels& agent_labels) { return agent_labels; };
+  ASSERT_TRUE(
+      store_->recordHello("a1", "a1", "1.0", "3.7", {{"rack", "r1"}}, kNow + 1, own_only).ok());
+  EXPECT_EQ(store_->getAgent("a1")->labels, (Labels{{"rack", "r1"}}));
 }
 
 // ---- sequence epochs -----------------------------------------------------------------------
