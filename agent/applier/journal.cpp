@@ -1,7 +1,5 @@
 #include "agent/applier/journal.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <map>
 
@@ -99,19 +97,5 @@ Status Journal::record(const JournalEntry& entry) {
 }
 
 Status Journal::clear() { return fs_.remove(path_).withContext("clearing journal"); }
-
-std::string sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
 
 }  // namespace postwarden::agent::applier

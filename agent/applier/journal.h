@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/os/file_system.h"
+#include "common/sha256.h"
 #include "common/status.h"
 
 namespace postwarden::agent::applier {
@@ -54,7 +55,7 @@ class Journal {
   std::string path_;
 };
 
-// Lowercase hex SHA-256 of `bytes`.
-std::string sha256Hex(std::string_view bytes);
+// Lowercase hex SHA-256 of `bytes` (common/sha256.h).
+using postwarden::sha256Hex;
 
 }  // namespace postwarden::agent::applier

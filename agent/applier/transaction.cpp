@@ -12,6 +12,7 @@
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"
+#include "common/sha256.h"
 
 namespace postwarden::agent::applier {
 namespace {

@@ -31,7 +31,7 @@ namespace postwarden::fleetsim {
 using Clock = std::chrono::steady_clock;
 
 // Metadata key the controller reads the simulated agent's id from (kSimulatedAgentKey in
-// controller/server/agent_service.h; not included so fleetsim links only the protocol).
+// controller/rpc/simulator_access.h; not included so fleetsim links only the protocol).
 inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
 
 class AgentStream;

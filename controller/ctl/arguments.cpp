@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: every command's help text next to the parsing of its arguments,
+// so the two cannot drift apart; most of the length is help text. Split by command if the
+// parsing itself grows.
 #include "controller/ctl/arguments.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: a text and a JSON rendering for each reply of the operator API,
+// side by side so both change together. Split by reply kind if it grows further.
 #include "controller/ctl/render.h"
 
 #include <algorithm>

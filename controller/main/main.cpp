@@ -19,14 +19,42 @@
 #include "common/duration.h"
 #include "common/logging.h"
 #include "common/version.h"
-#include "controller/server/authority.h"
-#include "controller/server/controller_server.h"
-#include "controller/server/identity.h"
+#include "controller/core/agent_id.h"
+#include "controller/credentials/authority.h"
+#include "controller/rpc/controller_server.h"
+#include "controller/rpc/identity.h"
+#include "controller/store/sqlite_store.h"
 
 namespace {
 
 using namespace postwarden;
-using namespace postwarden::controller::server;
+using namespace postwarden::controller::credentials;
+using namespace postwarden::controller::rpc;
+using postwarden::controller::core::validAgentId;
+using postwarden::controller::store::SqliteStore;
+
+// What ControllerServer runs on: the CA and the store of the data directory. The one place
+// the store's backend is chosen: another Store implementation is built here and handed over
+// the same way. The CA first: a directory without one gets no database file either.
+struct Backing {
+  std::optional<Authority> authority;
+  std::unique_ptr<controller::store::Store> store;
+};
+
+Result<Backing> openBacking(agent::os::FileSystem& fs, const DataDirPaths& paths) {
+  Backing backing;
+  PW_ASSIGN_OR_RETURN(Authority authority, Authority::load(fs, paths));
+  backing.authority.emplace(std::move(authority));
+  PW_ASSIGN_OR_RETURN(backing.store, SqliteStore::open(paths.database()));
+  return backing;
+}
+
+// Starts the controller on the data directory's CA and store; `backing` must outlive it.
+Result<std::unique_ptr<ControllerServer>> startServer(agent::os::FileSystem& fs,
+                                                      const DataDirPaths& paths, Backing& backing,
+                                                      const ServerOptions& options) {
+  return ControllerServer::start(fs, paths, std::move(*backing.authority), *backing.store, options);
+}
 
 constexpr char kUsage[] = R"(usage: postwarden-controller COMMAND [OPTIONS]
 
@@ -127,8 +155,10 @@ int runInit(const Parsed& p) {
   Status status = initDataDir(fs, paths, options);
   if (!status.ok()) return fail(status.message());
   // Creating the database now proves the directory is usable before anyone relies on it.
+  Result<Backing> backing = openBacking(fs, paths);
+  if (!backing.ok()) return fail(backing.status().message());
   Result<std::unique_ptr<ControllerServer>> probe =
-      ControllerServer::start(fs, paths, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
+      startServer(fs, paths, *backing, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
   if (!probe.ok()) return fail(probe.status().message());
   (*probe)->shutdown(std::chrono::milliseconds(100));
   std::cout << "initialized " << *dir << ": controller CA (ca.crt), server certificate "
@@ -152,7 +182,7 @@ int runServe(const Parsed& p) {
   ServerOptions options;
   options.listen = p.get("--listen").value_or(options.listen);
   options.enroll_listen = p.get("--enroll-listen").value_or("");
-  options.allow_simulator = p.allow_simulator;
+  options.simulator.accept = p.allow_simulator;
   if (auto ttl = p.get("--agent-cert-ttl")) {
     Result<std::chrono::seconds> d = parseDuration(*ttl);
     if (!d.ok()) return fail(d.status().message());
@@ -171,8 +201,11 @@ int runServe(const Parsed& p) {
     options.max_connects_per_second = static_cast<double>(n);
   }
   agent::os::PosixFileSystem fs;
-  Result<std::unique_ptr<ControllerServer>> server =
-      ControllerServer::start(fs, DataDirPaths{*dir}, options);
+  const DataDirPaths paths{*dir};
+  // Declared before the server: the server borrows its store, which must outlive it.
+  Result<Backing> backing = openBacking(fs, paths);
+  if (!backing.ok()) return fail(backing.status().message());
+  Result<std::unique_ptr<ControllerServer>> server = startServer(fs, paths, *backing, options);
   if (!server.ok()) return fail(server.status().message());
   if (auto port_file = p.get("--port-file")) {
     Status written = fs.writeAtomic(*port_file, std::to_string((*server)->port()) + " " +
@@ -181,7 +214,7 @@ int runServe(const Parsed& p) {
   }
   std::cout << "postwarden-controller: serving agents and operators on port " << (*server)->port()
             << " (mutual TLS), enrollment on port " << (*server)->enrollPort() << " (TLS)"
-            << (options.allow_simulator ? "; simulator certificates accepted" : "") << std::endl;
+            << (options.simulator.accept ? "; simulator certificates accepted" : "") << std::endl;
   sigset_t stop_signals = stopSignals();
   int received = 0;
   sigwait(&stop_signals, &received);

@@ -50,7 +50,8 @@ class SqliteStore final : public Store {
   // As Store::enrollAgent. Also InvalidArgument for an empty agent id. Re-enrollment keeps
   // last_seq, last state and drift; it resets labels to the token's (the agent's own return
   // with its next hello), sets enrolled_at to `now`, and adds an "enrolled" history row.
-  Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) override;
+  Result<AgentRecord> enrollAgent(const EnrollmentRequest& request,
+                                  const EnrollmentCheck& check) override;
 
   Result<AgentRecord> getAgent(const std::string& id) override;
   Result<std::vector<AgentRecord>> listAgents() override;
@@ -64,7 +65,7 @@ class SqliteStore final : public Store {
   // NotFound for an unknown agent. last_seen becomes max(last_seen, now).
   Status recordHello(const std::string& id, const std::string& hostname,
                      const std::string& agent_version, const std::string& postfix_version,
-                     const Labels& agent_labels, UnixMs now) override;
+                     const Labels& agent_labels, UnixMs now, const LabelMerge& merge) override;
   // Unknown ids are ignored; last_seen never moves backwards.
   Status registerSimulatedAgent(const std::string& id, UnixMs now) override;
   Status touchAgents(std::span<const std::pair<std::string, UnixMs>> seen) override;
@@ -93,7 +94,8 @@ class SqliteStore final : public Store {
   // shorter than 4 characters or not hex.
   Result<BaselineRecord> getBaseline(const std::string& name, const std::string& version) override;
   Result<std::vector<BaselineRecord>> listBaselines() override;  // by name, pushed_at, version
-  Result<std::string> deleteBaseline(const std::string& name, const std::string& version) override;
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version,
+                                     const AssignmentsToDrop& drop) override;
   // NotFound when the baseline (exact name and version) is not stored. The returned record
   // carries the new id; ids increase and are never reused.
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;

@@ -1,10 +1,14 @@
 // The controller's durable state behind one interface: SQLite (sqlite_store.h) is the
 // embedded default; a PostgreSQL backend can implement the same interface. Plain values in,
-// plain values out; the controller's service layer maps them to and from the wire protocol.
+// plain values out; the controller's core (controller/core) maps them to and from the wire
+// protocol and owns the rules: where a rule must be checked in the same transaction as the
+// write (enrollment, baseline deletion) the caller passes it in and the store runs it on what
+// it read. The store itself only stores. Built by the composition root (controller/main).
 // Implementations are thread-safe: every method may be called from any thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -132,6 +136,23 @@ struct EnrollmentRequest {
   UnixMs now = 0;
 };
 
+// The enrollment policy (controller/core/enrollment_policy.h), shown what enrollAgent read
+// inside its transaction: the token the request names (nullopt: no such id) and the agent of
+// the requested id (nullopt: a new identity). Non-OK refuses the enrollment.
+using EnrollmentCheck =
+    std::function<Status(const EnrollmentRequest& request, const std::optional<TokenRecord>& token,
+                         const std::optional<AgentRecord>& existing)>;
+
+// The deletion rule (controller/core/targeting.h), shown the baseline version being deleted
+// and every assignment (by id) inside deleteBaseline's transaction: the ids of the
+// assignments to delete with it, or why the baseline may not go.
+using AssignmentsToDrop = std::function<Result<std::vector<int64_t>>(
+    const BaselineRecord& baseline, const std::vector<AssignmentRecord>& all)>;
+
+// The labeling rule (controller/core/targeting.h): the labels an agent is known by, from its
+// token's and its own (sent with every hello).
+using LabelMerge = std::function<Labels(const Labels& token_labels, const Labels& agent_labels)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -141,14 +162,12 @@ class Store {
   virtual Result<std::vector<TokenRecord>> listTokens() = 0;
   virtual Status revokeToken(const std::string& id) = 0;  // NotFound
 
-  // Checks the token and records the agent, atomically. Errors, and nothing is written:
-  //   Unauthenticated: unknown token id or wrong secret;
-  //   PermissionDenied: token expired, revoked, used up, or bound to another identity;
-  //   AlreadyExists: the identity is enrolled and neither approved for re-enrollment nor
-  //     named by the token; also when the identity is revoked.
-  // On success one use of the token is consumed, the approval (if any) is spent, and the
-  // record (labels from the token) is returned.
-  virtual Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) = 0;
+  // Runs `check` on the token and the existing record, and records the agent, atomically.
+  // When `check` refuses, its error is returned and nothing is written. On success one use
+  // of the token is consumed, the approval (if any) is spent, and the record (labels from the
+  // token) is returned.
+  virtual Result<AgentRecord> enrollAgent(const EnrollmentRequest& request,
+                                          const EnrollmentCheck& check) = 0;
 
   // Agents.
   virtual Result<AgentRecord> getAgent(const std::string& id) = 0;  // NotFound
@@ -156,10 +175,11 @@ class Store {
   virtual Result<std::vector<std::string>> revokedAgents() = 0;
   virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;          // NotFound
   virtual Status approveReenrollment(const std::string& id, UnixMs now) = 0;  // NotFound
-  // A hello: versions, host name and the agent's own labels (merged under the token's).
+  // A hello: versions, host name and the agent's own labels. The labels the agent is known
+  // by become merge(its token's labels, its own).
   virtual Status recordHello(const std::string& id, const std::string& hostname,
                              const std::string& agent_version, const std::string& postfix_version,
-                             const Labels& agent_labels, UnixMs now) = 0;
+                             const Labels& agent_labels, UnixMs now, const LabelMerge& merge) = 0;
   // The fleet simulator's agents (bench/fleetsim) have no token: created on their first hello,
   // only when the controller runs with --allow-simulator, and marked as simulated. Existing
   // simulated records are left alone; PermissionDenied for a record enrolled for real.
@@ -186,12 +206,11 @@ class Store {
   virtual Result<BaselineRecord> getBaseline(const std::string& name,
                                              const std::string& version) = 0;
   virtual Result<std::vector<BaselineRecord>> listBaselines() = 0;  // by name, pushed_at
-  // Deletes one baseline version (`version` as getBaseline) with the assignments that no
-  // agent can ever select any more (an older assignment whose selector includes every pair of
-  // a newer one's is shadowed by it). Returns the full version deleted. NotFound;
-  // InvalidArgument (ambiguous prefix); FailedPrecondition while a live assignment names it.
-  virtual Result<std::string> deleteBaseline(const std::string& name,
-                                             const std::string& version) = 0;
+  // Deletes one baseline version (`version` as getBaseline) with the assignments `drop`
+  // names, in one transaction. Returns the full version deleted. NotFound; InvalidArgument
+  // (ambiguous prefix); `drop`'s error (nothing deleted).
+  virtual Result<std::string> deleteBaseline(const std::string& name, const std::string& version,
+                                             const AssignmentsToDrop& drop) = 0;
   virtual Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) = 0;
   virtual Result<std::vector<AssignmentRecord>> listAssignments() = 0;  // by id
 };

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "common/check.h"
+#include "controller/core/enrollment_policy.h"
+#include "controller/core/targeting.h"
 #include "tests/unit/agent/os/temp_dir.h"
 
 namespace postwarden::controller::store {
@@ -128,11 +131,25 @@ class SqliteStoreTest : public ::testing::Test {
     if (tokens->empty()) {
       ASSERT_TRUE(store_->createToken(makeToken("t", 100)).ok());
     }
-    auto agent = store_->enrollAgent(enrollment("t", agent_id));
+    auto agent = enrollAgent(enrollment("t", agent_id));
     ASSERT_TRUE(agent.ok()) << agent.status().toString();
   }
 
   int64_t count(const std::string& sql) { return rawQuery(path_, sql); }
+
+  // The store runs the rules it is handed; these are the ones the Fleet hands it.
+  Result<AgentRecord> enrollAgent(const EnrollmentRequest& request) {
+    return store_->enrollAgent(request, core::checkEnrollment);
+  }
+  Status recordHello(const std::string& id, const std::string& hostname,
+                     const std::string& agent_version, const std::string& postfix_version,
+                     const Labels& agent_labels, UnixMs now) {
+    return store_->recordHello(id, hostname, agent_version, postfix_version, agent_labels, now,
+                               core::effectiveLabels);
+  }
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version) {
+    return store_->deleteBaseline(name, version, core::assignmentsDroppedWith);
+  }
 
   TempDir dir_;
   std::string path_ = dir_.file("controller.db");
@@ -242,7 +259,7 @@ TEST_F(SqliteStoreTest, TokensAreListedByIdAndRevocable) {
 
 TEST_F(SqliteStoreTest, EnrollCreatesAgentWithTokenLabelsAndConsumesAUse) {
   ASSERT_TRUE(store_->createToken(makeToken("t", 2)).ok());
-  auto agent = store_->enrollAgent(enrollment("t", "a1"));
+  auto agent = enrollAgent(enrollment("t", "a1"));
   ASSERT_TRUE(agent.ok()) << agent.status().toString();
   EXPECT_EQ(agent->id, "a1");
   EXPECT_EQ(agent->hostname, "a1.example.net");
@@ -261,13 +278,12 @@ TEST_F(SqliteStoreTest, EnrollCreatesAgentWithTokenLabelsAndConsumesAUse) {
 
 TEST_F(SqliteStoreTest, EnrollRefusesUnknownTokenAndWrongSecret) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("nope", "a1")).status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(enrollment("nope", "a1")).status().code(), StatusCode::kUnauthenticated);
   EnrollmentRequest wrong = enrollment("t", "a1");
   wrong.secret_sha256 = std::string(63, 'a') + "b";
-  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
   wrong.secret_sha256 = "";
-  EXPECT_EQ(store_->enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(enrollAgent(wrong).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(tokenUses("t"), 10);
   EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
 }
@@ -276,26 +292,24 @@ TEST_F(SqliteStoreTest, EnrollRefusesExpiredTokenAtExpiry) {
   TokenRecord token = makeToken("t");
   token.expires_at = kNow;
   ASSERT_TRUE(store_->createToken(token).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow)).status().code(),
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1", kNow)).status().code(),
             StatusCode::kPermissionDenied);
-  EXPECT_TRUE(store_->enrollAgent(enrollment("t", "a1", kNow - 1)).ok());
+  EXPECT_TRUE(enrollAgent(enrollment("t", "a1", kNow - 1)).ok());
 }
 
 TEST_F(SqliteStoreTest, EnrollRefusesRevokedToken) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->revokeToken("t").ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1")).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1")).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(tokenUses("t"), 10);
   EXPECT_EQ(store_->getAgent("a1").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, EnrollRefusesUsedUpToken) {
   ASSERT_TRUE(store_->createToken(makeToken("t", 1)).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   EXPECT_EQ(tokenUses("t"), 0);
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a2")).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(enrollAgent(enrollment("t", "a2")).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(store_->getAgent("a2").status().code(), StatusCode::kNotFound);
 }
 
@@ -305,13 +319,12 @@ TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
   token.labels = {{"role", "relay"}};
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->createToken(token).ok());
-  EXPECT_EQ(store_->enrollAgent(enrollment("bound", "a2")).status().code(),
-            StatusCode::kPermissionDenied);
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  EXPECT_EQ(enrollAgent(enrollment("bound", "a2")).status().code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 7)}).ok());
-  ASSERT_TRUE(store_->recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
+  ASSERT_TRUE(recordHello("a1", "h", "1.0", "3.7", {{"own", "x"}}, kNow + 1).ok());
 
-  auto agent = store_->enrollAgent(enrollment("bound", "a1", kNow + 10));
+  auto agent = enrollAgent(enrollment("bound", "a1", kNow + 10));
   ASSERT_TRUE(agent.ok()) << agent.status().toString();
   EXPECT_EQ(agent->labels, (Labels{{"role", "relay"}}));  // the token's labels again
   EXPECT_EQ(agent->last_seq, 7u);                         // the outbox sequence continues
@@ -322,8 +335,8 @@ TEST_F(SqliteStoreTest, BoundTokenAcceptsOnlyItsIdentityAndMayReenrollIt) {
 
 TEST_F(SqliteStoreTest, ExistingIdentityNeedsApprovalWhichIsSpentOnce) {
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
-  auto again = store_->enrollAgent(enrollment("t", "a1"));
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
+  auto again = enrollAgent(enrollment("t", "a1"));
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(tokenUses("t"), 9);
 
@@ -331,11 +344,11 @@ TEST_F(SqliteStoreTest, ExistingIdentityNeedsApprovalWhichIsSpentOnce) {
   auto approved = store_->getAgent("a1");
   ASSERT_TRUE(approved.ok());
   EXPECT_TRUE(approved->reenroll_approved);
-  auto reenrolled = store_->enrollAgent(enrollment("t", "a1", kNow + 2));
+  auto reenrolled = enrollAgent(enrollment("t", "a1", kNow + 2));
   ASSERT_TRUE(reenrolled.ok()) << reenrolled.status().toString();
   EXPECT_FALSE(reenrolled->reenroll_approved);
   EXPECT_EQ(tokenUses("t"), 8);
-  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1", kNow + 3)).status().code(),
+  EXPECT_EQ(enrollAgent(enrollment("t", "a1", kNow + 3)).status().code(),
             StatusCode::kAlreadyExists);
   EXPECT_EQ(tokenUses("t"), 8);
   EXPECT_EQ(store_->approveReenrollment("zz", kNow).code(), StatusCode::kNotFound);
@@ -346,11 +359,11 @@ TEST_F(SqliteStoreTest, RevokedIdentityNeverReenrolls) {
   token.bound_agent_id = "a1";
   ASSERT_TRUE(store_->createToken(makeToken("t")).ok());
   ASSERT_TRUE(store_->createToken(token).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   ASSERT_TRUE(store_->revokeAgent("a1", kNow + 1).ok());
   EXPECT_EQ(store_->approveReenrollment("a1", kNow + 2).code(), StatusCode::kFailedPrecondition);
   for (const char* token_id : {"t", "bound"}) {
-    auto result = store_->enrollAgent(enrollment(token_id, "a1", kNow + 3));
+    auto result = enrollAgent(enrollment(token_id, "a1", kNow + 3));
     EXPECT_EQ(result.status().code(), StatusCode::kAlreadyExists) << token_id;
     EXPECT_THAT(result.status().message(), HasSubstr("revoked")) << token_id;
   }
@@ -373,9 +386,9 @@ TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
   TokenRecord token = makeToken("t");
   token.labels = {{"env", "prod"}, {"quote\"key", "back\\slash\nnew \"line\" ünïcode"}};
   ASSERT_TRUE(store_->createToken(token).ok());
-  ASSERT_TRUE(store_->enrollAgent(enrollment("t", "a1")).ok());
+  ASSERT_TRUE(enrollAgent(enrollment("t", "a1")).ok());
   Labels own = {{"env", "dev"}, {"rack", "r1'); DROP TABLE agents; --"}, {"tab", "a\tb"}};
-  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
+  ASSERT_TRUE(recordHello("a1", "mx1", "0.1.0", "3.7.10", own, kNow + 5).ok());
   auto agent = store_->getAgent("a1");
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->labels, (Labels{{"env", "prod"},
@@ -387,12 +400,12 @@ TEST_F(SqliteStoreTest, HelloMergesLabelsUnderTheTokensAndEscapesThem) {
   EXPECT_EQ(agent->postfix_version, "3.7.10");
   EXPECT_EQ(agent->last_seen, kNow + 5);
   // A hello never moves last_seen backwards.
-  ASSERT_TRUE(store_->recordHello("a1", "mx1", "0.1.0", "3.7.10", {}, kNow).ok());
+  ASSERT_TRUE(recordHello("a1", "mx1", "0.1.0", "3.7.10", {}, kNow).ok());
   agent = store_->getAgent("a1");
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->last_seen, kNow + 5);
   EXPECT_EQ(agent->labels, token.labels);
-  EXPECT_EQ(store_->recordHello("zz", "h", "", "", {}, kNow).code(), StatusCode::kNotFound);
+  EXPECT_EQ(recordHello("zz", "h", "", "", {}, kNow).code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ListAgentsIsSortedById) {
@@ -755,7 +768,7 @@ TEST_F(SqliteStoreTest, RefusesNonUtf8TokensHellosHistoryAndReports) {
   EXPECT_EQ(count("SELECT count(*) FROM tokens"), 0);
 
   enroll("a1");
-  Status hello = store_->recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
+  Status hello = recordHello("a1", "a1", "1.0\xed\xa0\x80", "3.7", {}, kNow);  // surrogate
   EXPECT_EQ(hello.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(hello.message(), HasSubstr("agent version is not valid UTF-8"));
   EXPECT_EQ(
@@ -785,7 +798,7 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
                                    .baseline_version = a.version,
                                    .selector = {{"site", "fra"}}})
                   .ok());
-  auto refused = store_->deleteBaseline("hard", "aaaa");
+  auto refused = deleteBaseline("hard", "aaaa");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr("is assigned"));
@@ -797,18 +810,83 @@ TEST_F(SqliteStoreTest, DeletesAnUnassignedBaselineAndRefusesAnAssignedOne) {
                                    .baseline_version = b.version,
                                    .selector = {{"site", "fra"}, {"env", "prod"}}})
                   .ok());
-  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa").status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(deleteBaseline("hard", "aaaa").status().code(), StatusCode::kFailedPrecondition);
   // One that selects every agent a's selects shadows it: a is dead and can go.
   ASSERT_TRUE(store_->addAssignment({.baseline_name = "hard", .baseline_version = b.version}).ok());
-  auto deleted = store_->deleteBaseline("hard", "aaaa");
+  auto deleted = deleteBaseline("hard", "aaaa");
   ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
   EXPECT_EQ(*deleted, a.version);
   EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
-  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->deleteBaseline("hard", "bbbb").status().code(),
+  EXPECT_EQ(deleteBaseline("hard", "aaaa00000000").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(deleteBaseline("hard", "bbbb").status().code(), StatusCode::kFailedPrecondition);
+}
+
+// ---- rules handed in by the caller ---------------------------------------------------------
+
+TEST_F(SqliteStoreTest, EnrollmentShowsTheCheckWhatItReadAndARefusalWritesNothing) {
+  ASSERT_TRUE(store_->createToken(makeToken("t", 3)).ok());
+  std::optional<TokenRecord> seen_token;
+  std::optional<AgentRecord> seen_agent;
+  auto refuse = [&](const EnrollmentRequest&, const std::optional<TokenRecord>& token,
+                    const std::optional<AgentRecord>& existing) {
+    seen_token = token;
+    seen_agent = existing;
+    return PermissionDeniedError("no");
+  };
+  EXPECT_EQ(store_->enrollAgent(enrollment("t", "a1"), refuse).status().code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(seen_token.has_value());
+  EXPECT_EQ(seen_token->id, "t");
+  EXPECT_FALSE(seen_agent.has_value());
+  EXPECT_EQ(tokenUses("t"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM agents"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM history"), 0);
+
+  // An unknown token id reaches the check as nullopt; the existing agent as its record.
+  enroll("a1");
+  EXPECT_EQ(store_->enrollAgent(enrollment("nope", "a1"), refuse).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_FALSE(seen_token.has_value());
+  ASSERT_TRUE(seen_agent.has_value());
+  EXPECT_EQ(seen_agent->id, "a1");
+}
+
+TEST_F(SqliteStoreTest, BaselineDeletionDropsWhatTheRuleNamesOrNothingWhenItRefuses) {
+  BaselineRecord a{.name = "hard", .version = "aaaa00000000", .label = "1", .content = "a"};
+  ASSERT_TRUE(store_->putBaseline(a).ok());
+  auto first = store_->addAssignment({.baseline_name = "hard", .baseline_version = a.version});
+  auto second = store_->addAssignment({.baseline_name = "hard", .baseline_version = a.version});
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::vector<int64_t> shown;
+  auto refuse = [&](const BaselineRecord& baseline,
+                    const std::vector<AssignmentRecord>& all) -> Result<std::vector<int64_t>> {
+    EXPECT_EQ(baseline.version, a.version);  // the prefix, resolved
+    for (const AssignmentRecord& r : all) shown.push_back(r.id);
+    return FailedPreconditionError("kept");
+  };
+  EXPECT_EQ(store_->deleteBaseline("hard", "aaaa", refuse).status().code(),
             StatusCode::kFailedPrecondition);
+  EXPECT_THAT(shown, ElementsAre(first->id, second->id));
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 2);
+
+  auto drop_both = [&](const BaselineRecord&,
+                       const std::vector<AssignmentRecord>&) -> Result<std::vector<int64_t>> {
+    return std::vector<int64_t>{first->id, second->id};
+  };
+  auto deleted = store_->deleteBaseline("hard", "aaaa", drop_both);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().toString();
+  EXPECT_EQ(count("SELECT count(*) FROM baselines"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 0);
+}
+
+TEST_F(SqliteStoreTest, HelloStoresTheLabelsTheMergeRuleReturns) {
+  enroll("a1");
+  auto own_only = [](const Labels&, const Labels& agent_labels) { return agent_labels; };
+  ASSERT_TRUE(
+      store_->recordHello("a1", "a1", "1.0", "3.7", {{"rack", "r1"}}, kNow + 1, own_only).ok());
+  EXPECT_EQ(store_->getAgent("a1")->labels, (Labels{{"rack", "r1"}}));
 }
 
 // ---- sequence epochs -----------------------------------------------------------------------

@@ -1,0 +1,362 @@
+#include "controller/core/fleet.h"
+
+#include <chrono>
+
+#include "common/logging.h"
+#include "controller/core/enrollment_policy.h"
+#include "controller/core/report_mapping.h"
+#include "controller/core/targeting.h"
+#include "controller/store/text.h"
+
+namespace postwarden::controller::core {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.fleet"); }
+
+store::UnixMs systemNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Fleet::Fleet(store::Store& store, FleetOptions options) : store_(store), options_(options) {
+  if (!options_.now) options_.now = systemNow;
+}
+
+Fleet::~Fleet() { stop(); }
+
+Status Fleet::start() {
+  PW_ASSIGN_OR_RETURN(std::vector<std::string> revoked, store_.revokedAgents());
+  PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> assignments, store_.listAssignments());
+  {
+    std::lock_guard lock(sessions_mutex_);
+    revoked_.insert(revoked.begin(), revoked.end());
+    assignments_ = std::move(assignments);
+  }
+  writer_ = std::thread([this] { writerLoop(); });
+  return OkStatus();
+}
+
+void Fleet::stop() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+bool Fleet::isRevoked(const std::string& agent_id) const {
+  std::lock_guard lock(sessions_mutex_);
+  return revoked_.contains(agent_id);
+}
+
+Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello,
+                     bool simulated) {
+  if (isRevoked(agent_id)) return PermissionDeniedError("agent is revoked");
+  if (simulated) PW_RETURN_IF_ERROR(store_.registerSimulatedAgent(agent_id, now()));
+  store::Labels agent_labels(hello.labels().begin(), hello.labels().end());
+  PW_RETURN_IF_ERROR(store_.recordHello(agent_id, hello.hostname(), hello.agent_version(),
+                                        hello.postfix_version(), agent_labels, now(),
+                                        effectiveLabels));
+  PW_ASSIGN_OR_RETURN(store::AgentRecord record, store_.getAgent(agent_id));
+  std::string assigned = "no baseline assigned";
+  {
+    // One critical section with assign(): either it sees this session, or this sees its
+    // assignment.
+    std::lock_guard lock(sessions_mutex_);
+    if (revoked_.contains(agent_id)) return PermissionDeniedError("agent is revoked");
+    AgentSession*& slot = sessions_[agent_id];
+    AgentSession* previous = std::exchange(slot, session);
+    session_labels_[agent_id] = record.labels;
+    // What is already stored need not be sent again (the agent may have missed the ack).
+    // Only of the agent's own outbox: a new one (another epoch) has nothing stored yet.
+    v1::ControllerMessage ack;
+    ack.mutable_ack()->set_acked_seq(record.seq_epoch == hello.seq_epoch() ? record.last_seq : 0);
+    ack.mutable_ack()->set_acked_epoch(hello.seq_epoch());
+    session->send(std::move(ack));
+    if (std::optional<v1::ControllerMessage> assignment = assignmentMessageLocked(record.labels)) {
+      assigned = assignment->assignment().baseline_name() + "@" +
+                 assignment->assignment().baseline_version();
+      session->send(std::move(*assignment));
+    }
+    if (previous && previous != session) {
+      previous->close(AbortedError("superseded by a newer stream of the same agent"));
+    }
+  }
+  // Debug: at fleet scale a restart means thousands of these.
+  log()->debug("agent {} connected ({}, Postfix {}, agent {}): {}", agent_id, hello.hostname(),
+               hello.postfix_version(), hello.agent_version(), assigned);
+  return OkStatus();
+}
+
+void Fleet::detach(const std::string& agent_id, AgentSession* session) {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(agent_id);
+  if (it != sessions_.end() && it->second == session) {
+    sessions_.erase(it);
+    session_labels_.erase(agent_id);
+    log()->debug("agent {} disconnected", agent_id);
+  }
+}
+
+void Fleet::heartbeat(const std::string& agent_id) {
+  std::lock_guard lock(queue_mutex_);
+  seen_[agent_id] = now();
+  ++stats_.heartbeats;
+}
+
+Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& message) {
+  PW_ASSIGN_OR_RETURN(store::ReportWrite write, reportWrite(agent_id, message, now()));
+  // Refused here, before it is queued: in a batch it would fail every write of the batch.
+  PW_RETURN_IF_ERROR(store::checkText(write));
+  if (message.has_drift()) {
+    const v1::DriftEvent& drift = message.drift();
+    log()->info("drift on {}: {} ({} ms after the change)", agent_id, write.history.summary,
+                drift.changed_at_unix_ms() > 0 ? now() - drift.changed_at_unix_ms() : -1);
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back({std::move(write)});
+  }
+  queue_cv_.notify_one();
+  return OkStatus();
+}
+
+void Fleet::writerLoop() {
+  auto next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;
+  for (;;) {
+    std::vector<Pending> batch;
+    bool stopping;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait_until(lock, next_heartbeat_flush,
+                           [&] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stopping = stopping_ && queue_.empty();
+    }
+    if (!batch.empty()) flush(batch);
+    if (stopping || std::chrono::steady_clock::now() >= next_heartbeat_flush) {
+      flushHeartbeats();
+      next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;
+    }
+    if (stopping) return;
+  }
+}
+
+void Fleet::flush(std::vector<Pending>& batch) {
+  std::vector<store::ReportWrite> writes;
+  writes.reserve(batch.size());
+  for (Pending& p : batch) writes.push_back(std::move(p.write));
+  Result<std::vector<bool>> stored = store_.recordReports(writes);
+  std::vector<std::pair<size_t, bool>> results;    // index into writes, stored
+  std::vector<std::pair<size_t, Status>> refused;  // index into writes, why
+  if (stored.ok()) {
+    for (size_t i = 0; i < writes.size(); ++i) results.emplace_back(i, (*stored)[i]);
+  } else {
+    // One bad write (an agent deleted meanwhile) must not hold back the others: retry alone.
+    log()->warn("batch of {} reports failed ({}); retrying one by one", writes.size(),
+                stored.status().message());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      Result<std::vector<bool>> one = store_.recordReports({&writes[i], 1});
+      if (one.ok()) {
+        results.emplace_back(i, one->front());
+      } else {
+        log()->error("report {} of agent {} not stored: {}", writes[i].seq, writes[i].agent_id,
+                     one.status().message());
+        if (one.status().code() == StatusCode::kInvalidArgument) {
+          refused.emplace_back(i, one.status());
+        }
+      }
+    }
+  }
+  uint64_t stored_count = 0;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto [i, was_new] : results) {
+      ackLocked(writes[i].agent_id, writes[i].epoch, writes[i].seq);
+      stored_count += was_new ? 1 : 0;
+    }
+    // A report the store refuses (an absurd seq jump) is never acked: the agent would send it
+    // again forever. Its stream ends with the reason instead.
+    for (auto& [i, status] : refused) {
+      auto it = sessions_.find(writes[i].agent_id);
+      if (it == sessions_.end()) continue;
+      it->second->close(status);
+      sessions_.erase(it);
+      session_labels_.erase(writes[i].agent_id);
+    }
+  }
+  std::lock_guard stats_lock(queue_mutex_);
+  stats_.reports_stored += stored_count;
+  stats_.reports_duplicate += results.size() - stored_count;
+  ++stats_.batches;
+}
+
+void Fleet::flushHeartbeats() {
+  std::unordered_map<std::string, store::UnixMs> seen;
+  {
+    std::lock_guard lock(queue_mutex_);
+    seen.swap(seen_);
+  }
+  if (seen.empty()) return;
+  std::vector<std::pair<std::string, store::UnixMs>> rows(seen.begin(), seen.end());
+  Status status = store_.touchAgents(rows);
+  if (!status.ok()) log()->warn("heartbeats not stored: {}", status.message());
+}
+
+void Fleet::ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq) {
+  auto it = sessions_.find(agent_id);
+  if (it == sessions_.end()) return;  // the agent redelivers; the store drops the duplicate
+  v1::ControllerMessage ack;
+  ack.mutable_ack()->set_acked_seq(seq);
+  ack.mutable_ack()->set_acked_epoch(epoch);
+  it->second->send(std::move(ack));
+}
+
+std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const store::Labels& labels) {
+  const store::AssignmentRecord* found = assignmentFor(assignments_, labels);
+  if (!found) return std::nullopt;
+  Result<store::BaselineRecord> baseline =
+      store_.getBaseline(found->baseline_name, found->baseline_version);
+  if (!baseline.ok()) {
+    log()->error("assigned baseline {}@{} unreadable: {}", found->baseline_name,
+                 found->baseline_version, baseline.status().message());
+    return std::nullopt;
+  }
+  return assignmentMessage(*baseline, found->mode);
+}
+
+v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& baseline,
+                                               store::Mode mode) {
+  v1::ControllerMessage message;
+  v1::Assignment* a = message.mutable_assignment();
+  a->set_baseline_name(baseline.name);
+  a->set_baseline_version(baseline.version);
+  a->set_content(baseline.content);
+  a->set_mode(static_cast<v1::BaselineMode>(mode));
+  return message;
+}
+
+Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
+  // Read first: a failure must leave no assignment behind.
+  PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
+                      store_.getBaseline(assignment.baseline_name, assignment.baseline_version));
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  PW_ASSIGN_OR_RETURN(store::AssignmentRecord stored, store_.addAssignment(assignment));
+  const int matched = countSelected(stored.selector, agents);
+  const v1::ControllerMessage message = assignmentMessage(baseline, stored.mode);
+  size_t pushed = 0;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    assignments_.push_back(stored);
+    // Push to connected agents whose effective assignment is now this one.
+    for (const auto& [id, labels] : session_labels_) {
+      const store::AssignmentRecord* effective = assignmentFor(assignments_, labels);
+      if (!effective || effective->id != stored.id) continue;
+      auto it = sessions_.find(id);
+      if (it == sessions_.end()) continue;
+      it->second->send(message);
+      ++pushed;
+    }
+  }
+  log()->info("assigned {}@{} ({}) to {} agents, {} connected", stored.baseline_name,
+              stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
+              matched, pushed);
+  return matched;
+}
+
+Result<std::string> Fleet::deleteBaseline(const std::string& name, const std::string& version) {
+  std::lock_guard lock(sessions_mutex_);
+  PW_ASSIGN_OR_RETURN(std::string deleted,
+                      store_.deleteBaseline(name, version, assignmentsDroppedWith));
+  // The store dropped the assignments no agent can select any more; so does the cache.
+  std::erase_if(assignments_, [&](const store::AssignmentRecord& a) {
+    return a.baseline_name == name && a.baseline_version == deleted;
+  });
+  log()->info("deleted baseline {}@{}", name, deleted);
+  return deleted;
+}
+
+Status Fleet::revoke(const std::string& agent_id) {
+  PW_RETURN_IF_ERROR(store_.revokeAgent(agent_id, now()));
+  std::lock_guard lock(sessions_mutex_);
+  revoked_.insert(agent_id);
+  auto it = sessions_.find(agent_id);
+  if (it != sessions_.end()) {
+    it->second->close(PermissionDeniedError("agent revoked"));
+    sessions_.erase(it);
+    session_labels_.erase(agent_id);
+  }
+  log()->warn("agent {} revoked", agent_id);
+  return OkStatus();
+}
+
+Status Fleet::command(const std::string& agent_id, const v1::Command& command) {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = sessions_.find(agent_id);
+  if (it == sessions_.end()) return UnavailableError("agent " + agent_id + " is not connected");
+  v1::ControllerMessage message;
+  *message.mutable_command() = command;
+  it->second->send(std::move(message));
+  return OkStatus();
+}
+
+Result<store::AgentRecord> Fleet::enroll(const store::EnrollmentRequest& request) {
+  return store_.enrollAgent(request, checkEnrollment);
+}
+
+Result<std::vector<store::AgentRecord>> Fleet::agents() { return store_.listAgents(); }
+
+Result<store::AgentRecord> Fleet::agent(const std::string& agent_id) {
+  return store_.getAgent(agent_id);
+}
+
+Result<std::vector<store::HistoryRow>> Fleet::history(const std::string& agent_id, int limit) {
+  return store_.history(agent_id, limit);
+}
+
+Result<std::vector<store::DriftRow>> Fleet::drift() { return store_.listDrift(); }
+
+Result<std::vector<store::BaselineRecord>> Fleet::baselines() { return store_.listBaselines(); }
+
+Result<store::BaselineRecord> Fleet::baseline(const std::string& name, const std::string& version) {
+  return store_.getBaseline(name, version);
+}
+
+Result<std::vector<store::TokenRecord>> Fleet::tokens() { return store_.listTokens(); }
+
+Result<bool> Fleet::putBaseline(const store::BaselineRecord& baseline) {
+  return store_.putBaseline(baseline);
+}
+
+Status Fleet::approveReenrollment(const std::string& agent_id) {
+  return store_.approveReenrollment(agent_id, now());
+}
+
+Status Fleet::createToken(const store::TokenRecord& token) { return store_.createToken(token); }
+
+Status Fleet::revokeToken(const std::string& token_id) { return store_.revokeToken(token_id); }
+
+bool Fleet::connected(const std::string& agent_id) const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.contains(agent_id);
+}
+
+size_t Fleet::connectedCount() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+FleetStats Fleet::stats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
+}
+
+}  // namespace postwarden::controller::core

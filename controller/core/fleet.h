@@ -1,0 +1,133 @@
+// The fleet: what the controller knows about connected agents beyond the store. It routes
+// messages between agent streams, the store and operators:
+//   - hello: records the agent, replaces an older stream of the same agent, sends the ack of
+//     what is already stored and the agent's assignment;
+//   - heartbeats: kept in memory, written to the store in one transaction per second;
+//   - durable reports (state, drift): queued to one writer thread that commits them in
+//     batches (group commit) and acks each one only once it is durable;
+//   - operators: assignments are pushed to every connected agent they select; revocation
+//     closes the agent's stream at once and is checked on every call;
+//   - enrollment: the enrollment policy (enrollment_policy.h), applied by the store in one
+//     transaction.
+// The transport (controller/rpc) reaches the store only through these operations. Targeting
+// (which assignment an agent gets) is targeting.h's; rollouts extend it there.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "controller/core/agent_session.h"
+#include "controller/store/store.h"
+#include "postwarden/v1/fleet.pb.h"
+
+namespace postwarden::controller::core {
+
+struct FleetOptions {
+  std::chrono::milliseconds heartbeat_flush{1000};
+  size_t max_batch = 2000;             // durable reports per transaction
+  std::function<store::UnixMs()> now;  // default: the system clock
+};
+
+struct FleetStats {
+  uint64_t heartbeats = 0;
+  uint64_t reports_stored = 0;
+  uint64_t reports_duplicate = 0;
+  uint64_t batches = 0;
+};
+
+class Fleet {
+ public:
+  Fleet(store::Store& store, FleetOptions options = {});
+  ~Fleet();  // stops the writer after flushing what is queued
+
+  // Loads the revocation list and assignments, starts the writer thread.
+  Status start();
+  void stop();
+
+  bool isRevoked(const std::string& agent_id) const;
+
+  // The agent's stream is open and said hello. A simulated agent (bench/fleetsim) is
+  // registered on its first hello.
+  Status attach(const std::string& agent_id, AgentSession* session, const v1::Hello& hello,
+                bool simulated = false);
+  // The stream ended; a newer stream of the same agent is left alone.
+  void detach(const std::string& agent_id, AgentSession* session);
+  void heartbeat(const std::string& agent_id);
+  // Queues a durable report; the session gets its Ack once the report is committed.
+  // InvalidArgument for a malformed report (nothing queued).
+  Status report(const std::string& agent_id, const v1::AgentMessage& message);
+
+  // Enrollment of a new agent (or an approved re-enrollment). Errors as
+  // core::checkEnrollment; nothing is written when refused.
+  Result<store::AgentRecord> enroll(const store::EnrollmentRequest& request);
+
+  // Operators: reads.
+  Result<std::vector<store::AgentRecord>> agents();               // sorted by id
+  Result<store::AgentRecord> agent(const std::string& agent_id);  // NotFound
+  Result<std::vector<store::HistoryRow>> history(const std::string& agent_id, int limit);
+  Result<std::vector<store::DriftRow>> drift();  // every agent's
+  Result<std::vector<store::BaselineRecord>> baselines();
+  Result<store::BaselineRecord> baseline(const std::string& name, const std::string& version);
+  Result<std::vector<store::TokenRecord>> tokens();
+
+  // Operators: changes.
+  Result<bool> putBaseline(const store::BaselineRecord& baseline);  // true when new
+  Status approveReenrollment(const std::string& agent_id);
+  Status createToken(const store::TokenRecord& token);
+  Status revokeToken(const std::string& token_id);
+  Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
+  // Deletes a baseline version (Store::deleteBaseline) and forgets the dead assignments that
+  // named it. Returns the full version. NotFound, InvalidArgument, FailedPrecondition while a
+  // live assignment names it.
+  Result<std::string> deleteBaseline(const std::string& name, const std::string& version);
+  Status revoke(const std::string& agent_id);
+  Status command(const std::string& agent_id, const v1::Command& command);
+  bool connected(const std::string& agent_id) const;
+  size_t connectedCount() const;
+  FleetStats stats() const;
+
+  store::UnixMs now() const { return options_.now(); }
+
+ private:
+  struct Pending {
+    store::ReportWrite write;
+  };
+  void writerLoop();
+  void flush(std::vector<Pending>& batch);
+  void flushHeartbeats();
+  void ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq);
+  // The assignment for `labels`, with its baseline; sessions_mutex_ held.
+  std::optional<v1::ControllerMessage> assignmentMessageLocked(const store::Labels& labels);
+  static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
+                                                 store::Mode mode);
+
+  store::Store& store_;
+  FleetOptions options_;
+
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::string, AgentSession*> sessions_;
+  std::unordered_map<std::string, store::Labels> session_labels_;
+  std::set<std::string> revoked_;
+  std::vector<store::AssignmentRecord> assignments_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  std::unordered_map<std::string, store::UnixMs> seen_;
+  bool stopping_ = false;
+  FleetStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace postwarden::controller::core

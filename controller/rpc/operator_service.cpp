@@ -1,0 +1,263 @@
+#include "controller/rpc/operator_service.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "common/logging.h"
+#include "common/sha256.h"
+#include "controller/core/agent_id.h"
+#include "controller/core/baseline_check.h"
+#include "controller/core/report_mapping.h"
+#include "controller/core/targeting.h"
+#include "controller/credentials/tokens.h"
+#include "controller/rpc/identity.h"
+#include "controller/rpc/status_mapping.h"
+#include "controller/store/text.h"
+
+namespace postwarden::controller::rpc {
+
+using namespace core;  // NOLINT: the services are the core's transport
+using credentials::newToken;
+using credentials::NewToken;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.operators"); }
+
+constexpr size_t kMaxBaselineBytes = 1 << 20;
+constexpr int kHistoryLimit = 20;
+
+// Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
+grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
+                                 std::string_view action, const std::function<Status()>& body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Result<Peer> peer = authenticate(*context);
+  Status status = peer.status();
+  if (status.ok()) status = authorize(*peer, needed, action);
+  if (!status.ok()) {
+    log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
+                status.message());
+  } else {
+    status = body();
+    if (needed > Role::kViewer) {
+      log()->info("{} by {}: {}", action, peer->describe(), status.ok() ? "ok" : status.message());
+    }
+  }
+  reactor->Finish(toGrpc(status));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerContext* context,
+                                                          const v1::ListAgentsRequest* request,
+                                                          v1::ListAgentsResponse* response) {
+  return handle(context, Role::kViewer, "list agents", [&]() -> Status {
+    store::Labels selector(request->selector().begin(), request->selector().end());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    for (const store::AgentRecord& agent : agents) {
+      if (!selectorMatches(selector, agent.labels)) continue;
+      *response->add_agents() = agentSummary(agent, fleet_.connected(agent.id));
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerContext* context,
+                                                        const v1::GetAgentRequest* request,
+                                                        v1::GetAgentResponse* response) {
+  return handle(context, Role::kViewer, "show an agent", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.agent(request->id()));
+    *response->mutable_agent() = agentSummary(agent, fleet_.connected(agent.id));
+    v1::StateReport state;
+    if (!agent.last_state.empty() && state.ParseFromString(agent.last_state)) {
+      *response->mutable_parameters() = state.parameters();
+      *response->mutable_probe_transcript() = state.probe_transcript();
+      response->set_detail(state.detail());
+    }
+    PW_ASSIGN_OR_RETURN(std::vector<store::HistoryRow> history,
+                        fleet_.history(agent.id, kHistoryLimit));
+    for (const store::HistoryRow& row : history) *response->add_history() = historyEntry(row);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerContext* context,
+                                                         const v1::ListDriftRequest*,
+                                                         v1::ListDriftResponse* response) {
+  return handle(context, Role::kViewer, "list drift", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    std::map<std::string, const store::AgentRecord*> by_id;
+    for (const store::AgentRecord& a : agents) by_id[a.id] = &a;
+    PW_ASSIGN_OR_RETURN(std::vector<store::DriftRow> drift, fleet_.drift());
+    for (const store::DriftRow& row : drift) {
+      v1::DriftRecord* record = response->add_drift();
+      record->set_agent_id(store::toValidUtf8(row.agent_id));
+      auto it = by_id.find(row.agent_id);
+      if (it != by_id.end()) {
+        record->set_hostname(store::toValidUtf8(it->second->hostname));
+        record->set_baseline_name(store::toValidUtf8(it->second->baseline_name));
+        record->set_baseline_version(store::toValidUtf8(it->second->baseline_version));
+        record->set_mode(static_cast<v1::BaselineMode>(it->second->mode));
+      }
+      *record->mutable_parameter() = parameterState(row);
+      record->set_detected_at_unix_ms(row.detected_at);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServerContext* context,
+                                                             const v1::ListBaselinesRequest*,
+                                                             v1::ListBaselinesResponse* response) {
+  return handle(context, Role::kViewer, "list baselines", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines, fleet_.baselines());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    for (const store::BaselineRecord& b : baselines) {
+      if (Status text = store::checkText(b); !text.ok()) {
+        log()->warn("baseline {}@{} listed with U+FFFD: {}", store::toValidUtf8(b.name),
+                    store::toValidUtf8(b.version), text.message());
+      }
+      int assigned = static_cast<int>(std::count_if(agents.begin(), agents.end(), [&](auto& a) {
+        return a.baseline_name == b.name && a.baseline_version == b.version;
+      }));
+      *response->add_baselines() = baselineVersion(b, assigned);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServerContext* context,
+                                                            const v1::PushBaselineRequest* request,
+                                                            v1::PushBaselineResponse* response) {
+  return handle(context, Role::kOperator, "push a baseline", [&]() -> Status {
+    const std::string& content = request->content();
+    if (content.size() > kMaxBaselineBytes) {
+      return InvalidArgumentError("baseline larger than 1 MiB");
+    }
+    if (request->file_name().size() > 4096) return InvalidArgumentError("file name too long");
+    // Refused here rather than by every agent: the checks the agents run, nothing stored.
+    Result<CheckedBaseline> checked_or = checkBaseline(content, request->file_name());
+    if (!checked_or.ok()) return checked_or.status().withContext("baseline refused");
+    CheckedBaseline checked = std::move(checked_or).value();
+    store::BaselineRecord record{.name = checked.baseline.name,
+                                 .version = sha256Hex(content).substr(0, 12),
+                                 .label = checked.baseline.version,
+                                 .content = content,
+                                 .pushed_at = fleet_.now()};
+    PW_ASSIGN_OR_RETURN(bool created, fleet_.putBaseline(record));
+    PW_ASSIGN_OR_RETURN(store::BaselineRecord stored, fleet_.baseline(record.name, record.version));
+    *response->mutable_baseline() = baselineVersion(stored, 0);
+    response->set_created(created);
+    for (const std::string& w : checked.warnings) response->add_warnings(w);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
+    grpc::CallbackServerContext* context, const v1::DeleteBaselineRequest* request,
+    v1::DeleteBaselineResponse* response) {
+  return handle(context, Role::kOperator, "delete a baseline", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::string version,
+                        fleet_.deleteBaseline(request->name(), request->version()));
+    response->set_version(version);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerContext* context,
+                                                           const v1::SendCommandRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kOperator, "send a command", [&]() -> Status {
+    if (request->command().kind() == v1::Command::KIND_UNSPECIFIED ||
+        !v1::Command::Kind_IsValid(request->command().kind())) {
+      return InvalidArgumentError("unknown command");
+    }
+    return fleet_.command(request->agent_id(), request->command());
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
+    grpc::CallbackServerContext* context, const v1::AssignBaselineRequest* request,
+    v1::AssignBaselineResponse* response) {
+  return handle(context, Role::kApprover, "assign a baseline", [&]() -> Status {
+    if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
+        request->mode() != v1::BASELINE_MODE_DETECT) {
+      return InvalidArgumentError("mode must be enforce or detect");
+    }
+    PW_RETURN_IF_ERROR(checkLabels(request->selector()));
+    PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
+                        fleet_.baseline(request->name(), request->version()));
+    PW_ASSIGN_OR_RETURN(
+        int matched,
+        fleet_.assign({.baseline_name = baseline.name,
+                       .baseline_version = baseline.version,
+                       .selector = {request->selector().begin(), request->selector().end()},
+                       .mode = static_cast<store::Mode>(request->mode()),
+                       .created_at = fleet_.now()}));
+    response->set_matched_agents(matched);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
+                                                            const v1::AgentRequest* request,
+                                                            v1::Empty*) {
+  return handle(context, Role::kApprover, "approve a re-enrollment",
+                [&]() -> Status { return fleet_.approveReenrollment(request->id()); });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,
+                                                           const v1::CreateTokenRequest* request,
+                                                           v1::CreateTokenResponse* response) {
+  return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
+    PW_RETURN_IF_ERROR(checkLabels(request->labels()));
+    if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
+      return InvalidArgumentError("--agent must be a lowercase host name");
+    }
+    if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 366LL * 24 * 3600) {
+      return InvalidArgumentError("ttl must be between 1 second and 366 days");
+    }
+    if (request->uses() <= 0 || request->uses() > 100000) {
+      return InvalidArgumentError("uses must be between 1 and 100000");
+    }
+    PW_ASSIGN_OR_RETURN(NewToken token, newToken());
+    store::TokenRecord record{.id = token.id,
+                              .secret_sha256 = token.secret_sha256,
+                              .labels = {request->labels().begin(), request->labels().end()},
+                              .created_at = fleet_.now(),
+                              .expires_at = fleet_.now() + request->ttl_seconds() * 1000,
+                              .uses_left = request->uses(),
+                              .bound_agent_id = request->bound_agent_id()};
+    PW_RETURN_IF_ERROR(fleet_.createToken(record));
+    *response->mutable_info() = tokenInfo(record);
+    response->set_token(token.text);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerContext* context,
+                                                          const v1::ListTokensRequest*,
+                                                          v1::ListTokensResponse* response) {
+  return handle(context, Role::kAdmin, "list tokens", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, fleet_.tokens());
+    for (const store::TokenRecord& t : tokens) *response->add_tokens() = tokenInfo(t);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
+                                                           const v1::RevokeTokenRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kAdmin, "revoke a token",
+                [&]() -> Status { return fleet_.revokeToken(request->id()); });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
+                                                           const v1::AgentRequest* request,
+                                                           v1::Empty*) {
+  return handle(context, Role::kAdmin, "revoke an agent",
+                [&]() -> Status { return fleet_.revoke(request->id()); });
+}
+
+}  // namespace postwarden::controller::rpc

@@ -1,0 +1,50 @@
+// OperatorService on the mTLS listener: what postwardenctl calls. Every call is authorized by
+// the role in the operator's certificate (viewer < operator < approver < admin) and refused
+// calls are logged with the caller.
+#pragma once
+
+#include "controller/core/fleet.h"
+#include "postwarden/v1/fleet.grpc.pb.h"
+
+namespace postwarden::controller::rpc {
+
+class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
+ public:
+  explicit OperatorServiceImpl(core::Fleet& fleet) : fleet_(fleet) {}
+
+  grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext*, const v1::ListAgentsRequest*,
+                                       v1::ListAgentsResponse*) override;
+  grpc::ServerUnaryReactor* GetAgent(grpc::CallbackServerContext*, const v1::GetAgentRequest*,
+                                     v1::GetAgentResponse*) override;
+  grpc::ServerUnaryReactor* ListDrift(grpc::CallbackServerContext*, const v1::ListDriftRequest*,
+                                      v1::ListDriftResponse*) override;
+  grpc::ServerUnaryReactor* ListBaselines(grpc::CallbackServerContext*,
+                                          const v1::ListBaselinesRequest*,
+                                          v1::ListBaselinesResponse*) override;
+  grpc::ServerUnaryReactor* PushBaseline(grpc::CallbackServerContext*,
+                                         const v1::PushBaselineRequest*,
+                                         v1::PushBaselineResponse*) override;
+  grpc::ServerUnaryReactor* DeleteBaseline(grpc::CallbackServerContext*,
+                                           const v1::DeleteBaselineRequest*,
+                                           v1::DeleteBaselineResponse*) override;
+  grpc::ServerUnaryReactor* SendCommand(grpc::CallbackServerContext*, const v1::SendCommandRequest*,
+                                        v1::Empty*) override;
+  grpc::ServerUnaryReactor* AssignBaseline(grpc::CallbackServerContext*,
+                                           const v1::AssignBaselineRequest*,
+                                           v1::AssignBaselineResponse*) override;
+  grpc::ServerUnaryReactor* ApproveAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
+                                         v1::Empty*) override;
+  grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext*, const v1::CreateTokenRequest*,
+                                        v1::CreateTokenResponse*) override;
+  grpc::ServerUnaryReactor* ListTokens(grpc::CallbackServerContext*, const v1::ListTokensRequest*,
+                                       v1::ListTokensResponse*) override;
+  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext*, const v1::RevokeTokenRequest*,
+                                        v1::Empty*) override;
+  grpc::ServerUnaryReactor* RevokeAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
+                                        v1::Empty*) override;
+
+ private:
+  core::Fleet& fleet_;
+};
+
+}  // namespace postwarden::controller::rpc
