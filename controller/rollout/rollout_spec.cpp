@@ -39,12 +39,6 @@ class SpecParser {
   Status windows(const YAML::Node& value, const YAML::Mark& where);
   Result<Window> window(const YAML::Node& node) const;
   Status health(const YAML::Node& value, const YAML::Mark& where);
-  Result<std::string> choice(const YAML::Node& value, const YAML::Mark& where,
-                             const std::string& what, std::span<const std::string_view> ok) const;
-  Result<int64_t> number(const YAML::Node& value, const YAML::Mark& where, const std::string& what,
-                         int max) const;
-  Result<absl::Duration> duration(const YAML::Node& value, const YAML::Mark& where,
-                                  const std::string& what) const;
 
   YamlReader reader_;
   RolloutSpec spec_;
@@ -94,22 +88,22 @@ Status SpecParser::topKey(const std::string& key, const YAML::Node& key_node,
     if (!selector.ok()) return reader_.wrap(value, "selector", selector.status());
     spec_.selector = *selector;
   } else if (key == "soak") {
-    PW_ASSIGN_OR_RETURN(spec_.soak, duration(value, where, "soak"));
+    PW_ASSIGN_OR_RETURN(spec_.soak, reader_.duration(value, where, "soak"));
   } else if (key == "anytime") {
-    PW_ASSIGN_OR_RETURN(std::string b, choice(value, where, "anytime", kBooleans));
+    PW_ASSIGN_OR_RETURN(std::string b, reader_.choice(value, where, "anytime", kBooleans));
     spec_.anytime = b == "true";
   } else if (key == "max_failures") {
     Result<FailureBudget> budget = parseFailureBudget(text);
     if (!budget.ok()) return reader_.wrap(value, "max_failures", budget.status());
     spec_.max_failures = *budget;
   } else if (key == "on_window_end") {
-    PW_ASSIGN_OR_RETURN(std::string v, choice(value, where, "on_window_end", kOnWindowEnd));
+    PW_ASSIGN_OR_RETURN(std::string v, reader_.choice(value, where, "on_window_end", kOnWindowEnd));
     spec_.on_window_end = v == "pause" ? OnWindowEnd::kPause : OnWindowEnd::kRollback;
   } else if (key == "rollback") {
-    PW_ASSIGN_OR_RETURN(std::string v, choice(value, where, "rollback", kRollback));
+    PW_ASSIGN_OR_RETURN(std::string v, reader_.choice(value, where, "rollback", kRollback));
     spec_.rollback = v == "immediately" ? RollbackTiming::kImmediately : RollbackTiming::kInWindow;
   } else if (key == "approvals") {
-    PW_ASSIGN_OR_RETURN(int64_t n, number(value, where, "approvals", 10));
+    PW_ASSIGN_OR_RETURN(int64_t n, reader_.number(value, where, "approvals", 10));
     spec_.approvals = static_cast<int>(n);
   }
   return OkStatus();
@@ -145,7 +139,7 @@ Result<WaveSpec> SpecParser::wave(const YAML::Node& node) {
       [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) -> Status {
         const YAML::Mark where = key_node.Mark();
         if (key == "soak") {
-          PW_ASSIGN_OR_RETURN(soak, duration(value, where, "soak"));
+          PW_ASSIGN_OR_RETURN(soak, reader_.duration(value, where, "soak"));
           return OkStatus();
         }
         if (++kinds > 1) {
@@ -154,7 +148,7 @@ Result<WaveSpec> SpecParser::wave(const YAML::Node& node) {
         if (key == "canary") return canary(value, where, out);
         if (key == "labels") return labelGroup(value, where, out);
         out.kind = WaveSpec::Kind::kPercent;
-        PW_ASSIGN_OR_RETURN(int64_t p, number(value, where, "percent", 100));
+        PW_ASSIGN_OR_RETURN(int64_t p, reader_.number(value, where, "percent", 100));
         if (p == 0) return reader_.errorAt(value.Mark(), "percent must be from 1 to 100, not 0");
         out.percent = static_cast<int>(p);
         return OkStatus();
@@ -174,7 +168,7 @@ Status SpecParser::canary(const YAML::Node& value, const YAML::Mark& where, Wave
     return OkStatus();
   }
   out.kind = WaveSpec::Kind::kCanaryCount;
-  PW_ASSIGN_OR_RETURN(int64_t n, number(value, where, "canary", 100000));
+  PW_ASSIGN_OR_RETURN(int64_t n, reader_.number(value, where, "canary", 100000));
   if (n == 0) return reader_.errorAt(value.Mark(), "canary must be at least 1 host");
   out.count = static_cast<int>(n);
   return OkStatus();
@@ -257,13 +251,13 @@ Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
       [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) -> Status {
         const YAML::Mark at = key_node.Mark();
         if (key == "report_interval") {
-          PW_ASSIGN_OR_RETURN(h.report_interval, duration(v, at, key));
+          PW_ASSIGN_OR_RETURN(h.report_interval, reader_.duration(v, at, key));
           if (h.report_interval == absl::ZeroDuration()) {
             return reader_.errorAt(v.Mark(), "report_interval must be longer than 0");
           }
           return OkStatus();
         }
-        PW_ASSIGN_OR_RETURN(int64_t n, number(v, at, key, 1000000));
+        PW_ASSIGN_OR_RETURN(int64_t n, reader_.number(v, at, key, 1000000));
         if (key == "missed_reports" && n == 0) {
           return reader_.errorAt(v.Mark(), "missed_reports must be at least 1");
         }
@@ -273,33 +267,6 @@ Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
         if (key == "missed_reports") h.missed_reports = static_cast<int>(n);
         return OkStatus();
       });
-}
-
-Result<std::string> SpecParser::choice(const YAML::Node& value, const YAML::Mark& where,
-                                       const std::string& what,
-                                       std::span<const std::string_view> ok) const {
-  PW_ASSIGN_OR_RETURN(std::string s, reader_.text(value, where, what));
-  if (std::find(ok.begin(), ok.end(), s) == ok.end()) {
-    return reader_.errorAt(value.Mark(), what + " must be one of " + YamlReader::join(ok) +
-                                             ", not '" + s + "'" + YamlReader::didYouMean(s, ok));
-  }
-  return s;
-}
-
-Result<int64_t> SpecParser::number(const YAML::Node& value, const YAML::Mark& where,
-                                   const std::string& what, int max) const {
-  PW_ASSIGN_OR_RETURN(std::string s, reader_.text(value, where, what));
-  Result<int> n = parseCount(s, max);
-  if (!n.ok()) return reader_.wrap(value, what, n.status());
-  return *n;
-}
-
-Result<absl::Duration> SpecParser::duration(const YAML::Node& value, const YAML::Mark& where,
-                                            const std::string& what) const {
-  PW_ASSIGN_OR_RETURN(std::string s, reader_.text(value, where, what));
-  Result<absl::Duration> d = parseDuration(s);
-  if (!d.ok()) return reader_.wrap(value, what, d.status());
-  return *d;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "agent/params/spelling.h"
+#include "controller/rollout/spec_values.h"
 
 namespace postwarden::controller::rollout::internal {
 namespace {
@@ -119,6 +120,33 @@ Result<std::vector<std::string>> YamlReader::textList(const YAML::Node& value,
     out.push_back(std::move(s));
   }
   return out;
+}
+
+Result<std::string> YamlReader::choice(const YAML::Node& value, const YAML::Mark& where,
+                                       const std::string& what,
+                                       std::span<const std::string_view> ok) const {
+  PW_ASSIGN_OR_RETURN(std::string s, text(value, where, what));
+  if (std::find(ok.begin(), ok.end(), s) == ok.end()) {
+    return errorAt(value.Mark(),
+                   what + " must be one of " + join(ok) + ", not '" + s + "'" + didYouMean(s, ok));
+  }
+  return s;
+}
+
+Result<int64_t> YamlReader::number(const YAML::Node& value, const YAML::Mark& where,
+                                   const std::string& what, int max) const {
+  PW_ASSIGN_OR_RETURN(std::string s, text(value, where, what));
+  Result<int> n = parseCount(s, max);
+  if (!n.ok()) return wrap(value, what, n.status());
+  return *n;
+}
+
+Result<absl::Duration> YamlReader::duration(const YAML::Node& value, const YAML::Mark& where,
+                                            const std::string& what) const {
+  PW_ASSIGN_OR_RETURN(std::string s, text(value, where, what));
+  Result<absl::Duration> d = parseDuration(s);
+  if (!d.ok()) return wrap(value, what, d.status());
+  return *d;
 }
 
 }  // namespace postwarden::controller::rollout::internal

@@ -3,12 +3,15 @@
 // error as InvalidArgument "FILE:LINE:COL: message" (1-based). Internal to controller/rollout.
 #pragma once
 
+#include <absl/time/time.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -38,6 +41,16 @@ class YamlReader {
   // A list of such scalars (a single scalar is not accepted).
   Result<std::vector<std::string>> textList(const YAML::Node& value, const YAML::Mark& where,
                                             const std::string& what) const;
+
+  // One of the words in `ok`, with a did-you-mean otherwise.
+  Result<std::string> choice(const YAML::Node& value, const YAML::Mark& where,
+                             const std::string& what, std::span<const std::string_view> ok) const;
+  // A whole number from 0 to `max`.
+  Result<int64_t> number(const YAML::Node& value, const YAML::Mark& where, const std::string& what,
+                         int max) const;
+  // A duration as parseDuration() reads it.
+  Result<absl::Duration> duration(const YAML::Node& value, const YAML::Mark& where,
+                                  const std::string& what) const;
 
   static std::string describe(const YAML::Node& node);
   static std::string didYouMean(std::string_view word, std::span<const std::string_view> words);
