@@ -1,0 +1,70 @@
+// The spec of a maintenance-window rollout (issue #9), parsed strictly from YAML: which
+// baseline version goes to which hosts, in which waves, inside which maintenance windows, with
+// which failure budget, approvals and health gates. Unknown keys, duplicate keys and bad values
+// are refused with "FILE:LINE:COL: message" (and a did-you-mean for misspelt keys). The format
+// is described in docs/rollouts.md. Pure: the caller reads the file.
+#pragma once
+
+#include <absl/time/time.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "controller/rollout/maintenance_window.h"
+#include "controller/rollout/spec_values.h"
+
+namespace postwarden::controller::rollout {
+
+struct WaveSpec {
+  enum class Kind {
+    kCanaryCount,  // canary: N        the first N pending hosts (by id)
+    kCanaryHosts,  // canary: [a, b]   these hosts
+    kPercent,      // percent: P       P% of the hosts that need the change (rounded up)
+    kLabels,       // labels: {k: v}   every remaining host with these labels
+  };
+  Kind kind = Kind::kCanaryCount;
+  int count = 0;                   // kCanaryCount
+  std::vector<std::string> hosts;  // kCanaryHosts
+  int percent = 0;                 // kPercent, 1..100
+  LabelSelector labels;            // kLabels
+  absl::Duration soak;             // after a host's change succeeded, before it counts as done
+  bool isCanary() const { return kind == Kind::kCanaryCount || kind == Kind::kCanaryHosts; }
+};
+
+// Thresholds a host must stay within while it soaks; any figure above its maximum fails it.
+struct HealthGate {
+  int64_t max_deferred_growth = 100;  // growth of the deferred queue since the change
+  int64_t max_fatal_lines = 0;        // "fatal:" / "panic:" lines in the mail log
+  int64_t max_tls_failures = 10;      // TLS handshake failures in the mail log
+  int missed_reports = 3;             // this many report intervals of silence fail the host
+  absl::Duration report_interval = absl::Minutes(1);  // the agents' check_interval
+};
+
+enum class OnWindowEnd { kPause, kRollback };
+enum class RollbackTiming { kImmediately, kInWindow };
+
+struct RolloutSpec {
+  std::string name;
+  BaselineRef baseline;
+  LabelSelector selector;  // the hosts this rollout is for
+  std::vector<WaveSpec> waves;
+  absl::Duration soak = absl::Minutes(10);  // the default soak of a wave
+  std::vector<Window> windows;
+  bool anytime = false;  // hosts no window matches may change at any time (not restarts)
+  FailureBudget max_failures{.is_percent = false, .value = 0};
+  OnWindowEnd on_window_end = OnWindowEnd::kPause;
+  RollbackTiming rollback = RollbackTiming::kImmediately;
+  int approvals = 0;
+  HealthGate health;
+};
+
+// Parses a spec; `file` only names the source in messages.
+Result<RolloutSpec> parseRolloutSpec(std::string_view yaml, std::string_view file);
+
+std::string_view toString(OnWindowEnd value);
+std::string_view toString(RollbackTiming value);
+
+}  // namespace postwarden::controller::rollout
