@@ -17,7 +17,7 @@
 namespace postwarden::agent::daemon {
 
 // Trailing metadata key of a stream the controller refused with RESOURCE_EXHAUSTED: the wait
-// it asks for, in whole milliseconds (kRetryAfterMsKey in controller/server/admission.h).
+// it asks for, in whole milliseconds (kRetryAfterMsKey in controller/core/admission.h).
 inline constexpr char kRetryAfterMsKey[] = "retry-after-ms";
 
 // The hint in a retry-after-ms value: decimal digits only, > 0; anything else is no hint.

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "common/yaml/single_document.h"
+#include "common/yaml/strict_map.h"
 #include "controller/rollout/internal/yaml_reader.h"
 
 namespace postwarden::controller::rollout {
@@ -31,7 +32,7 @@ class SpecParser {
   Result<RolloutSpec> parse(const YAML::Node& root);
 
  private:
-  Status topKey(const std::string& key, const YAML::Node& key_node, const YAML::Node& value);
+  Status topKey(const std::string& key, const YAML::Mark& key_at, const YAML::Node& value);
   Status waves(const YAML::Node& value, const YAML::Mark& where);
   Result<WaveSpec> wave(const YAML::Node& node);
   Status canary(const YAML::Node& value, const YAML::Mark& where, WaveSpec& out) const;
@@ -49,9 +50,9 @@ class SpecParser {
 Result<RolloutSpec> SpecParser::parse(const YAML::Node& root) {
   PW_RETURN_IF_ERROR(reader_.forEachKey(
       root, root.Mark(), "the rollout spec", kTopKeys,
-      [this](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) {
+      [this](const std::string& key, const YAML::Mark& key_at, const YAML::Node& value) {
         seen_.insert(key);
-        return topKey(key, key_node, value);
+        return topKey(key, key_at, value);
       }));
   for (std::string_view required : {"name", "baseline", "waves"}) {
     if (!seen_.contains(std::string(required))) {
@@ -70,9 +71,9 @@ Result<RolloutSpec> SpecParser::parse(const YAML::Node& root) {
   return std::move(spec_);
 }
 
-Status SpecParser::topKey(const std::string& key, const YAML::Node& key_node,
+Status SpecParser::topKey(const std::string& key, const YAML::Mark& key_at,
                           const YAML::Node& value) {
-  const YAML::Mark where = key_node.Mark();
+  const YAML::Mark where = key_at;
   if (key == "waves") return waves(value, where);
   if (key == "windows") return windows(value, where);
   if (key == "health") return health(value, where);
@@ -114,7 +115,7 @@ Status SpecParser::waves(const YAML::Node& value, const YAML::Mark& where) {
     return reader_.errorAt(value.IsNull() ? where : value.Mark(),
                            "'waves' must be a non-empty list of waves (canary, percent or labels), "
                            "not " +
-                               YamlReader::describe(value));
+                               yaml::describe(value));
   }
   std::set<std::string> named;
   for (const YAML::Node& item : value) {
@@ -136,8 +137,8 @@ Result<WaveSpec> SpecParser::wave(const YAML::Node& node) {
   const std::string context = "wave " + std::to_string(spec_.waves.size() + 1);
   PW_RETURN_IF_ERROR(reader_.forEachKey(
       node, node.Mark(), context, kWaveKeys,
-      [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) -> Status {
-        const YAML::Mark where = key_node.Mark();
+      [&](const std::string& key, const YAML::Mark& key_at, const YAML::Node& value) -> Status {
+        const YAML::Mark where = key_at;
         if (key == "soak") {
           PW_ASSIGN_OR_RETURN(soak, reader_.duration(value, where, "soak"));
           return OkStatus();
@@ -180,7 +181,7 @@ Status SpecParser::labelGroup(const YAML::Node& value, const YAML::Mark& where,
   if (!value.IsMap() || value.size() == 0) {
     return reader_.errorAt(
         value.IsNull() ? where : value.Mark(),
-        "labels must be a non-empty map such as {site: fra1}, not " + YamlReader::describe(value));
+        "labels must be a non-empty map such as {site: fra1}, not " + yaml::describe(value));
   }
   std::string terms;
   for (auto it = value.begin(); it != value.end(); ++it) {
@@ -200,7 +201,7 @@ Status SpecParser::windows(const YAML::Node& value, const YAML::Mark& where) {
   if (!value.IsSequence()) {
     return reader_.errorAt(value.IsNull() ? where : value.Mark(),
                            "'windows' must be a list of maintenance windows, not " +
-                               YamlReader::describe(value) +
+                               yaml::describe(value) +
                                " (write 'anytime: true' to allow changes at any time)");
   }
   for (const YAML::Node& item : value) {
@@ -220,18 +221,18 @@ Result<Window> SpecParser::window(const YAML::Node& node) const {
   std::string fields[4];  // start, end, time_zone, selector
   PW_RETURN_IF_ERROR(reader_.forEachKey(
       node, node.Mark(), "a window", kWindowKeys,
-      [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& value) -> Status {
+      [&](const std::string& key, const YAML::Mark& key_at, const YAML::Node& value) -> Status {
         if (key == "days") {
           if (!value.IsScalar()) {
-            PW_ASSIGN_OR_RETURN(days, reader_.textList(value, key_node.Mark(), "days"));
+            PW_ASSIGN_OR_RETURN(days, reader_.textList(value, key_at, "days"));
             return OkStatus();
           }
-          PW_ASSIGN_OR_RETURN(std::string day, reader_.text(value, key_node.Mark(), "days"));
+          PW_ASSIGN_OR_RETURN(std::string day, reader_.text(value, key_at, "days"));
           days = {day};
           return OkStatus();
         }
         const size_t i = key == "start" ? 0 : key == "end" ? 1 : key == "time_zone" ? 2 : 3;
-        PW_ASSIGN_OR_RETURN(fields[i], reader_.text(value, key_node.Mark(), "'" + key + "'"));
+        PW_ASSIGN_OR_RETURN(fields[i], reader_.text(value, key_at, "'" + key + "'"));
         return OkStatus();
       }));
   for (std::string_view required : {"days", "start", "end", "time_zone"}) {
@@ -248,8 +249,8 @@ Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
   HealthGate& h = spec_.health;
   return reader_.forEachKey(
       value, where, "health", kHealthKeys,
-      [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) -> Status {
-        const YAML::Mark at = key_node.Mark();
+      [&](const std::string& key, const YAML::Mark& key_at, const YAML::Node& v) -> Status {
+        const YAML::Mark at = key_at;
         if (key == "report_interval") {
           PW_ASSIGN_OR_RETURN(h.report_interval, reader_.duration(v, at, key));
           if (h.report_interval == absl::ZeroDuration()) {

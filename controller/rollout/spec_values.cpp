@@ -1,5 +1,7 @@
 #include "controller/rollout/spec_values.h"
 
+#include "common/duration.h"
+
 #include <algorithm>
 
 namespace postwarden::controller::rollout {
@@ -84,36 +86,8 @@ Result<int> parseCount(std::string_view text, int max) {
 }
 
 Result<absl::Duration> parseDuration(std::string_view text) {
-  const Status bad = InvalidArgumentError(
-      "expected a duration such as 30s, 10m, 2h, 1d or 1h30m, not " + quoted(text));
-  if (text.empty()) return bad;
-  absl::Duration total = absl::ZeroDuration();
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t digits = i;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    if (digits == i || digits == text.size() || digits - i > 6) return bad;
-    Result<int> n = parseCount(text.substr(i, digits - i), 999999);
-    if (!n.ok()) return bad;
-    switch (text[digits]) {
-      case 's':
-        total += absl::Seconds(*n);
-        break;
-      case 'm':
-        total += absl::Minutes(*n);
-        break;
-      case 'h':
-        total += absl::Hours(*n);
-        break;
-      case 'd':
-        total += absl::Hours(24) * *n;
-        break;
-      default:
-        return bad;
-    }
-    i = digits + 1;
-  }
-  return total;
+  PW_ASSIGN_OR_RETURN(std::chrono::milliseconds duration, postwarden::parseDuration(text));
+  return absl::FromChrono(duration);
 }
 
 Result<BaselineRef> parseBaselineRef(std::string_view text) {

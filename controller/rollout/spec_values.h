@@ -1,5 +1,5 @@
 // The scalar values of a rollout spec, parsed from text: label selectors ("role=mx,site=fra1",
-// AND of key=value terms), durations ("30s", "10m", "2h", "1h30m"), the baseline reference
+// AND of key=value terms), durations ("30s", "10m", "2h"), the baseline reference
 // ("NAME@VERSION") and the failure budget ("1" or "10%"). Pure functions over strings; errors
 // are InvalidArgument with a message that says what was expected and what was found.
 #pragma once
@@ -35,8 +35,8 @@ bool matches(const LabelSelector& selector, const Labels& labels);
 // "role=mx,site=fra1", or "*" for the empty selector.
 std::string toString(const LabelSelector& selector);
 
-// One or more <digits><unit> with unit s, m, h or d: "30s", "10m", "1h30m". Zero is allowed
-// here; callers that need a positive duration say so.
+// A duration as common/duration.h reads it ("30s", "10m", "2h", "1d", "90" seconds), as an
+// absl::Duration. Zero is allowed here; callers that need a positive duration say so.
 Result<absl::Duration> parseDuration(std::string_view text);
 
 // The target of a rollout: a baseline name and a version (a content digest or a label; kept

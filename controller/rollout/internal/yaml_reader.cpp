@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <map>
 
-#include "agent/params/spelling.h"
+#include "common/spelling.h"
+#include "common/yaml/strict_map.h"
 #include "controller/rollout/spec_values.h"
 
 namespace postwarden::controller::rollout::internal {
 namespace {
-
-std::string position(const YAML::Mark& mark) {
-  if (mark.is_null()) return "1:1";
-  return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-}
 
 bool hasControlCharacter(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -21,10 +17,18 @@ bool hasControlCharacter(std::string_view s) {
   });
 }
 
+// Back to yaml-cpp's 0-based mark, which the typed readers below take.
+YAML::Mark markAt(const yaml::Position& at) {
+  YAML::Mark mark;
+  mark.line = at.line - 1;
+  mark.column = at.column - 1;
+  return mark;
+}
+
 }  // namespace
 
 Status YamlReader::errorAt(const YAML::Mark& mark, const std::string& what) const {
-  return InvalidArgumentError(file_ + ":" + position(mark) + ": " + what);
+  return yaml::errorAt(file_, yaml::positionOf(mark), what);
 }
 
 Status YamlReader::wrap(const YAML::Node& node, const std::string& what,
@@ -32,70 +36,21 @@ Status YamlReader::wrap(const YAML::Node& node, const std::string& what,
   return errorAt(node.Mark(), what + ": " + status.message());
 }
 
-std::string YamlReader::describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "text";
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-std::string YamlReader::didYouMean(std::string_view word, std::span<const std::string_view> words) {
-  if (auto close = agent::params::closestMatch(word, words)) {
-    return " (did you mean '" + std::string(*close) + "'?)";
-  }
-  return "";
-}
-
-std::string YamlReader::join(std::span<const std::string_view> words) {
-  std::string out;
-  for (std::string_view w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
 Status YamlReader::forEachKey(const YAML::Node& node, const YAML::Mark& where,
                               const std::string& context, std::span<const std::string_view> allowed,
                               const KeyHandler& handle) const {
-  if (!node.IsMap()) {
-    return errorAt(node.IsNull() ? where : node.Mark(),
-                   context + " must be a map of " + join(allowed) + ", not " + describe(node));
-  }
-  std::map<std::string, YAML::Mark, std::less<>> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    if (!key.IsScalar()) {
-      return errorAt(key.Mark(), "keys in " + context + " must be text, not " + describe(key));
-    }
-    const std::string& name = key.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      return errorAt(key.Mark(), "unknown key '" + name + "' in " + context +
-                                     didYouMean(name, allowed) + "; valid keys: " + join(allowed));
-    }
-    if (auto [first, inserted] = seen.emplace(name, key.Mark()); !inserted) {
-      return errorAt(key.Mark(), "duplicate key '" + name + "' in " + context + " (first at " +
-                                     position(first->second) + ")");
-    }
-    PW_RETURN_IF_ERROR(handle(name, key, value));
-  }
-  return OkStatus();
+  return yaml::forEachKey(
+      file_, node, yaml::positionOf(where), context, allowed,
+      [&](const std::string& key, const yaml::Position& at, const YAML::Node& value) {
+        return handle(key, markAt(at), value);
+      });
 }
 
 Result<std::string> YamlReader::text(const YAML::Node& value, const YAML::Mark& where,
                                      const std::string& what) const {
   if (value.IsNull()) return errorAt(where, what + " has no value");
   if (!value.IsScalar()) {
-    return errorAt(value.Mark(), what + " must be text, not " + describe(value));
+    return errorAt(value.Mark(), what + " must be text, not " + yaml::describe(value));
   }
   const std::string& s = value.Scalar();
   if (s.find_first_not_of(" \t") == std::string::npos) {
@@ -112,7 +67,7 @@ Result<std::vector<std::string>> YamlReader::textList(const YAML::Node& value,
                                                       const std::string& what) const {
   if (!value.IsSequence()) {
     return errorAt(value.IsNull() ? where : value.Mark(),
-                   what + " must be a list, not " + describe(value));
+                   what + " must be a list, not " + yaml::describe(value));
   }
   std::vector<std::string> out;
   for (const YAML::Node& item : value) {
@@ -127,8 +82,8 @@ Result<std::string> YamlReader::choice(const YAML::Node& value, const YAML::Mark
                                        std::span<const std::string_view> ok) const {
   PW_ASSIGN_OR_RETURN(std::string s, text(value, where, what));
   if (std::find(ok.begin(), ok.end(), s) == ok.end()) {
-    return errorAt(value.Mark(),
-                   what + " must be one of " + join(ok) + ", not '" + s + "'" + didYouMean(s, ok));
+    return errorAt(value.Mark(), what + " must be one of " + yaml::joinKeys(ok) + ", not '" + s + "'" +
+                                    didYouMean(s, ok));
   }
   return s;
 }

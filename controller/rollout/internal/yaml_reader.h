@@ -1,5 +1,6 @@
 // Strict reading of YAML nodes for the rollout spec: maps with a fixed set of keys (unknown
-// and duplicate keys refused, with a did-you-mean), scalars of the expected shape, and every
+// and duplicate keys refused, with a did-you-mean: common/yaml/strict_map.h), scalars of the
+// expected shape, and every
 // error as InvalidArgument "FILE:LINE:COL: message" (1-based). Internal to controller/rollout.
 #pragma once
 
@@ -19,9 +20,9 @@ namespace postwarden::controller::rollout::internal {
 
 class YamlReader {
  public:
-  // Called per key of a map: the key's text, the key node (for its position) and the value.
+  // Called per key of a map: the key's text, where it stands and the value.
   using KeyHandler =
-      std::function<Status(const std::string& key, const YAML::Node& key_node, const YAML::Node&)>;
+      std::function<Status(const std::string& key, const YAML::Mark& key_at, const YAML::Node&)>;
 
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
@@ -31,7 +32,7 @@ class YamlReader {
   Status wrap(const YAML::Node& node, const std::string& what, const Status& status) const;
 
   // `node` must be a map whose keys are all in `allowed`, each once; `handle` sees each pair in
-  // document order. `where` locates a missing (null) map.
+  // document order. `where` locates a missing (null) map. (common/yaml/strict_map.h's walker.)
   Status forEachKey(const YAML::Node& node, const YAML::Mark& where, const std::string& context,
                     std::span<const std::string_view> allowed, const KeyHandler& handle) const;
 
@@ -52,9 +53,6 @@ class YamlReader {
   Result<absl::Duration> duration(const YAML::Node& value, const YAML::Mark& where,
                                   const std::string& what) const;
 
-  static std::string describe(const YAML::Node& node);
-  static std::string didYouMean(std::string_view word, std::span<const std::string_view> words);
-  static std::string join(std::span<const std::string_view> words);
 
  private:
   std::string file_;

@@ -94,7 +94,7 @@ TEST(RolloutSpecTest, ErrorsSayWhereAndWhat) {
        "unknown key 'sook' in wave 1 (did you mean 'soak'?)"},
       {"waves: []\n", "'waves' must be a non-empty list"},
       {"waves: [{percent: 100}]\non_window_end: pase\n", "(did you mean 'pause'?)"},
-      {"waves: [{percent: 100}]\nsoak: 10\n", "r.yaml:5:7: soak: expected a duration"},
+      {"waves: [{percent: 100}]\nsoak: 10x\n", "r.yaml:5:7: soak: expected a duration"},
       {"waves: [{percent: 100}]\nmax_failures: lots\n", "max_failures: expected a number"},
       {"waves: [{percent: 100}]\nhealth: {missed_reports: 0}\n", "at least 1"},
       {"waves: [{percent: 100}]\nwaves: []\n", "r.yaml:5:1: duplicate key 'waves'"},
