@@ -14,8 +14,8 @@
 
 #include "agent/agentd/arguments.h"
 #include "agent/daemon/agent_config.h"
-#include "agent/fleet/agent_daemon.h"
-#include "agent/fleet/enrollment.h"
+#include "agent/daemon/agent_daemon.h"
+#include "agent/link/enrollment.h"
 #include "agent/os/logging_command_runner.h"
 #include "agent/os/posix_file_system.h"
 #include "agent/os/process_command_runner.h"
@@ -49,7 +49,7 @@ int runEnroll(const agentd::EnrollFlags& flags) {
   Result<agentd::EnrollSettings> settings = agentd::resolveEnroll(flags, config, hostName());
   if (!settings.ok()) return fail(settings.status());
   os::PosixFileSystem fs;
-  fleet::EnrollOptions enroll{.enroll_address = settings->enroll_address,
+  link::EnrollOptions enroll{.enroll_address = settings->enroll_address,
                               .controller_name = settings->controller_name,
                               .agent_id = settings->agent_id,
                               .state_dir = settings->state_dir};
@@ -63,7 +63,7 @@ int runEnroll(const agentd::EnrollFlags& flags) {
   Result<std::string> ca = fs.readFile(settings->ca_file);
   if (!ca.ok()) return fail(ca.status().withContext("controller CA"));
   enroll.ca_pem = *ca;
-  Result<fleet::EnrollResult> result = fleet::enroll(fs, enroll);
+  Result<link::EnrollResult> result = link::enroll(fs, enroll);
   if (!result.ok()) return fail(result.status());
   std::cout << "enrolled as " << result->agent_id << "; identity in " << enroll.state_dir
             << "/agent.pem";
@@ -86,7 +86,7 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   os::LoggingCommandRunner commands(process_runner);
   os::SystemClock clock;
   verify::SocketSmtpProber prober;
-  fleet::AgentDaemon agent({.fs = fs, .commands = commands, .clock = clock, .prober = prober},
+  daemon::AgentDaemon agent({.fs = fs, .commands = commands, .clock = clock, .prober = prober},
                            *config);
   // SIGINT/SIGTERM are blocked everywhere (main) and taken here.
   std::thread signals([&agent] {

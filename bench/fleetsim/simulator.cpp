@@ -121,9 +121,9 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
     std::optional<std::chrono::milliseconds> retry_after;
     if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       const auto& trailers = context_.GetServerTrailingMetadata();
-      auto it = trailers.find(agent::daemon::kRetryAfterMsKey);
+      auto it = trailers.find(agent::link::kRetryAfterMsKey);
       if (it != trailers.end()) {
-        retry_after = agent::daemon::parseRetryAfterMs(
+        retry_after = agent::link::parseRetryAfterMs(
             std::string_view(it->second.data(), it->second.size()));
       }
     }

@@ -1,7 +1,7 @@
 // The simulated fleet: N agents, each a Connect stream on the gRPC callback API (no thread per
 // stream), spread over a few channels, driven by one timer thread (connects, heartbeats, drift
-// events, reconnect backoff). Reconnects use the agent's own daemon::Backoff and honour the
-// controller's retry hint the same way (agent/fleet/controller_link.cpp), so what fleetsim
+// events, reconnect backoff). Reconnects use the agent's own link::Backoff and honour the
+// controller's retry hint the same way (agent/link/controller_link.cpp), so what fleetsim
 // measures after a restart is what a real fleet would do. Counters and latencies go into a
 // Summary at the end.
 #pragma once
@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/daemon/backoff.h"
+#include "agent/link/backoff.h"
 #include "bench/fleetsim/options.h"
 #include "bench/fleetsim/summary.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
@@ -68,7 +68,7 @@ class Simulator {
     bool attached = false;          // the live stream's hello was acked
     bool ever_attached = false;
     // Reset when a hello is acked: the first reconnect after a lost stream is full jitter.
-    std::optional<agent::daemon::Backoff> backoff;
+    std::optional<agent::link::Backoff> backoff;
     int legacy_failures = 0;  // --legacy-backoff: attempts since the last ack
     uint64_t next_seq = 0;
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq

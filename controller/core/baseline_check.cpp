@@ -14,7 +14,7 @@ Result<CheckedBaseline> checkBaseline(std::string_view content, std::string_view
   // text the controller stores and sends must be UTF-8 (store/text.h).
   PW_RETURN_IF_ERROR(store::checkUtf8(name, content));
   PW_ASSIGN_OR_RETURN(agent::policy::Baseline baseline, agent::policy::loadBaseline(content, name));
-  // The catalog the agent daemon plans with (agent/fleet/agent_daemon.cpp), and the format of
+  // The catalog the agent daemon plans with (agent/daemon/agent_daemon.cpp), and the format of
   // planner::makePlan's refusal.
   CheckedBaseline checked;
   std::string errors;

@@ -14,7 +14,7 @@
 #include <random>
 #include <string_view>
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 
 // Trailing metadata key of a stream the controller refused with RESOURCE_EXHAUSTED: the wait
 // it asks for, in whole milliseconds (kRetryAfterMsKey in controller/core/admission.h).
@@ -58,4 +58,4 @@ class Backoff {
   int attempts_ = 0;
 };
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

@@ -1,11 +1,11 @@
-#include "agent/fleet/enrollment.h"
+#include "agent/link/enrollment.h"
 
-#include "agent/fleet/channel.h"
-#include "agent/fleet/identity_files.h"
+#include "agent/link/channel.h"
+#include "agent/link/identity_files.h"
 #include "common/pki/pki.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 Result<EnrollResult> enroll(os::FileSystem& fs, const EnrollOptions& options) {
   PW_ASSIGN_OR_RETURN(std::string key, pki::generatePrivateKey());
@@ -41,4 +41,4 @@ Result<EnrollResult> enroll(os::FileSystem& fs, const EnrollOptions& options) {
                       .not_after = info.not_after};
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -31,9 +31,11 @@
 #include "agent/verify/smtp_prober.h"
 #include "postwarden/v1/fleet.pb.h"
 
-namespace postwarden::agent::fleet {
-
+namespace postwarden::agent::link {
 class ControllerLink;
+}  // namespace postwarden::agent::link
+
+namespace postwarden::agent::daemon {
 
 struct DaemonEnvironment {
   os::FileSystem& fs;
@@ -44,7 +46,7 @@ struct DaemonEnvironment {
 
 class AgentDaemon {
  public:
-  AgentDaemon(DaemonEnvironment env, daemon::AgentConfig config);
+  AgentDaemon(DaemonEnvironment env, AgentConfig config);
   ~AgentDaemon();
 
   // Runs until requestStop(). Errors only for what prevents starting at all (not enrolled,
@@ -60,7 +62,7 @@ class AgentDaemon {
   };
   // One look at the host: what the decisions need (finding) and what carrying them out needs.
   struct Look {
-    daemon::Finding finding;
+    Finding finding;
     std::string refusal;  // why the baseline, its plan or its change is refused
     std::optional<planner::PostfixConfig> config;
     std::optional<run::Planned> planned;
@@ -76,7 +78,7 @@ class AgentDaemon {
   void adopt(const v1::Assignment& assignment, bool check_now = true);
   void handleInbox();
   Look lookAtHost();
-  void check(daemon::Trigger trigger);
+  void check(Trigger trigger);
   void repair(Look& look, v1::StateReport& state);
   void probeService(const planner::PostfixConfig& config, v1::StateReport& state);
   void report(v1::StateReport state, bool force);
@@ -87,11 +89,11 @@ class AgentDaemon {
   int64_t configMtimeMs();
 
   DaemonEnvironment env_;
-  daemon::AgentConfig config_;
+  AgentConfig config_;
   run::AgentRun run_;
-  daemon::Timing timing_;
-  std::unique_ptr<daemon::ConfigWatcher> watcher_;
-  std::unique_ptr<ControllerLink> link_;
+  Timing timing_;
+  std::unique_ptr<ConfigWatcher> watcher_;
+  std::unique_ptr<link::ControllerLink> link_;
   std::atomic<bool> stop_{false};
 
   std::mutex inbox_mutex_;  // written by the link's thread
@@ -104,9 +106,9 @@ class AgentDaemon {
   std::optional<v1::StateReport> last_state_;
   std::string last_drift_;  // serialized parameters of the last drift event, to not repeat it
   std::atomic<int> compliance_{0};
-  daemon::Memory memory_;
-  daemon::Schedule schedule_;
+  Memory memory_;
+  Schedule schedule_;
   std::string postfix_version_;
 };
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::daemon

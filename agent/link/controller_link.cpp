@@ -1,12 +1,12 @@
-#include "agent/fleet/controller_link.h"
+#include "agent/link/controller_link.h"
 
 #include <random>
 
-#include "agent/daemon/backoff.h"
+#include "agent/link/backoff.h"
 #include "common/logging.h"
 #include "common/pki/pki.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.link"); }
@@ -19,7 +19,7 @@ int64_t nowMs() {
 
 }  // namespace
 
-ControllerLink::ControllerLink(os::FileSystem& fs, daemon::Outbox& outbox, LinkOptions options,
+ControllerLink::ControllerLink(os::FileSystem& fs, Outbox& outbox, LinkOptions options,
                                LinkCallbacks callbacks)
     : fs_(fs), outbox_(outbox), options_(std::move(options)), callbacks_(std::move(callbacks)) {}
 
@@ -58,7 +58,7 @@ void ControllerLink::acknowledge(uint64_t seq) {
 }
 
 void ControllerLink::run() {
-  daemon::Backoff backoff(options_.backoff_base, options_.backoff_cap, std::random_device{}());
+  Backoff backoff(options_.backoff_base, options_.backoff_cap, std::random_device{}());
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -139,19 +139,19 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
   uint64_t sent = 0;  // highest seq written on this stream
   auto next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
   while (ok) {
-    std::vector<daemon::OutboxEntry> unsent;
+    std::vector<OutboxEntry> unsent;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, next_heartbeat,
                        [&] { return stop_ || reader_done || outbox_.lastSeq() > sent; });
       if (stop_ || reader_done) break;
-      for (daemon::OutboxEntry& e : outbox_.pending()) {
+      for (OutboxEntry& e : outbox_.pending()) {
         if (e.seq > sent) unsent.push_back(std::move(e));
       }
       // Entries dropped by the outbox's bound leave gaps; nothing left to send below lastSeq.
       if (unsent.empty()) sent = std::max(sent, outbox_.lastSeq());
     }
-    for (const daemon::OutboxEntry& e : unsent) {
+    for (const OutboxEntry& e : unsent) {
       v1::AgentMessage message;
       if (!message.ParseFromString(e.payload)) {
         log()->error("outbox entry {} unreadable; dropped", e.seq);
@@ -185,10 +185,10 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
   SessionEnd end{stream->Finish()};
   if (end.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     const auto& trailers = context.GetServerTrailingMetadata();
-    auto it = trailers.find(daemon::kRetryAfterMsKey);
+    auto it = trailers.find(kRetryAfterMsKey);
     if (it != trailers.end()) {
       end.retry_after =
-          daemon::parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
+          parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
     }
   }
   return end;
@@ -223,4 +223,4 @@ void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
   }
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -1,9 +1,9 @@
-#include "agent/daemon/backoff.h"
+#include "agent/link/backoff.h"
 
 #include <algorithm>
 #include <limits>
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 
 std::optional<std::chrono::milliseconds> parseRetryAfterMs(std::string_view value) {
   if (value.empty() || value.size() > 12) return std::nullopt;  // 10^12 ms: 30 years
@@ -61,4 +61,4 @@ std::chrono::milliseconds Backoff::nextAfterHint(std::chrono::milliseconds hint)
 
 void Backoff::reset() { attempts_ = 0; }
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

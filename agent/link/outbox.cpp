@@ -1,4 +1,4 @@
-#include "agent/daemon/outbox.h"
+#include "agent/link/outbox.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "agent/os/stale_temp_files.h"
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 namespace {
 
 constexpr std::string_view kSeqFile = "seq";
@@ -300,4 +300,4 @@ std::vector<std::string> Outbox::warnings() const {
   return warnings_;
 }
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

@@ -1,7 +1,7 @@
 // The agent's side of the stream to the controller, on its own thread:
 //   connect (mutual TLS) -> hello -> every unacknowledged outbox report in order -> heartbeats;
 //   assignments and commands that arrive are handed to callbacks; acks trim the outbox.
-// When the stream breaks it reconnects after a jittered backoff (daemon::Backoff: full jitter
+// When the stream breaks it reconnects after a jittered backoff (Backoff: full jitter
 // over the base window first, so that a thousand agents do not return in lock step after a
 // controller restart); a controller that sheds the reconnect (RESOURCE_EXHAUSTED with
 // "retry-after-ms" trailing metadata) is retried no sooner than it asked. Reports wait in the
@@ -19,12 +19,12 @@
 #include <string>
 #include <thread>
 
-#include "agent/daemon/outbox.h"
-#include "agent/fleet/channel.h"
+#include "agent/link/outbox.h"
+#include "agent/link/channel.h"
 #include "agent/os/file_system.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 struct LinkOptions {
   ChannelOptions channel;  // address, name, pinned CA
@@ -43,7 +43,7 @@ struct LinkCallbacks {
 class ControllerLink {
  public:
   // The outbox is shared with nobody else: the link serializes access to it.
-  ControllerLink(os::FileSystem& fs, daemon::Outbox& outbox, LinkOptions options,
+  ControllerLink(os::FileSystem& fs, Outbox& outbox, LinkOptions options,
                  LinkCallbacks callbacks);
   ~ControllerLink();  // stop()
 
@@ -68,7 +68,7 @@ class ControllerLink {
   void acknowledge(uint64_t seq);
 
   os::FileSystem& fs_;
-  daemon::Outbox& outbox_;
+  Outbox& outbox_;
   LinkOptions options_;
   LinkCallbacks callbacks_;
   std::thread thread_;
@@ -81,4 +81,4 @@ class ControllerLink {
   uint64_t acked_ = 0;                      // highest ack seen on this connection
 };
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -1,4 +1,4 @@
-#include "agent/fleet/parameter_states.h"
+#include "agent/daemon/parameter_states.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "agent/params/parameter_catalog.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::daemon {
 namespace {
 
 using ::testing::IsEmpty;
@@ -378,4 +378,4 @@ TEST(ParameterStatesTest, GovernedListenerOverrideIsNamedInTheDrift) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::daemon

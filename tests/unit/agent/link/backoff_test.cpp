@@ -1,10 +1,10 @@
-#include "agent/daemon/backoff.h"
+#include "agent/link/backoff.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 namespace {
 
 using std::chrono::milliseconds;
@@ -179,4 +179,4 @@ TEST(BackoffTest, DegenerateArgumentsAreClamped) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

@@ -8,7 +8,7 @@
 #include "agent/os/file_system.h"
 #include "common/status.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 struct AgentIdentity {
   std::string certificate_pem;
@@ -22,4 +22,4 @@ Result<AgentIdentity> loadIdentity(os::FileSystem& fs, const std::string& state_
 Status saveIdentity(os::FileSystem& fs, const std::string& state_dir,
                     const AgentIdentity& identity);
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

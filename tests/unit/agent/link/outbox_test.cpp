@@ -1,4 +1,4 @@
-#include "agent/daemon/outbox.h"
+#include "agent/link/outbox.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include "agent/os/posix_file_system.h"
 #include "tests/unit/agent/os/temp_dir.h"
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 namespace {
 
 using ::testing::ElementsAre;
@@ -359,4 +359,4 @@ TEST_F(OutboxTest, ACorruptSeqFileJumpsToTheTimeAndStartsANewEpoch) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

@@ -10,7 +10,7 @@
 #include "agent/os/file_system.h"
 #include "common/status.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 struct EnrollOptions {
   std::string enroll_address;   // host:port of the enrollment listener
@@ -32,4 +32,4 @@ struct EnrollResult {
 // when it cannot be reached. Nothing is written unless enrollment succeeded.
 Result<EnrollResult> enroll(os::FileSystem& fs, const EnrollOptions& options);
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

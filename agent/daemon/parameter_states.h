@@ -10,7 +10,7 @@
 #include "common/parameter_state.h"
 #include "postwarden/v1/fleet.pb.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::daemon {
 
 std::vector<v1::ParameterState> parameterStates(const policy::Baseline& baseline,
                                                 const planner::PostfixConfig& config,
@@ -24,4 +24,4 @@ void alignWithPlan(std::vector<v1::ParameterState>& states, const planner::Plan&
 // The states outOfLine() (common/parameter_state.h) picks, in order.
 std::vector<v1::ParameterState> outOfLineStates(const std::vector<v1::ParameterState>& states);
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::daemon

@@ -20,7 +20,7 @@
 #include "agent/os/file_system.h"
 #include "common/status.h"
 
-namespace postwarden::agent::daemon {
+namespace postwarden::agent::link {
 
 struct OutboxEntry {
   uint64_t seq = 0;
@@ -104,4 +104,4 @@ class Outbox {
   std::vector<std::string> warnings_;
 };
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::agent::link

@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "agent/fleet/identity_files.h"
+#include "agent/link/identity_files.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 struct ChannelOptions {
   std::string address;          // host:port
@@ -26,4 +26,4 @@ std::shared_ptr<grpc::Channel> makeChannel(const ChannelOptions& options,
 // "host" of "host:port" ("[::1]:7443" -> "::1").
 std::string hostOf(const std::string& address);
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -1,6 +1,6 @@
-#include "agent/fleet/channel.h"
+#include "agent/link/channel.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 
 std::string hostOf(const std::string& address) {
   if (address.starts_with("[")) {
@@ -35,4 +35,4 @@ std::shared_ptr<grpc::Channel> makeChannel(const ChannelOptions& options,
   return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(ssl), args);
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -1,8 +1,8 @@
-#include "agent/fleet/identity_files.h"
+#include "agent/link/identity_files.h"
 
 #include "common/pki/pki.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::link {
 namespace {
 
 constexpr std::string_view kKeyBegin = "-----BEGIN PRIVATE KEY-----";
@@ -39,4 +39,4 @@ Status saveIdentity(os::FileSystem& fs, const std::string& state_dir,
   return fs.writeAtomic(identityPath(state_dir), cert + identity.private_key_pem, {.mode = 0600});
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::link

@@ -1,11 +1,11 @@
-#include "agent/fleet/agent_daemon.h"
+#include "agent/daemon/agent_daemon.h"
 
 #include <random>
 
 #include "agent/applier/transaction.h"
-#include "agent/daemon/outbox.h"
-#include "agent/fleet/controller_link.h"
-#include "agent/fleet/parameter_states.h"
+#include "agent/link/outbox.h"
+#include "agent/link/controller_link.h"
+#include "agent/daemon/parameter_states.h"
 #include "agent/os/file_lock.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline_loader.h"
@@ -13,7 +13,7 @@
 #include "common/logging.h"
 #include "common/version.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::daemon {
 namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.daemon"); }
@@ -51,7 +51,7 @@ std::string essence(v1::StateReport state) {
 
 namespace {
 
-run::HostSettings hostSettings(const daemon::AgentConfig& config) {
+run::HostSettings hostSettings(const AgentConfig& config) {
   run::HostSettings host{.postfix_dir = config.postfix_dir,
                          .state_dir = config.state_dir,
                          .service = config.service,
@@ -73,7 +73,7 @@ run::HostSettings hostSettings(const daemon::AgentConfig& config) {
 
 }  // namespace
 
-AgentDaemon::AgentDaemon(DaemonEnvironment env, daemon::AgentConfig config)
+AgentDaemon::AgentDaemon(DaemonEnvironment env, AgentConfig config)
     : env_(env),
       config_(std::move(config)),
       run_({env.fs, env.commands, env.clock, env.prober, {}}, hostSettings(config_)),
@@ -99,7 +99,7 @@ v1::Hello AgentDaemon::hello() {
 Status AgentDaemon::run() {
   PW_RETURN_IF_ERROR(env_.fs.createDirectories(config_.state_dir, 0700));
   PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.fs.readFile(config_.ca_file));
-  PW_RETURN_IF_ERROR(loadIdentity(env_.fs, config_.state_dir).status());
+  PW_RETURN_IF_ERROR(link::loadIdentity(env_.fs, config_.state_dir).status());
   // A new outbox (first start, or a reinstall with a wiped state directory) numbers from the
   // current time and gets a random epoch, so its reports are never taken for redeliveries of
   // what the controller stored from an earlier install (docs/fleet.md).
@@ -109,27 +109,27 @@ Status AgentDaemon::run() {
                                 .count());
   std::random_device random;
   const uint64_t new_epoch = (uint64_t{random()} << 32) ^ random() ^ now_micros;
-  PW_ASSIGN_OR_RETURN(std::unique_ptr<daemon::Outbox> outbox,
-                      daemon::Outbox::open(env_.fs, config_.state_dir + "/outbox",
+  PW_ASSIGN_OR_RETURN(std::unique_ptr<link::Outbox> outbox,
+                      link::Outbox::open(env_.fs, config_.state_dir + "/outbox",
                                            config_.outbox_limit, now_micros, new_epoch));
   for (const std::string& w : outbox->warnings()) log()->warn("outbox: {}", w);
   PW_ASSIGN_OR_RETURN(watcher_,
-                      daemon::ConfigWatcher::open(config_.postfix_dir, {"main.cf", "master.cf"}));
+                      ConfigWatcher::open(config_.postfix_dir, {"main.cf", "master.cf"}));
   Result<os::CommandResult> version =
       env_.commands.run({.argv = {"postconf", "-c", config_.postfix_dir, "-h", "mail_version"},
                          .timeout = std::chrono::seconds(10)});
   if (version.ok() && version->exit_code == 0) {
     postfix_version_ = version->stdout_data.substr(0, version->stdout_data.find('\n'));
   }
-  link_ = std::make_unique<ControllerLink>(
+  link_ = std::make_unique<link::ControllerLink>(
       env_.fs, *outbox,
-      LinkOptions{.channel = {.address = config_.controller_host + ":" +
+      link::LinkOptions{.channel = {.address = config_.controller_host + ":" +
                                          std::to_string(config_.controller_port),
                               .controller_name = config_.controller_name,
                               .ca_pem = ca_pem},
                   .state_dir = config_.state_dir,
                   .heartbeat_interval = config_.heartbeat_interval},
-      LinkCallbacks{.hello = [this] { return hello(); },
+      link::LinkCallbacks{.hello = [this] { return hello(); },
                     .on_assignment =
                         [this](const v1::Assignment& a) {
                           {
@@ -154,15 +154,15 @@ Status AgentDaemon::run() {
   log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
               config_.controller_host, config_.controller_port);
 
-  check(daemon::Trigger::kStartup);
+  check(Trigger::kStartup);
   const auto started = env_.clock.steadyNow();
-  schedule_ = daemon::afterWake({}, {daemon::Trigger::kPeriodic, started}, started, timing_,
+  schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_,
                                 splayDraw());
   while (!stop_) {
-    const daemon::Wake wake = daemon::nextWake(schedule_);
+    const Wake wake = nextWake(schedule_);
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake.at -
                                                                       env_.clock.steadyNow());
-    Result<daemon::ConfigWatcher::Event> event =
+    Result<ConfigWatcher::Event> event =
         watcher_->wait(std::max(wait, std::chrono::milliseconds(0)));
     if (!event.ok()) {
       log()->error("watching {}: {}", config_.postfix_dir, event.status().message());
@@ -171,16 +171,16 @@ Status AgentDaemon::run() {
     }
     if (stop_) break;
     switch (*event) {
-      case daemon::ConfigWatcher::Event::kChanged:
-        check(daemon::Trigger::kFileChange);
+      case ConfigWatcher::Event::kChanged:
+        check(Trigger::kFileChange);
         break;
-      case daemon::ConfigWatcher::Event::kWoken:
+      case ConfigWatcher::Event::kWoken:
         handleInbox();
         break;
-      case daemon::ConfigWatcher::Event::kTimeout:
+      case ConfigWatcher::Event::kTimeout:
         // The schedule moves on first: the check may postpone a repair (a new retry).
         schedule_ =
-            daemon::afterWake(schedule_, wake, env_.clock.steadyNow(), timing_, splayDraw());
+            afterWake(schedule_, wake, env_.clock.steadyNow(), timing_, splayDraw());
         check(wake.trigger);
         break;
     }
@@ -198,8 +198,8 @@ void AgentDaemon::handleInbox() {
   }
   if (inbox.assignment) adopt(*inbox.assignment);
   for (const v1::Command& c : inbox.commands) {
-    check(c.kind() == v1::Command::KIND_APPLY_NOW ? daemon::Trigger::kApplyCommand
-                                                  : daemon::Trigger::kVerifyCommand);
+    check(c.kind() == v1::Command::KIND_APPLY_NOW ? Trigger::kApplyCommand
+                                                  : Trigger::kVerifyCommand);
   }
 }
 
@@ -241,7 +241,7 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
               baseline_ ? "" : " refused: " + baseline_error_);
   memory_.enforce = assignment.mode() != v1::BASELINE_MODE_DETECT;
   last_drift_.clear();
-  if (check_now) check(daemon::Trigger::kAssignment);
+  if (check_now) check(Trigger::kAssignment);
 }
 
 int64_t AgentDaemon::configMtimeMs() {
@@ -278,7 +278,7 @@ AgentDaemon::Look AgentDaemon::lookAtHost() {
   Look look;
   if (!assignment_) return look;
   if (!baseline_) {
-    look.finding.kind = daemon::Finding::Kind::kBaselineRefused;
+    look.finding.kind = Finding::Kind::kBaselineRefused;
     look.refusal = "baseline refused: " + baseline_error_;
     return look;
   }
@@ -286,7 +286,7 @@ AgentDaemon::Look AgentDaemon::lookAtHost() {
   Result<run::Planned> planned =
       config.ok() ? run_.plan(*baseline_, *config) : Result<run::Planned>(config.status());
   if (!planned.ok()) {
-    look.finding.kind = daemon::Finding::Kind::kPlanFailed;
+    look.finding.kind = Finding::Kind::kPlanFailed;
     look.refusal = planned.status().message();
     return look;
   }
@@ -294,9 +294,9 @@ AgentDaemon::Look AgentDaemon::lookAtHost() {
   alignWithPlan(look.states, planned->plan);
   const planner::Plan& plan = planned->plan;
   if (plan.compliant()) {
-    look.finding.kind = daemon::Finding::Kind::kCompliant;
+    look.finding.kind = Finding::Kind::kCompliant;
   } else {
-    look.finding.kind = daemon::Finding::Kind::kOutOfLine;
+    look.finding.kind = Finding::Kind::kOutOfLine;
     look.finding.change =
         assignment_->baseline_version() + '\0' + plan.main_cf_after + '\0' + plan.master_cf_after;
     Status unreachable = run::predictedVerifyRefusal(*planned);
@@ -312,43 +312,43 @@ planner::PlanOptions AgentDaemon::planOptions() const {
   return {.role_ports = run_.host().role_ports};
 }
 
-void AgentDaemon::check(daemon::Trigger trigger) {
+void AgentDaemon::check(Trigger trigger) {
   Look look = lookAtHost();
-  const daemon::Decision decision = daemon::decide(look.finding, memory_, trigger);
-  if (decision.action == daemon::Action::kNothing) return;
+  const Decision decision = decide(look.finding, memory_, trigger);
+  if (decision.action == Action::kNothing) return;
   if (decision.drift_event) reportConfigDrift(look.states, decision.drift_repairing);
   v1::StateReport state;
   state.set_baseline_name(assignment_->baseline_name());
   state.set_baseline_version(assignment_->baseline_version());
   state.set_mode(memory_.enforce ? v1::BASELINE_MODE_ENFORCE : v1::BASELINE_MODE_DETECT);
   switch (decision.action) {
-    case daemon::Action::kNothing:
+    case Action::kNothing:
       return;
-    case daemon::Action::kReportRefused:
+    case Action::kReportRefused:
       if (!last_state_ || last_state_->detail() != look.refusal) {
         log()->warn("refused: {}", look.refusal);  // once, not at every check
       }
       state.set_compliance(v1::COMPLIANCE_REFUSED);
       state.set_detail(look.refusal);
       break;
-    case daemon::Action::kReportDrifted:
+    case Action::kReportDrifted:
       state.set_compliance(v1::COMPLIANCE_DRIFTED);
       break;
-    case daemon::Action::kHold:
+    case Action::kHold:
       state.set_compliance(v1::COMPLIANCE_REFUSED);
       state.set_outcome(memory_.failed->outcome);
       state.set_detail(memory_.failed->reason +
                        " (not retried; `postwardenctl command apply` retries)");
       break;
-    case daemon::Action::kRepair:
+    case Action::kRepair:
       repair(look, state);
       break;
-    case daemon::Action::kProbe:
+    case Action::kProbe:
       last_drift_.clear();
       state.set_compliance(v1::COMPLIANCE_COMPLIANT);
       probeService(*look.config, state);
       break;
-    case daemon::Action::kKeepProbe:
+    case Action::kKeepProbe:
       last_drift_.clear();
       state.set_compliance(v1::COMPLIANCE_COMPLIANT);
       if (last_state_) *state.mutable_probe_transcript() = last_state_->probe_transcript();
@@ -363,7 +363,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
   Result<os::FileLock> lock = run_.lock();
   if (!lock.ok()) {
     log()->warn("repair postponed: {}", lock.status().message());
-    schedule_ = daemon::afterLockedRepair(schedule_, env_.clock.steadyNow(), timing_);
+    schedule_ = afterLockedRepair(schedule_, env_.clock.steadyNow(), timing_);
     state.set_compliance(v1::COMPLIANCE_DRIFTED);
     state.set_detail(lock.status().message());
     return;
@@ -386,7 +386,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
   for (const applier::ProbeRecord& p : result.probes) {
     for (const std::string& line : p.result.transcript) state.add_probe_transcript(line);
   }
-  memory_ = daemon::afterRepair(memory_, {look.finding.change, outcome, result.reason},
+  memory_ = afterRepair(memory_, {look.finding.change, outcome, result.reason},
                                 result.outcome == applier::Outcome::kRolledBack ||
                                     result.outcome == applier::Outcome::kNeedsHuman);
   if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();
@@ -461,4 +461,4 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   if (!seq.ok()) log()->error("drift report not stored: {}", seq.status().message());
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::daemon

@@ -1,4 +1,4 @@
-#include "agent/fleet/parameter_states.h"
+#include "agent/daemon/parameter_states.h"
 
 #include <set>
 #include <tuple>
@@ -6,7 +6,7 @@
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 
-namespace postwarden::agent::fleet {
+namespace postwarden::agent::daemon {
 namespace {
 
 v1::ParameterState state(std::string file, std::string service, std::string parameter,
@@ -95,4 +95,4 @@ std::vector<v1::ParameterState> outOfLineStates(const std::vector<v1::ParameterS
   return out;
 }
 
-}  // namespace postwarden::agent::fleet
+}  // namespace postwarden::agent::daemon
