@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "agent/os/path_trust.h"
+#include "common/os/path_trust.h"
 
 namespace postwarden::agent::applier {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/clock.h"
-#include "agent/os/file_system.h"
+#include "common/os/clock.h"
+#include "common/os/file_system.h"
 #include "agent/planner/planner.h"
 #include "common/status.h"
 

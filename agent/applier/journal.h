@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/sha256.h"
 #include "common/status.h"
 

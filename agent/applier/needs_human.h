@@ -11,7 +11,7 @@
 #include <string>
 
 #include "agent/applier/journal.h"
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::agent::applier {

@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "agent/planner/plan.h"
 #include "common/status.h"
 

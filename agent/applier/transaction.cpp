@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "agent/applier/preflight.h"
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"

@@ -6,7 +6,7 @@
 #include "agent/applier/needs_human.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
-#include "agent/os/file_lock.h"
+#include "common/os/file_lock.h"
 #include "agent/run/agent_run.h"
 #include "agent/planner/unified_diff.h"
 #include "agent/policy/baseline_loader.h"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/clock.h"
-#include "agent/os/command_runner.h"
-#include "agent/os/file_system.h"
+#include "common/os/clock.h"
+#include "common/os/command_runner.h"
+#include "common/os/file_system.h"
 #include "agent/verify/smtp_prober.h"
 
 namespace postwarden::agent::cli {

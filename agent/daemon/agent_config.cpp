@@ -19,7 +19,7 @@
 #include <variant>
 #include <vector>
 
-#include "agent/os/posix_file_system.h"
+#include "common/os/posix_file_system.h"
 #include "common/duration.h"
 #include "common/spelling.h"
 #include "common/yaml/single_document.h"

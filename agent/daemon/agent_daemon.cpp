@@ -6,7 +6,7 @@
 #include "agent/link/outbox.h"
 #include "agent/link/controller_link.h"
 #include "agent/daemon/parameter_states.h"
-#include "agent/os/file_lock.h"
+#include "common/os/file_lock.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"

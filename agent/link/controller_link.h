@@ -21,7 +21,7 @@
 
 #include "agent/link/outbox.h"
 #include "agent/link/channel.h"
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::agent::link {

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::agent::link {

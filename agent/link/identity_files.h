@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::agent::link {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 
 namespace postwarden::agent::link {
 namespace {

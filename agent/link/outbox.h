@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::agent::link {

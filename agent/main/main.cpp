@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "agent/cli/cli.h"
-#include "agent/os/logging_command_runner.h"
-#include "agent/os/posix_file_system.h"
-#include "agent/os/process_command_runner.h"
+#include "common/os/logging_command_runner.h"
+#include "common/os/posix_file_system.h"
+#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "common/logging.h"
 
@@ -41,6 +41,7 @@ int execFleetCommand(char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace postwarden;
   using namespace postwarden::agent;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "agent/os/clock.h"
-#include "agent/os/command_runner.h"
-#include "agent/os/file_lock.h"
-#include "agent/os/file_system.h"
+#include "common/os/clock.h"
+#include "common/os/command_runner.h"
+#include "common/os/file_lock.h"
+#include "common/os/file_system.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
 #include "agent/run/host.h"

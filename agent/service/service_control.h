@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 #include "common/status.h"
 
 namespace postwarden::agent::service {

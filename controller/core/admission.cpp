@@ -16,7 +16,7 @@ double burstFor(const AdmissionOptions& options) {
 
 }  // namespace
 
-ConnectAdmission::ConnectAdmission(AdmissionOptions options, const agent::os::Clock& clock)
+ConnectAdmission::ConnectAdmission(AdmissionOptions options, const os::Clock& clock)
     : per_second_(std::max(0.0, options.per_second)),
       burst_(burstFor(options)),
       max_retry_after_(std::max(options.max_retry_after, std::chrono::milliseconds(1))),

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <mutex>
 
-#include "agent/os/clock.h"
+#include "common/os/clock.h"
 
 namespace postwarden::controller::core {
 
@@ -40,7 +40,7 @@ struct AdmissionDecision {
 class ConnectAdmission {
  public:
   // `clock` is borrowed and must outlive this object. The bucket starts full.
-  ConnectAdmission(AdmissionOptions options, const agent::os::Clock& clock);
+  ConnectAdmission(AdmissionOptions options, const os::Clock& clock);
 
   // Takes a token for one new stream, or refuses with a retry hint: the caller's slot behind
   // everyone refused before it (1/per_second apart), at most max_retry_after. Never fails.
@@ -54,7 +54,7 @@ class ConnectAdmission {
   const double per_second_;
   const double burst_;
   const std::chrono::milliseconds max_retry_after_;
-  const agent::os::Clock& clock_;
+  const os::Clock& clock_;
 
   std::mutex mutex_;
   double tokens_;

@@ -16,7 +16,7 @@ std::chrono::seconds backdateFor(std::chrono::seconds lifetime) {
 
 }  // namespace
 
-Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths,
+Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths,
                    const InitOptions& options) {
   if (fs.stat(paths.ca_key()).ok()) {
     return AlreadyExistsError(paths.dir + " already holds a controller CA; it is never replaced");
@@ -52,7 +52,7 @@ Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths,
   return OkStatus();
 }
 
-Result<Authority> Authority::load(agent::os::FileSystem& fs, const DataDirPaths& paths) {
+Result<Authority> Authority::load(os::FileSystem& fs, const DataDirPaths& paths) {
   Result<std::string> cert = fs.readFile(paths.ca_cert());
   if (!cert.ok()) {
     return FailedPreconditionError("no controller CA in " + paths.dir +

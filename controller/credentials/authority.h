@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/pki/pki.h"
 #include "common/status.h"
 
@@ -40,12 +40,12 @@ struct InitOptions {
 
 // Creates the CA and server certificate in `dir` (created 0700). AlreadyExists when DIR
 // already holds a CA: an existing CA is never replaced (every agent pins it).
-Status initDataDir(agent::os::FileSystem& fs, const DataDirPaths& paths,
+Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths,
                    const InitOptions& options);
 
 class Authority {
  public:
-  static Result<Authority> load(agent::os::FileSystem& fs, const DataDirPaths& paths);
+  static Result<Authority> load(os::FileSystem& fs, const DataDirPaths& paths);
 
   // A client certificate for an agent: CN = id, OU = agent, for the CSR's key. InvalidArgument
   // for a CSR that asks for more than an identity (pki::checkIdentityOnly).

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/posix_file_system.h"
+#include "common/os/posix_file_system.h"
 #include "common/duration.h"
 #include "common/logging.h"
 #include "common/version.h"
@@ -41,7 +41,7 @@ struct Backing {
   std::unique_ptr<controller::store::Store> store;
 };
 
-Result<Backing> openBacking(agent::os::FileSystem& fs, const DataDirPaths& paths) {
+Result<Backing> openBacking(os::FileSystem& fs, const DataDirPaths& paths) {
   Backing backing;
   PW_ASSIGN_OR_RETURN(Authority authority, Authority::load(fs, paths));
   backing.authority.emplace(std::move(authority));
@@ -50,7 +50,7 @@ Result<Backing> openBacking(agent::os::FileSystem& fs, const DataDirPaths& paths
 }
 
 // Starts the controller on the data directory's CA and store; `backing` must outlive it.
-Result<std::unique_ptr<ControllerServer>> startServer(agent::os::FileSystem& fs,
+Result<std::unique_ptr<ControllerServer>> startServer(os::FileSystem& fs,
                                                       const DataDirPaths& paths, Backing& backing,
                                                       const ServerOptions& options) {
   return ControllerServer::start(fs, paths, std::move(*backing.authority), *backing.store, options);
@@ -150,7 +150,7 @@ int runInit(const Parsed& p) {
   for (auto [it, end] = p.options.equal_range("--name"); it != end; ++it) {
     options.names.push_back(it->second);
   }
-  agent::os::PosixFileSystem fs;
+  os::PosixFileSystem fs;
   DataDirPaths paths{*dir};
   Status status = initDataDir(fs, paths, options);
   if (!status.ok()) return fail(status.message());
@@ -200,7 +200,7 @@ int runServe(const Parsed& p) {
     }
     options.max_connects_per_second = static_cast<double>(n);
   }
-  agent::os::PosixFileSystem fs;
+  os::PosixFileSystem fs;
   const DataDirPaths paths{*dir};
   // Declared before the server: the server borrows its store, which must outlive it.
   Result<Backing> backing = openBacking(fs, paths);
@@ -224,7 +224,7 @@ int runServe(const Parsed& p) {
   return 0;
 }
 
-Status writeClientFiles(agent::os::PosixFileSystem& fs, const std::string& out,
+Status writeClientFiles(os::PosixFileSystem& fs, const std::string& out,
                         const std::string& name, const pki::KeyAndCertificate& issued,
                         const std::string& ca_pem) {
   PW_RETURN_IF_ERROR(fs.createDirectories(out, 0700));
@@ -249,7 +249,7 @@ int runOperatorAdd(const Parsed& p) {
   if (!role.ok()) return fail(role.status().message());
   Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("90d"));
   if (!ttl.ok()) return fail(ttl.status().message());
-  agent::os::PosixFileSystem fs;
+  os::PosixFileSystem fs;
   Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
   if (!ca.ok()) return fail(ca.status().message());
   Result<pki::KeyAndCertificate> issued =
@@ -275,7 +275,7 @@ int runSimulatorCert(const Parsed& p) {
   if (!out.ok()) return fail(out.status().message());
   Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("7d"));
   if (!ttl.ok()) return fail(ttl.status().message());
-  agent::os::PosixFileSystem fs;
+  os::PosixFileSystem fs;
   Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
   if (!ca.ok()) return fail(ca.status().message());
   Result<pki::KeyAndCertificate> issued =

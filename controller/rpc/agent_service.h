@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "agent/os/clock.h"
+#include "common/os/clock.h"
 #include "common/pki/pki.h"
 #include "controller/core/admission.h"
 #include "controller/core/fleet.h"
@@ -34,7 +34,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
   // `clock` (admission's time) is borrowed and must outlive the service.
   AgentServiceImpl(core::Fleet& fleet, CertificateIssuer issuer, AgentServiceOptions options,
-                   const agent::os::Clock& clock)
+                   const os::Clock& clock)
       : fleet_(fleet),
         issuer_(std::move(issuer)),
         options_(options),
@@ -61,7 +61,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   void noteShed();
 
   AgentServiceOptions options_;
-  const agent::os::Clock& clock_;
+  const os::Clock& clock_;
   core::ConnectAdmission admission_;
   std::mutex shed_mutex_;
   int64_t shed_since_log_ = 0;

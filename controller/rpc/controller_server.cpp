@@ -12,7 +12,7 @@
 namespace postwarden::controller::rpc {
 
 struct ControllerServer::Impl {
-  agent::os::SystemClock clock;
+  os::SystemClock clock;
   std::optional<credentials::Authority> authority;
   std::unique_ptr<core::Fleet> fleet;
   std::unique_ptr<AgentServiceImpl> agent_service;
@@ -53,7 +53,7 @@ Result<std::string> nextPortAddress(const std::string& address) {
 }
 
 Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
-    agent::os::FileSystem& fs, const credentials::DataDirPaths& paths,
+    os::FileSystem& fs, const credentials::DataDirPaths& paths,
     credentials::Authority authority, store::Store& store, const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->authority.emplace(std::move(authority));

@@ -14,8 +14,8 @@
 #include <sstream>
 #include <thread>
 
-#include "agent/os/file_lock.h"
-#include "agent/os/process_command_runner.h"
+#include "common/os/file_lock.h"
+#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "tests/e2e/postfix_sandbox.h"
 
@@ -23,7 +23,7 @@ namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
@@ -165,7 +165,7 @@ TEST_F(AgentE2eTest, StoppedPostfixIsRefusedAndStaysStopped) {
 
 TEST_F(AgentE2eTest, SecondAgentIsRefusedWhileTheLockIsHeld) {
   fs::create_directories(state_dir_);
-  Result<agent::os::FileLock> held = agent::os::FileLock::acquire(state_dir_ + "/lock");
+  Result<os::FileLock> held = os::FileLock::acquire(state_dir_ + "/lock");
   ASSERT_TRUE(held.ok()) << held.status().toString();
   const std::string before = readFileText(sandbox().mainCfPath());
   CommandResult r = apply(kHardening);
@@ -256,7 +256,7 @@ TEST_F(AgentE2eTest, WeakCertificateThatPostfixCannotLoadIsRolledBack) {
   // and STARTTLS then fails.
   std::string cert = sandbox().dir() + "/weak-cert.pem";
   std::string key = sandbox().dir() + "/weak-key.pem";
-  agent::os::ProcessCommandRunner runner;
+  os::ProcessCommandRunner runner;
   Result<CommandResult> made =
       runner.run({.argv = {"openssl", "req", "-x509", "-newkey", "rsa:512", "-nodes", "-days", "2",
                            "-subj", "/CN=weak.test", "-keyout", key, "-out", cert},
@@ -451,7 +451,7 @@ TEST_F(AgentE2eTest, VerifyAndScanReportBeforeAndAfter) {
 TEST_F(AgentE2eTest, OfflineApplyWritesWhatPostconfReadsBack) {
   CommandResult r = apply(kHardening, {"--offline"});
   ASSERT_EQ(r.exit_code, 0) << last_output_;
-  agent::os::ProcessCommandRunner runner;
+  os::ProcessCommandRunner runner;
   Result<CommandResult> postconf =
       runner.run({.argv = {"postconf", "-c", sandbox().configDir(), "-h", "smtpd_tls_auth_only",
                            "smtpd_sasl_security_options", "smtpd_sasl_tls_security_options",

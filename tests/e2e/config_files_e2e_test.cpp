@@ -10,14 +10,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
@@ -60,7 +60,7 @@ class ConfigFilesE2eTest : public PostfixSandboxFixture {
   CommandResult plan() { return agent({"plan", "--policy", kHardening}); }
 
   std::string postconfN() {
-    agent::os::ProcessCommandRunner runner;
+    os::ProcessCommandRunner runner;
     Result<CommandResult> result =
         runner.run({.argv = {"postconf", "-c", sandbox().configDir(), "-n"},
                     .timeout = std::chrono::seconds(30)});

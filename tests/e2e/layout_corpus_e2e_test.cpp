@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "tests/fakes/certificate_generator.h"
 #include "tests/e2e/postfix_sandbox.h"
 #include "tests/fakes/postfix_package_files.h"
@@ -35,7 +35,7 @@ namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;

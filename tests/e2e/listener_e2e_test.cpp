@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "tests/e2e/postfix_sandbox.h"
 
@@ -25,7 +25,7 @@ namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;

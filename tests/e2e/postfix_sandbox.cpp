@@ -25,12 +25,12 @@ std::string readFileText(const std::string& path) {
   return buffer.str();
 }
 
-agent::os::CommandResult runProgram(const std::vector<std::string>& argv,
+os::CommandResult runProgram(const std::vector<std::string>& argv,
                                     std::chrono::seconds timeout,
                                     const std::map<std::string, std::string>& env,
                                     std::string* output) {
-  agent::os::ProcessCommandRunner runner;
-  Result<agent::os::CommandResult> result =
+  os::ProcessCommandRunner runner;
+  Result<os::CommandResult> result =
       runner.run({.argv = argv, .timeout = timeout, .extra_env = env});
   EXPECT_TRUE(result.ok()) << result.status().toString();
   if (!result.ok()) return {};
@@ -103,13 +103,13 @@ std::string tempBase() {
 }
 
 // Runs a program to completion; a non-zero exit becomes Internal with its stderr.
-Result<agent::os::CommandResult> runChecked(agent::os::CommandRunner& runner,
+Result<os::CommandResult> runChecked(os::CommandRunner& runner,
                                             std::vector<std::string> argv, milliseconds timeout) {
-  const std::string what = agent::os::describeCommand(argv);
-  agent::os::Command command;
+  const std::string what = os::describeCommand(argv);
+  os::Command command;
   command.argv = std::move(argv);
   command.timeout = timeout;
-  Result<agent::os::CommandResult> out = runner.run(command);
+  Result<os::CommandResult> out = runner.run(command);
   if (!out.ok()) return out.status();
   if (out->exit_code != 0) {
     return InternalError("'" + what + "' exited with " + std::to_string(out->exit_code) + ": " +
@@ -119,7 +119,7 @@ Result<agent::os::CommandResult> runChecked(agent::os::CommandRunner& runner,
 }
 
 // Runs script/postfix-sandbox with `args`.
-Result<agent::os::CommandResult> runScript(agent::os::CommandRunner& runner,
+Result<os::CommandResult> runScript(os::CommandRunner& runner,
                                            const std::vector<std::string>& args,
                                            milliseconds timeout) {
   std::vector<std::string> argv{std::string(kScript)};
@@ -228,8 +228,8 @@ Result<std::unique_ptr<PostfixSandbox>> PostfixSandbox::start() {
     if (::mkdtemp(dir.data()) == nullptr) {
       return ErrnoToStatus(errno, "mkdtemp under '" + tempBase() + "'");
     }
-    agent::os::ProcessCommandRunner runner;
-    Result<agent::os::CommandResult> created = runScript(runner, {"create", dir}, kCreateTimeout);
+    os::ProcessCommandRunner runner;
+    Result<os::CommandResult> created = runScript(runner, {"create", dir}, kCreateTimeout);
     if (!created.ok()) {
       // No sandbox.env, or an incomplete one: the directory is ours (mkdtemp), remove it.
       std::error_code ignored;
@@ -239,7 +239,7 @@ Result<std::unique_ptr<PostfixSandbox>> PostfixSandbox::start() {
     // From here on the destructor owns cleanup, including on the error paths below.
     std::unique_ptr<PostfixSandbox> sandbox(new PostfixSandbox(dir));
     PW_RETURN_IF_ERROR(sandbox->loadEnv());
-    Result<agent::os::CommandResult> started =
+    Result<os::CommandResult> started =
         runScript(sandbox->runner_, {"start", dir}, kStartTimeout);
     if (started.ok()) return sandbox;
     last_error = started.status();
@@ -251,7 +251,7 @@ Result<std::unique_ptr<PostfixSandbox>> PostfixSandbox::start() {
 }
 
 PostfixSandbox::~PostfixSandbox() {
-  Result<agent::os::CommandResult> destroyed = runScript(runner_, {"destroy", dir_}, kStopTimeout);
+  Result<os::CommandResult> destroyed = runScript(runner_, {"destroy", dir_}, kStopTimeout);
   if (!destroyed.ok()) {
     ADD_FAILURE() << "destroying the Postfix sandbox in '" << dir_
                   << "' failed; it may still run: " << destroyed.status().toString();

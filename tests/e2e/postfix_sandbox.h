@@ -1,5 +1,5 @@
 // PostfixSandbox: a throwaway, isolated, REAL Postfix instance for e2e tests, driven through
-// script/postfix-sandbox (run by agent::os::ProcessCommandRunner from an argv, never a shell).
+// script/postfix-sandbox (run by os::ProcessCommandRunner from an argv, never a shell).
 // Each sandbox has its own config, queue, data and log directories in a fresh mkdtemp
 // directory, listens on a free 127.0.0.1 port, authenticates through its own sasldb and holds
 // a throwaway self-signed cert. It never touches the host's /etc/postfix. The destructor always
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "common/status.h"
 
 namespace postwarden::testing {
@@ -26,7 +26,7 @@ std::string readFileText(const std::string& path);
 
 // Runs a real program from `argv` (never a shell). A run that could not start or timed out is
 // a test failure and gives an empty result; `output`, when given, receives stdout + stderr.
-agent::os::CommandResult runProgram(const std::vector<std::string>& argv,
+os::CommandResult runProgram(const std::vector<std::string>& argv,
                                     std::chrono::seconds timeout = std::chrono::seconds(90),
                                     const std::map<std::string, std::string>& env = {},
                                     std::string* output = nullptr);
@@ -121,7 +121,7 @@ class PostfixSandbox {
   std::string sasl_user_;
   std::string sasl_password_;
   std::string hostname_;
-  agent::os::ProcessCommandRunner runner_;
+  os::ProcessCommandRunner runner_;
 };
 
 // Base fixture for e2e tests: SetUp requires Postfix (failing, not skipping, without it) and

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -94,8 +94,8 @@ TEST_F(PostfixSandboxTest, TestCredentialAuthenticatesInsideTlsWithTheSandboxCer
 
   // s_client does EHLO + STARTTLS itself and verifies the throwaway cert for the sandbox name;
   // our commands are the first ones inside TLS.
-  agent::os::ProcessCommandRunner runner;
-  agent::os::Command command;
+  os::ProcessCommandRunner runner;
+  os::Command command;
   command.argv = {internal::findProgram("openssl"),
                   "s_client",
                   "-starttls",
@@ -112,7 +112,7 @@ TEST_F(PostfixSandboxTest, TestCredentialAuthenticatesInsideTlsWithTheSandboxCer
                   "-quiet"};
   command.timeout = std::chrono::seconds(20);
   command.stdin_data = "EHLO client.test\r\nAUTH PLAIN " + credential + "\r\nQUIT\r\n";
-  Result<agent::os::CommandResult> session = runner.run(command);
+  Result<os::CommandResult> session = runner.run(command);
   ASSERT_TRUE(session.ok()) << session.status().toString();
   EXPECT_EQ(session->exit_code, 0) << session->stderr_data;
   EXPECT_THAT(session->stdout_data, HasSubstr("250-AUTH PLAIN LOGIN CRAM-MD5"));

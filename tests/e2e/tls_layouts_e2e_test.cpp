@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
 #include "tests/fakes/certificate_generator.h"
 
@@ -18,7 +18,7 @@ namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
@@ -57,7 +57,7 @@ class TlsLayoutsE2eTest : public PostfixSandboxFixture {
   // ESTABLISHED", the peer certificate, the signature type), stdout and stderr together. The
   // client sends EHLO and STARTTLS itself and leaves at the end of its input.
   std::string starttlsSession() {
-    agent::os::ProcessCommandRunner runner;
+    os::ProcessCommandRunner runner;
     Result<CommandResult> result =
         runner.run({.argv = {"openssl", "s_client", "-brief", "-starttls", "smtp", "-connect",
                              "127.0.0.1:" + std::to_string(sandbox().port()), "-servername",

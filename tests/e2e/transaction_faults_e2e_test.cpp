@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "tests/e2e/postfix_sandbox.h"
 
@@ -21,7 +21,7 @@ namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using agent::os::CommandResult;
+using os::CommandResult;
 
 const std::string kSource = POSTWARDEN_SOURCE_DIR;
 const std::string kAgent = POSTWARDEN_AGENT_PATH;
@@ -199,7 +199,7 @@ TEST_F(TransactionFaultsE2eTest, ApplyWhileMainCfKeepsBeingEditedStopsEarlyAndWr
   // replaces main.cf every 200 ms the way postconf does (temp file, rename), after one real
   // `postconf -e`, so that the file is never quiet for the agent's 2 s look.
   const std::string conf = sandbox().configDir();
-  agent::os::ProcessCommandRunner runner;
+  os::ProcessCommandRunner runner;
   Result<CommandResult> edited =
       runner.run({.argv = {"postconf", "-c", conf, "-e", "message_size_limit=10240001"},
                   .timeout = std::chrono::seconds(30)});

@@ -7,11 +7,11 @@
 #include <mutex>
 #include <vector>
 
-#include "agent/os/clock.h"
+#include "common/os/clock.h"
 
 namespace postwarden::fakes {
 
-class FakeClock final : public agent::os::Clock {
+class FakeClock final : public os::Clock {
  public:
   // 2024-01-01T00:00:00Z: a fixed, recognisable wall time. The steady clock starts at its
   // epoch plus one hour (so that "start - timeout" never goes below zero).

@@ -3,14 +3,14 @@
 #include <cerrno>
 #include <utility>
 
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 #include "common/check.h"
 
 namespace postwarden::fakes {
 namespace {
 
-using agent::os::FileInfo;
-using agent::os::WriteOptions;
+using os::FileInfo;
+using os::WriteOptions;
 
 // Temp files carry this pid, so names are deterministic within a test.
 constexpr pid_t kFakePid = 4242;
@@ -59,7 +59,7 @@ InMemoryFileSystem::InMemoryFileSystem() {
   nodes_["/"].info.mode = 0755;
 }
 
-InMemoryFileSystem::InMemoryFileSystem(const agent::os::Clock& clock) : InMemoryFileSystem() {
+InMemoryFileSystem::InMemoryFileSystem(const os::Clock& clock) : InMemoryFileSystem() {
   clock_ = &clock;
 }
 
@@ -141,7 +141,7 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
 
   const std::string temp_path =
       childPrefix(parentOf(p)) +
-      agent::os::writeAtomicTempName(baseOf(p), kFakePid, ++temp_counter_);
+      os::writeAtomicTempName(baseOf(p), kFakePid, ++temp_counter_);
   nodes_[temp_path] = fresh;
 
   if (crash_after_next_write_) {
@@ -160,7 +160,7 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
   if (sync_failure_after_rename_ && (sync_failure_path_.empty() || sync_failure_path_ == p)) {
     Status cause = std::move(*sync_failure_after_rename_);
     sync_failure_after_rename_.reset();
-    return agent::os::notDurableError(context, "fsync directory " + quoted(parentOf(p)) +
+    return os::notDurableError(context, "fsync directory " + quoted(parentOf(p)) +
                                                    " after the rename: " + cause.message());
   }
   return OkStatus();
@@ -175,11 +175,11 @@ Result<FileInfo> InMemoryFileSystem::stat(const std::string& path) {
   return it->second.info;
 }
 
-Result<agent::os::ResolvedPath> InMemoryFileSystem::resolvePath(const std::string& path) {
+Result<os::ResolvedPath> InMemoryFileSystem::resolvePath(const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex_);
   recordLocked("resolvePath " + path);
   PW_ASSIGN_OR_RETURN(const std::string p, normalize(path));
-  agent::os::ResolvedPath resolved;
+  os::ResolvedPath resolved;
   std::string current = "/";
   std::size_t start = 1;
   while (start < p.size()) {

@@ -14,18 +14,18 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/clock.h"
-#include "agent/os/file_system.h"
+#include "common/os/clock.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::fakes {
 
-class InMemoryFileSystem final : public agent::os::FileSystem {
+class InMemoryFileSystem final : public os::FileSystem {
  public:
   // New files get owner/group 0 and modified times from `clock` if given, else the epoch.
   // The clock is borrowed and must outlive this object.
   InMemoryFileSystem();
-  explicit InMemoryFileSystem(const agent::os::Clock& clock);
+  explicit InMemoryFileSystem(const os::Clock& clock);
 
   // FileSystem. Paths must be absolute ("/a/b"; a trailing '/' is ignored, "." and ".." are
   // not interpreted): others give InvalidArgument. Codes follow PosixFileSystem: NotFound for
@@ -35,11 +35,11 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
   // Step by step: fault checks, temp file ".<base>.pw-tmp-<pid>-<n>" created beside `path`,
   // then renamed over it. Mode/owner/group as PosixFileSystem (keep the replaced file's).
   Status writeAtomic(const std::string& path, const std::string& bytes,
-                     const agent::os::WriteOptions& options = {}) override;
-  Result<agent::os::FileInfo> stat(const std::string& path) override;
+                     const os::WriteOptions& options = {}) override;
+  Result<os::FileInfo> stat(const std::string& path) override;
   // No symlinks: `path` is its own target; every ancestor is one lookup. Recorded as
   // "resolvePath <path>" (the lookups are not recorded as stat calls).
-  Result<agent::os::ResolvedPath> resolvePath(const std::string& path) override;
+  Result<os::ResolvedPath> resolvePath(const std::string& path) override;
   // A directory moves with everything below it, but never replaces an existing path.
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;
@@ -86,7 +86,7 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
 
  private:
   struct Node {
-    agent::os::FileInfo info;
+    os::FileInfo info;
     std::string bytes;
   };
 
@@ -97,7 +97,7 @@ class InMemoryFileSystem final : public agent::os::FileSystem {
   Status checkParentLocked(const std::string& path) const;
   void addDirectoriesLocked(const std::string& path, mode_t mode);
 
-  const agent::os::Clock* clock_ = nullptr;
+  const os::Clock* clock_ = nullptr;
   mutable std::mutex mutex_;
   std::map<std::string, Node> nodes_;  // normalized absolute path -> node
   std::vector<std::string> operations_;

@@ -5,9 +5,9 @@
 
 namespace postwarden::fakes {
 
-using agent::os::Command;
-using agent::os::CommandResult;
-using agent::os::describeCommand;
+using os::Command;
+using os::CommandResult;
+using os::describeCommand;
 
 void ScriptedCommandRunner::expect(std::vector<std::string> argv, Result<CommandResult> result,
                                    SideEffect side_effect) {

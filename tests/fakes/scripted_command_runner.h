@@ -12,31 +12,31 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 #include "common/status.h"
 
 namespace postwarden::fakes {
 
-class ScriptedCommandRunner final : public agent::os::CommandRunner {
+class ScriptedCommandRunner final : public os::CommandRunner {
  public:
   // Runs when its expectation answers, before the result is returned, e.g. to change an
   // InMemoryFileSystem the way `postfix reload` or `postconf -e` would.
-  using SideEffect = std::function<void(const agent::os::Command&)>;
+  using SideEffect = std::function<void(const os::Command&)>;
 
   // One call with exactly `argv` gets `result` (a CommandResult, or a Status such as
   // DeadlineExceeded to script a timeout).
-  void expect(std::vector<std::string> argv, Result<agent::os::CommandResult> result,
+  void expect(std::vector<std::string> argv, Result<os::CommandResult> result,
               SideEffect side_effect = nullptr);
   // Every call with `argv` after the one-shot expectations for it are used up.
-  void expectRepeatedly(std::vector<std::string> argv, Result<agent::os::CommandResult> result,
+  void expectRepeatedly(std::vector<std::string> argv, Result<os::CommandResult> result,
                         SideEffect side_effect = nullptr);
 
   // Records `command`, then answers it from the script. Internal for an argv without an
   // expectation ("ScriptedCommandRunner: unexpected command 'postfix reload'").
-  Result<agent::os::CommandResult> run(const agent::os::Command& command) override;
+  Result<os::CommandResult> run(const os::Command& command) override;
 
   // Every command run() got, in order, unexpected ones included.
-  std::vector<agent::os::Command> calls() const;
+  std::vector<os::Command> calls() const;
   // describeCommand(argv) of each call: easy to compare with ElementsAre("postfix check").
   std::vector<std::string> describedCalls() const;
   // One-shot expectations never consumed, as describeCommand strings; empty when the
@@ -44,19 +44,19 @@ class ScriptedCommandRunner final : public agent::os::CommandRunner {
   std::vector<std::string> unmetExpectations() const;
 
   // A CommandResult that exited with `exit_code`, for brevity in scripts.
-  static agent::os::CommandResult exited(int exit_code, std::string stdout_data = "",
+  static os::CommandResult exited(int exit_code, std::string stdout_data = "",
                                          std::string stderr_data = "");
 
  private:
   struct Answer {
-    Result<agent::os::CommandResult> result;
+    Result<os::CommandResult> result;
     SideEffect side_effect;
   };
 
   mutable std::mutex mutex_;
   std::map<std::vector<std::string>, std::deque<Answer>> once_;
   std::map<std::vector<std::string>, Answer> repeatedly_;
-  std::vector<agent::os::Command> calls_;
+  std::vector<os::Command> calls_;
 };
 
 }  // namespace postwarden::fakes

@@ -5,15 +5,15 @@
 
 #include <cerrno>
 
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 #include "tests/fakes/fake_clock.h"
 
 namespace postwarden::fakes {
 namespace {
 
-using agent::os::FileInfo;
-using agent::os::isWriteAtomicTempName;
-using agent::os::WriteOptions;
+using os::FileInfo;
+using os::isWriteAtomicTempName;
+using os::WriteOptions;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -155,7 +155,7 @@ TEST(InMemoryFileSystemTest, FailSyncAfterNextRenameLeavesNewBytesAndSaysSo) {
   const Status status = fs.writeAtomic("/etc/postfix/main.cf", "new");
 
   EXPECT_EQ(status.code(), StatusCode::kDataLoss);
-  EXPECT_TRUE(agent::os::isNotDurable(status)) << status.toString();
+  EXPECT_TRUE(os::isNotDurable(status)) << status.toString();
   EXPECT_THAT(status.message(), HasSubstr("Input/output error"));
   EXPECT_THAT(status.message(), HasSubstr("fsync directory '/etc/postfix' after the rename"));
   EXPECT_EQ(fs.contents("/etc/postfix/main.cf"), "new");
@@ -172,8 +172,8 @@ TEST(InMemoryFileSystemTest, OtherWriteFailuresAreNotMistakenForNotDurable) {
   const Status status = fs.writeAtomic("/etc/postfix/main.cf", "new");
 
   EXPECT_EQ(status.code(), StatusCode::kDataLoss);
-  EXPECT_FALSE(agent::os::isNotDurable(status));
-  EXPECT_FALSE(agent::os::isNotDurable(OkStatus()));
+  EXPECT_FALSE(os::isNotDurable(status));
+  EXPECT_FALSE(os::isNotDurable(OkStatus()));
   EXPECT_EQ(fs.contents("/etc/postfix/main.cf"), "old");
 }
 
@@ -183,7 +183,7 @@ TEST(InMemoryFileSystemTest, RemoveStaleTempFilesCleansUpAfterACrash) {
   fs.crashAfterNextWrite(UnavailableError("power cut"));
   ASSERT_EQ(fs.writeAtomic("/etc/postfix/main.cf", "new").code(), StatusCode::kUnavailable);
 
-  Result<std::vector<std::string>> removed = agent::os::removeStaleTempFiles(fs, "/etc/postfix");
+  Result<std::vector<std::string>> removed = os::removeStaleTempFiles(fs, "/etc/postfix");
 
   ASSERT_TRUE(removed.ok()) << removed.status().toString();
   EXPECT_THAT(*removed, SizeIs(1));

@@ -8,8 +8,8 @@
 namespace postwarden::fakes {
 namespace {
 
-using agent::os::Command;
-using agent::os::CommandResult;
+using os::Command;
+using os::CommandResult;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;

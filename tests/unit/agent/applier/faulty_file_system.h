@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "tests/fakes/in_memory_file_system.h"
 
 namespace postwarden::fakes {
 
-class FaultyFileSystem final : public agent::os::FileSystem {
+class FaultyFileSystem final : public os::FileSystem {
  public:
   explicit FaultyFileSystem(InMemoryFileSystem& inner) : inner_(inner) {}
 
@@ -60,7 +60,7 @@ class FaultyFileSystem final : public agent::os::FileSystem {
 
   Result<std::string> readFile(const std::string& path) override { return inner_.readFile(path); }
   Status writeAtomic(const std::string& path, const std::string& bytes,
-                     const agent::os::WriteOptions& options = {}) override {
+                     const os::WriteOptions& options = {}) override {
     auto it = actions_.find(path);
     if (it != actions_.end() && !it->second.empty()) {
       std::function<Status()> action = std::move(it->second.front());
@@ -70,7 +70,7 @@ class FaultyFileSystem final : public agent::os::FileSystem {
     }
     return inner_.writeAtomic(path, bytes, options);
   }
-  Result<agent::os::FileInfo> stat(const std::string& path) override {
+  Result<os::FileInfo> stat(const std::string& path) override {
     PW_RETURN_IF_ERROR(next(stats_, path));
     return inner_.stat(path);
   }
@@ -91,7 +91,7 @@ class FaultyFileSystem final : public agent::os::FileSystem {
     return inner_.setModified(path, when);
   }
   // Passes through without consuming scripted stat() actions.
-  Result<agent::os::ResolvedPath> resolvePath(const std::string& path) override {
+  Result<os::ResolvedPath> resolvePath(const std::string& path) override {
     return inner_.resolvePath(path);
   }
 

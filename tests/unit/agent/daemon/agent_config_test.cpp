@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/unit/agent/os/temp_dir.h"
+#include "tests/unit/common/os/temp_dir.h"
 
 namespace postwarden::agent::daemon {
 namespace {

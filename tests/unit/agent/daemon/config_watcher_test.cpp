@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 
-#include "agent/os/posix_file_system.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "common/os/posix_file_system.h"
+#include "tests/unit/common/os/temp_dir.h"
 
 namespace postwarden::agent::daemon {
 namespace {

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "agent/os/posix_file_system.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "common/os/posix_file_system.h"
+#include "tests/unit/common/os/temp_dir.h"
 
 namespace postwarden::agent::link {
 namespace {

@@ -22,7 +22,7 @@
 
 #include "common/check.h"
 #include "controller/store/sqlite_store.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "tests/unit/common/os/temp_dir.h"
 
 namespace postwarden::controller::core {
 namespace {
@@ -31,7 +31,7 @@ using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-using agent::os::TempDir;  // tests/unit/agent/os/temp_dir.h
+using os::TempDir;  // tests/unit/common/os/temp_dir.h
 
 // Stands in for the gRPC reactor: records what the fleet sends and how it closes the stream.
 // send() is called from the fleet's writer thread too, hence the mutex.

@@ -20,7 +20,7 @@
 #include "common/check.h"
 #include "controller/core/enrollment_policy.h"
 #include "controller/core/targeting.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "tests/unit/common/os/temp_dir.h"
 
 namespace postwarden::controller::store {
 namespace {
@@ -28,7 +28,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-using agent::os::TempDir;  // tests/unit/agent/os/temp_dir.h
+using os::TempDir;  // tests/unit/common/os/temp_dir.h
 
 std::string readRaw(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,4 +1,4 @@
-#include "agent/os/file_lock.h"
+#include "common/os/file_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 // The pid the holder wrote, or "unknown" (the file can be empty for a moment between the
@@ -78,4 +78,4 @@ void FileLock::release() {
   fd_ = -1;
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

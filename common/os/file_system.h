@@ -14,7 +14,7 @@
 
 #include "common/status.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 struct FileInfo {
   bool is_directory = false;
@@ -116,4 +116,4 @@ class FileSystem {
   }
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

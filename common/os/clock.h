@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 class Clock {
  public:
@@ -25,4 +25,4 @@ class SystemClock final : public Clock {
   void sleepFor(std::chrono::milliseconds duration) override;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

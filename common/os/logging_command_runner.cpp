@@ -1,8 +1,8 @@
-#include "agent/os/logging_command_runner.h"
+#include "common/os/logging_command_runner.h"
 
 #include "common/logging.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 Result<CommandResult> LoggingCommandRunner::run(const Command& command) {
   auto log = moduleLogger("agent.os");
@@ -20,4 +20,4 @@ Result<CommandResult> LoggingCommandRunner::run(const Command& command) {
   return result;
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,14 +1,14 @@
-#include "agent/os/path_trust.h"
+#include "common/os/path_trust.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/os/posix_file_system.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "common/os/posix_file_system.h"
+#include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using ::testing::ElementsAre;
@@ -139,4 +139,4 @@ TEST(PathTrustTest, RealSymlinkedFileWithWritableTargetDirectory) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,4 +1,4 @@
-#include "agent/os/posix_file_system.h"
+#include "common/os/posix_file_system.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 #include <map>
 #include <utility>
 
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
@@ -457,4 +457,4 @@ Status PosixFileSystem::setModified(const std::string& path,
   return OkStatus();
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -9,9 +9,9 @@
 #include <chrono>
 #include <cstddef>
 
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 struct ProcessCommandRunnerOptions {
   // After the timeout the process group gets SIGTERM, and SIGKILL if it is still alive
@@ -45,4 +45,4 @@ class ProcessCommandRunner final : public CommandRunner {
   ProcessCommandRunnerOptions options_;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,8 +1,8 @@
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 
 #include <cstdio>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 constexpr std::string_view kTempMarker = ".pw-tmp-";
@@ -56,4 +56,4 @@ Result<std::vector<std::string>> removeStaleTempFiles(FileSystem& fs, const std:
   return removed;
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -10,7 +10,7 @@
 
 #include "common/check.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 class TempDir {
  public:
@@ -38,4 +38,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,8 +1,8 @@
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 
 #include <gtest/gtest.h>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 TEST(DescribeCommandTest, JoinsPlainArgumentsWithSpaces) {
@@ -26,4 +26,4 @@ TEST(DescribeCommandTest, EscapesSingleQuotesAndShowsEmptyArguments) {
 TEST(DescribeCommandTest, EmptyArgvIsEmptyString) { EXPECT_EQ(describeCommand({}), ""); }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,4 +1,4 @@
-#include "agent/os/file_lock.h"
+#include "common/os/file_lock.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 #include <sstream>
 #include <utility>
 
-#include "tests/unit/agent/os/temp_dir.h"
+#include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using ::testing::HasSubstr;
@@ -169,4 +169,4 @@ TEST(FileLockTest, MissingDirectoryIsNotFound) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

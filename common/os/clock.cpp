@@ -1,8 +1,8 @@
-#include "agent/os/clock.h"
+#include "common/os/clock.h"
 
 #include <thread>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 void SystemClock::sleepFor(std::chrono::milliseconds duration) {
   // std::this_thread::sleep_for resumes after EINTR and sleeps at least `duration`; a
@@ -10,4 +10,4 @@ void SystemClock::sleepFor(std::chrono::milliseconds duration) {
   if (duration > std::chrono::milliseconds::zero()) std::this_thread::sleep_for(duration);
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,4 +1,4 @@
-#include "agent/os/posix_file_system.h"
+#include "common/os/posix_file_system.h"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -23,10 +23,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/os/stale_temp_files.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "common/os/stale_temp_files.h"
+#include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using ::testing::ElementsAre;
@@ -554,4 +554,4 @@ TEST_F(PosixFileSystemTest, ListDirectoryReturnsNotFoundForMissingDirectory) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

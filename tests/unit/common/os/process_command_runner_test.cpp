@@ -1,4 +1,4 @@
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/unit/agent/os/temp_dir.h"
+#include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using std::chrono::milliseconds;
@@ -353,4 +353,4 @@ TEST_F(ProcessCommandRunnerTest, ConcurrentRunsDoNotMixOutput) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 class PosixFileSystem final : public FileSystem {
  public:
@@ -62,4 +62,4 @@ class PosixFileSystem final : public FileSystem {
   Status setModified(const std::string& path, std::chrono::system_clock::time_point when) override;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

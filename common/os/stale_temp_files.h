@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 // ".<base>.pw-tmp-<pid>-<nonce as 16 hex digits>". `base` is a file name, not a path.
 std::string writeAtomicTempName(std::string_view base, pid_t pid, std::uint64_t nonce);
@@ -30,4 +30,4 @@ bool isWriteAtomicTempName(std::string_view name);
 // fs.remove; on a failed remove, the files removed before it stay removed.
 Result<std::vector<std::string>> removeStaleTempFiles(FileSystem& fs, const std::string& dir);
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,4 +1,4 @@
-#include "agent/os/process_command_runner.h"
+#include "common/os/process_command_runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -35,7 +35,7 @@
 #include <utility>
 #include <vector>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 namespace asio = boost::asio;
@@ -427,4 +427,4 @@ Result<CommandResult> ProcessCommandRunner::run(const Command& command) {
   }
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,14 +1,14 @@
-#include "agent/os/stale_temp_files.h"
+#include "common/os/stale_temp_files.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "agent/os/posix_file_system.h"
-#include "tests/unit/agent/os/temp_dir.h"
+#include "common/os/posix_file_system.h"
+#include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using ::testing::ElementsAre;
@@ -70,4 +70,4 @@ TEST(RemoveStaleTempFilesTest, ReturnsNotFoundForMissingDirectory) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -1,8 +1,8 @@
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 
 #include <string_view>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 // Characters that a POSIX shell never treats specially, so an argument made only of them
@@ -43,4 +43,4 @@ std::string describeCommand(const std::vector<std::string>& argv) {
   return out;
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/os/file_system.h"
+#include "common/os/file_system.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 // One line per way a non-root user could change `resolved`, each naming the path, e.g.
 // "group or other writable: '/srv/config/main.cf' (mode 0664)",
@@ -20,4 +20,4 @@ namespace postwarden::agent::os {
 // A directory that appears in several lookups is judged once.
 std::vector<std::string> nonRootWriters(const ResolvedPath& resolved);
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

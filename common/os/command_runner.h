@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 struct Command {
   std::vector<std::string> argv;  // argv[0] is a path or a name looked up in PATH
@@ -40,4 +40,4 @@ class CommandRunner {
 // "postfix -c /x reload": argv joined for messages and logs (quoted where needed).
 std::string describeCommand(const std::vector<std::string>& argv);
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

@@ -2,9 +2,9 @@
 // level (argv, exit status, duration, and the output of failures), for `--verbose`.
 #pragma once
 
-#include "agent/os/command_runner.h"
+#include "common/os/command_runner.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 class LoggingCommandRunner final : public CommandRunner {
  public:
@@ -16,4 +16,4 @@ class LoggingCommandRunner final : public CommandRunner {
   CommandRunner& inner_;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

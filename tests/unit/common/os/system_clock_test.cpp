@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "agent/os/clock.h"
+#include "common/os/clock.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 using std::chrono::milliseconds;
@@ -35,4 +35,4 @@ TEST(SystemClockTest, NowIsWallTime) {
 }
 
 }  // namespace
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

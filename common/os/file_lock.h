@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 
 class FileLock {
  public:
@@ -42,4 +42,4 @@ class FileLock {
   int fd_ = -1;
 };
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os

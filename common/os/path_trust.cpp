@@ -1,10 +1,10 @@
-#include "agent/os/path_trust.h"
+#include "common/os/path_trust.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
-namespace postwarden::agent::os {
+namespace postwarden::os {
 namespace {
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
@@ -87,4 +87,4 @@ Result<ResolvedPath> resolvePathWithoutSymlinks(FileSystem& fs, const std::strin
   return resolved;
 }
 
-}  // namespace postwarden::agent::os
+}  // namespace postwarden::os
