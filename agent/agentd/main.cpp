@@ -16,11 +16,10 @@
 #include "agent/daemon/agent_config.h"
 #include "agent/daemon/agent_daemon.h"
 #include "agent/link/enrollment.h"
-#include "common/os/logging_command_runner.h"
-#include "common/os/posix_file_system.h"
-#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "common/logging.h"
+#include "common/os/env.h"
+#include "common/os/posix_file_system.h"
 #include "common/version.h"
 
 namespace {
@@ -50,9 +49,9 @@ int runEnroll(const agentd::EnrollFlags& flags) {
   if (!settings.ok()) return fail(settings.status());
   os::PosixFileSystem fs;
   link::EnrollOptions enroll{.enroll_address = settings->enroll_address,
-                              .controller_name = settings->controller_name,
-                              .agent_id = settings->agent_id,
-                              .state_dir = settings->state_dir};
+                             .controller_name = settings->controller_name,
+                             .agent_id = settings->agent_id,
+                             .state_dir = settings->state_dir};
   if (settings->token_file) {
     Result<std::string> token = fs.readFile(*settings->token_file);
     if (!token.ok()) return fail(token.status().withContext("token file"));
@@ -81,13 +80,9 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   if (!verbose) {
     setupLogging("postwarden-agent", spdlog::level::from_str(config->log_level));
   }
-  os::PosixFileSystem fs;
-  os::ProcessCommandRunner process_runner;
-  os::LoggingCommandRunner commands(process_runner);
-  os::SystemClock clock;
+  os::SystemEnv system;
   verify::SocketSmtpProber prober;
-  daemon::AgentDaemon agent({.fs = fs, .commands = commands, .clock = clock, .prober = prober},
-                           *config);
+  daemon::AgentDaemon agent({.os = system.env(), .prober = prober}, *config);
   // SIGINT/SIGTERM are blocked everywhere (main) and taken here.
   std::thread signals([&agent] {
     sigset_t set;

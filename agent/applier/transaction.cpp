@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "agent/applier/preflight.h"
-#include "common/os/stale_temp_files.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"
+#include "common/os/stale_temp_files.h"
 #include "common/sha256.h"
 
 namespace postwarden::agent::applier {
@@ -672,7 +672,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   const planner::PostfixConfig after{plan.main_cf_after, plan.master_cf_after};
   JournalEntry entry;
   entry.postfix_dir = options_.postfix_dir;
-  entry.backup_dir = backupDirName(options_.state_dir, clock_.now(), getpid());
+  entry.backup_dir = backupDirName(options_.state_dir, clock_.now(), options_.pid);
   entry.id = entry.backup_dir.substr(entry.backup_dir.rfind('/') + 1);
   entry.restart = plan.applyMode() == params::ApplyMode::kRestart;
   entry.old_main_sha256 = sha256Hex(before.main_cf);

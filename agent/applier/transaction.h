@@ -25,14 +25,14 @@
 #include "agent/applier/config_files.h"
 #include "agent/applier/journal.h"
 #include "agent/applier/needs_human.h"
-#include "common/os/clock.h"
-#include "common/os/command_runner.h"
-#include "common/os/file_system.h"
 #include "agent/planner/plan.h"
 #include "agent/policy/baseline.h"
 #include "agent/service/service_control.h"
 #include "agent/verify/expectation.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/clock.h"
+#include "common/os/command_runner.h"
+#include "common/os/file_system.h"
 
 namespace postwarden::agent::applier {
 
@@ -58,6 +58,7 @@ struct TransactionOptions {
   // once for it to settle and refuses when it was modified again meanwhile.
   std::chrono::milliseconds settle_age{2000};
   std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
+  int pid = 0;           // this process (os::Processes::selfPid()): names backup directories
   // --offline, for a Postfix that is not running: every safety step runs (settle, preflight,
   // the staged check, journal and verified backup, crash-safe swap) except the status step,
   // the reload/restart and the probe. A compliant host is kept without probing; a swapped

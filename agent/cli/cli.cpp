@@ -6,12 +6,12 @@
 #include "agent/applier/needs_human.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
-#include "common/os/file_lock.h"
-#include "agent/run/agent_run.h"
 #include "agent/planner/unified_diff.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/report/json_report.h"
+#include "agent/run/agent_run.h"
 #include "agent/verify/scan.h"
+#include "common/os/file_lock.h"
 
 namespace postwarden::agent::cli {
 namespace {
@@ -39,7 +39,7 @@ int fail(Environment& env, const Status& status, OutputFormat format) {
 }
 
 Result<policy::Baseline> loadPolicy(const std::string& path, Environment& env) {
-  Result<std::string> text = env.fs.readFile(path);
+  Result<std::string> text = env.os.fs.readFile(path);
   if (!text.ok()) return text.status().withContext("reading policy");
   return policy::loadBaseline(*text, path);
 }
@@ -69,8 +69,7 @@ run::HostSettings hostSettings(const ApplyArgs& args) {
 }
 
 run::AgentRun agentRun(run::HostSettings host, Environment& env) {
-  return run::AgentRun({env.fs, env.commands, env.clock, env.prober, env.crash_point},
-                       std::move(host));
+  return run::AgentRun({env.os, env.prober, env.crash_point}, std::move(host));
 }
 
 // The baseline and its plan against the files on disk.
@@ -79,8 +78,7 @@ struct Planned {
   run::Planned planned;
 };
 
-Result<Planned> loadAndPlan(const run::AgentRun& run, const std::string& policy,
-                            Environment& env) {
+Result<Planned> loadAndPlan(const run::AgentRun& run, const std::string& policy, Environment& env) {
   PW_ASSIGN_OR_RETURN(policy::Baseline baseline, loadPolicy(policy, env));
   PW_ASSIGN_OR_RETURN(planner::PostfixConfig config, run.readConfig());
   PW_ASSIGN_OR_RETURN(run::Planned planned, run.plan(baseline, config));
@@ -121,7 +119,7 @@ void printPlanText(const planner::Plan& plan, const TargetOptions& target, Envir
 }
 
 report::PlanContext context(const TargetOptions& target, Environment& env) {
-  return {target.postfix_dir, env.clock.now()};
+  return {target.postfix_dir, env.os.clock.now()};
 }
 
 int runPlan(const PlanArgs& args, Environment& env) {
@@ -238,7 +236,7 @@ int recoverFirst(const ApplyArgs& args, const run::AgentRun& run,
                  Environment& env) {
   const bool text = args.target.format == OutputFormat::kText;
   if (args.dry_run) {
-    if (env.fs.stat(args.state_dir + "/journal").ok() && text) {
+    if (env.os.fs.stat(args.state_dir + "/journal").ok() && text) {
       env.out << "an interrupted change is in " << args.state_dir
               << "/journal; a real run would finish or undo it first\n";
     }
@@ -352,7 +350,8 @@ int runScan(const ScanArgs& args, Environment& env) {
   target.expected_certificate_name = args.expected_name;
   applier::ProbeRecord record{
       args.address.host + ":" + std::to_string(args.address.port), env.prober.probe(target), {}};
-  std::vector<verify::ScanFinding> findings = verify::scanFindings(record.result, env.clock.now());
+  std::vector<verify::ScanFinding> findings =
+      verify::scanFindings(record.result, env.os.clock.now());
   record.verdict.passed = true;
   for (const verify::ScanFinding& f : findings) {
     if (f.verdict == verify::ScanFinding::Verdict::kFail) {
@@ -377,18 +376,18 @@ int runScan(const ScanArgs& args, Environment& env) {
 }
 
 int runClear(const ClearArgs& args, Environment& env) {
-  if (!env.fs.stat(args.state_dir).ok()) {
+  if (!env.os.fs.stat(args.state_dir).ok()) {
     env.out << "nothing to clear: " << args.state_dir << " does not exist\n";
     return kExitOk;
   }
   // Not while an apply runs: it could be writing the journal being ended.
-  Result<os::FileLock> lock = os::FileLock::acquire(args.state_dir + "/lock");
+  Result<os::FileLock> lock = env.os.locks.acquire(args.state_dir + "/lock");
   if (!lock.ok()) {
     printError(env, lock.status());
     return kExitError;
   }
   Result<applier::ClearedState> cleared =
-      applier::clearNeedsHuman(env.fs, args.state_dir, env.clock.now());
+      applier::clearNeedsHuman(env.os.fs, args.state_dir, env.os.clock.now());
   if (!cleared.ok()) {
     printError(env, cleared.status().withContext("clear failed, the host still needs a human"));
     return kExitError;

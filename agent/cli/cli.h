@@ -8,10 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/os/clock.h"
-#include "common/os/command_runner.h"
-#include "common/os/file_system.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/env.h"
 
 namespace postwarden::agent::cli {
 
@@ -23,14 +21,11 @@ inline constexpr int kExitRolledBack = 3;  // apply: failed verification, rolled
 inline constexpr int kExitNeedsHuman = 4;  // apply: rollback failed; sticky until cleared
 
 struct Environment {
-  os::FileSystem& fs;
-  os::CommandRunner& commands;
-  os::Clock& clock;
+  os::Env os;
   verify::SmtpProber& prober;
   std::ostream& out;  // results
   std::ostream& err;  // one line per error
   bool out_is_terminal = false;
-  long pid = 0;  // names backup directories
   // The absolute current directory: relative --postfix-dir/--state-dir are resolved against
   // it. Empty: such paths are refused.
   std::string working_dir;

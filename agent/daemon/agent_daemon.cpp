@@ -1,16 +1,14 @@
 #include "agent/daemon/agent_daemon.h"
 
-#include <random>
-
 #include "agent/applier/transaction.h"
-#include "agent/link/outbox.h"
-#include "agent/link/controller_link.h"
 #include "agent/daemon/parameter_states.h"
-#include "common/os/file_lock.h"
+#include "agent/link/controller_link.h"
+#include "agent/link/outbox.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"
 #include "common/logging.h"
+#include "common/os/file_lock.h"
 #include "common/version.h"
 
 namespace postwarden::agent::daemon {
@@ -76,7 +74,7 @@ run::HostSettings hostSettings(const AgentConfig& config) {
 AgentDaemon::AgentDaemon(DaemonEnvironment env, AgentConfig config)
     : env_(env),
       config_(std::move(config)),
-      run_({env.fs, env.commands, env.clock, env.prober, {}}, hostSettings(config_)),
+      run_({env.os, env.prober, {}}, hostSettings(config_)),
       timing_{.check_interval = config_.check_interval, .splay = config_.splay} {}
 
 AgentDaemon::~AgentDaemon() = default;
@@ -97,55 +95,53 @@ v1::Hello AgentDaemon::hello() {
 }
 
 Status AgentDaemon::run() {
-  PW_RETURN_IF_ERROR(env_.fs.createDirectories(config_.state_dir, 0700));
-  PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.fs.readFile(config_.ca_file));
-  PW_RETURN_IF_ERROR(link::loadIdentity(env_.fs, config_.state_dir).status());
+  PW_RETURN_IF_ERROR(env_.os.fs.createDirectories(config_.state_dir, 0700));
+  PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.os.fs.readFile(config_.ca_file));
+  PW_RETURN_IF_ERROR(link::loadIdentity(env_.os.fs, config_.state_dir).status());
   // A new outbox (first start, or a reinstall with a wiped state directory) numbers from the
   // current time and gets a random epoch, so its reports are never taken for redeliveries of
   // what the controller stored from an earlier install (docs/fleet.md).
-  const auto now_micros =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
-  std::random_device random;
-  const uint64_t new_epoch = (uint64_t{random()} << 32) ^ random() ^ now_micros;
+  const auto now_micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(env_.os.clock.now().time_since_epoch())
+          .count());
+  const uint64_t new_epoch = env_.os.random.next() ^ now_micros;
   PW_ASSIGN_OR_RETURN(std::unique_ptr<link::Outbox> outbox,
-                      link::Outbox::open(env_.fs, config_.state_dir + "/outbox",
-                                           config_.outbox_limit, now_micros, new_epoch));
+                      link::Outbox::open(env_.os.fs, config_.state_dir + "/outbox",
+                                         config_.outbox_limit, now_micros, new_epoch));
   for (const std::string& w : outbox->warnings()) log()->warn("outbox: {}", w);
   PW_ASSIGN_OR_RETURN(watcher_,
-                      ConfigWatcher::open(config_.postfix_dir, {"main.cf", "master.cf"}));
+                      env_.os.watchers.watch(config_.postfix_dir, {"main.cf", "master.cf"}));
   Result<os::CommandResult> version =
-      env_.commands.run({.argv = {"postconf", "-c", config_.postfix_dir, "-h", "mail_version"},
-                         .timeout = std::chrono::seconds(10)});
+      env_.os.commands.run({.argv = {"postconf", "-c", config_.postfix_dir, "-h", "mail_version"},
+                            .timeout = std::chrono::seconds(10)});
   if (version.ok() && version->exit_code == 0) {
     postfix_version_ = version->stdout_data.substr(0, version->stdout_data.find('\n'));
   }
   link_ = std::make_unique<link::ControllerLink>(
-      env_.fs, *outbox,
+      env_.os, *outbox,
       link::LinkOptions{.channel = {.address = config_.controller_host + ":" +
-                                         std::to_string(config_.controller_port),
-                              .controller_name = config_.controller_name,
-                              .ca_pem = ca_pem},
-                  .state_dir = config_.state_dir,
-                  .heartbeat_interval = config_.heartbeat_interval},
+                                               std::to_string(config_.controller_port),
+                                    .controller_name = config_.controller_name,
+                                    .ca_pem = ca_pem},
+                        .state_dir = config_.state_dir,
+                        .heartbeat_interval = config_.heartbeat_interval},
       link::LinkCallbacks{.hello = [this] { return hello(); },
-                    .on_assignment =
-                        [this](const v1::Assignment& a) {
-                          {
-                            std::lock_guard lock(inbox_mutex_);
-                            inbox_.assignment = a;
-                          }
-                          watcher_->wake();
-                        },
-                    .on_command =
-                        [this](const v1::Command& c) {
-                          {
-                            std::lock_guard lock(inbox_mutex_);
-                            inbox_.commands.push_back(c);
-                          }
-                          watcher_->wake();
-                        }});
+                          .on_assignment =
+                              [this](const v1::Assignment& a) {
+                                {
+                                  std::lock_guard lock(inbox_mutex_);
+                                  inbox_.assignment = a;
+                                }
+                                watcher_->wake();
+                              },
+                          .on_command =
+                              [this](const v1::Command& c) {
+                                {
+                                  std::lock_guard lock(inbox_mutex_);
+                                  inbox_.commands.push_back(c);
+                                }
+                                watcher_->wake();
+                              }});
   // The cached baseline is enforced at once, before the controller is reached (if ever).
   Status cached = loadCachedAssignment();
   if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
@@ -155,14 +151,13 @@ Status AgentDaemon::run() {
               config_.controller_host, config_.controller_port);
 
   check(Trigger::kStartup);
-  const auto started = env_.clock.steadyNow();
-  schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_,
-                                splayDraw());
+  const auto started = env_.os.clock.steadyNow();
+  schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_, splayDraw());
   while (!stop_) {
     const Wake wake = nextWake(schedule_);
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake.at -
-                                                                      env_.clock.steadyNow());
-    Result<ConfigWatcher::Event> event =
+    auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(wake.at - env_.os.clock.steadyNow());
+    Result<os::FileWatcher::Event> event =
         watcher_->wait(std::max(wait, std::chrono::milliseconds(0)));
     if (!event.ok()) {
       log()->error("watching {}: {}", config_.postfix_dir, event.status().message());
@@ -171,16 +166,15 @@ Status AgentDaemon::run() {
     }
     if (stop_) break;
     switch (*event) {
-      case ConfigWatcher::Event::kChanged:
+      case os::FileWatcher::Event::kChanged:
         check(Trigger::kFileChange);
         break;
-      case ConfigWatcher::Event::kWoken:
+      case os::FileWatcher::Event::kWoken:
         handleInbox();
         break;
-      case ConfigWatcher::Event::kTimeout:
+      case os::FileWatcher::Event::kTimeout:
         // The schedule moves on first: the check may postpone a repair (a new retry).
-        schedule_ =
-            afterWake(schedule_, wake, env_.clock.steadyNow(), timing_, splayDraw());
+        schedule_ = afterWake(schedule_, wake, env_.os.clock.steadyNow(), timing_, splayDraw());
         check(wake.trigger);
         break;
     }
@@ -203,13 +197,10 @@ void AgentDaemon::handleInbox() {
   }
 }
 
-double AgentDaemon::splayDraw() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(random);
-}
+double AgentDaemon::splayDraw() { return env_.os.random.unit(); }
 
 Status AgentDaemon::loadCachedAssignment() {
-  Result<std::string> bytes = env_.fs.readFile(config_.state_dir + kAssignmentFile);
+  Result<std::string> bytes = env_.os.fs.readFile(config_.state_dir + kAssignmentFile);
   if (!bytes.ok()) {
     return bytes.status().code() == StatusCode::kNotFound ? OkStatus() : bytes.status();
   }
@@ -222,8 +213,8 @@ Status AgentDaemon::loadCachedAssignment() {
 void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
   bool same = assignment_ && assignment_->SerializeAsString() == assignment.SerializeAsString();
   if (!same) {
-    Status saved = env_.fs.writeAtomic(config_.state_dir + kAssignmentFile,
-                                       assignment.SerializeAsString(), {.mode = 0600});
+    Status saved = env_.os.fs.writeAtomic(config_.state_dir + kAssignmentFile,
+                                          assignment.SerializeAsString(), {.mode = 0600});
     if (!saved.ok()) log()->warn("baseline not cached: {}", saved.message());
   }
   assignment_ = assignment;
@@ -247,14 +238,14 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
 int64_t AgentDaemon::configMtimeMs() {
   int64_t newest = 0;
   for (const char* name : {"/main.cf", "/master.cf"}) {
-    Result<os::FileInfo> info = env_.fs.stat(config_.postfix_dir + name);
+    Result<os::FileInfo> info = env_.os.fs.stat(config_.postfix_dir + name);
     if (info.ok()) newest = std::max(newest, toMs(info->modified));
   }
   return newest;
 }
 
 void AgentDaemon::recoverInterruptedChange() {
-  if (!env_.fs.stat(config_.state_dir + "/journal").ok()) return;
+  if (!env_.os.fs.stat(config_.state_dir + "/journal").ok()) return;
   Result<os::FileLock> lock = run_.lock();
   Result<planner::PostfixConfig> live = run_.readConfig();
   if (!lock.ok() || !live.ok()) return;  // `postwarden-agent apply` holds it and recovers
@@ -363,7 +354,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
   Result<os::FileLock> lock = run_.lock();
   if (!lock.ok()) {
     log()->warn("repair postponed: {}", lock.status().message());
-    schedule_ = afterLockedRepair(schedule_, env_.clock.steadyNow(), timing_);
+    schedule_ = afterLockedRepair(schedule_, env_.os.clock.steadyNow(), timing_);
     state.set_compliance(v1::COMPLIANCE_DRIFTED);
     state.set_detail(lock.status().message());
     return;
@@ -387,8 +378,8 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
     for (const std::string& line : p.result.transcript) state.add_probe_transcript(line);
   }
   memory_ = afterRepair(memory_, {look.finding.change, outcome, result.reason},
-                                result.outcome == applier::Outcome::kRolledBack ||
-                                    result.outcome == applier::Outcome::kNeedsHuman);
+                        result.outcome == applier::Outcome::kRolledBack ||
+                            result.outcome == applier::Outcome::kNeedsHuman);
   if (result.outcome == applier::Outcome::kRepaired) last_drift_.clear();
   // The parameters as they are now, after the change or its rollback.
   Result<planner::PostfixConfig> after = run_.readConfig();
@@ -407,7 +398,8 @@ void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateRe
   for (const applier::ProbeRecord& record :
        records.ok() ? *records : std::vector<applier::ProbeRecord>{}) {
     for (const std::string& line : record.result.transcript) state.add_probe_transcript(line);
-    for (const std::string& f : record.verdict.failures) failures.push_back(record.target + ": " + f);
+    for (const std::string& f : record.verdict.failures)
+      failures.push_back(record.target + ": " + f);
   }
   if (failures.empty()) return;
   state.set_compliance(v1::COMPLIANCE_FAILING);
@@ -419,12 +411,11 @@ void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateRe
   drift.set_baseline_version(assignment_->baseline_version());
   drift.set_source(v1::DRIFT_SOURCE_SERVICE);
   for (const std::string& f : failures) drift.add_failures(f);
-  drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
+  drift.set_detected_at_unix_ms(toMs(env_.os.clock.now()));
   reportDrift(std::move(drift));
 }
 
-void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& states,
-                                    bool repairing) {
+void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& states, bool repairing) {
   v1::DriftEvent drift;
   drift.set_baseline_name(assignment_->baseline_name());
   drift.set_baseline_version(assignment_->baseline_version());
@@ -432,12 +423,12 @@ void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& state
   for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
   drift.set_repairing(repairing);
   drift.set_changed_at_unix_ms(configMtimeMs());
-  drift.set_detected_at_unix_ms(toMs(env_.clock.now()));
+  drift.set_detected_at_unix_ms(toMs(env_.os.clock.now()));
   reportDrift(std::move(drift));
 }
 
 void AgentDaemon::report(v1::StateReport state, bool force) {
-  state.set_observed_at_unix_ms(toMs(env_.clock.now()));
+  state.set_observed_at_unix_ms(toMs(env_.os.clock.now()));
   compliance_ = state.compliance();
   if (!force && last_state_ && essence(*last_state_) == essence(state)) return;
   last_state_ = state;

@@ -20,15 +20,13 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "agent/daemon/decisions.h"
-#include "agent/run/agent_run.h"
 #include "agent/daemon/agent_config.h"
-#include "agent/daemon/config_watcher.h"
-#include "common/os/clock.h"
-#include "common/os/command_runner.h"
-#include "common/os/file_system.h"
+#include "agent/daemon/decisions.h"
 #include "agent/policy/baseline.h"
+#include "agent/run/agent_run.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/env.h"
+#include "common/os/file_watcher.h"
 #include "postwarden/v1/fleet.pb.h"
 
 namespace postwarden::agent::link {
@@ -38,9 +36,7 @@ class ControllerLink;
 namespace postwarden::agent::daemon {
 
 struct DaemonEnvironment {
-  os::FileSystem& fs;
-  os::CommandRunner& commands;
-  os::Clock& clock;
+  os::Env os;
   verify::SmtpProber& prober;
 };
 
@@ -85,14 +81,14 @@ class AgentDaemon {
   void reportConfigDrift(const std::vector<v1::ParameterState>& states, bool repairing);
   void reportDrift(v1::DriftEvent drift);
   v1::Hello hello();
-  static double splayDraw();
+  double splayDraw();
   int64_t configMtimeMs();
 
   DaemonEnvironment env_;
   AgentConfig config_;
   run::AgentRun run_;
   Timing timing_;
-  std::unique_ptr<ConfigWatcher> watcher_;
+  std::unique_ptr<os::FileWatcher> watcher_;
   std::unique_ptr<link::ControllerLink> link_;
   std::atomic<bool> stop_{false};
 

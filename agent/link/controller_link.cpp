@@ -1,7 +1,5 @@
 #include "agent/link/controller_link.h"
 
-#include <random>
-
 #include "agent/link/backoff.h"
 #include "common/logging.h"
 #include "common/pki/pki.h"
@@ -11,17 +9,15 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.link"); }
 
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+int64_t toMs(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 }  // namespace
 
-ControllerLink::ControllerLink(os::FileSystem& fs, Outbox& outbox, LinkOptions options,
+ControllerLink::ControllerLink(const os::Env& env, Outbox& outbox, LinkOptions options,
                                LinkCallbacks callbacks)
-    : fs_(fs), outbox_(outbox), options_(std::move(options)), callbacks_(std::move(callbacks)) {}
+    : env_(env), outbox_(outbox), options_(std::move(options)), callbacks_(std::move(callbacks)) {}
 
 ControllerLink::~ControllerLink() { stop(); }
 
@@ -58,23 +54,23 @@ void ControllerLink::acknowledge(uint64_t seq) {
 }
 
 void ControllerLink::run() {
-  Backoff backoff(options_.backoff_base, options_.backoff_cap, std::random_device{}());
+  Backoff backoff(options_.backoff_base, options_.backoff_cap, env_.random.next());
   for (;;) {
     {
       std::lock_guard lock(mutex_);
       if (stop_) return;
     }
-    Result<AgentIdentity> identity = loadIdentity(fs_, options_.state_dir);
+    Result<AgentIdentity> identity = loadIdentity(env_.fs, options_.state_dir);
     SessionEnd end;
     if (!identity.ok()) {
       log()->error("{}", identity.status().message());
     } else {
-      auto started = std::chrono::steady_clock::now();
+      auto started = env_.clock.steadyNow();
       end = session(*identity);
       connected_ = false;
       // A stream that lived a while was a success: the next failure starts small again, and
       // the first reconnect after losing it is full jitter over the base window.
-      if (std::chrono::steady_clock::now() - started > std::chrono::seconds(10)) backoff.reset();
+      if (env_.clock.steadyNow() - started > std::chrono::seconds(10)) backoff.reset();
     }
     const grpc::Status& status = end.status;
     // Shed by the controller's admission control: it is up, and names the slot to come back
@@ -137,7 +133,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
   });
 
   uint64_t sent = 0;  // highest seq written on this stream
-  auto next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+  auto next_heartbeat = env_.clock.steadyNow() + options_.heartbeat_interval;
   while (ok) {
     std::vector<OutboxEntry> unsent;
     {
@@ -163,11 +159,11 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
       if (!(ok = stream->Write(message))) break;
       sent = e.seq;
     }
-    if (ok && std::chrono::steady_clock::now() >= next_heartbeat) {
+    if (ok && env_.clock.steadyNow() >= next_heartbeat) {
       v1::AgentMessage heartbeat;
-      heartbeat.mutable_heartbeat()->set_sent_at_unix_ms(nowMs());
+      heartbeat.mutable_heartbeat()->set_sent_at_unix_ms(toMs(env_.clock.now()));
       ok = stream->Write(heartbeat);
-      next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+      next_heartbeat = env_.clock.steadyNow() + options_.heartbeat_interval;
       renewIfDue(channel, identity);
     }
   }
@@ -187,8 +183,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
     const auto& trailers = context.GetServerTrailingMetadata();
     auto it = trailers.find(kRetryAfterMsKey);
     if (it != trailers.end()) {
-      end.retry_after =
-          parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
+      end.retry_after = parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
     }
   }
   return end;
@@ -198,7 +193,7 @@ void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
                                 const AgentIdentity& identity) {
   Result<pki::CertificateInfo> info = pki::inspectCertificate(identity.certificate_pem);
   if (!info.ok()) return;
-  auto now = std::chrono::system_clock::now();
+  auto now = env_.clock.now();
   auto lifetime = info->not_after - info->not_before;
   if (info->not_after - now > lifetime / 3) return;
   Result<std::string> key = pki::generatePrivateKey();
@@ -213,7 +208,7 @@ void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
   grpc::Status status = stub->Renew(&context, request, &response);
   Status saved =
       status.ok()
-          ? saveIdentity(fs_, options_.state_dir,
+          ? saveIdentity(env_.fs, options_.state_dir,
                          {.certificate_pem = response.certificate_pem(), .private_key_pem = *key})
           : UnavailableError(status.error_message());
   if (saved.ok()) {

@@ -19,9 +19,9 @@
 #include <string>
 #include <thread>
 
-#include "agent/link/outbox.h"
 #include "agent/link/channel.h"
-#include "common/os/file_system.h"
+#include "agent/link/outbox.h"
+#include "common/os/env.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::agent::link {
@@ -43,8 +43,9 @@ struct LinkCallbacks {
 class ControllerLink {
  public:
   // The outbox is shared with nobody else: the link serializes access to it.
-  ControllerLink(os::FileSystem& fs, Outbox& outbox, LinkOptions options,
-                 LinkCallbacks callbacks);
+  // The Env's file system holds the identity; its clock and randomness drive heartbeats,
+  // backoff and renewal.
+  ControllerLink(const os::Env& env, Outbox& outbox, LinkOptions options, LinkCallbacks callbacks);
   ~ControllerLink();  // stop()
 
   void start();
@@ -67,7 +68,7 @@ class ControllerLink {
   void renewIfDue(const std::shared_ptr<grpc::Channel>& channel, const AgentIdentity& identity);
   void acknowledge(uint64_t seq);
 
-  os::FileSystem& fs_;
+  os::Env env_;
   Outbox& outbox_;
   LinkOptions options_;
   LinkCallbacks callbacks_;

@@ -12,11 +12,9 @@
 #include <vector>
 
 #include "agent/cli/cli.h"
-#include "common/os/logging_command_runner.h"
-#include "common/os/posix_file_system.h"
-#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
 #include "common/logging.h"
+#include "common/os/env.h"
 
 namespace {
 
@@ -24,14 +22,12 @@ namespace {
 // would cost every plan and apply ~3 MB of memory and milliseconds of loading. Returns only
 // when the exec failed.
 int execFleetCommand(char** argv) {
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    std::perror("postwarden-agent: error: /proc/self/exe");
+  postwarden::Result<std::string> self = postwarden::os::ProcfsProcesses().selfExecutable();
+  if (!self.ok()) {
+    std::cerr << "postwarden-agent: error: " << self.status().message() << "\n";
     return 1;
   }
-  std::string path(self, static_cast<size_t>(n));
-  path = path.substr(0, path.rfind('/') + 1) + "postwarden-agentd";
+  const std::string path = self->substr(0, self->rfind('/') + 1) + "postwarden-agentd";
   execv(path.c_str(), argv);
   std::cerr << "postwarden-agent: error: cannot run " << path << ": " << std::strerror(errno)
             << "\n";
@@ -65,19 +61,13 @@ int main(int argc, char** argv) {
   postwarden::setupLogging("postwarden-agent",
                            verbose ? spdlog::level::debug : spdlog::level::warn);
 
-  os::PosixFileSystem fs;
-  os::ProcessCommandRunner process_runner;
-  os::LoggingCommandRunner commands(process_runner);
-  os::SystemClock clock;
+  os::SystemEnv system;
   verify::SocketSmtpProber prober;
-  cli::Environment env{.fs = fs,
-                       .commands = commands,
-                       .clock = clock,
+  cli::Environment env{.os = system.env(),
                        .prober = prober,
                        .out = std::cout,
                        .err = std::cerr,
-                       .out_is_terminal = isatty(STDOUT_FILENO) == 1,
-                       .pid = static_cast<long>(getpid())};
+                       .out_is_terminal = isatty(STDOUT_FILENO) == 1};
   // Relative directory options are resolved against it (empty if unknown: they are refused).
   if (char cwd[4096]; getcwd(cwd, sizeof cwd) != nullptr) env.working_dir = cwd;
   // Test-only fault point: the e2e suite kills the agent at a named transaction step to prove
@@ -85,7 +75,7 @@ int main(int argc, char** argv) {
   if (const char* step = std::getenv("POSTWARDEN_TEST_CRASH_AT")) {
     std::string crash_step = step;
     env.crash_point = [crash_step](std::string_view reached) {
-      if (reached == crash_step) kill(getpid(), SIGKILL);
+      if (reached == crash_step) raise(SIGKILL);
     };
   }
   return cli::run(args, env);

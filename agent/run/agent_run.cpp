@@ -53,7 +53,8 @@ planner::PlanOptions AgentRun::planOptions() const {
 }
 
 Result<planner::PostfixConfig> AgentRun::readConfig() const {
-  Result<planner::PostfixConfig> config = applier::ConfigFiles(env_.fs, host_.postfix_dir).read();
+  Result<planner::PostfixConfig> config =
+      applier::ConfigFiles(env_.os.fs, host_.postfix_dir).read();
   if (!config.ok()) return config.status().withContext("reading Postfix configuration");
   return config;
 }
@@ -65,7 +66,7 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
   params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
   if (!allKnown(catalog, baseline)) {
     Result<os::CommandResult> defaults =
-        env_.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
+        env_.os.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
     if (defaults.ok() && defaults->exit_code == 0) {
       Result<params::ParameterCatalog> installed =
           params::ParameterCatalog::fromPostconfDefaults(defaults->stdout_data);
@@ -79,7 +80,7 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
   Planned planned{.plan = std::move(plan)};
   // A security finding of its own, like `postfix check`'s "group or other writable".
   Result<std::vector<std::string>> writers =
-      applier::ConfigFiles(env_.fs, host_.postfix_dir).nonRootWriters();
+      applier::ConfigFiles(env_.os.fs, host_.postfix_dir).nonRootWriters();
   if (!writers.ok()) {
     planned.plan.warnings.push_back("cannot check who may change main.cf and master.cf: " +
                                     writers.status().message());
@@ -93,16 +94,16 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
 }
 
 Result<os::FileLock> AgentRun::lock() const {
-  Status created = env_.fs.createDirectories(host_.state_dir, 0700);
+  Status created = env_.os.fs.createDirectories(host_.state_dir, 0700);
   if (!created.ok()) return created.withContext("state directory");
-  return os::FileLock::acquire(host_.state_dir + "/lock");
+  return env_.os.locks.acquire(host_.state_dir + "/lock");
 }
 
 Result<ProbeSettings> AgentRun::probeSettings() const {
   ProbeSettings settings{.timeout = host_.probe_timeout};
   if (!host_.probe_login) return settings;
   const ProbeLogin& login = *host_.probe_login;
-  Result<std::string> secret = env_.fs.readFile(login.password_file);
+  Result<std::string> secret = env_.os.fs.readFile(login.password_file);
   if (!secret.ok()) return secret.status().withContext("reading the probe password file");
   std::string password = secret->substr(0, secret->find_first_of("\r\n"));
   if (password.empty()) return InvalidArgumentError("the probe password file is empty");
@@ -123,6 +124,7 @@ applier::TransactionOptions AgentRun::transactionOptions(const planner::PostfixC
   options.check_timeout = host_.command_timeout;
   options.log_file = mainCfValue(live, "maillog_file", "");
   options.crash_point = env_.crash_point;
+  options.pid = env_.os.processes.selfPid();
   options.offline = offline;
   if (!offline) {
     // What "the service works again" means after a rollback: the restored configuration's
@@ -138,13 +140,12 @@ applier::TransactionOptions AgentRun::transactionOptions(const planner::PostfixC
 
 namespace {
 
-std::unique_ptr<service::ServiceControl> serviceFor(os::CommandRunner& commands,
-                                                    const HostSettings& host,
+std::unique_ptr<service::ServiceControl> serviceFor(const os::Env& env, const HostSettings& host,
                                                     const planner::PostfixConfig& live) {
   service::ServiceOptions options{.timeout = host.command_timeout};
   // The master's pid file lives in queue_directory (Debian's default below).
   options.queue_directory = mainCfValue(live, "queue_directory", "/var/spool/postfix");
-  return service::makeServiceControl(commands, host.service, host.postfix_dir, options);
+  return service::makeServiceControl(env, host.service, host.postfix_dir, options);
 }
 
 }  // namespace
@@ -153,8 +154,8 @@ std::optional<applier::TransactionReport> AgentRun::recover(const planner::Postf
                                                             const ProbeSettings& settings,
                                                             bool offline,
                                                             const StepObserver& on_step) const {
-  std::unique_ptr<service::ServiceControl> service = serviceFor(env_.commands, host_, live);
-  return applier::Transaction(env_.fs, env_.commands, *service, env_.prober, env_.clock,
+  std::unique_ptr<service::ServiceControl> service = serviceFor(env_.os, host_, live);
+  return applier::Transaction(env_.os.fs, env_.os.commands, *service, env_.prober, env_.os.clock,
                               transactionOptions(live, settings, offline), on_step)
       .recover();
 }
@@ -162,7 +163,7 @@ std::optional<applier::TransactionReport> AgentRun::recover(const planner::Postf
 Result<PreparedChange> AgentRun::prepare(const policy::Baseline& baseline, const Planned& planned,
                                          const planner::PostfixConfig& live,
                                          const ProbeSettings& settings, bool offline) const {
-  PreparedChange change{.service = serviceFor(env_.commands, host_, live),
+  PreparedChange change{.service = serviceFor(env_.os, host_, live),
                         .options = transactionOptions(live, settings, offline)};
   if (!offline) {
     PW_ASSIGN_OR_RETURN(
@@ -175,17 +176,16 @@ Result<PreparedChange> AgentRun::prepare(const policy::Baseline& baseline, const
 
 applier::TransactionReport AgentRun::apply(PreparedChange& change, const planner::Plan& plan,
                                            const StepObserver& on_step) const {
-  return applier::Transaction(env_.fs, env_.commands, *change.service, env_.prober, env_.clock,
-                              change.options, on_step)
+  return applier::Transaction(env_.os.fs, env_.os.commands, *change.service, env_.prober,
+                              env_.os.clock, change.options, on_step)
       .apply(plan);
 }
 
 Result<std::vector<applier::ProbeRecord>> AgentRun::verify(const policy::Baseline& baseline,
                                                            const planner::PostfixConfig& config,
                                                            const ProbeSettings& settings) const {
-  PW_ASSIGN_OR_RETURN(
-      std::vector<applier::ProbeCheck> checks,
-      probeChecks(baseline, config, planOptions(), host_.probe_address, settings));
+  PW_ASSIGN_OR_RETURN(std::vector<applier::ProbeCheck> checks,
+                      probeChecks(baseline, config, planOptions(), host_.probe_address, settings));
   std::vector<applier::ProbeRecord> records;
   for (const applier::ProbeCheck& check : checks) {
     records.push_back(applier::runProbe(env_.prober, check));

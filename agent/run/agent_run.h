@@ -15,24 +15,19 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "common/os/clock.h"
-#include "common/os/command_runner.h"
-#include "common/os/file_lock.h"
-#include "common/os/file_system.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
 #include "agent/run/host.h"
 #include "agent/run/probe_targets.h"
 #include "agent/service/service_control.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/env.h"
 #include "common/status.h"
 
 namespace postwarden::agent::run {
 
 struct RunEnvironment {
-  os::FileSystem& fs;
-  os::CommandRunner& commands;
-  os::Clock& clock;
+  os::Env os;
   verify::SmtpProber& prober;
   // Test-only: called after each journaled step (TransactionOptions::crash_point).
   std::function<void(std::string_view)> crash_point;
@@ -112,8 +107,7 @@ class AgentRun {
  private:
   planner::PlanOptions planOptions() const;
   applier::TransactionOptions transactionOptions(const planner::PostfixConfig& live,
-                                                 const ProbeSettings& settings,
-                                                 bool offline) const;
+                                                 const ProbeSettings& settings, bool offline) const;
 
   RunEnvironment env_;
   HostSettings host_;

@@ -1,5 +1,5 @@
-// ServiceControl: how the agent makes a running Postfix pick up a new configuration, over a
-// CommandRunner (argv vectors with timeouts, never a shell). Three strategies:
+// ServiceControl: how the agent makes a running Postfix pick up a new configuration, over
+// the Env's CommandRunner (argv vectors with timeouts, never a shell). Three strategies:
 //   postfix  `postfix -c DIR reload` / `stop` + `start` (also for instances systemd does not
 //            manage, such as a second instance in its own config directory);
 //   systemd  `systemctl reload UNIT` / `systemctl restart UNIT` (Debian's unit: postfix@-);
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/os/command_runner.h"
+#include "common/os/env.h"
 #include "common/status.h"
 
 namespace postwarden::agent::service {
@@ -65,25 +65,26 @@ struct ServiceOptions {
 };
 
 // The pids of the daemons the running Postfix master (QUEUE/pid/master.pid) has started now;
-// empty when it is not running. Linux /proc.
-std::vector<int> postfixDaemonPids(const std::string& queue_directory);
+// empty when it is not running.
+std::vector<int> postfixDaemonPids(os::FileSystem& fs, const os::Processes& processes,
+                                   const std::string& queue_directory);
 
 // Waits until none of `pids` is alive (zombies count as gone), polling, for at most `limit`.
 // True when they all exited.
-bool waitForExit(const std::vector<int>& pids, std::chrono::milliseconds limit);
+bool waitForExit(const os::Processes& processes, os::Clock& clock, const std::vector<int>& pids,
+                 std::chrono::milliseconds limit);
 
-std::unique_ptr<ServiceControl> makePostfixServiceControl(os::CommandRunner& runner,
+std::unique_ptr<ServiceControl> makePostfixServiceControl(const os::Env& env,
                                                           std::string config_dir,
                                                           ServiceOptions options = {});
-std::unique_ptr<ServiceControl> makeSystemdServiceControl(os::CommandRunner& runner,
-                                                          std::string unit,
+std::unique_ptr<ServiceControl> makeSystemdServiceControl(const os::Env& env, std::string unit,
                                                           ServiceOptions options = {});
-std::unique_ptr<ServiceControl> makeCommandServiceControl(os::CommandRunner& runner,
+std::unique_ptr<ServiceControl> makeCommandServiceControl(const os::Env& env,
                                                           CommandStrategy strategy,
                                                           ServiceOptions options = {});
 
 // The ServiceControl `settings` name, for the Postfix instance in `config_dir`.
-std::unique_ptr<ServiceControl> makeServiceControl(os::CommandRunner& runner,
+std::unique_ptr<ServiceControl> makeServiceControl(const os::Env& env,
                                                    const ServiceSettings& settings,
                                                    const std::string& config_dir,
                                                    ServiceOptions options = {});

@@ -15,9 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "common/os/posix_file_system.h"
 #include "common/duration.h"
 #include "common/logging.h"
+#include "common/os/env.h"
+#include "common/os/posix_file_system.h"
 #include "common/version.h"
 #include "controller/core/agent_id.h"
 #include "controller/credentials/authority.h"
@@ -50,10 +51,11 @@ Result<Backing> openBacking(os::FileSystem& fs, const DataDirPaths& paths) {
 }
 
 // Starts the controller on the data directory's CA and store; `backing` must outlive it.
-Result<std::unique_ptr<ControllerServer>> startServer(os::FileSystem& fs,
-                                                      const DataDirPaths& paths, Backing& backing,
+Result<std::unique_ptr<ControllerServer>> startServer(const os::Env& env, const DataDirPaths& paths,
+                                                      Backing& backing,
                                                       const ServerOptions& options) {
-  return ControllerServer::start(fs, paths, std::move(*backing.authority), *backing.store, options);
+  return ControllerServer::start(env, paths, std::move(*backing.authority), *backing.store,
+                                 options);
 }
 
 constexpr char kUsage[] = R"(usage: postwarden-controller COMMAND [OPTIONS]
@@ -150,7 +152,9 @@ int runInit(const Parsed& p) {
   for (auto [it, end] = p.options.equal_range("--name"); it != end; ++it) {
     options.names.push_back(it->second);
   }
-  os::PosixFileSystem fs;
+  os::SystemEnv system;
+  const os::Env env = system.env();
+  os::FileSystem& fs = env.fs;
   DataDirPaths paths{*dir};
   Status status = initDataDir(fs, paths, options);
   if (!status.ok()) return fail(status.message());
@@ -158,7 +162,7 @@ int runInit(const Parsed& p) {
   Result<Backing> backing = openBacking(fs, paths);
   if (!backing.ok()) return fail(backing.status().message());
   Result<std::unique_ptr<ControllerServer>> probe =
-      startServer(fs, paths, *backing, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
+      startServer(env, paths, *backing, {.listen = "127.0.0.1:0", .enroll_listen = "127.0.0.1:0"});
   if (!probe.ok()) return fail(probe.status().message());
   (*probe)->shutdown(std::chrono::milliseconds(100));
   std::cout << "initialized " << *dir << ": controller CA (ca.crt), server certificate "
@@ -200,12 +204,14 @@ int runServe(const Parsed& p) {
     }
     options.max_connects_per_second = static_cast<double>(n);
   }
-  os::PosixFileSystem fs;
+  os::SystemEnv system;
+  const os::Env env = system.env();
+  os::FileSystem& fs = env.fs;
   const DataDirPaths paths{*dir};
   // Declared before the server: the server borrows its store, which must outlive it.
   Result<Backing> backing = openBacking(fs, paths);
   if (!backing.ok()) return fail(backing.status().message());
-  Result<std::unique_ptr<ControllerServer>> server = startServer(fs, paths, *backing, options);
+  Result<std::unique_ptr<ControllerServer>> server = startServer(env, paths, *backing, options);
   if (!server.ok()) return fail(server.status().message());
   if (auto port_file = p.get("--port-file")) {
     Status written = fs.writeAtomic(*port_file, std::to_string((*server)->port()) + " " +
@@ -224,9 +230,8 @@ int runServe(const Parsed& p) {
   return 0;
 }
 
-Status writeClientFiles(os::PosixFileSystem& fs, const std::string& out,
-                        const std::string& name, const pki::KeyAndCertificate& issued,
-                        const std::string& ca_pem) {
+Status writeClientFiles(os::PosixFileSystem& fs, const std::string& out, const std::string& name,
+                        const pki::KeyAndCertificate& issued, const std::string& ca_pem) {
   PW_RETURN_IF_ERROR(fs.createDirectories(out, 0700));
   PW_RETURN_IF_ERROR(
       fs.writeAtomic(out + "/" + name + ".key", issued.private_key_pem, {.mode = 0600}));

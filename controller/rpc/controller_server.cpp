@@ -12,7 +12,6 @@
 namespace postwarden::controller::rpc {
 
 struct ControllerServer::Impl {
-  os::SystemClock clock;
   std::optional<credentials::Authority> authority;
   std::unique_ptr<core::Fleet> fleet;
   std::unique_ptr<AgentServiceImpl> agent_service;
@@ -53,13 +52,18 @@ Result<std::string> nextPortAddress(const std::string& address) {
 }
 
 Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
-    os::FileSystem& fs, const credentials::DataDirPaths& paths,
-    credentials::Authority authority, store::Store& store, const ServerOptions& options) {
+    const os::Env& env, const credentials::DataDirPaths& paths, credentials::Authority authority,
+    store::Store& store, const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->authority.emplace(std::move(authority));
-  PW_ASSIGN_OR_RETURN(std::string server_cert, fs.readFile(paths.server_cert()));
-  PW_ASSIGN_OR_RETURN(std::string server_key, fs.readFile(paths.server_key()));
-  impl->fleet = std::make_unique<core::Fleet>(store);
+  PW_ASSIGN_OR_RETURN(std::string server_cert, env.fs.readFile(paths.server_cert()));
+  PW_ASSIGN_OR_RETURN(std::string server_key, env.fs.readFile(paths.server_key()));
+  os::Clock& clock = env.clock;
+  impl->fleet = std::make_unique<core::Fleet>(
+      store, core::FleetOptions{.now = [&clock] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+            .count();
+      }});
   PW_RETURN_IF_ERROR(impl->fleet->start());
 
   const credentials::Authority& ca = *impl->authority;
@@ -71,7 +75,7 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
       *impl->fleet, issuer,
       AgentServiceOptions{.simulator = options.simulator,
                           .admission = {.per_second = options.max_connects_per_second}},
-      impl->clock);
+      env.clock);
   impl->operator_service = std::make_unique<OperatorServiceImpl>(*impl->fleet);
   impl->enrollment_service =
       std::make_unique<EnrollmentServiceImpl>(*impl->fleet, ca, options.agent_certificate_lifetime);

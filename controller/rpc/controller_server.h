@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "common/os/file_system.h"
+#include "common/os/env.h"
 #include "controller/core/admission.h"
 #include "controller/credentials/authority.h"
 #include "controller/rpc/simulator_access.h"
@@ -34,7 +34,7 @@ class ControllerServer {
   // Loads the server certificate from `paths`, starts the fleet over `store` and listens,
   // issuing agent certificates with `authority`. `store` is borrowed and must outlive the
   // server.
-  static Result<std::unique_ptr<ControllerServer>> start(os::FileSystem& fs,
+  static Result<std::unique_ptr<ControllerServer>> start(const os::Env& env,
                                                          const credentials::DataDirPaths& paths,
                                                          credentials::Authority authority,
                                                          store::Store& store,

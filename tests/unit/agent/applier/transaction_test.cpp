@@ -179,6 +179,7 @@ struct Host {
     options.postfix_dir = kPostfixDir;
     options.state_dir = kStateDir;
     options.probes = {smtpCheck()};
+    options.pid = 4242;
   }
 
   // Last modified an hour ago: nobody is editing them (see the "settle" step).
@@ -291,7 +292,8 @@ TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   EXPECT_EQ(host.fs.contents(kMasterCf), kOldMaster);
   EXPECT_EQ(main_cf_at_reload, plan.main_cf_after);
   EXPECT_FALSE(host.fs.exists(kJournal));
-  EXPECT_EQ(report.backup_dir, kStateDir + "/backups/20240101T000000Z-" + std::to_string(getpid()));
+  EXPECT_EQ(report.backup_dir, kStateDir + "/backups/20240101T000000Z-4242")
+      << "named by the time and the pid the options give";
   EXPECT_EQ(host.fs.contents(report.backup_dir + "/main.cf"), kOldMain);
   EXPECT_EQ(host.fs.contents(report.backup_dir + "/master.cf"), kOldMaster);
   EXPECT_EQ(host.service.reloads(), 1);

@@ -13,15 +13,21 @@
 #include <vector>
 
 #include "common/check.h"
+#include "tests/fakes/real_env.h"
 #include "tests/fakes/scripted_command_runner.h"
 
 namespace postwarden::agent::service {
 namespace {
 
+using fakes::realEnvWith;
 using fakes::ScriptedCommandRunner;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+
+os::PosixFileSystem fs;
+os::ProcfsProcesses procfs;
+os::SystemClock clock;
 
 ServiceOptions quickOptions() {
   ServiceOptions options;
@@ -32,7 +38,7 @@ ServiceOptions quickOptions() {
 TEST(ServiceControlTest, PostfixStrategyReloadsItsConfigDirectory) {
   ScriptedCommandRunner runner;
   runner.expect({"postfix", "-c", "/etc/postfix-out", "reload"}, ScriptedCommandRunner::exited(0));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix-out", quickOptions());
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix-out", quickOptions());
 
   Status status = service->reload();
 
@@ -49,9 +55,10 @@ TEST(ServiceControlTest, RunningAsksEachStrategyItsOwnWay) {
   runner.expect({"postfix", "-c", "/etc/postfix", "status"}, ScriptedCommandRunner::exited(1));
   runner.expect({"systemctl", "is-active", "--quiet", "postfix@-"},
                 ScriptedCommandRunner::exited(3));
-  auto postfix = makePostfixServiceControl(runner, "/etc/postfix", quickOptions());
-  auto systemd = makeSystemdServiceControl(runner, "postfix@-", quickOptions());
-  auto command = makeCommandServiceControl(runner, {{"reload-it"}, {}}, quickOptions());
+  auto postfix = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix", quickOptions());
+  auto systemd = makeSystemdServiceControl(realEnvWith(runner), "postfix@-", quickOptions());
+  auto command =
+      makeCommandServiceControl(realEnvWith(runner), {{"reload-it"}, {}}, quickOptions());
 
   EXPECT_EQ(postfix->running().value(), true);
   EXPECT_EQ(postfix->running().value(), false);
@@ -64,7 +71,7 @@ TEST(ServiceControlTest, PostfixStrategyRestartsWithStopThenStart) {
   ScriptedCommandRunner runner;
   runner.expect({"postfix", "-c", "/etc/postfix", "stop"}, ScriptedCommandRunner::exited(0));
   runner.expect({"postfix", "-c", "/etc/postfix", "start"}, ScriptedCommandRunner::exited(0));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix");
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
 
   Status status = service->restart();
 
@@ -80,7 +87,7 @@ TEST(ServiceControlTest, PostfixRestartStartsEvenWhenStopFails) {
                                               "postfix/postfix-script: fatal: the Postfix "
                                               "mail system is not running\n"));
   runner.expect({"postfix", "-c", "/etc/postfix", "start"}, ScriptedCommandRunner::exited(0));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix");
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
 
   Status status = service->restart();
 
@@ -93,7 +100,7 @@ TEST(ServiceControlTest, PostfixRestartFailsWhenStartFails) {
   runner.expect({"postfix", "-c", "/etc/postfix", "stop"}, ScriptedCommandRunner::exited(0));
   runner.expect({"postfix", "-c", "/etc/postfix", "start"},
                 ScriptedCommandRunner::exited(1, "", "fatal: bind 0.0.0.0 port 25\n"));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix");
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
 
   Status status = service->restart();
 
@@ -108,7 +115,7 @@ TEST(ServiceControlTest, NonZeroReloadIsFailedPreconditionWithTheOutput) {
                 ScriptedCommandRunner::exited(1, "stdout line\n",
                                               "postfix: fatal: the Postfix mail system is not "
                                               "running\n"));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix");
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
 
   Status status = service->reload();
 
@@ -121,7 +128,7 @@ TEST(ServiceControlTest, NonZeroReloadIsFailedPreconditionWithTheOutput) {
 TEST(ServiceControlTest, NonZeroExitWithoutOutputNamesOnlyTheStatus) {
   ScriptedCommandRunner runner;
   runner.expect({"systemctl", "reload", "postfix@-"}, ScriptedCommandRunner::exited(3));
-  auto service = makeSystemdServiceControl(runner, "postfix@-");
+  auto service = makeSystemdServiceControl(realEnvWith(runner), "postfix@-");
 
   Status status = service->reload();
 
@@ -134,7 +141,7 @@ TEST(ServiceControlTest, LongOutputIsCutToItsTail) {
   const std::string output = std::string(5000, 'x') + "the real reason";
   runner.expect({"postfix", "-c", "/etc/postfix", "reload"},
                 ScriptedCommandRunner::exited(1, "", output));
-  auto service = makePostfixServiceControl(runner, "/etc/postfix");
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
 
   Status status = service->reload();
 
@@ -149,8 +156,8 @@ TEST(ServiceControlTest, RunnerErrorsPassThroughWithTheirCode) {
   runner.expect({"postfix", "-c", "/etc/postfix", "reload"},
                 DeadlineExceededError("postfix reload timed out after 60000 ms"));
   runner.expect({"systemctl", "restart", "postfix@-"}, NotFoundError("systemctl: not found"));
-  auto postfix = makePostfixServiceControl(runner, "/etc/postfix");
-  auto systemd = makeSystemdServiceControl(runner, "postfix@-");
+  auto postfix = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix");
+  auto systemd = makeSystemdServiceControl(realEnvWith(runner), "postfix@-");
 
   Status reload = postfix->reload();
   Status restart = systemd->restart();
@@ -164,7 +171,7 @@ TEST(ServiceControlTest, SystemdStrategyReloadsAndRestartsTheUnit) {
   ScriptedCommandRunner runner;
   runner.expect({"systemctl", "reload", "postfix@-"}, ScriptedCommandRunner::exited(0));
   runner.expect({"systemctl", "restart", "postfix@-"}, ScriptedCommandRunner::exited(0));
-  auto service = makeSystemdServiceControl(runner, "postfix@-", quickOptions());
+  auto service = makeSystemdServiceControl(realEnvWith(runner), "postfix@-", quickOptions());
 
   Status reload = service->reload();
   Status restart = service->restart();
@@ -183,7 +190,7 @@ TEST(ServiceControlTest, CommandStrategyRunsTheConfiguredArgv) {
                            .restart = {"/usr/local/bin/mta-ctl", "bounce"}};
   runner.expect(strategy.reload, ScriptedCommandRunner::exited(0));
   runner.expect(strategy.restart, ScriptedCommandRunner::exited(0));
-  auto service = makeCommandServiceControl(runner, strategy);
+  auto service = makeCommandServiceControl(realEnvWith(runner), strategy);
 
   Status reload = service->reload();
   Status restart = service->restart();
@@ -198,7 +205,7 @@ TEST(ServiceControlTest, CommandStrategyRunsTheConfiguredArgv) {
 
 TEST(ServiceControlTest, CommandStrategyWithoutRestartIsUnimplemented) {
   ScriptedCommandRunner runner;
-  auto service = makeCommandServiceControl(runner, {.reload = {"mta-ctl", "reload"}});
+  auto service = makeCommandServiceControl(realEnvWith(runner), {.reload = {"mta-ctl", "reload"}});
 
   Status status = service->restart();
 
@@ -209,7 +216,7 @@ TEST(ServiceControlTest, CommandStrategyWithoutRestartIsUnimplemented) {
 
 TEST(ServiceControlTest, CommandStrategyWithoutReloadIsInvalidArgument) {
   ScriptedCommandRunner runner;
-  auto service = makeCommandServiceControl(runner, {});
+  auto service = makeCommandServiceControl(realEnvWith(runner), {});
 
   Status status = service->reload();
 
@@ -220,7 +227,7 @@ TEST(ServiceControlTest, CommandStrategyWithoutReloadIsInvalidArgument) {
 TEST(ServiceControlTest, CommandStrategyNonZeroExitIsFailedPrecondition) {
   ScriptedCommandRunner runner;
   runner.expect({"mta-ctl", "reload"}, ScriptedCommandRunner::exited(2, "no such instance\n"));
-  auto service = makeCommandServiceControl(runner, {.reload = {"mta-ctl", "reload"}});
+  auto service = makeCommandServiceControl(realEnvWith(runner), {.reload = {"mta-ctl", "reload"}});
 
   Status status = service->reload();
 
@@ -293,21 +300,21 @@ TEST(ServiceControlTest, DaemonPidsAreTheMastersChildren) {
   FakeQueueDirectory queue;
   BlockedChild child;
 
-  std::vector<int> pids = postfixDaemonPids(queue.path());
+  std::vector<int> pids = postfixDaemonPids(fs, procfs, queue.path());
 
   EXPECT_THAT(pids, ElementsAre(child.pid()));
 }
 
 TEST(ServiceControlTest, NoMasterPidFileMeansNoDaemons) {
-  EXPECT_THAT(postfixDaemonPids("/nonexistent/postwarden/queue"), IsEmpty());
+  EXPECT_THAT(postfixDaemonPids(fs, procfs, "/nonexistent/postwarden/queue"), IsEmpty());
 }
 
 TEST(ServiceControlTest, WaitForExitCountsZombiesAsGone) {
   BlockedChild child;
   child.release();  // exits, and stays a zombie: we do not reap it before waiting
 
-  EXPECT_TRUE(waitForExit({child.pid()}, std::chrono::milliseconds(5000)));
-  EXPECT_TRUE(waitForExit({}, std::chrono::milliseconds(0)));
+  EXPECT_TRUE(waitForExit(procfs, clock, {child.pid()}, std::chrono::milliseconds(5000)));
+  EXPECT_TRUE(waitForExit(procfs, clock, {}, std::chrono::milliseconds(0)));
 }
 
 TEST(ServiceControlTest, ReloadWaitsForTheOldDaemonsAndTimesOut) {
@@ -318,7 +325,7 @@ TEST(ServiceControlTest, ReloadWaitsForTheOldDaemonsAndTimesOut) {
   ServiceOptions options;
   options.queue_directory = queue.path();
   options.turnover_timeout = std::chrono::milliseconds(50);
-  auto service = makePostfixServiceControl(runner, "/etc/postfix", options);
+  auto service = makePostfixServiceControl(realEnvWith(runner), "/etc/postfix", options);
 
   Status status = service->reload();
 
@@ -336,7 +343,7 @@ TEST(ServiceControlTest, ReloadReturnsOnceTheOldDaemonsExited) {
   ServiceOptions options;
   options.queue_directory = queue.path();
   options.turnover_timeout = std::chrono::milliseconds(10000);
-  auto service = makeSystemdServiceControl(runner, "postfix@-", options);
+  auto service = makeSystemdServiceControl(realEnvWith(runner), "postfix@-", options);
 
   Status status = service->reload();
 

@@ -1,4 +1,4 @@
-// ConfigWatcher: wakes the agent when a watched file in a directory (main.cf, master.cf)
+// FileWatcher: wakes a waiting thread when a watched file in a directory (main.cf, master.cf)
 // changes, or when another thread asks. It watches the directory with inotify, not the files:
 // editors and our own writeAtomic replace a file by renaming a new inode over it, which a
 // watch on the old inode would never report. An eventfd lets another thread interrupt wait().
@@ -11,9 +11,9 @@
 
 #include "common/status.h"
 
-namespace postwarden::agent::daemon {
+namespace postwarden::os {
 
-class ConfigWatcher {
+class FileWatcher {
  public:
   enum class Event { kChanged, kWoken, kTimeout };
 
@@ -21,12 +21,12 @@ class ConfigWatcher {
   // deleted, renamed to or from, or changing attributes. Errors: InvalidArgument (empty
   // names, or a name with '/'), NotFound (no such directory), PermissionDenied,
   // ResourceExhausted (the inotify limits).
-  static Result<std::unique_ptr<ConfigWatcher>> open(const std::string& dir,
-                                                     std::vector<std::string> names);
+  static Result<std::unique_ptr<FileWatcher>> open(const std::string& dir,
+                                                   std::vector<std::string> names);
 
-  ~ConfigWatcher();  // closes both descriptors
-  ConfigWatcher(const ConfigWatcher&) = delete;
-  ConfigWatcher& operator=(const ConfigWatcher&) = delete;
+  ~FileWatcher();  // closes both descriptors
+  FileWatcher(const FileWatcher&) = delete;
+  FileWatcher& operator=(const FileWatcher&) = delete;
 
   // Blocks until a watched file changes (kChanged), wake() was called (kWoken), or `timeout`
   // passes (kTimeout); a negative timeout counts as 0. All pending inotify events are
@@ -43,8 +43,8 @@ class ConfigWatcher {
   void wake();
 
  private:
-  ConfigWatcher(std::string dir, std::vector<std::string> names, int inotify_fd, int event_fd,
-                int watch);
+  FileWatcher(std::string dir, std::vector<std::string> names, int inotify_fd, int event_fd,
+              int watch);
 
   enum class Drained { kNothing, kChanged, kGone };
   // Reads every pending inotify event without blocking.
@@ -58,4 +58,4 @@ class ConfigWatcher {
   bool gone_ = false;
 };
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::os

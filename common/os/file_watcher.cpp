@@ -1,4 +1,4 @@
-#include "agent/daemon/config_watcher.h"
+#include "common/os/file_watcher.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace postwarden::agent::daemon {
+namespace postwarden::os {
 namespace {
 
 constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
@@ -19,12 +19,12 @@ constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CRE
 
 }  // namespace
 
-Result<std::unique_ptr<ConfigWatcher>> ConfigWatcher::open(const std::string& dir,
-                                                           std::vector<std::string> names) {
-  if (names.empty()) return InvalidArgumentError("config watcher needs at least one file name");
+Result<std::unique_ptr<FileWatcher>> FileWatcher::open(const std::string& dir,
+                                                       std::vector<std::string> names) {
+  if (names.empty()) return InvalidArgumentError("file watcher needs at least one file name");
   for (const std::string& name : names) {
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
-      return InvalidArgumentError("config watcher: '" + name + "' is not a file name");
+      return InvalidArgumentError("file watcher: '" + name + "' is not a file name");
     }
   }
   const int inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -47,25 +47,25 @@ Result<std::unique_ptr<ConfigWatcher>> ConfigWatcher::open(const std::string& di
     ::close(inotify_fd);
     return ErrnoToStatus(saved, "eventfd");
   }
-  return std::unique_ptr<ConfigWatcher>(
-      new ConfigWatcher(dir, std::move(names), inotify_fd, event_fd, watch));
+  return std::unique_ptr<FileWatcher>(
+      new FileWatcher(dir, std::move(names), inotify_fd, event_fd, watch));
 }
 
-ConfigWatcher::ConfigWatcher(std::string dir, std::vector<std::string> names, int inotify_fd,
-                             int event_fd, int watch)
+FileWatcher::FileWatcher(std::string dir, std::vector<std::string> names, int inotify_fd,
+                         int event_fd, int watch)
     : dir_(std::move(dir)),
       names_(std::move(names)),
       inotify_fd_(inotify_fd),
       event_fd_(event_fd),
       watch_(watch) {}
 
-ConfigWatcher::~ConfigWatcher() {
+FileWatcher::~FileWatcher() {
   // Closing the inotify descriptor removes its watch too.
   ::close(inotify_fd_);
   ::close(event_fd_);
 }
 
-void ConfigWatcher::wake() {
+void FileWatcher::wake() {
   const uint64_t one = 1;
   // Can only fail when the counter is about to overflow (then a wake is pending anyway) or
   // on EINTR before anything was written.
@@ -73,7 +73,7 @@ void ConfigWatcher::wake() {
   }
 }
 
-Result<ConfigWatcher::Drained> ConfigWatcher::drainInotify() {
+Result<FileWatcher::Drained> FileWatcher::drainInotify() {
   // Aligned as inotify(7) asks; room for many events per read.
   alignas(struct inotify_event) char buffer[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
   Drained result = Drained::kNothing;
@@ -110,7 +110,7 @@ Result<ConfigWatcher::Drained> ConfigWatcher::drainInotify() {
   return result;
 }
 
-Result<ConfigWatcher::Event> ConfigWatcher::wait(std::chrono::milliseconds timeout) {
+Result<FileWatcher::Event> FileWatcher::wait(std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline = Clock::now() + std::max(timeout, std::chrono::milliseconds(0));
   for (;;) {
@@ -150,4 +150,4 @@ Result<ConfigWatcher::Event> ConfigWatcher::wait(std::chrono::milliseconds timeo
   }
 }
 
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::os

@@ -1,4 +1,4 @@
-#include "agent/daemon/config_watcher.h"
+#include "common/os/file_watcher.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,10 +10,10 @@
 #include "common/os/posix_file_system.h"
 #include "tests/unit/common/os/temp_dir.h"
 
-namespace postwarden::agent::daemon {
+namespace postwarden::os {
 namespace {
 
-using Event = ConfigWatcher::Event;
+using Event = FileWatcher::Event;
 using std::chrono::milliseconds;
 
 // Long enough that a real event is never mistaken for a timeout, even on a loaded machine.
@@ -21,18 +21,18 @@ constexpr milliseconds kEventWait{5000};
 // Short: how long the tests wait for events that must not come.
 constexpr milliseconds kQuiet{150};
 
-class ConfigWatcherTest : public ::testing::Test {
+class FileWatcherTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ConfigWatcher> open() {
-    Result<std::unique_ptr<ConfigWatcher>> watcher =
-        ConfigWatcher::open(temp_.path(), {"main.cf", "master.cf"});
+  std::unique_ptr<FileWatcher> open() {
+    Result<std::unique_ptr<FileWatcher>> watcher =
+        FileWatcher::open(temp_.path(), {"main.cf", "master.cf"});
     EXPECT_TRUE(watcher.ok()) << watcher.status().toString();
     return watcher.ok() ? std::move(watcher).value() : nullptr;
   }
   void write(const std::string& name, const std::string& bytes) {
     std::ofstream(temp_.file(name)) << bytes;
   }
-  static Event waitFor(ConfigWatcher& watcher, milliseconds timeout) {
+  static Event waitFor(FileWatcher& watcher, milliseconds timeout) {
     Result<Event> event = watcher.wait(timeout);
     EXPECT_TRUE(event.ok()) << event.status().toString();
     return event.ok() ? *event : Event::kTimeout;
@@ -41,7 +41,7 @@ class ConfigWatcherTest : public ::testing::Test {
   os::TempDir temp_;
 };
 
-TEST_F(ConfigWatcherTest, TimesOutWhenNothingHappens) {
+TEST_F(FileWatcherTest, TimesOutWhenNothingHappens) {
   auto watcher = open();
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(waitFor(*watcher, milliseconds(100)), Event::kTimeout);
@@ -50,7 +50,7 @@ TEST_F(ConfigWatcherTest, TimesOutWhenNothingHappens) {
   EXPECT_EQ(waitFor(*watcher, milliseconds(-5)), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, WritingAWatchedFileIsOneChange) {
+TEST_F(FileWatcherTest, WritingAWatchedFileIsOneChange) {
   auto watcher = open();
   write("main.cf", "myhostname = a\n");  // create, modify, close-write: one change
   EXPECT_EQ(waitFor(*watcher, kEventWait), Event::kChanged);
@@ -59,7 +59,7 @@ TEST_F(ConfigWatcherTest, WritingAWatchedFileIsOneChange) {
   EXPECT_EQ(waitFor(*watcher, kEventWait), Event::kChanged);
 }
 
-TEST_F(ConfigWatcherTest, RenamingOverAWatchedFileIsAChange) {
+TEST_F(FileWatcherTest, RenamingOverAWatchedFileIsAChange) {
   write("master.cf", "old\n");
   auto watcher = open();
   os::PosixFileSystem fs;
@@ -72,7 +72,7 @@ TEST_F(ConfigWatcherTest, RenamingOverAWatchedFileIsAChange) {
   EXPECT_EQ(waitFor(*watcher, kEventWait), Event::kChanged);
 }
 
-TEST_F(ConfigWatcherTest, DeletingRenamingAwayAndChmodAreChanges) {
+TEST_F(FileWatcherTest, DeletingRenamingAwayAndChmodAreChanges) {
   write("main.cf", "x\n");
   write("master.cf", "y\n");
   auto watcher = open();
@@ -84,7 +84,7 @@ TEST_F(ConfigWatcherTest, DeletingRenamingAwayAndChmodAreChanges) {
   EXPECT_EQ(waitFor(*watcher, kEventWait), Event::kChanged);
 }
 
-TEST_F(ConfigWatcherTest, UnrelatedFilesDoNotEndTheWait) {
+TEST_F(FileWatcherTest, UnrelatedFilesDoNotEndTheWait) {
   auto watcher = open();
   write("main.cf.proto", "x\n");
   write("other", "y\n");
@@ -93,14 +93,14 @@ TEST_F(ConfigWatcherTest, UnrelatedFilesDoNotEndTheWait) {
   EXPECT_EQ(waitFor(*watcher, milliseconds(300)), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, ChangesInsideASubdirectoryAreNotWatched) {
+TEST_F(FileWatcherTest, ChangesInsideASubdirectoryAreNotWatched) {
   std::filesystem::create_directory(temp_.file("sub"));
   auto watcher = open();
   std::ofstream(temp_.file("sub/main.cf")) << "x";
   EXPECT_EQ(waitFor(*watcher, kQuiet), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, WakeFromAnotherThread) {
+TEST_F(FileWatcherTest, WakeFromAnotherThread) {
   auto watcher = open();
   std::thread waker([&] {
     std::this_thread::sleep_for(milliseconds(50));
@@ -114,7 +114,7 @@ TEST_F(ConfigWatcherTest, WakeFromAnotherThread) {
   EXPECT_EQ(waitFor(*watcher, milliseconds(50)), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, WakeBeforeWaitIsNotLostAndSeveralWakesAreOne) {
+TEST_F(FileWatcherTest, WakeBeforeWaitIsNotLostAndSeveralWakesAreOne) {
   auto watcher = open();
   watcher->wake();
   watcher->wake();
@@ -122,7 +122,7 @@ TEST_F(ConfigWatcherTest, WakeBeforeWaitIsNotLostAndSeveralWakesAreOne) {
   EXPECT_EQ(waitFor(*watcher, milliseconds(50)), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, AWakeIsNotLostBehindAChange) {
+TEST_F(FileWatcherTest, AWakeIsNotLostBehindAChange) {
   auto watcher = open();
   write("main.cf", "x\n");
   watcher->wake();
@@ -131,11 +131,11 @@ TEST_F(ConfigWatcherTest, AWakeIsNotLostBehindAChange) {
   EXPECT_EQ(waitFor(*watcher, milliseconds(50)), Event::kTimeout);
 }
 
-TEST_F(ConfigWatcherTest, RemovingTheDirectoryIsAnError) {
+TEST_F(FileWatcherTest, RemovingTheDirectoryIsAnError) {
   const std::string dir = temp_.file("postfix");
   std::filesystem::create_directory(dir);
   std::ofstream(dir + "/main.cf") << "x";
-  Result<std::unique_ptr<ConfigWatcher>> watcher = ConfigWatcher::open(dir, {"main.cf"});
+  Result<std::unique_ptr<FileWatcher>> watcher = FileWatcher::open(dir, {"main.cf"});
   ASSERT_TRUE(watcher.ok()) << watcher.status().toString();
   std::filesystem::remove_all(dir);
   Result<Event> event = (*watcher)->wait(kEventWait);
@@ -149,25 +149,25 @@ TEST_F(ConfigWatcherTest, RemovingTheDirectoryIsAnError) {
   EXPECT_EQ((*watcher)->wait(milliseconds(0)).status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ConfigWatcherTest, MovingTheDirectoryIsAnError) {
+TEST_F(FileWatcherTest, MovingTheDirectoryIsAnError) {
   const std::string dir = temp_.file("postfix");
   std::filesystem::create_directory(dir);
-  Result<std::unique_ptr<ConfigWatcher>> watcher = ConfigWatcher::open(dir, {"main.cf"});
+  Result<std::unique_ptr<FileWatcher>> watcher = FileWatcher::open(dir, {"main.cf"});
   ASSERT_TRUE(watcher.ok()) << watcher.status().toString();
   std::filesystem::rename(dir, temp_.file("postfix.old"));
   EXPECT_EQ((*watcher)->wait(kEventWait).status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ConfigWatcherTest, OpenErrors) {
-  EXPECT_EQ(ConfigWatcher::open(temp_.file("missing"), {"main.cf"}).status().code(),
+TEST_F(FileWatcherTest, OpenErrors) {
+  EXPECT_EQ(FileWatcher::open(temp_.file("missing"), {"main.cf"}).status().code(),
             StatusCode::kNotFound);
   std::ofstream(temp_.file("plain")) << "x";
-  EXPECT_EQ(ConfigWatcher::open(temp_.file("plain"), {"main.cf"}).status().code(),
+  EXPECT_EQ(FileWatcher::open(temp_.file("plain"), {"main.cf"}).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(ConfigWatcher::open(temp_.path(), {}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConfigWatcher::open(temp_.path(), {"a/main.cf"}).status().code(),
+  EXPECT_EQ(FileWatcher::open(temp_.path(), {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileWatcher::open(temp_.path(), {"a/main.cf"}).status().code(),
             StatusCode::kInvalidArgument);
 }
 
 }  // namespace
-}  // namespace postwarden::agent::daemon
+}  // namespace postwarden::os
