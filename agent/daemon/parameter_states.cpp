@@ -1,5 +1,6 @@
 #include "agent/daemon/parameter_states.h"
 
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -68,9 +69,21 @@ void alignWithPlan(std::vector<v1::ParameterState>& states, const planner::Plan&
     changed.emplace(c.inMasterCf() ? "master.cf" : "main.cf",
                     c.service ? c.service->toString() : "", c.parameter);
   }
+  // A change that only collapses duplicate main.cf entries leaves the value as it is: the
+  // state says how many definitions there are, or the drift would name no parameter at all.
+  std::map<std::string, size_t> duplicated;
+  for (const planner::Change& c : plan.changes) {
+    if (!c.inMasterCf() && !c.removed_main_cf_lines.empty() && c.before == c.after) {
+      duplicated[c.parameter] = c.removed_main_cf_lines.size() + 1;
+    }
+  }
   std::set<std::tuple<std::string, std::string, std::string>> covered;
   for (v1::ParameterState& s : states) {
     covered.emplace(s.file(), s.service(), s.parameter());
+    if (auto d = duplicated.find(s.parameter()); s.file() == "main.cf" && d != duplicated.end()) {
+      s.set_actual(s.actual() + " (defined " + std::to_string(d->second) + " times)");
+      continue;
+    }
     if (changed.contains({s.file(), s.service(), s.parameter()}) || !outOfLine(s)) continue;
     s.set_expected(s.actual());
     s.set_expected_absent(s.actual_absent());

@@ -81,6 +81,12 @@ void writeChange(JsonWriter& w, const planner::Change& change) {
     w.field("removed", true);
   }
   w.field("applyMode", applyModeName(change.mode));
+  if (!change.removed_main_cf_lines.empty()) {
+    w.key("removedMainCfLines");
+    w.beginArray();
+    for (int line : change.removed_main_cf_lines) w.value(static_cast<int64_t>(line));
+    w.endArray();
+  }
   w.endObject();
 }
 

@@ -260,6 +260,27 @@ TEST(ParameterStatesTest, CompliantHostHasNothingOutOfLineAfterAlignment) {
   EXPECT_THAT(outOfLineStates(states), IsEmpty());
 }
 
+TEST(ParameterStatesTest, ACollapseOfDuplicateEntriesIsOutOfLineAndSaysSo) {
+  // The right value, defined twice: the plan removes the earlier entry, and the drift must
+  // name the parameter although its value does not change.
+  planner::PostfixConfig config{.main_cf = std::string(kCertMain) +
+                                           "smtpd_tls_auth_only = no\n"
+                                           "smtpd_tls_auth_only = yes\n"
+                                           "smtpd_sasl_security_options = noanonymous,noplaintext\n"
+                                           "smtpd_sasl_tls_security_options = noanonymous\n"
+                                           "smtpd_tls_security_level = may\n",
+                                .master_cf = kMaster};
+  policy::Baseline b = hardening();
+  Result<planner::Plan> plan = planFor(b, config);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_EQ(plan->changes.size(), 1u);
+  std::vector<v1::ParameterState> states = parameterStates(b, config, {});
+  alignWithPlan(states, *plan);
+  std::vector<v1::ParameterState> out = outOfLineStates(states);
+  ASSERT_THAT(out, SizeIs(1));
+  expectState(out[0], {"main.cf", "", "smtpd_tls_auth_only", "yes", "yes (defined 2 times)"});
+}
+
 TEST(ParameterStatesTest, AlignmentKeepsRemovalsThePlanMakes) {
   policy::Baseline b;
   b.name = "no-relay";

@@ -41,6 +41,16 @@ planner::Plan samplePlan() {
 const PlanContext kContext{"/etc/postfix",
                            std::chrono::system_clock::time_point(std::chrono::seconds(1800000000))};
 
+TEST(JsonReportTest, ACollapseOfDuplicatesNamesTheLinesItRemoves) {
+  planner::Plan plan = samplePlan();
+  plan.changes[0].removed_main_cf_lines = {3, 7};
+  v1::PlanReport report = parse<v1::PlanReport>(planToJson(plan, kContext));
+  ASSERT_EQ(report.changes(0).removed_main_cf_lines_size(), 2);
+  EXPECT_EQ(report.changes(0).removed_main_cf_lines(0), 3);
+  EXPECT_EQ(report.changes(0).removed_main_cf_lines(1), 7);
+  EXPECT_EQ(report.changes(1).removed_main_cf_lines_size(), 0) << "absent when none";
+}
+
 TEST(JsonReportTest, PlanMatchesTheProtoSchema) {
   v1::PlanReport report = parse<v1::PlanReport>(planToJson(samplePlan(), kContext));
   EXPECT_EQ(report.baseline(), "smtp-auth-hardening");
