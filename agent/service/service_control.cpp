@@ -49,6 +49,19 @@ Result<bool> exitsZero(os::CommandRunner& runner, const std::vector<std::string>
   return result->exit_code == 0;
 }
 
+// Whether the master process of QUEUE/pid/master.pid is alive: true for a live process named
+// "master", false for one that is gone or is no Postfix master (a pid reused after a crash);
+// nullopt when the file cannot be read (absent after a clean stop, or a queue directory
+// this agent reads wrong), and Postfix is asked instead.
+std::optional<bool> masterAlive(const os::Env& env, const std::string& queue_directory) {
+  Result<std::string> pid_file = env.fs.readFile(queue_directory + "/pid/master.pid");
+  if (!pid_file.ok()) return std::nullopt;
+  const int pid = std::atoi(pid_file->c_str());  // "%*d\n": leading blanks are skipped
+  if (pid <= 0) return false;
+  std::optional<os::ProcessStat> stat = env.processes.stat(pid);
+  return stat && stat->name == "master" && stat->state != 'Z' && stat->state != 'X';
+}
+
 class PostfixServiceControl final : public ServiceControl {
  public:
   PostfixServiceControl(const os::Env& env, std::string config_dir, ServiceOptions options)
@@ -62,7 +75,15 @@ class PostfixServiceControl final : public ServiceControl {
     return runChecked(env_.commands, argv("start"), options_);
   }
 
-  Result<bool> running() override { return exitsZero(env_.commands, argv("status"), options_); }
+  // Postfix runs when the master named in QUEUE/pid/master.pid is alive: what `postfix status`
+  // finds out too, but without its shell script (about 20 ms of every apply). Without a queue
+  // directory or a readable pid file, Postfix is asked.
+  Result<bool> running() override {
+    if (!options_.queue_directory.empty()) {
+      if (std::optional<bool> seen = masterAlive(env_, options_.queue_directory)) return *seen;
+    }
+    return exitsZero(env_.commands, argv("status"), options_);
+  }
 
   std::string describe() const override { return "postfix -c " + config_dir_; }
 

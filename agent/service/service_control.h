@@ -32,7 +32,8 @@ class ServiceControl {
   // and Unimplemented when the strategy has no restart command.
   virtual Status restart() = 0;
 
-  // Whether Postfix runs now (`postfix status`, `systemctl is-active`). Unimplemented for a
+  // Whether Postfix runs now (its master.pid's process, else `postfix status`;
+  // `systemctl is-active`). Unimplemented for a
   // strategy that has no way to tell; other errors as for reload().
   virtual Result<bool> running() = 0;
 

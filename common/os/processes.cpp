@@ -18,10 +18,14 @@ std::optional<ProcessStat> ProcfsProcesses::stat(int pid) const {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text;
   if (!std::getline(in, text)) return std::nullopt;
+  const size_t open = text.find('(');
   const size_t close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
+  if (open == std::string::npos || close == std::string::npos || close < open) {
+    return std::nullopt;
+  }
   std::istringstream rest(text.substr(close + 1));
   ProcessStat stat;
+  stat.name = text.substr(open + 1, close - open - 1);
   if (!(rest >> stat.state >> stat.parent)) return std::nullopt;
   return stat;
 }

@@ -12,6 +12,7 @@
 namespace postwarden::os {
 
 struct ProcessStat {
+  std::string name;  // the command name the kernel keeps (at most 15 bytes): "master"
   char state = '?';  // R, S, D, Z (zombie), X (dead), ...
   int parent = 0;
 };

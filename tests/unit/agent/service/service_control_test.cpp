@@ -9,10 +9,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/check.h"
+#include "tests/fakes/in_memory_file_system.h"
 #include "tests/fakes/real_env.h"
 #include "tests/fakes/scripted_command_runner.h"
 
@@ -348,6 +350,60 @@ TEST(ServiceControlTest, ReloadReturnsOnceTheOldDaemonsExited) {
   Status status = service->reload();
 
   EXPECT_TRUE(status.ok()) << status.toString();
+}
+
+// What /proc shows, scripted.
+class FakeProcesses final : public os::Processes {
+ public:
+  std::map<int, os::ProcessStat> table;
+  int selfPid() const override { return 1; }
+  std::optional<os::ProcessStat> stat(int pid) const override {
+    auto it = table.find(pid);
+    return it == table.end() ? std::nullopt : std::optional(it->second);
+  }
+  std::vector<int> childrenOf(int) const override { return {}; }
+  Result<std::string> selfExecutable() const override { return std::string("/usr/sbin/x"); }
+};
+
+class RunningTest : public ::testing::Test {
+ protected:
+  RunningTest() { fs.addDirectory("/queue/pid", 0755); }
+
+  std::unique_ptr<ServiceControl> postfix() {
+    ServiceOptions options;
+    options.queue_directory = "/queue";
+    os::Env env = realEnvWith(runner);
+    return makePostfixServiceControl(
+        {fs, runner, env.clock, env.random, processes, env.locks, env.watchers}, "/etc/postfix",
+        options);
+  }
+
+  fakes::InMemoryFileSystem fs;
+  ScriptedCommandRunner runner;
+  FakeProcesses processes;
+};
+
+TEST_F(RunningTest, ALiveMasterInThePidFileIsRunningWithoutAskingPostfix) {
+  fs.addFile("/queue/pid/master.pid", "      4242\n");
+  processes.table[4242] = {.name = "master", .state = 'S', .parent = 1};
+  EXPECT_EQ(postfix()->running().value(), true);
+  EXPECT_THAT(runner.calls(), IsEmpty());
+}
+
+TEST_F(RunningTest, AGoneOrForeignProcessIsNotRunning) {
+  fs.addFile("/queue/pid/master.pid", "4242\n");
+  EXPECT_EQ(postfix()->running().value(), false) << "no such process";
+  processes.table[4242] = {.name = "bash", .state = 'S', .parent = 1};
+  EXPECT_EQ(postfix()->running().value(), false) << "the pid was reused";
+  processes.table[4242] = {.name = "master", .state = 'Z', .parent = 1};
+  EXPECT_EQ(postfix()->running().value(), false) << "a zombie";
+  EXPECT_THAT(runner.calls(), IsEmpty());
+}
+
+TEST_F(RunningTest, WithoutAPidFilePostfixIsAsked) {
+  runner.expect({"postfix", "-c", "/etc/postfix", "status"}, ScriptedCommandRunner::exited(1));
+  EXPECT_EQ(postfix()->running().value(), false);
+  EXPECT_THAT(runner.unmetExpectations(), IsEmpty());
 }
 
 }  // namespace
