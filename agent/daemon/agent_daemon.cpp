@@ -29,11 +29,28 @@ v1::Compliance complianceOf(applier::Outcome outcome) {
       return v1::COMPLIANCE_COMPLIANT;
     case applier::Outcome::kNeedsHuman:
       return v1::COMPLIANCE_NEEDS_HUMAN;
-    case applier::Outcome::kRefused:
     case applier::Outcome::kRolledBack:
+      return v1::COMPLIANCE_ROLLED_BACK;
+    case applier::Outcome::kRefused:
       break;
   }
   return v1::COMPLIANCE_REFUSED;
+}
+
+v1::Outcome outcomeOf(applier::Outcome outcome) {
+  switch (outcome) {
+    case applier::Outcome::kKept:
+      return v1::OUTCOME_KEPT;
+    case applier::Outcome::kRepaired:
+      return v1::OUTCOME_REPAIRED;
+    case applier::Outcome::kRefused:
+      return v1::OUTCOME_REFUSED;
+    case applier::Outcome::kRolledBack:
+      return v1::OUTCOME_ROLLED_BACK;
+    case applier::Outcome::kNeedsHuman:
+      return v1::OUTCOME_NEEDS_HUMAN;
+  }
+  return v1::OUTCOME_UNSPECIFIED;
 }
 
 // A state report without what changes at every check, for "did anything change?". The
@@ -325,12 +342,17 @@ void AgentDaemon::check(Trigger trigger) {
     case Action::kReportDrifted:
       state.set_compliance(v1::COMPLIANCE_DRIFTED);
       break;
-    case Action::kHold:
-      state.set_compliance(v1::COMPLIANCE_REFUSED);
-      state.set_outcome(memory_.failed->outcome);
+    case Action::kHold: {
+      // The failed change is still what the host would need: it stays rolled back (or needs
+      // a human) until something differs or an operator retries.
+      const bool needs_human =
+          memory_.failed->outcome == applier::outcomeName(applier::Outcome::kNeedsHuman);
+      state.set_compliance(needs_human ? v1::COMPLIANCE_NEEDS_HUMAN : v1::COMPLIANCE_ROLLED_BACK);
+      state.set_outcome(needs_human ? v1::OUTCOME_NEEDS_HUMAN : v1::OUTCOME_ROLLED_BACK);
       state.set_detail(memory_.failed->reason +
                        " (not retried; `postwardenctl command apply` retries)");
       break;
+    }
     case Action::kRepair:
       repair(look, state);
       break;
@@ -371,7 +393,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
               applier::outcomeName(result.outcome),
               result.reason.empty() ? "" : " (" + result.reason + ")");
   const std::string outcome(applier::outcomeName(result.outcome));
-  state.set_outcome(outcome);
+  state.set_outcome(outcomeOf(result.outcome));
   state.set_detail(result.reason);
   state.set_compliance(complianceOf(result.outcome));
   for (const applier::ProbeRecord& p : result.probes) {

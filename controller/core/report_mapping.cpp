@@ -11,6 +11,14 @@
 namespace postwarden::controller::core {
 namespace {
 
+// " (rolled_back)": the outcome's word in a history line; "" without one.
+std::string outcomeNote(v1::Outcome outcome) {
+  if (outcome == v1::OUTCOME_UNSPECIFIED || !v1::Outcome_IsValid(outcome)) return "";
+  std::string word = v1::Outcome_Name(outcome).substr(8);  // after "OUTCOME_"
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return " (" + word + ")";
+}
+
 store::DriftRow driftRow(const std::string& agent_id, const v1::ParameterState& p,
                          store::UnixMs at) {
   return {.agent_id = agent_id,
@@ -85,8 +93,8 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
   if (message.has_state()) {
     const v1::StateReport& state = message.state();
     if (!v1::Compliance_IsValid(state.compliance()) || !v1::BaselineMode_IsValid(state.mode()) ||
-        state.mode() == v1::BASELINE_MODE_UNSPECIFIED) {
-      return InvalidArgumentError("state report with an unknown compliance or mode");
+        !v1::Outcome_IsValid(state.outcome()) || state.mode() == v1::BASELINE_MODE_UNSPECIFIED) {
+      return InvalidArgumentError("state report with an unknown compliance, mode or outcome");
     }
     write.kind = "state";
     store::ReportWrite::State s{.baseline_name = state.baseline_name(),
@@ -99,7 +107,7 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
     }
     write.history.kind = "state";
     write.history.summary = v1::Compliance_Name(state.compliance()).substr(11) +
-                            (state.outcome().empty() ? "" : " (" + state.outcome() + ")") +
+                            outcomeNote(state.outcome()) +
                             (state.detail().empty() ? "" : ": " + state.detail());
     write.state = std::move(s);
     return write;

@@ -28,6 +28,7 @@ Color complianceColor(v1::Compliance compliance) {
     case v1::COMPLIANCE_FAILING:
     case v1::COMPLIANCE_REFUSED:
     case v1::COMPLIANCE_NEEDS_HUMAN:
+    case v1::COMPLIANCE_ROLLED_BACK:
       return Color::kRed;
     default:
       return Color::kNone;
@@ -167,6 +168,8 @@ std::string complianceName(v1::Compliance compliance) {
       return "refused";
     case v1::COMPLIANCE_NEEDS_HUMAN:
       return "needs-human";
+    case v1::COMPLIANCE_ROLLED_BACK:
+      return "rolled-back";
     default:
       return "unknown";
   }

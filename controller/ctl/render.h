@@ -20,7 +20,7 @@ struct RenderContext {
   bool color = false;  // ANSI colors in text output
 };
 
-// "compliant", "drifted", "failing", "refused", "needs-human", "unknown".
+// "compliant", "drifted", "failing", "refused", "rolled-back", "needs-human", "unknown".
 std::string complianceName(v1::Compliance compliance);
 // "enforce", "detect", "-".
 std::string modeName(v1::BaselineMode mode);

@@ -38,7 +38,15 @@ struct TokenRecord {
 };
 
 // Mirrors postwarden.v1.Compliance and BaselineMode (same numbers).
-enum class Compliance { kUnspecified = 0, kCompliant, kDrifted, kFailing, kRefused, kNeedsHuman };
+enum class Compliance {
+  kUnspecified = 0,
+  kCompliant,
+  kDrifted,
+  kFailing,
+  kRefused,
+  kNeedsHuman,
+  kRolledBack,
+};
 enum class Mode { kUnspecified = 0, kEnforce, kDetect };
 
 struct AgentRecord {

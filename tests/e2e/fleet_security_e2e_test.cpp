@@ -163,7 +163,7 @@ v1::AgentMessage stateReport(uint64_t seq, v1::Compliance compliance,
   state->set_baseline_version("0123456789ab");
   state->set_mode(v1::BASELINE_MODE_DETECT);
   state->set_compliance(compliance);
-  state->set_outcome("kept");
+  state->set_outcome(v1::OUTCOME_KEPT);
   state->set_detail(detail);
   state->set_observed_at_unix_ms(
       std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count());
@@ -857,8 +857,9 @@ TEST_F(FleetSecurityE2eTest, BadInputIsRefusedAndTheControllerKeepsServingOthers
       {"no body", v1::AgentMessage(), "message without a known body"},
       {"seq 0", stateReport(0, v1::COMPLIANCE_COMPLIANT), "a durable report needs a seq"},
       {"unknown compliance", stateReport(1, static_cast<v1::Compliance>(99)),
-       "unknown compliance or mode"},
-      {"unknown mode", stateReport(1, v1::COMPLIANCE_COMPLIANT), "unknown compliance or mode"},
+       "unknown compliance, mode or outcome"},
+      {"unknown mode", stateReport(1, v1::COMPLIANCE_COMPLIANT),
+       "unknown compliance, mode or outcome"},
       {"unknown drift source", v1::AgentMessage(), "drift event with an unknown source"},
   };
   cases[3].message.mutable_state()->set_mode(static_cast<v1::BaselineMode>(42));

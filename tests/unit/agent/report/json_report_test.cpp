@@ -91,7 +91,7 @@ TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
   tx.warnings = {"swap: written, but the directory fsync failed"};
 
   v1::ApplyReport report = parse<v1::ApplyReport>(applyToJson(samplePlan(), tx, kContext));
-  EXPECT_EQ(report.outcome(), v1::ApplyReport::OUTCOME_ROLLED_BACK);
+  EXPECT_EQ(report.outcome(), v1::OUTCOME_ROLLED_BACK);
   EXPECT_EQ(report.plan().changes_size(), 2);
   EXPECT_EQ(report.backups_size(), 2);
   ASSERT_EQ(report.steps_size(), 2);

@@ -220,7 +220,7 @@ v1::AgentMessage stateReport(uint64_t seq, v1::Compliance compliance = v1::COMPL
   s->set_baseline_version("0123456789ab");
   s->set_mode(v1::BASELINE_MODE_ENFORCE);
   s->set_compliance(compliance);
-  s->set_outcome("kept");
+  s->set_outcome(v1::OUTCOME_KEPT);
   return m;
 }
 

@@ -37,7 +37,7 @@ v1::AgentMessage stateMessage(uint64_t seq) {
   s->set_baseline_version("0123456789ab");
   s->set_mode(v1::BASELINE_MODE_DETECT);
   s->set_compliance(v1::COMPLIANCE_DRIFTED);
-  s->set_outcome("kept");
+  s->set_outcome(v1::OUTCOME_KEPT);
   s->set_detail("2 parameters out of line");
   // In line.
   *s->add_parameters() = param("main.cf", "", "smtpd_tls_auth_only", "yes", "yes");
@@ -104,7 +104,7 @@ TEST(ReportMappingTest, StateReportWriteCarriesHeaderAndBody) {
   v1::StateReport state;
   ASSERT_TRUE(state.ParseFromString(w->state->serialized));
   EXPECT_EQ(state.parameters_size(), 6);
-  EXPECT_EQ(state.outcome(), "kept");
+  EXPECT_EQ(state.outcome(), v1::OUTCOME_KEPT);
 }
 
 TEST(ReportMappingTest, StateDriftRowsAreExactlyTheOutOfLineParameters) {
@@ -165,7 +165,7 @@ TEST(ReportMappingTest, StateHistorySummary) {
 
   v1::AgentMessage outcome_only = bare;
   outcome_only.mutable_state()->set_compliance(v1::COMPLIANCE_REFUSED);
-  outcome_only.mutable_state()->set_outcome("refused");
+  outcome_only.mutable_state()->set_outcome(v1::OUTCOME_REFUSED);
   Result<store::ReportWrite> o = reportWrite("mx1", outcome_only, kNow);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->history.summary, "REFUSED (refused)");
@@ -176,6 +176,14 @@ TEST(ReportMappingTest, StateHistorySummary) {
   Result<store::ReportWrite> d = reportWrite("mx1", detail_only, kNow);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->history.summary, "NEEDS_HUMAN: rollback failed");
+
+  v1::AgentMessage rolled_back = bare;
+  rolled_back.mutable_state()->set_compliance(v1::COMPLIANCE_ROLLED_BACK);
+  rolled_back.mutable_state()->set_outcome(v1::OUTCOME_ROLLED_BACK);
+  Result<store::ReportWrite> r = reportWrite("mx1", rolled_back, kNow);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->history.summary, "ROLLED_BACK (rolled_back)");
+  EXPECT_EQ(r->state->compliance, store::Compliance::kRolledBack);
 }
 
 TEST(ReportMappingTest, StateModeAndComplianceMapOneToOne) {
@@ -318,9 +326,13 @@ TEST(ReportMappingTest, UnknownEnumValuesAreRejected) {
   compliance.mutable_state()->set_compliance(static_cast<v1::Compliance>(99));
   EXPECT_EQ(reportWrite("mx1", compliance, kNow).status().code(), StatusCode::kInvalidArgument);
 
-  v1::AgentMessage compliance6 = stateMessage(1);
-  compliance6.mutable_state()->set_compliance(static_cast<v1::Compliance>(6));
-  EXPECT_EQ(reportWrite("mx1", compliance6, kNow).status().code(), StatusCode::kInvalidArgument);
+  v1::AgentMessage compliance7 = stateMessage(1);  // one past COMPLIANCE_ROLLED_BACK
+  compliance7.mutable_state()->set_compliance(static_cast<v1::Compliance>(7));
+  EXPECT_EQ(reportWrite("mx1", compliance7, kNow).status().code(), StatusCode::kInvalidArgument);
+
+  v1::AgentMessage outcome = stateMessage(1);
+  outcome.mutable_state()->set_outcome(static_cast<v1::Outcome>(6));
+  EXPECT_EQ(reportWrite("mx1", outcome, kNow).status().code(), StatusCode::kInvalidArgument);
 
   v1::AgentMessage negative = stateMessage(1);
   negative.mutable_state()->set_compliance(static_cast<v1::Compliance>(-1));

@@ -176,6 +176,22 @@ TEST_F(PostwardenctlTest, StatusListsEveryUnhealthyHostWithItsReasonAndExits2) {
             "2 of 3 agents need attention\n");
 }
 
+TEST_F(PostwardenctlTest, StatusNamesARolledBackHostAsRolledBack) {
+  v1::ListAgentsResponse reply;
+  v1::AgentSummary* mx = reply.add_agents();
+  mx->set_id("mx3");
+  mx->set_baseline_name("edge");
+  mx->set_baseline_version("1");
+  mx->set_mode(v1::BASELINE_MODE_ENFORCE);
+  mx->set_compliance(v1::COMPLIANCE_ROLLED_BACK);
+  mx->set_connected(true);
+  mx->set_last_seen_unix_ms(kNow - 1000);
+  EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
+  EXPECT_EQ(run({"--json", "status"}), kExitUnhealthy);
+  EXPECT_THAT(out_.str(), HasSubstr("\"compliance\": \"rolled_back\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"reasons\": [\n        \"rolled-back\"\n      ]"));
+}
+
 TEST_F(PostwardenctlTest, StatusStaleAfterAndJson) {
   v1::ListAgentsResponse reply = fleet();
   reply.mutable_agents()->DeleteSubrange(2, 1);  // new1
