@@ -40,9 +40,11 @@ std::string describeParameters(const google::protobuf::RepeatedPtrField<v1::Para
   std::string text;
   for (const v1::ParameterState& p : ps) {
     if (!text.empty()) text += "; ";
-    text += (p.service().empty() ? "" : p.service() + " ") + p.parameter() + ": " +
-            shown(p.expected(), p.expected_absent()) + " -> " +
-            shown(p.actual(), p.actual_absent());
+    // What the host has, then what the baseline says: a plan line reads "current -> desired",
+    // so an arrow here would make a repaired drift read as if someone undid the baseline.
+    text += (p.service().empty() ? "" : p.service() + " ") + p.parameter() + " is " +
+            shown(p.actual(), p.actual_absent()) +
+            " (baseline: " + shown(p.expected(), p.expected_absent()) + ")";
   }
   return text;
 }

@@ -62,7 +62,7 @@ std::string baselineRef(const std::string& name, const std::string& version) {
 std::string orDash(const std::string& text) { return text.empty() ? "-" : text; }
 
 std::string valueText(const std::string& value, bool absent) {
-  if (absent) return "(absent)";
+  if (absent) return "(unset)";  // the plan's word too
   return value.empty() ? "\"\"" : value;
 }
 

@@ -154,7 +154,7 @@ TEST_F(FleetE2eTest, TwoAgentsBecomeCompliantAndAHandEditIsReportedAndRepaired) 
   // A hand edit on mx1: reported with the parameter and its values, then repaired.
   ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
   EXPECT_TRUE(eventually([&] {
-    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1;
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)") == 1;
   })) << controller_->log();
   EXPECT_TRUE(eventually([&] {
     return hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT) &&
@@ -164,8 +164,8 @@ TEST_F(FleetE2eTest, TwoAgentsBecomeCompliantAndAHandEditIsReportedAndRepaired) 
   })) << mx1.log();
   EXPECT_EQ(mx1.sandbox().ehlo().find("AUTH"), std::string::npos);
   // The agent's own repair is not drift: one drift event, none for mx2.
-  EXPECT_EQ(historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no"), 1);
-  EXPECT_EQ(historyCount("mx2.test", "drift", "smtpd_tls_auth_only: yes -> no"), 0);
+  EXPECT_EQ(historyCount("mx1.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)"), 1);
+  EXPECT_EQ(historyCount("mx2.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)"), 0);
   EXPECT_EQ(controller_->ctl({"drift"}, &out), 0) << out;
 }
 
@@ -200,7 +200,8 @@ TEST_F(FleetE2eTest, DetectOnlyModeReportsDriftAndChangesNothing) {
   ASSERT_TRUE(mx.sandbox().postconf({"smtpd_tls_security_level=none"}).ok());
   std::string edited = readFileText(mx.sandbox().mainCfPath());
   EXPECT_TRUE(eventually([&] {
-    return historyCount("watched.test", "drift", "smtpd_tls_security_level: may -> none") == 1;
+    return historyCount("watched.test", "drift",
+                        "smtpd_tls_security_level is none (baseline: may)") == 1;
   })) << mx.log();
   EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), edited);
   EXPECT_NE(mx.sandbox().ehlo().find("AUTH"), std::string::npos);
@@ -220,7 +221,7 @@ TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {
   })) << mx.log();
   ASSERT_TRUE(controller_->restart().ok()) << controller_->log();
   EXPECT_TRUE(eventually([&] {
-    return historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
+    return historyCount("outage.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)") == 1 &&
            hasCompliance("outage.test", v1::COMPLIANCE_COMPLIANT);
   })) << mx.log()
       << controller_->log();
@@ -231,7 +232,7 @@ TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {
     auto a = controller_->agent("outage.test");
     return a.ok() && a->connected();
   }));
-  EXPECT_EQ(historyCount("outage.test", "drift", "smtpd_tls_auth_only: yes -> no"), 1);
+  EXPECT_EQ(historyCount("outage.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)"), 1);
 }
 
 TEST_F(FleetE2eTest, AServiceThatStopsAnsweringIsReportedAsServiceDrift) {
@@ -399,7 +400,7 @@ TEST_F(FleetE2eTest, AReinstalledAgentsReportsAreStored) {
   // Some reports from the first install: a drift and its repair.
   ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
   ASSERT_TRUE(eventually([&] {
-    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 1 &&
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)") == 1 &&
            hasCompliance("mx1.test", v1::COMPLIANCE_COMPLIANT);
   })) << mx1.log();
   const size_t states_before = history("mx1.test").size();
@@ -424,7 +425,7 @@ TEST_F(FleetE2eTest, AReinstalledAgentsReportsAreStored) {
 
   ASSERT_TRUE(mx1.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
   EXPECT_TRUE(eventually([&] {
-    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only: yes -> no") == 2;
+    return historyCount("mx1.test", "drift", "smtpd_tls_auth_only is no (baseline: yes)") == 2;
   })) << controller_->log()
       << mx1.log();
   EXPECT_TRUE(eventually([&] {

@@ -253,9 +253,9 @@ TEST(ReportMappingTest, ConfigDriftRowsAndSummary) {
   EXPECT_EQ(w->history.kind, "drift");
   EXPECT_EQ(w->history.at, kNow);
   EXPECT_EQ(w->history.summary,
-            "smtpd_tls_auth_only: yes -> no; "
-            "submission/inet smtpd_tls_security_level: encrypt -> (unset); "
-            "relayhost: (unset) -> \"\"");
+            "smtpd_tls_auth_only is no (baseline: yes); "
+            "submission/inet smtpd_tls_security_level is (unset) (baseline: encrypt); "
+            "relayhost is \"\" (baseline: (unset))");
 }
 
 TEST(ReportMappingTest, RepairingDriftSummarySaysSo) {
@@ -264,7 +264,7 @@ TEST(ReportMappingTest, RepairingDriftSummarySaysSo) {
   *m.mutable_drift()->add_parameters() = param("main.cf", "", "smtpd_tls_auth_only", "yes", "no");
   Result<store::ReportWrite> w = reportWrite("mx1", m, kNow);
   ASSERT_TRUE(w.ok());
-  EXPECT_EQ(w->history.summary, "smtpd_tls_auth_only: yes -> no (repairing)");
+  EXPECT_EQ(w->history.summary, "smtpd_tls_auth_only is no (baseline: yes) (repairing)");
 }
 
 TEST(ReportMappingTest, ServiceDriftSummaryNamesTheFirstFailure) {
