@@ -192,7 +192,24 @@ fi
 
 step "the packaged controller, postwardenctl and agent on loopback, enrolled with the example agent.yaml"
 ctl_dir=$work/controller
-"$r/usr/sbin/postwarden-controller" init --data-dir "$ctl_dir" >/dev/null
+# The unit's first-start step, as systemd runs it ($$ is systemd's escape for $), with the
+# packaged /etc/default file plus a name, paths moved into the temp root; twice: the second
+# start must keep the CA.
+pre=$(sed -n "s|^ExecStartPre=/bin/sh -c '\(.*\)'\$|\1|p" "$r/lib/systemd/system/postwarden-controller.service" |
+      sed -e 's/\$\$/$/g' -e "s|/usr/sbin/|$r/usr/sbin/|g" -e "s|/var/lib/postwarden-controller|$ctl_dir|g")
+mkdir -m 0700 "$ctl_dir"
+for start in first second; do
+  (set -a; . "$r/etc/default/postwarden-controller"
+   POSTWARDEN_CONTROLLER_INIT_ARGS="$POSTWARDEN_CONTROLLER_INIT_ARGS --name controller.pkgtest.example"
+   exec /bin/sh -c "$pre") >"$work/init-$start.txt" 2>&1 || { fail "unit ExecStartPre ($start start):"; cat "$work/init-$start.txt" >&2; }
+  sha256sum "$ctl_dir/ca.key" >>"$work/ca-sums"
+done
+if [ "$(sort -u "$work/ca-sums" | wc -l)" = 1 ] && [ -s "$ctl_dir/controller.db" ] &&
+   openssl x509 -in "$ctl_dir/server.crt" -noout -ext subjectAltName | grep -q 'DNS:controller.pkgtest.example'; then
+  ok "unit ExecStartPre: first start made CA, database, certificate for controller.pkgtest.example; second start kept the CA"
+else
+  fail "unit ExecStartPre did not initialize once: $(cat "$work"/init-*.txt)"
+fi
 "$r/usr/sbin/postwarden-controller" operator add admin --role admin --data-dir "$ctl_dir" \
   --out "$work/admin" >/dev/null
 "$r/usr/sbin/postwarden-controller" serve --data-dir "$ctl_dir" --listen 127.0.0.1:0 \
