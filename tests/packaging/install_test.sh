@@ -9,7 +9,8 @@
 # contents and maintainer scripts with dpkg-deb -c/-I, extracts them into a temp root and runs
 # the packaged binaries from there: --version, plan on Debian's own main.cf and master.cf, and
 # a controller with an agent enrolled through the shipped example agent.yaml, all on loopback.
-# Also runs the agent's purge logic on a fake state directory, and checks that
+# Also runs the packages' own parts of the maintainer scripts on temp paths (the controller's
+# postinst with stub adduser/chown, the agent's purge), and checks that
 # `cmake --install --prefix /usr` gives the packages' layout. Changes nothing outside its temp
 # directory (no dpkg -i, no users, no units); stops what it started and removes the temp
 # directory, also on failure.
@@ -265,6 +266,31 @@ sh "$work/postrm" purge 2>"$work/purge.txt"
 [ ! -e "$state" ] && [ ! -s "$work/purge.txt" ] && ok "purge without backups removes $state silently" ||
   fail "purge without backups left $(ls -A "$state" 2>&1)"
 sh "$work/postrm" remove && ok "postrm remove succeeds and deletes nothing"
+
+step "postwarden-controller postinst configure: user and data directory once"
+# The package's own part with stub adduser/getent/chown (they record their calls) and the
+# data directory moved into the temp dir: no user is created on this host.
+stubs=$work/stubs
+mkdir -p "$stubs"
+for cmd in adduser chown; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n' "$cmd" "$work" >"$stubs/$cmd"
+done
+printf '#!/bin/sh\n[ -f "%s/user-exists" ]\n' "$work" >"$stubs/getent"
+chmod +x "$stubs"/*
+sed -e '/^# Automatically added by/,$d' -e "s|/var/lib/postwarden-controller|$work/ctl-data|g" \
+    "$c/postwarden-controller/postinst" >"$work/postinst"
+PATH=$stubs:$PATH sh "$work/postinst" configure
+expected_calls="adduser --quiet --system --group --home $work/ctl-data --no-create-home --gecos Postwarden controller postwarden
+chown postwarden:postwarden $work/ctl-data"
+if [ "$(cat "$work/calls")" = "$expected_calls" ] && [ "$(stat -c %a "$work/ctl-data")" = 700 ]; then
+  ok "first configure: adduser --system postwarden, data directory 0700 chowned to it"
+else
+  fail "first configure called: $(cat "$work/calls"), directory mode $(stat -c %a "$work/ctl-data")"
+fi
+: >"$work/calls"; touch "$work/user-exists"
+PATH=$stubs:$PATH sh "$work/postinst" configure
+[ ! -s "$work/calls" ] && ok "upgrade (user and directory exist): no adduser, no chown" ||
+  fail "second configure called: $(cat "$work/calls")"
 
 step "cmake --install --prefix /usr gives the packages' layout"
 DESTDIR=$work/cmake-usr cmake --install "$build_dir" --prefix /usr >/dev/null
