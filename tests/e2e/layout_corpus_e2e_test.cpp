@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "common/os/process_command_runner.h"
-#include "tests/fakes/certificate_generator.h"
 #include "tests/e2e/postfix_sandbox.h"
+#include "tests/fakes/certificate_generator.h"
 #include "tests/fakes/postfix_package_files.h"
 
 namespace postwarden::testing {
@@ -181,23 +181,6 @@ std::map<std::string, std::string> parseAssignments(const std::string& text) {
   return out;
 }
 
-// A loopback TCP port that was free a moment ago (bound to 0, then closed).
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 std::vector<Layout> corpus();
 
 class LayoutCorpusTest : public PostfixSandboxFixture,
@@ -220,7 +203,7 @@ class LayoutCorpusTest : public PostfixSandboxFixture,
         names_[placeholder] = offline_name;
         return;
       }
-      const int port = freePort();
+      const int port = freeLoopbackPort();
       ASSERT_GT(port, 0);
       names_[placeholder] = "127.0.0.1:" + std::to_string(port);
       if (!role.empty()) roles_.push_back(role + "=" + std::to_string(port));

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -43,23 +43,6 @@ std::vector<std::string> splitFields(const std::string& line) {
   std::vector<std::string> fields;
   for (std::string f; in >> f;) fields.push_back(f);
   return fields;
-}
-
-// A loopback TCP port that was free a moment ago (bound to 0, then closed).
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 class ListenerE2eTest : public PostfixSandboxFixture {
@@ -275,7 +258,7 @@ TEST_F(ListenerE2eTest, PostscreenInFrontGovernsTheSmtpdPassService) {
 }
 
 TEST_F(ListenerE2eTest, BracedExpandedAndDuplicateOverridesWithAReinjectionPortAlsoAffected) {
-  const int reinjection_port = freePort();
+  const int reinjection_port = freeLoopbackPort();
   ASSERT_GT(reinjection_port, 0);
   const std::string reinjection = "127.0.0.1:" + std::to_string(reinjection_port);
   const std::string rest = sandboxServicesWithoutListener();

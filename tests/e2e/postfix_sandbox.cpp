@@ -25,10 +25,24 @@ std::string readFileText(const std::string& path) {
   return buffer.str();
 }
 
-os::CommandResult runProgram(const std::vector<std::string>& argv,
-                                    std::chrono::seconds timeout,
-                                    const std::map<std::string, std::string>& env,
-                                    std::string* output) {
+int freeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+os::CommandResult runProgram(const std::vector<std::string>& argv, std::chrono::seconds timeout,
+                             const std::map<std::string, std::string>& env, std::string* output) {
   os::ProcessCommandRunner runner;
   Result<os::CommandResult> result =
       runner.run({.argv = argv, .timeout = timeout, .extra_env = env});
@@ -103,8 +117,8 @@ std::string tempBase() {
 }
 
 // Runs a program to completion; a non-zero exit becomes Internal with its stderr.
-Result<os::CommandResult> runChecked(os::CommandRunner& runner,
-                                            std::vector<std::string> argv, milliseconds timeout) {
+Result<os::CommandResult> runChecked(os::CommandRunner& runner, std::vector<std::string> argv,
+                                     milliseconds timeout) {
   const std::string what = os::describeCommand(argv);
   os::Command command;
   command.argv = std::move(argv);
@@ -119,9 +133,8 @@ Result<os::CommandResult> runChecked(os::CommandRunner& runner,
 }
 
 // Runs script/postfix-sandbox with `args`.
-Result<os::CommandResult> runScript(os::CommandRunner& runner,
-                                           const std::vector<std::string>& args,
-                                           milliseconds timeout) {
+Result<os::CommandResult> runScript(os::CommandRunner& runner, const std::vector<std::string>& args,
+                                    milliseconds timeout) {
   std::vector<std::string> argv{std::string(kScript)};
   argv.insert(argv.end(), args.begin(), args.end());
   return runChecked(runner, std::move(argv), timeout);
@@ -239,8 +252,7 @@ Result<std::unique_ptr<PostfixSandbox>> PostfixSandbox::start() {
     // From here on the destructor owns cleanup, including on the error paths below.
     std::unique_ptr<PostfixSandbox> sandbox(new PostfixSandbox(dir));
     PW_RETURN_IF_ERROR(sandbox->loadEnv());
-    Result<os::CommandResult> started =
-        runScript(sandbox->runner_, {"start", dir}, kStartTimeout);
+    Result<os::CommandResult> started = runScript(sandbox->runner_, {"start", dir}, kStartTimeout);
     if (started.ok()) return sandbox;
     last_error = started.status();
     // Another process may have bound the port between create and start; try a new one.

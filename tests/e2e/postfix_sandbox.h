@@ -27,10 +27,13 @@ std::string readFileText(const std::string& path);
 // Runs a real program from `argv` (never a shell). A run that could not start or timed out is
 // a test failure and gives an empty result; `output`, when given, receives stdout + stderr.
 os::CommandResult runProgram(const std::vector<std::string>& argv,
-                                    std::chrono::seconds timeout = std::chrono::seconds(90),
-                                    const std::map<std::string, std::string>& env = {},
-                                    std::string* output = nullptr);
+                             std::chrono::seconds timeout = std::chrono::seconds(90),
+                             const std::map<std::string, std::string>& env = {},
+                             std::string* output = nullptr);
 void writeFileText(const std::string& path, const std::string& text, mode_t mode = 0644);
+
+// A loopback TCP port that was free a moment ago (bound to 0, then closed); 0 on failure.
+int freeLoopbackPort();
 
 // Passes when this host can run sandboxes: root, the Postfix, Cyrus SASL and OpenSSL tools, and
 // an executable script/postfix-sandbox. Otherwise fails with a message naming what is missing
