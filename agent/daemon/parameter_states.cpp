@@ -39,8 +39,12 @@ std::vector<v1::ParameterState> parameterStates(const policy::Baseline& baseline
   }
   postfix::MasterCfDocument master = postfix::MasterCfDocument::parse(config.master_cf);
   for (const policy::ServiceOverride& o : baseline.master_cf) {
+    Result<std::vector<postfix::ServiceKey>> targets =
+        planner::overrideTargets(main, master, o, options);
+    // (The planner refuses a baseline whose targets cannot be resolved; the states then name
+    // the services as master.cf does.)
     std::vector<postfix::ServiceKey> keys =
-        planner::resolveServices(master, o.service, o.type, options);
+        targets.ok() ? *targets : planner::resolveServices(master, o.service, o.type, options);
     if (keys.empty()) {
       // A service the baseline wants that does not exist: every override is missing.
       for (const policy::Setting& s : o.options) {

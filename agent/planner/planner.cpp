@@ -266,6 +266,32 @@ std::optional<ServiceKey> servingSmtpd(const MainCfDocument& main, const MasterC
   return pass->key;
 }
 
+Result<std::vector<ServiceKey>> overrideTargets(const MainCfDocument& main,
+                                                const MasterCfDocument& master,
+                                                const policy::ServiceOverride& o,
+                                                const PlanOptions& options) {
+  std::vector<ServiceKey> targets;
+  for (const ServiceKey& key : resolveServices(master, o.service, o.type, options)) {
+    ServiceKey key_or_pass = key;
+    std::optional<postfix::MasterService> entry = master.find(key);
+    if (o.command == "smtpd" && entry && entry->command == "postscreen") {
+      std::optional<ServiceKey> pass = servingSmtpd(main, master, key);
+      if (!pass) {
+        return FailedPreconditionError(
+            o.where.file + ":" + std::to_string(o.where.line) + ":" +
+            std::to_string(o.where.column) + ": master.cf " + key.toString() +
+            " runs postscreen, and no smtpd pass service behind it takes the baseline's "
+            "smtpd options");
+      }
+      key_or_pass = *pass;
+    }
+    if (std::find(targets.begin(), targets.end(), key_or_pass) == targets.end()) {
+      targets.push_back(key_or_pass);
+    }
+  }
+  return targets;
+}
+
 std::vector<ServiceKey> governedServices(const MainCfDocument& main, const MasterCfDocument& master,
                                          const policy::Baseline& baseline,
                                          const PlanOptions& options) {
@@ -375,7 +401,7 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   // (service, parameter) pairs the baseline's own master.cf section decides.
   std::set<std::pair<ServiceKey, std::string>> baseline_overrides;
   for (const policy::ServiceOverride& o : baseline.master_cf) {
-    std::vector<ServiceKey> keys = resolveServices(master, o.service, o.type, options);
+    PW_ASSIGN_OR_RETURN(std::vector<ServiceKey> keys, overrideTargets(main, master, o, options));
     if (keys.empty()) {
       if (!o.command) {
         return FailedPreconditionError(o.where.file + ":" + std::to_string(o.where.line) + ":" +

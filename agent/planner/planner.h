@@ -57,6 +57,17 @@ std::vector<postfix::ServiceKey> resolveServices(const postfix::MasterCfDocument
                                                  const std::string& type,
                                                  const PlanOptions& options);
 
+// The master.cf services a baseline override applies to: resolveServices(), except that an
+// override of an smtpd listener (`command: smtpd`) whose entry runs postscreen(8) applies to
+// the smtpd "pass" service behind it (servingSmtpd): postscreen does not pass its own "-o"
+// options on, so an smtpd option written there would change nothing a client sees.
+// FailedPrecondition when such a listener has no smtpd pass service. In master.cf order, each
+// service once.
+Result<std::vector<postfix::ServiceKey>> overrideTargets(const postfix::MainCfDocument& main,
+                                                         const postfix::MasterCfDocument& master,
+                                                         const policy::ServiceOverride& override,
+                                                         const PlanOptions& options);
+
 // The smtpd service a client of the inet listener `key` ends up talking to, whose effective
 // values (TLS level, SASL) are what the client sees: the listener itself when it runs smtpd;
 // for postscreen(8), the smtpd "pass" service its smtpd_service_name names (a "-o" of the

@@ -440,6 +440,42 @@ TEST(PlannerListenerTest, ServingSmtpdFollowsPostscreenToItsPassService) {
             (Key{"mx", "pass"}));
 }
 
+TEST(PlannerListenerTest, AnSmtpdOverrideOfAPostscreenListenerGoesToItsPassService) {
+  // postscreen does not hand its own -o options to smtpd: written on the listener, the
+  // override would change nothing a client sees.
+  Baseline b;
+  b.name = "ps";
+  b.version = "1";
+  b.master_cf.push_back(
+      {.service = "smtp", .command = "smtpd", .options = {{"smtpd_tls_auth_only", "yes", {}}}});
+  const std::string master =
+      "smtp inet n - y - 1 postscreen\n"
+      "smtpd pass - - y - - smtpd\n"
+      "tlsproxy unix - - y - 0 tlsproxy\n";
+  Result<Plan> plan = planFor(b, kCertMain, master);
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_EQ(plan->changes.size(), 1u);
+  EXPECT_EQ(plan->changes[0].service, (postfix::ServiceKey{"smtpd", "pass"}));
+  EXPECT_EQ(plan->master_cf_after,
+            "smtp inet n - y - 1 postscreen\n"
+            "smtpd pass - - y - - smtpd\n"
+            "  -o smtpd_tls_auth_only=yes\n"
+            "tlsproxy unix - - y - 0 tlsproxy\n");
+
+  // Without a pass service behind postscreen there is nowhere to put it: refused.
+  Result<Plan> nowhere = planFor(b, kCertMain, "smtp inet n - y - 1 postscreen\n");
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_THAT(nowhere.status().message(),
+              ::testing::HasSubstr("runs postscreen, and no smtpd pass service"));
+
+  // A baseline that does not say it means smtpd keeps writing to the listener itself.
+  b.master_cf[0].command.reset();
+  b.master_cf[0].options = {{"postscreen_greet_action", "enforce", {}}};
+  Result<Plan> own = planFor(b, kCertMain, master);
+  ASSERT_TRUE(own.ok()) << own.status().toString();
+  EXPECT_EQ(own->changes[0].service, (postfix::ServiceKey{"smtp", "inet"}));
+}
+
 TEST(PlannerListenerTest, AddressQualifiedPort25NamesAreGoverned) {
   for (const std::string name : {"0.0.0.0:25", "127.0.0.1:25", "[::1]:smtp", "*:smtp"}) {
     const std::string clean = "# listeners\n" + name + " inet n - y - - smtpd\n";
