@@ -112,6 +112,14 @@ v1::Hello AgentDaemon::hello() {
 }
 
 Status AgentDaemon::run() {
+  PW_RETURN_IF_ERROR(start());
+  Status status = loop();
+  link_->stop();
+  if (status.ok()) log()->info("agent stopped");
+  return status;
+}
+
+Status AgentDaemon::start() {
   PW_RETURN_IF_ERROR(env_.os.fs.createDirectories(config_.state_dir, 0700));
   PW_ASSIGN_OR_RETURN(std::string ca_pem, env_.os.fs.readFile(config_.ca_file));
   PW_RETURN_IF_ERROR(link::loadIdentity(env_.os.fs, config_.state_dir).status());
@@ -122,10 +130,9 @@ Status AgentDaemon::run() {
       std::chrono::duration_cast<std::chrono::microseconds>(env_.os.clock.now().time_since_epoch())
           .count());
   const uint64_t new_epoch = env_.os.random.next() ^ now_micros;
-  PW_ASSIGN_OR_RETURN(std::unique_ptr<link::Outbox> outbox,
-                      link::Outbox::open(env_.os.fs, config_.state_dir + "/outbox",
-                                         config_.outbox_limit, now_micros, new_epoch));
-  for (const std::string& w : outbox->warnings()) log()->warn("outbox: {}", w);
+  PW_ASSIGN_OR_RETURN(outbox_, link::Outbox::open(env_.os.fs, config_.state_dir + "/outbox",
+                                                  config_.outbox_limit, now_micros, new_epoch));
+  for (const std::string& w : outbox_->warnings()) log()->warn("outbox: {}", w);
   PW_ASSIGN_OR_RETURN(watcher_,
                       env_.os.watchers.watch(config_.postfix_dir, {"main.cf", "master.cf"}));
   Result<os::CommandResult> version =
@@ -134,8 +141,28 @@ Status AgentDaemon::run() {
   if (version.ok() && version->exit_code == 0) {
     postfix_version_ = version->stdout_data.substr(0, version->stdout_data.find('\n'));
   }
-  link_ = std::make_unique<link::ControllerLink>(
-      env_.os, *outbox,
+  link_ = makeLink(ca_pem);
+  // The cached baseline is enforced at once, before the controller is reached (if ever).
+  Status cached = loadCachedAssignment();
+  if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
+  link_->start();
+  recoverInterruptedChange();
+  log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
+              config_.controller_host, config_.controller_port);
+  return OkStatus();
+}
+
+std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& ca_pem) {
+  // What the controller sends is queued for the loop's thread, which the watcher wakes.
+  auto queue = [this](auto add) {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      add(inbox_);
+    }
+    watcher_->wake();
+  };
+  return std::make_unique<link::ControllerLink>(
+      env_.os, *outbox_,
       link::LinkOptions{.channel = {.address = config_.controller_host + ":" +
                                                std::to_string(config_.controller_port),
                                     .controller_name = config_.controller_name,
@@ -144,29 +171,16 @@ Status AgentDaemon::run() {
                         .heartbeat_interval = config_.heartbeat_interval},
       link::LinkCallbacks{.hello = [this] { return hello(); },
                           .on_assignment =
-                              [this](const v1::Assignment& a) {
-                                {
-                                  std::lock_guard lock(inbox_mutex_);
-                                  inbox_.assignment = a;
-                                }
-                                watcher_->wake();
+                              [queue](const v1::Assignment& a) {
+                                queue([&](Inbox& inbox) { inbox.assignment = a; });
                               },
                           .on_command =
-                              [this](const v1::Command& c) {
-                                {
-                                  std::lock_guard lock(inbox_mutex_);
-                                  inbox_.commands.push_back(c);
-                                }
-                                watcher_->wake();
+                              [queue](const v1::Command& c) {
+                                queue([&](Inbox& inbox) { inbox.commands.push_back(c); });
                               }});
-  // The cached baseline is enforced at once, before the controller is reached (if ever).
-  Status cached = loadCachedAssignment();
-  if (!cached.ok()) log()->warn("cached baseline ignored: {}", cached.message());
-  link_->start();
-  recoverInterruptedChange();
-  log()->info("agent {} watching {} (controller {}:{})", config_.agent_id, config_.postfix_dir,
-              config_.controller_host, config_.controller_port);
+}
 
+Status AgentDaemon::loop() {
   check(Trigger::kStartup);
   const auto started = env_.os.clock.steadyNow();
   schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_, splayDraw());
@@ -178,7 +192,6 @@ Status AgentDaemon::run() {
         watcher_->wait(std::max(wait, std::chrono::milliseconds(0)));
     if (!event.ok()) {
       log()->error("watching {}: {}", config_.postfix_dir, event.status().message());
-      link_->stop();
       return event.status();
     }
     if (stop_) break;
@@ -196,8 +209,6 @@ Status AgentDaemon::run() {
         break;
     }
   }
-  link_->stop();
-  log()->info("agent stopped");
   return OkStatus();
 }
 

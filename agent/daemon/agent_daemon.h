@@ -31,6 +31,7 @@
 
 namespace postwarden::agent::link {
 class ControllerLink;
+class Outbox;
 }  // namespace postwarden::agent::link
 
 namespace postwarden::agent::daemon {
@@ -65,6 +66,11 @@ class AgentDaemon {
     std::vector<v1::ParameterState> states;  // every parameter the baseline names
   };
 
+  // Opens the outbox, the watcher and the link, enforces the cached baseline and finishes an
+  // interrupted change; then loop() runs until requestStop().
+  Status start();
+  std::unique_ptr<link::ControllerLink> makeLink(const std::string& ca_pem);
+  Status loop();
   Status loadCachedAssignment();
   // A transaction an earlier agent was killed in is finished or undone first (apply.md).
   void recoverInterruptedChange();
@@ -89,6 +95,7 @@ class AgentDaemon {
   run::AgentRun run_;
   Timing timing_;
   std::unique_ptr<os::FileWatcher> watcher_;
+  std::unique_ptr<link::Outbox> outbox_;  // before link_, which uses it until destroyed
   std::unique_ptr<link::ControllerLink> link_;
   std::atomic<bool> stop_{false};
 
