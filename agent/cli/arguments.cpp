@@ -122,7 +122,8 @@ Options:
 Exit status: 0 no finding failed, 2 some finding failed, 1 error.
 )";
 
-constexpr const char* kClearHelp = R"(Usage: postwarden-agent clear [--state-dir DIR]
+constexpr const char* kClearHelp =
+    R"(Usage: postwarden-agent clear [--state-dir DIR] [--format text|json]
 
 Clears the sticky needs-human state that a failed rollback leaves, after an operator has made
 the host work again. Until then apply refuses every change (exit 4). The interrupted change
@@ -132,6 +133,7 @@ needs-human".
 
 Options:
   --state-dir DIR      default /var/lib/postwarden
+  --format text|json   json: a postwarden.v1.ClearReport on stdout (default text)
   -h, --help           this help
 )";
 
@@ -376,7 +378,8 @@ Result<Arguments> parseApply(OptionReader& reader, const std::string& working_di
                       absoluteDirectory("--postfix-dir", apply.target.postfix_dir, working_dir));
   PW_ASSIGN_OR_RETURN(apply.state_dir,
                       absoluteDirectory("--state-dir", apply.state_dir, working_dir));
-  if (apply.service.strategy == service::Strategy::kCommand && apply.service.reload_command.empty()) {
+  if (apply.service.strategy == service::Strategy::kCommand &&
+      apply.service.reload_command.empty()) {
     return InvalidArgumentError("--service command needs --reload-command");
   }
   if (apply.service.strategy != service::Strategy::kCommand &&
@@ -431,8 +434,10 @@ Result<Arguments> parseClear(OptionReader& reader, const std::string& working_di
     std::string option = reader.next();
     if (option == "--state-dir") {
       PW_ASSIGN_OR_RETURN(clear.state_dir, reader.value(option));
+    } else if (option == "--format") {
+      PW_ASSIGN_OR_RETURN(clear.format, parseFormat(reader, option));
     } else {
-      return unknownOption(option, {"--state-dir", "--help"});
+      return unknownOption(option, {"--state-dir", "--format", "--help"});
     }
   }
   PW_ASSIGN_OR_RETURN(clear.state_dir,

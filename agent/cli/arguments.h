@@ -44,13 +44,13 @@ struct PlanArgs {
 struct ApplyArgs {
   TargetOptions target;
   ProbeOptions probe;
-  std::string state_dir = "/var/lib/postwarden";        // --state-dir DIR
+  std::string state_dir = "/var/lib/postwarden";  // --state-dir DIR
   // --service postfix|systemd|command, --systemd-unit UNIT, --reload-command "ARGV...",
   // --restart-command "ARGV..."
   service::ServiceSettings service;
-  std::chrono::milliseconds verify_deadline{20000};     // --verify-deadline SECONDS
-  std::chrono::milliseconds command_timeout{60000};     // --command-timeout SECONDS
-  bool dry_run = false;                                 // --dry-run
+  std::chrono::milliseconds verify_deadline{20000};  // --verify-deadline SECONDS
+  std::chrono::milliseconds command_timeout{60000};  // --command-timeout SECONDS
+  bool dry_run = false;                              // --dry-run
   bool offline = false;  // --offline: write the files only (no reload, no probe)
 };
 
@@ -68,6 +68,7 @@ struct ScanArgs {
 
 struct ClearArgs {
   std::string state_dir = "/var/lib/postwarden";
+  OutputFormat format = OutputFormat::kText;  // --format text|json
 };
 
 // `--help` (for the whole program or one command) or `--version`.

@@ -375,44 +375,51 @@ int runScan(const ScanArgs& args, Environment& env) {
   return record.verdict.passed ? kExitOk : kExitPending;
 }
 
+void printCleared(const applier::ClearedState& cleared, Environment& env) {
+  if (!cleared.reason && cleared.journal_kept_at.empty()) {
+    env.out << "nothing to clear: the host is not in the needs-human state and no change is "
+               "in flight\n";
+    return;
+  }
+  if (cleared.reason) {
+    std::string reason = *cleared.reason;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    env.out << "cleared the needs-human state (it was: " << reason << ")\n";
+  }
+  if (cleared.ended) {
+    env.out << "ended the interrupted change " << cleared.ended->id << " at step '"
+            << applier::journalStepName(cleared.ended->step)
+            << "' for good: it will not be resumed or rolled back; previous bytes in "
+            << cleared.ended->backup_dir << ", its journal kept as " << cleared.journal_kept_at
+            << "\n";
+  } else if (cleared.unreadable_journal) {
+    env.out << "ended an interrupted change whose journal could not be read; kept as "
+            << cleared.journal_kept_at << "\n";
+  }
+  env.out << "apply may change this host again\n";
+}
+
 int runClear(const ClearArgs& args, Environment& env) {
+  const bool json = args.format == OutputFormat::kJson;
   if (!env.os.fs.stat(args.state_dir).ok()) {
-    env.out << "nothing to clear: " << args.state_dir << " does not exist\n";
+    if (json) env.out << report::clearToJson(args.state_dir, {}) << "\n";
+    if (!json) env.out << "nothing to clear: " << args.state_dir << " does not exist\n";
     return kExitOk;
   }
   // Not while an apply runs: it could be writing the journal being ended.
   Result<os::FileLock> lock = env.os.locks.acquire(args.state_dir + "/lock");
-  if (!lock.ok()) {
-    printError(env, lock.status());
-    return kExitError;
-  }
+  if (!lock.ok()) return fail(env, lock.status(), args.format);
   Result<applier::ClearedState> cleared =
       applier::clearNeedsHuman(env.os.fs, args.state_dir, env.os.clock.now());
   if (!cleared.ok()) {
-    printError(env, cleared.status().withContext("clear failed, the host still needs a human"));
-    return kExitError;
+    return fail(env, cleared.status().withContext("clear failed, the host still needs a human"),
+                args.format);
   }
-  if (!cleared->reason && cleared->journal_kept_at.empty()) {
-    env.out << "nothing to clear: the host is not in the needs-human state and no change is "
-               "in flight\n";
-    return kExitOk;
+  if (json) {
+    env.out << report::clearToJson(args.state_dir, *cleared) << "\n";
+  } else {
+    printCleared(*cleared, env);
   }
-  if (cleared->reason) {
-    std::string reason = *cleared->reason;
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    env.out << "cleared the needs-human state (it was: " << reason << ")\n";
-  }
-  if (cleared->ended) {
-    env.out << "ended the interrupted change " << cleared->ended->id << " at step '"
-            << applier::journalStepName(cleared->ended->step)
-            << "' for good: it will not be resumed or rolled back; previous bytes in "
-            << cleared->ended->backup_dir << ", its journal kept as " << cleared->journal_kept_at
-            << "\n";
-  } else if (cleared->unreadable_journal) {
-    env.out << "ended an interrupted change whose journal could not be read; kept as "
-            << cleared->journal_kept_at << "\n";
-  }
-  env.out << "apply may change this host again\n";
   return kExitOk;
 }
 

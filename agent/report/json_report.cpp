@@ -235,4 +235,25 @@ std::string errorToJson(const Status& status) {
   return w.text();
 }
 
+std::string clearToJson(const std::string& state_dir, const applier::ClearedState& cleared) {
+  JsonWriter w;
+  w.beginObject();
+  w.field("stateDir", state_dir);
+  if (cleared.reason) {
+    std::string reason = *cleared.reason;
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    w.field("neededHuman", true);
+    w.field("needsHumanReason", reason);
+  }
+  if (cleared.ended) {
+    w.field("endedChangeId", cleared.ended->id);
+    w.field("endedAtStep", applier::journalStepName(cleared.ended->step));
+    w.field("backupDir", cleared.ended->backup_dir);
+  }
+  if (cleared.unreadable_journal) w.field("unreadableJournal", true);
+  if (!cleared.journal_kept_at.empty()) w.field("journalKeptAt", cleared.journal_kept_at);
+  w.endObject();
+  return w.text();
+}
+
 }  // namespace postwarden::agent::report

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/applier/needs_human.h"
 #include "agent/applier/transaction.h"
 #include "agent/planner/plan.h"
 #include "agent/verify/expectation.h"
@@ -38,5 +39,8 @@ std::string scanToJson(const applier::ProbeRecord& probe,
 
 // A command that failed before it had a report: the status code and one line per finding.
 std::string errorToJson(const Status& status);
+
+// postwarden.v1.ClearReport.
+std::string clearToJson(const std::string& state_dir, const applier::ClearedState& cleared);
 
 }  // namespace postwarden::agent::report

@@ -142,7 +142,8 @@ TEST(ArgumentsTest, ApplyParsesEveryOption) {
   EXPECT_EQ(apply.target.policy, "p.yaml");
   EXPECT_EQ(apply.state_dir, "/srv/pw");
   EXPECT_EQ(apply.service.strategy, service::Strategy::kCommand);
-  EXPECT_EQ(apply.service.reload_command, (std::vector<std::string>{"/usr/bin/mta-ctl", "reload", "now"}));
+  EXPECT_EQ(apply.service.reload_command,
+            (std::vector<std::string>{"/usr/bin/mta-ctl", "reload", "now"}));
   EXPECT_EQ(apply.service.restart_command, (std::vector<std::string>{"mta-ctl", "bounce"}));
   EXPECT_EQ(apply.verify_deadline, std::chrono::milliseconds(45000));
   EXPECT_EQ(apply.command_timeout, std::chrono::milliseconds(90000));
@@ -213,6 +214,11 @@ TEST(ArgumentsTest, ScanWithTwoAddressesIsInvalid) {
 TEST(ArgumentsTest, ClearParsesStateDir) {
   EXPECT_EQ(as<ClearArgs>(parse({"clear"})).state_dir, "/var/lib/postwarden");
   EXPECT_EQ(as<ClearArgs>(parse({"clear", "--state-dir", "/srv/pw"})).state_dir, "/srv/pw");
+}
+
+TEST(ArgumentsTest, ClearTakesFormatLikeEveryCommand) {
+  EXPECT_EQ(as<ClearArgs>(parse({"clear"})).format, OutputFormat::kText);
+  EXPECT_EQ(as<ClearArgs>(parse({"clear", "--format", "json"})).format, OutputFormat::kJson);
 }
 
 // --- help and version -------------------------------------------------------------------

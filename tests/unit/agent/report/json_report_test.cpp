@@ -51,6 +51,27 @@ TEST(JsonReportTest, ACollapseOfDuplicatesNamesTheLinesItRemoves) {
   EXPECT_EQ(report.changes(1).removed_main_cf_lines_size(), 0) << "absent when none";
 }
 
+TEST(JsonReportTest, ClearMatchesTheProtoSchema) {
+  applier::ClearedState cleared;
+  cleared.reason = "rollback failed: main.cf differs from its backup\n";
+  cleared.ended = applier::JournalEntry{};
+  cleared.ended->id = "20240101T000000Z-42";
+  cleared.ended->step = applier::JournalStep::kActivated;
+  cleared.ended->backup_dir = "/var/lib/postwarden/backups/20240101T000000Z-42";
+  cleared.journal_kept_at = cleared.ended->backup_dir + "/journal.cleared";
+  v1::ClearReport report = parse<v1::ClearReport>(clearToJson("/var/lib/postwarden", cleared));
+  EXPECT_EQ(report.state_dir(), "/var/lib/postwarden");
+  EXPECT_TRUE(report.needed_human());
+  EXPECT_EQ(report.needs_human_reason(), "rollback failed: main.cf differs from its backup");
+  EXPECT_EQ(report.ended_change_id(), "20240101T000000Z-42");
+  EXPECT_EQ(report.ended_at_step(), "activated");
+  EXPECT_EQ(report.journal_kept_at(), cleared.journal_kept_at);
+
+  v1::ClearReport nothing = parse<v1::ClearReport>(clearToJson("/srv/pw", {}));
+  EXPECT_FALSE(nothing.needed_human());
+  EXPECT_TRUE(nothing.ended_change_id().empty());
+}
+
 TEST(JsonReportTest, PlanMatchesTheProtoSchema) {
   v1::PlanReport report = parse<v1::PlanReport>(planToJson(samplePlan(), kContext));
   EXPECT_EQ(report.baseline(), "smtp-auth-hardening");
