@@ -22,14 +22,12 @@ const std::map<std::string, Flag, std::less<>> kEnrollFlags = {
 
 // The options of one command: each "--name VALUE" once.
 Result<std::map<std::string, std::string>> optionValues(const std::vector<std::string>& args,
-                                                        const std::string& command,
-                                                        auto known) {
+                                                        const std::string& command, auto known) {
   std::map<std::string, std::string> values;
   for (size_t i = 0; i < args.size(); i += 2) {
     const std::string& option = args[i];
     if (!known(option)) {
-      return InvalidArgumentError("unknown option " + option + " for " + command +
-                                  " (see --help)");
+      return InvalidArgumentError("unknown option " + option + " for " + command + " (see --help)");
     }
     if (i + 1 >= args.size()) return InvalidArgumentError(option + " needs a value");
     if (!values.emplace(option, args[i + 1]).second) {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/planner/planner.h"
 #include "common/os/clock.h"
 #include "common/os/file_system.h"
-#include "agent/planner/planner.h"
 #include "common/status.h"
 
 namespace postwarden::agent::applier {

@@ -7,8 +7,8 @@
 
 #include <chrono>
 
-#include "common/os/file_system.h"
 #include "agent/planner/plan.h"
+#include "common/os/file_system.h"
 #include "common/status.h"
 
 namespace postwarden::agent::applier {

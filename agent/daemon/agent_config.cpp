@@ -19,8 +19,8 @@
 #include <variant>
 #include <vector>
 
-#include "common/os/posix_file_system.h"
 #include "common/duration.h"
+#include "common/os/posix_file_system.h"
 #include "common/spelling.h"
 #include "common/yaml/single_document.h"
 #include "common/yaml/strict_map.h"

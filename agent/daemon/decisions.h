@@ -47,7 +47,7 @@ struct FailedChange {
 
 // What the loop keeps between checks.
 struct Memory {
-  bool enforce = true;                // the assignment's mode: enforce or detect only
+  bool enforce = true;                 // the assignment's mode: enforce or detect only
   std::optional<FailedChange> failed;  // not tried again on its own
 };
 
@@ -80,7 +80,7 @@ Memory afterRepair(Memory memory, FailedChange attempt, bool failed);
 
 // When the loop looks again on its own.
 struct Schedule {
-  std::chrono::steady_clock::time_point next_check;   // the periodic check
+  std::chrono::steady_clock::time_point next_check;               // the periodic check
   std::optional<std::chrono::steady_clock::time_point> retry_at;  // a postponed repair
 };
 

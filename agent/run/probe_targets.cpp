@@ -158,11 +158,11 @@ std::vector<std::string> predictedProbeFailures(const policy::Baseline& baseline
           effectiveSetting(main, master, serving, "smtpd_tls_wrappermode") == "yes";
       if (e.starttls == policy::StartTls::kRequired && !wrapper &&
           !offersStarttls(main, master, serving)) {
-        failures.push_back(
-            where +
-            "requires STARTTLS, but no TLS level offers it there "
-            "(smtpd_tls_security_level is '" +
-            effectiveSetting(main, master, serving, "smtpd_tls_security_level") + "')");
+        failures.push_back(where +
+                           "requires STARTTLS, but no TLS level offers it there "
+                           "(smtpd_tls_security_level is '" +
+                           effectiveSetting(main, master, serving, "smtpd_tls_security_level") +
+                           "')");
       }
       const std::string sasl = effectiveSetting(main, master, serving, "smtpd_sasl_auth_enable");
       if (!e.require_auth_after_tls.empty() && !e.require_auth_only_where_sasl_enabled &&

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
-#include "agent/run/host.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
+#include "agent/run/host.h"
 #include "agent/verify/smtp_prober.h"
 
 namespace postwarden::agent::run {

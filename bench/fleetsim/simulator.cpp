@@ -123,8 +123,8 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
       const auto& trailers = context_.GetServerTrailingMetadata();
       auto it = trailers.find(agent::link::kRetryAfterMsKey);
       if (it != trailers.end()) {
-        retry_after = agent::link::parseRetryAfterMs(
-            std::string_view(it->second.data(), it->second.size()));
+        retry_after =
+            agent::link::parseRetryAfterMs(std::string_view(it->second.data(), it->second.size()));
       }
     }
     sim_.onStreamDone(agent_, this, status, retry_after);
