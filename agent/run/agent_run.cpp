@@ -65,13 +65,7 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
   // process start and is asked only for a name the catalog does not know.
   params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
   if (!allKnown(catalog, baseline)) {
-    Result<os::CommandResult> defaults =
-        env_.os.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
-    if (defaults.ok() && defaults->exit_code == 0) {
-      Result<params::ParameterCatalog> installed =
-          params::ParameterCatalog::fromPostconfDefaults(defaults->stdout_data);
-      if (installed.ok()) catalog = std::move(installed).value();
-    }
+    if (const params::ParameterCatalog* installed = installedCatalog()) catalog = *installed;
   }
   // $config_directory names this instance's directory, not the default instance's.
   catalog = catalog.withConfigDirectory(host_.postfix_dir);
@@ -91,6 +85,22 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
   planned.predicted_probe_failures = predictedProbeFailures(
       baseline, {planned.plan.main_cf_after, planned.plan.master_cf_after}, planOptions());
   return planned;
+}
+
+const params::ParameterCatalog* AgentRun::installedCatalog() const {
+  // Asked once: the daemon plans at every check, and the installed Postfix does not change
+  // under a running agent (an upgrade restarts it through the package's unit).
+  if (!installed_catalog_) {
+    installed_catalog_.emplace();
+    Result<os::CommandResult> defaults =
+        env_.os.commands.run({.argv = {"postconf", "-d"}, .timeout = std::chrono::seconds(10)});
+    if (defaults.ok() && defaults->exit_code == 0) {
+      Result<params::ParameterCatalog> installed =
+          params::ParameterCatalog::fromPostconfDefaults(defaults->stdout_data);
+      if (installed.ok()) *installed_catalog_ = std::move(installed).value();
+    }
+  }
+  return installed_catalog_->has_value() ? &**installed_catalog_ : nullptr;
 }
 
 Result<os::FileLock> AgentRun::lock() const {

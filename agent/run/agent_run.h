@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/applier/transaction.h"
+#include "agent/params/parameter_catalog.h"
 #include "agent/planner/planner.h"
 #include "agent/policy/baseline.h"
 #include "agent/run/host.h"
@@ -106,11 +107,15 @@ class AgentRun {
 
  private:
   planner::PlanOptions planOptions() const;
+  // The installed Postfix's parameters (`postconf -d`), or nullptr when it cannot tell.
+  const params::ParameterCatalog* installedCatalog() const;
   applier::TransactionOptions transactionOptions(const planner::PostfixConfig& live,
                                                  const ProbeSettings& settings, bool offline) const;
 
   RunEnvironment env_;
   HostSettings host_;
+  // Outer: asked yet; inner: what it answered.
+  mutable std::optional<std::optional<params::ParameterCatalog>> installed_catalog_;
 };
 
 }  // namespace postwarden::agent::run

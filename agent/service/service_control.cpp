@@ -1,5 +1,6 @@
 #include "agent/service/service_control.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -49,17 +50,29 @@ Result<bool> exitsZero(os::CommandRunner& runner, const std::vector<std::string>
   return result->exit_code == 0;
 }
 
+// The pid in QUEUE/pid/master.pid ("%*d\n": leading blanks are skipped); 0 when the file
+// holds none; nullopt when it cannot be read.
+std::optional<int> masterPid(os::FileSystem& fs, const std::string& queue_directory) {
+  Result<std::string> pid_file = fs.readFile(queue_directory + "/pid/master.pid");
+  if (!pid_file.ok()) return std::nullopt;
+  return std::max(std::atoi(pid_file->c_str()), 0);
+}
+
+// Zombies and dead entries count as gone.
+bool alive(const std::optional<os::ProcessStat>& stat) {
+  return stat && stat->state != 'Z' && stat->state != 'X';
+}
+
 // Whether the master process of QUEUE/pid/master.pid is alive: true for a live process named
 // "master", false for one that is gone or is no Postfix master (a pid reused after a crash);
 // nullopt when the file cannot be read (absent after a clean stop, or a queue directory
 // this agent reads wrong), and Postfix is asked instead.
 std::optional<bool> masterAlive(const os::Env& env, const std::string& queue_directory) {
-  Result<std::string> pid_file = env.fs.readFile(queue_directory + "/pid/master.pid");
-  if (!pid_file.ok()) return std::nullopt;
-  const int pid = std::atoi(pid_file->c_str());  // "%*d\n": leading blanks are skipped
-  if (pid <= 0) return false;
-  std::optional<os::ProcessStat> stat = env.processes.stat(pid);
-  return stat && stat->name == "master" && stat->state != 'Z' && stat->state != 'X';
+  std::optional<int> pid = masterPid(env.fs, queue_directory);
+  if (!pid) return std::nullopt;
+  if (*pid == 0) return false;
+  std::optional<os::ProcessStat> stat = env.processes.stat(*pid);
+  return alive(stat) && stat->name == "master";
 }
 
 class PostfixServiceControl final : public ServiceControl {
@@ -145,11 +158,9 @@ class CommandServiceControl final : public ServiceControl {
 
 std::vector<int> postfixDaemonPids(os::FileSystem& fs, const os::Processes& processes,
                                    const std::string& queue_directory) {
-  Result<std::string> pid_file = fs.readFile(queue_directory + "/pid/master.pid");
-  if (!pid_file.ok()) return {};
-  const int master = std::atoi(pid_file->c_str());  // "%*d\n": leading blanks are skipped
-  if (master <= 0) return {};
-  return processes.childrenOf(master);
+  std::optional<int> master = masterPid(fs, queue_directory);
+  if (!master || *master == 0) return {};
+  return processes.childrenOf(*master);
 }
 
 bool waitForExit(const os::Processes& processes, os::Clock& clock, const std::vector<int>& pids,
@@ -157,10 +168,7 @@ bool waitForExit(const os::Processes& processes, os::Clock& clock, const std::ve
   const auto deadline = clock.steadyNow() + limit;
   while (true) {
     bool any_alive = false;
-    for (int pid : pids) {
-      std::optional<os::ProcessStat> stat = processes.stat(pid);
-      if (stat && stat->state != 'Z' && stat->state != 'X') any_alive = true;
-    }
+    for (int pid : pids) any_alive = any_alive || alive(processes.stat(pid));
     if (!any_alive) return true;
     if (clock.steadyNow() >= deadline) return false;
     clock.sleepFor(std::chrono::milliseconds(20));
