@@ -308,6 +308,33 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
   return matched;
 }
 
+Result<std::vector<store::AssignmentRecord>> Fleet::assignments() {
+  return store_.listAssignments();
+}
+
+Result<int> Fleet::unassign(int64_t assignment_id) {
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  std::lock_guard lock(sessions_mutex_);
+  PW_RETURN_IF_ERROR(store_.removeAssignment(assignment_id));
+  std::vector<store::AssignmentRecord> before = assignments_;
+  std::erase_if(assignments_,
+                [&](const store::AssignmentRecord& a) { return a.id == assignment_id; });
+  int affected = 0;
+  for (const store::AgentRecord& agent : agents) {
+    const store::AssignmentRecord* was = assignmentFor(before, agent.labels);
+    if (agent.revoked || was == nullptr || was->id != assignment_id) continue;
+    ++affected;
+    auto session = sessions_.find(agent.id);
+    if (session == sessions_.end() || pins_.contains(agent.id)) continue;
+    if (std::optional<v1::ControllerMessage> now =
+            assignmentMessageLocked(agent.id, agent.labels)) {
+      session->second->send(std::move(*now));
+    }
+  }
+  log()->info("withdrew assignment {} ({} agents)", assignment_id, affected);
+  return affected;
+}
+
 Result<std::string> Fleet::deleteBaseline(const std::string& name, const std::string& version) {
   std::lock_guard lock(sessions_mutex_);
   PW_ASSIGN_OR_RETURN(std::string deleted,

@@ -88,6 +88,11 @@ class Fleet {
   Status createToken(const store::TokenRecord& token);
   Status revokeToken(const std::string& token_id);
   Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
+  Result<std::vector<store::AssignmentRecord>> assignments();       // by id
+  // Withdraws an assignment; connected agents it applied to get the one that applies now
+  // (an older match), if any, else keep the baseline they have. Returns how many agents it
+  // applied to. NotFound.
+  Result<int> unassign(int64_t assignment_id);
   // Deletes a baseline version (Store::deleteBaseline) and forgets the dead assignments that
   // named it. Returns the full version. NotFound, InvalidArgument, FailedPrecondition while a
   // live assignment names it.

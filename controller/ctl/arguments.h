@@ -58,6 +58,12 @@ struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
   AssignMode mode = AssignMode::kDetect;
+  bool dry_run = false;         // --dry-run: whom it would reach; nothing stored
+  bool allow_no_match = false;  // --allow-no-match: assign even if no agent matches now
+};
+struct ListAssignmentsCommand {};
+struct UnassignCommand {
+  int64_t id = 0;
 };
 struct CreateTokenCommand {
   Labels labels;
@@ -87,11 +93,12 @@ struct AuditCommand {
   int64_t since_seconds_ago = 0;  // --since DURATION; 0: from the start
 };
 
-using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
-                             ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
-                             ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
-                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
-                             DeleteBaselineCommand, StatusCommand, RolloutCommand, AuditCommand>;
+using Command =
+    std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
+                 ApproveAgentCommand, ListDriftCommand, PushBaselineCommand, ListBaselinesCommand,
+                 AssignBaselineCommand, CreateTokenCommand, ListTokensCommand, RevokeTokenCommand,
+                 SendCommandCommand, DeleteBaselineCommand, StatusCommand, RolloutCommand,
+                 AuditCommand, ListAssignmentsCommand, UnassignCommand>;
 
 struct Invocation {
   GlobalOptions global;

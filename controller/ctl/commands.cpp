@@ -125,6 +125,8 @@ class Runner {
     request.mutable_selector()->insert(command.selector.begin(), command.selector.end());
     request.set_mode(command.mode == AssignMode::kEnforce ? v1::BASELINE_MODE_ENFORCE
                                                           : v1::BASELINE_MODE_DETECT);
+    request.set_preview(command.dry_run);
+    request.set_allow_no_match(command.allow_no_match);
     v1::AssignBaselineResponse reply;
     return call(
         "assigning baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
@@ -132,6 +134,35 @@ class Runner {
           return ctx_.json ? assignedJson(command, reply).dump() + "\n"
                            : renderAssigned(command, reply);
         });
+  }
+
+  int operator()(const ListAssignmentsCommand&) {
+    v1::Empty request;
+    v1::ListAssignmentsResponse reply;
+    return call("listing assignments", &Stub::ListAssignments, request, reply, [&] {
+      return ctx_.json ? assignmentsJson(reply).dump() + "\n" : renderAssignments(reply, render());
+    });
+  }
+
+  int operator()(const UnassignCommand& command) {
+    v1::UnassignRequest request;
+    request.set_id(command.id);
+    v1::UnassignResponse reply;
+    const std::string id = std::to_string(command.id);
+    return call("withdrawing assignment " + id, &Stub::Unassign, request, reply, [&] {
+      if (ctx_.json) {
+        Json object = Json::object();
+        object.set("assignment_id", command.id)
+            .set("withdrawn", true)
+            .set("affected_agents", reply.affected_agents());
+        return object.dump() + "\n";
+      }
+      const int n = reply.affected_agents();
+      return "withdrew assignment " + id + "; it applied to " + std::to_string(n) +
+             (n == 1 ? " agent" : " agents") +
+             ", which now get the older assignment that matches them, if any, else keep the "
+             "baseline they have\n";
+    });
   }
 
   int operator()(const CreateTokenCommand& command) {

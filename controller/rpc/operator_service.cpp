@@ -57,6 +57,13 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
 
 constexpr size_t kMaxSpecBytes = 256 << 10;
 
+// "k=v,k2=v2", as operators write selectors.
+std::string labelsText(const store::Labels& labels) {
+  std::string out;
+  for (const auto& [key, value] : labels) out += (out.empty() ? "" : ",") + key + "=" + value;
+  return out;
+}
+
 Status checkSpecRequest(const v1::RolloutSpecRequest& request) {
   if (request.spec_yaml().empty()) return InvalidArgumentError("the rollout spec is empty");
   if (request.spec_yaml().size() > kMaxSpecBytes) {
@@ -210,14 +217,64 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     PW_RETURN_IF_ERROR(checkLabels(request->selector()));
     PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
                         fleet_.baseline(request->name(), request->version()));
-    PW_ASSIGN_OR_RETURN(
-        int matched,
-        fleet_.assign({.baseline_name = baseline.name,
-                       .baseline_version = baseline.version,
-                       .selector = {request->selector().begin(), request->selector().end()},
-                       .mode = static_cast<store::Mode>(request->mode()),
-                       .created_at = fleet_.now()}));
+    const store::Labels selector(request->selector().begin(), request->selector().end());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    int matched = 0;
+    for (const store::AgentRecord& agent : agents) {
+      if (agent.revoked || !selectorMatches(selector, agent.labels)) continue;
+      if (++matched <= 100) response->add_agent_ids(agent.id);
+    }
     response->set_matched_agents(matched);
+    if (matched == 0 && !request->allow_no_match()) {
+      return FailedPreconditionError(
+          "selector " + (selector.empty() ? std::string("(every agent)") : labelsText(selector)) +
+          " matches no enrolled agent; nothing assigned (allow it to assign for agents that "
+          "enroll later)");
+    }
+    if (request->preview()) return OkStatus();
+    PW_ASSIGN_OR_RETURN(int stored_matched,
+                        fleet_.assign({.baseline_name = baseline.name,
+                                       .baseline_version = baseline.version,
+                                       .selector = selector,
+                                       .mode = static_cast<store::Mode>(request->mode()),
+                                       .created_at = fleet_.now()}));
+    response->set_matched_agents(stored_matched);
+    PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
+    if (!all.empty()) response->set_assignment_id(all.back().id);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
+    grpc::CallbackServerContext* context, const v1::Empty*, v1::ListAssignmentsResponse* response) {
+  return handle(context, Role::kViewer, "list assignments", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    std::map<int64_t, int> effective;
+    for (const store::AgentRecord& agent : agents) {
+      if (agent.revoked) continue;
+      if (const store::AssignmentRecord* a = assignmentFor(all, agent.labels)) ++effective[a->id];
+    }
+    for (const store::AssignmentRecord& a : all) {
+      v1::AssignmentInfo* info = response->add_assignments();
+      info->set_id(a.id);
+      info->set_baseline_name(a.baseline_name);
+      info->set_baseline_version(a.baseline_version);
+      info->mutable_selector()->insert(a.selector.begin(), a.selector.end());
+      info->set_mode(static_cast<v1::BaselineMode>(a.mode));
+      info->set_created_at_unix_ms(a.created_at);
+      info->set_effective_agents(effective[a.id]);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::Unassign(grpc::CallbackServerContext* context,
+                                                        const v1::UnassignRequest* request,
+                                                        v1::UnassignResponse* response) {
+  return handle(context, Role::kApprover, "withdraw an assignment", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(int affected, fleet_.unassign(request->id()));
+    response->set_affected_agents(affected);
     return OkStatus();
   });
 }

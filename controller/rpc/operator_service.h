@@ -35,6 +35,10 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
   grpc::ServerUnaryReactor* AssignBaseline(grpc::CallbackServerContext*,
                                            const v1::AssignBaselineRequest*,
                                            v1::AssignBaselineResponse*) override;
+  grpc::ServerUnaryReactor* ListAssignments(grpc::CallbackServerContext*, const v1::Empty*,
+                                            v1::ListAssignmentsResponse*) override;
+  grpc::ServerUnaryReactor* Unassign(grpc::CallbackServerContext*, const v1::UnassignRequest*,
+                                     v1::UnassignResponse*) override;
   grpc::ServerUnaryReactor* ApproveAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                          v1::Empty*) override;
   grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext*, const v1::CreateTokenRequest*,

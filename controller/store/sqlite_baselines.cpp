@@ -167,6 +167,15 @@ Result<AssignmentRecord> SqliteStore::addAssignment(const AssignmentRecord& assi
   return stored;
 }
 
+Status SqliteStore::removeAssignment(int64_t id) {
+  std::lock_guard lock(mu_);
+  PW_ASSIGN_OR_RETURN(Statement stmt, db_->prepare("DELETE FROM assignments WHERE id = ?1"));
+  stmt.bindInt(1, id);
+  PW_RETURN_IF_ERROR(stmt.run());
+  if (db_->changes() == 0) return NotFoundError("assignment " + std::to_string(id) + " not found");
+  return OkStatus();
+}
+
 Result<std::vector<AssignmentRecord>> SqliteStore::listAssignments() {
   std::lock_guard lock(mu_);
   return readAssignments(*db_);

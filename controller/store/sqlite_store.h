@@ -101,6 +101,7 @@ class SqliteStore final : public Store, public RolloutStore {
   // carries the new id; ids increase and are never reused.
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;
   Result<std::vector<AssignmentRecord>> listAssignments() override;
+  Status removeAssignment(int64_t id) override;
 
   // Rollouts (sqlite_rollouts.cpp).
   Status createRollout(const RolloutRow& row, std::span<const AuditRow> audit) override;

@@ -112,7 +112,8 @@ class RolloutE2eTest : public ::testing::Test {
     ASSERT_EQ(controller_->ctl({"baseline", "push", kHardening}, &out), 0) << out;
     v1_ = pushedVersion(out, kBaseline);
     ASSERT_EQ(
-        controller_->ctl({"baseline", "assign", kBaseline + "@" + v1_, "--mode", "enforce"}, &out),
+        controller_->ctl(
+            {"baseline", "assign", kBaseline + "@" + v1_, "--mode", "enforce", "--yes"}, &out),
         0)
         << out;
     ASSERT_TRUE(eventually([&] {

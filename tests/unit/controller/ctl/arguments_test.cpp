@@ -192,10 +192,10 @@ TEST(PostwardenctlArgumentsTest, Baseline) {
   EXPECT_EQ(assign.baseline.version, "3f2a1b9c0d1e");
   EXPECT_EQ(assign.mode, AssignMode::kEnforce);
   EXPECT_THAT(assign.selector, ElementsAre(Pair("env", "prod")));
-  EXPECT_EQ(
-      as<AssignBaselineCommand>(parseArguments({"baseline", "assign", "edge@1", "--mode=detect"}))
-          .mode,
-      AssignMode::kDetect);
+  EXPECT_EQ(as<AssignBaselineCommand>(
+                parseArguments({"baseline", "assign", "edge@1", "--mode=detect", "--yes"}))
+                .mode,
+            AssignMode::kDetect);
   expectInvalid(parseArguments({"baseline", "assign", "edge@1"}), "needs --mode enforce|detect");
   expectInvalid(parseArguments({"baseline", "assign", "edge@1", "--mode", "repair"}),
                 "--mode must be enforce or detect, not 'repair'");
@@ -259,6 +259,22 @@ TEST(PostwardenctlArgumentsTest, Rollout) {
   expectInvalid(parseArguments({"rollout", "approve", "tls-1", "--reason", "x"}),
                 "rollout approve does not take --reason");
   expectInvalid(parseArguments({"rollout", "start", "x"}), "expected rollout plan|create");
+}
+
+TEST(PostwardenctlArgumentsTest, AssignToEveryAgentNeedsYes) {
+  expectInvalid(parseArguments({"baseline", "assign", "b@1", "--mode", "enforce"}),
+                "reaches every agent, present and future: add --yes");
+  EXPECT_TRUE(as<AssignBaselineCommand>(
+                  parseArguments({"baseline", "assign", "b@1", "--mode", "enforce", "--dry-run"}))
+                  .dry_run);
+  AssignBaselineCommand all = as<AssignBaselineCommand>(parseArguments(
+      {"baseline", "assign", "b@1", "--mode", "enforce", "--yes", "--allow-no-match"}));
+  EXPECT_TRUE(all.allow_no_match);
+  expectInvalid(parseArguments({"baseline", "assign", "b@1", "--mode", "enforce", "--yes=1"}),
+                "takes no value");
+  EXPECT_EQ(as<UnassignCommand>(parseArguments({"baseline", "unassign", "12"})).id, 12);
+  expectInvalid(parseArguments({"baseline", "unassign", "x"}), "assignment id");
+  as<ListAssignmentsCommand>(parseArguments({"baseline", "assignments"}));
 }
 
 TEST(PostwardenctlArgumentsTest, Audit) {

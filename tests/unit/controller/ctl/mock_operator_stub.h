@@ -38,6 +38,8 @@ class MockOperatorServiceStub : public ::postwarden::v1::OperatorService::StubIn
   PW_CTL_MOCK_UNARY(SendCommand, SendCommandRequest, Empty)
   PW_CTL_MOCK_UNARY(AssignBaseline, AssignBaselineRequest, AssignBaselineResponse)
   PW_CTL_MOCK_UNARY(ApproveAgent, AgentRequest, Empty)
+  PW_CTL_MOCK_UNARY(ListAssignments, Empty, ListAssignmentsResponse)
+  PW_CTL_MOCK_UNARY(Unassign, UnassignRequest, UnassignResponse)
   PW_CTL_MOCK_UNARY(CreateToken, CreateTokenRequest, CreateTokenResponse)
   PW_CTL_MOCK_UNARY(ListTokens, ListTokensRequest, ListTokensResponse)
   PW_CTL_MOCK_UNARY(RevokeToken, RevokeTokenRequest, Empty)
