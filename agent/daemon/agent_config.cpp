@@ -35,12 +35,12 @@ constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24 * 7);
 constexpr uint64_t kMaxOutboxLimit = 1000000;
 constexpr size_t kMaxLabels = 64;
 
-constexpr std::string_view kTopKeys[] = {
-    "controller",      "controller_name", "ca_file",      "state_dir",
-    "agent_id",        "postfix_dir",     "service",      "probe",
-    "labels",          "check_interval",  "splay",        "heartbeat_interval",
-    "verify_deadline", "command_timeout", "outbox_limit", "log_level",
-    "mail_log"};
+constexpr std::string_view kTopKeys[] = {"controller",      "controller_name", "ca_file",
+                                         "state_dir",       "agent_id",        "postfix_dir",
+                                         "service",         "probe",           "labels",
+                                         "check_interval",  "splay",           "heartbeat_interval",
+                                         "verify_deadline", "command_timeout", "outbox_limit",
+                                         "log_level",       "mail_log"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",

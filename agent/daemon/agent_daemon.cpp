@@ -199,8 +199,8 @@ Status AgentDaemon::loop() {
     if (job_) {
       const auto soak_at = nextSoakStep(*job_, timing_.check_interval);
       if (soak_at != std::chrono::system_clock::time_point::max()) {
-        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(
-                                  soak_at - env_.os.clock.now()));
+        wait = std::min(
+            wait, std::chrono::ceil<std::chrono::milliseconds>(soak_at - env_.os.clock.now()));
       }
     }
     Result<os::FileWatcher::Event> event =
@@ -539,9 +539,7 @@ bool validJobId(const std::string& id) {
 
 }  // namespace
 
-bool AgentDaemon::soaking() const {
-  return job_ && job_->soak_end_ms != 0 && !job_->soak_done;
-}
+bool AgentDaemon::soaking() const { return job_ && job_->soak_end_ms != 0 && !job_->soak_done; }
 
 void AgentDaemon::loadJobRecord() {
   Result<std::string> bytes = env_.os.fs.readFile(config_.state_dir + kJobFile);
@@ -561,8 +559,8 @@ void AgentDaemon::loadJobRecord() {
 }
 
 void AgentDaemon::saveJobRecord() {
-  Status saved = env_.os.fs.writeAtomic(config_.state_dir + kJobFile, encodeJobRecord(*job_),
-                                        {.mode = 0600});
+  Status saved =
+      env_.os.fs.writeAtomic(config_.state_dir + kJobFile, encodeJobRecord(*job_), {.mode = 0600});
   if (!saved.ok()) log()->error("rollout job not saved: {}", saved.message());
 }
 
@@ -630,8 +628,8 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
   }
   JobTerms terms{.rollback = job.rollback(), .anytime = job.anytime()};
   terms.windows.assign(job.windows().begin(), job.windows().end());
-  const bool restart = terms.windows.empty() && terms.anytime && !terms.rollback &&
-                       needsRestart(assignment);
+  const bool restart =
+      terms.windows.empty() && terms.anytime && !terms.rollback && needsRestart(assignment);
   const auto now = env_.os.clock.now();
   JobVerdict verdict = mayStartJob(terms, restart, now);
   if (!verdict.start) {

@@ -35,9 +35,10 @@ JobVerdict mayStartJob(const JobTerms& terms, bool needs_restart,
       return {.why = "the job has no maintenance window and is not marked anytime" + at};
     }
     if (needs_restart) {
-      return {.why = "the change needs a Postfix restart, which only runs inside a maintenance "
-                     "window, and the job has none" +
-                     at};
+      return {.why =
+                  "the change needs a Postfix restart, which only runs inside a maintenance "
+                  "window, and the job has none" +
+                  at};
     }
     return {.start = true};
   }
@@ -118,9 +119,10 @@ Result<JobRecord> decodeJobRecord(std::string_view bytes) {
   if (!fields.contains("job_id") || !fields.contains("log_path") ||
       !integer("soak_start_ms", r.soak_start_ms) || !integer("soak_end_ms", r.soak_end_ms) ||
       !integer("last_health_ms", r.last_health_ms) || !integer("soak_done", flags[0]) ||
-      !integer("deferred_known", flags[1]) || !integer("deferred_at_change", r.deferred_at_change) ||
-      !integer("log_known", flags[2]) || !integer("log_offset", r.log_offset) ||
-      !integer("log_inode", r.log_inode) || !integer("report", report_size)) {
+      !integer("deferred_known", flags[1]) ||
+      !integer("deferred_at_change", r.deferred_at_change) || !integer("log_known", flags[2]) ||
+      !integer("log_offset", r.log_offset) || !integer("log_inode", r.log_inode) ||
+      !integer("report", report_size)) {
     return bad("a field is missing or malformed");
   }
   if (bytes.size() != report_size) return bad("report size mismatch");

@@ -73,7 +73,7 @@ uint64_t startOffset(const LogMark& mark, uint64_t inode, uint64_t size) {
 }
 
 Result<LogMark> PosixLogFiles::end(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errnoStatus("stat " + path, errno);
   return LogMark{.inode = static_cast<uint64_t>(st.st_ino),
                  .offset = static_cast<uint64_t>(st.st_size)};
@@ -83,7 +83,7 @@ Result<LogSlice> PosixLogFiles::readSince(const std::string& path, const LogMark
                                           uint64_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return errnoStatus("open " + path, errno);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errnoStatus("fstat " + path, errno);
   if (!S_ISREG(st.st_mode)) return InvalidArgumentError(path + " is not a regular file");
   LogSlice slice{.end = {.inode = static_cast<uint64_t>(st.st_ino),

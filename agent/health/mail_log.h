@@ -43,9 +43,9 @@ LogCounts countLines(std::string_view text);
 uint64_t startOffset(const LogMark& mark, uint64_t inode, uint64_t size);
 
 struct LogSlice {
-  LogMark end;          // the file's inode and size as read
-  uint64_t start = 0;   // where the bytes begin (startOffset)
-  std::string bytes;    // from start, at most the limit asked for
+  LogMark end;         // the file's inode and size as read
+  uint64_t start = 0;  // where the bytes begin (startOffset)
+  std::string bytes;   // from start, at most the limit asked for
 };
 
 class LogFiles {
