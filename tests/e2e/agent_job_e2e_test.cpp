@@ -284,5 +284,45 @@ TEST_F(AgentJobE2eTest, InsideItsWindowTheJobRunsSoaksWithRealFiguresAndIsOneJob
       << agent_->log();
 }
 
+TEST_F(AgentJobE2eTest, ARestartedDaemonContinuesTheSoakAndKnowsTheJob) {
+  const std::string content = readFileText(kHardening);
+  ASSERT_TRUE(scripted_.send(assignment(content, "job-restart", {"daily 00:00-24:00 UTC"}, 12s)));
+  ASSERT_TRUE(eventually([&] { return !scripted_.statesOf("job-restart").empty(); }, 60s))
+      << agent_->log();
+  const v1::StateReport result = scripted_.statesOf("job-restart").front();
+  ASSERT_EQ(result.outcome(), v1::OUTCOME_REPAIRED) << result.ShortDebugString();
+
+  ASSERT_TRUE(agent_->restart().ok());
+  const size_t before_restart = scripted_.statesOf("job-restart").size();
+  auto health = [&](size_t from) {
+    std::vector<v1::StateReport> out;
+    std::vector<v1::StateReport> all = scripted_.statesOf("job-restart");
+    for (size_t i = from; i < all.size(); ++i) {
+      if (all[i].has_health()) out.push_back(all[i]);
+    }
+    return out;
+  };
+  // Health reports go on after the restart, counted from the same change, until the end.
+  ASSERT_TRUE(eventually([&] { return health(before_restart).size() >= 2; }, 40s)) << agent_->log();
+  const std::vector<v1::StateReport> first = health(0);
+  ASSERT_FALSE(first.empty());
+  for (const v1::StateReport& h : health(before_restart)) {
+    EXPECT_EQ(h.health().since().seconds(), first.front().health().since().seconds());
+    EXPECT_TRUE(h.health().log_readable());
+  }
+  std::this_thread::sleep_for(14s);  // past the soak's end
+  const size_t after_end = health(0).size();
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(health(0).size(), after_end) << "no health report after the soak";
+  EXPECT_NE(agent_->log().find("rollout job 'job-restart' still soaking"), std::string::npos);
+
+  // The job is known after the restart: sent again, it is answered, not run.
+  const size_t known = scripted_.statesOf("job-restart").size();
+  ASSERT_TRUE(scripted_.send(assignment(content, "job-restart", {"daily 00:00-24:00 UTC"}, 12s)));
+  ASSERT_TRUE(eventually([&] { return scripted_.statesOf("job-restart").size() > known; }, 20s));
+  EXPECT_EQ(scripted_.statesOf("job-restart").back().outcome(), v1::OUTCOME_REPAIRED);
+  EXPECT_FALSE(scripted_.statesOf("job-restart").back().has_health());
+}
+
 }  // namespace
 }  // namespace postwarden::testing
