@@ -47,8 +47,8 @@ std::vector<Setting> resolveSettings(const std::vector<Setting>& settings,
         if (!needs.empty()) needs += ", ";
         needs += a->postfix_version->text + " at " + located(a->where);
       }
-      notes.push_back(scope + ": " + s.name + " does not apply to this host: every alternative " +
-                      "needs a later Postfix (" + needs + "); " + hostVersion(installed));
+      notes.push_back(scope + ": " + s.name + " does not apply to this host: no alternative is " +
+                      "for its Postfix (" + needs + "); " + hostVersion(installed));
       continue;
     }
     Setting plain = *chosen;
@@ -89,14 +89,70 @@ std::optional<std::vector<int>> parsePostfixVersion(std::string_view mail_versio
   return parts;
 }
 
-bool meetsVersion(const std::vector<int>& installed, const VersionRequirement& requirement) {
-  const size_t n = std::max(installed.size(), requirement.minimum.size());
+namespace {
+
+// <0, 0, >0 as a is older than, the same as, later than b.
+int compareVersions(const std::vector<int>& a, const std::vector<int>& b) {
+  const size_t n = std::max(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
-    const int have = i < installed.size() ? installed[i] : 0;
-    const int need = i < requirement.minimum.size() ? requirement.minimum[i] : 0;
-    if (have != need) return have > need;
+    const int x = i < a.size() ? a[i] : 0;
+    const int y = i < b.size() ? b[i] : 0;
+    if (x != y) return x < y ? -1 : 1;
   }
-  return true;
+  return 0;
+}
+
+std::string_view trimmed(std::string_view t) {
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  return t;
+}
+
+// "3.7.10" exactly: one to three numbers separated by dots.
+std::optional<std::vector<int>> strictVersion(std::string_view text) {
+  std::optional<std::vector<int>> parts = parsePostfixVersion(text);
+  if (!parts || parts->size() > 3 || versionText(*parts).size() != text.size()) return std::nullopt;
+  return parts;
+}
+
+}  // namespace
+
+std::optional<VersionRequirement> parseVersionRequirement(std::string_view text) {
+  VersionRequirement out{.text = std::string(text)};
+  bool any = false;
+  while (true) {
+    const size_t comma = text.find(',');
+    std::string_view clause = trimmed(text.substr(0, comma));
+    std::vector<int>* bound = nullptr;
+    if (clause.starts_with(">=")) {
+      bound = &out.minimum;
+      clause.remove_prefix(2);
+    } else if (clause.starts_with("<")) {
+      bound = &out.below;
+      clause.remove_prefix(1);
+    } else {
+      return std::nullopt;
+    }
+    if (!bound->empty()) return std::nullopt;  // the same bound twice
+    std::optional<std::vector<int>> version = strictVersion(trimmed(clause));
+    if (!version) return std::nullopt;
+    *bound = *version;
+    any = true;
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (!any) return std::nullopt;
+  if (!out.minimum.empty() && !out.below.empty() && compareVersions(out.minimum, out.below) >= 0) {
+    return std::nullopt;  // no version is in it
+  }
+  return out;
+}
+
+bool meetsVersion(const std::vector<int>& installed, const VersionRequirement& requirement) {
+  if (!requirement.minimum.empty() && compareVersions(installed, requirement.minimum) < 0) {
+    return false;
+  }
+  return requirement.below.empty() || compareVersions(installed, requirement.below) < 0;
 }
 
 std::string versionText(const std::vector<int>& version) {

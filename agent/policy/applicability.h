@@ -18,7 +18,12 @@ namespace postwarden::agent::policy {
 // with a number.
 std::optional<std::vector<int>> parsePostfixVersion(std::string_view mail_version);
 
-// `installed` is `minimum` or later, comparing part by part, missing parts as 0.
+// ">= 3.7.10", "< 3.8", ">= 3.7.10, < 3.8" (blanks optional); nullopt otherwise, also for
+// an empty range. `where` is left empty.
+std::optional<VersionRequirement> parseVersionRequirement(std::string_view text);
+
+// `installed` is `minimum` or later and older than `below` (those that are set), comparing
+// part by part, missing parts as 0.
 bool meetsVersion(const std::vector<int>& installed, const VersionRequirement& requirement);
 
 // {3, 7, 11} -> "3.7.11".

@@ -16,11 +16,13 @@ struct SourceLocation {
   int column = 0;
 };
 
-// "Postfix X or later": `postfix_version: ">= 3.7.10"`. Compared numerically, part by part
-// (3.10 is later than 3.9); missing parts count as 0.
+// Which Postfix versions something applies to: `postfix_version: ">= 3.7.10"` (this or
+// later), "< 3.8" (older than), or both, ">= 3.7.10, < 3.8". Compared numerically, part by
+// part (3.10 is later than 3.9); missing parts count as 0.
 struct VersionRequirement {
-  std::vector<int> minimum;  // {3, 7, 10}
-  std::string text;          // as written, for messages: ">= 3.7.10"
+  std::vector<int> minimum;  // {3, 7, 10}; empty: no lower bound
+  std::vector<int> below;    // {3, 8}; empty: no upper bound
+  std::string text;          // as written, for messages: ">= 3.7.10, < 3.8"
   SourceLocation where;
 };
 

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/policy/applicability.h"
 #include "common/spelling.h"
 #include "common/yaml/single_document.h"
 #include "common/yaml/strict_map.h"
@@ -169,6 +170,11 @@ Result<std::vector<Setting>> Loader::settings(const YAML::Node& value,
       return errorAt(key_where_param, "parameter '" + name + "' is set twice in " + context +
                                           " (first at " + position(first->second) + ")");
     }
+    // A map is an alternative only when it says so; any other map is the old mistake of
+    // nesting a value, reported as such.
+    if (val.IsMap() && !val["value"] && !val["postfix_version"]) {
+      return errorAt(at(val), "value of '" + name + "' must be text or a list of text, not a map");
+    }
     const bool alternatives = val.IsMap() || (val.IsSequence() && val.size() > 0 && val[0].IsMap());
     if (!alternatives) {
       PW_ASSIGN_OR_RETURN(std::string joined, parameterValue(name, val, key_where_param));
@@ -242,38 +248,15 @@ Result<Setting> Loader::alternative(const std::string& name, const YAML::Node& i
 Result<VersionRequirement> Loader::versionRequirement(const YAML::Node& value,
                                                       const SourceLocation& key_where) const {
   PW_ASSIGN_OR_RETURN(std::string written, text(value, key_where, "'postfix_version'", false));
-  VersionRequirement out{.text = written, .where = at(value)};
-  std::string_view rest = written;
-  auto trim = [](std::string_view t) {
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    return t;
-  };
-  rest = trim(rest);
-  const std::string expected =
-      "'postfix_version' must be \">= X.Y\" or \">= X.Y.Z\" (this Postfix or later), not '" +
-      written + "'";
-  if (!rest.starts_with(">=")) return errorAt(out.where, expected);
-  rest = trim(rest.substr(2));
-  while (!rest.empty()) {
-    size_t digits = 0;
-    int number = 0;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9' && digits < 6) {
-      number = number * 10 + (rest[digits] - '0');
-      ++digits;
-    }
-    if (digits == 0 || (digits < rest.size() && rest[digits] != '.')) {
-      return errorAt(out.where, expected);
-    }
-    out.minimum.push_back(number);
-    rest.remove_prefix(digits);
-    if (!rest.empty()) {
-      rest.remove_prefix(1);  // '.'
-      if (rest.empty()) return errorAt(out.where, expected);
-    }
+  std::optional<VersionRequirement> parsed = parseVersionRequirement(written);
+  if (!parsed) {
+    return errorAt(at(value),
+                   "'postfix_version' must be \">= X.Y[.Z]\", \"< X.Y[.Z]\" or both separated by "
+                   "a comma (\">= 3.7.10, < 3.8\"), not '" +
+                       written + "'");
   }
-  if (out.minimum.empty() || out.minimum.size() > 3) return errorAt(out.where, expected);
-  return out;
+  parsed->where = at(value);
+  return *std::move(parsed);
 }
 
 Result<bool> Loader::yesNo(const YAML::Node& value, const SourceLocation& key_where,

@@ -107,13 +107,9 @@ const TlsAttempt* findAttempt(const ProbeResult& result, std::string_view offere
 void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation& expectation,
                       std::vector<std::string>& failures) {
   if (expectation.tls_refused.empty() && expectation.tls_accepted.empty()) return;
-  if (!result.starttls_offered) {
-    // No STARTTLS: nothing old can be negotiated; but nothing required can either.
-    for (const std::string& offered : expectation.tls_accepted) {
-      failures.push_back(offered + " handshake not possible: STARTTLS not offered");
-    }
-    return;
-  }
+  // No STARTTLS: nothing old can be negotiated, and whether TLS must be there at all is the
+  // `starttls` rule's to judge.
+  if (!result.starttls_offered) return;
   for (const std::string& offered : expectation.tls_refused) {
     const TlsAttempt* a = findAttempt(result, offered);
     if (a == nullptr) {
