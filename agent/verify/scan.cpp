@@ -207,6 +207,7 @@ void scanCommands(const ProbeResult& result, std::vector<ScanFinding>& findings)
               "(policies/vrfy.yaml).");
     }
   }
+  if (result.banner.empty()) return;
   std::string lowered = result.banner;
   for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::vector<std::string> named;
