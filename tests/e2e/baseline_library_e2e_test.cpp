@@ -262,7 +262,9 @@ TEST_F(BaselineLibraryE2eTest, TlsProtocolsRemoveAWeakOverrideOnAMandatoryTlsLis
                                  " inet n - n - - smtpd\n"
                                  "  -o smtpd_tls_security_level=encrypt\n"
                                  "  -o smtpd_tls_mandatory_protocols=>=TLSv1\n");
-  ASSERT_TRUE(sandbox().restart().ok());
+  ASSERT_TRUE(sandbox().stop().ok());  // a new listener needs the master restarted
+  Status restarted = sandbox().restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.toString();
   auto probeSubmission = [&] {
     agent::verify::ProbeTarget target;
     target.port = static_cast<uint16_t>(submission_port);
@@ -352,16 +354,20 @@ TEST_F(BaselineLibraryE2eTest, VrfyIsAnswered502AfterwardsAndNmapSeesNoVrfy) {
   EXPECT_TRUE(contains(scan(), "PASS  VRFY disabled"));
 }
 
-TEST_F(BaselineLibraryE2eTest, BannerNamesTheHostOnlyAndNmapCannotTellThePostfix) {
+TEST_F(BaselineLibraryE2eTest, BannerNamesTheHostOnlyAsNmapsBannerScriptReadsIt) {
   EXPECT_TRUE(contains(probe({}).banner, "Postfix"));
-  const std::string nmap_before = nmap("", true);
-  EXPECT_TRUE(contains(nmap_before, "Postfix smtpd")) << nmap_before;
+  const std::string nmap_before = nmap("banner");
+  EXPECT_TRUE(contains(nmap_before, "banner: 220 " + sandbox().hostname() + " ESMTP Postfix"))
+      << nmap_before;
 
   planApplyReplan("banner.yaml");
 
   EXPECT_EQ(probe({}).banner, sandbox().hostname() + " ESMTP");
-  const std::string nmap_after = nmap("", true);
-  EXPECT_TRUE(contains(nmap_after, "/tcp open")) << nmap_after;
+  // What banner-grabbing scanners read. (nmap -sV still recognises Postfix by its error
+  // replies to garbage: the baseline hides the banner, not the product; docs/baselines.md.)
+  const std::string nmap_after = nmap("banner");
+  EXPECT_TRUE(contains(nmap_after, "banner: 220 " + sandbox().hostname() + " ESMTP\n"))
+      << nmap_after;
   EXPECT_FALSE(contains(nmap_after, "Postfix")) << nmap_after;
   EXPECT_TRUE(contains(scan(), "PASS  Banner names no software"));
 }
