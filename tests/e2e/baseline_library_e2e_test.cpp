@@ -309,6 +309,54 @@ TEST_F(BaselineLibraryE2eTest, TlsProtocolsRemoveAWeakOverrideOnAMandatoryTlsLis
   EXPECT_EQ(again.exit_code, 0) << last_output_;
 }
 
+// Behind postscreen with its deep protocol tests on, a client's STARTTLS on port 25 is
+// answered by tlsproxy(8), whose tlsproxy_tls_protocols main.cf may set on its own: the
+// baseline removes it so that tlsproxy follows smtpd_tls_protocols.
+TEST_F(BaselineLibraryE2eTest, TlsProtocolsReachTlsproxyBehindPostscreen) {
+  const std::string master_path = sandbox().configDir() + "/master.cf";
+  std::string rest = readFileText(master_path);
+  const std::string listener = "127.0.0.1:" + port();
+  const size_t at = rest.find(listener + " ");
+  ASSERT_NE(at, std::string::npos) << rest;
+  rest.erase(at, rest.find('\n', at) + 1 - at);
+  ASSERT_TRUE(sandbox().stop().ok());
+  writeFileText(master_path, listener + " inet n - n - 1 postscreen\n" +
+                                 "smtpd pass - - n - - smtpd\n"
+                                 "dnsblog unix - - n - 0 dnsblog\n"
+                                 "tlsproxy unix - - n - 0 tlsproxy\n" +
+                                 rest);
+  // postscreen's own SMTP engine (and so tlsproxy) talks to loopback clients only when
+  // $mynetworks is not on its access list and a deep protocol test is on.
+  ASSERT_TRUE(sandbox()
+                  .postconf({"postscreen_access_list=", "postscreen_pipelining_enable=yes",
+                             "postscreen_greet_wait=1s", "tlsproxy_tls_protocols=>=TLSv1"})
+                  .ok());
+  Status restarted = sandbox().restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.toString() << "\n" << sandbox().readLog();
+
+  agent::verify::ProbeResult before = probe({"TLSv1.1", "TLSv1.2"});
+  const auto* control = attempt(before, "TLSv1.1");
+  ASSERT_NE(control, nullptr) << before.failure << "\n"
+                              << ::testing::PrintToString(before.transcript);
+  EXPECT_TRUE(control->established) << control->error;
+  EXPECT_TRUE(sandbox().logEventuallyContains("postfix/tlsproxy["));
+
+  CommandResult planned = agent("plan", "tls-protocols.yaml");
+  EXPECT_TRUE(contains(planned.stdout_data, "tlsproxy_tls_protocols: >=TLSv1 -> (removed)"))
+      << last_output_;
+  planApplyReplan("tls-protocols.yaml");
+  EXPECT_FALSE(contains(readFileText(sandbox().mainCfPath()), "tlsproxy_tls_protocols"));
+
+  agent::verify::ProbeResult after = probe({"TLSv1.1", "TLSv1.2"});
+  const auto* tls11 = attempt(after, "TLSv1.1");
+  ASSERT_NE(tls11, nullptr);
+  EXPECT_FALSE(tls11->established);
+  EXPECT_TRUE(tls11->reached_handshake) << tls11->error;
+  const auto* tls12 = attempt(after, "TLSv1.2");
+  ASSERT_NE(tls12, nullptr);
+  EXPECT_TRUE(tls12->established) << tls12->error;
+}
+
 TEST_F(BaselineLibraryE2eTest, TlsCiphersRefuseAnonymousSuitesAndKeepTls12) {
   agent::verify::ProbeResult before = probe({"aNULL", "TLSv1.2"});
   const auto* anon = attempt(before, "aNULL");
