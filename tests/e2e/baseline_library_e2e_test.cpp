@@ -421,9 +421,28 @@ TEST_F(BaselineLibraryE2eTest, BannerNamesTheHostOnlyAsNmapsBannerScriptReadsIt)
 }
 
 // smtpd_forbid_unauth_pipelining and smtpd_helo_required seen on the wire from loopback (they
-// do not exempt $mynetworks). smtpd_forbid_bare_newline does (its exclusions default to
-// $mynetworks, which holds 127.0.0.1), so its effect is checked with postconf, not the wire.
-TEST_F(BaselineLibraryE2eTest, SmugglingBaselineRefusesPipelinedAndHeloLessClients) {
+// do not exempt $mynetworks). smtpd_forbid_bare_newline does exempt its exclusions, which
+// default to $mynetworks and so hold 127.0.0.1: from loopback its check would pass vacuously.
+// The test empties smtpd_forbid_bare_newline_exclusions in the sandbox (not part of the
+// baseline) so that the loopback client is judged like an outside one.
+TEST_F(BaselineLibraryE2eTest,
+       SmugglingBaselineEndsDataOnlyAtCrlfAndRefusesPipelinedAndHeloLessClients) {
+  ASSERT_TRUE(sandbox().postconf({"smtpd_forbid_bare_newline_exclusions="}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  // A message whose body holds "<LF>.<LF>": the smuggling end-of-data a lenient server takes.
+  const std::vector<std::string> kSmuggle = {"EHLO client.example\r\n",
+                                             "MAIL FROM:<a@example.com>\r\n",
+                                             "RCPT TO:<" + sandbox().saslUser() + ">\r\n",
+                                             "DATA\r\n",
+                                             "Subject: x\r\n\r\nbody\n.\n",
+                                             "\r\n.\r\n",
+                                             "QUIT\r\n"};
+  std::vector<std::string> smuggled = rawSmtp(kSmuggle);
+  ASSERT_EQ(smuggled.size(), 8u);
+  EXPECT_TRUE(smuggled[4].starts_with("354 ")) << smuggled[4];
+  // Control: Postfix 3.7's default (smtpd_forbid_bare_newline = no) ends DATA at <LF>.<LF>.
+  EXPECT_TRUE(smuggled[5].starts_with("250 2.0.0 Ok: queued")) << smuggled[5];
+
   const std::string kMail = "MAIL FROM:<a@example.com>\r\n";
   std::vector<std::string> before = rawSmtp({kMail});
   ASSERT_EQ(before.size(), 2u);
@@ -444,6 +463,11 @@ TEST_F(BaselineLibraryE2eTest, SmugglingBaselineRefusesPipelinedAndHeloLessClien
   ASSERT_EQ(after.size(), 2u);
   EXPECT_TRUE(contains(after[1], "554 5.5.0 Error: SMTP protocol synchronization")) << after[1];
   EXPECT_TRUE(contains(after[1], "<closed>")) << after[1];
+  // normalize: <LF>.<LF> is body text; only <CR><LF>.<CR><LF> ends the message.
+  smuggled = rawSmtp(kSmuggle);
+  ASSERT_EQ(smuggled.size(), 8u);
+  EXPECT_EQ(smuggled[5], "") << "the server answered <LF>.<LF>: " << smuggled[5];
+  EXPECT_TRUE(smuggled[6].starts_with("250 2.0.0 Ok: queued")) << smuggled[6];
   std::string postconf;
   runProgram({"postconf", "-c", sandbox().configDir(), "-h", "smtpd_forbid_bare_newline"},
              std::chrono::seconds(30), {}, &postconf);
