@@ -2,9 +2,9 @@
 // what it saw, so that a change can be proven on the wire. One probe = one TCP connection:
 // banner, EHLO, optionally a raw AUTH PLAIN before TLS, STARTTLS + TLS handshake, EHLO again,
 // optionally AUTH PLAIN with real credentials (only ever after TLS) and a test message, QUIT.
-// Guarantees: a probe never takes much longer than ProbeTarget::timeout, whatever the server
-// does (tar-pitting, silence, garbage); credentials never appear in the transcript; a probe
-// never sends credentials over a connection without TLS. Outcomes are data (ProbeResult),
+// Guarantees: a probe never takes much longer than ProbeTarget::timeout per connection, whatever
+// the server does (tar-pitting, silence, garbage); credentials never appear in the transcript; a
+// probe never sends credentials over a connection without TLS. Outcomes are data (ProbeResult),
 // never exceptions; judging them is expectation.h's and scan.h's job.
 #pragma once
 
@@ -117,7 +117,9 @@ class SmtpProber {
 };
 
 // The real prober: POSIX sockets, poll() and OpenSSL (via tls::TlsClientSession). Every
-// connect, read, write and the handshake share one deadline of target.timeout; server lines
+// connect, read, write and the handshake share one deadline of target.timeout (each extra
+// connection of ProbeTarget::tls_attempts has a deadline of its own, so a probe with n
+// attempts takes at most about (n + 1) * timeout); server lines
 // longer than kMaxReplyLineLength end the probe. Stateless, so one instance may serve
 // concurrent probes from several threads.
 class SocketSmtpProber final : public SmtpProber {
