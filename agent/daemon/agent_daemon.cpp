@@ -274,6 +274,7 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
   if (baseline.ok()) {
     baseline_ = std::move(baseline).value();
     baseline_error_.clear();
+    if (assignment.job().rollback()) restorePriorValues(assignment.job(), *baseline_);
   } else {
     baseline_.reset();
     baseline_error_ = baseline.status().message();
@@ -661,6 +662,12 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
     record.log_offset = mark->offset;
     record.log_inode = mark->inode;
   }  // else: counted from the start of the file that appears (or log_readable = false)
+  record.rollout_id = job.rollout_id();
+  if (!job.rollback()) {
+    record.prior = priorValues(assignment);
+  } else if (job_ && job_->rollout_id == job.rollout_id()) {
+    record.prior = job_->prior;  // what the change found, for restorePriorValues()
+  }
   running_job_ = std::move(record);
   adopt(assignment);  // the check reports the job's result through report()
   JobRecord done = std::move(*running_job_);
@@ -682,6 +689,48 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
   }
   job_ = std::move(done);
   saveJobRecord();
+}
+
+std::vector<PriorValue> AgentDaemon::priorValues(const v1::Assignment& assignment) {
+  Result<policy::Baseline> baseline = policy::loadBaseline(assignment.content(), "job baseline");
+  Result<planner::PostfixConfig> live = run_.readConfig();
+  if (!baseline.ok() || !live.ok()) return {};  // the change itself reports the problem
+  const postfix::MainCfDocument main_cf = postfix::MainCfDocument::parse(live->main_cf);
+  std::vector<PriorValue> prior;
+  auto remember = [&](const std::string& name) {
+    for (const PriorValue& p : prior) {
+      if (p.name == name) return;  // alternatives by Postfix version name it several times
+    }
+    prior.push_back({.name = name, .value = main_cf.get(name)});
+  };
+  for (const policy::Setting& s : baseline->main_cf_set) remember(s.name);
+  for (const policy::Removal& r : baseline->main_cf_remove) remember(r.name);
+  return prior;
+}
+
+void AgentDaemon::restorePriorValues(const v1::RolloutJob& job, policy::Baseline& baseline) {
+  const JobRecord* record = running_job_ ? &*running_job_ : job_ ? &*job_ : nullptr;
+  if (record == nullptr || record->rollout_id != job.rollout_id()) return;
+  auto governed = [&](const std::string& name) {
+    return std::any_of(baseline.main_cf_set.begin(), baseline.main_cf_set.end(),
+                       [&](const policy::Setting& s) { return s.name == name; }) ||
+           std::any_of(baseline.main_cf_remove.begin(), baseline.main_cf_remove.end(),
+                       [&](const policy::Removal& r) { return r.name == name; });
+  };
+  std::string restored;
+  for (const PriorValue& p : record->prior) {
+    if (governed(p.name)) continue;
+    if (p.value) {
+      baseline.main_cf_set.push_back({.name = p.name, .value = *p.value});
+    } else {
+      baseline.main_cf_remove.push_back({.name = p.name});
+    }
+    restored += (restored.empty() ? "" : ", ") + p.name + (p.value ? " = " + *p.value : " unset");
+  }
+  if (!restored.empty()) {
+    log()->info("rollback job '{}' also restores what the rolled-back version set: {}",
+                job.job_id(), restored);
+  }
 }
 
 v1::HealthFigures AgentDaemon::healthFigures(std::string& problem) {

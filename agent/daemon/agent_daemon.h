@@ -93,6 +93,10 @@ class AgentDaemon {
   // Whether the change `assignment` asks for needs a Postfix restart (true when it cannot be
   // told: a change that cannot be planned is not assumed harmless).
   bool needsRestart(const v1::Assignment& assignment);
+  // The main.cf values, now, of every parameter `assignment`'s baseline sets or removes.
+  std::vector<PriorValue> priorValues(const v1::Assignment& assignment);
+  // A rollback job's baseline also puts back what the rolled-back version set beyond it.
+  void restorePriorValues(const v1::RolloutJob& job, policy::Baseline& baseline);
   v1::StateReport currentState();
   void loadJobRecord();
   void saveJobRecord();

@@ -65,6 +65,17 @@ std::string encodeJobRecord(const JobRecord& r) {
     out.append(key).append(" ").append(value).append("\n");
   };
   line("job_id", r.job_id);
+  line("rollout_id", r.rollout_id);
+  for (const PriorValue& p : r.prior) {
+    // Values are one line in main.cf, but escaped anyway: a newline must not end the record.
+    std::string value;
+    for (char c : p.value.value_or("")) {
+      if (c == '\\') value += "\\\\";
+      else if (c == '\n') value += "\\n";
+      else value += c;
+    }
+    line(p.value ? "prior" : "prior_unset", p.name + (p.value ? " " + value : ""));
+  }
   line("soak_start_ms", std::to_string(r.soak_start_ms));
   line("soak_end_ms", std::to_string(r.soak_end_ms));
   line("last_health_ms", std::to_string(r.last_health_ms));
@@ -80,11 +91,33 @@ std::string encodeJobRecord(const JobRecord& r) {
   return out;
 }
 
+namespace {
+
+// "NAME VALUE" (escaped as encodeJobRecord writes it) or "NAME" for an unset one.
+PriorValue priorFrom(bool set, std::string_view text) {
+  if (!set) return PriorValue{.name = std::string(text), .value = std::nullopt};
+  const size_t space = text.find(' ');
+  PriorValue p{.name = std::string(text.substr(0, space)), .value = std::string()};
+  if (space == std::string_view::npos) return p;
+  std::string_view escaped = text.substr(space + 1);
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] == '\\' && i + 1 < escaped.size()) {
+      *p.value += escaped[++i] == 'n' ? '\n' : escaped[i];
+    } else {
+      *p.value += escaped[i];
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
 Result<JobRecord> decodeJobRecord(std::string_view bytes) {
   auto bad = [](std::string_view why) {
     return DataLossError("unreadable job record: " + std::string(why));
   };
   std::map<std::string, std::string, std::less<>> fields;
+  std::vector<PriorValue> prior;
   bool first = true;
   while (true) {
     const size_t eol = bytes.find('\n');
@@ -100,6 +133,10 @@ Result<JobRecord> decodeJobRecord(std::string_view bytes) {
     if (space == std::string_view::npos) return bad("a line without a value");
     std::string key(line.substr(0, space));
     std::string value(line.substr(space + 1));
+    if (key == "prior" || key == "prior_unset") {
+      prior.push_back(priorFrom(key == "prior", value));
+      continue;
+    }
     if (key == "report") {
       fields[key] = value;
       break;
@@ -127,6 +164,8 @@ Result<JobRecord> decodeJobRecord(std::string_view bytes) {
   }
   if (bytes.size() != report_size) return bad("report size mismatch");
   r.job_id = fields["job_id"];
+  r.rollout_id = fields["rollout_id"];  // absent in records of older agents
+  r.prior = std::move(prior);
   r.log_path = fields["log_path"];
   r.soak_done = flags[0] != 0;
   r.deferred_known = flags[1] != 0;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,9 +42,22 @@ JobVerdict mayStartJob(const JobTerms& terms, bool needs_restart,
 // "2026-12-05T01:40:00Z".
 std::string formatUtc(std::chrono::system_clock::time_point t);
 
+// A main.cf parameter as it was before a rollout's change: a rollback to the previous baseline
+// version puts back what the rolled-back version set and the previous one does not govern
+// (the previous version alone would leave it as the change made it).
+struct PriorValue {
+  std::string name;
+  std::optional<std::string> value;  // nullopt: not set in main.cf
+  friend bool operator==(const PriorValue&, const PriorValue&) = default;
+};
+
 // What the agent keeps of its last job (one file in the state directory, written atomically).
 struct JobRecord {
   std::string job_id;
+  std::string rollout_id;
+  // Change jobs: the main.cf values, before the change, of every parameter the job's baseline
+  // sets or removes. A rollback job of the same rollout carries them on.
+  std::vector<PriorValue> prior;
   std::string report;  // the job's serialized StateReport (its outcome), sent again on repeat
   // The soak: health reports from soak_start_ms until soak_end_ms (0, 0: none).
   int64_t soak_start_ms = 0;

@@ -104,6 +104,9 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
                                 .mode = static_cast<store::Mode>(state.mode()),
                                 .compliance = static_cast<store::Compliance>(state.compliance()),
                                 .serialized = state.SerializeAsString()};
+    if (!state.job_id().empty() && state.outcome() != v1::OUTCOME_UNSPECIFIED) {
+      s.job_state = s.serialized;
+    }
     for (const v1::ParameterState& p : state.parameters()) {
       if (outOfLine(p)) s.drift.push_back(driftRow(agent_id, p, now));
     }

@@ -67,19 +67,23 @@ rollout::ChangeResult resultOf(v1::Outcome outcome) {
   }
 }
 
-// What the engine reads of one agent: when it was last heard of, the version it runs, and the
-// job, result and health figures of its last state report.
+// What the engine reads of one agent: when it was last heard of, the version it runs, the job
+// and result of its last job report, and the health figures of its last report if they belong
+// to that job.
 rollout::HostReport hostReport(const store::AgentRecord& agent, const std::string& name) {
   rollout::HostReport report{.last_report = absl::FromUnixMillis(agent.last_seen),
                              .version = versionFor(agent, name)};
-  v1::StateReport state;
-  if (agent.last_state.empty() || !state.ParseFromString(agent.last_state)) return report;
-  report.job_id = state.job_id();
-  if (report.job_id.empty()) return report;
-  report.result = resultOf(state.outcome());
-  report.gates = rollout::GateFigures{.deferred_growth = state.health().deferred_growth(),
-                                      .fatal_lines = state.health().fatal_lines(),
-                                      .tls_failures = state.health().tls_failures()};
+  v1::StateReport job;
+  if (agent.last_job_state.empty() || !job.ParseFromString(agent.last_job_state)) return report;
+  report.job_id = job.job_id();
+  report.result = resultOf(job.outcome());
+  v1::StateReport last;
+  if (last.ParseFromString(agent.last_state) && last.job_id() == report.job_id &&
+      last.has_health()) {
+    report.gates = rollout::GateFigures{.deferred_growth = last.health().deferred_growth(),
+                                        .fatal_lines = last.health().fatal_lines(),
+                                        .tls_failures = last.health().tls_failures()};
+  }
   return report;
 }
 

@@ -48,6 +48,12 @@ Status applyState(Database& db, const std::string& agent_id, const ReportWrite::
       .bindInt(5, static_cast<int64_t>(state.compliance))
       .bindBlob(6, state.serialized);
   PW_RETURN_IF_ERROR(stmt.run());
+  if (!state.job_state.empty()) {
+    PW_ASSIGN_OR_RETURN(Statement job,
+                        db.prepare("UPDATE agents SET last_job_state = ?2 WHERE id = ?1"));
+    job.bindText(1, agent_id).bindBlob(2, state.job_state);
+    PW_RETURN_IF_ERROR(job.run());
+  }
   // A state report carries the agent's complete drift: replace, don't merge.
   PW_RETURN_IF_ERROR(runForAgent(db, "DELETE FROM drift WHERE agent_id = ?1", agent_id));
   for (const DriftRow& row : state.drift) PW_RETURN_IF_ERROR(upsertDrift(db, agent_id, row));

@@ -66,6 +66,10 @@ struct AgentRecord {
   uint64_t seq_epoch = 0;  // the outbox (epoch) last_seq counts in; 0: an agent without one
   uint64_t last_seq = 0;   // highest durable report sequence number stored in seq_epoch
   std::string last_state;  // serialized postwarden.v1.StateReport, empty before the first
+  // The last state report that carried a rollout job's outcome (StateReport.job_id and
+  // outcome set): later reports of the same agent must not hide a job's result from the
+  // rollout engine. Empty before the first.
+  std::string last_job_state;
   int drifted_parameters = 0;
 };
 
@@ -109,6 +113,7 @@ struct ReportWrite {
     Mode mode = Mode::kUnspecified;
     Compliance compliance = Compliance::kUnspecified;
     std::string serialized;  // stored as last_state
+    std::string job_state;   // stored as last_job_state when not empty
     std::vector<DriftRow> drift;
   };
   std::optional<State> state;

@@ -259,7 +259,11 @@ waves:
 
   ASSERT_TRUE(eventually([&] { return count(audit(id), "rolled_back mx1") == 1; },
                          std::chrono::seconds(60)))
-      << controller_->log();
+      << [&] {
+           std::string out;
+           controller_->ctl({"agent", "show", "mx1"}, &out);
+           return out;
+         }();
   const v1::RolloutRecord record = show(id);
   EXPECT_EQ(record.phase(), "halted");
   ASSERT_EQ(record.hosts_size(), 2);

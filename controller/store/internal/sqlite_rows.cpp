@@ -85,6 +85,7 @@ Result<AgentRecord> agentFromRow(Database& db, Statement& stmt) {
   agent.last_state = stmt.columnText(14);
   agent.drifted_parameters = static_cast<int>(stmt.columnInt(15));
   agent.seq_epoch = static_cast<uint64_t>(stmt.columnInt(16));
+  agent.last_job_state = stmt.columnText(17);
   return agent;
 }
 

@@ -126,9 +126,11 @@ DROP TABLE reports;
 ALTER TABLE reports_v2 RENAME TO reports;
 )sql";
 
-// Version 3: rollouts (docs/rollouts.md). A pin holds an agent on the version a rollout gave
+// Version 3: rollouts (docs/rollouts.md). Each agent keeps the last report of a job's
+// outcome. A pin holds an agent on the version a rollout gave
 // it; its baseline cannot be deleted while the pin names it.
 constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE agents ADD COLUMN last_job_state BLOB NOT NULL DEFAULT x'';
 CREATE TABLE rollouts (
   id TEXT PRIMARY KEY,
   record BLOB NOT NULL,

@@ -134,6 +134,18 @@ TEST(JobRecordTest, RoundTripsWithABinaryReport) {
   EXPECT_EQ(*back, r);
 }
 
+TEST(JobRecordTest, RoundTripsTheValuesARollbackPutsBack) {
+  JobRecord r{.job_id = "ro-1/mx1/change/1",
+              .rollout_id = "ro-1",
+              .prior = {{.name = "defer_transports", .value = std::nullopt},
+                        {.name = "smtpd_banner", .value = "$myhostname ESMTP \\ back\nslash"},
+                        {.name = "empty", .value = ""}},
+              .report = "r"};
+  Result<JobRecord> back = decodeJobRecord(encodeJobRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, r);
+}
+
 TEST(JobRecordTest, ATruncatedOrForeignRecordIsDataLoss) {
   JobRecord r{.job_id = "j", .report = "0123456789"};
   const std::string bytes = encodeJobRecord(r);

@@ -103,6 +103,9 @@ class RolloutsTest : public ::testing::Test {
                                             .mode = store::Mode::kEnforce,
                                             .compliance = store::Compliance::kCompliant,
                                             .serialized = state.SerializeAsString()};
+    if (!job.empty() && outcome != v1::OUTCOME_UNSPECIFIED) {
+      write.state->job_state = write.state->serialized;  // as report_mapping.cpp does
+    }
     write.history = {.agent_id = id, .at = ms(), .kind = "state", .summary = "test"};
     ASSERT_TRUE(store_->recordReports(std::span(&write, 1)).ok());
     touch(id);

@@ -946,6 +946,7 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   // Rebuild the version 1 layout by hand: no seq_epoch, reports keyed by (agent, seq).
   rawExec(path,
           "DROP TABLE audit; DROP TABLE rollout_pins; DROP TABLE rollouts; "
+          "ALTER TABLE agents DROP COLUMN last_job_state; "
           "DROP TABLE reports; ALTER TABLE agents DROP COLUMN seq_epoch; "
           "ALTER TABLE agents DROP COLUMN simulated; "
           "CREATE TABLE reports (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE "
