@@ -45,12 +45,11 @@ Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,
                                 "' is not a prefix of at least 4 hex digits");
   }
   const std::string prefix = toLower(version);
-  PW_ASSIGN_OR_RETURN(
-      Rows rows,
-      db.exec(std::string("SELECT ") + kBaselineColumns +
-                  " FROM baselines WHERE name = $1 AND substr(version, 1, $3) = $2 "
-                  "ORDER BY version LIMIT 2",
-              Params().text(name).text(prefix).integer(static_cast<int64_t>(prefix.size()))));
+  PW_ASSIGN_OR_RETURN(Rows rows,
+                      db.exec(std::string("SELECT ") + kBaselineColumns +
+                                  " FROM baselines WHERE name = $1 AND starts_with(version, $2) "
+                                  "ORDER BY version LIMIT 2",
+                              Params().text(name).text(prefix)));
   if (rows.empty()) {
     return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
   }
