@@ -198,5 +198,32 @@ TEST_F(PostgresStoreTest, ASerializationFailureIsRetriedAsAWholeTransaction) {
   }
 }
 
+// The server ends every connection of the store (a restart, a failover, an administrator):
+// the call that meets a dead connection fails with Unavailable, and the next ones connect anew.
+TEST_F(PostgresStoreTest, CutConnectionsAreUnavailableOnceAndThenReplaced) {
+  auto store = PostgresStore::open(conninfo_, {.pool_size = 2}).value();
+  ASSERT_TRUE(store->createToken(makeToken("t")).ok());
+  ASSERT_TRUE(store->enrollAgent(enrollment("t", "a1"), core::checkEnrollment).ok());
+  EXPECT_GE(query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND application_name = 'postwarden-controller'"),
+            1);
+  EXPECT_GE(query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                  "datname = current_database() AND application_name = 'postwarden-controller'"),
+            1);
+  int unavailable = 0;
+  for (int i = 0; i < 2; ++i) {  // as many as the pool may hold
+    Result<AgentRecord> agent = store->getAgent("a1");
+    if (!agent.ok()) {
+      EXPECT_EQ(agent.status().code(), StatusCode::kUnavailable) << agent.status().toString();
+      ++unavailable;
+    }
+  }
+  EXPECT_GE(unavailable, 1);
+  ASSERT_TRUE(store->getAgent("a1").ok());
+  auto stored = store->recordReports(std::vector<ReportWrite>{report("a1", 1)});
+  ASSERT_TRUE(stored.ok()) << stored.status().toString();
+  EXPECT_EQ(query("SELECT count(*) FROM reports"), 1);
+}
+
 }  // namespace
 }  // namespace postwarden::controller::store
