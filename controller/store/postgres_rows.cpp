@@ -362,18 +362,27 @@ Result<std::vector<AssignmentRecord>> readAssignments(Connection& db) {
 
 // ---- writes used by several operations -----------------------------------------------------
 
-Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
-                     const std::string& kind, const std::string& summary) {
-  PW_RETURN_IF_ERROR(
-      db.exec("INSERT INTO history (agent_id, at, kind, summary) VALUES ($1, $2, $3, $4)",
-              Params().text(agent_id).integer(at).text(kind).text(summary))
-          .status());
+Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixMs at,
+                              const std::string& kind, const std::string& summary) {
+  return db
+      .exec("INSERT INTO history (agent_id, at, kind, summary) VALUES ($1, $2, $3, $4)",
+            Params().text(agent_id).integer(at).text(kind).text(summary))
+      .status();
+}
+
+Status trimHistory(Connection& db, const std::string& agent_id) {
   return db
       .exec(
           "DELETE FROM history WHERE agent_id = $1 AND id NOT IN "
           "(SELECT id FROM history WHERE agent_id = $1 ORDER BY at DESC, id DESC LIMIT $2)",
           Params().text(agent_id).integer(PostgresStore::kHistoryKeptPerAgent))
       .status();
+}
+
+Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
+                     const std::string& kind, const std::string& summary) {
+  PW_RETURN_IF_ERROR(insertHistoryUntrimmed(db, agent_id, at, kind, summary));
+  return trimHistory(db, agent_id);
 }
 
 Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row) {

@@ -46,6 +46,11 @@ Result<std::vector<AssignmentRecord>> readAssignments(Connection& db);  // by id
 // Inserts one history row and trims the agent's history to the newest kHistoryKeptPerAgent.
 Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
                      const std::string& kind, const std::string& summary);
+// The two halves, for a batch that adds several rows and trims once per agent before its
+// commit (the same rows remain).
+Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixMs at,
+                              const std::string& kind, const std::string& summary);
+Status trimHistory(Connection& db, const std::string& agent_id);
 Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row);
 
 // Brings the schema to PostgresStore::kSchemaVersion, each migration in the transaction that
