@@ -134,9 +134,11 @@ Connection::~Connection() {
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo,
                                                      int statement_timeout_ms) {
-  // The caller's conninfo comes last, so what it says wins over these defaults.
-  const char* keywords[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"postwarden-controller", "10", conninfo.c_str(), nullptr};
+  // The caller's conninfo comes last, so what it says wins over these defaults. UTF-8: the
+  // store only writes valid UTF-8 (text.h) and reads its text back as such.
+  const char* keywords[] = {"application_name", "connect_timeout", "client_encoding", "dbname",
+                            nullptr};
+  const char* values[] = {"postwarden-controller", "10", "UTF8", conninfo.c_str(), nullptr};
   pg_conn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (raw == nullptr) return ResourceExhaustedError("postgresql: out of memory for a connection");
   std::unique_ptr<Connection> conn(new Connection(raw));
