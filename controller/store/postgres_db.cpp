@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <thread>
 #include <utility>
@@ -15,6 +16,11 @@ constexpr unsigned int kBoolOid = 16;
 constexpr unsigned int kByteaOid = 17;
 constexpr unsigned int kInt8Oid = 20;
 constexpr unsigned int kTextOid = 25;
+constexpr unsigned int kTextArrayOid = 1009;
+
+void appendInt32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
+}
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -72,6 +78,27 @@ Params& Params::boolean(bool value) {
   values_.emplace_back(value ? "t" : "f");
   types_.push_back(kBoolOid);
   formats_.push_back(0);
+  return *this;
+}
+
+Params& Params::textArray(const std::vector<std::string>& values) {
+  // array_recv's format: dimensions, has-nulls flag, element type, then per dimension its
+  // length and lower bound, then each element as length + bytes (all integers big-endian).
+  std::string out;
+  appendInt32(out, values.empty() ? 0 : 1);  // an empty array has no dimension
+  appendInt32(out, 0);
+  appendInt32(out, kTextOid);
+  if (!values.empty()) {
+    appendInt32(out, static_cast<uint32_t>(values.size()));
+    appendInt32(out, 1);
+  }
+  for (const std::string& value : values) {
+    appendInt32(out, static_cast<uint32_t>(value.size()));
+    out += value;
+  }
+  values_.push_back(std::move(out));
+  types_.push_back(kTextArrayOid);
+  formats_.push_back(1);
   return *this;
 }
 

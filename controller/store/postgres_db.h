@@ -36,6 +36,8 @@ class Params {
   Params& bytes(std::string_view value);
   Params& integer(int64_t value);
   Params& boolean(bool value);
+  // A text[] (sent in binary array form: lengths, no quoting), for `= ANY($n)` and unnest.
+  Params& textArray(const std::vector<std::string>& values);
 
  private:
   friend class Connection;

@@ -1,6 +1,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "controller/store/postgres_db.h"
@@ -21,18 +23,51 @@ struct Counter {
   uint64_t last_seq = 0;
 };
 
-// The agent's counter as stored, or NotFound (which fails the whole batch). FOR UPDATE: a
-// concurrent batch for the same agent waits for this one instead of failing at commit.
-Result<Counter> storedCounter(Connection& db, const std::string& agent_id) {
-  PW_ASSIGN_OR_RETURN(Rows rows,
-                      db.exec("SELECT seq_epoch, last_seq FROM agents WHERE id = $1 FOR UPDATE",
-                              Params().text(agent_id)));
-  if (rows.empty()) {
-    return NotFoundError("report from unknown agent '" + agent_id +
-                         "'; no report of the batch was stored");
+// The counters of every agent of a batch, their rows locked (FOR UPDATE, in id order, so
+// concurrent batches for the same agents queue instead of deadlocking), in one statement; or
+// NotFound naming the first unknown agent in the batch's order (which fails the whole batch).
+Result<std::map<std::string, Counter>> storedCounters(Connection& db,
+                                                      std::span<const ReportWrite> writes) {
+  std::map<std::string, Counter> counters;
+  for (const ReportWrite& write : writes) counters.emplace(write.agent_id, Counter{});
+  std::vector<std::string> ids;
+  ids.reserve(counters.size());
+  for (const auto& entry : counters) ids.push_back(entry.first);
+  PW_ASSIGN_OR_RETURN(Rows rows, db.exec("SELECT id, seq_epoch, last_seq FROM agents "
+                                         "WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                                         Params().textArray(ids)));
+  std::map<std::string, Counter> found;
+  for (int r = 0; r < rows.size(); ++r) {
+    found.emplace(rows.text(r, 0), Counter{static_cast<uint64_t>(rows.integer(r, 1)),
+                                           static_cast<uint64_t>(rows.integer(r, 2))});
   }
-  return Counter{static_cast<uint64_t>(rows.integer(0, 0)),
-                 static_cast<uint64_t>(rows.integer(0, 1))};
+  for (const ReportWrite& write : writes) {
+    if (found.count(write.agent_id) == 0) {
+      return NotFoundError("report from unknown agent '" + write.agent_id +
+                           "'; no report of the batch was stored");
+    }
+  }
+  return found;
+}
+
+// Retention for the agents of a batch, in two statements: each agent's newest
+// kReportsKeptPerAgent reports by arrival (the identity column, which spans epochs), and its
+// newest kHistoryKeptPerAgent history rows by (at, id), as insertHistory keeps them.
+Status trimAgents(Connection& db, const std::vector<std::string>& ids) {
+  PW_RETURN_IF_ERROR(db.exec("DELETE FROM reports r USING (SELECT a.id AS agent_id, "
+                             "(SELECT id FROM reports WHERE agent_id = a.id ORDER BY id DESC "
+                             "LIMIT 1 OFFSET $2) AS cutoff FROM unnest($1::text[]) AS a (id)) c "
+                             "WHERE r.agent_id = c.agent_id AND r.id <= c.cutoff",
+                             Params().textArray(ids).integer(PostgresStore::kReportsKeptPerAgent))
+                         .status());
+  return db
+      .exec(
+          "DELETE FROM history h USING (SELECT a.id AS agent_id, k.at, k.id FROM "
+          "unnest($1::text[]) AS a (id) CROSS JOIN LATERAL (SELECT at, id FROM history "
+          "WHERE agent_id = a.id ORDER BY at DESC, id DESC LIMIT 1 OFFSET $2) k) c "
+          "WHERE h.agent_id = c.agent_id AND (h.at, h.id) <= (c.at, c.id)",
+          Params().textArray(ids).integer(PostgresStore::kHistoryKeptPerAgent))
+      .status();
 }
 
 // A state report's effect on the agent: its baseline and compliance, and its complete drift.
@@ -126,25 +161,15 @@ Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWri
       *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
         stored.clear();  // a retry starts over
         stored.reserve(writes.size());
-        // Agents' rows are locked in id order, so concurrent batches cannot deadlock on them.
-        std::map<std::string, Counter> counters;
-        for (const ReportWrite& write : writes) counters.emplace(write.agent_id, Counter{});
-        for (auto& [agent_id, counter] : counters) {
-          PW_ASSIGN_OR_RETURN(counter, storedCounter(db, agent_id));
-        }
+        PW_ASSIGN_OR_RETURN(auto counters, storedCounters(db, writes));
         for (const ReportWrite& write : writes) {
           PW_ASSIGN_OR_RETURN(bool was_new, applyReport(db, write, counters[write.agent_id]));
           stored.push_back(was_new);
         }
-        for (const auto& entry : counters) {
-          // By arrival (the identity column), which spans epochs.
-          PW_RETURN_IF_ERROR(db.exec("DELETE FROM reports WHERE agent_id = $1 AND id <= "
-                                     "(SELECT id FROM reports WHERE agent_id = $1 "
-                                     "ORDER BY id DESC LIMIT 1 OFFSET $2)",
-                                     Params().text(entry.first).integer(kReportsKeptPerAgent))
-                                 .status());
-          PW_RETURN_IF_ERROR(trimHistory(db, entry.first));
-        }
+        std::vector<std::string> ids;
+        ids.reserve(counters.size());
+        for (const auto& entry : counters) ids.push_back(entry.first);
+        PW_RETURN_IF_ERROR(trimAgents(db, ids));
         return OkStatus();
       }));
   return stored;
