@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "controller/core/agent_session.h"
+#include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
 #include "postwarden/v1/fleet.pb.h"
 
@@ -92,6 +93,11 @@ class Fleet {
   // live assignment names it.
   Result<std::string> deleteBaseline(const std::string& name, const std::string& version);
   Status revoke(const std::string& agent_id);
+  // Rollouts (rollouts.h) hold agents on versions with pins, which override assignments. Pins
+  // are stored by the rollout engine first; these keep the fleet's copy and push the pinned
+  // version, with its job, to the agent if it is connected.
+  void setPins(const std::vector<store::PinRow>& pins);
+  void pin(const store::PinRow& pin);
   Status command(const std::string& agent_id, const v1::Command& command);
   bool connected(const std::string& agent_id) const;
   size_t connectedCount() const;
@@ -107,8 +113,10 @@ class Fleet {
   void flush(std::vector<Pending>& batch);
   void flushHeartbeats();
   void ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq);
-  // The assignment for `labels`, with its baseline; sessions_mutex_ held.
-  std::optional<v1::ControllerMessage> assignmentMessageLocked(const store::Labels& labels);
+  // The agent's pin, or the assignment for `labels`, with its baseline; sessions_mutex_ held.
+  std::optional<v1::ControllerMessage> assignmentMessageLocked(const std::string& agent_id,
+                                                               const store::Labels& labels);
+  std::optional<v1::ControllerMessage> pinMessage(const store::PinRow& pin);
   static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
                                                  store::Mode mode);
 
@@ -120,6 +128,7 @@ class Fleet {
   std::unordered_map<std::string, store::Labels> session_labels_;
   std::set<std::string> revoked_;
   std::vector<store::AssignmentRecord> assignments_;
+  std::unordered_map<std::string, store::PinRow> pins_;  // by agent id
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -119,6 +119,44 @@ Asks a connected agent to act now instead of at its next run:
   command verify AGENT_ID   probe the live service now (operator)
 )";
 
+constexpr const char* kRolloutHelp =
+    R"(Usage: postwardenctl rollout plan|create|list|show|approve|rollback ...
+
+  rollout plan -f FILE
+      what the spec would do now, creating nothing: the waves and their hosts, when each
+      wave's window opens next, and the diff of the baseline versions (viewer)
+  rollout create -f FILE
+      create the rollout; it starts when approved (if the spec asks for approvals) and only
+      inside the hosts' maintenance windows (operator)
+  rollout list
+      every rollout: ID, BASELINE, PHASE, WAVE, HOSTS done/failed/total, CREATED BY
+  rollout show ID
+      per-wave progress (pending, changing, soaking, done, failed, rolled back) and each
+      host's phase and failure
+  rollout approve ID
+      approve the rollout's current target and spec; the creator cannot approve their own
+      (approver)
+  rollout rollback ID [--reason TEXT]
+      stop the rollout and return every host it changed to its previous version (operator)
+
+The spec format is in docs/rollouts.md.
+
+Options:
+  -f, --file FILE          the rollout spec (YAML)
+  --reason TEXT            why (kept in the audit log)
+)";
+
+constexpr const char* kAuditHelp = R"(Usage: postwardenctl audit [--rollout ID] [--since DURATION]
+
+The audit log, oldest first: every operator action on rollouts (with the identity from the
+operator's certificate) and every host transition with its evidence (job, version, reason,
+health-gate figures). With --json: one JSON object per line, for export to a SIEM.
+
+Options:
+  --rollout ID             only this rollout's events
+  --since DURATION         only events of the last DURATION (30m, 1d, or seconds)
+)";
+
 struct CommandInfo {
   const char* name;
   const char* help;
@@ -134,6 +172,8 @@ const std::vector<CommandInfo>& commands() {
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
       {"status", kStatusHelp, {"--stale-after"}},
+      {"rollout", kRolloutHelp, {"--file", "--reason"}},
+      {"audit", kAuditHelp, {"--rollout", "--since"}},
       {"help", nullptr, {}},
   };
   return *infos;
@@ -156,7 +196,8 @@ const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
 const std::vector<std::string> kCommandValueOptions = {
-    "--selector", "--mode", "--labels", "--ttl", "--uses", "--agent", "--stale-after"};
+    "--selector",    "--mode", "--labels", "--ttl",     "--uses", "--agent",
+    "--stale-after", "--file", "--reason", "--rollout", "--since"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -214,6 +255,7 @@ Result<Split> split(const std::vector<std::string>& args) {
       continue;
     }
     if (arg == "-h") arg = "--help";
+    if (arg == "-f") arg = "--file";
     std::optional<std::string> inline_value;
     if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
       inline_value = arg.substr(eq + 1);
@@ -409,6 +451,56 @@ Result<Command> parseToken(const Split& s) {
   return Command(command);
 }
 
+Result<Command> parseRollout(const Split& s) {
+  using Action = RolloutCommand::Action;
+  PW_ASSIGN_OR_RETURN(std::string sub,
+                      subcommand(s, {"plan", "create", "list", "show", "approve", "rollback"}));
+  RolloutCommand command;
+  if (sub == "plan" || sub == "create") {
+    command.action = sub == "plan" ? Action::kPlan : Action::kCreate;
+    const std::string usage = "rollout " + sub + " -f FILE";
+    PW_RETURN_IF_ERROR(rejectOptions(s, "rollout " + sub, {"--file"}));
+    for (const auto& [name, value] : s.options) {
+      if (!command.file.empty()) return InvalidArgumentError("--file given twice");
+      command.file = value;
+    }
+    // The file may also come as a plain word: `rollout plan FILE`.
+    PW_RETURN_IF_ERROR(expectWords(s.words, command.file.empty() ? 3 : 2, usage));
+    if (command.file.empty()) command.file = s.words[2];
+    return Command(command);
+  }
+  if (sub == "list") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 2, "rollout list"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "rollout list", {}));
+    command.action = Action::kList;
+    return Command(command);
+  }
+  const bool rollback = sub == "rollback";
+  PW_RETURN_IF_ERROR(
+      expectWords(s.words, 3, "rollout " + sub + " ID" + (rollback ? " [--reason TEXT]" : "")));
+  PW_RETURN_IF_ERROR(
+      rejectOptions(s, "rollout " + sub,
+                    rollback ? std::vector<std::string>{"--reason"} : std::vector<std::string>{}));
+  command.action = sub == "show" ? Action::kShow : rollback ? Action::kRollback : Action::kApprove;
+  command.id = s.words[2];
+  for (const auto& [name, value] : s.options) command.reason = value;
+  return Command(command);
+}
+
+Result<Command> parseAudit(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "audit [--rollout ID] [--since DURATION]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "audit", {"--rollout", "--since"}));
+  AuditCommand command;
+  for (const auto& [name, value] : s.options) {
+    if (name == "--rollout") {
+      command.rollout_id = value;
+    } else {
+      PW_ASSIGN_OR_RETURN(command.since_seconds_ago, parseDuration(value, name));
+    }
+  }
+  return Command(command);
+}
+
 Result<Command> parseSendCommand(const Split& s) {
   PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"apply", "verify"}));
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, "command " + sub + " AGENT_ID"));
@@ -435,6 +527,9 @@ Commands:
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now
   status [--stale-after DURATION]      every unhealthy host and why (exit 2 when any)
+  rollout plan|create -f FILE          a maintenance-window rollout: preview it, start it
+  rollout list|show|approve|rollback   follow, approve or roll back rollouts
+  audit [--rollout ID] [--since D]     operator actions and host transitions
   help [COMMAND]                       this help, or a command's
 
 Run 'postwardenctl COMMAND --help' for a command's details.
@@ -487,6 +582,10 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
     command = parseToken(s);
   } else if (name == "status") {
     command = parseStatus(s);
+  } else if (name == "rollout") {
+    command = parseRollout(s);
+  } else if (name == "audit") {
+    command = parseAudit(s);
   } else {
     command = parseSendCommand(s);
   }

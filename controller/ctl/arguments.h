@@ -74,11 +74,24 @@ struct SendCommandCommand {
   std::string agent_id;
 };
 
-using Command =
-    std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
-                 ApproveAgentCommand, ListDriftCommand, PushBaselineCommand, ListBaselinesCommand,
-                 AssignBaselineCommand, CreateTokenCommand, ListTokensCommand, RevokeTokenCommand,
-                 SendCommandCommand, DeleteBaselineCommand, StatusCommand>;
+// rollout plan|create FILE, rollout list, rollout show|approve|rollback ID.
+struct RolloutCommand {
+  enum class Action { kPlan, kCreate, kList, kShow, kApprove, kRollback };
+  Action action = Action::kList;
+  std::string file;    // plan, create
+  std::string id;      // show, approve, rollback
+  std::string reason;  // rollback --reason
+};
+struct AuditCommand {
+  std::string rollout_id;         // --rollout ID; empty: every rollout
+  int64_t since_seconds_ago = 0;  // --since DURATION; 0: from the start
+};
+
+using Command = std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
+                             ApproveAgentCommand, ListDriftCommand, PushBaselineCommand,
+                             ListBaselinesCommand, AssignBaselineCommand, CreateTokenCommand,
+                             ListTokensCommand, RevokeTokenCommand, SendCommandCommand,
+                             DeleteBaselineCommand, StatusCommand, RolloutCommand, AuditCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -1,11 +1,13 @@
 #include "controller/ctl/commands.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
 #include <ostream>
 
 #include "controller/ctl/format.h"
 #include "controller/ctl/render.h"
+#include "controller/ctl/render_rollouts.h"
 #include "controller/ctl/rpc_error.h"
 
 namespace postwarden::controller::ctl {
@@ -192,6 +194,61 @@ class Runner {
                   object.set("agent_id", command.agent_id).set("command", word).set("sent", true);
                   return object.dump() + "\n";
                 });
+  }
+
+  int operator()(const RolloutCommand& command) {
+    using Action = RolloutCommand::Action;
+    if (command.action == Action::kPlan || command.action == Action::kCreate) {
+      Result<std::string> spec = ctx_.read_file(command.file, kMaxSpecBytes);
+      if (!spec.ok()) {
+        printError(ctx_.err, "rollout spec: " + spec.status().message());
+        return kExitError;
+      }
+      v1::RolloutSpecRequest request;
+      request.set_spec_yaml(*spec);
+      request.set_file_name(command.file);
+      if (command.action == Action::kPlan) {
+        v1::RolloutPlan reply;
+        return call(
+            "planning rollout '" + command.file + "'", &Stub::PlanRollout, request, reply,
+            [&] { return ctx_.json ? protoJson(reply) : renderRolloutPlan(reply, render()); });
+      }
+      v1::RolloutRecord reply;
+      return call("creating rollout '" + command.file + "'", &Stub::CreateRollout, request, reply,
+                  [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); });
+    }
+    if (command.action == Action::kList) {
+      v1::Empty request;
+      v1::ListRolloutsResponse reply;
+      return call("listing rollouts", &Stub::ListRollouts, request, reply,
+                  [&] { return ctx_.json ? protoJson(reply) : renderRollouts(reply, render()); });
+    }
+    v1::RolloutRequest request;
+    request.set_id(command.id);
+    request.set_reason(command.reason);
+    v1::RolloutRecord reply;
+    auto print = [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); };
+    if (command.action == Action::kShow) {
+      return call("showing rollout '" + command.id + "'", &Stub::GetRollout, request, reply, print);
+    }
+    if (command.action == Action::kApprove) {
+      return call("approving rollout '" + command.id + "'", &Stub::ApproveRollout, request, reply,
+                  print);
+    }
+    return call("rolling back rollout '" + command.id + "'", &Stub::RollbackRollout, request, reply,
+                print);
+  }
+
+  int operator()(const AuditCommand& command) {
+    v1::AuditRequest request;
+    request.set_rollout_id(command.rollout_id);
+    if (command.since_seconds_ago > 0) {
+      *request.mutable_since() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+          ctx_.now_unix_ms() - command.since_seconds_ago * 1000);
+    }
+    v1::AuditResponse reply;
+    return call("reading the audit log", &Stub::Audit, request, reply,
+                [&] { return ctx_.json ? auditJsonLines(reply) : renderAudit(reply); });
   }
 
  private:

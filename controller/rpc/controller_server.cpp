@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "controller/core/fleet.h"
+#include "controller/core/rollouts.h"
 #include "controller/rpc/agent_service.h"
 #include "controller/rpc/enrollment_service.h"
 #include "controller/rpc/operator_service.h"
@@ -14,6 +15,7 @@ namespace postwarden::controller::rpc {
 struct ControllerServer::Impl {
   std::optional<credentials::Authority> authority;
   std::unique_ptr<core::Fleet> fleet;
+  std::unique_ptr<core::Rollouts> rollouts;  // null: the store keeps no rollouts
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<OperatorServiceImpl> operator_service;
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service;
@@ -65,6 +67,13 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
             .count();
       }});
   PW_RETURN_IF_ERROR(impl->fleet->start());
+  if (auto* rollout_store = dynamic_cast<store::RolloutStore*>(&store)) {
+    impl->rollouts = std::make_unique<core::Rollouts>(
+        store, *rollout_store, *impl->fleet,
+        core::RolloutsOptions{.now = [&clock] { return absl::FromChrono(clock.now()); },
+                              .step_interval = absl::FromChrono(options.rollout_step)});
+    PW_RETURN_IF_ERROR(impl->rollouts->start());
+  }
 
   const credentials::Authority& ca = *impl->authority;
   auto issuer = [&ca, lifetime = options.agent_certificate_lifetime](const std::string& id,
@@ -76,7 +85,8 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
       AgentServiceOptions{.simulator = options.simulator,
                           .admission = {.per_second = options.max_connects_per_second}},
       env.clock);
-  impl->operator_service = std::make_unique<OperatorServiceImpl>(*impl->fleet);
+  impl->operator_service =
+      std::make_unique<OperatorServiceImpl>(*impl->fleet, impl->rollouts.get());
   impl->enrollment_service =
       std::make_unique<EnrollmentServiceImpl>(*impl->fleet, ca, options.agent_certificate_lifetime);
 
@@ -127,6 +137,7 @@ void ControllerServer::shutdown(std::chrono::milliseconds grace) {
   auto deadline = std::chrono::system_clock::now() + grace;
   impl_->enroll_server->Shutdown(deadline);
   impl_->main_server->Shutdown(deadline);
+  if (impl_->rollouts) impl_->rollouts->stop();
   impl_->fleet->stop();
 }
 

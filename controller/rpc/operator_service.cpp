@@ -1,5 +1,7 @@
 #include "controller/rpc/operator_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <functional>
 
@@ -28,8 +30,9 @@ constexpr size_t kMaxBaselineBytes = 1 << 20;
 constexpr int kHistoryLimit = 20;
 
 // Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
-grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
-                                 std::string_view action, const std::function<Status()>& body) {
+grpc::ServerUnaryReactor* handleAs(grpc::CallbackServerContext* context, Role needed,
+                                   std::string_view action,
+                                   const std::function<Status(const Peer&)>& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Result<Peer> peer = authenticate(*context);
   Status status = peer.status();
@@ -38,13 +41,32 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
     log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
                 status.message());
   } else {
-    status = body();
+    status = body(*peer);
     if (needed > Role::kViewer) {
       log()->info("{} by {}: {}", action, peer->describe(), status.ok() ? "ok" : status.message());
     }
   }
   reactor->Finish(toGrpc(status));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
+                                 std::string_view action, const std::function<Status()>& body) {
+  return handleAs(context, needed, action, [&](const Peer&) { return body(); });
+}
+
+constexpr size_t kMaxSpecBytes = 256 << 10;
+
+Status checkSpecRequest(const v1::RolloutSpecRequest& request) {
+  if (request.spec_yaml().empty()) return InvalidArgumentError("the rollout spec is empty");
+  if (request.spec_yaml().size() > kMaxSpecBytes) {
+    return InvalidArgumentError("rollout spec larger than 256 KiB");
+  }
+  if (request.file_name().size() > 4096) return InvalidArgumentError("file name too long");
+  if (store::toValidUtf8(request.spec_yaml()) != request.spec_yaml()) {
+    return InvalidArgumentError("the rollout spec is not UTF-8 text");
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -258,6 +280,102 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerC
                                                            v1::Empty*) {
   return handle(context, Role::kAdmin, "revoke an agent",
                 [&]() -> Status { return fleet_.revoke(request->id()); });
+}
+
+Result<Rollouts*> OperatorServiceImpl::rollouts() {
+  if (rollouts_ == nullptr) {
+    return FailedPreconditionError("this controller's store keeps no rollouts");
+  }
+  return rollouts_;
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerContext* context,
+                                                           const v1::RolloutSpecRequest* request,
+                                                           v1::RolloutPlan* response) {
+  return handle(context, Role::kViewer, "plan a rollout", [&]() -> Status {
+    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->plan(request->spec_yaml(), request->file_name()));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::CreateRollout(grpc::CallbackServerContext* context,
+                                                             const v1::RolloutSpecRequest* request,
+                                                             v1::RolloutRecord* response) {
+  return handleAs(context, Role::kOperator, "create a rollout", [&](const Peer& peer) -> Status {
+    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->create(request->spec_yaml(), request->file_name(), peer.id));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServerContext* context,
+                                                            const v1::Empty*,
+                                                            v1::ListRolloutsResponse* response) {
+  return handle(context, Role::kViewer, "list rollouts", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(std::vector<v1::RolloutRecord> all, r->list());
+    for (v1::RolloutRecord& record : all) *response->add_rollouts() = std::move(record);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerContext* context,
+                                                          const v1::RolloutRequest* request,
+                                                          v1::RolloutRecord* response) {
+  return handle(context, Role::kViewer, "show a rollout", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->get(request->id()));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveRollout(grpc::CallbackServerContext* context,
+                                                              const v1::RolloutRequest* request,
+                                                              v1::RolloutRecord* response) {
+  return handleAs(context, Role::kApprover, "approve a rollout", [&](const Peer& peer) -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->approve(request->id(), peer.id));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RollbackRollout(grpc::CallbackServerContext* context,
+                                                               const v1::RolloutRequest* request,
+                                                               v1::RolloutRecord* response) {
+  return handleAs(context, Role::kOperator, "roll back a rollout", [&](const Peer& peer) -> Status {
+    if (request->reason().size() > 1024) return InvalidArgumentError("reason too long");
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->rollback(request->id(), peer.id, request->reason()));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
+                                                     const v1::AuditRequest* request,
+                                                     v1::AuditResponse* response) {
+  return handle(context, Role::kViewer, "read the audit log", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    const store::UnixMs since =
+        request->has_since()
+            ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->since())
+            : 0;
+    PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
+                        r->audit(request->rollout_id(), since, request->limit()));
+    for (const store::AuditRow& row : rows) {
+      v1::AuditEvent* event = response->add_events();
+      event->set_id(row.id);
+      *event->mutable_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(row.at);
+      event->set_actor(row.actor);
+      event->set_rollout_id(row.rollout_id);
+      event->set_action(row.action);
+      event->set_host(row.host);
+      event->set_detail(row.detail);
+    }
+    return OkStatus();
+  });
 }
 
 }  // namespace postwarden::controller::rpc

@@ -4,13 +4,16 @@
 #pragma once
 
 #include "controller/core/fleet.h"
+#include "controller/core/rollouts.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::controller::rpc {
 
 class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
  public:
-  explicit OperatorServiceImpl(core::Fleet& fleet) : fleet_(fleet) {}
+  // `rollouts` may be null: the store keeps none, and the rollout calls say so.
+  OperatorServiceImpl(core::Fleet& fleet, core::Rollouts* rollouts)
+      : fleet_(fleet), rollouts_(rollouts) {}
 
   grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext*, const v1::ListAgentsRequest*,
                                        v1::ListAgentsResponse*) override;
@@ -42,9 +45,27 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
                                         v1::Empty*) override;
   grpc::ServerUnaryReactor* RevokeAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                         v1::Empty*) override;
+  grpc::ServerUnaryReactor* PlanRollout(grpc::CallbackServerContext*, const v1::RolloutSpecRequest*,
+                                        v1::RolloutPlan*) override;
+  grpc::ServerUnaryReactor* CreateRollout(grpc::CallbackServerContext*,
+                                          const v1::RolloutSpecRequest*,
+                                          v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* ListRollouts(grpc::CallbackServerContext*, const v1::Empty*,
+                                         v1::ListRolloutsResponse*) override;
+  grpc::ServerUnaryReactor* GetRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                       v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* ApproveRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                           v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* RollbackRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                            v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* Audit(grpc::CallbackServerContext*, const v1::AuditRequest*,
+                                  v1::AuditResponse*) override;
 
  private:
+  Result<core::Rollouts*> rollouts();
+
   core::Fleet& fleet_;
+  core::Rollouts* rollouts_;
 };
 
 }  // namespace postwarden::controller::rpc

@@ -103,6 +103,19 @@ Result<std::string> SqliteStore::deleteBaseline(const std::string& name, const s
   // Read under the write lock: what `drop` decides on cannot change before the commit.
   PW_ASSIGN_OR_RETURN(std::vector<AssignmentRecord> all, readAssignments(db));
   PW_ASSIGN_OR_RETURN(std::vector<int64_t> dead, drop(baseline, all));
+  {
+    PW_ASSIGN_OR_RETURN(Statement stmt,
+                        db.prepare("SELECT rollout_id, count(*) FROM rollout_pins WHERE "
+                                   "baseline_name = ?1 AND baseline_version = ?2 GROUP BY "
+                                   "rollout_id ORDER BY rollout_id LIMIT 1"));
+    stmt.bindText(1, baseline.name).bindText(2, baseline.version);
+    PW_ASSIGN_OR_RETURN(bool pinned, stmt.step());
+    if (pinned) {
+      return FailedPreconditionError(
+          "baseline '" + baseline.name + "' version '" + baseline.version + "' holds " +
+          std::to_string(stmt.columnInt(1)) + " host(s) of rollout '" + stmt.columnText(0) + "'");
+    }
+  }
   for (int64_t id : dead) {
     PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("DELETE FROM assignments WHERE id = ?1"));
     stmt.bindInt(1, id);

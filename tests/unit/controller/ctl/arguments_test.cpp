@@ -237,5 +237,40 @@ TEST(PostwardenctlArgumentsTest, SendCommand) {
                 "unknown subcommand 'command reload'");
 }
 
+TEST(PostwardenctlArgumentsTest, Rollout) {
+  using Action = RolloutCommand::Action;
+  RolloutCommand plan = as<RolloutCommand>(parseArguments({"rollout", "plan", "-f", "r.yaml"}));
+  EXPECT_EQ(plan.action, Action::kPlan);
+  EXPECT_EQ(plan.file, "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "create", "--file=r.yaml"})).file,
+            "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "create", "r.yaml"})).file, "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "list"})).action, Action::kList);
+  RolloutCommand rollback = as<RolloutCommand>(
+      parseArguments({"rollout", "rollback", "tls-1", "--reason", "queues grow"}));
+  EXPECT_EQ(rollback.action, Action::kRollback);
+  EXPECT_EQ(rollback.id, "tls-1");
+  EXPECT_EQ(rollback.reason, "queues grow");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "approve", "tls-1"})).action,
+            Action::kApprove);
+  expectInvalid(parseArguments({"rollout", "plan"}), "usage: postwardenctl rollout plan -f FILE");
+  expectInvalid(parseArguments({"rollout", "create", "-f", "a", "b"}), "unexpected argument 'b'");
+  expectInvalid(parseArguments({"rollout", "create", "-f", "a", "-f", "b"}), "--file given twice");
+  expectInvalid(parseArguments({"rollout", "approve", "tls-1", "--reason", "x"}),
+                "rollout approve does not take --reason");
+  expectInvalid(parseArguments({"rollout", "start", "x"}), "expected rollout plan|create");
+}
+
+TEST(PostwardenctlArgumentsTest, Audit) {
+  AuditCommand all = as<AuditCommand>(parseArguments({"audit"}));
+  EXPECT_TRUE(all.rollout_id.empty());
+  EXPECT_EQ(all.since_seconds_ago, 0);
+  AuditCommand some =
+      as<AuditCommand>(parseArguments({"audit", "--rollout", "r-1", "--since", "1h"}));
+  EXPECT_EQ(some.rollout_id, "r-1");
+  EXPECT_EQ(some.since_seconds_ago, 3600);
+  expectInvalid(parseArguments({"audit", "--since", "soon"}), "--since");
+}
+
 }  // namespace
 }  // namespace postwarden::controller::ctl
