@@ -1,6 +1,7 @@
 // postwarden-controller: the composition root of the central server.
 //   init --data-dir DIR [--name NAME ...]     create the CA, server certificate and database
 //   serve --data-dir DIR [--listen ADDR] ...  run the gRPC servers until SIGINT/SIGTERM
+//   migrate --store SPEC | --data-dir DIR     bring a store's schema up to date
 //   operator add NAME --role ROLE --data-dir DIR --out DIR   an operator certificate
 //   simulator-cert --data-dir DIR --out DIR   the fleet simulator's certificate (bench only)
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "controller/credentials/authority.h"
 #include "controller/rpc/controller_server.h"
 #include "controller/rpc/identity.h"
+#include "controller/store/postgres_store.h"
 #include "controller/store/sqlite_store.h"
 
 namespace {
@@ -32,21 +34,55 @@ using namespace postwarden;
 using namespace postwarden::controller::credentials;
 using namespace postwarden::controller::rpc;
 using postwarden::controller::core::validAgentId;
+using postwarden::controller::store::PostgresStore;
 using postwarden::controller::store::SqliteStore;
 
-// What ControllerServer runs on: the CA and the store of the data directory. The one place
-// the store's backend is chosen: another Store implementation is built here and handed over
-// the same way. The CA first: a directory without one gets no database file either.
+// --store: "sqlite:PATH", "postgres:CONNINFO" (libpq's key=value string or a postgresql://
+// URI), or empty for the data directory's SQLite file.
+struct StoreSpec {
+  enum class Kind { kSqlite, kPostgres } kind = Kind::kSqlite;
+  std::string target;  // the path, or the conninfo (may hold a password: never printed)
+};
+
+Result<StoreSpec> parseStoreSpec(const std::string& spec, const DataDirPaths* paths) {
+  if (spec.empty()) {
+    if (paths == nullptr) return InvalidArgumentError("--store or --data-dir is required");
+    return StoreSpec{StoreSpec::Kind::kSqlite, paths->database()};
+  }
+  if (spec.starts_with("sqlite:") && spec.size() > 7) {
+    return StoreSpec{StoreSpec::Kind::kSqlite, spec.substr(7)};
+  }
+  if (spec.starts_with("postgres:") && spec.size() > 9) {
+    return StoreSpec{StoreSpec::Kind::kPostgres, spec.substr(9)};
+  }
+  return InvalidArgumentError("--store takes sqlite:PATH or postgres:CONNINFO");
+}
+
+// The one place the store's backend is chosen; opening applies its schema migrations.
+Result<std::unique_ptr<controller::store::Store>> openStore(const StoreSpec& spec) {
+  if (spec.kind == StoreSpec::Kind::kPostgres) {
+    PW_ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::open(spec.target));
+    return std::unique_ptr<controller::store::Store>(std::move(store));
+  }
+  PW_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::open(spec.target));
+  return std::unique_ptr<controller::store::Store>(std::move(store));
+}
+
+// What ControllerServer runs on: the CA of the data directory and the store --store names
+// (default: the data directory's SQLite file). The CA first: a directory without one gets no
+// database file either.
 struct Backing {
   std::optional<Authority> authority;
   std::unique_ptr<controller::store::Store> store;
 };
 
-Result<Backing> openBacking(os::FileSystem& fs, const DataDirPaths& paths) {
+Result<Backing> openBacking(os::FileSystem& fs, const DataDirPaths& paths,
+                            const std::string& store_spec = "") {
   Backing backing;
+  PW_ASSIGN_OR_RETURN(StoreSpec spec, parseStoreSpec(store_spec, &paths));
   PW_ASSIGN_OR_RETURN(Authority authority, Authority::load(fs, paths));
   backing.authority.emplace(std::move(authority));
-  PW_ASSIGN_OR_RETURN(backing.store, SqliteStore::open(paths.database()));
+  PW_ASSIGN_OR_RETURN(backing.store, openStore(spec));
   return backing;
 }
 
@@ -61,15 +97,17 @@ Result<std::unique_ptr<ControllerServer>> startServer(const os::Env& env, const 
 constexpr char kUsage[] = R"(usage: postwarden-controller COMMAND [OPTIONS]
 
 The Postwarden controller: knows every agent, its compliance and its drift, and hands out
-baselines. State lives in SQLite in the data directory; every connection is TLS.
+baselines. State lives in SQLite in the data directory (or in PostgreSQL: --store); every
+connection is TLS.
 
 commands:
   init --data-dir DIR [--name NAME]...
       Create DIR (0700) with a new controller CA (ca.crt, ca.key), the controller's server
       certificate (server.crt, server.key; valid for localhost, 127.0.0.1, ::1, this host's
       name and every --name) and the database (controller.db). Never replaces an existing CA.
-  serve --data-dir DIR [--listen HOST:PORT] [--enroll-listen HOST:PORT] [--port-file FILE]
-        [--agent-cert-ttl DURATION] [--max-connects-per-second N] [--allow-simulator] [-v]
+  serve --data-dir DIR [--store sqlite:PATH|postgres:CONNINFO] [--listen HOST:PORT]
+        [--enroll-listen HOST:PORT] [--port-file FILE] [--agent-cert-ttl DURATION]
+        [--max-connects-per-second N] [--allow-simulator] [-v]
       Serve agents and operators on --listen (default 127.0.0.1:7443; mutual TLS, client
       certificate required and verified against the controller CA) and enrollment on
       --enroll-listen (default: the same host, port + 1; TLS, bootstrap token). Port 0 picks
@@ -78,7 +116,13 @@ commands:
       the certificate of bench/fleetsim (never on a production controller). At most
       --max-connects-per-second new agent streams are admitted per second (default 1000; 0:
       no limit); the excess is refused with RESOURCE_EXHAUSTED and a retry hint the agents
-      honour, so a restart does not let the whole fleet in at once.
+      honour, so a restart does not let the whole fleet in at once. --store picks the
+      database (default: DIR/controller.db); its schema is migrated at start. CONNINFO is
+      libpq's ("host=db1 dbname=postwarden user=pw" or a postgresql:// URI); keep the password
+      in ~/.pgpass or PGPASSFILE, not on the command line.
+  migrate --store sqlite:PATH|postgres:CONNINFO | --data-dir DIR
+      Apply the store's missing schema migrations and print the version it is at. Refuses a
+      schema newer than this controller.
   operator add NAME --role viewer|operator|approver|admin --data-dir DIR --out DIR
         [--controller HOST:PORT] [--ttl DURATION]
       Issue an operator certificate (default ttl 90d) and write DIR/NAME.crt, DIR/NAME.key,
@@ -209,7 +253,7 @@ int runServe(const Parsed& p) {
   os::FileSystem& fs = env.fs;
   const DataDirPaths paths{*dir};
   // Declared before the server: the server borrows its store, which must outlive it.
-  Result<Backing> backing = openBacking(fs, paths);
+  Result<Backing> backing = openBacking(fs, paths, p.get("--store").value_or(""));
   if (!backing.ok()) return fail(backing.status().message());
   Result<std::unique_ptr<ControllerServer>> server = startServer(env, paths, *backing, options);
   if (!server.ok()) return fail(server.status().message());
@@ -227,6 +271,31 @@ int runServe(const Parsed& p) {
   std::cout << "postwarden-controller: shutting down" << std::endl;
   // Agents reconnect with jittered backoff; holding their streams only delays that.
   (*server)->shutdown(std::chrono::milliseconds(200));
+  return 0;
+}
+
+int runMigrate(const Parsed& p) {
+  std::optional<DataDirPaths> paths;
+  if (auto dir = p.get("--data-dir")) paths.emplace(DataDirPaths{*dir});
+  Result<StoreSpec> spec = parseStoreSpec(p.get("--store").value_or(""), paths ? &*paths : nullptr);
+  if (!spec.ok()) return fail(spec.status().message());
+  int before = -1;
+  if (spec->kind == StoreSpec::Kind::kPostgres) {
+    Result<int> stored = PostgresStore::storedSchemaVersion(spec->target);
+    if (!stored.ok()) return fail(stored.status().message());
+    before = *stored;
+  }
+  Result<std::unique_ptr<controller::store::Store>> store = openStore(*spec);
+  if (!store.ok()) return fail(store.status().message());
+  if (spec->kind == StoreSpec::Kind::kPostgres) {
+    std::cout << "postgres store: schema version " << PostgresStore::kSchemaVersion
+              << (before == PostgresStore::kSchemaVersion ? " (already current)"
+                                                          : " (was " + std::to_string(before) + ")")
+              << "\n";
+  } else {
+    std::cout << "sqlite store " << spec->target << ": schema version "
+              << SqliteStore::kSchemaVersion << "\n";
+  }
   return 0;
 }
 
@@ -326,7 +395,8 @@ int main(int argc, char** argv) {
       {"init", {"--data-dir", "--name"}},
       {"serve",
        {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl",
-        "--max-connects-per-second"}},
+        "--max-connects-per-second", "--store"}},
+      {"migrate", {"--data-dir", "--store"}},
       {"operator add", {"--data-dir", "--out", "--role", "--controller", "--ttl"}},
       {"simulator-cert", {"--data-dir", "--out", "--ttl"}},
   };
@@ -338,6 +408,7 @@ int main(int argc, char** argv) {
                parsed->verbose ? spdlog::level::debug : spdlog::level::info);
   if (command == "init") return runInit(*parsed);
   if (command == "serve") return runServe(*parsed);
+  if (command == "migrate") return runMigrate(*parsed);
   if (command == "operator add") return runOperatorAdd(*parsed);
   return runSimulatorCert(*parsed);
 }

@@ -1,0 +1,173 @@
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/store/postgres_db.h"
+#include "controller/store/postgres_rows.h"
+#include "controller/store/postgres_store.h"
+#include "controller/store/text.h"
+
+namespace postwarden::controller::store {
+
+using namespace pg;  // NOLINT: the PostgreSQL layer of this one class
+
+namespace {
+
+bool isHex(const std::string& s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string toLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+// getBaseline's lookup on `db`: the exact version, else the one version `version` is a unique
+// hex prefix of.
+Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,
+                                    const std::string& version) {
+  {
+    PW_ASSIGN_OR_RETURN(Rows rows, db.exec(std::string("SELECT ") + kBaselineColumns +
+                                               " FROM baselines WHERE name = $1 AND version = $2",
+                                           Params().text(name).text(version)));
+    if (!rows.empty()) return baselineFromRow(rows, 0);
+  }
+  if (version.size() < 4 || !isHex(version)) {
+    return InvalidArgumentError("baseline version '" + version +
+                                "' is not a prefix of at least 4 hex digits");
+  }
+  const std::string prefix = toLower(version);
+  PW_ASSIGN_OR_RETURN(Rows rows,
+                      db.exec(std::string("SELECT ") + kBaselineColumns +
+                                  " FROM baselines WHERE name = $1 AND starts_with(version, $2) "
+                                  "ORDER BY version LIMIT 2",
+                              Params().text(name).text(prefix)));
+  if (rows.empty()) {
+    return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+  }
+  if (rows.size() > 1) {
+    return InvalidArgumentError("baseline '" + name + "' version prefix '" + version +
+                                "' is ambiguous");
+  }
+  return baselineFromRow(rows, 0);
+}
+
+}  // namespace
+
+Result<bool> PostgresStore::putBaseline(const BaselineRecord& baseline) {
+  PW_RETURN_IF_ERROR(checkText(baseline));
+  bool inserted = false;
+  PW_RETURN_IF_ERROR(runTransaction(
+      *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
+        PW_ASSIGN_OR_RETURN(
+            Rows rows, db.exec("SELECT content FROM baselines WHERE name = $1 AND version = $2",
+                               Params().text(baseline.name).text(baseline.version)));
+        if (!rows.empty()) {
+          if (rows.text(0, 0) != baseline.content) {
+            return AlreadyExistsError("baseline '" + baseline.name + "' version '" +
+                                      baseline.version + "' is stored with different content");
+          }
+          inserted = false;
+          return OkStatus();
+        }
+        PW_RETURN_IF_ERROR(db.exec("INSERT INTO baselines (name, version, label, content, "
+                                   "pushed_at) VALUES ($1, $2, $3, $4, $5)",
+                                   Params()
+                                       .text(baseline.name)
+                                       .text(baseline.version)
+                                       .text(baseline.label)
+                                       .text(baseline.content)
+                                       .integer(baseline.pushed_at))
+                               .status());
+        inserted = true;
+        return OkStatus();
+      }));
+  return inserted;
+}
+
+Result<BaselineRecord> PostgresStore::getBaseline(const std::string& name,
+                                                  const std::string& version) {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  return findBaseline(*db, name, version);
+}
+
+Result<std::vector<BaselineRecord>> PostgresStore::listBaselines() {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  PW_ASSIGN_OR_RETURN(Rows rows, db->exec(std::string("SELECT ") + kBaselineColumns +
+                                          " FROM baselines ORDER BY name, pushed_at, version"));
+  std::vector<BaselineRecord> baselines;
+  for (int r = 0; r < rows.size(); ++r) baselines.push_back(baselineFromRow(rows, r));
+  return baselines;
+}
+
+Result<std::string> PostgresStore::deleteBaseline(const std::string& name,
+                                                  const std::string& version,
+                                                  const AssignmentsToDrop& drop) {
+  std::string deleted;
+  PW_RETURN_IF_ERROR(runTransaction(
+      *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
+        // Resolved, and the assignments read, in the transaction that deletes: what `drop`
+        // decides on cannot change before the commit.
+        PW_ASSIGN_OR_RETURN(BaselineRecord baseline, findBaseline(db, name, version));
+        PW_ASSIGN_OR_RETURN(std::vector<AssignmentRecord> all, readAssignments(db));
+        PW_ASSIGN_OR_RETURN(std::vector<int64_t> dead, drop(baseline, all));
+        for (int64_t id : dead) {
+          PW_RETURN_IF_ERROR(
+              db.exec("DELETE FROM assignments WHERE id = $1", Params().integer(id)).status());
+        }
+        PW_ASSIGN_OR_RETURN(Rows rows,
+                            db.exec("DELETE FROM baselines WHERE name = $1 AND version = $2",
+                                    Params().text(baseline.name).text(baseline.version)));
+        if (rows.affected() == 0) {
+          return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+        }
+        deleted = baseline.version;
+        return OkStatus();
+      }));
+  return deleted;
+}
+
+Result<AssignmentRecord> PostgresStore::addAssignment(const AssignmentRecord& assignment) {
+  PW_RETURN_IF_ERROR(checkText(assignment));
+  AssignmentRecord stored = assignment;
+  PW_RETURN_IF_ERROR(runTransaction(
+      *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
+        PW_ASSIGN_OR_RETURN(
+            Rows found,
+            db.exec("SELECT 1 FROM baselines WHERE name = $1 AND version = $2 FOR SHARE",
+                    Params().text(assignment.baseline_name).text(assignment.baseline_version)));
+        if (found.empty()) {
+          return NotFoundError("baseline '" + assignment.baseline_name + "' version '" +
+                               assignment.baseline_version + "' not found");
+        }
+        PW_ASSIGN_OR_RETURN(
+            Rows rows,
+            db.exec("INSERT INTO assignments (baseline_name, baseline_version, selector, mode, "
+                    "created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    Params()
+                        .text(assignment.baseline_name)
+                        .text(assignment.baseline_version)
+                        .text(encodeLabels(assignment.selector))
+                        .integer(static_cast<int64_t>(assignment.mode))
+                        .integer(assignment.created_at)));
+        if (rows.empty()) return InternalError("INSERT ... RETURNING id returned no row");
+        stored.id = rows.integer(0, 0);
+        return OkStatus();
+      }));
+  return stored;
+}
+
+Result<std::vector<AssignmentRecord>> PostgresStore::listAssignments() {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  return readAssignments(*db);
+}
+
+}  // namespace postwarden::controller::store

@@ -1,0 +1,62 @@
+// Shared by PostgresStore's files (postgres_*.cpp): labels as JSON text, row readers for each
+// table, the writes several operations make (history with its retention, drift upserts), and
+// the schema with its migrations. Called inside runTransaction or on a leased connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "controller/store/postgres_db.h"
+#include "controller/store/store.h"
+
+namespace postwarden::controller::store::pg {
+
+// Labels and selectors are stored as text holding a JSON object of strings, written by
+// encodeLabels (as SqliteStore writes them, so an export moves them unchanged) and read back
+// by decodeLabels, which accepts exactly that: an object whose values are strings.
+std::string encodeLabels(const Labels& labels);
+Result<Labels> decodeLabels(std::string_view json);
+
+inline constexpr char kAgentColumns[] =
+    "id, hostname, labels, enrolled_at, last_seen, revoked, reenroll_approved, agent_version, "
+    "postfix_version, baseline_name, baseline_version, mode, compliance, last_seq, last_state, "
+    "drifted_parameters, seq_epoch";
+inline constexpr char kTokenColumns[] =
+    "id, secret_sha256, labels, created_at, expires_at, uses_left, revoked, bound_agent_id";
+inline constexpr char kDriftColumns[] =
+    "agent_id, file, service, parameter, expected, actual, expected_absent, actual_absent, "
+    "detected_at";
+inline constexpr char kBaselineColumns[] = "name, version, label, content, pushed_at";
+inline constexpr char kAssignmentColumns[] =
+    "id, baseline_name, baseline_version, selector, mode, created_at";
+
+Result<AgentRecord> agentFromRow(const Rows& rows, int row);
+Result<TokenRecord> tokenFromRow(const Rows& rows, int row);
+DriftRow driftFromRow(const Rows& rows, int row);
+BaselineRecord baselineFromRow(const Rows& rows, int row);
+Result<AssignmentRecord> assignmentFromRow(const Rows& rows, int row);
+
+Result<std::optional<AgentRecord>> readAgent(Connection& db, const std::string& id);
+Result<std::optional<TokenRecord>> readToken(Connection& db, const std::string& id);
+Result<std::vector<AssignmentRecord>> readAssignments(Connection& db);  // by id
+
+// Inserts one history row and trims the agent's history to the newest kHistoryKeptPerAgent.
+Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
+                     const std::string& kind, const std::string& summary);
+// The two halves, for a batch that adds several rows and trims once per agent before its
+// commit (the same rows remain).
+Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixMs at,
+                              const std::string& kind, const std::string& summary);
+Status trimHistory(Connection& db, const std::string& agent_id);
+Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row);
+
+// Brings the schema to PostgresStore::kSchemaVersion, each migration in the transaction that
+// records it, under an advisory lock.
+Status migrate(Connection& db);
+// The highest applied migration (0: none).
+Result<int> schemaVersion(Connection& db);
+
+}  // namespace postwarden::controller::store::pg
