@@ -165,6 +165,14 @@ Result<AssignmentRecord> PostgresStore::addAssignment(const AssignmentRecord& as
   return stored;
 }
 
+Status PostgresStore::removeAssignment(int64_t id) {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  PW_ASSIGN_OR_RETURN(Rows rows,
+                      db->exec("DELETE FROM assignments WHERE id = $1", Params().integer(id)));
+  if (rows.affected() == 0) return NotFoundError("assignment " + std::to_string(id) + " not found");
+  return OkStatus();
+}
+
 Result<std::vector<AssignmentRecord>> PostgresStore::listAssignments() {
   PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
   return readAssignments(*db);

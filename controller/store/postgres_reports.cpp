@@ -82,6 +82,11 @@ Status applyState(Connection& db, const std::string& agent_id, const ReportWrite
                                  .integer(static_cast<int64_t>(state.compliance))
                                  .bytes(state.serialized))
                          .status());
+  if (!state.job_state.empty()) {
+    PW_RETURN_IF_ERROR(db.exec("UPDATE agents SET last_job_state = $2 WHERE id = $1",
+                               Params().text(agent_id).bytes(state.job_state))
+                           .status());
+  }
   // A state report carries the agent's complete drift: replace, don't merge.
   PW_RETURN_IF_ERROR(
       db.exec("DELETE FROM drift WHERE agent_id = $1", Params().text(agent_id)).status());

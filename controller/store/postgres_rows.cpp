@@ -99,9 +99,14 @@ CREATE TABLE assignments (
 );
 )sql";
 
+// Version 2: each agent keeps the last report of a rollout job's outcome (store.h).
+constexpr char kMigration2[] = R"sql(
+ALTER TABLE agents ADD COLUMN last_job_state bytea NOT NULL DEFAULT '';
+)sql";
+
 // Index = version - 1. A new migration is appended here and kSchemaVersion raised; an applied
 // one is never edited.
-constexpr const char* kMigrations[] = {kMigration1};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
 // The advisory lock every controller takes to migrate ("pwschema" as an integer).
@@ -280,6 +285,7 @@ Result<AgentRecord> agentFromRow(const Rows& rows, int r) {
   agent.last_state = rows.bytes(r, 14);
   agent.drifted_parameters = static_cast<int>(rows.integer(r, 15));
   agent.seq_epoch = static_cast<uint64_t>(rows.integer(r, 16));
+  agent.last_job_state = rows.bytes(r, 17);
   return agent;
 }
 

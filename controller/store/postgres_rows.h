@@ -23,7 +23,7 @@ Result<Labels> decodeLabels(std::string_view json);
 inline constexpr char kAgentColumns[] =
     "id, hostname, labels, enrolled_at, last_seen, revoked, reenroll_approved, agent_version, "
     "postfix_version, baseline_name, baseline_version, mode, compliance, last_seq, last_state, "
-    "drifted_parameters, seq_epoch";
+    "drifted_parameters, seq_epoch, last_job_state";
 inline constexpr char kTokenColumns[] =
     "id, secret_sha256, labels, created_at, expires_at, uses_left, revoked, bound_agent_id";
 inline constexpr char kDriftColumns[] =

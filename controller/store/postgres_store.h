@@ -38,7 +38,7 @@ struct PostgresOptions {
 class PostgresStore final : public Store {
  public:
   // The schema version this code writes (the highest migration it knows).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr int kReportsKeptPerAgent = 1000;
   static constexpr int kHistoryKeptPerAgent = 200;
 
@@ -82,6 +82,7 @@ class PostgresStore final : public Store {
                                      const AssignmentsToDrop& drop) override;
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;
   Result<std::vector<AssignmentRecord>> listAssignments() override;
+  Status removeAssignment(int64_t id) override;
 
  private:
   PostgresStore(std::unique_ptr<pg::Pool> pool, const PostgresOptions& options);
