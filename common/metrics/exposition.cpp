@@ -79,7 +79,13 @@ std::string formatValue(double value) {
     return std::to_string(static_cast<long long>(value));
   }
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  // Like Go's strconv.FormatFloat(v, 'g', -1, 64), which Prometheus's own clients use for
+  // `le`: plain decimals from 1e-4 up to 1e21, the exponent form outside.
+  const double magnitude = std::fabs(value);
+  const std::chars_format format = magnitude >= 1e-4 && magnitude < 1e21
+                                       ? std::chars_format::fixed
+                                       : std::chars_format::scientific;
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value, format);
   if (ec != std::errc()) return "NaN";  // cannot happen with 64 bytes
   return std::string(buffer, end);
 }

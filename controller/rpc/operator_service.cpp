@@ -28,13 +28,15 @@ constexpr size_t kMaxBaselineBytes = 1 << 20;
 constexpr int kHistoryLimit = 20;
 
 // Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
-grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
-                                 std::string_view action, const std::function<Status()>& body) {
+grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+                                 Role needed, std::string_view action,
+                                 const std::function<Status()>& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Result<Peer> peer = authenticate(*context);
   Status status = peer.status();
   if (status.ok()) status = authorize(*peer, needed, action);
   if (!status.ok()) {
+    RpcMetrics::refuse(metrics, status);
     log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
                 status.message());
   } else {
@@ -52,7 +54,7 @@ grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role need
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerContext* context,
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
-  return handle(context, Role::kViewer, "list agents", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list agents", [&]() -> Status {
     store::Labels selector(request->selector().begin(), request->selector().end());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::AgentRecord& agent : agents) {
@@ -66,7 +68,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerContext* context,
                                                         const v1::GetAgentRequest* request,
                                                         v1::GetAgentResponse* response) {
-  return handle(context, Role::kViewer, "show an agent", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "show an agent", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.agent(request->id()));
     *response->mutable_agent() = agentSummary(agent, fleet_.connected(agent.id));
     v1::StateReport state;
@@ -85,7 +87,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerContext* context,
                                                          const v1::ListDriftRequest*,
                                                          v1::ListDriftResponse* response) {
-  return handle(context, Role::kViewer, "list drift", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list drift", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     std::map<std::string, const store::AgentRecord*> by_id;
     for (const store::AgentRecord& a : agents) by_id[a.id] = &a;
@@ -110,7 +112,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServerContext* context,
                                                              const v1::ListBaselinesRequest*,
                                                              v1::ListBaselinesResponse* response) {
-  return handle(context, Role::kViewer, "list baselines", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list baselines", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines, fleet_.baselines());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::BaselineRecord& b : baselines) {
@@ -130,7 +132,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServe
 grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServerContext* context,
                                                             const v1::PushBaselineRequest* request,
                                                             v1::PushBaselineResponse* response) {
-  return handle(context, Role::kOperator, "push a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "push a baseline", [&]() -> Status {
     const std::string& content = request->content();
     if (content.size() > kMaxBaselineBytes) {
       return InvalidArgumentError("baseline larger than 1 MiB");
@@ -157,7 +159,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
 grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
     grpc::CallbackServerContext* context, const v1::DeleteBaselineRequest* request,
     v1::DeleteBaselineResponse* response) {
-  return handle(context, Role::kOperator, "delete a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "delete a baseline", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::string version,
                         fleet_.deleteBaseline(request->name(), request->version()));
     response->set_version(version);
@@ -168,7 +170,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
 grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerContext* context,
                                                            const v1::SendCommandRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kOperator, "send a command", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "send a command", [&]() -> Status {
     if (request->command().kind() == v1::Command::KIND_UNSPECIFIED ||
         !v1::Command::Kind_IsValid(request->command().kind())) {
       return InvalidArgumentError("unknown command");
@@ -180,7 +182,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     grpc::CallbackServerContext* context, const v1::AssignBaselineRequest* request,
     v1::AssignBaselineResponse* response) {
-  return handle(context, Role::kApprover, "assign a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kApprover, "assign a baseline", [&]() -> Status {
     if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
         request->mode() != v1::BASELINE_MODE_DETECT) {
       return InvalidArgumentError("mode must be enforce or detect");
@@ -203,14 +205,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
                                                             const v1::AgentRequest* request,
                                                             v1::Empty*) {
-  return handle(context, Role::kApprover, "approve a re-enrollment",
+  return handle(metrics_, context, Role::kApprover, "approve a re-enrollment",
                 [&]() -> Status { return fleet_.approveReenrollment(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,
                                                            const v1::CreateTokenRequest* request,
                                                            v1::CreateTokenResponse* response) {
-  return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
+  return handle(metrics_, context, Role::kAdmin, "create a token", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkLabels(request->labels()));
     if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
       return InvalidArgumentError("--agent must be a lowercase host name");
@@ -239,7 +241,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerContext* context,
                                                           const v1::ListTokensRequest*,
                                                           v1::ListTokensResponse* response) {
-  return handle(context, Role::kAdmin, "list tokens", [&]() -> Status {
+  return handle(metrics_, context, Role::kAdmin, "list tokens", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, fleet_.tokens());
     for (const store::TokenRecord& t : tokens) *response->add_tokens() = tokenInfo(t);
     return OkStatus();
@@ -249,14 +251,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
                                                            const v1::RevokeTokenRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kAdmin, "revoke a token",
+  return handle(metrics_, context, Role::kAdmin, "revoke a token",
                 [&]() -> Status { return fleet_.revokeToken(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
                                                            const v1::AgentRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kAdmin, "revoke an agent",
+  return handle(metrics_, context, Role::kAdmin, "revoke an agent",
                 [&]() -> Status { return fleet_.revoke(request->id()); });
 }
 

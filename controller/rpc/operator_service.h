@@ -4,13 +4,16 @@
 #pragma once
 
 #include "controller/core/fleet.h"
+#include "controller/rpc/call_metrics.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::controller::rpc {
 
 class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
  public:
-  explicit OperatorServiceImpl(core::Fleet& fleet) : fleet_(fleet) {}
+  // `metrics` (refused calls) may be null; borrowed.
+  explicit OperatorServiceImpl(core::Fleet& fleet, const RpcMetrics* metrics = nullptr)
+      : fleet_(fleet), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext*, const v1::ListAgentsRequest*,
                                        v1::ListAgentsResponse*) override;
@@ -45,6 +48,7 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
 
  private:
   core::Fleet& fleet_;
+  const RpcMetrics* metrics_;
 };
 
 }  // namespace postwarden::controller::rpc

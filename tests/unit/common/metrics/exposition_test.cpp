@@ -26,7 +26,9 @@ TEST(ExpositionTest, FormatsValuesAsPrometheusReadsThem) {
   EXPECT_EQ(formatValue(42), "42");
   EXPECT_EQ(formatValue(-3), "-3");
   EXPECT_EQ(formatValue(0.25), "0.25");
+  EXPECT_EQ(formatValue(0.0005), "0.0005");
   EXPECT_EQ(formatValue(1e-9), "1e-09");
+  EXPECT_EQ(formatValue(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(formatValue(1e300), "1e+300");
   EXPECT_EQ(formatValue(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(formatValue(-std::numeric_limits<double>::infinity()), "-Inf");
