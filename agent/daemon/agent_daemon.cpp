@@ -1,6 +1,7 @@
 #include "agent/daemon/agent_daemon.h"
 
 #include "agent/applier/transaction.h"
+#include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/parameter_states.h"
 #include "agent/link/controller_link.h"
 #include "agent/link/outbox.h"
@@ -182,6 +183,7 @@ std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& c
 
 Status AgentDaemon::loop() {
   check(Trigger::kStartup);
+  writeMetrics();
   const auto started = env_.os.clock.steadyNow();
   schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_, splayDraw());
   while (!stop_) {
@@ -208,6 +210,7 @@ Status AgentDaemon::loop() {
         check(wake.trigger);
         break;
     }
+    writeMetrics();
   }
   return OkStatus();
 }
@@ -332,6 +335,7 @@ planner::PlanOptions AgentDaemon::planOptions() const {
 }
 
 void AgentDaemon::check(Trigger trigger) {
+  DaemonMetrics::CheckTimer timer(metrics_);
   Look look = lookAtHost();
   const Decision decision = decide(look.finding, memory_, trigger);
   if (decision.action == Action::kNothing) return;
@@ -400,6 +404,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
     return;
   }
   applier::TransactionReport result = run_.apply(*change, look.planned->plan);
+  metrics_.changed(result.outcome);
   log()->info("repair of {} parameter(s): {}{}", look.planned->plan.changes.size(),
               applier::outcomeName(result.outcome),
               result.reason.empty() ? "" : " (" + result.reason + ")");
@@ -424,8 +429,10 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
 
 // The files are right; is the service? (an expired certificate, a dead smtpd)
 void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateReport& state) {
+  const auto probe_started = env_.os.clock.steadyNow();
   Result<std::vector<applier::ProbeRecord>> records =
       run_.verify(*baseline_, config, probeSettings());
+  metrics_.probed(env_.os.clock.steadyNow() - probe_started);
   std::vector<std::string> failures;
   if (!records.ok()) failures.push_back(records.status().message());
   for (const applier::ProbeRecord& record :
@@ -476,6 +483,7 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   for (const v1::ParameterState& p : drift.parameters()) key += p.SerializeAsString();
   if (key == last_drift_) return;  // the same drift seen again (a second event of one edit)
   last_drift_ = key;
+  metrics_.drifted(drift.source());
   last_state_.reset();  // the state after a drift event is news, even if it equals the last
   log()->warn("drift: {} parameter(s) out of line{}", drift.parameters_size(),
               drift.repairing() ? ", repairing" : " (detect only)");
@@ -483,6 +491,16 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   *message.mutable_drift() = std::move(drift);
   Result<uint64_t> seq = link_->enqueue(std::move(message));
   if (!seq.ok()) log()->error("drift report not stored: {}", seq.status().message());
+}
+
+void AgentDaemon::writeMetrics() {
+  if (!metrics_.enabled()) return;
+  metrics_.write({.compliance = static_cast<v1::Compliance>(compliance_.load()),
+                  .outbox_depth = outbox_ ? outbox_->size() : 0,
+                  .outbox_dropped = outbox_ ? outbox_->dropped() : 0,
+                  .baseline_name = assignment_ ? assignment_->baseline_name() : "",
+                  .baseline_version = assignment_ ? assignment_->baseline_version() : "",
+                  .enforce = memory_.enforce});
 }
 
 }  // namespace postwarden::agent::daemon

@@ -21,6 +21,7 @@
 
 #include "agent/applier/transaction.h"
 #include "agent/daemon/agent_config.h"
+#include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/decisions.h"
 #include "agent/policy/baseline.h"
 #include "agent/run/agent_run.h"
@@ -112,6 +113,9 @@ class AgentDaemon {
   Memory memory_;
   Schedule schedule_;
   std::string postfix_version_;
+  // The textfile for node_exporter (config_.metrics_textfile; off when empty).
+  DaemonMetrics metrics_{env_.os.fs, env_.os.clock, config_.metrics_textfile};
+  void writeMetrics();  // after each wake of the loop
 };
 
 }  // namespace postwarden::agent::daemon
