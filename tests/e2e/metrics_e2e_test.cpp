@@ -195,8 +195,7 @@ class MetricsE2eTest : public ::testing::Test {
                           << controller_->metricsPort() << "']\n";
     Result<std::unique_ptr<BackgroundProcess>> started = BackgroundProcess::start(
         {kPrometheus, "--config.file=" + config, "--storage.tsdb.path=" + dir_ + "/tsdb",
-         "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
-         "--log.level=warn"},
+         "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_), "--log.level=warn"},
         dir_ + "/prometheus.log");
     ASSERT_TRUE(started.ok()) << started.status().message();
     prometheus_ = std::move(started).value();
@@ -209,12 +208,12 @@ class MetricsE2eTest : public ::testing::Test {
   FleetAgent& addAgent(const std::string& id) {
     Result<std::string> token = controller_->createToken({{"site", "e2e"}});
     EXPECT_TRUE(token.ok()) << token.status().message();
-    Result<std::unique_ptr<FleetAgent>> agent = FleetAgent::enrollAndStart(
-        *controller_, token.ok() ? *token : "",
-        {.id = id,
-         .labels = {{"role", "mx"}},
-         .heartbeat_interval = "1s",
-         .metrics_textfile = textfile(id)});
+    Result<std::unique_ptr<FleetAgent>> agent =
+        FleetAgent::enrollAndStart(*controller_, token.ok() ? *token : "",
+                                   {.id = id,
+                                    .labels = {{"role", "mx"}},
+                                    .heartbeat_interval = "1s",
+                                    .metrics_textfile = textfile(id)});
     EXPECT_TRUE(agent.ok()) << agent.status().message();
     if (!agent.ok()) throw std::runtime_error("agent did not start");
     agents_.push_back(std::move(agent).value());
@@ -252,14 +251,15 @@ TEST_F(MetricsE2eTest, PrometheusScrapesAgentCountsAndReportRate) {
   startPrometheus();
   ASSERT_FALSE(HasFatalFailure());
   std::string last;
-  ASSERT_TRUE(queryUntil("up{job=\"postwarden\"}", [](double v) { return v == 1; }, &last))
+  ASSERT_TRUE(queryUntil(
+      "up{job=\"postwarden\"}", [](double v) { return v == 1; }, &last))
       << "the target is not up: " << last << "\n"
       << httpGet(prometheus_port_, "/api/v1/targets").body;
 
   addAgent("mx1.metrics.example");
   addAgent("mx2.metrics.example");
-  EXPECT_TRUE(queryUntil("sum(postwarden_agents{connection=\"connected\"})",
-                         [](double v) { return v == 2; }, &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_agents{connection=\"connected\"})", [](double v) { return v == 2; }, &last))
       << last;
 
   // An assignment makes both agents repair and report: the reports show as a rate.
@@ -268,45 +268,48 @@ TEST_F(MetricsE2eTest, PrometheusScrapesAgentCountsAndReportRate) {
   size_t at = out.find("smtp-auth-hardening@");
   ASSERT_NE(at, std::string::npos) << out;
   const std::string ref = out.substr(at, std::string("smtp-auth-hardening@").size() + 12);
-  ASSERT_EQ(controller_->ctl({"baseline", "assign", ref, "--selector", "role=mx", "--mode",
-                              "enforce"},
-                             &out),
+  ASSERT_EQ(controller_->ctl(
+                {"baseline", "assign", ref, "--selector", "role=mx", "--mode", "enforce"}, &out),
             0)
       << out;
 
-  EXPECT_TRUE(queryUntil("sum(postwarden_agents{compliance=\"compliant\",mode=\"enforce\","
-                         "connection=\"connected\"})",
-                         [](double v) { return v == 2; }, &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_agents{compliance=\"compliant\",mode=\"enforce\","
+      "connection=\"connected\"})",
+      [](double v) { return v == 2; }, &last))
       << last;
-  EXPECT_TRUE(queryUntil("sum(postwarden_agents_by_baseline{baseline=\"smtp-auth-hardening\"})",
-                         [](double v) { return v == 2; }, &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_agents_by_baseline{baseline=\"smtp-auth-hardening\"})",
+      [](double v) { return v == 2; }, &last))
       << last;
   std::string rate_raw;
-  EXPECT_TRUE(queryUntil("sum(rate(postwarden_reports_ingested_total{result=\"stored\"}[30s]))",
-                         [](double v) { return v > 0; }, &rate_raw))
+  EXPECT_TRUE(queryUntil(
+      "sum(rate(postwarden_reports_ingested_total{result=\"stored\"}[30s]))",
+      [](double v) { return v > 0; }, &rate_raw))
       << rate_raw;
-  EXPECT_TRUE(queryUntil("sum(postwarden_report_commit_duration_seconds_count)",
-                         [](double v) { return v >= 2; }, &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_report_commit_duration_seconds_count)", [](double v) { return v >= 2; },
+      &last))
       << last;
-  EXPECT_TRUE(queryUntil("sum(postwarden_grpc_server_handled_total{grpc_method=\"AssignBaseline\","
-                         "grpc_code=\"OK\"})",
-                         [](double v) { return v == 1; }, &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_grpc_server_handled_total{grpc_method=\"AssignBaseline\","
+      "grpc_code=\"OK\"})",
+      [](double v) { return v == 1; }, &last))
       << last;
-  EXPECT_TRUE(queryUntil("sum(postwarden_store_size_bytes)", [](double v) { return v > 0; },
-                         &last))
+  EXPECT_TRUE(queryUntil(
+      "sum(postwarden_store_size_bytes)", [](double v) { return v > 0; }, &last))
       << last;
   // Figures for the report (measured, not asserted beyond sanity).
-  std::cout << "report rate (stored/s over 30s): "
-            << promQuery(prometheus_port_,
-                         "sum(rate(postwarden_reports_ingested_total{result=\"stored\"}[30s]))")
-                   .value_or(-1)
-            << "\nscrape duration (s): "
-            << promQuery(prometheus_port_, "scrape_duration_seconds{job=\"postwarden\"}")
-                   .value_or(-1)
-            << "\nsamples per scrape: "
-            << promQuery(prometheus_port_, "scrape_samples_scraped{job=\"postwarden\"}")
-                   .value_or(-1)
-            << "\n";
+  std::cout
+      << "report rate (stored/s over 30s): "
+      << promQuery(prometheus_port_,
+                   "sum(rate(postwarden_reports_ingested_total{result=\"stored\"}[30s]))")
+             .value_or(-1)
+      << "\nscrape duration (s): "
+      << promQuery(prometheus_port_, "scrape_duration_seconds{job=\"postwarden\"}").value_or(-1)
+      << "\nsamples per scrape: "
+      << promQuery(prometheus_port_, "scrape_samples_scraped{job=\"postwarden\"}").value_or(-1)
+      << "\n";
 
   // The agents' textfiles: compliant after their repair, and valid for node_exporter.
   for (auto& agent : agents_) {
