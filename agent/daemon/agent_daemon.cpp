@@ -337,6 +337,7 @@ planner::PlanOptions AgentDaemon::planOptions() const {
 void AgentDaemon::check(Trigger trigger) {
   DaemonMetrics::CheckTimer timer(metrics_);
   Look look = lookAtHost();
+  if (look.config) metrics_.postfixConfig(look.config->main_cf);
   const Decision decision = decide(look.finding, memory_, trigger);
   if (decision.action == Action::kNothing) return;
   if (decision.drift_event) reportConfigDrift(look.states, decision.drift_repairing);

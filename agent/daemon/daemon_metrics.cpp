@@ -1,5 +1,6 @@
 #include "agent/daemon/daemon_metrics.h"
 
+#include "agent/postfix/main_cf_document.h"
 #include "common/logging.h"
 #include "common/metrics/exposition.h"
 
@@ -115,7 +116,35 @@ std::string renderDaemonMetrics(const DaemonMetricsValues& v) {
                                 .value = 1});
   }
   families.push_back(std::move(baseline));
+  FamilySnapshot queues{.name = "postwarden_agent_postfix_queue_messages",
+                        .help = "Messages in Postfix's queues (files in queue_directory).",
+                        .type = MetricType::kGauge};
+  for (const auto& [queue, count] : v.queue_messages) {
+    queues.samples.push_back({.labels = {{"queue", queue}}, .value = static_cast<double>(count)});
+  }
+  families.push_back(std::move(queues));
   return metrics::renderText(families);
+}
+
+std::map<std::string, uint64_t> countQueueMessages(os::FileSystem& fs,
+                                                   const std::string& queue_directory) {
+  std::map<std::string, uint64_t> counts;
+  for (const char* queue : kPostfixQueues) {
+    const std::string dir = queue_directory + "/" + queue;
+    Result<std::vector<std::string>> entries = fs.listDirectory(dir);
+    if (!entries.ok()) continue;
+    uint64_t n = 0;
+    for (const std::string& entry : *entries) {
+      if (entry.size() != 1) {
+        ++n;
+        continue;
+      }
+      Result<std::vector<std::string>> hashed = fs.listDirectory(dir + "/" + entry);
+      n += hashed.ok() ? hashed->size() : 0;
+    }
+    counts[queue] = n;
+  }
+  return counts;
 }
 
 DaemonMetrics::DaemonMetrics(os::FileSystem& fs, const os::Clock& clock, std::string path)
@@ -156,8 +185,16 @@ void DaemonMetrics::probed(std::chrono::steady_clock::duration elapsed) {
     values_.last_probe_duration_seconds = std::chrono::duration<double>(elapsed).count();
 }
 
+void DaemonMetrics::postfixConfig(const std::string& main_cf) {
+  if (!enabled()) return;
+  std::string dir =
+      postfix::MainCfDocument::parse(main_cf).get("queue_directory").value_or("/var/spool/postfix");
+  queue_directory_ = dir.starts_with("/") && dir.find('$') == std::string::npos ? dir : "";
+}
+
 void DaemonMetrics::write(const Now& now) {
   if (!enabled()) return;
+  if (!queue_directory_.empty()) values_.queue_messages = countQueueMessages(fs_, queue_directory_);
   values_.compliance = now.compliance;
   values_.outbox_depth = now.outbox_depth;
   values_.outbox_dropped = now.outbox_dropped;

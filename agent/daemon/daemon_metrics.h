@@ -5,8 +5,10 @@
 // temp file, rename), mode 0644, so node_exporter never reads half of it. What is written:
 // the last check (time, duration), the compliance it found, the last change (time, outcome)
 // and changes by outcome, drift events by source, the outbox's depth and drops, the last
-// probe's duration and the assigned baseline. renderDaemonMetrics() is pure; DaemonMetrics
-// is used by the daemon's loop thread only.
+// probe's duration, the assigned baseline, and the messages in Postfix's queues (files counted
+// in queue_directory's maildrop, incoming, active, deferred, hold and corrupt, one level of
+// hashed subdirectories followed). renderDaemonMetrics() is pure; DaemonMetrics is used by the
+// daemon's loop thread only.
 #pragma once
 
 #include <chrono>
@@ -37,7 +39,18 @@ struct DaemonMetricsValues {
   std::string baseline_name;  // empty: none assigned
   std::string baseline_version;
   bool enforce = true;
+  std::map<std::string, uint64_t> queue_messages;  // by queue name; empty: not counted
 };
+
+// Postfix's queues counted (kPostfixQueues).
+inline constexpr const char* kPostfixQueues[] = {"maildrop", "incoming", "active",
+                                                 "deferred", "hold",     "corrupt"};
+
+// The messages in each of `queue_directory`'s queues: a file is a message, a one-character
+// entry is a hash subdirectory whose files count too (Postfix's hash_queue_names). A queue
+// that cannot be listed is left out.
+std::map<std::string, uint64_t> countQueueMessages(os::FileSystem& fs,
+                                                   const std::string& queue_directory);
 
 // The textfile: every family with HELP and TYPE; all compliance states, change outcomes and
 // drift sources as series (0 when never seen), so alerts see them rise from 0.
@@ -64,6 +77,9 @@ class DaemonMetrics {
   void changed(applier::Outcome outcome);
   void drifted(v1::DriftSource source);
   void probed(std::chrono::steady_clock::duration elapsed);
+  // The live main.cf's queue_directory (absolute; default /var/spool/postfix), whose queues
+  // write() counts. A value with $ expansions is not followed.
+  void postfixConfig(const std::string& main_cf);
 
   // What the daemon knows only at write time.
   struct Now {
@@ -85,6 +101,7 @@ class DaemonMetrics {
   os::FileSystem& fs_;
   const os::Clock& clock_;
   const std::string path_;
+  std::string queue_directory_;
   DaemonMetricsValues values_;
   bool failing_ = false;
 };

@@ -328,6 +328,9 @@ TEST_F(MetricsE2eTest, PrometheusScrapesAgentCountsAndReportRate) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("\npostwarden_agent_last_check_timestamp_seconds "), std::string::npos);
+    EXPECT_NE(text.find("\npostwarden_agent_postfix_queue_messages{queue=\"deferred\"} 0\n"),
+              std::string::npos)
+        << "the sandbox's queue, counted";
     EXPECT_TRUE(promtoolAccepts(file));
   }
   // And the controller's /metrics once more, now with agents, reports and gRPC calls in it.

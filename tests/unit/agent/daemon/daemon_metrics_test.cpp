@@ -98,6 +98,37 @@ TEST(DaemonMetricsTest, AFailedWriteLeavesTheOldFileAndTheDaemonGoesOn) {
   EXPECT_TRUE(has(*text, "postwarden_agent_outbox_depth 1")) << "old bytes, whole";
 }
 
+TEST(DaemonMetricsTest, CountsPostfixQueuesWithHashedSubdirectories) {
+  fakes::InMemoryFileSystem fs;
+  fs.addFile("/spool/incoming/4XyZ1abc", "");
+  fs.addFile("/spool/active/4XyZ2abc", "");
+  fs.addFile("/spool/active/4XyZ3abc", "");
+  fs.addFile("/spool/deferred/A/4XyZ4abc", "");
+  fs.addFile("/spool/deferred/A/4XyZ5abc", "");
+  fs.addFile("/spool/deferred/F/4XyZ6abc", "");
+  fs.addDirectory("/spool/hold");
+  // maildrop and corrupt missing (or unreadable): left out.
+  std::map<std::string, uint64_t> counts = countQueueMessages(fs, "/spool");
+  EXPECT_EQ(counts, (std::map<std::string, uint64_t>{
+                        {"active", 2}, {"deferred", 3}, {"hold", 0}, {"incoming", 1}}));
+
+  fs.addDirectory("/metrics");
+  fakes::FakeClock clock;
+  DaemonMetrics metrics(fs, clock, "/metrics/pw.prom");
+  metrics.postfixConfig("queue_directory = /spool\n");
+  metrics.write({});
+  Result<std::string> text = fs.readFile("/metrics/pw.prom");
+  ASSERT_TRUE(text.ok()) << text.status().toString();
+  EXPECT_TRUE(has(*text, "postwarden_agent_postfix_queue_messages{queue=\"deferred\"} 3")) << *text;
+  EXPECT_TRUE(has(*text, "postwarden_agent_postfix_queue_messages{queue=\"hold\"} 0"));
+
+  // An expansion is not followed: nothing counted rather than the wrong directory.
+  DaemonMetrics fresh(fs, clock, "/metrics/fresh.prom");
+  fresh.postfixConfig("queue_directory = $base/spool\n");
+  fresh.write({});
+  EXPECT_TRUE(fresh.values().queue_messages.empty());
+}
+
 TEST(DaemonMetricsTest, ConfigKeyTakesAPromFileRelativeToTheConfig) {
   const std::string base =
       "controller: controller.example.org:7443\nca_file: /etc/postwarden/ca.pem\n";
