@@ -110,8 +110,11 @@ Exit status: 0 all expectations met, 2 some are not, 1 error.
 constexpr const char* kScanHelp = R"(Usage: postwarden-agent scan HOST:PORT [options]
 
 Audits any SMTP server the way a vulnerability scanner would: AUTH mechanisms offered in
-clear (Nessus 54582), whether a raw AUTH PLAIN is accepted before TLS, STARTTLS offered and
-working, TLS version, certificate name and expiry. A verdict per finding.
+clear (Nessus 54582), whether a raw AUTH PLAIN is accepted before TLS, VRFY (Nessus 10249),
+the software named in the banner, STARTTLS offered and working, TLS version, handshakes
+offering only TLS 1.0 / only TLS 1.1 (Nessus 104743, 157288) or only anonymous suites
+(Nessus 31705), certificate name and expiry. A verdict per finding. Each extra handshake is
+one more connection, each within --timeout.
 
 Options:
   --name NAME          the certificate must be valid for NAME (also sent as SNI)

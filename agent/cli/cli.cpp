@@ -101,6 +101,7 @@ void printPlanText(const planner::Plan& plan, const TargetOptions& target, Envir
   env.out << "baseline " << plan.baseline_name << " (version " << plan.baseline_version
           << ") against " << target.postfix_dir << "\n";
   for (const std::string& w : plan.warnings) env.out << "  warning: " << w << "\n";
+  for (const std::string& a : plan.applicability) env.out << "  note: " << a << "\n";
   if (plan.compliant()) {
     env.out << "compliant: no changes\n";
     return;
@@ -348,6 +349,7 @@ int runScan(const ScanArgs& args, Environment& env) {
   target.port = args.address.port;
   target.timeout = args.timeout;
   target.expected_certificate_name = args.expected_name;
+  verify::requestScanChecks(target);
   applier::ProbeRecord record{
       args.address.host + ":" + std::to_string(args.address.port), env.prober.probe(target), {}};
   std::vector<verify::ScanFinding> findings =

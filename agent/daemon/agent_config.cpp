@@ -40,7 +40,7 @@ constexpr std::string_view kTopKeys[] = {"controller",      "controller_name", "
                                          "service",         "probe",           "labels",
                                          "check_interval",  "splay",           "heartbeat_interval",
                                          "verify_deadline", "command_timeout", "outbox_limit",
-                                         "log_level",       "metrics_textfile"};
+                                         "log_level",       "mail_log",        "metrics_textfile"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",
@@ -438,6 +438,8 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
           has_agent_id = true;
         } else if (key == "postfix_dir") {
           PW_ASSIGN_OR_RETURN(config.postfix_dir, path(v, where, "'postfix_dir'"));
+        } else if (key == "mail_log") {
+          PW_ASSIGN_OR_RETURN(config.mail_log, path(v, where, "'mail_log'"));
         } else if (key == "service") {
           PW_RETURN_IF_ERROR(service(v, where, config.service));
         } else if (key == "probe") {

@@ -41,6 +41,9 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/postwarden";
   std::string agent_id;  // agent_id; default: the host name, lowercased
   std::string postfix_dir = "/etc/postfix";
+  // mail_log: the mail log a rollout job's soak counts lines of (agent/health). Unset:
+  // Postfix's maillog_file when set, else /var/log/mail.log.
+  std::optional<std::string> mail_log;
   ServiceConfig service;
   ProbeConfig probe;
   std::map<std::string, std::string> labels;

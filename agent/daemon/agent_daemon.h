@@ -8,7 +8,12 @@
 //   - drift is decided by content, never by the event: the agent's own writes leave a
 //     compliant plan behind, so they are never reported (no event loops);
 //   - the periodic check also probes the live service; a failing probe with compliant files
-//     is service drift (an expired certificate, a dead smtpd).
+//     is service drift (an expired certificate, a dead smtpd);
+//   - an assignment that carries a rollout job starts only as the job says, by the agent's
+//     own clock (jobs.h); refused, the agent keeps what it runs and reports
+//     OUTCOME_OUTSIDE_WINDOW. The same job id again is answered with its stored report. After
+//     the change the job soaks: health reports (agent/health) every check interval until the
+//     soak ends, continued by a restarted daemon.
 // Reports go through the durable outbox to the controller (controller_link.h).
 #pragma once
 
@@ -23,6 +28,8 @@
 #include "agent/daemon/agent_config.h"
 #include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/decisions.h"
+#include "agent/daemon/jobs.h"
+#include "agent/health/mail_log.h"
 #include "agent/policy/baseline.h"
 #include "agent/run/agent_run.h"
 #include "agent/verify/smtp_prober.h"
@@ -40,6 +47,8 @@ namespace postwarden::agent::daemon {
 struct DaemonEnvironment {
   os::Env os;
   verify::SmtpProber& prober;
+  // The mail log's reader for soak health figures; null: the real one (PosixLogFiles).
+  health::LogFiles* log_files = nullptr;
 };
 
 class AgentDaemon {
@@ -79,6 +88,18 @@ class AgentDaemon {
   run::ProbeSettings probeSettings();
   planner::PlanOptions planOptions() const;
   void adopt(const v1::Assignment& assignment, bool check_now = true);
+  // An assignment with a rollout job: started, refused (outside its windows) or, the same
+  // job again, answered with its stored report.
+  void takeJob(const v1::Assignment& assignment);
+  // Whether the change `assignment` asks for needs a Postfix restart (true when it cannot be
+  // told: a change that cannot be planned is not assumed harmless).
+  bool needsRestart(const v1::Assignment& assignment);
+  v1::StateReport currentState();
+  void loadJobRecord();
+  void saveJobRecord();
+  bool soaking() const;
+  void soakTick();
+  v1::HealthFigures healthFigures(std::string& problem);
   void handleInbox();
   Look lookAtHost();
   void check(Trigger trigger);
@@ -112,6 +133,12 @@ class AgentDaemon {
   std::atomic<int> compliance_{0};
   Memory memory_;
   Schedule schedule_;
+  // The last rollout job (persisted in the state directory) and, while its change runs, the
+  // job whose report the check's report() is.
+  std::optional<JobRecord> job_;
+  std::optional<JobRecord> running_job_;
+  health::PosixLogFiles posix_log_files_;
+  health::LogFiles& log_files_;
   std::string postfix_version_;
   // The textfile for node_exporter (config_.metrics_textfile; off when empty).
   DaemonMetrics metrics_{env_.os.fs, env_.os.clock, config_.metrics_textfile};

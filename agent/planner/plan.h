@@ -86,7 +86,11 @@ struct Plan {
   std::string baseline_name;
   std::string baseline_version;
   std::vector<Change> changes;
-  std::vector<std::string> warnings;      // legal but worth a look (duplicates, risky values)
+  std::vector<std::string> warnings;  // legal but worth a look (duplicates, risky values)
+  // What of the baseline does not apply to this host and why (its postfix_version, a
+  // parameter's alternatives, an `if_exists` service the host lacks), and which alternative
+  // was taken. A baseline that does not apply at all has no changes and says so here.
+  std::vector<std::string> applicability;
   std::vector<TlsMaterial> tls_material;  // cert/key pairs the result depends on
   // The listeners the baseline governs (planner.h governedServices()), in master.cf order,
   // and the other smtpd services the main.cf changes reach.

@@ -7,6 +7,7 @@
 
 #include "agent/params/value_syntax.h"
 #include "agent/planner/service_view.h"
+#include "agent/policy/applicability.h"
 #include "agent/policy/baseline_validator.h"
 #include "agent/postfix/effective_config.h"
 #include "agent/postfix/main_cf_document.h"
@@ -313,8 +314,11 @@ std::vector<ServiceKey> governedServices(const MainCfDocument& main, const Maste
   return keys;
 }
 
-Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& current,
-                      const params::ParameterCatalog& catalog, const PlanOptions& options) {
+namespace {
+
+// makePlan for a baseline whose version conditions are resolved.
+Result<Plan> planResolved(const policy::Baseline& baseline, const PostfixConfig& current,
+                          const params::ParameterCatalog& catalog, const PlanOptions& options) {
   Plan plan;
   plan.baseline_name = baseline.name;
   plan.baseline_version = baseline.version;
@@ -403,6 +407,14 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
   for (const policy::ServiceOverride& o : baseline.master_cf) {
     PW_ASSIGN_OR_RETURN(std::vector<ServiceKey> keys, overrideTargets(main, master, o, options));
     if (keys.empty()) {
+      if (o.only_if_exists) {
+        plan.applicability.push_back("master.cf: the entry for '" + o.service + "' (" +
+                                     o.where.file + ":" + std::to_string(o.where.line) + ":" +
+                                     std::to_string(o.where.column) +
+                                     ") does not apply to this host: master.cf has no " + o.type +
+                                     " service playing that role (if_exists: yes)");
+        continue;
+      }
       if (!o.command) {
         return FailedPreconditionError(o.where.file + ":" + std::to_string(o.where.line) + ":" +
                                        std::to_string(o.where.column) + ": master.cf has no '" +
@@ -494,6 +506,31 @@ Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& cur
       message += "\nrefused: " + guards.refusals[i];
     return FailedPreconditionError(message);
   }
+  return plan;
+}
+
+}  // namespace
+
+Result<Plan> makePlan(const policy::Baseline& baseline, const PostfixConfig& current,
+                      const params::ParameterCatalog& catalog, const PlanOptions& options) {
+  std::optional<std::vector<int>> installed;
+  if (std::optional<std::string> mail_version = catalog.defaultValue("mail_version")) {
+    installed = policy::parsePostfixVersion(*mail_version);
+  }
+  policy::Applicability applicability = policy::resolveForHost(baseline, installed);
+  if (!applicability.applies) {
+    // Nothing of it is planned: the host is left as it is, and the plan says why.
+    Plan plan;
+    plan.baseline_name = baseline.name;
+    plan.baseline_version = baseline.version;
+    plan.main_cf_before = plan.main_cf_after = current.main_cf;
+    plan.master_cf_before = plan.master_cf_after = current.master_cf;
+    plan.applicability = std::move(applicability.notes);
+    return plan;
+  }
+  PW_ASSIGN_OR_RETURN(Plan plan, planResolved(applicability.resolved, current, catalog, options));
+  plan.applicability.insert(plan.applicability.begin(), applicability.notes.begin(),
+                            applicability.notes.end());
   return plan;
 }
 

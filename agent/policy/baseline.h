@@ -16,11 +16,26 @@ struct SourceLocation {
   int column = 0;
 };
 
-// One Postfix parameter with the value the baseline wants.
+// Which Postfix versions something applies to: `postfix_version: ">= 3.7.10"` (this or
+// later), "< 3.8" (older than), or both, ">= 3.7.10, < 3.8". Compared numerically, part by
+// part (3.10 is later than 3.9); missing parts count as 0.
+struct VersionRequirement {
+  std::vector<int> minimum;  // {3, 7, 10}; empty: no lower bound
+  std::vector<int> below;    // {3, 8}; empty: no upper bound
+  std::string text;          // as written, for messages: ">= 3.7.10, < 3.8"
+  SourceLocation where;
+};
+
+// One Postfix parameter with the value the baseline wants. A parameter may be written as a
+// list of alternatives, each with its own postfix_version: the loader then yields one Setting
+// per alternative, in file order, all with the same name, and the first whose requirement the
+// installed Postfix meets is the one that applies (applicability.h).
 struct Setting {
   std::string name;
   std::string value;
   SourceLocation where;
+  std::optional<VersionRequirement> postfix_version;  // unset: any version
+  bool alternative = false;                           // written in the alternatives form
 };
 
 // A parameter the baseline wants absent.
@@ -39,6 +54,10 @@ struct ServiceOverride {
                                         // running this command ("smtpd")
   std::vector<Setting> options;         // -o name=value overrides to set
   std::vector<Removal> remove_options;  // -o overrides to remove
+  // `if_exists: yes`: the entry applies only where master.cf has the service; elsewhere the
+  // plan says it does not apply (a host without a submission port has nothing to harden
+  // there). Never together with `command`.
+  bool only_if_exists = false;
   SourceLocation where;
 };
 
@@ -58,6 +77,15 @@ struct ProbeExpectation {
   bool require_auth_only_where_sasl_enabled = false;
   // When set, the server certificate must be valid for this name.
   std::optional<std::string> certificate_name;
+  // `vrfy: refused`: "VRFY root" must be answered 502 (disable_vrfy_command = yes). Postfix's
+  // default 252 is itself flagged by OpenVAS, so only 502 passes.
+  bool vrfy_refused = false;
+  // The greeting must contain none of these words (case-insensitive), e.g. [Postfix, Debian].
+  std::vector<std::string> banner_must_not_contain;
+  // Handshakes offering only that (verify::kTlsAttemptNames: "TLSv1", "TLSv1.1", "TLSv1.2",
+  // "TLSv1.3", "aNULL") must fail / must succeed with that version.
+  std::vector<std::string> tls_refused;
+  std::vector<std::string> tls_accepted;
   SourceLocation where;
 };
 
@@ -65,6 +93,9 @@ struct Baseline {
   std::string name;
   std::string version;
   std::string description;
+  // `postfix_version: ">= 3.6"`: the baseline applies only to hosts running that Postfix or
+  // later; elsewhere the plan says it does not apply, and why.
+  std::optional<VersionRequirement> postfix_version;
   std::vector<Setting> main_cf_set;
   std::vector<Removal> main_cf_remove;
   std::vector<ServiceOverride> master_cf;

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/policy/applicability.h"
 #include "common/spelling.h"
 #include "common/yaml/single_document.h"
 #include "common/yaml/strict_map.h"
@@ -26,16 +27,25 @@ namespace {
 // parser's time and memory small whatever the input.
 constexpr size_t kMaxPolicyBytes = 1 << 20;
 
-constexpr std::string_view kTopKeys[] = {"name",    "version",   "description",
+constexpr std::string_view kTopKeys[] = {"name",    "version",   "description", "postfix_version",
                                          "main.cf", "master.cf", "verify"};
 constexpr std::string_view kMainCfKeys[] = {"set", "remove"};
-constexpr std::string_view kServiceKeys[] = {"service", "type", "command", "set", "remove"};
+constexpr std::string_view kServiceKeys[] = {"service", "type",   "command",
+                                             "set",     "remove", "if_exists"};
+constexpr std::string_view kAlternativeKeys[] = {"value", "postfix_version"};
+constexpr std::string_view kBooleanValues[] = {"yes", "no"};
 constexpr std::string_view kVerifyKeys[] = {"service",
                                             "starttls",
                                             "forbid_auth_before_tls",
                                             "require_auth_after_tls",
                                             "require_auth_after_tls_where",
-                                            "certificate_name"};
+                                            "certificate_name",
+                                            "vrfy",
+                                            "banner_must_not_contain",
+                                            "tls_refused",
+                                            "tls_accepted"};
+constexpr std::string_view kVrfyValues[] = {"refused"};
+constexpr std::string_view kTlsAttempts[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "aNULL"};
 constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
 
 using yaml::describe;
@@ -85,6 +95,18 @@ class Loader {
                            const std::string& what, bool allow_empty) const;
 
   Result<std::vector<Setting>> settings(const YAML::Node& value, const std::string& context) const;
+  // The text of a parameter value: a scalar, or a list of scalars joined with ", ".
+  Result<std::string> parameterValue(const std::string& name, const YAML::Node& val,
+                                     const SourceLocation& key_where) const;
+  // `{value: ..., postfix_version: ...}` for parameter `name`.
+  Result<Setting> alternative(const std::string& name, const YAML::Node& item) const;
+  Result<VersionRequirement> versionRequirement(const YAML::Node& value,
+                                                const SourceLocation& key_where) const;
+  Result<bool> yesNo(const YAML::Node& value, const SourceLocation& key_where,
+                     const std::string& what) const;
+  Result<std::vector<std::string>> words(const YAML::Node& value, const SourceLocation& key_where,
+                                         const std::string& what,
+                                         std::span<const std::string_view> allowed) const;
   Result<std::vector<Removal>> removals(const YAML::Node& value, const std::string& context) const;
   Status checkNotBothSetAndRemoved(const std::vector<Setting>& set,
                                    const std::vector<Removal>& remove,
@@ -148,22 +170,126 @@ Result<std::vector<Setting>> Loader::settings(const YAML::Node& value,
       return errorAt(key_where_param, "parameter '" + name + "' is set twice in " + context +
                                           " (first at " + position(first->second) + ")");
     }
-    std::string joined;
-    if (val.IsSequence()) {
-      // A YAML list stands for a Postfix list: join with ", " (Postfix takes commas and
-      // whitespace alike as separators).
-      for (const YAML::Node& item : val) {
-        PW_ASSIGN_OR_RETURN(std::string element,
-                            text(item, at(item), "an element of '" + name + "'", false));
-        if (!joined.empty()) joined += ", ";
-        joined += element;
-      }
-    } else if (val.IsMap()) {
+    // A map is an alternative only when it says so; any other map is the old mistake of
+    // nesting a value, reported as such.
+    if (val.IsMap() && !val["value"] && !val["postfix_version"]) {
       return errorAt(at(val), "value of '" + name + "' must be text or a list of text, not a map");
-    } else {
-      PW_ASSIGN_OR_RETURN(joined, text(val, key_where_param, "parameter '" + name + "'", true));
     }
-    out.push_back(Setting{name, std::move(joined), key_where_param});
+    const bool alternatives = val.IsMap() || (val.IsSequence() && val.size() > 0 && val[0].IsMap());
+    if (!alternatives) {
+      PW_ASSIGN_OR_RETURN(std::string joined, parameterValue(name, val, key_where_param));
+      out.push_back(Setting{name, std::move(joined), key_where_param});
+      continue;
+    }
+    // Alternatives: {value, postfix_version} maps, the first that applies wins.
+    std::vector<YAML::Node> items;
+    if (val.IsMap()) {
+      items.push_back(val);
+    } else {
+      for (const YAML::Node& item : val) items.push_back(item);
+    }
+    std::optional<SourceLocation> unconditional;
+    for (const YAML::Node& item : items) {
+      if (!item.IsMap()) {
+        return errorAt(at(item), "'" + name +
+                                     "' is a list of alternatives ({value: ..., postfix_version: "
+                                     "...}); this element is " +
+                                     describe(item));
+      }
+      PW_ASSIGN_OR_RETURN(Setting setting, alternative(name, item));
+      if (unconditional) {
+        return errorAt(setting.where,
+                       "this alternative of '" + name + "' can never apply: the one at " +
+                           position(*unconditional) + " has no postfix_version and always wins");
+      }
+      if (!setting.postfix_version) unconditional = setting.where;
+      out.push_back(std::move(setting));
+    }
+  }
+  return out;
+}
+
+Result<std::string> Loader::parameterValue(const std::string& name, const YAML::Node& val,
+                                           const SourceLocation& key_where) const {
+  if (val.IsMap()) {
+    return errorAt(at(val), "value of '" + name + "' must be text or a list of text, not a map");
+  }
+  if (!val.IsSequence()) return text(val, key_where, "parameter '" + name + "'", true);
+  // A YAML list stands for a Postfix list: join with ", " (Postfix takes commas and whitespace
+  // alike as separators).
+  std::string joined;
+  for (const YAML::Node& item : val) {
+    PW_ASSIGN_OR_RETURN(std::string element,
+                        text(item, at(item), "an element of '" + name + "'", false));
+    if (!joined.empty()) joined += ", ";
+    joined += element;
+  }
+  return joined;
+}
+
+Result<Setting> Loader::alternative(const std::string& name, const YAML::Node& item) const {
+  Setting out{.name = name, .where = at(item), .alternative = true};
+  bool has_value = false;
+  PW_RETURN_IF_ERROR(forEachKey(
+      item, out.where, "an alternative of '" + name + "'", kAlternativeKeys,
+      [&](const std::string& key, const SourceLocation& where, const YAML::Node& v) -> Status {
+        if (key == "value") {
+          PW_ASSIGN_OR_RETURN(out.value, parameterValue(name, v, where));
+          has_value = true;
+        } else {
+          PW_ASSIGN_OR_RETURN(out.postfix_version, versionRequirement(v, where));
+        }
+        return OkStatus();
+      }));
+  if (!has_value) return errorAt(out.where, "this alternative of '" + name + "' needs 'value'");
+  return out;
+}
+
+Result<VersionRequirement> Loader::versionRequirement(const YAML::Node& value,
+                                                      const SourceLocation& key_where) const {
+  PW_ASSIGN_OR_RETURN(std::string written, text(value, key_where, "'postfix_version'", false));
+  std::optional<VersionRequirement> parsed = parseVersionRequirement(written);
+  if (!parsed) {
+    return errorAt(at(value),
+                   "'postfix_version' must be \">= X.Y[.Z]\", \"< X.Y[.Z]\" or both separated by "
+                   "a comma (\">= 3.7.10, < 3.8\"), not '" +
+                       written + "'");
+  }
+  parsed->where = at(value);
+  return *std::move(parsed);
+}
+
+Result<bool> Loader::yesNo(const YAML::Node& value, const SourceLocation& key_where,
+                           const std::string& what) const {
+  PW_ASSIGN_OR_RETURN(std::string written, text(value, key_where, what, false));
+  if (written == "yes" || written == "true") return true;
+  if (written == "no" || written == "false") return false;
+  return errorAt(at(value), what + " must be yes or no, not '" + written + "'" +
+                                didYouMean(written, kBooleanValues));
+}
+
+Result<std::vector<std::string>> Loader::words(const YAML::Node& value,
+                                               const SourceLocation& key_where,
+                                               const std::string& what,
+                                               std::span<const std::string_view> allowed) const {
+  if (value.IsNull()) return errorAt(key_where, what + " has no value; expected a list");
+  if (!value.IsSequence()) {
+    return errorAt(at(value), what + " must be a list, not " + describe(value));
+  }
+  std::vector<std::string> out;
+  std::map<std::string, SourceLocation, std::less<>> seen;
+  for (const YAML::Node& item : value) {
+    const SourceLocation where = at(item);
+    PW_ASSIGN_OR_RETURN(std::string word, text(item, where, "an element of " + what, false));
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), word) == allowed.end()) {
+      return errorAt(where, "'" + word + "' in " + what + " must be one of " + joinKeys(allowed) +
+                                didYouMean(word, allowed));
+    }
+    if (auto [first, inserted] = seen.emplace(word, where); !inserted) {
+      return errorAt(where, "'" + word + "' is listed twice in " + what + " (first at " +
+                                position(first->second) + ")");
+    }
+    out.push_back(std::move(word));
   }
   return out;
 }
@@ -272,11 +398,18 @@ Result<ServiceOverride> Loader::service(const YAML::Node& item) const {
           out.command = std::move(command);
         } else if (key == "set") {
           PW_ASSIGN_OR_RETURN(out.options, settings(v, context));
+        } else if (key == "if_exists") {
+          PW_ASSIGN_OR_RETURN(out.only_if_exists, yesNo(v, where, "'if_exists'"));
         } else {
           PW_ASSIGN_OR_RETURN(out.remove_options, removals(v, context));
         }
         return OkStatus();
       }));
+  if (out.only_if_exists && out.command) {
+    return errorAt(out.where,
+                   "'if_exists: yes' and 'command' contradict each other: 'command' creates a "
+                   "missing service, 'if_exists' skips it");
+  }
   if (!has_service) {
     return errorAt(out.where,
                    "master.cf entry needs 'service' (a role such as submission, or a "
@@ -320,6 +453,20 @@ Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
                                       condition + "'");
           }
           out.require_auth_only_where_sasl_enabled = true;
+        } else if (key == "vrfy") {
+          PW_ASSIGN_OR_RETURN(std::string mode, text(v, where, "'vrfy'", false));
+          if (mode != "refused") {
+            return errorAt(at(v), "'vrfy' must be refused, not '" + mode + "'" +
+                                      didYouMean(mode, kVrfyValues));
+          }
+          out.vrfy_refused = true;
+        } else if (key == "banner_must_not_contain") {
+          PW_ASSIGN_OR_RETURN(out.banner_must_not_contain,
+                              words(v, where, "banner_must_not_contain", {}));
+        } else if (key == "tls_refused") {
+          PW_ASSIGN_OR_RETURN(out.tls_refused, words(v, where, "tls_refused", kTlsAttempts));
+        } else if (key == "tls_accepted") {
+          PW_ASSIGN_OR_RETURN(out.tls_accepted, words(v, where, "tls_accepted", kTlsAttempts));
         } else {
           PW_ASSIGN_OR_RETURN(std::string name, text(v, where, "'certificate_name'", false));
           out.certificate_name = std::move(name);
@@ -364,6 +511,8 @@ Result<Baseline> Loader::load(std::string_view yaml_text) {
         } else if (key == "version") {
           PW_ASSIGN_OR_RETURN(baseline.version, text(v, where, "'version'", false));
           version_where = where;
+        } else if (key == "postfix_version") {
+          PW_ASSIGN_OR_RETURN(baseline.postfix_version, versionRequirement(v, where));
         } else if (key == "description") {
           if (!v.IsNull()) {
             PW_ASSIGN_OR_RETURN(baseline.description, text(v, where, "'description'", true));

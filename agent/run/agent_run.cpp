@@ -2,6 +2,7 @@
 
 #include "agent/applier/config_files.h"
 #include "agent/params/parameter_catalog.h"
+#include "agent/policy/applicability.h"
 #include "agent/postfix/main_cf_document.h"
 
 namespace postwarden::agent::run {
@@ -64,7 +65,9 @@ Result<Planned> AgentRun::plan(const policy::Baseline& baseline,
   // The built-in catalog keeps the common case within the plan budget; `postconf -d` costs a
   // process start and is asked only for a name the catalog does not know.
   params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
-  if (!allKnown(catalog, baseline)) {
+  // A baseline that depends on the Postfix version needs the installed one's mail_version,
+  // not the built-in table's.
+  if (!allKnown(catalog, baseline) || policy::hasVersionConditions(baseline)) {
     if (const params::ParameterCatalog* installed = installedCatalog()) catalog = *installed;
   }
   // $config_directory names this instance's directory, not the default instance's.

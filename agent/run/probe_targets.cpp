@@ -9,6 +9,7 @@
 #include "agent/planner/service_view.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
+#include "agent/verify/expectation.h"
 
 namespace postwarden::agent::run {
 namespace {
@@ -45,6 +46,7 @@ applier::ProbeCheck makeCheck(const policy::ProbeExpectation& e, const HostPort&
   check.target.expected_certificate_name = e.certificate_name;
   check.target.login = settings.login;
   check.target.message = settings.message;
+  verify::requestChecksFor(e, check.target);
   return check;
 }
 

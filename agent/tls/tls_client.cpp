@@ -81,6 +81,20 @@ Result<std::unique_ptr<TlsClientSession>> TlsClientSession::handshake(
   // Many SMTP servers close the TCP connection after QUIT without close_notify; treat that as
   // an ordinary end of stream rather than an error.
   SSL_CTX_set_options(context.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (options.only_version) {
+    if (SSL_CTX_set_min_proto_version(context.get(), *options.only_version) != 1 ||
+        SSL_CTX_set_max_proto_version(context.get(), *options.only_version) != 1 ||
+        SSL_CTX_set_cipher_list(context.get(), "DEFAULT@SECLEVEL=0") != 1) {
+      return InternalError("limiting the TLS version: " + takeOpensslErrors());
+    }
+  }
+  if (options.cipher_list) {
+    if (SSL_CTX_set_cipher_list(context.get(), options.cipher_list->c_str()) != 1 ||
+        SSL_CTX_set_max_proto_version(context.get(), TLS1_2_VERSION) != 1) {
+      return InternalError("setting the cipher list '" + *options.cipher_list +
+                           "': " + takeOpensslErrors());
+    }
+  }
 
   SslPtr ssl(SSL_new(context.get()));
   BIO* network_in = BIO_new(BIO_s_mem());

@@ -25,6 +25,14 @@ namespace postwarden::agent::tls {
 struct TlsClientOptions {
   // Sent as SNI (RFC 6066) when set and not an IP address literal.
   std::optional<std::string> server_name;
+  // When set, the handshake offers exactly this protocol version (e.g. TLS1_1_VERSION) and
+  // nothing else, with OpenSSL's security level lowered to 0 (DEFAULT@SECLEVEL=0) so that the
+  // client itself does not refuse TLS 1.0/1.1 or their ciphers: a scanner's "does the server
+  // still accept TLS 1.1" question. Unset: the system OpenSSL defaults.
+  std::optional<int> only_version;
+  // When set, the TLS 1.2-and-older cipher list (SSL_CTX_set_cipher_list syntax, e.g.
+  // "aNULL:@SECLEVEL=0"); TLS 1.3 suites are then disabled so that only these are offered.
+  std::optional<std::string> cipher_list;
 };
 
 class TlsClientSession {

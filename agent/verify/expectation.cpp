@@ -1,6 +1,7 @@
 #include "agent/verify/expectation.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "agent/tls/certificate_check.h"
 
@@ -90,7 +91,61 @@ void checkCertificateName(const ProbeResult& result, const std::string& name,
   failures.push_back("certificate is not valid for '" + name + "' (it names: " + names + ")");
 }
 
+std::string lowered(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const TlsAttempt* findAttempt(const ProbeResult& result, std::string_view offered) {
+  for (const TlsAttempt& a : result.tls_attempts) {
+    if (a.offered == offered) return &a;
+  }
+  return nullptr;
+}
+
+void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation& expectation,
+                      std::vector<std::string>& failures) {
+  if (expectation.tls_refused.empty() && expectation.tls_accepted.empty()) return;
+  // No STARTTLS: nothing old can be negotiated, and whether TLS must be there at all is the
+  // `starttls` rule's to judge.
+  if (!result.starttls_offered) return;
+  for (const std::string& offered : expectation.tls_refused) {
+    const TlsAttempt* a = findAttempt(result, offered);
+    if (a == nullptr) {
+      failures.push_back("the " + offered + " handshake was not attempted");
+    } else if (a->established) {
+      failures.push_back("a handshake offering only " + offered + " succeeded (" + a->version +
+                         " " + a->cipher + ")");
+    } else if (!a->reached_handshake) {
+      failures.push_back("the " + offered + " handshake could not be tried: " + a->error);
+    }
+  }
+  for (const std::string& offered : expectation.tls_accepted) {
+    const TlsAttempt* a = findAttempt(result, offered);
+    if (a == nullptr) {
+      failures.push_back("the " + offered + " handshake was not attempted");
+    } else if (!a->established) {
+      failures.push_back("a handshake offering only " + offered + " failed: " + a->error);
+    } else if (offered.starts_with("TLS") && a->version != offered) {
+      failures.push_back("a handshake offering only " + offered + " negotiated " + a->version);
+    }
+  }
+}
+
 }  // namespace
+
+void requestChecksFor(const policy::ProbeExpectation& expectation, ProbeTarget& target) {
+  if (expectation.vrfy_refused) target.try_vrfy = true;
+  for (const auto* list : {&expectation.tls_refused, &expectation.tls_accepted}) {
+    for (const std::string& offered : *list) {
+      if (std::find(target.tls_attempts.begin(), target.tls_attempts.end(), offered) ==
+          target.tls_attempts.end()) {
+        target.tls_attempts.push_back(offered);
+      }
+    }
+  }
+}
 
 Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation) {
   Verdict verdict;
@@ -122,6 +177,20 @@ Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expe
   if (expectation.certificate_name) {
     checkCertificateName(result, *expectation.certificate_name, failures);
   }
+  if (expectation.vrfy_refused) {
+    if (!result.vrfy_code) {
+      failures.push_back("VRFY was not answered");
+    } else if (*result.vrfy_code != 502) {
+      failures.push_back("VRFY root was answered '" + result.vrfy_reply +
+                         "', not 502 (disable_vrfy_command = yes)");
+    }
+  }
+  for (const std::string& word : expectation.banner_must_not_contain) {
+    if (lowered(result.banner).find(lowered(word)) != std::string::npos) {
+      failures.push_back("the banner '" + result.banner + "' names '" + word + "'");
+    }
+  }
+  checkTlsAttempts(result, expectation, failures);
   if (result.login_succeeded == false) {
     failures.push_back("login with the probe credentials failed after STARTTLS");
   }

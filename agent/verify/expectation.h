@@ -28,6 +28,15 @@ struct Verdict {
 //    STARTTLS;
 //  - certificate_name: the peer certificate must be valid for it (tls::matchesName);
 //  - a login or test message the probe attempted must have succeeded.
+//  - vrfy_refused: "VRFY root" must have been answered 502;
+//  - banner_must_not_contain: the greeting names none of the words (case-insensitive);
+//  - tls_refused: each listed handshake must have reached the TLS handshake and failed (a
+//    listener without STARTTLS has no TLS to refuse: passes); tls_accepted: each must have
+//    succeeded with that very version.
 Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation);
+
+// Asks `target` for what `expectation` needs beyond the one conversation: the VRFY command
+// and the extra handshakes of tls_refused and tls_accepted.
+void requestChecksFor(const policy::ProbeExpectation& expectation, ProbeTarget& target);
 
 }  // namespace postwarden::agent::verify

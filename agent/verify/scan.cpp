@@ -1,6 +1,7 @@
 #include "agent/verify/scan.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "agent/tls/certificate_check.h"
 
@@ -145,7 +146,91 @@ void scanCertificate(const ProbeResult& result, std::chrono::system_clock::time_
   }
 }
 
+// The extra handshakes scan() asks for, judged the way scanners report them.
+void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  struct Legacy {
+    const char* offered;
+    const char* id;
+    const char* plugin;
+  };
+  for (const Legacy& legacy : {Legacy{"TLSv1", "smtp-tls-1.0",
+                                      "Nessus 104743 \"TLS Version 1.0 "
+                                      "Protocol Detection\""},
+                               Legacy{"TLSv1.1", "smtp-tls-1.1",
+                                      "Nessus 157288 \"TLS Version 1.1 Deprecated Protocol\""}}) {
+    const TlsAttempt* attempt = nullptr;
+    for (const TlsAttempt& a : result.tls_attempts) {
+      if (a.offered == legacy.offered) attempt = &a;
+    }
+    if (attempt == nullptr) continue;
+    const std::string version = legacy.offered;
+    if (attempt->established) {
+      add(findings, legacy.id, Verdict::kFail, version + " accepted",
+          "A handshake offering only " + version + " succeeded (" + attempt->cipher +
+              "); scanners report " + legacy.plugin +
+              ". Fix: smtpd_tls_protocols and smtpd_tls_mandatory_protocols = >=TLSv1.2 "
+              "(policies/tls-protocols.yaml).");
+    } else if (attempt->reached_handshake) {
+      add(findings, legacy.id, Verdict::kPass, version + " refused",
+          "A handshake offering only " + version +
+              " (client security level 0) failed: " + attempt->error + ".");
+    } else {
+      add(findings, legacy.id, Verdict::kInfo, version + " not tested",
+          "The " + version + " handshake could not be tried: " + attempt->error + ".");
+    }
+  }
+  for (const TlsAttempt& a : result.tls_attempts) {
+    if (a.offered != "aNULL") continue;
+    if (a.established) {
+      add(findings, "smtp-tls-anonymous-cipher", Verdict::kFail, "Anonymous cipher suite accepted",
+          "A handshake offering only anonymous (aNULL) suites succeeded with " + a.cipher +
+              ": no server authentication, open to an active man in the middle. Scanners "
+              "report Nessus 31705 \"SSL Anonymous Cipher Suites Supported\". Fix: "
+              "smtpd_tls_exclude_ciphers = aNULL, ... (policies/tls-ciphers.yaml).");
+    } else if (a.reached_handshake) {
+      add(findings, "smtp-tls-anonymous-cipher", Verdict::kPass, "Anonymous cipher suites refused",
+          "A handshake offering only anonymous (aNULL) suites failed: " + a.error + ".");
+    }
+  }
+}
+
+void scanCommands(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  if (result.vrfy_code) {
+    if (*result.vrfy_code == 502) {
+      add(findings, "smtp-vrfy", Verdict::kPass, "VRFY disabled",
+          "VRFY root was answered '" + result.vrfy_reply + "'.");
+    } else {
+      add(findings, "smtp-vrfy", Verdict::kFail, "VRFY enabled",
+          "VRFY root was answered '" + result.vrfy_reply +
+              "': the server helps to enumerate mailbox names (Nessus 10249 \"EXPN and VRFY "
+              "Commands\"; OpenVAS flags the 252 answer too). Fix: disable_vrfy_command = yes "
+              "(policies/vrfy.yaml).");
+    }
+  }
+  if (result.banner.empty()) return;
+  std::string lowered = result.banner;
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> named;
+  for (const char* word : {"postfix", "debian", "ubuntu"}) {
+    if (lowered.find(word) != std::string::npos) named.emplace_back(word);
+  }
+  if (named.empty()) {
+    add(findings, "smtp-banner", Verdict::kPass, "Banner names no software",
+        "The greeting is '" + result.banner + "'.");
+  } else {
+    add(findings, "smtp-banner", Verdict::kWarn, "Banner discloses software",
+        "The greeting '" + result.banner + "' names " + joined(named, ", ") +
+            "; scanners report the product as information disclosure. Fix: smtpd_banner = "
+            "$myhostname ESMTP (policies/banner.yaml).");
+  }
+}
+
 }  // namespace
+
+void requestScanChecks(ProbeTarget& target) {
+  target.try_vrfy = true;
+  target.tls_attempts = {"TLSv1", "TLSv1.1", "aNULL"};
+}
 
 std::string_view verdictName(ScanFinding::Verdict verdict) {
   switch (verdict) {
@@ -180,7 +265,9 @@ std::vector<ScanFinding> scanFindings(const ProbeResult& result,
             ". Later checks are missing or based on partial data.");
   }
   scanCleartextAuth(result, findings);
+  scanCommands(result, findings);
   scanTls(result, findings);
+  scanTlsAttempts(result, findings);
   scanCertificate(result, now, findings);
   return findings;
 }

@@ -35,10 +35,20 @@ inline constexpr std::chrono::hours kCertificateExpiryWarning{24 * 30};
 //                         refused / INFO not tried
 //  [smtp-starttls-offered]        PASS / FAIL
 //  [smtp-starttls-handshake]      PASS / FAIL (when offered)
+//  [smtp-vrfy]            when VRFY was tried: PASS for 502, FAIL otherwise (Nessus 10249)
+//  [smtp-banner]          PASS, or WARN when the greeting names Postfix, Debian or Ubuntu
 //  [smtp-tls-version]     PASS for TLS 1.2 and 1.3, FAIL for older (RFC 8996)
+//  [smtp-tls-1.0], [smtp-tls-1.1]  when tried: FAIL when a handshake offering only that
+//                         version succeeds (Nessus 104743, 157288), PASS when refused
+//  [smtp-tls-anonymous-cipher]     when tried: FAIL when an aNULL-only handshake succeeds
+//                         (Nessus 31705), PASS when refused
 //  [smtp-certificate-name]        PASS / FAIL when a name was expected, INFO with the names
 //  [smtp-certificate-expiry]      FAIL expired or not yet valid, WARN < 30 days, PASS
 //  [smtp-certificate-self-signed] INFO when self-signed (normal for MX hosts)
+// Asks `target` for what the scanner findings need beyond one conversation: VRFY, and
+// handshakes offering only TLS 1.0, only TLS 1.1, only anonymous suites.
+void requestScanChecks(ProbeTarget& target);
+
 std::vector<ScanFinding> scanFindings(const ProbeResult& result,
                                       std::chrono::system_clock::time_point now);
 

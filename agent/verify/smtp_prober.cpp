@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -266,8 +267,14 @@ class Connection {
 // One probe's conversation: fills `result` as it goes and stops at the first failure.
 class Conversation {
  public:
-  Conversation(const ProbeTarget& target, ProbeResult& result, Clock::time_point deadline)
-      : target_(target), result_(result), connection_(deadline, target.timeout) {}
+  // With `tls_only`, the conversation is banner, EHLO, STARTTLS with those options, QUIT: one
+  // of ProbeTarget::tls_attempts.
+  Conversation(const ProbeTarget& target, ProbeResult& result, Clock::time_point deadline,
+               std::optional<tls::TlsClientOptions> tls_only = std::nullopt)
+      : target_(target),
+        result_(result),
+        connection_(deadline, target.timeout),
+        tls_only_(std::move(tls_only)) {}
 
   void run() {
     if (Status valid = validateTarget(target_); !valid.ok()) {
@@ -283,6 +290,7 @@ class Conversation {
     auto banner = readReply("the banner");
     if (!banner.ok()) return fail(banner.status());
     result_.banner_code = banner->code;
+    result_.banner = banner->text();
     // RFC 5321 3.1: a 554 greeting means "no service"; the client should QUIT.
     if (banner->code != 220) {
       result_.failure =
@@ -300,6 +308,13 @@ class Conversation {
     result_.before_tls = std::move(before_tls).value();
     result_.starttls_offered = result_.before_tls.starttls;
 
+    if (tls_only_) {
+      if (result_.starttls_offered) {
+        if (Status started = startTls(); !started.ok()) return fail(started);
+      }
+      return quit();
+    }
+
     if (target_.try_plain_auth_before_tls) {
       // A dummy credential: the point is whether the server even listens to AUTH in
       // cleartext, which EHLO alone does not prove.
@@ -307,6 +322,14 @@ class Conversation {
       if (!reply.ok()) return fail(reply.status());
       result_.plain_auth_before_tls_refused = plainAuthRefused(reply->code);
       if (reply->code == 421) return failWithReply("AUTH", *reply);
+    }
+
+    if (target_.try_vrfy) {
+      auto reply = command("VRFY root", "the VRFY reply");
+      if (!reply.ok()) return fail(reply.status());
+      result_.vrfy_code = reply->code;
+      result_.vrfy_reply = printable(reply->summary());
+      if (reply->code == 421) return failWithReply("VRFY", *reply);
     }
 
     if (result_.starttls_offered) {
@@ -400,7 +423,7 @@ class Conversation {
            " bytes the server sent in cleartext after its STARTTLS reply");
       connection_.discardBuffer();
     }
-    tls::TlsClientOptions options;
+    tls::TlsClientOptions options = tls_only_.value_or(tls::TlsClientOptions{});
     options.server_name = target_.expected_certificate_name.value_or(target_.host);
     if (Status handshake = connection_.startTls(options); !handshake.ok()) {
       result_.tls_error = handshake.message();
@@ -462,7 +485,59 @@ class Conversation {
   const ProbeTarget& target_;
   ProbeResult& result_;
   Connection connection_;
+  std::optional<tls::TlsClientOptions> tls_only_;
 };
+
+std::optional<tls::TlsClientOptions> attemptOptions(std::string_view offered) {
+  tls::TlsClientOptions options;
+  if (offered == "TLSv1") {
+    options.only_version = TLS1_VERSION;
+  } else if (offered == "TLSv1.1") {
+    options.only_version = TLS1_1_VERSION;
+  } else if (offered == "TLSv1.2") {
+    options.only_version = TLS1_2_VERSION;
+  } else if (offered == "TLSv1.3") {
+    options.only_version = TLS1_3_VERSION;
+  } else if (offered == "aNULL") {
+    options.cipher_list = "aNULL:@SECLEVEL=0";
+  } else {
+    return std::nullopt;
+  }
+  return options;
+}
+
+// One extra connection whose handshake offers only `offered`.
+TlsAttempt attemptTls(const ProbeTarget& target, const std::string& offered) {
+  TlsAttempt attempt{.offered = offered};
+  std::optional<tls::TlsClientOptions> options = attemptOptions(offered);
+  if (!options) {
+    attempt.error = "unknown TLS attempt '" + offered + "'";
+    return attempt;
+  }
+  ProbeTarget plain = target;
+  plain.login.reset();
+  plain.message.reset();
+  ProbeResult result;
+  {
+    Conversation conversation(plain, result, Clock::now() + target.timeout, std::move(options));
+    conversation.run();
+  }
+  attempt.established = result.tls_established;
+  attempt.version = result.tls_version;
+  attempt.cipher = result.tls_cipher;
+  attempt.reached_handshake =
+      result.tls_established || result.tls_error.starts_with("TLS handshake failed") ||
+      std::any_of(result.transcript.begin(), result.transcript.end(), [](const std::string& line) {
+        return line.starts_with("-- TLS handshake failed");
+      });
+  if (!result.tls_established) {
+    attempt.error = !result.tls_error.empty()  ? result.tls_error
+                    : !result.failure.empty()  ? result.failure
+                    : !result.starttls_offered ? std::string("STARTTLS not offered")
+                                               : std::string("no handshake");
+  }
+  return attempt;
+}
 
 }  // namespace
 
@@ -479,6 +554,11 @@ ProbeResult SocketSmtpProber::probe(const ProbeTarget& target) {
     Conversation conversation(target, result, start + target.timeout);
     conversation.run();
   }  // closes the connection before the clock stops
+  if (result.starttls_offered) {
+    for (const std::string& offered : target.tls_attempts) {
+      result.tls_attempts.push_back(attemptTls(target, offered));
+    }
+  }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return result;
 }

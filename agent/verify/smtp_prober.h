@@ -2,9 +2,9 @@
 // what it saw, so that a change can be proven on the wire. One probe = one TCP connection:
 // banner, EHLO, optionally a raw AUTH PLAIN before TLS, STARTTLS + TLS handshake, EHLO again,
 // optionally AUTH PLAIN with real credentials (only ever after TLS) and a test message, QUIT.
-// Guarantees: a probe never takes much longer than ProbeTarget::timeout, whatever the server
-// does (tar-pitting, silence, garbage); credentials never appear in the transcript; a probe
-// never sends credentials over a connection without TLS. Outcomes are data (ProbeResult),
+// Guarantees: a probe never takes much longer than ProbeTarget::timeout per connection, whatever
+// the server does (tar-pitting, silence, garbage); credentials never appear in the transcript; a
+// probe never sends credentials over a connection without TLS. Outcomes are data (ProbeResult),
 // never exceptions; judging them is expectation.h's and scan.h's job.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/tls/certificate_check.h"
@@ -49,11 +50,35 @@ struct ProbeTarget {
   // and records whether the server refused it (see plainAuthRefused). This catches servers
   // that hide AUTH in EHLO but still accept it in cleartext.
   bool try_plain_auth_before_tls = true;
+  // Sends "VRFY root" before STARTTLS and records the reply (ProbeResult::vrfy_code). Postfix
+  // answers 252 by default (a finding for OpenVAS), 502 with disable_vrfy_command = yes.
+  bool try_vrfy = false;
+  // Each is one more connection (banner, EHLO, STARTTLS, handshake, QUIT) whose handshake
+  // offers only that: a protocol version ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"), offered
+  // with OpenSSL's security level lowered to 0 so that the client does not refuse old versions
+  // itself, or "aNULL" (only anonymous cipher suites, TLS 1.2 at most). Recorded in
+  // ProbeResult::tls_attempts, in this order. Run only when the main connection saw STARTTLS.
+  std::vector<std::string> tls_attempts;
+};
+
+// Names ProbeTarget::tls_attempts accepts.
+inline constexpr std::string_view kTlsAttemptNames[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
+                                                        "aNULL"};
+
+// One extra handshake (ProbeTarget::tls_attempts): what was offered and what happened.
+struct TlsAttempt {
+  std::string offered;             // "TLSv1.1" or "aNULL"
+  bool established = false;        // the server completed the handshake
+  std::string version;             // negotiated, when established
+  std::string cipher;              // negotiated, when established
+  std::string error;               // why not, when not established
+  bool reached_handshake = false;  // STARTTLS was answered with 220 and the handshake began
 };
 
 struct ProbeResult {
   bool connected = false;
   int banner_code = 0;
+  std::string banner;  // the greeting's text after the code, all lines joined by a space
   Capabilities before_tls;
   bool starttls_offered = false;
   bool tls_established = false;
@@ -68,6 +93,10 @@ struct ProbeResult {
   Capabilities after_tls;
   // Set when try_plain_auth_before_tls and the server answered the attempt.
   std::optional<bool> plain_auth_before_tls_refused;
+  // The reply code and text to "VRFY root", when try_vrfy and the server answered.
+  std::optional<int> vrfy_code;
+  std::string vrfy_reply;
+  std::vector<TlsAttempt> tls_attempts;  // as ProbeTarget::tls_attempts asked
   std::optional<bool> login_succeeded;   // set when a login was attempted
   std::optional<bool> message_accepted;  // set when a message was attempted
   // "S: 220 ..." and "C: EHLO ..." lines, plus "-- note" lines. The AUTH payload (base64
@@ -88,7 +117,9 @@ class SmtpProber {
 };
 
 // The real prober: POSIX sockets, poll() and OpenSSL (via tls::TlsClientSession). Every
-// connect, read, write and the handshake share one deadline of target.timeout; server lines
+// connect, read, write and the handshake share one deadline of target.timeout (each extra
+// connection of ProbeTarget::tls_attempts has a deadline of its own, so a probe with n
+// attempts takes at most about (n + 1) * timeout); server lines
 // longer than kMaxReplyLineLength end the probe. Stateless, so one instance may serve
 // concurrent probes from several threads.
 class SocketSmtpProber final : public SmtpProber {

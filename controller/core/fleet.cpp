@@ -78,7 +78,8 @@ Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v
     ack.mutable_ack()->set_acked_seq(record.seq_epoch == hello.seq_epoch() ? record.last_seq : 0);
     ack.mutable_ack()->set_acked_epoch(hello.seq_epoch());
     session->send(std::move(ack));
-    if (std::optional<v1::ControllerMessage> assignment = assignmentMessageLocked(record.labels)) {
+    if (std::optional<v1::ControllerMessage> assignment =
+            assignmentMessageLocked(agent_id, record.labels)) {
       assigned = assignment->assignment().baseline_name() + "@" +
                  assignment->assignment().baseline_version();
       session->send(std::move(*assignment));
@@ -236,7 +237,9 @@ void Fleet::ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq)
   it->second->send(std::move(ack));
 }
 
-std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const store::Labels& labels) {
+std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const std::string& agent_id,
+                                                                    const store::Labels& labels) {
+  if (auto pinned = pins_.find(agent_id); pinned != pins_.end()) return pinMessage(pinned->second);
   const store::AssignmentRecord* found = assignmentFor(assignments_, labels);
   if (!found) return std::nullopt;
   Result<store::BaselineRecord> baseline =
@@ -247,6 +250,38 @@ std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const store:
     return std::nullopt;
   }
   return assignmentMessage(*baseline, found->mode);
+}
+
+std::optional<v1::ControllerMessage> Fleet::pinMessage(const store::PinRow& pin) {
+  Result<store::BaselineRecord> baseline =
+      store_.getBaseline(pin.baseline_name, pin.baseline_version);
+  if (!baseline.ok()) {
+    log()->error("pinned baseline {}@{} unreadable: {}", pin.baseline_name, pin.baseline_version,
+                 baseline.status().message());
+    return std::nullopt;
+  }
+  v1::ControllerMessage message = assignmentMessage(*baseline, store::Mode::kEnforce);
+  if (!message.mutable_assignment()->mutable_job()->ParseFromString(pin.job)) {
+    log()->error("pin of agent {} has an unreadable job", pin.agent_id);
+    return std::nullopt;
+  }
+  return message;
+}
+
+void Fleet::setPins(const std::vector<store::PinRow>& pins) {
+  std::lock_guard lock(sessions_mutex_);
+  pins_.clear();
+  for (const store::PinRow& pin : pins) pins_[pin.agent_id] = pin;
+}
+
+void Fleet::pin(const store::PinRow& pin) {
+  std::lock_guard lock(sessions_mutex_);
+  pins_[pin.agent_id] = pin;
+  auto session = sessions_.find(pin.agent_id);
+  if (session == sessions_.end()) return;  // sent when it connects
+  if (std::optional<v1::ControllerMessage> message = pinMessage(pin)) {
+    session->second->send(std::move(*message));
+  }
 }
 
 v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& baseline,
@@ -274,6 +309,7 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
     assignments_.push_back(stored);
     // Push to connected agents whose effective assignment is now this one.
     for (const auto& [id, labels] : session_labels_) {
+      if (pins_.contains(id)) continue;  // held by a rollout
       const store::AssignmentRecord* effective = assignmentFor(assignments_, labels);
       if (!effective || effective->id != stored.id) continue;
       auto it = sessions_.find(id);
@@ -286,6 +322,33 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
               stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
               matched, pushed);
   return matched;
+}
+
+Result<std::vector<store::AssignmentRecord>> Fleet::assignments() {
+  return store_.listAssignments();
+}
+
+Result<int> Fleet::unassign(int64_t assignment_id) {
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  std::lock_guard lock(sessions_mutex_);
+  PW_RETURN_IF_ERROR(store_.removeAssignment(assignment_id));
+  std::vector<store::AssignmentRecord> before = assignments_;
+  std::erase_if(assignments_,
+                [&](const store::AssignmentRecord& a) { return a.id == assignment_id; });
+  int affected = 0;
+  for (const store::AgentRecord& agent : agents) {
+    const store::AssignmentRecord* was = assignmentFor(before, agent.labels);
+    if (agent.revoked || was == nullptr || was->id != assignment_id) continue;
+    ++affected;
+    auto session = sessions_.find(agent.id);
+    if (session == sessions_.end() || pins_.contains(agent.id)) continue;
+    if (std::optional<v1::ControllerMessage> now =
+            assignmentMessageLocked(agent.id, agent.labels)) {
+      session->second->send(std::move(*now));
+    }
+  }
+  log()->info("withdrew assignment {} ({} agents)", assignment_id, affected);
+  return affected;
 }
 
 Result<std::string> Fleet::deleteBaseline(const std::string& name, const std::string& version) {

@@ -29,6 +29,7 @@
 
 #include "common/metrics/registry.h"
 #include "controller/core/agent_session.h"
+#include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
 #include "postwarden/v1/fleet.pb.h"
 
@@ -95,11 +96,21 @@ class Fleet {
   Status createToken(const store::TokenRecord& token);
   Status revokeToken(const std::string& token_id);
   Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
+  Result<std::vector<store::AssignmentRecord>> assignments();       // by id
+  // Withdraws an assignment; connected agents it applied to get the one that applies now
+  // (an older match), if any, else keep the baseline they have. Returns how many agents it
+  // applied to. NotFound.
+  Result<int> unassign(int64_t assignment_id);
   // Deletes a baseline version (Store::deleteBaseline) and forgets the dead assignments that
   // named it. Returns the full version. NotFound, InvalidArgument, FailedPrecondition while a
   // live assignment names it.
   Result<std::string> deleteBaseline(const std::string& name, const std::string& version);
   Status revoke(const std::string& agent_id);
+  // Rollouts (rollouts.h) hold agents on versions with pins, which override assignments. Pins
+  // are stored by the rollout engine first; these keep the fleet's copy and push the pinned
+  // version, with its job, to the agent if it is connected.
+  void setPins(const std::vector<store::PinRow>& pins);
+  void pin(const store::PinRow& pin);
   Status command(const std::string& agent_id, const v1::Command& command);
   bool connected(const std::string& agent_id) const;
   size_t connectedCount() const;
@@ -120,8 +131,10 @@ class Fleet {
                         const std::vector<std::chrono::steady_clock::time_point>& queued,
                         const std::vector<std::pair<size_t, bool>>& results);
   void ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq);
-  // The assignment for `labels`, with its baseline; sessions_mutex_ held.
-  std::optional<v1::ControllerMessage> assignmentMessageLocked(const store::Labels& labels);
+  // The agent's pin, or the assignment for `labels`, with its baseline; sessions_mutex_ held.
+  std::optional<v1::ControllerMessage> assignmentMessageLocked(const std::string& agent_id,
+                                                               const store::Labels& labels);
+  std::optional<v1::ControllerMessage> pinMessage(const store::PinRow& pin);
   static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
                                                  store::Mode mode);
 
@@ -133,6 +146,7 @@ class Fleet {
   std::unordered_map<std::string, store::Labels> session_labels_;
   std::set<std::string> revoked_;
   std::vector<store::AssignmentRecord> assignments_;
+  std::unordered_map<std::string, store::PinRow> pins_;  // by agent id
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -4,6 +4,7 @@
 #include "controller/ctl/arguments.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -62,7 +63,8 @@ BASELINE, FILE, SERVICE, PARAMETER, EXPECTED, ACTUAL, MODE and SINCE. Exits with
 there is any drift (also with --json), 0 when there is none.
 )";
 
-constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list|assign|delete ...
+constexpr const char* kBaselineHelp =
+    R"(Usage: postwardenctl baseline push|list|assign|assignments|unassign|delete ...
 
   baseline push FILE
       upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@VERSION and
@@ -74,13 +76,22 @@ constexpr const char* kBaselineHelp = R"(Usage: postwardenctl baseline push|list
   baseline delete NAME@VERSION
       delete a stored version; refused while an assignment that can still select agents
       names it (operator)
-  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
-      assign a version to the agents matching the selector (default: every agent) and print
-      how many matched (approver)
+  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...] [--dry-run]
+      assign a version to the agents matching the selector and print whom it reached
+      (approver). Without --selector it reaches every agent, present and future: say --yes.
+      A selector that matches no agent is refused unless --allow-no-match
+  baseline assignments
+      every assignment: ID, BASELINE, MODE, SELECTOR, AGENTS (for which it applies now)
+  baseline unassign ID
+      withdraw an assignment: its agents get the older assignment that matches them, if any,
+      else keep the baseline they have (approver)
 
 Options:
   --mode enforce|detect    enforce: repair drift; detect: report it only (required)
   --selector k=v,...       only agents carrying all these labels (repeatable)
+  --dry-run                show whom the assignment would reach; store nothing
+  --yes                    confirm an assignment to every agent (no --selector)
+  --allow-no-match         assign even if no enrolled agent matches yet
 )";
 
 constexpr const char* kTokenHelp = R"(Usage: postwardenctl token create|list|revoke ...
@@ -119,6 +130,44 @@ Asks a connected agent to act now instead of at its next run:
   command verify AGENT_ID   probe the live service now (operator)
 )";
 
+constexpr const char* kRolloutHelp =
+    R"(Usage: postwardenctl rollout plan|create|list|show|approve|rollback ...
+
+  rollout plan -f FILE
+      what the spec would do now, creating nothing: the waves and their hosts, when each
+      wave's window opens next, and the diff of the baseline versions (viewer)
+  rollout create -f FILE
+      create the rollout; it starts when approved (if the spec asks for approvals) and only
+      inside the hosts' maintenance windows (operator)
+  rollout list
+      every rollout: ID, BASELINE, PHASE, WAVE, HOSTS done/failed/total, CREATED BY
+  rollout show ID
+      per-wave progress (pending, changing, soaking, done, failed, rolled back) and each
+      host's phase and failure
+  rollout approve ID
+      approve the rollout's current target and spec; the creator cannot approve their own
+      (approver)
+  rollout rollback ID [--reason TEXT]
+      stop the rollout and return every host it changed to its previous version (operator)
+
+The spec format is in docs/rollouts.md.
+
+Options:
+  -f, --file FILE          the rollout spec (YAML)
+  --reason TEXT            why (kept in the audit log)
+)";
+
+constexpr const char* kAuditHelp = R"(Usage: postwardenctl audit [--rollout ID] [--since DURATION]
+
+The audit log, oldest first: every operator action on rollouts (with the identity from the
+operator's certificate) and every host transition with its evidence (job, version, reason,
+health-gate figures). With --json: one JSON object per line, for export to a SIEM.
+
+Options:
+  --rollout ID             only this rollout's events
+  --since DURATION         only events of the last DURATION (30m, 1d, or seconds)
+)";
+
 struct CommandInfo {
   const char* name;
   const char* help;
@@ -130,10 +179,14 @@ const std::vector<CommandInfo>& commands() {
       {"agents", kAgentsHelp, {"--selector"}},
       {"agent", kAgentHelp, {}},
       {"drift", kDriftHelp, {}},
-      {"baseline", kBaselineHelp, {"--mode", "--selector"}},
+      {"baseline",
+       kBaselineHelp,
+       {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match"}},
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
       {"status", kStatusHelp, {"--stale-after"}},
+      {"rollout", kRolloutHelp, {"--file", "--reason"}},
+      {"audit", kAuditHelp, {"--rollout", "--since"}},
       {"help", nullptr, {}},
   };
   return *infos;
@@ -155,8 +208,10 @@ std::vector<std::string> commandNames() {
 const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
+const std::vector<std::string> kCommandFlags = {"--dry-run", "--yes", "--allow-no-match"};
 const std::vector<std::string> kCommandValueOptions = {
-    "--selector", "--mode", "--labels", "--ttl", "--uses", "--agent", "--stale-after"};
+    "--selector",    "--mode", "--labels", "--ttl",     "--uses", "--agent",
+    "--stale-after", "--file", "--reason", "--rollout", "--since"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -165,6 +220,7 @@ bool contains(const std::vector<std::string>& list, const std::string& word) {
 std::vector<std::string> allOptionNames() {
   std::vector<std::string> names = kGlobalValueOptions;
   names.insert(names.end(), kGlobalFlags.begin(), kGlobalFlags.end());
+  names.insert(names.end(), kCommandFlags.begin(), kCommandFlags.end());
   names.insert(names.end(), kCommandValueOptions.begin(), kCommandValueOptions.end());
   return names;
 }
@@ -214,6 +270,7 @@ Result<Split> split(const std::vector<std::string>& args) {
       continue;
     }
     if (arg == "-h") arg = "--help";
+    if (arg == "-f") arg = "--file";
     std::optional<std::string> inline_value;
     if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
       inline_value = arg.substr(eq + 1);
@@ -221,6 +278,11 @@ Result<Split> split(const std::vector<std::string>& args) {
     }
     const bool takes_value =
         contains(kGlobalValueOptions, arg) || contains(kCommandValueOptions, arg);
+    if (!takes_value && contains(kCommandFlags, arg)) {
+      if (inline_value) return InvalidArgumentError("option " + arg + " takes no value");
+      out.options.emplace_back(arg, "");
+      continue;
+    }
     if (!takes_value) {
       if (!contains(kGlobalFlags, arg)) {
         return InvalidArgumentError("unknown option '" + arg + "'" +
@@ -337,7 +399,20 @@ Result<AssignMode> parseMode(const std::string& text) {
 }
 
 Result<Command> parseBaseline(const Split& s) {
-  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign", "delete"}));
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"push", "list", "assign", "assignments",
+                                                      "unassign", "delete"}));
+  if (sub == "assignments") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 2, "baseline assignments"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline assignments", {}));
+    return Command(ListAssignmentsCommand{});
+  }
+  if (sub == "unassign") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline unassign ID"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "baseline unassign", {}));
+    PW_ASSIGN_OR_RETURN(int64_t id, parseInteger(s.words[2], 1, std::numeric_limits<int64_t>::max(),
+                                                 "assignment id"));
+    return Command(UnassignCommand{id});
+  }
   if (sub == "push") {
     PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline push FILE"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline push", {}));
@@ -356,12 +431,20 @@ Result<Command> parseBaseline(const Split& s) {
   }
   const std::string usage = "baseline assign NAME@VERSION --mode enforce|detect [--selector k=v]";
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
-  PW_RETURN_IF_ERROR(rejectOptions(s, "baseline assign", {"--mode", "--selector"}));
+  PW_RETURN_IF_ERROR(rejectOptions(
+      s, "baseline assign", {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match"}));
   AssignBaselineCommand command;
   PW_ASSIGN_OR_RETURN(command.baseline, parseBaselineRef(s.words[2]));
   bool have_mode = false;
+  bool yes = false;
   for (const auto& [name, value] : s.options) {
-    if (name == "--selector") {
+    if (name == "--dry-run") {
+      command.dry_run = true;
+    } else if (name == "--yes") {
+      yes = true;
+    } else if (name == "--allow-no-match") {
+      command.allow_no_match = true;
+    } else if (name == "--selector") {
       PW_RETURN_IF_ERROR(parseLabels(value, name, command.selector));
     } else {
       if (have_mode) return InvalidArgumentError("--mode given twice");
@@ -371,6 +454,11 @@ Result<Command> parseBaseline(const Split& s) {
   }
   // No default on purpose: enforce changes live servers, so the operator says so.
   if (!have_mode) return InvalidArgumentError("baseline assign needs --mode enforce|detect");
+  if (command.selector.empty() && !yes && !command.dry_run) {
+    return InvalidArgumentError(
+        "baseline assign without --selector reaches every agent, present and future: add --yes "
+        "to mean it, or --dry-run to see whom it reaches now");
+  }
   return Command(command);
 }
 
@@ -409,6 +497,56 @@ Result<Command> parseToken(const Split& s) {
   return Command(command);
 }
 
+Result<Command> parseRollout(const Split& s) {
+  using Action = RolloutCommand::Action;
+  PW_ASSIGN_OR_RETURN(std::string sub,
+                      subcommand(s, {"plan", "create", "list", "show", "approve", "rollback"}));
+  RolloutCommand command;
+  if (sub == "plan" || sub == "create") {
+    command.action = sub == "plan" ? Action::kPlan : Action::kCreate;
+    const std::string usage = "rollout " + sub + " -f FILE";
+    PW_RETURN_IF_ERROR(rejectOptions(s, "rollout " + sub, {"--file"}));
+    for (const auto& [name, value] : s.options) {
+      if (!command.file.empty()) return InvalidArgumentError("--file given twice");
+      command.file = value;
+    }
+    // The file may also come as a plain word: `rollout plan FILE`.
+    PW_RETURN_IF_ERROR(expectWords(s.words, command.file.empty() ? 3 : 2, usage));
+    if (command.file.empty()) command.file = s.words[2];
+    return Command(command);
+  }
+  if (sub == "list") {
+    PW_RETURN_IF_ERROR(expectWords(s.words, 2, "rollout list"));
+    PW_RETURN_IF_ERROR(rejectOptions(s, "rollout list", {}));
+    command.action = Action::kList;
+    return Command(command);
+  }
+  const bool rollback = sub == "rollback";
+  PW_RETURN_IF_ERROR(
+      expectWords(s.words, 3, "rollout " + sub + " ID" + (rollback ? " [--reason TEXT]" : "")));
+  PW_RETURN_IF_ERROR(
+      rejectOptions(s, "rollout " + sub,
+                    rollback ? std::vector<std::string>{"--reason"} : std::vector<std::string>{}));
+  command.action = sub == "show" ? Action::kShow : rollback ? Action::kRollback : Action::kApprove;
+  command.id = s.words[2];
+  for (const auto& [name, value] : s.options) command.reason = value;
+  return Command(command);
+}
+
+Result<Command> parseAudit(const Split& s) {
+  PW_RETURN_IF_ERROR(expectWords(s.words, 1, "audit [--rollout ID] [--since DURATION]"));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "audit", {"--rollout", "--since"}));
+  AuditCommand command;
+  for (const auto& [name, value] : s.options) {
+    if (name == "--rollout") {
+      command.rollout_id = value;
+    } else {
+      PW_ASSIGN_OR_RETURN(command.since_seconds_ago, parseDuration(value, name));
+    }
+  }
+  return Command(command);
+}
+
 Result<Command> parseSendCommand(const Split& s) {
   PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"apply", "verify"}));
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, "command " + sub + " AGENT_ID"));
@@ -431,10 +569,14 @@ Commands:
   baseline push FILE                   upload a baseline
   baseline list                        list stored baseline versions
   baseline delete NAME@VERSION         delete a stored version that no agent is assigned
-  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...]
+  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...] [--dry-run]
+  baseline assignments|unassign ID     list assignments; withdraw one
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now
   status [--stale-after DURATION]      every unhealthy host and why (exit 2 when any)
+  rollout plan|create -f FILE          a maintenance-window rollout: preview it, start it
+  rollout list|show|approve|rollback   follow, approve or roll back rollouts
+  audit [--rollout ID] [--since D]     operator actions and host transitions
   help [COMMAND]                       this help, or a command's
 
 Run 'postwardenctl COMMAND --help' for a command's details.
@@ -487,6 +629,10 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
     command = parseToken(s);
   } else if (name == "status") {
     command = parseStatus(s);
+  } else if (name == "rollout") {
+    command = parseRollout(s);
+  } else if (name == "audit") {
+    command = parseAudit(s);
   } else {
     command = parseSendCommand(s);
   }

@@ -58,6 +58,12 @@ struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
   AssignMode mode = AssignMode::kDetect;
+  bool dry_run = false;         // --dry-run: whom it would reach; nothing stored
+  bool allow_no_match = false;  // --allow-no-match: assign even if no agent matches now
+};
+struct ListAssignmentsCommand {};
+struct UnassignCommand {
+  int64_t id = 0;
 };
 struct CreateTokenCommand {
   Labels labels;
@@ -74,11 +80,25 @@ struct SendCommandCommand {
   std::string agent_id;
 };
 
+// rollout plan|create FILE, rollout list, rollout show|approve|rollback ID.
+struct RolloutCommand {
+  enum class Action { kPlan, kCreate, kList, kShow, kApprove, kRollback };
+  Action action = Action::kList;
+  std::string file;    // plan, create
+  std::string id;      // show, approve, rollback
+  std::string reason;  // rollback --reason
+};
+struct AuditCommand {
+  std::string rollout_id;         // --rollout ID; empty: every rollout
+  int64_t since_seconds_ago = 0;  // --since DURATION; 0: from the start
+};
+
 using Command =
     std::variant<HelpCommand, ListAgentsCommand, ShowAgentCommand, RevokeAgentCommand,
                  ApproveAgentCommand, ListDriftCommand, PushBaselineCommand, ListBaselinesCommand,
                  AssignBaselineCommand, CreateTokenCommand, ListTokensCommand, RevokeTokenCommand,
-                 SendCommandCommand, DeleteBaselineCommand, StatusCommand>;
+                 SendCommandCommand, DeleteBaselineCommand, StatusCommand, RolloutCommand,
+                 AuditCommand, ListAssignmentsCommand, UnassignCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -1,11 +1,13 @@
 #include "controller/ctl/commands.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
 #include <ostream>
 
 #include "controller/ctl/format.h"
 #include "controller/ctl/render.h"
+#include "controller/ctl/render_rollouts.h"
 #include "controller/ctl/rpc_error.h"
 
 namespace postwarden::controller::ctl {
@@ -123,6 +125,8 @@ class Runner {
     request.mutable_selector()->insert(command.selector.begin(), command.selector.end());
     request.set_mode(command.mode == AssignMode::kEnforce ? v1::BASELINE_MODE_ENFORCE
                                                           : v1::BASELINE_MODE_DETECT);
+    request.set_preview(command.dry_run);
+    request.set_allow_no_match(command.allow_no_match);
     v1::AssignBaselineResponse reply;
     return call(
         "assigning baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
@@ -130,6 +134,35 @@ class Runner {
           return ctx_.json ? assignedJson(command, reply).dump() + "\n"
                            : renderAssigned(command, reply);
         });
+  }
+
+  int operator()(const ListAssignmentsCommand&) {
+    v1::Empty request;
+    v1::ListAssignmentsResponse reply;
+    return call("listing assignments", &Stub::ListAssignments, request, reply, [&] {
+      return ctx_.json ? assignmentsJson(reply).dump() + "\n" : renderAssignments(reply, render());
+    });
+  }
+
+  int operator()(const UnassignCommand& command) {
+    v1::UnassignRequest request;
+    request.set_id(command.id);
+    v1::UnassignResponse reply;
+    const std::string id = std::to_string(command.id);
+    return call("withdrawing assignment " + id, &Stub::Unassign, request, reply, [&] {
+      if (ctx_.json) {
+        Json object = Json::object();
+        object.set("assignment_id", command.id)
+            .set("withdrawn", true)
+            .set("affected_agents", reply.affected_agents());
+        return object.dump() + "\n";
+      }
+      const int n = reply.affected_agents();
+      return "withdrew assignment " + id + "; it applied to " + std::to_string(n) +
+             (n == 1 ? " agent" : " agents") +
+             ", which now get the older assignment that matches them, if any, else keep the "
+             "baseline they have\n";
+    });
   }
 
   int operator()(const CreateTokenCommand& command) {
@@ -192,6 +225,61 @@ class Runner {
                   object.set("agent_id", command.agent_id).set("command", word).set("sent", true);
                   return object.dump() + "\n";
                 });
+  }
+
+  int operator()(const RolloutCommand& command) {
+    using Action = RolloutCommand::Action;
+    if (command.action == Action::kPlan || command.action == Action::kCreate) {
+      Result<std::string> spec = ctx_.read_file(command.file, kMaxSpecBytes);
+      if (!spec.ok()) {
+        printError(ctx_.err, "rollout spec: " + spec.status().message());
+        return kExitError;
+      }
+      v1::RolloutSpecRequest request;
+      request.set_spec_yaml(*spec);
+      request.set_file_name(command.file);
+      if (command.action == Action::kPlan) {
+        v1::RolloutPlan reply;
+        return call(
+            "planning rollout '" + command.file + "'", &Stub::PlanRollout, request, reply,
+            [&] { return ctx_.json ? protoJson(reply) : renderRolloutPlan(reply, render()); });
+      }
+      v1::RolloutRecord reply;
+      return call("creating rollout '" + command.file + "'", &Stub::CreateRollout, request, reply,
+                  [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); });
+    }
+    if (command.action == Action::kList) {
+      v1::Empty request;
+      v1::ListRolloutsResponse reply;
+      return call("listing rollouts", &Stub::ListRollouts, request, reply,
+                  [&] { return ctx_.json ? protoJson(reply) : renderRollouts(reply, render()); });
+    }
+    v1::RolloutRequest request;
+    request.set_id(command.id);
+    request.set_reason(command.reason);
+    v1::RolloutRecord reply;
+    auto print = [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); };
+    if (command.action == Action::kShow) {
+      return call("showing rollout '" + command.id + "'", &Stub::GetRollout, request, reply, print);
+    }
+    if (command.action == Action::kApprove) {
+      return call("approving rollout '" + command.id + "'", &Stub::ApproveRollout, request, reply,
+                  print);
+    }
+    return call("rolling back rollout '" + command.id + "'", &Stub::RollbackRollout, request, reply,
+                print);
+  }
+
+  int operator()(const AuditCommand& command) {
+    v1::AuditRequest request;
+    request.set_rollout_id(command.rollout_id);
+    if (command.since_seconds_ago > 0) {
+      *request.mutable_since() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+          ctx_.now_unix_ms() - command.since_seconds_ago * 1000);
+    }
+    v1::AuditResponse reply;
+    return call("reading the audit log", &Stub::Audit, request, reply,
+                [&] { return ctx_.json ? auditJsonLines(reply) : renderAudit(reply); });
   }
 
  private:

@@ -22,6 +22,7 @@ inline constexpr int kExitDrift = 2;      // `drift` found drift
 inline constexpr int kExitUnhealthy = 2;  // `status` found an agent that is not healthy
 
 inline constexpr size_t kMaxBaselineBytes = 1024 * 1024;
+inline constexpr size_t kMaxSpecBytes = 256 * 1024;
 
 struct CommandContext {
   std::ostream& out;  // results only: a table, a summary or one JSON document

@@ -397,20 +397,66 @@ Json baselinesJson(const v1::ListBaselinesResponse& reply) {
 
 std::string renderAssigned(const AssignBaselineCommand& command,
                            const v1::AssignBaselineResponse& reply) {
-  std::string out = "assigned " + command.baseline.name + "@" + command.baseline.version + " in " +
+  std::string out = std::string(command.dry_run ? "would assign " : "assigned ") +
+                    command.baseline.name + "@" + command.baseline.version + " in " +
                     modeWord(command.mode) + " mode to " + plural(reply.matched_agents(), "agent");
   if (!command.selector.empty()) out += " matching " + joinLabels(command.selector);
-  return out + "\n";
+  if (reply.assignment_id() != 0)
+    out += " (assignment " + std::to_string(reply.assignment_id()) + ")";
+  out += "\n";
+  if (!reply.agent_ids().empty()) {
+    std::string ids;
+    for (const std::string& id : reply.agent_ids())
+      ids += (ids.empty() ? "" : ", ") + printable(id);
+    if (reply.matched_agents() > reply.agent_ids_size()) ids += ", ...";
+    out += "  agents: " + ids + "\n";
+  }
+  return out;
 }
 
 Json assignedJson(const AssignBaselineCommand& command, const v1::AssignBaselineResponse& reply) {
+  Json ids = Json::array();
+  for (const std::string& id : reply.agent_ids()) ids.push(id);
   Json object = Json::object();
   object.set("name", command.baseline.name)
       .set("version", command.baseline.version)
       .set("mode", modeWord(command.mode))
       .set("selector", Json(command.selector))
-      .set("matched_agents", reply.matched_agents());
+      .set("matched_agents", reply.matched_agents())
+      .set("agent_ids", ids)
+      .set("assignment_id", reply.assignment_id())
+      .set("dry_run", command.dry_run);
   return object;
+}
+
+std::string renderAssignments(const v1::ListAssignmentsResponse& reply, const RenderContext& ctx) {
+  if (reply.assignments().empty()) return "no assignments\n";
+  Table table({"ID", "BASELINE", "MODE", "SELECTOR", "AGENTS", "CREATED"});
+  for (const v1::AssignmentInfo& a : reply.assignments()) {
+    const std::map<std::string, std::string> selector(a.selector().begin(), a.selector().end());
+    table.addRow({std::to_string(a.id()), baselineRef(a.baseline_name(), a.baseline_version()),
+                  modeName(a.mode()), selector.empty() ? "*" : joinLabels(selector),
+                  std::to_string(a.effective_agents()),
+                  relativeTime(a.created_at_unix_ms(), ctx.now_ms)});
+  }
+  return table.render(ctx.color);
+}
+
+Json assignmentsJson(const v1::ListAssignmentsResponse& reply) {
+  Json array = Json::array();
+  for (const v1::AssignmentInfo& a : reply.assignments()) {
+    Json object = Json::object();
+    object.set("id", a.id())
+        .set("name", a.baseline_name())
+        .set("version", a.baseline_version())
+        .set("mode", modeName(a.mode()))
+        .set("selector",
+             Json(std::map<std::string, std::string>(a.selector().begin(), a.selector().end())))
+        .set("effective_agents", a.effective_agents())
+        .set("created_at_unix_ms", a.created_at_unix_ms());
+    array.push(object);
+  }
+  return array;
 }
 
 // --- tokens ------------------------------------------------------------------------------

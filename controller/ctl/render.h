@@ -44,6 +44,9 @@ Json baselinesJson(const v1::ListBaselinesResponse& reply);
 
 std::string renderAssigned(const AssignBaselineCommand& command,
                            const v1::AssignBaselineResponse& reply);
+std::string renderAssignments(const v1::ListAssignmentsResponse& reply, const RenderContext& ctx);
+Json assignmentsJson(const v1::ListAssignmentsResponse& reply);
+
 Json assignedJson(const AssignBaselineCommand& command, const v1::AssignBaselineResponse& reply);
 
 std::string renderTokenCreated(const v1::CreateTokenResponse& reply, const RenderContext& ctx);

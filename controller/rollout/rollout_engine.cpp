@@ -206,7 +206,7 @@ void Stepper::sendRollback(HostProgress& h) {
 absl::Time Stepper::nextChance(const HostProgress& h) const {
   absl::Time next = absl::InfiniteFuture();
   for (size_t i : windowsFor(spec(), h.labels)) {
-    next = std::min(next, nextOpening(spec().windows[i], now_));
+    next = std::min(next, schedule::nextOpening(spec().windows[i].window, now_));
   }
   return next;
 }
@@ -221,7 +221,7 @@ bool mayChange(const RolloutSpec& spec, const HostProgress& host, absl::Time now
   const std::vector<size_t> windows = windowsFor(spec, host.labels);
   if (windows.empty()) return spec.anytime && !host.restart_required;
   return std::any_of(windows.begin(), windows.end(),
-                     [&](size_t i) { return isOpen(spec.windows[i], now); });
+                     [&](size_t i) { return schedule::isOpen(spec.windows[i].window, now); });
 }
 
 std::string_view toString(Decision::Kind kind) {

@@ -38,7 +38,7 @@ class SpecParser {
   Status canary(const YAML::Node& value, const YAML::Mark& where, WaveSpec& out) const;
   Status labelGroup(const YAML::Node& value, const YAML::Mark& where, WaveSpec& out) const;
   Status windows(const YAML::Node& value, const YAML::Mark& where);
-  Result<Window> window(const YAML::Node& node) const;
+  Result<ScopedWindow> window(const YAML::Node& node) const;
   Status health(const YAML::Node& value, const YAML::Mark& where);
 
   YamlReader reader_;
@@ -205,17 +205,17 @@ Status SpecParser::windows(const YAML::Node& value, const YAML::Mark& where) {
                                " (write 'anytime: true' to allow changes at any time)");
   }
   for (const YAML::Node& item : value) {
-    PW_ASSIGN_OR_RETURN(Window w, window(item));
+    PW_ASSIGN_OR_RETURN(ScopedWindow w, window(item));
     spec_.windows.push_back(std::move(w));
   }
   return OkStatus();
 }
 
-Result<Window> SpecParser::window(const YAML::Node& node) const {
+Result<ScopedWindow> SpecParser::window(const YAML::Node& node) const {
   if (node.IsScalar()) {
-    Result<Window> w = parseWindow(node.Scalar());
+    Result<schedule::Window> w = schedule::parseWindow(node.Scalar());
     if (!w.ok()) return reader_.wrap(node, "window", w.status());
-    return w;
+    return ScopedWindow{.window = *std::move(w), .selector = {}};
   }
   std::vector<std::string> days;
   std::string fields[4];  // start, end, time_zone, selector
@@ -240,9 +240,13 @@ Result<Window> SpecParser::window(const YAML::Node& node) const {
       return reader_.errorAt(node.Mark(), "the window has no '" + std::string(required) + "'");
     }
   }
-  Result<Window> w = makeWindow(days, fields[0], fields[1], fields[2], fields[3]);
+  Result<schedule::Window> w = schedule::makeWindow(days, fields[0], fields[1], fields[2]);
   if (!w.ok()) return reader_.wrap(node, "window", w.status());
-  return w;
+  Result<LabelSelector> selector = parseSelector(fields[3]);
+  if (!selector.ok()) {
+    return reader_.wrap(node, "window", selector.status().withContext("window selector"));
+  }
+  return ScopedWindow{.window = *std::move(w), .selector = *std::move(selector)};
 }
 
 Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
@@ -283,6 +287,12 @@ Result<RolloutSpec> parseRolloutSpec(std::string_view yaml, std::string_view fil
   } catch (const YAML::Exception& e) {
     return YamlReader(std::string(file)).errorAt(e.mark, e.msg);
   }
+}
+
+std::string toString(const ScopedWindow& window) {
+  std::string out = schedule::toString(window.window);
+  if (!window.selector.empty()) out += " [" + toString(window.selector) + "]";
+  return out;
 }
 
 std::string_view toString(OnWindowEnd value) {

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/schedule/maintenance_window.h"
 #include "common/status.h"
-#include "controller/rollout/maintenance_window.h"
 #include "controller/rollout/spec_values.h"
 
 namespace postwarden::controller::rollout {
@@ -43,6 +43,14 @@ struct HealthGate {
   absl::Duration report_interval = absl::Minutes(1);  // the agents' check_interval
 };
 
+// A maintenance window and the hosts it is for (an empty selector: every host).
+struct ScopedWindow {
+  schedule::Window window;
+  LabelSelector selector;
+};
+// The window's short form, plus " [selector]" when it has one.
+std::string toString(const ScopedWindow& window);
+
 enum class OnWindowEnd { kPause, kRollback };
 enum class RollbackTiming { kImmediately, kInWindow };
 
@@ -52,7 +60,7 @@ struct RolloutSpec {
   LabelSelector selector;  // the hosts this rollout is for
   std::vector<WaveSpec> waves;
   absl::Duration soak = absl::Minutes(10);  // the default soak of a wave
-  std::vector<Window> windows;
+  std::vector<ScopedWindow> windows;
   bool anytime = false;  // hosts no window matches may change at any time (not restarts)
   FailureBudget max_failures{.is_percent = false, .value = 0};
   OnWindowEnd on_window_end = OnWindowEnd::kPause;

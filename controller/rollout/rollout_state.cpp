@@ -123,6 +123,18 @@ std::string_view toString(RolloutPhase phase) {
   return "?";
 }
 
+std::string_view toString(WaveStatus status) {
+  switch (status) {
+    case WaveStatus::kWaiting:
+      return "waiting";
+    case WaveStatus::kRunning:
+      return "running";
+    case WaveStatus::kPassed:
+      return "passed";
+  }
+  return "?";
+}
+
 std::string_view toString(ChangeResult result) {
   switch (result) {
     case ChangeResult::kNone:
@@ -137,6 +149,8 @@ std::string_view toString(ChangeResult result) {
       return "refused";
     case ChangeResult::kNeedsHuman:
       return "needs_human";
+    case ChangeResult::kOutsideWindow:
+      return "outside_window";
   }
   return "?";
 }

@@ -78,7 +78,15 @@ struct RolloutState {
 };
 
 // The outcome of a job as the agent reports it (agent/applier's results).
-enum class ChangeResult { kNone, kRepaired, kKept, kRolledBack, kRefused, kNeedsHuman };
+enum class ChangeResult {
+  kNone,
+  kRepaired,
+  kKept,
+  kRolledBack,
+  kRefused,
+  kNeedsHuman,
+  kOutsideWindow,  // the agent would not start it: outside its windows by its own clock
+};
 
 struct GateFigures {
   int64_t deferred_growth = 0;
@@ -117,6 +125,7 @@ std::string jobId(const RolloutState& state, const HostProgress& host, bool roll
 
 std::string_view toString(HostPhase phase);
 std::string_view toString(RolloutPhase phase);
+std::string_view toString(WaveStatus status);
 std::string_view toString(ChangeResult result);
 
 }  // namespace postwarden::controller::rollout

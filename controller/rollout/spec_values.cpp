@@ -1,8 +1,8 @@
 #include "controller/rollout/spec_values.h"
 
-#include "common/duration.h"
-
 #include <algorithm>
+
+#include "common/duration.h"
 
 namespace postwarden::controller::rollout {
 namespace {

@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "controller/core/fleet.h"
 #include "controller/core/fleet_metrics.h"
+#include "controller/core/rollouts.h"
 #include "controller/rpc/agent_service.h"
 #include "controller/rpc/call_metrics.h"
 #include "controller/rpc/enrollment_service.h"
@@ -17,6 +18,7 @@ struct ControllerServer::Impl {
   RpcMetrics rpc_metrics;  // before the services and servers that count into it
   std::optional<credentials::Authority> authority;
   std::unique_ptr<core::Fleet> fleet;
+  std::unique_ptr<core::Rollouts> rollouts;  // null: the store keeps no rollouts
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<OperatorServiceImpl> operator_service;
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service;
@@ -83,6 +85,13 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
                                     },
                                 .metrics = fleet_metrics});
   PW_RETURN_IF_ERROR(impl->fleet->start());
+  if (auto* rollout_store = dynamic_cast<store::RolloutStore*>(&store)) {
+    impl->rollouts = std::make_unique<core::Rollouts>(
+        store, *rollout_store, *impl->fleet,
+        core::RolloutsOptions{.now = [&clock] { return absl::FromChrono(clock.now()); },
+                              .step_interval = absl::FromChrono(options.rollout_step)});
+    PW_RETURN_IF_ERROR(impl->rollouts->start());
+  }
   // The server outlives neither its fleet nor the registry's scrapes (main stops the metrics
   // listener first).
   if (options.metrics) core::addFleetCollector(*options.metrics, *impl->fleet);
@@ -98,7 +107,8 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
                           .admission = {.per_second = options.max_connects_per_second},
                           .metrics = rpc_metrics},
       env.clock);
-  impl->operator_service = std::make_unique<OperatorServiceImpl>(*impl->fleet, rpc_metrics);
+  impl->operator_service =
+      std::make_unique<OperatorServiceImpl>(*impl->fleet, impl->rollouts.get(), rpc_metrics);
   impl->enrollment_service = std::make_unique<EnrollmentServiceImpl>(
       *impl->fleet, ca, options.agent_certificate_lifetime, rpc_metrics);
 
@@ -149,6 +159,7 @@ void ControllerServer::shutdown(std::chrono::milliseconds grace) {
   auto deadline = std::chrono::system_clock::now() + grace;
   impl_->enroll_server->Shutdown(deadline);
   impl_->main_server->Shutdown(deadline);
+  if (impl_->rollouts) impl_->rollouts->stop();
   impl_->fleet->stop();
 }
 

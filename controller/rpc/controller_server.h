@@ -28,6 +28,7 @@ struct ServerOptions {
   double max_connects_per_second = core::kDefaultMaxConnectsPerSecond;
   std::chrono::seconds agent_certificate_lifetime{24 * 3600};
   int max_message_bytes = 4 << 20;
+  std::chrono::milliseconds rollout_step{250};  // how often active rollouts step
   // Where the fleet and the transport count for /metrics (controller/metrics serves it);
   // null: nothing counted. Borrowed; must outlive the server.
   metrics::Registry* metrics = nullptr;
@@ -37,7 +38,8 @@ class ControllerServer {
  public:
   // Loads the server certificate from `paths`, starts the fleet over `store` and listens,
   // issuing agent certificates with `authority`. `store` is borrowed and must outlive the
-  // server.
+  // server. Rollouts run when the store also is a RolloutStore (SQLite is); otherwise the
+  // rollout calls answer FAILED_PRECONDITION.
   static Result<std::unique_ptr<ControllerServer>> start(const os::Env& env,
                                                          const credentials::DataDirPaths& paths,
                                                          credentials::Authority authority,

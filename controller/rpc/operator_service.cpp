@@ -1,5 +1,7 @@
 #include "controller/rpc/operator_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <functional>
 
@@ -28,9 +30,9 @@ constexpr size_t kMaxBaselineBytes = 1 << 20;
 constexpr int kHistoryLimit = 20;
 
 // Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
-grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
-                                 Role needed, std::string_view action,
-                                 const std::function<Status()>& body) {
+grpc::ServerUnaryReactor* handleAs(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+                                   Role needed, std::string_view action,
+                                   const std::function<Status(const Peer&)>& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Result<Peer> peer = authenticate(*context);
   Status status = peer.status();
@@ -40,13 +42,40 @@ grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServer
     log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
                 status.message());
   } else {
-    status = body();
+    status = body(*peer);
     if (needed > Role::kViewer) {
       log()->info("{} by {}: {}", action, peer->describe(), status.ok() ? "ok" : status.message());
     }
   }
   reactor->Finish(toGrpc(status));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+                                 Role needed, std::string_view action,
+                                 const std::function<Status()>& body) {
+  return handleAs(metrics, context, needed, action, [&](const Peer&) { return body(); });
+}
+
+constexpr size_t kMaxSpecBytes = 256 << 10;
+
+// "k=v,k2=v2", as operators write selectors.
+std::string labelsText(const store::Labels& labels) {
+  std::string out;
+  for (const auto& [key, value] : labels) out += (out.empty() ? "" : ",") + key + "=" + value;
+  return out;
+}
+
+Status checkSpecRequest(const v1::RolloutSpecRequest& request) {
+  if (request.spec_yaml().empty()) return InvalidArgumentError("the rollout spec is empty");
+  if (request.spec_yaml().size() > kMaxSpecBytes) {
+    return InvalidArgumentError("rollout spec larger than 256 KiB");
+  }
+  if (request.file_name().size() > 4096) return InvalidArgumentError("file name too long");
+  if (store::toValidUtf8(request.spec_yaml()) != request.spec_yaml()) {
+    return InvalidArgumentError("the rollout spec is not UTF-8 text");
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -190,14 +219,64 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     PW_RETURN_IF_ERROR(checkLabels(request->selector()));
     PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
                         fleet_.baseline(request->name(), request->version()));
-    PW_ASSIGN_OR_RETURN(
-        int matched,
-        fleet_.assign({.baseline_name = baseline.name,
-                       .baseline_version = baseline.version,
-                       .selector = {request->selector().begin(), request->selector().end()},
-                       .mode = static_cast<store::Mode>(request->mode()),
-                       .created_at = fleet_.now()}));
+    const store::Labels selector(request->selector().begin(), request->selector().end());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    int matched = 0;
+    for (const store::AgentRecord& agent : agents) {
+      if (agent.revoked || !selectorMatches(selector, agent.labels)) continue;
+      if (++matched <= 100) response->add_agent_ids(agent.id);
+    }
     response->set_matched_agents(matched);
+    if (matched == 0 && !request->allow_no_match()) {
+      return FailedPreconditionError(
+          "selector " + (selector.empty() ? std::string("(every agent)") : labelsText(selector)) +
+          " matches no enrolled agent; nothing assigned (allow it to assign for agents that "
+          "enroll later)");
+    }
+    if (request->preview()) return OkStatus();
+    PW_ASSIGN_OR_RETURN(int stored_matched,
+                        fleet_.assign({.baseline_name = baseline.name,
+                                       .baseline_version = baseline.version,
+                                       .selector = selector,
+                                       .mode = static_cast<store::Mode>(request->mode()),
+                                       .created_at = fleet_.now()}));
+    response->set_matched_agents(stored_matched);
+    PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
+    if (!all.empty()) response->set_assignment_id(all.back().id);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
+    grpc::CallbackServerContext* context, const v1::Empty*, v1::ListAssignmentsResponse* response) {
+  return handle(metrics_, context, Role::kViewer, "list assignments", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
+    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+    std::map<int64_t, int> effective;
+    for (const store::AgentRecord& agent : agents) {
+      if (agent.revoked) continue;
+      if (const store::AssignmentRecord* a = assignmentFor(all, agent.labels)) ++effective[a->id];
+    }
+    for (const store::AssignmentRecord& a : all) {
+      v1::AssignmentInfo* info = response->add_assignments();
+      info->set_id(a.id);
+      info->set_baseline_name(a.baseline_name);
+      info->set_baseline_version(a.baseline_version);
+      info->mutable_selector()->insert(a.selector.begin(), a.selector.end());
+      info->set_mode(static_cast<v1::BaselineMode>(a.mode));
+      info->set_created_at_unix_ms(a.created_at);
+      info->set_effective_agents(effective[a.id]);
+    }
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::Unassign(grpc::CallbackServerContext* context,
+                                                        const v1::UnassignRequest* request,
+                                                        v1::UnassignResponse* response) {
+  return handle(metrics_, context, Role::kApprover, "withdraw an assignment", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(int affected, fleet_.unassign(request->id()));
+    response->set_affected_agents(affected);
     return OkStatus();
   });
 }
@@ -260,6 +339,106 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerC
                                                            v1::Empty*) {
   return handle(metrics_, context, Role::kAdmin, "revoke an agent",
                 [&]() -> Status { return fleet_.revoke(request->id()); });
+}
+
+Result<Rollouts*> OperatorServiceImpl::rollouts() {
+  if (rollouts_ == nullptr) {
+    return FailedPreconditionError("this controller's store keeps no rollouts");
+  }
+  return rollouts_;
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerContext* context,
+                                                           const v1::RolloutSpecRequest* request,
+                                                           v1::RolloutPlan* response) {
+  return handle(metrics_, context, Role::kViewer, "plan a rollout", [&]() -> Status {
+    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->plan(request->spec_yaml(), request->file_name()));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::CreateRollout(grpc::CallbackServerContext* context,
+                                                             const v1::RolloutSpecRequest* request,
+                                                             v1::RolloutRecord* response) {
+  return handleAs(metrics_, context, Role::kOperator, "create a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(
+                        *response, r->create(request->spec_yaml(), request->file_name(), peer.id));
+                    return OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServerContext* context,
+                                                            const v1::Empty*,
+                                                            v1::ListRolloutsResponse* response) {
+  return handle(metrics_, context, Role::kViewer, "list rollouts", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(std::vector<v1::RolloutRecord> all, r->list());
+    for (v1::RolloutRecord& record : all) *response->add_rollouts() = std::move(record);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerContext* context,
+                                                          const v1::RolloutRequest* request,
+                                                          v1::RolloutRecord* response) {
+  return handle(metrics_, context, Role::kViewer, "show a rollout", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    PW_ASSIGN_OR_RETURN(*response, r->get(request->id()));
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveRollout(grpc::CallbackServerContext* context,
+                                                              const v1::RolloutRequest* request,
+                                                              v1::RolloutRecord* response) {
+  return handleAs(metrics_, context, Role::kApprover, "approve a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(*response, r->approve(request->id(), peer.id));
+                    return OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::RollbackRollout(grpc::CallbackServerContext* context,
+                                                               const v1::RolloutRequest* request,
+                                                               v1::RolloutRecord* response) {
+  return handleAs(
+      metrics_, context, Role::kOperator, "roll back a rollout", [&](const Peer& peer) -> Status {
+        if (request->reason().size() > 1024) return InvalidArgumentError("reason too long");
+        PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+        PW_ASSIGN_OR_RETURN(*response, r->rollback(request->id(), peer.id, request->reason()));
+        return OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
+                                                     const v1::AuditRequest* request,
+                                                     v1::AuditResponse* response) {
+  return handle(metrics_, context, Role::kViewer, "read the audit log", [&]() -> Status {
+    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+    const store::UnixMs since =
+        request->has_since()
+            ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->since())
+            : 0;
+    PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
+                        r->audit(request->rollout_id(), since, request->limit()));
+    for (const store::AuditRow& row : rows) {
+      v1::AuditEvent* event = response->add_events();
+      event->set_id(row.id);
+      *event->mutable_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(row.at);
+      event->set_actor(row.actor);
+      event->set_rollout_id(row.rollout_id);
+      event->set_action(row.action);
+      event->set_host(row.host);
+      event->set_detail(row.detail);
+    }
+    return OkStatus();
+  });
 }
 
 }  // namespace postwarden::controller::rpc

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "controller/core/fleet.h"
+#include "controller/core/rollouts.h"
 #include "controller/rpc/call_metrics.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -11,9 +12,11 @@ namespace postwarden::controller::rpc {
 
 class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
  public:
-  // `metrics` (refused calls) may be null; borrowed.
-  explicit OperatorServiceImpl(core::Fleet& fleet, const RpcMetrics* metrics = nullptr)
-      : fleet_(fleet), metrics_(metrics) {}
+  // `rollouts` may be null: the store keeps none, and the rollout calls say so. `metrics`
+  // (refused calls) may be null; borrowed.
+  OperatorServiceImpl(core::Fleet& fleet, core::Rollouts* rollouts,
+                      const RpcMetrics* metrics = nullptr)
+      : fleet_(fleet), rollouts_(rollouts), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext*, const v1::ListAgentsRequest*,
                                        v1::ListAgentsResponse*) override;
@@ -35,6 +38,10 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
   grpc::ServerUnaryReactor* AssignBaseline(grpc::CallbackServerContext*,
                                            const v1::AssignBaselineRequest*,
                                            v1::AssignBaselineResponse*) override;
+  grpc::ServerUnaryReactor* ListAssignments(grpc::CallbackServerContext*, const v1::Empty*,
+                                            v1::ListAssignmentsResponse*) override;
+  grpc::ServerUnaryReactor* Unassign(grpc::CallbackServerContext*, const v1::UnassignRequest*,
+                                     v1::UnassignResponse*) override;
   grpc::ServerUnaryReactor* ApproveAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                          v1::Empty*) override;
   grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext*, const v1::CreateTokenRequest*,
@@ -45,9 +52,27 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
                                         v1::Empty*) override;
   grpc::ServerUnaryReactor* RevokeAgent(grpc::CallbackServerContext*, const v1::AgentRequest*,
                                         v1::Empty*) override;
+  grpc::ServerUnaryReactor* PlanRollout(grpc::CallbackServerContext*, const v1::RolloutSpecRequest*,
+                                        v1::RolloutPlan*) override;
+  grpc::ServerUnaryReactor* CreateRollout(grpc::CallbackServerContext*,
+                                          const v1::RolloutSpecRequest*,
+                                          v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* ListRollouts(grpc::CallbackServerContext*, const v1::Empty*,
+                                         v1::ListRolloutsResponse*) override;
+  grpc::ServerUnaryReactor* GetRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                       v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* ApproveRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                           v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* RollbackRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                            v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* Audit(grpc::CallbackServerContext*, const v1::AuditRequest*,
+                                  v1::AuditResponse*) override;
 
  private:
+  Result<core::Rollouts*> rollouts();
+
   core::Fleet& fleet_;
+  core::Rollouts* rollouts_;
   const RpcMetrics* metrics_;
 };
 

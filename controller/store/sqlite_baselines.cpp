@@ -103,6 +103,19 @@ Result<std::string> SqliteStore::deleteBaseline(const std::string& name, const s
   // Read under the write lock: what `drop` decides on cannot change before the commit.
   PW_ASSIGN_OR_RETURN(std::vector<AssignmentRecord> all, readAssignments(db));
   PW_ASSIGN_OR_RETURN(std::vector<int64_t> dead, drop(baseline, all));
+  {
+    PW_ASSIGN_OR_RETURN(Statement stmt,
+                        db.prepare("SELECT rollout_id, count(*) FROM rollout_pins WHERE "
+                                   "baseline_name = ?1 AND baseline_version = ?2 GROUP BY "
+                                   "rollout_id ORDER BY rollout_id LIMIT 1"));
+    stmt.bindText(1, baseline.name).bindText(2, baseline.version);
+    PW_ASSIGN_OR_RETURN(bool pinned, stmt.step());
+    if (pinned) {
+      return FailedPreconditionError(
+          "baseline '" + baseline.name + "' version '" + baseline.version + "' holds " +
+          std::to_string(stmt.columnInt(1)) + " host(s) of rollout '" + stmt.columnText(0) + "'");
+    }
+  }
   for (int64_t id : dead) {
     PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("DELETE FROM assignments WHERE id = ?1"));
     stmt.bindInt(1, id);
@@ -152,6 +165,15 @@ Result<AssignmentRecord> SqliteStore::addAssignment(const AssignmentRecord& assi
   }
   PW_RETURN_IF_ERROR(txn->commit());
   return stored;
+}
+
+Status SqliteStore::removeAssignment(int64_t id) {
+  std::lock_guard lock(mu_);
+  PW_ASSIGN_OR_RETURN(Statement stmt, db_->prepare("DELETE FROM assignments WHERE id = ?1"));
+  stmt.bindInt(1, id);
+  PW_RETURN_IF_ERROR(stmt.run());
+  if (db_->changes() == 0) return NotFoundError("assignment " + std::to_string(id) + " not found");
+  return OkStatus();
 }
 
 Result<std::vector<AssignmentRecord>> SqliteStore::listAssignments() {

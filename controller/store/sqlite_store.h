@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
 
 namespace postwarden::controller::store {
@@ -22,10 +23,10 @@ namespace internal {
 class Database;
 }  // namespace internal
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public RolloutStore {
  public:
   // The schema version this code writes; user_version of a database it created.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // Retention, enforced in the transaction that adds rows: the newest reports (by seq) and
   // history rows (by time) of each agent are kept, older ones deleted.
   static constexpr int kReportsKeptPerAgent = 1000;
@@ -100,6 +101,17 @@ class SqliteStore final : public Store {
   // carries the new id; ids increase and are never reused.
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;
   Result<std::vector<AssignmentRecord>> listAssignments() override;
+  Status removeAssignment(int64_t id) override;
+
+  // Rollouts (sqlite_rollouts.cpp).
+  Status createRollout(const RolloutRow& row, std::span<const AuditRow> audit) override;
+  Status saveRollout(const RolloutRow& row, std::span<const PinRow> pins,
+                     std::span<const AuditRow> audit) override;
+  Result<RolloutRow> getRollout(const std::string& id) override;
+  Result<std::vector<RolloutRow>> listRollouts(bool active_only) override;
+  Result<std::vector<PinRow>> listPins() override;
+  Result<std::vector<AuditRow>> audit(const std::string& rollout_id, UnixMs since,
+                                      int limit) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<internal::Database> db);

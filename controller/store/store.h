@@ -221,6 +221,8 @@ class Store {
                                              const AssignmentsToDrop& drop) = 0;
   virtual Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) = 0;
   virtual Result<std::vector<AssignmentRecord>> listAssignments() = 0;  // by id
+  // Withdraws an assignment. NotFound.
+  virtual Status removeAssignment(int64_t id) = 0;
 };
 
 }  // namespace postwarden::controller::store

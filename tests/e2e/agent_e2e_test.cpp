@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/verify/smtp_prober.h"
 #include "common/os/file_lock.h"
 #include "common/os/process_command_runner.h"
-#include "agent/verify/smtp_prober.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -445,7 +445,15 @@ TEST_F(AgentE2eTest, VerifyAndScanReportBeforeAndAfter) {
   EXPECT_EQ(verify.exit_code, 0) << last_output_;
   EXPECT_EQ(last_output_.find(sandbox().saslPassword()), std::string::npos)
       << "the password must never be printed";
-  EXPECT_EQ(agent({"scan", target}, {}, false).exit_code, 0) << last_output_;
+  // The hardening closes Nessus 54582; scan still fails on the findings the other baselines
+  // close (VRFY, TLS 1.0/1.1, anonymous suites: baseline_library_e2e_test), not on this one.
+  CommandResult rescan = agent({"scan", target}, {}, false);
+  EXPECT_NE(rescan.stdout_data.find("PASS  No AUTH offered before STARTTLS"), std::string::npos)
+      << last_output_;
+  EXPECT_NE(rescan.stdout_data.find("PASS  Cleartext AUTH PLAIN attempt refused"),
+            std::string::npos)
+      << last_output_;
+  EXPECT_EQ(rescan.stdout_data.find("FAIL  Cleartext"), std::string::npos) << last_output_;
 }
 
 TEST_F(AgentE2eTest, OfflineApplyWritesWhatPostconfReadsBack) {

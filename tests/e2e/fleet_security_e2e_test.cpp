@@ -1232,7 +1232,7 @@ TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned
   ASSERT_TRUE(pushBaseline(*admin_, std::string(kBaseline) + "# v2\n", "", &second).ok());
   std::string out;
   ASSERT_EQ(controller_->ctl({"baseline", "assign", "sec-test@" + second.baseline().version(),
-                              "--mode", "detect"},
+                              "--mode", "detect", "--yes", "--allow-no-match"},
                              &out),
             0)
       << out;

@@ -40,6 +40,12 @@ void Stepper::observeResult(HostProgress& h, const HostReport& r) {
       return fail(h, job + ": the agent refused the change", false);
     case ChangeResult::kNeedsHuman:
       return fail(h, job + ": the agent needs a human (the change could not be undone)", false);
+    case ChangeResult::kOutsideWindow:
+      return fail(h,
+                  job +
+                      ": the agent would not start it outside its maintenance windows by its "
+                      "own clock (check the clocks of controller and host)",
+                  false);
     case ChangeResult::kNone:
       break;
   }

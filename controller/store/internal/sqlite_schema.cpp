@@ -126,6 +126,36 @@ DROP TABLE reports;
 ALTER TABLE reports_v2 RENAME TO reports;
 )sql";
 
+// Version 3: rollouts (docs/rollouts.md). A pin holds an agent on the version a rollout gave
+// it; its baseline cannot be deleted while the pin names it.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE rollouts (
+  id TEXT PRIMARY KEY,
+  record BLOB NOT NULL,
+  active INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE rollout_pins (
+  agent_id TEXT PRIMARY KEY,
+  baseline_name TEXT NOT NULL,
+  baseline_version TEXT NOT NULL,
+  rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+  job BLOB NOT NULL,
+  FOREIGN KEY (baseline_name, baseline_version) REFERENCES baselines (name, version)
+) STRICT;
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  rollout_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  host TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_rollout ON audit (rollout_id, id);
+)sql";
+
 constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
 
 }  // namespace
@@ -196,7 +226,10 @@ Status initializeSchema(Database& db) {
     }
     PW_RETURN_IF_ERROR(db.exec(kSchemaV1).withContext("creating schema"));
   }
-  PW_RETURN_IF_ERROR(db.exec(kSchemaV2).withContext("upgrading schema to version 2"));
+  if (version < 2) {
+    PW_RETURN_IF_ERROR(db.exec(kSchemaV2).withContext("upgrading schema to version 2"));
+  }
+  PW_RETURN_IF_ERROR(db.exec(kSchemaV3).withContext("upgrading schema to version 3"));
   PW_RETURN_IF_ERROR(
       db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)));
   return txn->commit();

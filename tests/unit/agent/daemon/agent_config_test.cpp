@@ -47,6 +47,7 @@ ca_file: /etc/postwarden/controller-ca.pem
 state_dir: /srv/postwarden
 agent_id: mx1-a.example.org
 postfix_dir: /etc/postfix-out
+mail_log: /var/log/postfix/mail.log
 service:
   strategy: command
   reload_command: [/usr/sbin/postfix, -c, /etc/postfix-out, reload]
@@ -81,6 +82,7 @@ log_level: debug
   EXPECT_EQ(c.state_dir, "/srv/postwarden");
   EXPECT_EQ(c.agent_id, "mx1-a.example.org");
   EXPECT_EQ(c.postfix_dir, "/etc/postfix-out");
+  EXPECT_EQ(c.mail_log, "/var/log/postfix/mail.log");
   EXPECT_EQ(c.service.strategy, ServiceStrategy::kCommand);
   EXPECT_THAT(c.service.reload_command,
               ElementsAre("/usr/sbin/postfix", "-c", "/etc/postfix-out", "reload"));
@@ -112,6 +114,7 @@ TEST(AgentConfigTest, Defaults) {
   EXPECT_EQ(c.state_dir, "/var/lib/postwarden");
   EXPECT_EQ(c.agent_id, "mx1.example.org");
   EXPECT_EQ(c.postfix_dir, "/etc/postfix");
+  EXPECT_FALSE(c.mail_log.has_value()) << "Postfix's maillog_file or /var/log/mail.log";
   EXPECT_EQ(c.service.strategy, ServiceStrategy::kPostfix);
   EXPECT_EQ(c.service.systemd_unit, "postfix@-");
   EXPECT_TRUE(c.service.reload_command.empty());
@@ -178,13 +181,14 @@ TEST(AgentConfigTest, ControllerForms) {
 TEST(AgentConfigTest, RelativePathsAreResolvedAgainstTheConfigDirectory) {
   const std::string text =
       "controller: c:1\nca_file: ca.pem\nstate_dir: ../state\n"
-      "postfix_dir: ./postfix/\nprobe:\n  login: u\n"
+      "postfix_dir: ./postfix/\nmail_log: log/mail\nprobe:\n  login: u\n"
       "  password_file: secrets/pw\n";
   Result<AgentConfig> parsed = parseAgentConfig(text, "/etc/postwarden/agent.yaml", "h");
   ASSERT_TRUE(parsed.ok()) << parsed.status().toString();
   EXPECT_EQ(parsed->ca_file, "/etc/postwarden/ca.pem");
   EXPECT_EQ(parsed->state_dir, "/etc/state");
   EXPECT_EQ(parsed->postfix_dir, "/etc/postwarden/postfix/");
+  EXPECT_EQ(parsed->mail_log, "/etc/postwarden/log/mail");
   EXPECT_EQ(parsed->probe.password_file, "/etc/postwarden/secrets/pw");
   // Without a directory in the path, relative paths stay relative (to the working directory).
   parsed = parseAgentConfig(text, "agent.yaml", "h");
@@ -235,7 +239,7 @@ TEST(AgentConfigTest, MalformedYaml) {
                 ":1:1: the agent config must be a map of controller, controller_name, ca_file, "
                 "state_dir, agent_id, postfix_dir, service, probe, labels, check_interval, "
                 "splay, heartbeat_interval, verify_deadline, command_timeout, outbox_limit, "
-                "log_level, metrics_textfile, not a list");
+                "log_level, mail_log, metrics_textfile, not a list");
 }
 
 TEST(AgentConfigTest, UnknownKeysSuggestTheClosest) {

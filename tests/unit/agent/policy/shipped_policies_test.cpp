@@ -125,7 +125,7 @@ TEST(ShippedPoliciesTest, DocumentationExamplesLoadAndValidateWithoutFindings) {
     EXPECT_THAT(validateBaseline(*loaded, catalog), IsEmpty())
         << all(validateBaseline(*loaded, catalog));
   }
-  EXPECT_EQ(blocks, 3);
+  EXPECT_EQ(blocks, 4);
 }
 
 TEST(ShippedPoliciesTest, DocumentationShowsTheShippedSettings) {

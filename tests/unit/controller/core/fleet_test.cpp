@@ -199,6 +199,7 @@ class PausingStore : public store::Store {
   Result<std::vector<store::AssignmentRecord>> listAssignments() override {
     return inner_.listAssignments();
   }
+  Status removeAssignment(int64_t id) override { return inner_.removeAssignment(id); }
 
  private:
   store::Store& inner_;

@@ -330,8 +330,8 @@ TEST(ReportMappingTest, UnknownEnumValuesAreRejected) {
   compliance7.mutable_state()->set_compliance(static_cast<v1::Compliance>(7));
   EXPECT_EQ(reportWrite("mx1", compliance7, kNow).status().code(), StatusCode::kInvalidArgument);
 
-  v1::AgentMessage outcome = stateMessage(1);
-  outcome.mutable_state()->set_outcome(static_cast<v1::Outcome>(6));
+  v1::AgentMessage outcome = stateMessage(1);  // one past the last outcome
+  outcome.mutable_state()->set_outcome(static_cast<v1::Outcome>(v1::Outcome_MAX + 1));
   EXPECT_EQ(reportWrite("mx1", outcome, kNow).status().code(), StatusCode::kInvalidArgument);
 
   v1::AgentMessage negative = stateMessage(1);

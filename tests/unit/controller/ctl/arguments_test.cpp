@@ -192,10 +192,10 @@ TEST(PostwardenctlArgumentsTest, Baseline) {
   EXPECT_EQ(assign.baseline.version, "3f2a1b9c0d1e");
   EXPECT_EQ(assign.mode, AssignMode::kEnforce);
   EXPECT_THAT(assign.selector, ElementsAre(Pair("env", "prod")));
-  EXPECT_EQ(
-      as<AssignBaselineCommand>(parseArguments({"baseline", "assign", "edge@1", "--mode=detect"}))
-          .mode,
-      AssignMode::kDetect);
+  EXPECT_EQ(as<AssignBaselineCommand>(
+                parseArguments({"baseline", "assign", "edge@1", "--mode=detect", "--yes"}))
+                .mode,
+            AssignMode::kDetect);
   expectInvalid(parseArguments({"baseline", "assign", "edge@1"}), "needs --mode enforce|detect");
   expectInvalid(parseArguments({"baseline", "assign", "edge@1", "--mode", "repair"}),
                 "--mode must be enforce or detect, not 'repair'");
@@ -235,6 +235,57 @@ TEST(PostwardenctlArgumentsTest, SendCommand) {
             CommandKind::kVerify);
   expectInvalid(parseArguments({"command", "reload", "mx1"}),
                 "unknown subcommand 'command reload'");
+}
+
+TEST(PostwardenctlArgumentsTest, Rollout) {
+  using Action = RolloutCommand::Action;
+  RolloutCommand plan = as<RolloutCommand>(parseArguments({"rollout", "plan", "-f", "r.yaml"}));
+  EXPECT_EQ(plan.action, Action::kPlan);
+  EXPECT_EQ(plan.file, "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "create", "--file=r.yaml"})).file,
+            "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "create", "r.yaml"})).file, "r.yaml");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "list"})).action, Action::kList);
+  RolloutCommand rollback = as<RolloutCommand>(
+      parseArguments({"rollout", "rollback", "tls-1", "--reason", "queues grow"}));
+  EXPECT_EQ(rollback.action, Action::kRollback);
+  EXPECT_EQ(rollback.id, "tls-1");
+  EXPECT_EQ(rollback.reason, "queues grow");
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "approve", "tls-1"})).action,
+            Action::kApprove);
+  expectInvalid(parseArguments({"rollout", "plan"}), "usage: postwardenctl rollout plan -f FILE");
+  expectInvalid(parseArguments({"rollout", "create", "-f", "a", "b"}), "unexpected argument 'b'");
+  expectInvalid(parseArguments({"rollout", "create", "-f", "a", "-f", "b"}), "--file given twice");
+  expectInvalid(parseArguments({"rollout", "approve", "tls-1", "--reason", "x"}),
+                "rollout approve does not take --reason");
+  expectInvalid(parseArguments({"rollout", "start", "x"}), "expected rollout plan|create");
+}
+
+TEST(PostwardenctlArgumentsTest, AssignToEveryAgentNeedsYes) {
+  expectInvalid(parseArguments({"baseline", "assign", "b@1", "--mode", "enforce"}),
+                "reaches every agent, present and future: add --yes");
+  EXPECT_TRUE(as<AssignBaselineCommand>(
+                  parseArguments({"baseline", "assign", "b@1", "--mode", "enforce", "--dry-run"}))
+                  .dry_run);
+  AssignBaselineCommand all = as<AssignBaselineCommand>(parseArguments(
+      {"baseline", "assign", "b@1", "--mode", "enforce", "--yes", "--allow-no-match"}));
+  EXPECT_TRUE(all.allow_no_match);
+  expectInvalid(parseArguments({"baseline", "assign", "b@1", "--mode", "enforce", "--yes=1"}),
+                "takes no value");
+  EXPECT_EQ(as<UnassignCommand>(parseArguments({"baseline", "unassign", "12"})).id, 12);
+  expectInvalid(parseArguments({"baseline", "unassign", "x"}), "assignment id");
+  as<ListAssignmentsCommand>(parseArguments({"baseline", "assignments"}));
+}
+
+TEST(PostwardenctlArgumentsTest, Audit) {
+  AuditCommand all = as<AuditCommand>(parseArguments({"audit"}));
+  EXPECT_TRUE(all.rollout_id.empty());
+  EXPECT_EQ(all.since_seconds_ago, 0);
+  AuditCommand some =
+      as<AuditCommand>(parseArguments({"audit", "--rollout", "r-1", "--since", "1h"}));
+  EXPECT_EQ(some.rollout_id, "r-1");
+  EXPECT_EQ(some.since_seconds_ago, 3600);
+  expectInvalid(parseArguments({"audit", "--since", "soon"}), "--since");
 }
 
 }  // namespace

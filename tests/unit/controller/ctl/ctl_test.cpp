@@ -635,24 +635,51 @@ TEST_F(PostwardenctlTest, BaselineAssignDetectJson) {
   reply.set_matched_agents(1);
   EXPECT_CALL(*stub_, AssignBaseline(_, _, _))
       .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
-  EXPECT_EQ(run({"--json", "baseline", "assign", "edge@1", "--mode", "detect"}), kExitOk);
+  EXPECT_EQ(run({"--json", "baseline", "assign", "edge@1", "--mode", "detect", "--yes"}), kExitOk);
   EXPECT_EQ(sent.mode(), v1::BASELINE_MODE_DETECT);
   EXPECT_TRUE(sent.selector().empty());
+  EXPECT_FALSE(sent.preview());
   EXPECT_EQ(out_.str(), R"({
   "name": "edge",
   "version": "1",
   "mode": "detect",
   "selector": {},
-  "matched_agents": 1
+  "matched_agents": 1,
+  "agent_ids": [],
+  "assignment_id": 0,
+  "dry_run": false
 }
 )");
+}
+
+TEST_F(PostwardenctlTest, BaselineAssignDryRunShowsWhomItReaches) {
+  v1::AssignBaselineRequest sent;
+  v1::AssignBaselineResponse reply;
+  reply.set_matched_agents(2);
+  reply.add_agent_ids("mx1");
+  reply.add_agent_ids("mx2");
+  EXPECT_CALL(*stub_, AssignBaseline(_, _, _))
+      .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
+  EXPECT_EQ(run({"baseline", "assign", "edge@1", "--mode", "enforce", "--dry-run"}), kExitOk);
+  EXPECT_TRUE(sent.preview());
+  EXPECT_EQ(out_.str(), "would assign edge@1 in enforce mode to 2 agents\n  agents: mx1, mx2\n");
+}
+
+TEST_F(PostwardenctlTest, UnassignAndListAssignments) {
+  v1::UnassignRequest sent;
+  v1::UnassignResponse reply;
+  reply.set_affected_agents(3);
+  EXPECT_CALL(*stub_, Unassign(_, _, _)).WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
+  EXPECT_EQ(run({"baseline", "unassign", "7"}), kExitOk);
+  EXPECT_EQ(sent.id(), 7);
+  EXPECT_THAT(out_.str(), ::testing::StartsWith("withdrew assignment 7; it applied to 3 agents"));
 }
 
 TEST_F(PostwardenctlTest, BaselineAssignPermissionDenied) {
   EXPECT_CALL(*stub_, AssignBaseline(_, _, _))
       .WillOnce(Return(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                                     "role operator may not call AssignBaseline")));
-  EXPECT_EQ(run({"baseline", "assign", "edge@1", "--mode", "detect"}), kExitError);
+  EXPECT_EQ(run({"baseline", "assign", "edge@1", "--mode", "detect", "--yes"}), kExitError);
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
             "postwardenctl: error: assigning baseline 'edge@1': PERMISSION_DENIED: role operator "

@@ -38,10 +38,19 @@ class MockOperatorServiceStub : public ::postwarden::v1::OperatorService::StubIn
   PW_CTL_MOCK_UNARY(SendCommand, SendCommandRequest, Empty)
   PW_CTL_MOCK_UNARY(AssignBaseline, AssignBaselineRequest, AssignBaselineResponse)
   PW_CTL_MOCK_UNARY(ApproveAgent, AgentRequest, Empty)
+  PW_CTL_MOCK_UNARY(ListAssignments, Empty, ListAssignmentsResponse)
+  PW_CTL_MOCK_UNARY(Unassign, UnassignRequest, UnassignResponse)
   PW_CTL_MOCK_UNARY(CreateToken, CreateTokenRequest, CreateTokenResponse)
   PW_CTL_MOCK_UNARY(ListTokens, ListTokensRequest, ListTokensResponse)
   PW_CTL_MOCK_UNARY(RevokeToken, RevokeTokenRequest, Empty)
   PW_CTL_MOCK_UNARY(RevokeAgent, AgentRequest, Empty)
+  PW_CTL_MOCK_UNARY(PlanRollout, RolloutSpecRequest, RolloutPlan)
+  PW_CTL_MOCK_UNARY(CreateRollout, RolloutSpecRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(ListRollouts, Empty, ListRolloutsResponse)
+  PW_CTL_MOCK_UNARY(GetRollout, RolloutRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(ApproveRollout, RolloutRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(RollbackRollout, RolloutRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(Audit, AuditRequest, AuditResponse)
 };
 
 #undef PW_CTL_MOCK_UNARY

@@ -189,12 +189,13 @@ TEST_F(SqliteStoreTest, ReopenKeepsData) {
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   store_.reset();
-  rawExec(path_, "PRAGMA user_version = 3");
+  rawExec(path_, "PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1));
   auto opened = SqliteStore::open(path_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(opened.status().message(),
-              HasSubstr("database schema 3 is newer than this controller"));
+              HasSubstr("database schema " + std::to_string(SqliteStore::kSchemaVersion + 1) +
+                        " is newer than this controller"));
 }
 
 TEST_F(SqliteStoreTest, RefusesGarbageFileAndLeavesItUnchanged) {
@@ -944,6 +945,7 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   }
   // Rebuild the version 1 layout by hand: no seq_epoch, reports keyed by (agent, seq).
   rawExec(path,
+          "DROP TABLE audit; DROP TABLE rollout_pins; DROP TABLE rollouts; "
           "DROP TABLE reports; ALTER TABLE agents DROP COLUMN seq_epoch; "
           "ALTER TABLE agents DROP COLUMN simulated; "
           "CREATE TABLE reports (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE "
@@ -956,7 +958,7 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
           "INSERT INTO reports VALUES ('a1', 9, 'state', x'00', 1); PRAGMA user_version = 1;");
   auto opened = SqliteStore::open(path);
   ASSERT_TRUE(opened.ok()) << opened.status().toString();
-  EXPECT_EQ(rawQuery(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(rawQuery(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
   EXPECT_EQ(rawQuery(path, "SELECT count(*) FROM reports WHERE epoch = 0 AND seq = 9"), 1);
   AgentRecord agent = (*opened)->getAgent("a1").value();
   EXPECT_EQ(agent.seq_epoch, 0u);

@@ -1,9 +1,9 @@
-#include "controller/rollout/maintenance_window.h"
+#include "common/schedule/maintenance_window.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace postwarden::controller::rollout {
+namespace postwarden::schedule {
 namespace {
 
 constexpr std::array<std::string_view, 7> kDayNames = {"Mon", "Tue", "Wed", "Thu",
@@ -37,11 +37,12 @@ Result<int> parseClock(std::string_view text, bool allow_24) {
                                           std::string(allow_24 ? ", or 24:00 as an end" : "") +
                                           "), not '" + std::string(text) + "'");
   if (text.size() != 5 || text[2] != ':') return bad;
-  Result<int> h = parseCount(text.substr(0, 2), 24);
-  Result<int> m = parseCount(text.substr(3, 2), 59);
-  if (!h.ok() || !m.ok()) return bad;
-  if (*h == 24 && (!allow_24 || *m != 0)) return bad;
-  return *h * 60 + *m;
+  const auto digit = [&](size_t i) { return std::isdigit(static_cast<unsigned char>(text[i])); };
+  if (!digit(0) || !digit(1) || !digit(3) || !digit(4)) return bad;
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (h > 24 || m > 59 || (h == 24 && (!allow_24 || m != 0))) return bad;
+  return h * 60 + m;
 }
 
 bool isZoneNameText(std::string_view name) {
@@ -62,8 +63,7 @@ std::string clockText(int minute) {
 }  // namespace
 
 Result<Window> makeWindow(const std::vector<std::string>& days, std::string_view start,
-                          std::string_view end, std::string_view time_zone,
-                          std::string_view selector) {
+                          std::string_view end, std::string_view time_zone) {
   Window w;
   if (days.empty()) return InvalidArgumentError("a window needs at least one day");
   for (const std::string& day : days) PW_RETURN_IF_ERROR(addDay(day, w.days));
@@ -82,9 +82,6 @@ Result<Window> makeWindow(const std::vector<std::string>& days, std::string_view
                                 "': expected a tz database name such as Europe/Berlin or UTC");
   }
   w.time_zone_name = std::string(time_zone);
-  Result<LabelSelector> parsed = parseSelector(selector);
-  if (!parsed.ok()) return parsed.status().withContext("window selector");
-  w.selector = *std::move(parsed);
   return w;
 }
 
@@ -108,7 +105,7 @@ Result<Window> parseWindow(std::string_view text) {
     days.emplace_back(words[0].substr(i, comma - i));
     i = comma + 1;
   }
-  return makeWindow(days, words[1].substr(0, dash), words[1].substr(dash + 1), words[2], "");
+  return makeWindow(days, words[1].substr(0, dash), words[1].substr(dash + 1), words[2]);
 }
 
 std::string toString(const Window& window) {
@@ -122,10 +119,8 @@ std::string toString(const Window& window) {
       days += kDayNames[i];
     }
   }
-  std::string out = days + " " + clockText(window.start_minute) + "-" +
-                    clockText(window.end_minute) + " " + window.time_zone_name;
-  if (!window.selector.empty()) out += " [" + toString(window.selector) + "]";
-  return out;
+  return days + " " + clockText(window.start_minute) + "-" + clockText(window.end_minute) + " " +
+         window.time_zone_name;
 }
 
 std::optional<Interval> intervalOn(const Window& window, absl::CivilDay day) {
@@ -159,4 +154,4 @@ absl::Time nextOpening(const Window& window, absl::Time now) {
   return absl::InfiniteFuture();
 }
 
-}  // namespace postwarden::controller::rollout
+}  // namespace postwarden::schedule

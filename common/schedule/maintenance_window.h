@@ -24,9 +24,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "controller/rollout/spec_values.h"
 
-namespace postwarden::controller::rollout {
+namespace postwarden::schedule {
 
 struct Window {
   std::array<bool, 7> days{};  // indexed by absl::Weekday (monday = 0 ... sunday = 6)
@@ -34,7 +33,6 @@ struct Window {
   int end_minute = 0;          // 1..1440; <= start_minute means the next day
   std::string time_zone_name;  // as written, e.g. "Europe/Berlin"
   absl::TimeZone zone;
-  LabelSelector selector;  // the hosts this window is for; empty: every host
 };
 
 struct Interval {
@@ -46,11 +44,10 @@ struct Interval {
 // The fields of a window as a spec writes them. Days are Mon..Sun (any case) or "daily"; times
 // are HH:MM. An unknown time zone is refused here, so a spec never carries one.
 Result<Window> makeWindow(const std::vector<std::string>& days, std::string_view start,
-                          std::string_view end, std::string_view time_zone,
-                          std::string_view selector);
+                          std::string_view end, std::string_view time_zone);
 // The short form "DAYS HH:MM-HH:MM ZONE", e.g. "Sat,Sun 02:00-04:00 Europe/Berlin".
 Result<Window> parseWindow(std::string_view text);
-// The short form back, plus " [selector]" when the window has one.
+// The short form back: "daily" when every day is listed.
 std::string toString(const Window& window);
 
 // The interval of the window that starts on local day `day`, if the window is on that day and
@@ -63,4 +60,4 @@ bool isOpen(const Window& window, absl::Time now);
 // otherwise the next start within 8 days; absl::InfiniteFuture() if there is none.
 absl::Time nextOpening(const Window& window, absl::Time now);
 
-}  // namespace postwarden::controller::rollout
+}  // namespace postwarden::schedule

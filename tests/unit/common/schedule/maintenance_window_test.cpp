@@ -1,9 +1,9 @@
-#include "controller/rollout/maintenance_window.h"
+#include "common/schedule/maintenance_window.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace postwarden::controller::rollout {
+namespace postwarden::schedule {
 namespace {
 
 using ::testing::HasSubstr;
@@ -110,12 +110,12 @@ TEST(MaintenanceWindowTest, RefusesUnknownTimeZonesAndBadFields) {
   EXPECT_THAT(parseWindow("Sat 02:00 UTC").status().message(), HasSubstr("DAYS HH:MM-HH:MM ZONE"));
 }
 
-TEST(MaintenanceWindowTest, MakeWindowWithSelectorAndToString) {
-  Result<Window> w = makeWindow({"sat", "Sun"}, "02:00", "04:00", "Europe/Berlin", "site=fra1");
+TEST(MaintenanceWindowTest, MakeWindowAndToString) {
+  Result<Window> w = makeWindow({"sat", "Sun"}, "02:00", "04:00", "Europe/Berlin");
   ASSERT_TRUE(w.ok()) << w.status().toString();
-  EXPECT_EQ(toString(*w), "Sat,Sun 02:00-04:00 Europe/Berlin [site=fra1]");
+  EXPECT_EQ(toString(*w), "Sat,Sun 02:00-04:00 Europe/Berlin");
   EXPECT_EQ(toString(window("daily 22:00-24:00 UTC")), "daily 22:00-24:00 UTC");
 }
 
 }  // namespace
-}  // namespace postwarden::controller::rollout
+}  // namespace postwarden::schedule

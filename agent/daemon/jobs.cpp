@@ -1,0 +1,158 @@
+#include "agent/daemon/jobs.h"
+
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+
+#include <charconv>
+#include <map>
+
+#include "common/schedule/maintenance_window.h"
+
+namespace postwarden::agent::daemon {
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string formatUtc(std::chrono::system_clock::time_point t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
+}
+
+JobVerdict mayStartJob(const JobTerms& terms, bool needs_restart,
+                       std::chrono::system_clock::time_point now) {
+  const std::string at = " by its own clock at " + formatUtc(now);
+  if (terms.windows.empty()) {
+    if (terms.rollback) return {.start = true};
+    if (!terms.anytime) {
+      return {.why = "the job has no maintenance window and is not marked anytime" + at};
+    }
+    if (needs_restart) {
+      return {.why =
+                  "the change needs a Postfix restart, which only runs inside a maintenance "
+                  "window, and the job has none" +
+                  at};
+    }
+    return {.start = true};
+  }
+  const absl::Time instant = absl::FromChrono(now);
+  for (const std::string& text : terms.windows) {
+    Result<schedule::Window> window = schedule::parseWindow(text);
+    if (!window.ok()) {
+      return {.why = "maintenance window '" + text + "' unreadable (" + window.status().message() +
+                     "); not started" + at};
+    }
+  }
+  for (const std::string& text : terms.windows) {
+    if (schedule::isOpen(*schedule::parseWindow(text), instant)) return {.start = true};
+  }
+  return {.why = std::string(terms.windows.size() == 1 ? "outside its maintenance window "
+                                                       : "outside its maintenance windows ") +
+                 joined(terms.windows) + at};
+}
+
+// Lines "key value", then "report N" and the N bytes of the report.
+std::string encodeJobRecord(const JobRecord& r) {
+  std::string out = "postwarden-job 1\n";
+  auto line = [&](std::string_view key, const std::string& value) {
+    out.append(key).append(" ").append(value).append("\n");
+  };
+  line("job_id", r.job_id);
+  line("soak_start_ms", std::to_string(r.soak_start_ms));
+  line("soak_end_ms", std::to_string(r.soak_end_ms));
+  line("last_health_ms", std::to_string(r.last_health_ms));
+  line("soak_done", r.soak_done ? "1" : "0");
+  line("deferred_known", r.deferred_known ? "1" : "0");
+  line("deferred_at_change", std::to_string(r.deferred_at_change));
+  line("log_path", r.log_path);
+  line("log_known", r.log_known ? "1" : "0");
+  line("log_offset", std::to_string(r.log_offset));
+  line("log_inode", std::to_string(r.log_inode));
+  line("report", std::to_string(r.report.size()));
+  out += r.report;
+  return out;
+}
+
+Result<JobRecord> decodeJobRecord(std::string_view bytes) {
+  auto bad = [](std::string_view why) {
+    return DataLossError("unreadable job record: " + std::string(why));
+  };
+  std::map<std::string, std::string, std::less<>> fields;
+  bool first = true;
+  while (true) {
+    const size_t eol = bytes.find('\n');
+    if (eol == std::string_view::npos) return bad("truncated");
+    std::string_view line = bytes.substr(0, eol);
+    bytes.remove_prefix(eol + 1);
+    if (first) {
+      if (line != "postwarden-job 1") return bad("not a job record");
+      first = false;
+      continue;
+    }
+    const size_t space = line.find(' ');
+    if (space == std::string_view::npos) return bad("a line without a value");
+    std::string key(line.substr(0, space));
+    std::string value(line.substr(space + 1));
+    if (key == "report") {
+      fields[key] = value;
+      break;
+    }
+    fields[key] = value;
+  }
+  auto integer = [&](std::string_view key, auto& out) -> bool {
+    auto it = fields.find(key);
+    if (it == fields.end()) return false;
+    const std::string& v = it->second;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    return ec == std::errc() && end == v.data() + v.size();
+  };
+  JobRecord r;
+  uint64_t report_size = 0;
+  int flags[3] = {};
+  if (!fields.contains("job_id") || !fields.contains("log_path") ||
+      !integer("soak_start_ms", r.soak_start_ms) || !integer("soak_end_ms", r.soak_end_ms) ||
+      !integer("last_health_ms", r.last_health_ms) || !integer("soak_done", flags[0]) ||
+      !integer("deferred_known", flags[1]) ||
+      !integer("deferred_at_change", r.deferred_at_change) || !integer("log_known", flags[2]) ||
+      !integer("log_offset", r.log_offset) || !integer("log_inode", r.log_inode) ||
+      !integer("report", report_size)) {
+    return bad("a field is missing or malformed");
+  }
+  if (bytes.size() != report_size) return bad("report size mismatch");
+  r.job_id = fields["job_id"];
+  r.log_path = fields["log_path"];
+  r.soak_done = flags[0] != 0;
+  r.deferred_known = flags[1] != 0;
+  r.log_known = flags[2] != 0;
+  r.report = std::string(bytes);
+  return r;
+}
+
+SoakStep soakStep(const JobRecord& record, std::chrono::system_clock::time_point now,
+                  std::chrono::milliseconds interval) {
+  if (record.soak_end_ms == 0 || record.soak_done) return SoakStep::kNothing;
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  if (now_ms >= record.soak_end_ms) return SoakStep::kFinal;
+  const int64_t from = record.last_health_ms != 0 ? record.last_health_ms : record.soak_start_ms;
+  return now_ms - from >= interval.count() ? SoakStep::kReport : SoakStep::kNothing;
+}
+
+std::chrono::system_clock::time_point nextSoakStep(const JobRecord& record,
+                                                   std::chrono::milliseconds interval) {
+  if (record.soak_end_ms == 0 || record.soak_done) {
+    return std::chrono::system_clock::time_point::max();
+  }
+  const int64_t from = record.last_health_ms != 0 ? record.last_health_ms : record.soak_start_ms;
+  const int64_t at = std::min(record.soak_end_ms, from + interval.count());
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(at));
+}
+
+}  // namespace postwarden::agent::daemon

@@ -1,0 +1,82 @@
+// Rollouts on a live fleet: the operators' calls (plan, create, approve, roll back) and the
+// loop that steps every active rollout's pure engine (controller/rollout) against what the
+// agents report, stores each step (record, pins, audit rows) in one transaction, and only then
+// sends the jobs. A controller killed at any point resumes from the stored record: the next
+// step re-derives the same decisions, and a job sent twice has the same id, which the agent
+// runs once. Thread-safe: operator calls and steps are serialized.
+#pragma once
+
+#include <absl/time/time.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "controller/core/fleet.h"
+#include "controller/rollout/rollout_state.h"
+#include "controller/store/rollout_store.h"
+#include "controller/store/store.h"
+#include "postwarden/v1/rollout.pb.h"
+
+namespace postwarden::controller::core {
+
+struct RolloutsOptions {
+  std::function<absl::Time()> now;                         // default: the system clock
+  absl::Duration step_interval = absl::Milliseconds(250);  // how often active rollouts step
+};
+
+class Rollouts {
+ public:
+  Rollouts(store::Store& store, store::RolloutStore& rollouts, Fleet& fleet,
+           RolloutsOptions options = {});
+  ~Rollouts();  // stops the loop
+
+  // Gives the fleet the stored pins and starts stepping.
+  Status start();
+  void stop();
+
+  // What a spec would do now, creating nothing: waves and their hosts, next windows, the
+  // baseline diffs. The spec's errors as `FILE:LINE:COL: message`.
+  Result<v1::RolloutPlan> plan(const std::string& spec_yaml, const std::string& file);
+  // Creates the rollout (waiting for approvals when the spec asks for some). FailedPrecondition
+  // when a selected host runs no baseline (nothing known-good to roll back to) or is already
+  // in an active rollout.
+  Result<v1::RolloutRecord> create(const std::string& spec_yaml, const std::string& file,
+                                   const std::string& creator);
+  Result<std::vector<v1::RolloutRecord>> list();
+  Result<v1::RolloutRecord> get(const std::string& id);
+  Result<v1::RolloutRecord> approve(const std::string& id, const std::string& approver);
+  Result<v1::RolloutRecord> rollback(const std::string& id, const std::string& actor,
+                                     const std::string& reason);
+  Result<std::vector<store::AuditRow>> audit(const std::string& rollout_id, store::UnixMs since,
+                                             int limit);
+
+  // Steps every active rollout once (the loop calls it; tests may too).
+  void stepAll();
+
+ private:
+  struct Prepared;
+  Result<Prepared> prepare(const std::string& spec_yaml, const std::string& file);
+  Status stepLocked(const store::RolloutRow& row, absl::Time now);
+  Result<v1::RolloutRecord> loadLocked(const std::string& id);
+  Status saveOperatorChange(v1::RolloutRecord record, const rollout::RolloutState& next,
+                            store::AuditRow audit);
+  void loop();
+
+  store::Store& store_;
+  store::RolloutStore& rollouts_;
+  Fleet& fleet_;
+  RolloutsOptions options_;
+
+  std::mutex mu_;  // serializes operator calls and steps
+  std::mutex loop_mutex_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;
+  std::thread loop_;
+};
+
+}  // namespace postwarden::controller::core

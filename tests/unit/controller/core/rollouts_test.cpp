@@ -1,0 +1,293 @@
+// Rollouts on a fleet over a real SqliteStore (mkdtemp), stepped by hand with a fake time:
+// what is dispatched when, what is stored before it is sent, and that a restarted controller
+// resumes from the store without a new job.
+#include "controller/core/rollouts.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/store/sqlite_store.h"
+#include "tests/unit/common/os/temp_dir.h"
+
+namespace postwarden::controller::core {
+namespace {
+
+using os::TempDir;  // tests/unit/common/os/temp_dir.h
+using ::testing::HasSubstr;
+
+class RecordingSession : public AgentSession {
+ public:
+  void send(v1::ControllerMessage message) override {
+    std::lock_guard lock(mu_);
+    if (message.has_assignment()) assignments_.push_back(message.assignment());
+  }
+  void close(Status) override {}
+  std::vector<v1::Assignment> assignments() const {
+    std::lock_guard lock(mu_);
+    return assignments_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<v1::Assignment> assignments_;
+};
+
+constexpr char kV1[] = "v1aaaaaaaaaa";
+constexpr char kV2[] = "v2bbbbbbbbbb";
+
+const std::string kSpec = R"(name: harden
+baseline: hardening@v2bbbbbbbbbb
+anytime: true
+waves:
+  - canary: 1
+    soak: 1m
+  - percent: 100
+    soak: 1m
+health:
+  report_interval: 1m
+  missed_reports: 3
+  max_deferred_growth: 2
+)";
+
+class RolloutsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<store::SqliteStore>> opened =
+        store::SqliteStore::open(dir_.file("controller.db"));
+    ASSERT_TRUE(opened.ok()) << opened.status().toString();
+    store_ = std::move(*opened);
+    for (const char* version : {kV1, kV2}) {
+      ASSERT_TRUE(store_
+                      ->putBaseline({.name = "hardening",
+                                     .version = version,
+                                     .content = std::string("name: hardening # ") + version})
+                      .ok());
+    }
+    fleet_ = std::make_unique<Fleet>(*store_);
+    ASSERT_TRUE(fleet_->start().ok());
+    rollouts_ = newRollouts();
+  }
+
+  std::unique_ptr<Rollouts> newRollouts() {
+    return std::make_unique<Rollouts>(*store_, *store_, *fleet_,
+                                      RolloutsOptions{.now = [this] { return now_; }});
+  }
+
+  // An agent that runs `version` (empty: none) and was heard of now.
+  void addAgent(const std::string& id, const std::string& version) {
+    ASSERT_TRUE(store_->registerSimulatedAgent(id, ms()).ok());
+    if (!version.empty()) report(id, version, "", v1::OUTCOME_UNSPECIFIED);
+  }
+
+  // A state report of `id` as the agent sends it, stored and heard of now.
+  void report(const std::string& id, const std::string& version, const std::string& job,
+              v1::Outcome outcome, int64_t deferred_growth = 0) {
+    v1::StateReport state;
+    state.set_baseline_name("hardening");
+    state.set_baseline_version(version);
+    state.set_job_id(job);
+    state.set_outcome(outcome);
+    state.mutable_health()->set_deferred_growth(deferred_growth);
+    store::ReportWrite write{.agent_id = id,
+                             .seq = ++seq_[id],
+                             .kind = "state",
+                             .body = state.SerializeAsString(),
+                             .received_at = ms()};
+    write.state = store::ReportWrite::State{.baseline_name = "hardening",
+                                            .baseline_version = version,
+                                            .mode = store::Mode::kEnforce,
+                                            .compliance = store::Compliance::kCompliant,
+                                            .serialized = state.SerializeAsString()};
+    write.history = {.agent_id = id, .at = ms(), .kind = "state", .summary = "test"};
+    ASSERT_TRUE(store_->recordReports(std::span(&write, 1)).ok());
+    touch(id);
+  }
+  void touch(const std::string& id) {
+    std::pair<std::string, store::UnixMs> seen{id, ms()};
+    ASSERT_TRUE(store_->touchAgents(std::span(&seen, 1)).ok());
+  }
+
+  store::UnixMs ms() const { return absl::ToUnixMillis(now_); }
+
+  std::map<std::string, std::string> jobs() {  // agent -> job id of its pin
+    std::map<std::string, std::string> out;
+    Result<std::vector<store::PinRow>> pins = store_->listPins();
+    if (!pins.ok()) {
+      ADD_FAILURE() << pins.status().toString();
+      return out;
+    }
+    for (const store::PinRow& pin : *pins) {
+      v1::RolloutJob job;
+      EXPECT_TRUE(job.ParseFromString(pin.job));
+      out[pin.agent_id] =
+          pin.baseline_version + (job.rollback() ? " rollback " : " ") + job.job_id();
+    }
+    return out;
+  }
+  std::vector<std::string> actions(const std::string& action) {
+    std::vector<std::string> hosts;
+    Result<std::vector<store::AuditRow>> audit = store_->audit("", 0, 1000);
+    if (!audit.ok()) {
+      ADD_FAILURE() << audit.status().toString();
+      return hosts;
+    }
+    for (const store::AuditRow& row : *audit) {
+      if (row.action == action) hosts.push_back(row.host);
+    }
+    return hosts;
+  }
+  std::string jobOf(const std::string& host) {
+    const std::string pin = jobs()[host];
+    return pin.substr(pin.rfind(' ') + 1);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<Fleet> fleet_;
+  std::unique_ptr<Rollouts> rollouts_;
+  absl::Time now_ = absl::FromUnixSeconds(1'780'000'000);
+  std::map<std::string, uint64_t> seq_;
+};
+
+TEST_F(RolloutsTest, HostsWithoutABaselineAreRefusedAtCreation) {
+  addAgent("mx1", kV1);
+  addAgent("mx2", "");
+  Result<v1::RolloutRecord> created = rollouts_->create(kSpec, "r.yaml", "alice");
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(created.status().message(), HasSubstr("mx2"));
+  EXPECT_TRUE(rollouts_->list()->empty());
+}
+
+TEST_F(RolloutsTest, ThePlanShowsWavesAndTheBaselineDiffAndCreatesNothing) {
+  addAgent("mx1", kV1);
+  addAgent("mx2", kV1);
+  Result<v1::RolloutPlan> plan = rollouts_->plan(kSpec, "r.yaml");
+  ASSERT_TRUE(plan.ok()) << plan.status().toString();
+  ASSERT_EQ(plan->waves_size(), 2);
+  EXPECT_THAT(plan->waves(0).hosts(), ::testing::ElementsAre("mx1"));
+  EXPECT_THAT(plan->waves(1).hosts(), ::testing::ElementsAre("mx2"));
+  ASSERT_EQ(plan->baseline_diffs_size(), 1);
+  EXPECT_THAT(plan->baseline_diffs(0), HasSubstr("v1aaaaaaaaaa -> v2bbbbbbbbbb"));
+  EXPECT_THAT(plan->baseline_diffs(0), HasSubstr("+name: hardening # v2bbbbbbbbbb"));
+  EXPECT_TRUE(rollouts_->list()->empty());
+}
+
+TEST_F(RolloutsTest, TheCanaryGoesFirstAndTheRestOnlyAfterItsSoak) {
+  for (const char* id : {"mx1", "mx2", "mx3"}) addAgent(id, kV1);
+  RecordingSession session;
+  ASSERT_TRUE(fleet_->attach("mx1", &session, v1::Hello(), /*simulated=*/true).ok());
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  ASSERT_EQ(jobs().size(), 1u);
+  // Stored first, then sent: the connected canary got its job.
+  ASSERT_EQ(session.assignments().size(), 1u);
+  EXPECT_EQ(session.assignments()[0].baseline_version(), kV2);
+  EXPECT_EQ(session.assignments()[0].job().job_id(), jobOf("mx1"));
+
+  now_ += absl::Seconds(10);
+  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("start_soak"), ::testing::ElementsAre("mx1"));
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));  // wave 2 waits
+
+  for (int i = 0; i < 3; ++i) {  // the soak: reports keep coming, health stays fine
+    now_ += absl::Seconds(25);
+    report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+    for (const char* id : {"mx2", "mx3"}) touch(id);
+    rollouts_->stepAll();
+  }
+  EXPECT_THAT(actions("mark_done"), ::testing::ElementsAre("mx1"));
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1", "mx2", "mx3"));
+  fleet_->detach("mx1", &session);
+}
+
+TEST_F(RolloutsTest, AHealthGateFailingAtTheCanaryRollsItBackAndStopsTheRest) {
+  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  rollouts_->stepAll();
+  now_ += absl::Seconds(5);
+  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+  rollouts_->stepAll();
+  now_ += absl::Seconds(5);
+  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED, /*deferred_growth=*/3);
+  rollouts_->stepAll();
+
+  EXPECT_THAT(actions("mark_failed"), ::testing::ElementsAre("mx1"));
+  EXPECT_THAT(jobs()["mx1"], ::testing::StartsWith("v1aaaaaaaaaa rollback "));
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  Result<v1::RolloutRecord> record = rollouts_->get("harden-1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_THAT(record->hosts(0).failure(), HasSubstr("deferred growth 3 > 2"));
+
+  now_ += absl::Seconds(5);
+  report("mx1", kV1, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("rolled_back"), ::testing::ElementsAre("mx1"));
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+}
+
+TEST_F(RolloutsTest, ARestartedControllerResumesFromTheStoreWithoutANewJob) {
+  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  rollouts_->stepAll();
+  const std::string job = jobOf("mx1");
+
+  rollouts_ = newRollouts();  // a new process over the same database
+  now_ += absl::Seconds(5);
+  rollouts_->stepAll();
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  EXPECT_EQ(jobOf("mx1"), job);
+
+  report("mx1", kV2, job, v1::OUTCOME_REPAIRED);
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("start_soak"), ::testing::ElementsAre("mx1"));
+}
+
+TEST_F(RolloutsTest, TheCreatorCannotApproveAndAnApprovalStartsTheRollout) {
+  addAgent("mx1", kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec + "approvals: 1\n", "r.yaml", "alice").ok());
+  const std::string id = "harden-1";
+  rollouts_->stepAll();
+  EXPECT_TRUE(actions("dispatch").empty());
+
+  Result<v1::RolloutRecord> own = rollouts_->approve(id, "alice");
+  EXPECT_EQ(own.status().code(), StatusCode::kPermissionDenied);
+  Result<v1::RolloutRecord> approved = rollouts_->approve(id, "bob");
+  ASSERT_TRUE(approved.ok()) << approved.status().toString();
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  EXPECT_EQ(actions("approve").size(), 1u);   // bob's action
+  EXPECT_EQ(actions("approved").size(), 1u);  // the engine's: enough approvals
+}
+
+TEST_F(RolloutsTest, ARollbackOnDemandReturnsChangedHosts) {
+  addAgent("mx1", kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  rollouts_->stepAll();
+  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+  rollouts_->stepAll();
+  Result<v1::RolloutRecord> rolled = rollouts_->rollback("harden-1", "carol", "pager");
+  ASSERT_TRUE(rolled.ok()) << rolled.status().toString();
+  EXPECT_EQ(rolled->phase(), "rolling_back");
+  rollouts_->stepAll();
+  EXPECT_THAT(jobs()["mx1"], ::testing::StartsWith("v1aaaaaaaaaa rollback "));
+  Result<std::vector<store::AuditRow>> audit = rollouts_->audit("harden-1", 0, 0);
+  ASSERT_TRUE(audit.ok());
+  bool found = false;
+  for (const store::AuditRow& row : *audit) {
+    found |= row.action == "request_rollback" && row.actor == "carol" && row.detail == "pager";
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace postwarden::controller::core
