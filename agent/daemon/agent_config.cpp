@@ -40,7 +40,7 @@ constexpr std::string_view kTopKeys[] = {"controller",      "controller_name", "
                                          "service",         "probe",           "labels",
                                          "check_interval",  "splay",           "heartbeat_interval",
                                          "verify_deadline", "command_timeout", "outbox_limit",
-                                         "log_level",       "mail_log"};
+                                         "log_level",       "mail_log",        "metrics_textfile"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",
@@ -468,6 +468,13 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
                                       std::to_string(kMaxOutboxLimit) + ", not '" + s + "'");
           }
           config.outbox_limit = static_cast<size_t>(*n);
+        } else if (key == "metrics_textfile") {
+          PW_ASSIGN_OR_RETURN(config.metrics_textfile, path(v, where, "'metrics_textfile'"));
+          if (!config.metrics_textfile.ends_with(".prom")) {
+            return errorAt(at(v),
+                           "'metrics_textfile' must end in .prom (node_exporter's "
+                           "textfile collector reads only those)");
+          }
         } else {  // log_level
           PW_ASSIGN_OR_RETURN(config.log_level, text(v, where, "'log_level'"));
           if (std::find(std::begin(kLogLevels), std::end(kLogLevels), config.log_level) ==

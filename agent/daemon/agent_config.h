@@ -54,6 +54,9 @@ struct AgentConfig {
   std::chrono::milliseconds command_timeout{60000};
   size_t outbox_limit = 10000;
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+  // metrics_textfile: node_exporter textfile-collector file (*.prom) the daemon replaces
+  // after every check (daemon_metrics.h); empty: none.
+  std::string metrics_textfile;
 };
 
 // Parses the text of a config file. `path` names the file in error messages, and relative

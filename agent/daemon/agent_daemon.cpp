@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/applier/transaction.h"
+#include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/parameter_states.h"
 #include "agent/health/postqueue.h"
 #include "agent/link/controller_link.h"
@@ -189,6 +190,7 @@ std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& c
 
 Status AgentDaemon::loop() {
   check(Trigger::kStartup);
+  writeMetrics();
   const auto started = env_.os.clock.steadyNow();
   schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_, splayDraw());
   while (!stop_) {
@@ -225,6 +227,7 @@ Status AgentDaemon::loop() {
         check(wake.trigger);
         break;
     }
+    writeMetrics();
   }
   return OkStatus();
 }
@@ -356,7 +359,9 @@ planner::PlanOptions AgentDaemon::planOptions() const {
 }
 
 void AgentDaemon::check(Trigger trigger) {
+  DaemonMetrics::CheckTimer timer(metrics_);
   Look look = lookAtHost();
+  if (look.config) metrics_.postfixConfig(look.config->main_cf);
   const Decision decision = decide(look.finding, memory_, trigger);
   if (decision.action == Action::kNothing) return;
   if (decision.drift_event) reportConfigDrift(look.states, decision.drift_repairing);
@@ -424,6 +429,7 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
     return;
   }
   applier::TransactionReport result = run_.apply(*change, look.planned->plan);
+  metrics_.changed(result.outcome);
   log()->info("repair of {} parameter(s): {}{}", look.planned->plan.changes.size(),
               applier::outcomeName(result.outcome),
               result.reason.empty() ? "" : " (" + result.reason + ")");
@@ -448,8 +454,10 @@ void AgentDaemon::repair(Look& look, v1::StateReport& state) {
 
 // The files are right; is the service? (an expired certificate, a dead smtpd)
 void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateReport& state) {
+  const auto probe_started = env_.os.clock.steadyNow();
   Result<std::vector<applier::ProbeRecord>> records =
       run_.verify(*baseline_, config, probeSettings());
+  metrics_.probed(env_.os.clock.steadyNow() - probe_started);
   std::vector<std::string> failures;
   if (!records.ok()) failures.push_back(records.status().message());
   for (const applier::ProbeRecord& record :
@@ -518,6 +526,7 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   for (const v1::ParameterState& p : drift.parameters()) key += p.SerializeAsString();
   if (key == last_drift_) return;  // the same drift seen again (a second event of one edit)
   last_drift_ = key;
+  metrics_.drifted(drift.source());
   last_state_.reset();  // the state after a drift event is news, even if it equals the last
   log()->warn("drift: {} parameter(s) out of line{}", drift.parameters_size(),
               drift.repairing() ? ", repairing" : " (detect only)");
@@ -525,6 +534,16 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
   *message.mutable_drift() = std::move(drift);
   Result<uint64_t> seq = link_->enqueue(std::move(message));
   if (!seq.ok()) log()->error("drift report not stored: {}", seq.status().message());
+}
+
+void AgentDaemon::writeMetrics() {
+  if (!metrics_.enabled()) return;
+  metrics_.write({.compliance = static_cast<v1::Compliance>(compliance_.load()),
+                  .outbox_depth = outbox_ ? outbox_->size() : 0,
+                  .outbox_dropped = outbox_ ? outbox_->dropped() : 0,
+                  .baseline_name = assignment_ ? assignment_->baseline_name() : "",
+                  .baseline_version = assignment_ ? assignment_->baseline_version() : "",
+                  .enforce = memory_.enforce});
 }
 
 // ---------------------------------------------------------------------------------------

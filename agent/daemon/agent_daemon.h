@@ -26,6 +26,7 @@
 
 #include "agent/applier/transaction.h"
 #include "agent/daemon/agent_config.h"
+#include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/decisions.h"
 #include "agent/daemon/jobs.h"
 #include "agent/health/mail_log.h"
@@ -143,6 +144,9 @@ class AgentDaemon {
   health::PosixLogFiles posix_log_files_;
   health::LogFiles& log_files_;
   std::string postfix_version_;
+  // The textfile for node_exporter (config_.metrics_textfile; off when empty).
+  DaemonMetrics metrics_{env_.os.fs, env_.os.clock, config_.metrics_textfile};
+  void writeMetrics();  // after each wake of the loop
 };
 
 }  // namespace postwarden::agent::daemon

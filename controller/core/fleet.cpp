@@ -121,7 +121,7 @@ Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& messag
   }
   {
     std::lock_guard lock(queue_mutex_);
-    queue_.push_back({std::move(write)});
+    queue_.push_back({std::move(write), std::chrono::steady_clock::now()});
   }
   queue_cv_.notify_one();
   return OkStatus();
@@ -153,7 +153,9 @@ void Fleet::writerLoop() {
 
 void Fleet::flush(std::vector<Pending>& batch) {
   std::vector<store::ReportWrite> writes;
+  std::vector<std::chrono::steady_clock::time_point> queued;
   writes.reserve(batch.size());
+  for (const Pending& p : batch) queued.push_back(p.queued);
   for (Pending& p : batch) writes.push_back(std::move(p.write));
   Result<std::vector<bool>> stored = store_.recordReports(writes);
   std::vector<std::pair<size_t, bool>> results;    // index into writes, stored
@@ -177,6 +179,7 @@ void Fleet::flush(std::vector<Pending>& batch) {
       }
     }
   }
+  observeCommitted(writes, queued, results);
   uint64_t stored_count = 0;
   {
     std::lock_guard lock(sessions_mutex_);
@@ -198,6 +201,19 @@ void Fleet::flush(std::vector<Pending>& batch) {
   stats_.reports_stored += stored_count;
   stats_.reports_duplicate += results.size() - stored_count;
   ++stats_.batches;
+}
+
+void Fleet::observeCommitted(const std::vector<store::ReportWrite>& writes,
+                             const std::vector<std::chrono::steady_clock::time_point>& queued,
+                             const std::vector<std::pair<size_t, bool>>& results) {
+  const FleetMetrics& m = options_.metrics;
+  const auto committed = std::chrono::steady_clock::now();
+  for (auto [i, was_new] : results) {
+    if (m.commit_latency) {
+      m.commit_latency->observe(std::chrono::duration<double>(committed - queued[i]).count());
+    }
+    if (m.drift_events && was_new && writes[i].kind == "drift") m.drift_events->inc();
+  }
 }
 
 void Fleet::flushHeartbeats() {

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics/registry.h"
 #include "controller/core/agent_session.h"
 #include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
@@ -34,10 +35,17 @@
 
 namespace postwarden::controller::core {
 
+// What the fleet counts for /metrics (fleet_metrics.h registers them); null: not counted.
+struct FleetMetrics {
+  metrics::Histogram* commit_latency = nullptr;  // report queued -> durable, seconds
+  metrics::Counter* drift_events = nullptr;      // drift reports stored (not redeliveries)
+};
+
 struct FleetOptions {
   std::chrono::milliseconds heartbeat_flush{1000};
   size_t max_batch = 2000;             // durable reports per transaction
   std::function<store::UnixMs()> now;  // default: the system clock
+  FleetMetrics metrics;
 };
 
 struct FleetStats {
@@ -113,10 +121,15 @@ class Fleet {
  private:
   struct Pending {
     store::ReportWrite write;
+    std::chrono::steady_clock::time_point queued{};
   };
   void writerLoop();
   void flush(std::vector<Pending>& batch);
   void flushHeartbeats();
+  // Commit latency and new drift events of a flushed batch (results: index, stored as new).
+  void observeCommitted(const std::vector<store::ReportWrite>& writes,
+                        const std::vector<std::chrono::steady_clock::time_point>& queued,
+                        const std::vector<std::pair<size_t, bool>>& results);
   void ackLocked(const std::string& agent_id, uint64_t epoch, uint64_t seq);
   // The agent's pin, or the assignment for `labels`, with its baseline; sessions_mutex_ held.
   std::optional<v1::ControllerMessage> assignmentMessageLocked(const std::string& agent_id,

@@ -23,6 +23,8 @@
 #include "common/version.h"
 #include "controller/core/agent_id.h"
 #include "controller/credentials/authority.h"
+#include "controller/metrics/metrics_http_server.h"
+#include "controller/metrics/process_metrics.h"
 #include "controller/rpc/controller_server.h"
 #include "controller/rpc/identity.h"
 #include "controller/store/postgres_store.h"
@@ -36,6 +38,7 @@ using namespace postwarden::controller::rpc;
 using postwarden::controller::core::validAgentId;
 using postwarden::controller::store::PostgresStore;
 using postwarden::controller::store::SqliteStore;
+namespace telemetry = postwarden::controller::telemetry;
 
 // --store: "sqlite:PATH", "postgres:CONNINFO" (libpq's key=value string or a postgresql://
 // URI), or empty for the data directory's SQLite file.
@@ -107,19 +110,22 @@ commands:
       name and every --name) and the database (controller.db). Never replaces an existing CA.
   serve --data-dir DIR [--store sqlite:PATH|postgres:CONNINFO] [--listen HOST:PORT]
         [--enroll-listen HOST:PORT] [--port-file FILE] [--agent-cert-ttl DURATION]
-        [--max-connects-per-second N] [--allow-simulator] [-v]
+        [--max-connects-per-second N] [--allow-simulator] [--metrics-listen HOST:PORT] [-v]
       Serve agents and operators on --listen (default 127.0.0.1:7443; mutual TLS, client
       certificate required and verified against the controller CA) and enrollment on
       --enroll-listen (default: the same host, port + 1; TLS, bootstrap token). Port 0 picks
-      a free port; --port-file then receives "PORT ENROLL_PORT". Agent certificates live
-      --agent-cert-ttl (default 24h) and are renewed by the agents. --allow-simulator accepts
+      a free port; --port-file then receives "PORT ENROLL_PORT" (then " METRICS_PORT" with
+      --metrics-listen). Agent certificates live --agent-cert-ttl (default 24h) and are
+      renewed by the agents. --allow-simulator accepts
       the certificate of bench/fleetsim (never on a production controller). At most
       --max-connects-per-second new agent streams are admitted per second (default 1000; 0:
       no limit); the excess is refused with RESOURCE_EXHAUSTED and a retry hint the agents
       honour, so a restart does not let the whole fleet in at once. --store picks the
       database (default: DIR/controller.db); its schema is migrated at start. CONNINFO is
       libpq's ("host=db1 dbname=postwarden user=pw" or a postgresql:// URI); keep the password
-      in ~/.pgpass or PGPASSFILE, not on the command line.
+      in ~/.pgpass or PGPASSFILE, not on the command line. --metrics-listen serves
+      Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no authentication: use
+      loopback or a management network; off by default; docs/metrics.md).
   migrate --store sqlite:PATH|postgres:CONNINFO | --data-dir DIR
       Apply the store's missing schema migrations and print the version it is at. Refuses a
       schema newer than this controller.
@@ -252,14 +258,43 @@ int runServe(const Parsed& p) {
   const os::Env env = system.env();
   os::FileSystem& fs = env.fs;
   const DataDirPaths paths{*dir};
+  // Declared before the server, which counts into it; scraped only while metrics_http runs.
+  metrics::Registry registry;
+  std::optional<std::string> metrics_listen = p.get("--metrics-listen");
+  if (metrics_listen) {
+    Result<std::pair<std::string, int>> address = telemetry::splitHostPort(*metrics_listen);
+    if (!address.ok()) return fail("--metrics-listen: " + address.status().message());
+    options.metrics = &registry;
+    registry.gauge("postwarden_build_info", "The controller's version (value 1).", {"version"})
+        .with({kVersion})
+        .set(1);
+    telemetry::addProcessCollector(
+        registry, fs,
+        {.ticks_per_second = sysconf(_SC_CLK_TCK), .page_size = sysconf(_SC_PAGESIZE)});
+    telemetry::addStoreSizeCollector(
+        registry, fs, {{"db", paths.database()}, {"wal", paths.database() + "-wal"}});
+  }
   // Declared before the server: the server borrows its store, which must outlive it.
   Result<Backing> backing = openBacking(fs, paths, p.get("--store").value_or(""));
   if (!backing.ok()) return fail(backing.status().message());
   Result<std::unique_ptr<ControllerServer>> server = startServer(env, paths, *backing, options);
   if (!server.ok()) return fail(server.status().message());
+  // After the server (its fleet is scraped) and stopped before it.
+  std::unique_ptr<telemetry::MetricsHttpServer> metrics_http;
+  if (metrics_listen) {
+    Result<std::unique_ptr<telemetry::MetricsHttpServer>> started =
+        telemetry::MetricsHttpServer::start(*metrics_listen,
+                                            [&registry] { return registry.renderText(); });
+    if (!started.ok()) return fail("--metrics-listen: " + started.status().message());
+    metrics_http = std::move(started).value();
+    std::cout << "postwarden-controller: metrics on http://" << *metrics_listen << " port "
+              << metrics_http->port() << " /metrics" << std::endl;
+  }
   if (auto port_file = p.get("--port-file")) {
-    Status written = fs.writeAtomic(*port_file, std::to_string((*server)->port()) + " " +
-                                                    std::to_string((*server)->enrollPort()) + "\n");
+    std::string ports =
+        std::to_string((*server)->port()) + " " + std::to_string((*server)->enrollPort());
+    if (metrics_http) ports += " " + std::to_string(metrics_http->port());
+    Status written = fs.writeAtomic(*port_file, ports + "\n");
     if (!written.ok()) return fail(written.message());
   }
   std::cout << "postwarden-controller: serving agents and operators on port " << (*server)->port()
@@ -269,6 +304,7 @@ int runServe(const Parsed& p) {
   int received = 0;
   sigwait(&stop_signals, &received);
   std::cout << "postwarden-controller: shutting down" << std::endl;
+  if (metrics_http) metrics_http->stop();
   // Agents reconnect with jittered backoff; holding their streams only delays that.
   (*server)->shutdown(std::chrono::milliseconds(200));
   return 0;
@@ -395,7 +431,7 @@ int main(int argc, char** argv) {
       {"init", {"--data-dir", "--name"}},
       {"serve",
        {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl",
-        "--max-connects-per-second", "--store"}},
+        "--max-connects-per-second", "--store", "--metrics-listen"}},
       {"migrate", {"--data-dir", "--store"}},
       {"operator add", {"--data-dir", "--out", "--role", "--controller", "--ttl"}},
       {"simulator-cert", {"--data-dir", "--out", "--ttl"}},

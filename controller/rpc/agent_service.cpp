@@ -164,12 +164,14 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
   Result<Caller> who = caller(*context);
   if (!who.ok()) {
     log()->warn("refused stream from {}: {}", context->peer(), who.status().message());
+    RpcMetrics::refuse(options_.metrics, who.status());
     return new RefusedStream(toGrpc(who.status()));
   }
   // After authentication, so that callers refused anyway take no token.
   AdmissionDecision admission = admission_.admit();
   if (!admission.admitted) {
     noteShed();
+    RpcMetrics::refuse(options_.metrics, "rate_limited");
     context->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(admission.retry_after.count()));
     return new RefusedStream(
         grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -199,6 +201,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Renew(grpc::CallbackServerContext* c
   if (who.ok() && who->simulated) who = PermissionDeniedError("simulated agents do not renew");
   if (!who.ok()) {
     log()->warn("refused renewal from {}: {}", context->peer(), who.status().message());
+    RpcMetrics::refuse(options_.metrics, who.status());
     reactor->Finish(toGrpc(who.status()));
     return reactor;
   }

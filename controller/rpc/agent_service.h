@@ -16,6 +16,7 @@
 #include "common/pki/pki.h"
 #include "controller/core/admission.h"
 #include "controller/core/fleet.h"
+#include "controller/rpc/call_metrics.h"
 #include "controller/rpc/simulator_access.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -27,7 +28,8 @@ using CertificateIssuer =
 
 struct AgentServiceOptions {
   SimulatorOptions simulator;
-  core::AdmissionOptions admission;  // new streams per second (Connect); Renew is not limited
+  core::AdmissionOptions admission;     // new streams per second (Connect); Renew is not limited
+  const RpcMetrics* metrics = nullptr;  // refusals counted here; null: not counted
 };
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {

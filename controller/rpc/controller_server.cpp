@@ -5,14 +5,17 @@
 
 #include "common/logging.h"
 #include "controller/core/fleet.h"
+#include "controller/core/fleet_metrics.h"
 #include "controller/core/rollouts.h"
 #include "controller/rpc/agent_service.h"
+#include "controller/rpc/call_metrics.h"
 #include "controller/rpc/enrollment_service.h"
 #include "controller/rpc/operator_service.h"
 
 namespace postwarden::controller::rpc {
 
 struct ControllerServer::Impl {
+  RpcMetrics rpc_metrics;  // before the services and servers that count into it
   std::optional<credentials::Authority> authority;
   std::unique_ptr<core::Fleet> fleet;
   std::unique_ptr<core::Rollouts> rollouts;  // null: the store keeps no rollouts
@@ -28,7 +31,13 @@ struct ControllerServer::Impl {
 
 namespace {
 
-void commonOptions(grpc::ServerBuilder& builder, const ServerOptions& options) {
+void commonOptions(grpc::ServerBuilder& builder, const ServerOptions& options,
+                   const RpcMetrics& metrics) {
+  if (options.metrics) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(callCounterFactory(metrics));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   // Dead agents (a cut cable sends no FIN) are noticed by keepalive pings.
@@ -61,11 +70,20 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
   PW_ASSIGN_OR_RETURN(std::string server_cert, env.fs.readFile(paths.server_cert()));
   PW_ASSIGN_OR_RETURN(std::string server_key, env.fs.readFile(paths.server_key()));
   os::Clock& clock = env.clock;
+  core::FleetMetrics fleet_metrics;
+  if (options.metrics) {
+    impl->rpc_metrics = RpcMetrics::registerIn(*options.metrics);
+    fleet_metrics = core::registerFleetMetrics(*options.metrics);
+  }
+  const RpcMetrics* rpc_metrics = options.metrics ? &impl->rpc_metrics : nullptr;
   impl->fleet = std::make_unique<core::Fleet>(
-      store, core::FleetOptions{.now = [&clock] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
-            .count();
-      }});
+      store, core::FleetOptions{.now =
+                                    [&clock] {
+                                      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 clock.now().time_since_epoch())
+                                          .count();
+                                    },
+                                .metrics = fleet_metrics});
   PW_RETURN_IF_ERROR(impl->fleet->start());
   if (auto* rollout_store = dynamic_cast<store::RolloutStore*>(&store)) {
     impl->rollouts = std::make_unique<core::Rollouts>(
@@ -74,6 +92,9 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
                               .step_interval = absl::FromChrono(options.rollout_step)});
     PW_RETURN_IF_ERROR(impl->rollouts->start());
   }
+  // The server outlives neither its fleet nor the registry's scrapes (main stops the metrics
+  // listener first).
+  if (options.metrics) core::addFleetCollector(*options.metrics, *impl->fleet);
 
   const credentials::Authority& ca = *impl->authority;
   auto issuer = [&ca, lifetime = options.agent_certificate_lifetime](const std::string& id,
@@ -83,19 +104,20 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
   impl->agent_service = std::make_unique<AgentServiceImpl>(
       *impl->fleet, issuer,
       AgentServiceOptions{.simulator = options.simulator,
-                          .admission = {.per_second = options.max_connects_per_second}},
+                          .admission = {.per_second = options.max_connects_per_second},
+                          .metrics = rpc_metrics},
       env.clock);
   impl->operator_service =
-      std::make_unique<OperatorServiceImpl>(*impl->fleet, impl->rollouts.get());
-  impl->enrollment_service =
-      std::make_unique<EnrollmentServiceImpl>(*impl->fleet, ca, options.agent_certificate_lifetime);
+      std::make_unique<OperatorServiceImpl>(*impl->fleet, impl->rollouts.get(), rpc_metrics);
+  impl->enrollment_service = std::make_unique<EnrollmentServiceImpl>(
+      *impl->fleet, ca, options.agent_certificate_lifetime, rpc_metrics);
 
   grpc::SslServerCredentialsOptions mtls(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   mtls.pem_root_certs = ca.caPem();
   mtls.pem_key_cert_pairs.push_back({server_key, server_cert});
   grpc::ServerBuilder main_builder;
-  commonOptions(main_builder, options);
+  commonOptions(main_builder, options, impl->rpc_metrics);
   main_builder.AddListeningPort(options.listen, grpc::SslServerCredentials(mtls), &impl->port);
   main_builder.RegisterService(impl->agent_service.get());
   main_builder.RegisterService(impl->operator_service.get());
@@ -111,7 +133,7 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   tls.pem_key_cert_pairs.push_back({server_key, server_cert});
   grpc::ServerBuilder enroll_builder;
-  commonOptions(enroll_builder, options);
+  commonOptions(enroll_builder, options, impl->rpc_metrics);
   enroll_builder.SetMaxReceiveMessageSize(64 << 10);  // a token and a CSR
   enroll_builder.AddListeningPort(enroll_listen, grpc::SslServerCredentials(tls),
                                   &impl->enroll_port);

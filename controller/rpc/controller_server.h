@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/metrics/registry.h"
 #include "common/os/env.h"
 #include "controller/core/admission.h"
 #include "controller/credentials/authority.h"
@@ -28,6 +29,9 @@ struct ServerOptions {
   std::chrono::seconds agent_certificate_lifetime{24 * 3600};
   int max_message_bytes = 4 << 20;
   std::chrono::milliseconds rollout_step{250};  // how often active rollouts step
+  // Where the fleet and the transport count for /metrics (controller/metrics serves it);
+  // null: nothing counted. Borrowed; must outlive the server.
+  metrics::Registry* metrics = nullptr;
 };
 
 class ControllerServer {

@@ -22,6 +22,7 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::Enroll(grpc::CallbackServerCont
                                                         v1::EnrollResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Status status = enroll(*request, *response);
+  if (!status.ok()) RpcMetrics::refuse(metrics_, "enrollment");
   if (status.ok()) {
     log()->info("enrolled agent {} from {}", response->agent_id(), context->peer());
   } else if (status.message().find("hostile certificate request") != std::string::npos) {

@@ -8,6 +8,7 @@
 
 #include "controller/core/fleet.h"
 #include "controller/credentials/authority.h"
+#include "controller/rpc/call_metrics.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::controller::rpc {
@@ -15,8 +16,9 @@ namespace postwarden::controller::rpc {
 class EnrollmentServiceImpl final : public v1::EnrollmentService::CallbackService {
  public:
   EnrollmentServiceImpl(core::Fleet& fleet, const credentials::Authority& authority,
-                        std::chrono::seconds certificate_lifetime)
-      : fleet_(fleet), authority_(authority), lifetime_(certificate_lifetime) {}
+                        std::chrono::seconds certificate_lifetime,
+                        const RpcMetrics* metrics = nullptr)
+      : fleet_(fleet), authority_(authority), lifetime_(certificate_lifetime), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context,
                                    const v1::EnrollRequest* request,
@@ -28,6 +30,7 @@ class EnrollmentServiceImpl final : public v1::EnrollmentService::CallbackServic
   core::Fleet& fleet_;
   const credentials::Authority& authority_;
   std::chrono::seconds lifetime_;
+  const RpcMetrics* metrics_;  // refused enrollments; may be null
 };
 
 }  // namespace postwarden::controller::rpc

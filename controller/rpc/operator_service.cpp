@@ -30,14 +30,15 @@ constexpr size_t kMaxBaselineBytes = 1 << 20;
 constexpr int kHistoryLimit = 20;
 
 // Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
-grpc::ServerUnaryReactor* handleAs(grpc::CallbackServerContext* context, Role needed,
-                                   std::string_view action,
+grpc::ServerUnaryReactor* handleAs(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+                                   Role needed, std::string_view action,
                                    const std::function<Status(const Peer&)>& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Result<Peer> peer = authenticate(*context);
   Status status = peer.status();
   if (status.ok()) status = authorize(*peer, needed, action);
   if (!status.ok()) {
+    RpcMetrics::refuse(metrics, status);
     log()->warn("refused '{}' from {}: {}", action, peer.ok() ? peer->describe() : context->peer(),
                 status.message());
   } else {
@@ -50,9 +51,10 @@ grpc::ServerUnaryReactor* handleAs(grpc::CallbackServerContext* context, Role ne
   return reactor;
 }
 
-grpc::ServerUnaryReactor* handle(grpc::CallbackServerContext* context, Role needed,
-                                 std::string_view action, const std::function<Status()>& body) {
-  return handleAs(context, needed, action, [&](const Peer&) { return body(); });
+grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+                                 Role needed, std::string_view action,
+                                 const std::function<Status()>& body) {
+  return handleAs(metrics, context, needed, action, [&](const Peer&) { return body(); });
 }
 
 constexpr size_t kMaxSpecBytes = 256 << 10;
@@ -81,7 +83,7 @@ Status checkSpecRequest(const v1::RolloutSpecRequest& request) {
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerContext* context,
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
-  return handle(context, Role::kViewer, "list agents", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list agents", [&]() -> Status {
     store::Labels selector(request->selector().begin(), request->selector().end());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::AgentRecord& agent : agents) {
@@ -95,7 +97,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerContext* context,
                                                         const v1::GetAgentRequest* request,
                                                         v1::GetAgentResponse* response) {
-  return handle(context, Role::kViewer, "show an agent", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "show an agent", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.agent(request->id()));
     *response->mutable_agent() = agentSummary(agent, fleet_.connected(agent.id));
     v1::StateReport state;
@@ -114,7 +116,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerContext* context,
                                                          const v1::ListDriftRequest*,
                                                          v1::ListDriftResponse* response) {
-  return handle(context, Role::kViewer, "list drift", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list drift", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     std::map<std::string, const store::AgentRecord*> by_id;
     for (const store::AgentRecord& a : agents) by_id[a.id] = &a;
@@ -139,7 +141,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServerContext* context,
                                                              const v1::ListBaselinesRequest*,
                                                              v1::ListBaselinesResponse* response) {
-  return handle(context, Role::kViewer, "list baselines", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list baselines", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines, fleet_.baselines());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::BaselineRecord& b : baselines) {
@@ -159,7 +161,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServe
 grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServerContext* context,
                                                             const v1::PushBaselineRequest* request,
                                                             v1::PushBaselineResponse* response) {
-  return handle(context, Role::kOperator, "push a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "push a baseline", [&]() -> Status {
     const std::string& content = request->content();
     if (content.size() > kMaxBaselineBytes) {
       return InvalidArgumentError("baseline larger than 1 MiB");
@@ -186,7 +188,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServer
 grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
     grpc::CallbackServerContext* context, const v1::DeleteBaselineRequest* request,
     v1::DeleteBaselineResponse* response) {
-  return handle(context, Role::kOperator, "delete a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "delete a baseline", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::string version,
                         fleet_.deleteBaseline(request->name(), request->version()));
     response->set_version(version);
@@ -197,7 +199,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
 grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerContext* context,
                                                            const v1::SendCommandRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kOperator, "send a command", [&]() -> Status {
+  return handle(metrics_, context, Role::kOperator, "send a command", [&]() -> Status {
     if (request->command().kind() == v1::Command::KIND_UNSPECIFIED ||
         !v1::Command::Kind_IsValid(request->command().kind())) {
       return InvalidArgumentError("unknown command");
@@ -209,7 +211,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     grpc::CallbackServerContext* context, const v1::AssignBaselineRequest* request,
     v1::AssignBaselineResponse* response) {
-  return handle(context, Role::kApprover, "assign a baseline", [&]() -> Status {
+  return handle(metrics_, context, Role::kApprover, "assign a baseline", [&]() -> Status {
     if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
         request->mode() != v1::BASELINE_MODE_DETECT) {
       return InvalidArgumentError("mode must be enforce or detect");
@@ -247,7 +249,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
     grpc::CallbackServerContext* context, const v1::Empty*, v1::ListAssignmentsResponse* response) {
-  return handle(context, Role::kViewer, "list assignments", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list assignments", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     std::map<int64_t, int> effective;
@@ -272,7 +274,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
 grpc::ServerUnaryReactor* OperatorServiceImpl::Unassign(grpc::CallbackServerContext* context,
                                                         const v1::UnassignRequest* request,
                                                         v1::UnassignResponse* response) {
-  return handle(context, Role::kApprover, "withdraw an assignment", [&]() -> Status {
+  return handle(metrics_, context, Role::kApprover, "withdraw an assignment", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(int affected, fleet_.unassign(request->id()));
     response->set_affected_agents(affected);
     return OkStatus();
@@ -282,14 +284,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::Unassign(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
                                                             const v1::AgentRequest* request,
                                                             v1::Empty*) {
-  return handle(context, Role::kApprover, "approve a re-enrollment",
+  return handle(metrics_, context, Role::kApprover, "approve a re-enrollment",
                 [&]() -> Status { return fleet_.approveReenrollment(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,
                                                            const v1::CreateTokenRequest* request,
                                                            v1::CreateTokenResponse* response) {
-  return handle(context, Role::kAdmin, "create a token", [&]() -> Status {
+  return handle(metrics_, context, Role::kAdmin, "create a token", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkLabels(request->labels()));
     if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
       return InvalidArgumentError("--agent must be a lowercase host name");
@@ -318,7 +320,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerContext* context,
                                                           const v1::ListTokensRequest*,
                                                           v1::ListTokensResponse* response) {
-  return handle(context, Role::kAdmin, "list tokens", [&]() -> Status {
+  return handle(metrics_, context, Role::kAdmin, "list tokens", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, fleet_.tokens());
     for (const store::TokenRecord& t : tokens) *response->add_tokens() = tokenInfo(t);
     return OkStatus();
@@ -328,14 +330,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
                                                            const v1::RevokeTokenRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kAdmin, "revoke a token",
+  return handle(metrics_, context, Role::kAdmin, "revoke a token",
                 [&]() -> Status { return fleet_.revokeToken(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
                                                            const v1::AgentRequest* request,
                                                            v1::Empty*) {
-  return handle(context, Role::kAdmin, "revoke an agent",
+  return handle(metrics_, context, Role::kAdmin, "revoke an agent",
                 [&]() -> Status { return fleet_.revoke(request->id()); });
 }
 
@@ -349,7 +351,7 @@ Result<Rollouts*> OperatorServiceImpl::rollouts() {
 grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerContext* context,
                                                            const v1::RolloutSpecRequest* request,
                                                            v1::RolloutPlan* response) {
-  return handle(context, Role::kViewer, "plan a rollout", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "plan a rollout", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkSpecRequest(*request));
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(*response, r->plan(request->spec_yaml(), request->file_name()));
@@ -360,18 +362,20 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateRollout(grpc::CallbackServerContext* context,
                                                              const v1::RolloutSpecRequest* request,
                                                              v1::RolloutRecord* response) {
-  return handleAs(context, Role::kOperator, "create a rollout", [&](const Peer& peer) -> Status {
-    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
-    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-    PW_ASSIGN_OR_RETURN(*response, r->create(request->spec_yaml(), request->file_name(), peer.id));
-    return OkStatus();
-  });
+  return handleAs(metrics_, context, Role::kOperator, "create a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_RETURN_IF_ERROR(checkSpecRequest(*request));
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(
+                        *response, r->create(request->spec_yaml(), request->file_name(), peer.id));
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServerContext* context,
                                                             const v1::Empty*,
                                                             v1::ListRolloutsResponse* response) {
-  return handle(context, Role::kViewer, "list rollouts", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "list rollouts", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(std::vector<v1::RolloutRecord> all, r->list());
     for (v1::RolloutRecord& record : all) *response->add_rollouts() = std::move(record);
@@ -382,7 +386,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServer
 grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerContext* context,
                                                           const v1::RolloutRequest* request,
                                                           v1::RolloutRecord* response) {
-  return handle(context, Role::kViewer, "show a rollout", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "show a rollout", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(*response, r->get(request->id()));
     return OkStatus();
@@ -392,28 +396,30 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveRollout(grpc::CallbackServerContext* context,
                                                               const v1::RolloutRequest* request,
                                                               v1::RolloutRecord* response) {
-  return handleAs(context, Role::kApprover, "approve a rollout", [&](const Peer& peer) -> Status {
-    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-    PW_ASSIGN_OR_RETURN(*response, r->approve(request->id(), peer.id));
-    return OkStatus();
-  });
+  return handleAs(metrics_, context, Role::kApprover, "approve a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(*response, r->approve(request->id(), peer.id));
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::RollbackRollout(grpc::CallbackServerContext* context,
                                                                const v1::RolloutRequest* request,
                                                                v1::RolloutRecord* response) {
-  return handleAs(context, Role::kOperator, "roll back a rollout", [&](const Peer& peer) -> Status {
-    if (request->reason().size() > 1024) return InvalidArgumentError("reason too long");
-    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-    PW_ASSIGN_OR_RETURN(*response, r->rollback(request->id(), peer.id, request->reason()));
-    return OkStatus();
-  });
+  return handleAs(
+      metrics_, context, Role::kOperator, "roll back a rollout", [&](const Peer& peer) -> Status {
+        if (request->reason().size() > 1024) return InvalidArgumentError("reason too long");
+        PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+        PW_ASSIGN_OR_RETURN(*response, r->rollback(request->id(), peer.id, request->reason()));
+        return OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
                                                      const v1::AuditRequest* request,
                                                      v1::AuditResponse* response) {
-  return handle(context, Role::kViewer, "read the audit log", [&]() -> Status {
+  return handle(metrics_, context, Role::kViewer, "read the audit log", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     const store::UnixMs since =
         request->has_since()

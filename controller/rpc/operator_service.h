@@ -5,15 +5,18 @@
 
 #include "controller/core/fleet.h"
 #include "controller/core/rollouts.h"
+#include "controller/rpc/call_metrics.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
 namespace postwarden::controller::rpc {
 
 class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
  public:
-  // `rollouts` may be null: the store keeps none, and the rollout calls say so.
-  OperatorServiceImpl(core::Fleet& fleet, core::Rollouts* rollouts)
-      : fleet_(fleet), rollouts_(rollouts) {}
+  // `rollouts` may be null: the store keeps none, and the rollout calls say so. `metrics`
+  // (refused calls) may be null; borrowed.
+  OperatorServiceImpl(core::Fleet& fleet, core::Rollouts* rollouts,
+                      const RpcMetrics* metrics = nullptr)
+      : fleet_(fleet), rollouts_(rollouts), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext*, const v1::ListAgentsRequest*,
                                        v1::ListAgentsResponse*) override;
@@ -70,6 +73,7 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
 
   core::Fleet& fleet_;
   core::Rollouts* rollouts_;
+  const RpcMetrics* metrics_;
 };
 
 }  // namespace postwarden::controller::rpc

@@ -150,7 +150,8 @@ Status Controller::serve(const std::string& listen, const std::string& enroll_li
       !process_->running()) {
     return InternalError("controller did not start:\n" + process_->log());
   }
-  std::istringstream(readFileText(port_file)) >> port_ >> enroll_port_;
+  metrics_port_ = 0;  // a third field only with --metrics-listen
+  std::istringstream(readFileText(port_file)) >> port_ >> enroll_port_ >> metrics_port_;
   return OkStatus();
 }
 
@@ -244,7 +245,10 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::enrollAndStart(Controller& contr
                     "\nprobe:\n  roles: {smtp: " + std::to_string(a->sandbox_->port()) +
                     "}\nlabels: {" + labels + "}\ncheck_interval: " + options.check_interval +
                     "\nheartbeat_interval: " + options.heartbeat_interval +
-                    "\nverify_deadline: " + options.verify_deadline + "\n");
+                    "\nverify_deadline: " + options.verify_deadline + "\n" +
+                    (options.metrics_textfile.empty()
+                         ? ""
+                         : "metrics_textfile: " + options.metrics_textfile + "\n"));
   PW_RETURN_IF_ERROR(a->enroll(controller, token));
   PW_RETURN_IF_ERROR(a->restart());
   return a;

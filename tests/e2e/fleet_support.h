@@ -61,6 +61,8 @@ class Controller {
 
   int port() const { return port_; }
   int enrollPort() const { return enroll_port_; }
+  // With serve_args --metrics-listen: the port it serves /metrics on (else 0).
+  int metricsPort() const { return metrics_port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& dataDir() const { return data_dir_; }
   std::string caFile() const { return data_dir_ + "/ca.crt"; }
@@ -85,6 +87,7 @@ class Controller {
   std::string data_dir_;
   int port_ = 0;
   int enroll_port_ = 0;
+  int metrics_port_ = 0;
   std::unique_ptr<BackgroundProcess> process_;
   int generation_ = 0;
   std::vector<std::string> serve_args_;
@@ -96,6 +99,7 @@ struct AgentOptions {
   std::string check_interval = "30s";
   std::string heartbeat_interval = "5s";
   std::string verify_deadline = "20s";
+  std::string metrics_textfile;  // agent.yaml's metrics_textfile; empty: none
 };
 
 // An agent daemon on its own Postfix sandbox.
