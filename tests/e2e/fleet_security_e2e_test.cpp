@@ -1215,6 +1215,7 @@ TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned
     request.set_name("sec-test");
     request.set_version(version);
     request.set_mode(v1::BASELINE_MODE_DETECT);
+    request.set_allow_no_match(true);  // no agent is enrolled in this test
     v1::AssignBaselineResponse response;
     ASSERT_TRUE(admin_->AssignBaseline(&context, request, &response).ok());
   }

@@ -71,8 +71,13 @@ expect_agent="-rw-r--r-- root/root ./etc/postwarden/agent.yaml
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/changelog.gz
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/copyright
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/install.md.gz
+-rw-r--r-- root/root ./usr/share/postwarden/policies/banner.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-auth-hardening.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-smuggling.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/submission-587.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/tls-ciphers.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/tls-protocols.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/vrfy.yaml
 -rwxr-xr-x root/root ./usr/sbin/postwarden-agent
 -rwxr-xr-x root/root ./usr/sbin/postwarden-agentd"
 expect_controller="-rw-r--r-- root/root ./etc/default/postwarden-controller
