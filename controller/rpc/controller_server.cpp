@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "controller/core/fleet.h"
 #include "controller/core/fleet_metrics.h"
+#include "controller/core/rollout_metrics.h"
 #include "controller/core/rollouts.h"
 #include "controller/rpc/agent_service.h"
 #include "controller/rpc/call_metrics.h"
@@ -95,6 +96,9 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
   // The server outlives neither its fleet nor the registry's scrapes (main stops the metrics
   // listener first).
   if (options.metrics) core::addFleetCollector(*options.metrics, *impl->fleet);
+  if (options.metrics && impl->rollouts) {
+    core::addRolloutCollector(*options.metrics, *impl->rollouts);
+  }
 
   const credentials::Authority& ca = *impl->authority;
   auto issuer = [&ca, lifetime = options.agent_certificate_lifetime](const std::string& id,

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/rollout_metrics.h"
 #include "controller/store/sqlite_store.h"
 #include "tests/unit/common/os/temp_dir.h"
 
@@ -290,6 +291,31 @@ TEST_F(RolloutsTest, ARollbackOnDemandReturnsChangedHosts) {
     found |= row.action == "request_rollback" && row.actor == "carol" && row.detail == "pager";
   }
   EXPECT_TRUE(found);
+}
+
+TEST(RolloutMetricsTest, CountsRolloutsByPhaseAndHostsOfActiveOnesOnly) {
+  v1::RolloutRecord running;
+  running.set_phase("running");
+  running.add_hosts()->set_phase("soaking");
+  running.add_hosts()->set_phase("pending");
+  v1::RolloutRecord done;
+  done.set_phase("completed");
+  done.add_hosts()->set_phase("done");
+  const std::vector<metrics::FamilySnapshot> families = rolloutFamilies({running, done});
+  ASSERT_EQ(families.size(), 2u);
+  auto value = [&](size_t family, const std::string& phase) {
+    for (const metrics::Sample& s : families[family].samples) {
+      if (s.labels.front().second == phase) return s.value;
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(families[0].samples.size(), 7u);  // every phase, zeros included
+  EXPECT_EQ(value(0, "running"), 1);
+  EXPECT_EQ(value(0, "completed"), 1);
+  EXPECT_EQ(value(0, "halted"), 0);
+  EXPECT_EQ(value(1, "soaking"), 1);
+  EXPECT_EQ(value(1, "pending"), 1);
+  EXPECT_EQ(value(1, "done"), 0);  // the completed rollout's host is not counted
 }
 
 }  // namespace
