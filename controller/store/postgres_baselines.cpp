@@ -14,22 +14,6 @@ using namespace pg;  // NOLINT: the PostgreSQL layer of this one class
 
 namespace {
 
-bool isHex(const std::string& s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string toLower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
 // getBaseline's lookup on `db`: the exact version, else the one version `version` is a unique
 // hex prefix of.
 Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "common/json_quote.h"
 #include "controller/store/postgres_store.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::store::pg {
 namespace {
@@ -230,20 +230,6 @@ class JsonReader {
 };
 
 }  // namespace
-
-std::string encodeLabels(const Labels& labels) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [key, value] : labels) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += jsonQuote(key);
-    out.push_back(':');
-    out += jsonQuote(value);
-  }
-  out.push_back('}');
-  return out;
-}
 
 Result<Labels> decodeLabels(std::string_view json) {
   JsonReader reader(json);

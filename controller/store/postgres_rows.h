@@ -17,7 +17,6 @@ namespace postwarden::controller::store::pg {
 // Labels and selectors are stored as text holding a JSON object of strings, written by
 // encodeLabels (as SqliteStore writes them, so an export moves them unchanged) and read back
 // by decodeLabels, which accepts exactly that: an object whose values are strings.
-std::string encodeLabels(const Labels& labels);
 Result<Labels> decodeLabels(std::string_view json);
 
 inline constexpr char kAgentColumns[] =

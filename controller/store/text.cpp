@@ -2,7 +2,40 @@
 
 #include <cstdint>
 
+#include "common/json_quote.h"
+
 namespace postwarden::controller::store {
+
+std::string encodeLabels(const Labels& labels) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [key, value] : labels) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += jsonQuote(key);
+    out.push_back(':');
+    out += jsonQuote(value);
+  }
+  out.push_back('}');
+  return out;
+}
+
+bool isHex(const std::string& s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string toLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 namespace {
 
 // Length of the well-formed sequence starting at text[i], or 0 when it is not one

@@ -13,6 +13,13 @@
 
 namespace postwarden::controller::store {
 
+// What both backends write the same way: labels and selectors as a JSON object of strings
+// (common/json_quote.h escapes), so an export moves them unchanged between backends.
+std::string encodeLabels(const Labels& labels);
+// Version prefixes: hex digits only; compared in lower case.
+bool isHex(const std::string& s);
+std::string toLower(std::string s);
+
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
 // above U+10FFFF). NUL bytes are valid UTF-8.
 bool isValidUtf8(std::string_view text);

@@ -2,26 +2,12 @@
 
 #include <utility>
 
-#include "common/json_quote.h"
 #include "controller/store/sqlite_store.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::store::internal {
 
 // ---- labels as JSON ----------------------------------------------------------------------
-
-std::string encodeLabels(const Labels& labels) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [key, value] : labels) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += jsonQuote(key);
-    out.push_back(':');
-    out += jsonQuote(value);
-  }
-  out.push_back('}');
-  return out;
-}
 
 Result<Labels> decodeLabels(Database& db, const std::string& json) {
   PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("SELECT key, value, type FROM json_each(?1)"));
@@ -39,22 +25,6 @@ Result<Labels> decodeLabels(Database& db, const std::string& json) {
 }
 
 // ---- small helpers -------------------------------------------------------------------------
-
-bool isHex(const std::string& s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string toLower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
 
 // Compares two hex digests without an early exit, so response time does not reveal how many
 Result<int64_t> queryInt(Database& db, const std::string& sql) {

@@ -33,12 +33,8 @@ class RelaxedDurability {
 };
 
 // Labels and selectors are stored as JSON objects of strings: written by encodeLabels
-// (common/json_quote.h escapes), read back with SQLite's own JSON parser (json_each).
-std::string encodeLabels(const Labels& labels);
+// (text.h), read back with SQLite's own JSON parser (json_each).
 Result<Labels> decodeLabels(Database& db, const std::string& json);
-
-bool isHex(const std::string& s);
-std::string toLower(std::string s);
 // The single integer `sql` returns; Internal when it returns no row.
 Result<int64_t> queryInt(Database& db, const std::string& sql);
 

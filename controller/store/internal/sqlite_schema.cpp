@@ -10,6 +10,7 @@
 
 #include "controller/store/internal/sqlite_rows.h"
 #include "controller/store/sqlite_store.h"
+#include "controller/store/text.h"
 
 namespace postwarden::controller::store::internal {
 namespace {
