@@ -383,6 +383,13 @@ Result<std::vector<store::AuditRow>> Rollouts::audit(const std::string& rollout_
   return rollouts_.audit(rollout_id, since, limit > 0 ? limit : 1000);
 }
 
+void Rollouts::recordAction(const std::string& actor, const std::string& action,
+                            const std::string& detail) {
+  Status added = rollouts_.addAudit(
+      {.at = unixMs(options_.now()), .actor = actor, .action = action, .detail = detail});
+  if (!added.ok()) log()->error("audit row not stored: {}", added.message());
+}
+
 void Rollouts::stepAll() {
   std::lock_guard lock(mu_);
   Result<std::vector<store::RolloutRow>> active = rollouts_.listRollouts(true);

@@ -54,6 +54,8 @@ class Rollouts {
                                      const std::string& reason);
   Result<std::vector<store::AuditRow>> audit(const std::string& rollout_id, store::UnixMs since,
                                              int limit);
+  // Records an operator's action outside rollouts (who, what, the outcome) in the audit log.
+  void recordAction(const std::string& actor, const std::string& action, const std::string& detail);
 
   // Steps every active rollout once (the loop calls it; tests may too).
   void stepAll();

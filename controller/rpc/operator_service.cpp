@@ -29,10 +29,19 @@ std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.operator
 constexpr size_t kMaxBaselineBytes = 1 << 20;
 constexpr int kHistoryLimit = 20;
 
+// Where a call is counted and, when it changes something, recorded.
+struct Hooks {
+  const RpcMetrics* metrics = nullptr;
+  Rollouts* audit = nullptr;  // null: the store keeps no audit log
+};
+
 // Authenticates and authorizes the caller, runs `body` and finishes the call with its status.
-grpc::ServerUnaryReactor* handleAs(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+// Every call that may change something is logged and kept in the audit log with the caller's
+// certificate identity (rollout calls write their own, richer rows).
+grpc::ServerUnaryReactor* handleAs(const Hooks& hooks, grpc::CallbackServerContext* context,
                                    Role needed, std::string_view action,
                                    const std::function<Status(const Peer&)>& body) {
+  const RpcMetrics* metrics = hooks.metrics;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Result<Peer> peer = authenticate(*context);
   Status status = peer.status();
@@ -45,16 +54,20 @@ grpc::ServerUnaryReactor* handleAs(const RpcMetrics* metrics, grpc::CallbackServ
     status = body(*peer);
     if (needed > Role::kViewer) {
       log()->info("{} by {}: {}", action, peer->describe(), status.ok() ? "ok" : status.message());
+      if (hooks.audit && action.find("rollout") == std::string_view::npos) {
+        hooks.audit->recordAction(peer->id, std::string(action),
+                                  status.ok() ? "ok" : status.toString());
+      }
     }
   }
   reactor->Finish(toGrpc(status));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* handle(const RpcMetrics* metrics, grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* handle(const Hooks& hooks, grpc::CallbackServerContext* context,
                                  Role needed, std::string_view action,
                                  const std::function<Status()>& body) {
-  return handleAs(metrics, context, needed, action, [&](const Peer&) { return body(); });
+  return handleAs(hooks, context, needed, action, [&](const Peer&) { return body(); });
 }
 
 constexpr size_t kMaxSpecBytes = 256 << 10;
@@ -83,7 +96,7 @@ Status checkSpecRequest(const v1::RolloutSpecRequest& request) {
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerContext* context,
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "list agents", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "list agents", [&]() -> Status {
     store::Labels selector(request->selector().begin(), request->selector().end());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::AgentRecord& agent : agents) {
@@ -97,7 +110,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAgents(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerContext* context,
                                                         const v1::GetAgentRequest* request,
                                                         v1::GetAgentResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "show an agent", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "show an agent", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(store::AgentRecord agent, fleet_.agent(request->id()));
     *response->mutable_agent() = agentSummary(agent, fleet_.connected(agent.id));
     v1::StateReport state;
@@ -116,7 +129,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetAgent(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerContext* context,
                                                          const v1::ListDriftRequest*,
                                                          v1::ListDriftResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "list drift", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "list drift", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     std::map<std::string, const store::AgentRecord*> by_id;
     for (const store::AgentRecord& a : agents) by_id[a.id] = &a;
@@ -141,7 +154,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServerContext* context,
                                                              const v1::ListBaselinesRequest*,
                                                              v1::ListBaselinesResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "list baselines", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "list baselines", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::BaselineRecord> baselines, fleet_.baselines());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     for (const store::BaselineRecord& b : baselines) {
@@ -161,45 +174,50 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListBaselines(grpc::CallbackServe
 grpc::ServerUnaryReactor* OperatorServiceImpl::PushBaseline(grpc::CallbackServerContext* context,
                                                             const v1::PushBaselineRequest* request,
                                                             v1::PushBaselineResponse* response) {
-  return handle(metrics_, context, Role::kOperator, "push a baseline", [&]() -> Status {
-    const std::string& content = request->content();
-    if (content.size() > kMaxBaselineBytes) {
-      return InvalidArgumentError("baseline larger than 1 MiB");
-    }
-    if (request->file_name().size() > 4096) return InvalidArgumentError("file name too long");
-    // Refused here rather than by every agent: the checks the agents run, nothing stored.
-    Result<CheckedBaseline> checked_or = checkBaseline(content, request->file_name());
-    if (!checked_or.ok()) return checked_or.status().withContext("baseline refused");
-    CheckedBaseline checked = std::move(checked_or).value();
-    store::BaselineRecord record{.name = checked.baseline.name,
-                                 .version = sha256Hex(content).substr(0, 12),
-                                 .label = checked.baseline.version,
-                                 .content = content,
-                                 .pushed_at = fleet_.now()};
-    PW_ASSIGN_OR_RETURN(bool created, fleet_.putBaseline(record));
-    PW_ASSIGN_OR_RETURN(store::BaselineRecord stored, fleet_.baseline(record.name, record.version));
-    *response->mutable_baseline() = baselineVersion(stored, 0);
-    response->set_created(created);
-    for (const std::string& w : checked.warnings) response->add_warnings(w);
-    return OkStatus();
-  });
+  return handle({metrics_, rollouts_}, context, Role::kOperator, "push a baseline",
+                [&]() -> Status {
+                  const std::string& content = request->content();
+                  if (content.size() > kMaxBaselineBytes) {
+                    return InvalidArgumentError("baseline larger than 1 MiB");
+                  }
+                  if (request->file_name().size() > 4096)
+                    return InvalidArgumentError("file name too long");
+                  // Refused here rather than by every agent: the checks the agents run, nothing
+                  // stored.
+                  Result<CheckedBaseline> checked_or = checkBaseline(content, request->file_name());
+                  if (!checked_or.ok()) return checked_or.status().withContext("baseline refused");
+                  CheckedBaseline checked = std::move(checked_or).value();
+                  store::BaselineRecord record{.name = checked.baseline.name,
+                                               .version = sha256Hex(content).substr(0, 12),
+                                               .label = checked.baseline.version,
+                                               .content = content,
+                                               .pushed_at = fleet_.now()};
+                  PW_ASSIGN_OR_RETURN(bool created, fleet_.putBaseline(record));
+                  PW_ASSIGN_OR_RETURN(store::BaselineRecord stored,
+                                      fleet_.baseline(record.name, record.version));
+                  *response->mutable_baseline() = baselineVersion(stored, 0);
+                  response->set_created(created);
+                  for (const std::string& w : checked.warnings) response->add_warnings(w);
+                  return OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
     grpc::CallbackServerContext* context, const v1::DeleteBaselineRequest* request,
     v1::DeleteBaselineResponse* response) {
-  return handle(metrics_, context, Role::kOperator, "delete a baseline", [&]() -> Status {
-    PW_ASSIGN_OR_RETURN(std::string version,
-                        fleet_.deleteBaseline(request->name(), request->version()));
-    response->set_version(version);
-    return OkStatus();
-  });
+  return handle({metrics_, rollouts_}, context, Role::kOperator, "delete a baseline",
+                [&]() -> Status {
+                  PW_ASSIGN_OR_RETURN(std::string version,
+                                      fleet_.deleteBaseline(request->name(), request->version()));
+                  response->set_version(version);
+                  return OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerContext* context,
                                                            const v1::SendCommandRequest* request,
                                                            v1::Empty*) {
-  return handle(metrics_, context, Role::kOperator, "send a command", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kOperator, "send a command", [&]() -> Status {
     if (request->command().kind() == v1::Command::KIND_UNSPECIFIED ||
         !v1::Command::Kind_IsValid(request->command().kind())) {
       return InvalidArgumentError("unknown command");
@@ -211,45 +229,47 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
     grpc::CallbackServerContext* context, const v1::AssignBaselineRequest* request,
     v1::AssignBaselineResponse* response) {
-  return handle(metrics_, context, Role::kApprover, "assign a baseline", [&]() -> Status {
-    if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
-        request->mode() != v1::BASELINE_MODE_DETECT) {
-      return InvalidArgumentError("mode must be enforce or detect");
-    }
-    PW_RETURN_IF_ERROR(checkLabels(request->selector()));
-    PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
-                        fleet_.baseline(request->name(), request->version()));
-    const store::Labels selector(request->selector().begin(), request->selector().end());
-    PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
-    int matched = 0;
-    for (const store::AgentRecord& agent : agents) {
-      if (agent.revoked || !selectorMatches(selector, agent.labels)) continue;
-      if (++matched <= 100) response->add_agent_ids(agent.id);
-    }
-    response->set_matched_agents(matched);
-    if (matched == 0 && !request->allow_no_match()) {
-      return FailedPreconditionError(
-          "selector " + (selector.empty() ? std::string("(every agent)") : labelsText(selector)) +
-          " matches no enrolled agent; nothing assigned (allow it to assign for agents that "
-          "enroll later)");
-    }
-    if (request->preview()) return OkStatus();
-    PW_ASSIGN_OR_RETURN(int stored_matched,
-                        fleet_.assign({.baseline_name = baseline.name,
-                                       .baseline_version = baseline.version,
-                                       .selector = selector,
-                                       .mode = static_cast<store::Mode>(request->mode()),
-                                       .created_at = fleet_.now()}));
-    response->set_matched_agents(stored_matched);
-    PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
-    if (!all.empty()) response->set_assignment_id(all.back().id);
-    return OkStatus();
-  });
+  return handle(
+      {metrics_, rollouts_}, context, Role::kApprover, "assign a baseline", [&]() -> Status {
+        if (request->mode() != v1::BASELINE_MODE_ENFORCE &&
+            request->mode() != v1::BASELINE_MODE_DETECT) {
+          return InvalidArgumentError("mode must be enforce or detect");
+        }
+        PW_RETURN_IF_ERROR(checkLabels(request->selector()));
+        PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
+                            fleet_.baseline(request->name(), request->version()));
+        const store::Labels selector(request->selector().begin(), request->selector().end());
+        PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
+        int matched = 0;
+        for (const store::AgentRecord& agent : agents) {
+          if (agent.revoked || !selectorMatches(selector, agent.labels)) continue;
+          if (++matched <= 100) response->add_agent_ids(agent.id);
+        }
+        response->set_matched_agents(matched);
+        if (matched == 0 && !request->allow_no_match()) {
+          return FailedPreconditionError(
+              "selector " +
+              (selector.empty() ? std::string("(every agent)") : labelsText(selector)) +
+              " matches no enrolled agent; nothing assigned (allow it to assign for agents that "
+              "enroll later)");
+        }
+        if (request->preview()) return OkStatus();
+        PW_ASSIGN_OR_RETURN(int stored_matched,
+                            fleet_.assign({.baseline_name = baseline.name,
+                                           .baseline_version = baseline.version,
+                                           .selector = selector,
+                                           .mode = static_cast<store::Mode>(request->mode()),
+                                           .created_at = fleet_.now()}));
+        response->set_matched_agents(stored_matched);
+        PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
+        if (!all.empty()) response->set_assignment_id(all.back().id);
+        return OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
     grpc::CallbackServerContext* context, const v1::Empty*, v1::ListAssignmentsResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "list assignments", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "list assignments", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
     PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
     std::map<int64_t, int> effective;
@@ -274,24 +294,25 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
 grpc::ServerUnaryReactor* OperatorServiceImpl::Unassign(grpc::CallbackServerContext* context,
                                                         const v1::UnassignRequest* request,
                                                         v1::UnassignResponse* response) {
-  return handle(metrics_, context, Role::kApprover, "withdraw an assignment", [&]() -> Status {
-    PW_ASSIGN_OR_RETURN(int affected, fleet_.unassign(request->id()));
-    response->set_affected_agents(affected);
-    return OkStatus();
-  });
+  return handle({metrics_, rollouts_}, context, Role::kApprover, "withdraw an assignment",
+                [&]() -> Status {
+                  PW_ASSIGN_OR_RETURN(int affected, fleet_.unassign(request->id()));
+                  response->set_affected_agents(affected);
+                  return OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveAgent(grpc::CallbackServerContext* context,
                                                             const v1::AgentRequest* request,
                                                             v1::Empty*) {
-  return handle(metrics_, context, Role::kApprover, "approve a re-enrollment",
+  return handle({metrics_, rollouts_}, context, Role::kApprover, "approve a re-enrollment",
                 [&]() -> Status { return fleet_.approveReenrollment(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerContext* context,
                                                            const v1::CreateTokenRequest* request,
                                                            v1::CreateTokenResponse* response) {
-  return handle(metrics_, context, Role::kAdmin, "create a token", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kAdmin, "create a token", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkLabels(request->labels()));
     if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
       return InvalidArgumentError("--agent must be a lowercase host name");
@@ -320,7 +341,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerContext* context,
                                                           const v1::ListTokensRequest*,
                                                           v1::ListTokensResponse* response) {
-  return handle(metrics_, context, Role::kAdmin, "list tokens", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kAdmin, "list tokens", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(std::vector<store::TokenRecord> tokens, fleet_.tokens());
     for (const store::TokenRecord& t : tokens) *response->add_tokens() = tokenInfo(t);
     return OkStatus();
@@ -330,14 +351,14 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListTokens(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
                                                            const v1::RevokeTokenRequest* request,
                                                            v1::Empty*) {
-  return handle(metrics_, context, Role::kAdmin, "revoke a token",
+  return handle({metrics_, rollouts_}, context, Role::kAdmin, "revoke a token",
                 [&]() -> Status { return fleet_.revokeToken(request->id()); });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
                                                            const v1::AgentRequest* request,
                                                            v1::Empty*) {
-  return handle(metrics_, context, Role::kAdmin, "revoke an agent",
+  return handle({metrics_, rollouts_}, context, Role::kAdmin, "revoke an agent",
                 [&]() -> Status { return fleet_.revoke(request->id()); });
 }
 
@@ -351,7 +372,7 @@ Result<Rollouts*> OperatorServiceImpl::rollouts() {
 grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerContext* context,
                                                            const v1::RolloutSpecRequest* request,
                                                            v1::RolloutPlan* response) {
-  return handle(metrics_, context, Role::kViewer, "plan a rollout", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "plan a rollout", [&]() -> Status {
     PW_RETURN_IF_ERROR(checkSpecRequest(*request));
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(*response, r->plan(request->spec_yaml(), request->file_name()));
@@ -362,7 +383,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::PlanRollout(grpc::CallbackServerC
 grpc::ServerUnaryReactor* OperatorServiceImpl::CreateRollout(grpc::CallbackServerContext* context,
                                                              const v1::RolloutSpecRequest* request,
                                                              v1::RolloutRecord* response) {
-  return handleAs(metrics_, context, Role::kOperator, "create a rollout",
+  return handleAs({metrics_, rollouts_}, context, Role::kOperator, "create a rollout",
                   [&](const Peer& peer) -> Status {
                     PW_RETURN_IF_ERROR(checkSpecRequest(*request));
                     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
@@ -375,7 +396,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateRollout(grpc::CallbackServe
 grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServerContext* context,
                                                             const v1::Empty*,
                                                             v1::ListRolloutsResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "list rollouts", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "list rollouts", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(std::vector<v1::RolloutRecord> all, r->list());
     for (v1::RolloutRecord& record : all) *response->add_rollouts() = std::move(record);
@@ -386,7 +407,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListRollouts(grpc::CallbackServer
 grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerContext* context,
                                                           const v1::RolloutRequest* request,
                                                           v1::RolloutRecord* response) {
-  return handle(metrics_, context, Role::kViewer, "show a rollout", [&]() -> Status {
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "show a rollout", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
     PW_ASSIGN_OR_RETURN(*response, r->get(request->id()));
     return OkStatus();
@@ -396,7 +417,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveRollout(grpc::CallbackServerContext* context,
                                                               const v1::RolloutRequest* request,
                                                               v1::RolloutRecord* response) {
-  return handleAs(metrics_, context, Role::kApprover, "approve a rollout",
+  return handleAs({metrics_, rollouts_}, context, Role::kApprover, "approve a rollout",
                   [&](const Peer& peer) -> Status {
                     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
                     PW_ASSIGN_OR_RETURN(*response, r->approve(request->id(), peer.id));
@@ -407,38 +428,41 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ApproveRollout(grpc::CallbackServ
 grpc::ServerUnaryReactor* OperatorServiceImpl::RollbackRollout(grpc::CallbackServerContext* context,
                                                                const v1::RolloutRequest* request,
                                                                v1::RolloutRecord* response) {
-  return handleAs(
-      metrics_, context, Role::kOperator, "roll back a rollout", [&](const Peer& peer) -> Status {
-        if (request->reason().size() > 1024) return InvalidArgumentError("reason too long");
-        PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-        PW_ASSIGN_OR_RETURN(*response, r->rollback(request->id(), peer.id, request->reason()));
-        return OkStatus();
-      });
+  return handleAs({metrics_, rollouts_}, context, Role::kOperator, "roll back a rollout",
+                  [&](const Peer& peer) -> Status {
+                    if (request->reason().size() > 1024)
+                      return InvalidArgumentError("reason too long");
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(*response,
+                                        r->rollback(request->id(), peer.id, request->reason()));
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
                                                      const v1::AuditRequest* request,
                                                      v1::AuditResponse* response) {
-  return handle(metrics_, context, Role::kViewer, "read the audit log", [&]() -> Status {
-    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-    const store::UnixMs since =
-        request->has_since()
-            ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->since())
-            : 0;
-    PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
-                        r->audit(request->rollout_id(), since, request->limit()));
-    for (const store::AuditRow& row : rows) {
-      v1::AuditEvent* event = response->add_events();
-      event->set_id(row.id);
-      *event->mutable_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(row.at);
-      event->set_actor(row.actor);
-      event->set_rollout_id(row.rollout_id);
-      event->set_action(row.action);
-      event->set_host(row.host);
-      event->set_detail(row.detail);
-    }
-    return OkStatus();
-  });
+  return handle(
+      {metrics_, rollouts_}, context, Role::kViewer, "read the audit log", [&]() -> Status {
+        PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+        const store::UnixMs since =
+            request->has_since()
+                ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->since())
+                : 0;
+        PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
+                            r->audit(request->rollout_id(), since, request->limit()));
+        for (const store::AuditRow& row : rows) {
+          v1::AuditEvent* event = response->add_events();
+          event->set_id(row.id);
+          *event->mutable_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(row.at);
+          event->set_actor(row.actor);
+          event->set_rollout_id(row.rollout_id);
+          event->set_action(row.action);
+          event->set_host(row.host);
+          event->set_detail(row.detail);
+        }
+        return OkStatus();
+      });
 }
 
 }  // namespace postwarden::controller::rpc

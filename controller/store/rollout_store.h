@@ -1,9 +1,9 @@
 // The durable side of rollouts (controller/core/rollouts.h): each rollout's record, the pins
 // that hold a host on the version a rollout gave it (or is giving it back), and the audit log of
-// operator actions and host transitions. A separate interface from Store so that a backend can
-// offer it or not (the composition root wires rollouts only when it does). Plain values; the
-// record and the pin's job are serialized protobuf messages the store does not read.
-// Thread-safe.
+// operator actions (on rollouts and elsewhere) and host transitions. A separate interface from
+// Store so that a backend can offer it or not (the composition root wires rollouts only when it
+// does). Plain values; the record and the pin's job are serialized protobuf messages the store does
+// not read. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +53,8 @@ class RolloutStore {
   // `audit`, in one transaction: a step is stored completely or not at all. NotFound.
   virtual Status saveRollout(const RolloutRow& row, std::span<const PinRow> pins,
                              std::span<const AuditRow> audit) = 0;
+  // An operator action outside a rollout (an assignment, a revocation, a token): one row.
+  virtual Status addAudit(const AuditRow& row) = 0;
   virtual Result<RolloutRow> getRollout(const std::string& id) = 0;            // NotFound
   virtual Result<std::vector<RolloutRow>> listRollouts(bool active_only) = 0;  // by created_at
   virtual Result<std::vector<PinRow>> listPins() = 0;                          // by agent

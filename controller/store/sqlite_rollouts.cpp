@@ -91,6 +91,11 @@ Status SqliteStore::saveRollout(const RolloutRow& row, std::span<const PinRow> p
   return txn->commit();
 }
 
+Status SqliteStore::addAudit(const AuditRow& row) {
+  std::lock_guard lock(mu_);
+  return insertAudit(*db_, std::span(&row, 1));
+}
+
 Result<RolloutRow> SqliteStore::getRollout(const std::string& id) {
   std::lock_guard lock(mu_);
   PW_ASSIGN_OR_RETURN(Statement stmt, db_->prepare(std::string("SELECT ") + kRolloutColumns +

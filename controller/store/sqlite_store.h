@@ -107,6 +107,7 @@ class SqliteStore final : public Store, public RolloutStore {
   Status createRollout(const RolloutRow& row, std::span<const AuditRow> audit) override;
   Status saveRollout(const RolloutRow& row, std::span<const PinRow> pins,
                      std::span<const AuditRow> audit) override;
+  Status addAudit(const AuditRow& row) override;
   Result<RolloutRow> getRollout(const std::string& id) override;
   Result<std::vector<RolloutRow>> listRollouts(bool active_only) override;
   Result<std::vector<PinRow>> listPins() override;

@@ -307,6 +307,16 @@ TEST_F(RolloutE2eTest, NothingStartsOutsideTheWindowAndAnApprovalMustComeFromSom
   const std::vector<std::string> events = audit(id);
   EXPECT_EQ(count(events, "approve "), 1);
   EXPECT_EQ(count(events, "approved "), 1);
+  // Operator actions outside rollouts are in the audit log too, with the certificate's name.
+  auto stub = controller_->operatorStub();
+  grpc::ClientContext context;
+  v1::AuditResponse all;
+  ASSERT_TRUE(stub->Audit(&context, v1::AuditRequest(), &all).ok());
+  int assigned = 0;
+  for (const v1::AuditEvent& e : all.events()) {
+    assigned += e.action() == "assign a baseline" && e.actor() == "admin" && e.detail() == "ok";
+  }
+  EXPECT_EQ(assigned, 1);
 }
 
 }  // namespace
