@@ -73,6 +73,7 @@ void updateRecord(const rollout::RolloutState& state, absl::Time now, absl::Time
     record.mutable_waves(int(i))->set_status(std::string(rollout::toString(state.waves[i])));
   }
   record.set_current_wave(static_cast<uint32_t>(state.current_wave));
+  record.set_paused_by(state.paused_by);
   record.clear_hosts();
   for (const rollout::HostProgress& h : state.hosts) {
     v1::RolloutHost* out = record.add_hosts();
@@ -126,6 +127,7 @@ Result<rollout::RolloutState> rolloutStateOf(const v1::RolloutRecord& record) {
     state.canary_waves.push_back(w.canary());
   }
   state.current_wave = record.current_wave();
+  state.paused_by = record.paused_by();
   for (const v1::RolloutHost& h : record.hosts()) {
     rollout::HostProgress p{.id = h.id(),
                             .labels = {h.labels().begin(), h.labels().end()},

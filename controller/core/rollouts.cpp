@@ -378,6 +378,26 @@ Result<v1::RolloutRecord> Rollouts::rollback(const std::string& id, const std::s
   return loadLocked(id);
 }
 
+Result<v1::RolloutRecord> Rollouts::pause(const std::string& id, const std::string& actor) {
+  std::lock_guard lock(mu_);
+  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
+  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
+  PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::pause(state, actor));
+  PW_RETURN_IF_ERROR(saveOperatorChange(record, next, {.actor = actor, .action = "pause"}));
+  log()->warn("rollout {} paused by {}", id, actor);
+  return loadLocked(id);
+}
+
+Result<v1::RolloutRecord> Rollouts::resume(const std::string& id, const std::string& actor) {
+  std::lock_guard lock(mu_);
+  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
+  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
+  PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::resume(state));
+  PW_RETURN_IF_ERROR(saveOperatorChange(record, next, {.actor = actor, .action = "resume"}));
+  log()->info("rollout {} resumed by {}", id, actor);
+  return loadLocked(id);
+}
+
 Result<std::vector<store::AuditRow>> Rollouts::audit(const std::string& rollout_id,
                                                      store::UnixMs since, int limit) {
   return rollouts_.audit(rollout_id, since, limit > 0 ? limit : 1000);

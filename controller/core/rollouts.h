@@ -52,6 +52,9 @@ class Rollouts {
   Result<v1::RolloutRecord> approve(const std::string& id, const std::string& approver);
   Result<v1::RolloutRecord> rollback(const std::string& id, const std::string& actor,
                                      const std::string& reason);
+  // An operator's hold: in-flight hosts finish, no new host starts until resume.
+  Result<v1::RolloutRecord> pause(const std::string& id, const std::string& actor);
+  Result<v1::RolloutRecord> resume(const std::string& id, const std::string& actor);
   Result<std::vector<store::AuditRow>> audit(const std::string& rollout_id, store::UnixMs since,
                                              int limit);
   // Records an operator's action outside rollouts (who, what, the outcome) in the audit log.

@@ -149,6 +149,9 @@ constexpr const char* kRolloutHelp =
       (approver)
   rollout rollback ID [--reason TEXT]
       stop the rollout and return every host it changed to its previous version (operator)
+  rollout pause ID, rollout resume ID
+      hold the rollout: hosts being changed finish, no new host starts until resumed
+      (operator)
 
 The spec format is in docs/rollouts.md.
 
@@ -499,8 +502,8 @@ Result<Command> parseToken(const Split& s) {
 
 Result<Command> parseRollout(const Split& s) {
   using Action = RolloutCommand::Action;
-  PW_ASSIGN_OR_RETURN(std::string sub,
-                      subcommand(s, {"plan", "create", "list", "show", "approve", "rollback"}));
+  PW_ASSIGN_OR_RETURN(std::string sub, subcommand(s, {"plan", "create", "list", "show", "approve",
+                                                      "rollback", "pause", "resume"}));
   RolloutCommand command;
   if (sub == "plan" || sub == "create") {
     command.action = sub == "plan" ? Action::kPlan : Action::kCreate;
@@ -527,7 +530,11 @@ Result<Command> parseRollout(const Split& s) {
   PW_RETURN_IF_ERROR(
       rejectOptions(s, "rollout " + sub,
                     rollback ? std::vector<std::string>{"--reason"} : std::vector<std::string>{}));
-  command.action = sub == "show" ? Action::kShow : rollback ? Action::kRollback : Action::kApprove;
+  command.action = sub == "show"     ? Action::kShow
+                   : rollback        ? Action::kRollback
+                   : sub == "pause"  ? Action::kPause
+                   : sub == "resume" ? Action::kResume
+                                     : Action::kApprove;
   command.id = s.words[2];
   for (const auto& [name, value] : s.options) command.reason = value;
   return Command(command);
@@ -575,7 +582,8 @@ Commands:
   command apply|verify AGENT_ID        ask an agent to act now
   status [--stale-after DURATION]      every unhealthy host and why (exit 2 when any)
   rollout plan|create -f FILE          a maintenance-window rollout: preview it, start it
-  rollout list|show|approve|rollback   follow, approve or roll back rollouts
+  rollout list|show|approve|pause|resume|rollback
+                                       follow, approve, hold or roll back rollouts
   audit [--rollout ID] [--since D]     operator actions and host transitions
   help [COMMAND]                       this help, or a command's
 

@@ -82,7 +82,7 @@ struct SendCommandCommand {
 
 // rollout plan|create FILE, rollout list, rollout show|approve|rollback ID.
 struct RolloutCommand {
-  enum class Action { kPlan, kCreate, kList, kShow, kApprove, kRollback };
+  enum class Action { kPlan, kCreate, kList, kShow, kApprove, kRollback, kPause, kResume };
   Action action = Action::kList;
   std::string file;    // plan, create
   std::string id;      // show, approve, rollback

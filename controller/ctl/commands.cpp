@@ -266,6 +266,14 @@ class Runner {
       return call("approving rollout '" + command.id + "'", &Stub::ApproveRollout, request, reply,
                   print);
     }
+    if (command.action == Action::kPause) {
+      return call("pausing rollout '" + command.id + "'", &Stub::PauseRollout, request, reply,
+                  print);
+    }
+    if (command.action == Action::kResume) {
+      return call("resuming rollout '" + command.id + "'", &Stub::ResumeRollout, request, reply,
+                  print);
+    }
     return call("rolling back rollout '" + command.id + "'", &Stub::RollbackRollout, request, reply,
                 print);
   }

@@ -73,6 +73,7 @@ std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) 
                     printable(r.target_version()) + "\n";
   out += "phase:     " + colorize(r.phase(), phaseColor(r.phase()), ctx.color) + "\n";
   for (const std::string& reason : r.reasons()) out += "reason:    " + printable(reason) + "\n";
+  if (!r.paused_by().empty()) out += "held by:   " + printable(r.paused_by()) + "\n";
   out += "created:   " + rfc3339(ms(r.created_at())) + " by " + printable(r.creator()) + "\n";
   std::string approvers;
   for (const v1::RolloutApproval& a : r.approvals()) {

@@ -126,6 +126,15 @@ bool Stepper::runWave(size_t w) {
     windowClosed(w, pending, started);
     return false;
   }
+  if (!s_.paused_by.empty()) {  // held by an operator: in-flight hosts finish, none starts
+    const std::string why = "paused by " + s_.paused_by;
+    if (s_.phase != RolloutPhase::kPaused || s_.reasons != std::vector<std::string>{why}) {
+      s_.phase = RolloutPhase::kPaused;
+      s_.reasons = {why};
+      emit(Kind::kPause, nullptr, why);
+    }
+    return pending.empty() && !busy;
+  }
   if (s_.phase == RolloutPhase::kPaused) {
     s_.phase = RolloutPhase::kRunning;
     s_.reasons.clear();

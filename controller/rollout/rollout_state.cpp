@@ -70,6 +70,30 @@ Result<RolloutState> approve(const RolloutState& state, std::string_view approve
   return next;
 }
 
+Result<RolloutState> pause(const RolloutState& state, std::string_view operator_name) {
+  if (state.phase == RolloutPhase::kCompleted || state.phase == RolloutPhase::kAborted ||
+      state.phase == RolloutPhase::kRollingBack) {
+    return FailedPreconditionError("rollout '" + state.id + "' is " +
+                                   std::string(toString(state.phase)) + ": nothing to pause");
+  }
+  if (!state.paused_by.empty()) {
+    return FailedPreconditionError("rollout '" + state.id + "' is already paused by " +
+                                   state.paused_by);
+  }
+  RolloutState next = state;
+  next.paused_by = operator_name.empty() ? "an operator" : std::string(operator_name);
+  return next;
+}
+
+Result<RolloutState> resume(const RolloutState& state) {
+  if (state.paused_by.empty()) {
+    return FailedPreconditionError("rollout '" + state.id + "' is not paused by an operator");
+  }
+  RolloutState next = state;
+  next.paused_by.clear();
+  return next;
+}
+
 RolloutState requestRollback(const RolloutState& state, std::string reason) {
   RolloutState next = state;
   if (next.phase == RolloutPhase::kAborted) return next;

@@ -75,6 +75,7 @@ struct RolloutState {
   size_t current_wave = 0;
   std::vector<HostProgress> hosts;  // sorted by id
   std::vector<Approval> approvals;
+  std::string paused_by;  // an operator holds the rollout: nothing new starts until resumed
 };
 
 // The outcome of a job as the agent reports it (agent/applier's results).
@@ -116,6 +117,10 @@ RolloutState newRollout(std::string id, std::string creator, std::string spec_di
 Result<RolloutState> approve(const RolloutState& state, std::string_view approver);
 // Distinct approvers other than the creator whose approval matches the current digests.
 int validApprovals(const RolloutState& state);
+// The operator's hold: no new host starts (in-flight hosts finish) until resume(). Refused for
+// a rollout that has ended or is rolling back, or one already held.
+Result<RolloutState> pause(const RolloutState& state, std::string_view operator_name);
+Result<RolloutState> resume(const RolloutState& state);
 // The operator's "roll back": every host this rollout changed goes back (the engine does it).
 RolloutState requestRollback(const RolloutState& state, std::string reason);
 

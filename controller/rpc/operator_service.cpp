@@ -439,6 +439,28 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::RollbackRollout(grpc::CallbackSer
                   });
 }
 
+grpc::ServerUnaryReactor* OperatorServiceImpl::PauseRollout(grpc::CallbackServerContext* context,
+                                                            const v1::RolloutRequest* request,
+                                                            v1::RolloutRecord* response) {
+  return handleAs({metrics_, rollouts_}, context, Role::kOperator, "pause a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(*response, r->pause(request->id(), peer.id));
+                    return OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* OperatorServiceImpl::ResumeRollout(grpc::CallbackServerContext* context,
+                                                             const v1::RolloutRequest* request,
+                                                             v1::RolloutRecord* response) {
+  return handleAs({metrics_, rollouts_}, context, Role::kOperator, "resume a rollout",
+                  [&](const Peer& peer) -> Status {
+                    PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                    PW_ASSIGN_OR_RETURN(*response, r->resume(request->id(), peer.id));
+                    return OkStatus();
+                  });
+}
+
 grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
                                                      const v1::AuditRequest* request,
                                                      v1::AuditResponse* response) {

@@ -65,6 +65,10 @@ class OperatorServiceImpl final : public v1::OperatorService::CallbackService {
                                            v1::RolloutRecord*) override;
   grpc::ServerUnaryReactor* RollbackRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
                                             v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* PauseRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                         v1::RolloutRecord*) override;
+  grpc::ServerUnaryReactor* ResumeRollout(grpc::CallbackServerContext*, const v1::RolloutRequest*,
+                                          v1::RolloutRecord*) override;
   grpc::ServerUnaryReactor* Audit(grpc::CallbackServerContext*, const v1::AuditRequest*,
                                   v1::AuditResponse*) override;
 

@@ -273,6 +273,23 @@ TEST_F(RolloutsTest, TheCreatorCannotApproveAndAnApprovalStartsTheRollout) {
   EXPECT_EQ(actions("approved").size(), 1u);  // the engine's: enough approvals
 }
 
+TEST_F(RolloutsTest, APauseIsStoredAndHoldsNewHostsUntilResumed) {
+  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  Result<v1::RolloutRecord> paused = rollouts_->pause("harden-1", "bob");
+  ASSERT_TRUE(paused.ok()) << paused.status().toString();
+  EXPECT_EQ(paused->paused_by(), "bob");
+  rollouts_ = newRollouts();  // the hold survives a restart
+  rollouts_->stepAll();
+  EXPECT_TRUE(actions("dispatch").empty());
+  EXPECT_EQ(rollouts_->get("harden-1")->phase(), "paused");
+  ASSERT_TRUE(rollouts_->resume("harden-1", "bob").ok());
+  rollouts_->stepAll();
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  EXPECT_EQ(actions("pause").size(), 2u);  // bob's action and the engine's decision
+  EXPECT_EQ(actions("resume").size(), 2u);
+}
+
 TEST_F(RolloutsTest, ARollbackOnDemandReturnsChangedHosts) {
   addAgent("mx1", kV1);
   ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());

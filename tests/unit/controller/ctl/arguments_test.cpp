@@ -253,6 +253,10 @@ TEST(PostwardenctlArgumentsTest, Rollout) {
   EXPECT_EQ(rollback.reason, "queues grow");
   EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "approve", "tls-1"})).action,
             Action::kApprove);
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "pause", "tls-1"})).action,
+            Action::kPause);
+  EXPECT_EQ(as<RolloutCommand>(parseArguments({"rollout", "resume", "tls-1"})).action,
+            Action::kResume);
   expectInvalid(parseArguments({"rollout", "plan"}), "usage: postwardenctl rollout plan -f FILE");
   expectInvalid(parseArguments({"rollout", "create", "-f", "a", "b"}), "unexpected argument 'b'");
   expectInvalid(parseArguments({"rollout", "create", "-f", "a", "-f", "b"}), "--file given twice");

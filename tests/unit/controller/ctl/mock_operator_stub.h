@@ -50,6 +50,8 @@ class MockOperatorServiceStub : public ::postwarden::v1::OperatorService::StubIn
   PW_CTL_MOCK_UNARY(GetRollout, RolloutRequest, RolloutRecord)
   PW_CTL_MOCK_UNARY(ApproveRollout, RolloutRequest, RolloutRecord)
   PW_CTL_MOCK_UNARY(RollbackRollout, RolloutRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(PauseRollout, RolloutRequest, RolloutRecord)
+  PW_CTL_MOCK_UNARY(ResumeRollout, RolloutRequest, RolloutRecord)
   PW_CTL_MOCK_UNARY(Audit, AuditRequest, AuditResponse)
 };
 

@@ -48,6 +48,26 @@ TEST(RolloutEngineTest, SecondWaveWaitsForTheCanaryProbeAndSoak) {
   EXPECT_TRUE(has(sim.log, Kind::kComplete));
 }
 
+TEST(RolloutEngineTest, AnOperatorPauseLetsInFlightHostsFinishAndStartsNoneUntilResumed) {
+  Sim sim("waves: [{canary: 1, soak: 1m}, {percent: 100}]\nanytime: true\n", 3);
+  sim.step();
+  ASSERT_EQ(pause(sim.state, "").value().paused_by, "an operator");
+  sim.state = pause(sim.state, "bob").value();
+  EXPECT_EQ(pause(sim.state, "carol").status().code(), StatusCode::kFailedPrecondition);
+  sim.result("h01", ChangeResult::kRepaired, "v2");
+  sim.step();
+  sim.run(absl::Minutes(5));
+  EXPECT_THAT(hostsOf(sim.log, Kind::kMarkDone), ElementsAre("h01"));  // the canary finished
+  EXPECT_THAT(hostsOf(sim.log, Kind::kDispatch), ElementsAre("h01"));  // nothing new started
+  EXPECT_EQ(sim.state.phase, RolloutPhase::kPaused);
+  EXPECT_THAT(sim.state.reasons, ElementsAre("paused by bob"));
+  sim.state = resume(sim.state).value();
+  EXPECT_EQ(resume(sim.state).status().code(), StatusCode::kFailedPrecondition);
+  sim.step();
+  EXPECT_THAT(hostsOf(sim.log, Kind::kDispatch), ElementsAre("h01", "h02", "h03"));
+  EXPECT_EQ(sim.state.phase, RolloutPhase::kRunning);
+}
+
 TEST(RolloutEngineTest, AFailedCanaryHaltsWhateverTheBudget) {
   Sim sim("waves: [{canary: 1}, {percent: 100}]\nmax_failures: 5\nanytime: true\n", 4);
   sim.step();
