@@ -178,7 +178,7 @@ void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
-    stepAll();
+    if (maybe_active_) stepAll();
     lock.lock();
     loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.step_interval),
                       [this] { return stopping_; });
@@ -299,6 +299,7 @@ Result<v1::RolloutRecord> Rollouts::create(const std::string& spec_yaml, const s
                                              std::span(&audit, 1)));
   log()->info("rollout {} created by {}: {}@{} to {} host(s)", id, creator, p.spec.baseline.name,
               p.target.version, changing.size());
+  maybe_active_ = true;
   loop_cv_.notify_all();
   return record;
 }
@@ -341,6 +342,7 @@ Status Rollouts::saveOperatorChange(v1::RolloutRecord record, const rollout::Rol
                                                              .active = isActive(next.phase),
                                                              .updated_at = unixMs(now)},
                                            {}, std::span(&audit, 1)));
+  maybe_active_ = true;
   loop_cv_.notify_all();
   return OkStatus();
 }
@@ -417,6 +419,7 @@ void Rollouts::stepAll() {
     log()->error("cannot read active rollouts: {}", active.status().message());
     return;
   }
+  maybe_active_ = !active->empty();
   const absl::Time now = options_.now();
   for (const store::RolloutRow& row : *active) {
     Status stepped = stepLocked(row, now);

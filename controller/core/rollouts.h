@@ -8,6 +8,7 @@
 
 #include <absl/time/time.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -81,6 +82,10 @@ class Rollouts {
   std::mutex loop_mutex_;
   std::condition_variable loop_cv_;
   bool stopping_ = false;
+  // Whether a rollout may be active: the loop reads the store only then (a controller without
+  // rollouts pays nothing for the loop). Set by create and operator changes, cleared by a step
+  // that finds none active.
+  std::atomic<bool> maybe_active_{true};
   std::thread loop_;
 };
 
