@@ -70,9 +70,12 @@ std::string encodeJobRecord(const JobRecord& r) {
     // Values are one line in main.cf, but escaped anyway: a newline must not end the record.
     std::string value;
     for (char c : p.value.value_or("")) {
-      if (c == '\\') value += "\\\\";
-      else if (c == '\n') value += "\\n";
-      else value += c;
+      if (c == '\\')
+        value += "\\\\";
+      else if (c == '\n')
+        value += "\\n";
+      else
+        value += c;
     }
     line(p.value ? "prior" : "prior_unset", p.name + (p.value ? " " + value : ""));
   }

@@ -96,7 +96,7 @@ class Fleet {
   Status createToken(const store::TokenRecord& token);
   Status revokeToken(const std::string& token_id);
   Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
-  Result<std::vector<store::AssignmentRecord>> assignments();       // by id
+  Result<std::vector<store::AssignmentRecord>> assignments();     // by id
   // Withdraws an assignment; connected agents it applied to get the one that applies now
   // (an older match), if any, else keep the baseline they have. Returns how many agents it
   // applied to. NotFound.

@@ -16,8 +16,7 @@ std::chrono::seconds backdateFor(std::chrono::seconds lifetime) {
 
 }  // namespace
 
-Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths,
-                   const InitOptions& options) {
+Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths, const InitOptions& options) {
   if (fs.stat(paths.ca_key()).ok()) {
     return AlreadyExistsError(paths.dir + " already holds a controller CA; it is never replaced");
   }

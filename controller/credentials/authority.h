@@ -40,8 +40,7 @@ struct InitOptions {
 
 // Creates the CA and server certificate in `dir` (created 0700). AlreadyExists when DIR
 // already holds a CA: an existing CA is never replaced (every agent pins it).
-Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths,
-                   const InitOptions& options);
+Status initDataDir(os::FileSystem& fs, const DataDirPaths& paths, const InitOptions& options);
 
 class Authority {
  public:

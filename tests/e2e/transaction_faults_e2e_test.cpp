@@ -13,8 +13,8 @@
 #include <sstream>
 #include <thread>
 
-#include "common/os/process_command_runner.h"
 #include "agent/verify/smtp_prober.h"
+#include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {

@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "common/os/stale_temp_files.h"
 #include "common/check.h"
+#include "common/os/stale_temp_files.h"
 
 namespace postwarden::fakes {
 namespace {
@@ -140,8 +140,7 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
   if (options.group) fresh.info.group = *options.group;
 
   const std::string temp_path =
-      childPrefix(parentOf(p)) +
-      os::writeAtomicTempName(baseOf(p), kFakePid, ++temp_counter_);
+      childPrefix(parentOf(p)) + os::writeAtomicTempName(baseOf(p), kFakePid, ++temp_counter_);
   nodes_[temp_path] = fresh;
 
   if (crash_after_next_write_) {
@@ -161,7 +160,7 @@ Status InMemoryFileSystem::writeAtomic(const std::string& path, const std::strin
     Status cause = std::move(*sync_failure_after_rename_);
     sync_failure_after_rename_.reset();
     return os::notDurableError(context, "fsync directory " + quoted(parentOf(p)) +
-                                                   " after the rename: " + cause.message());
+                                            " after the rename: " + cause.message());
   }
   return OkStatus();
 }

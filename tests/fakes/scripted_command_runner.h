@@ -45,7 +45,7 @@ class ScriptedCommandRunner final : public os::CommandRunner {
 
   // A CommandResult that exited with `exit_code`, for brevity in scripts.
   static os::CommandResult exited(int exit_code, std::string stdout_data = "",
-                                         std::string stderr_data = "");
+                                  std::string stderr_data = "");
 
  private:
   struct Answer {
