@@ -20,10 +20,6 @@ std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.daemon"); }
 
 constexpr char kAssignmentFile[] = "/assignment.pb";
 
-int64_t toMs(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 v1::Compliance complianceOf(applier::Outcome outcome) {
   switch (outcome) {
     case applier::Outcome::kKept:
@@ -291,7 +287,7 @@ int64_t AgentDaemon::configMtimeMs() {
   int64_t newest = 0;
   for (const char* name : {"/main.cf", "/master.cf"}) {
     Result<os::FileInfo> info = env_.os.fs.stat(config_.postfix_dir + name);
-    if (info.ok()) newest = std::max(newest, toMs(info->modified));
+    if (info.ok()) newest = std::max(newest, toUnixMs(info->modified));
   }
   return newest;
 }
@@ -473,7 +469,7 @@ void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateRe
   drift.set_baseline_version(assignment_->baseline_version());
   drift.set_source(v1::DRIFT_SOURCE_SERVICE);
   for (const std::string& f : failures) drift.add_failures(f);
-  drift.set_detected_at_unix_ms(toMs(env_.os.clock.now()));
+  drift.set_detected_at_unix_ms(toUnixMs(env_.os.clock.now()));
   reportDrift(std::move(drift));
 }
 
@@ -485,12 +481,12 @@ void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& state
   for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
   drift.set_repairing(repairing);
   drift.set_changed_at_unix_ms(configMtimeMs());
-  drift.set_detected_at_unix_ms(toMs(env_.os.clock.now()));
+  drift.set_detected_at_unix_ms(toUnixMs(env_.os.clock.now()));
   reportDrift(std::move(drift));
 }
 
 void AgentDaemon::report(v1::StateReport state, bool force) {
-  state.set_observed_at_unix_ms(toMs(env_.os.clock.now()));
+  state.set_observed_at_unix_ms(toUnixMs(env_.os.clock.now()));
   if (running_job_ && running_job_->report.empty()) {
     // The report of the job's own check: its result.
     state.set_job_id(running_job_->job_id);

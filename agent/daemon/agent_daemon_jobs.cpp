@@ -17,10 +17,6 @@ std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.daemon"); }
 
 constexpr char kJobFile[] = "/job.state";
 
-int64_t toMs(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 namespace {
 
@@ -96,7 +92,7 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
   const v1::RolloutJob& job = assignment.job();
   const std::string target = assignment.baseline_name() + "@" + assignment.baseline_version();
   auto send = [this](v1::StateReport state) {
-    state.set_observed_at_unix_ms(toMs(env_.os.clock.now()));
+    state.set_observed_at_unix_ms(toUnixMs(env_.os.clock.now()));
     v1::AgentMessage message;
     *message.mutable_state() = std::move(state);
     Result<uint64_t> seq = link_->enqueue(std::move(message));
@@ -176,7 +172,7 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
       result.outcome() == v1::OUTCOME_REPAIRED || result.outcome() == v1::OUTCOME_KEPT;
   const int64_t soak_ms = job.soak().seconds() * 1000 + job.soak().nanos() / 1000000;
   if (changed_or_kept && soak_ms > 0) {
-    done.soak_start_ms = toMs(now);
+    done.soak_start_ms = toUnixMs(now);
     done.soak_end_ms = done.soak_start_ms + soak_ms;
   }
   job_ = std::move(done);
@@ -264,7 +260,7 @@ void AgentDaemon::soakTick() {
   state.set_job_id(job_->job_id);
   *state.mutable_health() = healthFigures(problem);
   if (!problem.empty()) state.set_detail("health: " + problem);
-  job_->last_health_ms = toMs(now);
+  job_->last_health_ms = toUnixMs(now);
   if (step == SoakStep::kFinal) {
     job_->soak_done = true;
     log()->info("rollout job '{}': soak over", job_->job_id);

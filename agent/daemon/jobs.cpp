@@ -59,6 +59,10 @@ JobVerdict mayStartJob(const JobTerms& terms, bool needs_restart,
 }
 
 // Lines "key value", then "report N" and the N bytes of the report.
+int64_t toUnixMs(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::string encodeJobRecord(const JobRecord& r) {
   std::string out = "postwarden-job 1\n";
   auto line = [&](std::string_view key, const std::string& value) {

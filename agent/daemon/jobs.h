@@ -39,6 +39,9 @@ struct JobVerdict {
 JobVerdict mayStartJob(const JobTerms& terms, bool needs_restart,
                        std::chrono::system_clock::time_point now);
 
+// Milliseconds since the epoch, as reports and the job record keep times.
+int64_t toUnixMs(std::chrono::system_clock::time_point t);
+
 // "2026-12-05T01:40:00Z".
 std::string formatUtc(std::chrono::system_clock::time_point t);
 

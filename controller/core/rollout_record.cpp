@@ -12,9 +12,6 @@ using rollout::HostPhase;
 using rollout::RolloutPhase;
 using rollout::WaveStatus;
 
-google::protobuf::Timestamp timestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 absl::Time timeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
 }
@@ -33,10 +30,14 @@ Result<Enum> fromWord(const std::string& text, int count) {
 
 // The host's `since` is InfinitePast until its first phase change: stored as unset.
 void setSince(absl::Time since, v1::RolloutHost& out) {
-  if (since != absl::InfinitePast()) *out.mutable_since() = timestamp(since);
+  if (since != absl::InfinitePast()) *out.mutable_since() = toTimestamp(since);
 }
 
 }  // namespace
+
+google::protobuf::Timestamp toTimestamp(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
 
 bool isActive(RolloutPhase phase) {
   return phase != RolloutPhase::kCompleted && phase != RolloutPhase::kAborted;
@@ -53,7 +54,7 @@ v1::RolloutRecord newRolloutRecord(const rollout::RolloutState& state,
   record.set_spec_digest(state.spec_digest);
   record.set_baseline_name(state.spec.baseline.name);
   record.set_target_version(state.spec.baseline.version);
-  *record.mutable_created_at() = timestamp(now);
+  *record.mutable_created_at() = toTimestamp(now);
   for (const rollout::PlannedWave& wave : plan.waves) {
     v1::RolloutWave* w = record.add_waves();
     w->set_description(wave.description);
@@ -96,13 +97,13 @@ void updateRecord(const rollout::RolloutState& state, absl::Time now, absl::Time
     a->set_approver(state.approvals[i].approver);
     a->set_target_version(state.approvals[i].target_version);
     a->set_spec_digest(state.approvals[i].spec_digest);
-    *a->mutable_at() = timestamp(now);
+    *a->mutable_at() = toTimestamp(now);
   }
-  *record.mutable_updated_at() = timestamp(now);
+  *record.mutable_updated_at() = toTimestamp(now);
   if (wake_at == absl::InfiniteFuture()) {
     record.clear_wake_at();
   } else {
-    *record.mutable_wake_at() = timestamp(wake_at);
+    *record.mutable_wake_at() = toTimestamp(wake_at);
   }
 }
 

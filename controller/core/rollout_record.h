@@ -28,6 +28,9 @@ Result<rollout::RolloutState> rolloutStateOf(const v1::RolloutRecord& record);
 void updateRecord(const rollout::RolloutState& state, absl::Time now, absl::Time wake_at,
                   v1::RolloutRecord& record);
 
+// An absl::Time as a protobuf Timestamp (for the record and the plan).
+google::protobuf::Timestamp toTimestamp(absl::Time t);
+
 // Whether the engine still has work: not completed or aborted.
 bool isActive(rollout::RolloutPhase phase);
 

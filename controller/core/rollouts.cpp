@@ -27,10 +27,6 @@ constexpr char kController[] = "controller";
 
 store::UnixMs unixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
-google::protobuf::Timestamp timestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
 // The version an agent runs, as a rollout of baseline `name` names it: the version alone for
 // that baseline, NAME@VERSION for another one, "" for none.
 std::string versionFor(const store::AgentRecord& agent, const std::string& name) {
@@ -220,7 +216,7 @@ Result<v1::RolloutPlan> Rollouts::plan(const std::string& spec_yaml, const std::
         next = std::min(next, schedule::nextOpening(p.spec.windows[i].window, now));
       }
     }
-    if (next != absl::InfiniteFuture()) *w->mutable_next_window() = timestamp(next);
+    if (next != absl::InfiniteFuture()) *w->mutable_next_window() = toTimestamp(next);
   }
   for (const std::string& id : p.plan.already_done) out.add_already_done(id);
   for (const rollout::ScopedWindow& window : p.spec.windows) {
