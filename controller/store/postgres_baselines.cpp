@@ -44,6 +44,19 @@ Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,
   return baselineFromRow(rows, 0);
 }
 
+// FailedPrecondition naming a rollout while one of its pins holds hosts on `baseline` (the
+// foreign key would refuse the delete too, but without saying which rollout).
+Status refusePinned(Connection& db, const BaselineRecord& baseline) {
+  PW_ASSIGN_OR_RETURN(Rows rows, db.exec("SELECT rollout_id, count(*) FROM rollout_pins WHERE "
+                                         "baseline_name = $1 AND baseline_version = $2 GROUP BY "
+                                         "rollout_id ORDER BY rollout_id LIMIT 1",
+                                         Params().text(baseline.name).text(baseline.version)));
+  if (rows.empty()) return OkStatus();
+  return FailedPreconditionError("baseline '" + baseline.name + "' version '" + baseline.version +
+                                 "' holds " + std::to_string(rows.integer(0, 1)) +
+                                 " host(s) of rollout '" + rows.text(0, 0) + "'");
+}
+
 }  // namespace
 
 Result<bool> PostgresStore::putBaseline(const BaselineRecord& baseline) {
@@ -103,6 +116,7 @@ Result<std::string> PostgresStore::deleteBaseline(const std::string& name,
         PW_ASSIGN_OR_RETURN(BaselineRecord baseline, findBaseline(db, name, version));
         PW_ASSIGN_OR_RETURN(std::vector<AssignmentRecord> all, readAssignments(db));
         PW_ASSIGN_OR_RETURN(std::vector<int64_t> dead, drop(baseline, all));
+        PW_RETURN_IF_ERROR(refusePinned(db, baseline));
         for (int64_t id : dead) {
           PW_RETURN_IF_ERROR(
               db.exec("DELETE FROM assignments WHERE id = $1", Params().integer(id)).status());

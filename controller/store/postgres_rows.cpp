@@ -104,9 +104,43 @@ constexpr char kMigration2[] = R"sql(
 ALTER TABLE agents ADD COLUMN last_job_state bytea NOT NULL DEFAULT '';
 )sql";
 
+// Version 3: rollouts (RolloutStore, docs/rollouts.md), as SqliteStore's version 3. A pin
+// holds an agent on the version a rollout gave it; its baseline cannot be deleted while the pin
+// names it (the foreign key, and deleteBaseline's own check for a clear message). The record
+// and the job are serialized protobuf: bytea.
+constexpr char kMigration3[] = R"sql(
+CREATE TABLE rollouts (
+  id text COLLATE "C" PRIMARY KEY,
+  record bytea NOT NULL,
+  active boolean NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX rollouts_by_created ON rollouts (created_at, id);
+CREATE TABLE rollout_pins (
+  agent_id text COLLATE "C" PRIMARY KEY,
+  baseline_name text COLLATE "C" NOT NULL,
+  baseline_version text COLLATE "C" NOT NULL,
+  rollout_id text COLLATE "C" NOT NULL REFERENCES rollouts (id),
+  job bytea NOT NULL,
+  FOREIGN KEY (baseline_name, baseline_version) REFERENCES baselines (name, version)
+);
+CREATE INDEX rollout_pins_by_baseline ON rollout_pins (baseline_name, baseline_version);
+CREATE TABLE audit (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  rollout_id text COLLATE "C" NOT NULL,
+  action text NOT NULL,
+  host text NOT NULL,
+  detail text NOT NULL
+);
+CREATE INDEX audit_by_rollout ON audit (rollout_id, id);
+)sql";
+
 // Index = version - 1. A new migration is appended here and kSchemaVersion raised; an applied
 // one is never edited.
-constexpr const char* kMigrations[] = {kMigration1, kMigration2};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
 // The advisory lock every controller takes to migrate ("pwschema" as an integer).

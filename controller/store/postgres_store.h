@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
 
 namespace postwarden::controller::store {
@@ -35,10 +36,10 @@ struct PostgresOptions {
   int max_attempts = 10;             // per transaction, on serialization failures
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public RolloutStore {
  public:
   // The schema version this code writes (the highest migration it knows).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int kReportsKeptPerAgent = 1000;
   static constexpr int kHistoryKeptPerAgent = 200;
 
@@ -83,6 +84,17 @@ class PostgresStore final : public Store {
   Result<AssignmentRecord> addAssignment(const AssignmentRecord& assignment) override;
   Result<std::vector<AssignmentRecord>> listAssignments() override;
   Status removeAssignment(int64_t id) override;
+
+  // Rollouts (postgres_rollouts.cpp).
+  Status createRollout(const RolloutRow& row, std::span<const AuditRow> audit) override;
+  Status saveRollout(const RolloutRow& row, std::span<const PinRow> pins,
+                     std::span<const AuditRow> audit) override;
+  Status addAudit(const AuditRow& row) override;
+  Result<RolloutRow> getRollout(const std::string& id) override;
+  Result<std::vector<RolloutRow>> listRollouts(bool active_only) override;
+  Result<std::vector<PinRow>> listPins() override;
+  Result<std::vector<AuditRow>> audit(const std::string& rollout_id, UnixMs since,
+                                      int limit) override;
 
  private:
   PostgresStore(std::unique_ptr<pg::Pool> pool, const PostgresOptions& options);

@@ -31,13 +31,6 @@ constexpr int kHistoryKept = SqliteStore::kHistoryKeptPerAgent;
 static_assert(PostgresStore::kReportsKeptPerAgent == kReportsKept);
 static_assert(PostgresStore::kHistoryKeptPerAgent == kHistoryKept);
 
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<StoreBackend>(std::string* why)> make;
-};
-
-void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
-
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -94,15 +87,10 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Store> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         ::testing::Values(Backend{
-                             "sqlite", [](std::string*) { return makeSqliteBackend(); }}),
-                         [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
-                         ::testing::Values(Backend{
-                             "postgres",
-                             [](std::string* why) { return makePostgresBackend(why); }}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(sqliteBackend()),
+                         backendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest, ::testing::Values(postgresBackend()),
+                         backendName);
 
 TEST_P(StoreContractTest, ReopenKeepsData) {
   enroll("a1");

@@ -199,4 +199,12 @@ int64_t postgresQuery(const std::string& conninfo, const std::string& sql) {
   return value;
 }
 
+Backend sqliteBackend() {
+  return Backend{"sqlite", [](std::string*) { return makeSqliteBackend(); }};
+}
+
+Backend postgresBackend() {
+  return Backend{"postgres", [](std::string* why) { return makePostgresBackend(why); }};
+}
+
 }  // namespace postwarden::controller::store

@@ -6,8 +6,12 @@
 // never see each other's rows.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/status.h"
@@ -41,6 +45,20 @@ std::unique_ptr<StoreBackend> makeSqliteBackend();
 // A fresh schema on the shared PostgreSQL server; nullptr with `why` set when no server can be
 // started here (the caller skips).
 std::unique_ptr<StoreBackend> makePostgresBackend(std::string* why);
+
+// A backend as a test parameter: INSTANTIATE_TEST_SUITE_P(Sqlite, Suite,
+// ::testing::Values(sqliteBackend()), backendName), and likewise Postgres (one ctest entry
+// runs every Postgres/ suite in one process: tests/unit/controller/store/CMakeLists.txt).
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<StoreBackend>(std::string* why)> make;
+};
+inline void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+Backend sqliteBackend();
+Backend postgresBackend();
+inline std::string backendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
+}
 
 // The shared server's conninfo for a fresh, empty schema of its own (for tests of
 // PostgresStore itself); empty with `why` set when there is no server.

@@ -1,0 +1,150 @@
+// The RolloutStore contract, against both backends (store_test_support.h): a step is stored
+// whole (record, pins, audit) or not at all, and a pinned baseline cannot be deleted from under
+// its pin.
+#include "controller/store/rollout_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "controller/store/store.h"
+#include "tests/unit/controller/store/store_test_support.h"
+
+namespace postwarden::controller::store {
+namespace {
+
+using ::testing::ElementsAre;
+
+class RolloutStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    backend_ = GetParam().make(&why);
+    if (backend_ == nullptr) GTEST_SKIP() << "skipped: " << why;
+    reopen();
+    ASSERT_TRUE(opened_->putBaseline({.name = "b", .version = "v1", .content = "name: b"}).ok());
+    ASSERT_TRUE(
+        rollouts_
+            ->createRollout(
+                {.id = "r-1", .record = "first", .created_at = 5},
+                {{AuditRow{.at = 5, .actor = "alice", .rollout_id = "r-1", .action = "create"}}})
+            .ok());
+  }
+
+  std::vector<std::string> auditActions(const std::string& rollout, UnixMs since, int limit) {
+    Result<std::vector<AuditRow>> rows = rollouts_->audit(rollout, since, limit);
+    EXPECT_TRUE(rows.ok());
+    std::vector<std::string> out;
+    if (rows.ok()) {
+      for (const AuditRow& row : *rows) out.push_back(row.action);
+    }
+    return out;
+  }
+
+  // Both backends are both a Store and a RolloutStore; the tests use the two faces.
+  void reopen() {
+    rollouts_ = nullptr;
+    opened_.reset();
+    auto opened = backend_->open();
+    ASSERT_TRUE(opened.ok()) << opened.status().toString();
+    opened_ = std::move(opened).value();
+    rollouts_ = dynamic_cast<RolloutStore*>(opened_.get());
+    ASSERT_NE(rollouts_, nullptr) << GetParam().name << " store is no RolloutStore";
+  }
+
+  std::unique_ptr<StoreBackend> backend_;
+  std::unique_ptr<Store> opened_;
+  RolloutStore* rollouts_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, RolloutStoreTest, ::testing::Values(sqliteBackend()), backendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, RolloutStoreTest, ::testing::Values(postgresBackend()),
+                         backendName);
+
+TEST_P(RolloutStoreTest, ASavedStepKeepsRecordPinsAndAuditTogether) {
+  const PinRow pin{.agent_id = "mx1",
+                   .baseline_name = "b",
+                   .baseline_version = "v1",
+                   .rollout_id = "r-1",
+                   .job = "job"};
+  const AuditRow dispatch{
+      .at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch", .host = "mx1"};
+  ASSERT_TRUE(rollouts_
+                  ->saveRollout({.id = "r-1", .record = "second", .active = false, .updated_at = 6},
+                                {{pin}}, {{dispatch}})
+                  .ok());
+  Result<RolloutRow> row = rollouts_->getRollout("r-1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->record, "second");
+  EXPECT_FALSE(row->active);
+  EXPECT_EQ(row->created_at, 5);
+  EXPECT_TRUE(rollouts_->listRollouts(true)->empty());
+  ASSERT_EQ(rollouts_->listPins()->size(), 1u);
+  EXPECT_EQ(rollouts_->listPins()->front().job, "job");
+  EXPECT_THAT(auditActions("r-1", 0, 10), ElementsAre("create", "dispatch"));
+  EXPECT_THAT(auditActions("", 6, 10), ElementsAre("dispatch"));
+  EXPECT_THAT(auditActions("r-1", 0, 1), ElementsAre("dispatch"));  // the newest
+}
+
+TEST_P(RolloutStoreTest, AStepThatCannotBeStoredLeavesNothingBehind) {
+  // The pin names a baseline that does not exist: the whole step is refused.
+  const PinRow bad{.agent_id = "mx1",
+                   .baseline_name = "b",
+                   .baseline_version = "nope",
+                   .rollout_id = "r-1",
+                   .job = "job"};
+  const AuditRow audit{.at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch"};
+  EXPECT_FALSE(
+      rollouts_->saveRollout({.id = "r-1", .record = "second", .updated_at = 6}, {{bad}}, {{audit}})
+          .ok());
+  EXPECT_EQ(rollouts_->getRollout("r-1")->record, "first");
+  EXPECT_TRUE(rollouts_->listPins()->empty());
+  EXPECT_THAT(auditActions("r-1", 0, 10), ElementsAre("create"));
+  EXPECT_EQ(rollouts_->saveRollout({.id = "r-2"}, {}, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(rollouts_->createRollout({.id = "r-1"}, {}).code(), StatusCode::kAlreadyExists);
+}
+
+TEST_P(RolloutStoreTest, APinnedBaselineCannotBeDeleted) {
+  const PinRow pin{.agent_id = "mx1",
+                   .baseline_name = "b",
+                   .baseline_version = "v1",
+                   .rollout_id = "r-1",
+                   .job = "job"};
+  ASSERT_TRUE(rollouts_->saveRollout({.id = "r-1", .record = "x"}, {{pin}}, {}).ok());
+  Result<std::string> deleted = opened_->deleteBaseline(
+      "b", "v1", [](const BaselineRecord&, const std::vector<AssignmentRecord>&) {
+        return Result<std::vector<int64_t>>(std::vector<int64_t>{});
+      });
+  EXPECT_EQ(deleted.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(deleted.status().message(),
+            "baseline 'b' version 'v1' holds 1 host(s) of rollout 'r-1'");
+  EXPECT_TRUE(opened_->getBaseline("b", "v1").ok());
+}
+
+TEST_P(RolloutStoreTest, RecordsAndJobsKeepEveryByteAcrossAReopen) {
+  // Serialized protobuf holds any byte, NUL and invalid UTF-8 included.
+  const std::string record("\0rec\xff\x80", 7);
+  const std::string job("\x01\0job", 5);
+  ASSERT_TRUE(rollouts_
+                  ->saveRollout({.id = "r-1", .record = record, .updated_at = 7},
+                                {{PinRow{.agent_id = "mx1",
+                                         .baseline_name = "b",
+                                         .baseline_version = "v1",
+                                         .rollout_id = "r-1",
+                                         .job = job}}},
+                                {})
+                  .ok());
+  ASSERT_TRUE(rollouts_->addAudit({.at = 8, .actor = "bob", .action = "token create"}).ok());
+  reopen();
+  EXPECT_EQ(rollouts_->getRollout("r-1")->record, record);
+  EXPECT_EQ(rollouts_->listRollouts(false)->size(), 1u);
+  ASSERT_EQ(rollouts_->listPins()->size(), 1u);
+  EXPECT_EQ(rollouts_->listPins()->front().job, job);
+  EXPECT_THAT(auditActions("", 0, 10), ElementsAre("create", "token create"));
+  EXPECT_EQ(rollouts_->getRollout("r-9").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace postwarden::controller::store
