@@ -100,6 +100,7 @@ Status PostgresStore::revokeAgent(const std::string& id, UnixMs now) {
             db.exec("UPDATE agents SET revoked = true, reenroll_approved = false WHERE id = $1",
                     Params().text(id))
                 .status());
+        PW_RETURN_IF_ERROR(pg::announce(db, kChangeTargeting));
         return insertHistory(db, id, now, "revoked", "identity revoked");
       });
 }

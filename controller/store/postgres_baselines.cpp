@@ -85,7 +85,7 @@ Result<bool> PostgresStore::putBaseline(const BaselineRecord& baseline) {
                                        .integer(baseline.pushed_at))
                                .status());
         inserted = true;
-        return OkStatus();
+        return pg::announce(db, kChangeTargeting);
       }));
   return inserted;
 }
@@ -128,7 +128,7 @@ Result<std::string> PostgresStore::deleteBaseline(const std::string& name,
           return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
         }
         deleted = baseline.version;
-        return OkStatus();
+        return pg::announce(db, kChangeTargeting);
       }));
   return deleted;
 }
@@ -158,17 +158,21 @@ Result<AssignmentRecord> PostgresStore::addAssignment(const AssignmentRecord& as
                         .integer(assignment.created_at)));
         if (rows.empty()) return InternalError("INSERT ... RETURNING id returned no row");
         stored.id = rows.integer(0, 0);
-        return OkStatus();
+        return pg::announce(db, kChangeTargeting);
       }));
   return stored;
 }
 
 Status PostgresStore::removeAssignment(int64_t id) {
-  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
-  PW_ASSIGN_OR_RETURN(Rows rows,
-                      db->exec("DELETE FROM assignments WHERE id = $1", Params().integer(id)));
-  if (rows.affected() == 0) return NotFoundError("assignment " + std::to_string(id) + " not found");
-  return OkStatus();
+  return runTransaction(
+      *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
+        PW_ASSIGN_OR_RETURN(Rows rows,
+                            db.exec("DELETE FROM assignments WHERE id = $1", Params().integer(id)));
+        if (rows.affected() == 0) {
+          return NotFoundError("assignment " + std::to_string(id) + " not found");
+        }
+        return pg::announce(db, kChangeTargeting);
+      });
 }
 
 Result<std::vector<AssignmentRecord>> PostgresStore::listAssignments() {

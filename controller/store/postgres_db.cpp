@@ -1,8 +1,10 @@
 #include "controller/store/postgres_db.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <random>
 #include <thread>
@@ -235,6 +237,29 @@ Status Connection::execScript(const std::string& sql) {
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return failure(result, "running");
   PQclear(result);
   return OkStatus();
+}
+
+Result<std::vector<std::string>> Connection::awaitNotifications(int timeout_ms) {
+  std::vector<std::string> payloads;
+  auto drain = [&] {
+    while (PGnotify* n = PQnotifies(conn_)) {
+      payloads.emplace_back(n->extra != nullptr ? n->extra : "");
+      PQfreemem(n);
+    }
+  };
+  drain();
+  if (!payloads.empty()) return payloads;
+  pollfd fd{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+  if (fd.fd < 0) return UnavailableError("postgresql: the listening connection is closed");
+  const int ready = ::poll(&fd, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR) return UnavailableError("postgresql: poll failed");
+  if (ready > 0 && PQconsumeInput(conn_) == 0) {
+    return UnavailableError("postgresql: listening connection lost: " +
+                            trimmed(PQerrorMessage(conn_)));
+  }
+  if (broken()) return UnavailableError("postgresql: listening connection lost");
+  drain();
+  return payloads;
 }
 
 // ---- Pool ----------------------------------------------------------------------------------

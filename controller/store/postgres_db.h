@@ -88,6 +88,10 @@ class Connection {
   // allowed.
   Status execScript(const std::string& sql);
 
+  // After LISTEN: the payloads of the notifications that arrived, waiting up to `timeout_ms`
+  // for the first. Empty on a timeout; Unavailable when the connection is lost.
+  Result<std::vector<std::string>> awaitNotifications(int timeout_ms);
+
   // The SQLSTATE of the last failed statement ("" after a success or a non-server error).
   const std::string& lastSqlState() const { return last_sqlstate_; }
   // True when the connection is lost; the pool replaces it.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/store/postgres_db.h"
+#include "controller/store/postgres_rows.h"
 #include "controller/store/postgres_store.h"
 
 namespace postwarden::controller::store {
@@ -59,6 +60,7 @@ Status PostgresStore::createRollout(const RolloutRow& row, std::span<const Audit
                                         .integer(row.created_at)
                                         .integer(row.updated_at)));
         if (rows.affected() == 0) return AlreadyExistsError("rollout '" + row.id + "' exists");
+        PW_RETURN_IF_ERROR(pg::announce(db, kChangeRollout));
         return insertAudit(db, audit);
       });
 }
@@ -92,6 +94,7 @@ Status PostgresStore::saveRollout(const RolloutRow& row, std::span<const PinRow>
                   .status()
                   .withContext("pinning '" + pin.agent_id + "'"));
         }
+        PW_RETURN_IF_ERROR(pg::announce(db, kChangeRollout));
         return insertAudit(db, audit);
       });
 }

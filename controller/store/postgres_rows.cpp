@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "controller/store/postgres_coordination.h"
 #include "controller/store/postgres_store.h"
 #include "controller/store/text.h"
 
@@ -430,6 +431,10 @@ Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& 
                 .boolean(row.actual_absent)
                 .integer(row.detected_at))
       .status();
+}
+
+Status announce(Connection& db, const std::string& payload) {
+  return db.exec("SELECT pg_notify($1, $2)", Params().text(kChangeChannel).text(payload)).status();
 }
 
 // ---- migrations ----------------------------------------------------------------------------

@@ -52,6 +52,10 @@ Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixM
 Status trimHistory(Connection& db, const std::string& agent_id);
 Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row);
 
+// Tells every listening replica (postgres_coordination.h) of a change, when the transaction
+// `db` is in commits (at once outside a transaction).
+Status announce(Connection& db, const std::string& payload);
+
 // Brings the schema to PostgresStore::kSchemaVersion, each migration in the transaction that
 // records it, under an advisory lock.
 Status migrate(Connection& db);

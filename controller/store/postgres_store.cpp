@@ -14,8 +14,9 @@ using namespace pg;  // NOLINT: the PostgreSQL layer of this one class
 // What is not a table's: opening (the schema is postgres_rows.cpp) and tokens. The other
 // operations are by table: postgres_agents.cpp, postgres_reports.cpp, postgres_baselines.cpp.
 
-PostgresStore::PostgresStore(std::unique_ptr<Pool> pool, const PostgresOptions& options)
-    : pool_(std::move(pool)), options_(options) {}
+PostgresStore::PostgresStore(std::string conninfo, std::unique_ptr<Pool> pool,
+                             const PostgresOptions& options)
+    : conninfo_(std::move(conninfo)), pool_(std::move(pool)), options_(options) {}
 
 PostgresStore::~PostgresStore() = default;
 
@@ -26,7 +27,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& co
     PW_ASSIGN_OR_RETURN(Pool::Lease conn, pool->acquire());
     PW_RETURN_IF_ERROR(migrate(*conn).withContext("migrating the PostgreSQL schema"));
   }
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), options));
+  return std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, std::move(pool), options));
 }
 
 Result<int> PostgresStore::storedSchemaVersion(const std::string& conninfo) {

@@ -14,6 +14,8 @@
 // Thread-safe: a small pool of connections, each used by one call at a time.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "controller/store/coordination.h"
 #include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
 
@@ -36,7 +39,7 @@ struct PostgresOptions {
   int max_attempts = 10;             // per transaction, on serialization failures
 };
 
-class PostgresStore final : public Store, public RolloutStore {
+class PostgresStore final : public Store, public RolloutStore, public Coordination {
  public:
   // The schema version this code writes (the highest migration it knows).
   static constexpr int kSchemaVersion = 3;
@@ -96,9 +99,18 @@ class PostgresStore final : public Store, public RolloutStore {
   Result<std::vector<AuditRow>> audit(const std::string& rollout_id, UnixMs since,
                                       int limit) override;
 
- private:
-  PostgresStore(std::unique_ptr<pg::Pool> pool, const PostgresOptions& options);
+  // Replicas (postgres_coordination.cpp). Every write that changes what an agent should get
+  // (assignments, baselines, revocations, rollouts) announces itself in its transaction.
+  std::unique_ptr<Lease> lease(int64_t key) override;
+  std::unique_ptr<ChangeListener> listen(
+      std::function<void(const std::string& payload)> on_change) override;
+  Status announce(const std::string& payload) override;
 
+ private:
+  PostgresStore(std::string conninfo, std::unique_ptr<pg::Pool> pool,
+                const PostgresOptions& options);
+
+  const std::string conninfo_;
   std::unique_ptr<pg::Pool> pool_;
   PostgresOptions options_;
 };
