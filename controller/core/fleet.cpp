@@ -378,9 +378,13 @@ Status Fleet::revoke(const std::string& agent_id) {
 }
 
 Status Fleet::command(const std::string& agent_id, const v1::Command& command) {
-  std::lock_guard lock(sessions_mutex_);
+  std::unique_lock lock(sessions_mutex_);
   auto it = sessions_.find(agent_id);
-  if (it == sessions_.end()) return UnavailableError("agent " + agent_id + " is not connected");
+  if (it == sessions_.end()) {
+    lock.unlock();
+    if (options_.relay_command) return options_.relay_command(agent_id, command);
+    return UnavailableError("agent " + agent_id + " is not connected");
+  }
   v1::ControllerMessage message;
   *message.mutable_command() = command;
   it->second->send(std::move(message));

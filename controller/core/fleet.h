@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,6 +47,9 @@ struct FleetOptions {
   size_t max_batch = 2000;             // durable reports per transaction
   std::function<store::UnixMs()> now;  // default: the system clock
   FleetMetrics metrics;
+  // Replicas: a command for an agent not connected here is handed to this (which announces it
+  // to the other replicas, where deliverCommand sends it). Empty: Unavailable instead.
+  std::function<Status(const std::string& agent_id, const v1::Command& command)> relay_command;
 };
 
 struct FleetStats {
@@ -112,6 +116,13 @@ class Fleet {
   void setPins(const std::vector<store::PinRow>& pins);
   void pin(const store::PinRow& pin);
   Status command(const std::string& agent_id, const v1::Command& command);
+  // Replicas (replica_sync.cpp). Another replica changed the store: reloads revocations,
+  // assignments and (when given) the rollout pins, closes the streams of newly revoked agents
+  // and sends each connected agent whose target (pin or assignment) changed its new one.
+  // Idempotent: an agent whose target is unchanged gets nothing.
+  Status resync(const std::optional<std::vector<store::PinRow>>& pins);
+  // A command relayed by another replica: sent when the agent is connected here.
+  bool deliverCommand(const std::string& agent_id, const v1::Command& command);
   bool connected(const std::string& agent_id) const;
   size_t connectedCount() const;
   FleetStats stats() const;
@@ -135,6 +146,8 @@ class Fleet {
   std::optional<v1::ControllerMessage> assignmentMessageLocked(const std::string& agent_id,
                                                                const store::Labels& labels);
   std::optional<v1::ControllerMessage> pinMessage(const store::PinRow& pin);
+  // What decides the agent's target ("" none): resync sends only when it changed.
+  std::string targetKeyLocked(const std::string& agent_id, const store::Labels& labels) const;
   static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
                                                  store::Mode mode);
 

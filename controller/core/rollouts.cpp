@@ -174,11 +174,16 @@ void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
-    if (maybe_active_) stepAll();
+    if (maybe_active_ && (!options_.leads || options_.leads())) stepAll();
     lock.lock();
     loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.step_interval),
                       [this] { return stopping_; });
   }
+}
+
+void Rollouts::wake() {
+  maybe_active_ = true;
+  loop_cv_.notify_all();
 }
 
 Result<Rollouts::Prepared> Rollouts::prepare(const std::string& spec_yaml,

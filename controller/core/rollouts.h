@@ -28,6 +28,9 @@ namespace postwarden::controller::core {
 struct RolloutsOptions {
   std::function<absl::Time()> now;                         // default: the system clock
   absl::Duration step_interval = absl::Milliseconds(250);  // how often active rollouts step
+  // Replicas: the loop steps only while this says so (the replica holding the lease,
+  // leadership.h); operator calls are served on every replica. Empty: always.
+  std::function<bool()> leads;
 };
 
 class Rollouts {
@@ -63,6 +66,9 @@ class Rollouts {
 
   // Steps every active rollout once (the loop calls it; tests may too).
   void stepAll();
+  // A rollout may have changed elsewhere (another replica's operator call, or this replica
+  // just took the lead): the loop reads the store at its next turn, which comes at once.
+  void wake();
 
  private:
   struct Prepared;

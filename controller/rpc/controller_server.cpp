@@ -6,6 +6,8 @@
 #include "common/logging.h"
 #include "controller/core/fleet.h"
 #include "controller/core/fleet_metrics.h"
+#include "controller/core/leadership.h"
+#include "controller/core/replica_sync.h"
 #include "controller/core/rollout_metrics.h"
 #include "controller/core/rollouts.h"
 #include "controller/rpc/agent_service.h"
@@ -18,8 +20,13 @@ namespace postwarden::controller::rpc {
 struct ControllerServer::Impl {
   RpcMetrics rpc_metrics;  // before the services and servers that count into it
   std::optional<credentials::Authority> authority;
+  // Replicas (a store that is also a Coordination): the lease the rollout loop needs, and
+  // the listener for other replicas' changes. Null on SQLite: alone, always leading.
+  std::unique_ptr<store::Lease> lease;
+  std::unique_ptr<core::Leadership> leadership;
   std::unique_ptr<core::Fleet> fleet;
-  std::unique_ptr<core::Rollouts> rollouts;  // null: the store keeps no rollouts
+  std::unique_ptr<core::Rollouts> rollouts;         // null: the store keeps no rollouts
+  std::unique_ptr<store::ChangeListener> listener;  // after what its thread calls into
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<OperatorServiceImpl> operator_service;
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service;
@@ -31,6 +38,9 @@ struct ControllerServer::Impl {
 };
 
 namespace {
+
+// The lease whose holder runs the rollout engine ("pwlead" as an integer).
+constexpr int64_t kRolloutLeaseKey = 0x70776c656164;
 
 void commonOptions(grpc::ServerBuilder& builder, const ServerOptions& options,
                    const RpcMetrics& metrics) {
@@ -77,6 +87,15 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
     fleet_metrics = core::registerFleetMetrics(*options.metrics);
   }
   const RpcMetrics* rpc_metrics = options.metrics ? &impl->rpc_metrics : nullptr;
+  auto* coordination = dynamic_cast<store::Coordination*>(&store);
+  auto* rollout_store = dynamic_cast<store::RolloutStore*>(&store);
+  std::function<Status(const std::string&, const v1::Command&)> relay;
+  if (coordination != nullptr) {
+    impl->lease = coordination->lease(kRolloutLeaseKey);
+    relay = [coordination](const std::string& agent_id, const v1::Command& command) {
+      return coordination->announce(core::commandAnnouncement(agent_id, command));
+    };
+  }
   impl->fleet = std::make_unique<core::Fleet>(
       store, core::FleetOptions{.now =
                                     [&clock] {
@@ -84,13 +103,21 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
                                                  clock.now().time_since_epoch())
                                           .count();
                                     },
-                                .metrics = fleet_metrics});
+                                .metrics = fleet_metrics,
+                                .relay_command = relay});
   PW_RETURN_IF_ERROR(impl->fleet->start());
-  if (auto* rollout_store = dynamic_cast<store::RolloutStore*>(&store)) {
+  Impl* raw = impl.get();
+  impl->leadership = std::make_unique<core::Leadership>(
+      impl->lease.get(), core::LeadershipOptions{.on_change = [raw](bool leader) {
+        if (leader && raw->rollouts) raw->rollouts->wake();
+      }});
+  if (rollout_store != nullptr) {
+    core::Leadership* leadership = impl->leadership.get();
     impl->rollouts = std::make_unique<core::Rollouts>(
         store, *rollout_store, *impl->fleet,
         core::RolloutsOptions{.now = [&clock] { return absl::FromChrono(clock.now()); },
-                              .step_interval = absl::FromChrono(options.rollout_step)});
+                              .step_interval = absl::FromChrono(options.rollout_step),
+                              .leads = [leadership] { return leadership->isLeader(); }});
     PW_RETURN_IF_ERROR(impl->rollouts->start());
   }
   // The server outlives neither its fleet nor the registry's scrapes (main stops the metrics
@@ -147,6 +174,13 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
     impl->main_server->Shutdown();
     return UnavailableError("cannot listen on " + enroll_listen + " (enrollment)");
   }
+  // Last: their threads call into what is built above, and stop first in shutdown().
+  impl->leadership->start();
+  if (coordination != nullptr) {
+    impl->listener = coordination->listen([raw, rollout_store](const std::string& payload) {
+      core::onReplicaChange(payload, *raw->fleet, rollout_store, raw->rollouts.get());
+    });
+  }
   return std::unique_ptr<ControllerServer>(new ControllerServer(std::move(impl)));
 }
 
@@ -163,6 +197,8 @@ void ControllerServer::shutdown(std::chrono::milliseconds grace) {
   auto deadline = std::chrono::system_clock::now() + grace;
   impl_->enroll_server->Shutdown(deadline);
   impl_->main_server->Shutdown(deadline);
+  impl_->listener.reset();
+  impl_->leadership->stop();
   if (impl_->rollouts) impl_->rollouts->stop();
   impl_->fleet->stop();
 }

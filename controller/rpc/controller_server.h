@@ -1,6 +1,8 @@
 // The running controller: the fleet over a Store it is handed (the composition root,
-// controller/main, builds the store: SQLite today, another backend behind the same interface
-// later) and two gRPC servers.
+// controller/main, builds the store: SQLite or PostgreSQL) and two gRPC servers. On a store
+// that is also a Coordination (PostgreSQL), several replicas share it: the rollout engine
+// steps on the one holding the lease (core/leadership.h), and every replica listens for the
+// others' changes (core/replica_sync.h).
 //   main listener:       mutual TLS; client certificate required and verified against the
 //                        controller CA (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
 //                        the only mode this code can build); AgentService + OperatorService.
@@ -38,8 +40,8 @@ class ControllerServer {
  public:
   // Loads the server certificate from `paths`, starts the fleet over `store` and listens,
   // issuing agent certificates with `authority`. `store` is borrowed and must outlive the
-  // server. Rollouts run when the store also is a RolloutStore (SQLite is); otherwise the
-  // rollout calls answer FAILED_PRECONDITION.
+  // server. Rollouts run when the store also is a RolloutStore (both backends are); otherwise
+  // the rollout calls answer FAILED_PRECONDITION.
   static Result<std::unique_ptr<ControllerServer>> start(const os::Env& env,
                                                          const credentials::DataDirPaths& paths,
                                                          credentials::Authority authority,
