@@ -35,12 +35,25 @@ constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24 * 7);
 constexpr uint64_t kMaxOutboxLimit = 1000000;
 constexpr size_t kMaxLabels = 64;
 
-constexpr std::string_view kTopKeys[] = {"controller",      "controller_name", "ca_file",
-                                         "state_dir",       "agent_id",        "postfix_dir",
-                                         "service",         "probe",           "labels",
-                                         "check_interval",  "splay",           "heartbeat_interval",
-                                         "verify_deadline", "command_timeout", "outbox_limit",
-                                         "log_level",       "mail_log",        "metrics_textfile"};
+constexpr std::string_view kTopKeys[] = {"controller",
+                                         "controllers",
+                                         "controller_name",
+                                         "ca_file",
+                                         "state_dir",
+                                         "agent_id",
+                                         "postfix_dir",
+                                         "service",
+                                         "probe",
+                                         "labels",
+                                         "check_interval",
+                                         "splay",
+                                         "heartbeat_interval",
+                                         "verify_deadline",
+                                         "command_timeout",
+                                         "outbox_limit",
+                                         "log_level",
+                                         "mail_log",
+                                         "metrics_textfile"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",
@@ -120,7 +133,10 @@ class Parser {
                         const std::string& what) const;
   Result<std::vector<std::string>> argv(const YAML::Node& value, const Location& key_where,
                                         const std::string& what) const;
-  Status controller(const YAML::Node& value, const Location& key_where, AgentConfig& config) const;
+  // One HOST:PORT, appended to config.controllers (the first also sets controller_host/port).
+  Status controller(const YAML::Node& value, const Location& key_where, AgentConfig& config,
+                    const std::string& what = "'controller'") const;
+  Status controllers(const YAML::Node& value, const Location& key_where, AgentConfig& config) const;
   Status service(const YAML::Node& value, const Location& key_where, ServiceConfig& out) const;
   Status probe(const YAML::Node& value, const Location& key_where, ProbeConfig& out) const;
   Status roles(const YAML::Node& value, const Location& key_where, ProbeConfig& out) const;
@@ -196,14 +212,14 @@ Result<std::vector<std::string>> Parser::argv(const YAML::Node& value, const Loc
   return out;
 }
 
-Status Parser::controller(const YAML::Node& value, const Location& key_where,
-                          AgentConfig& config) const {
-  PW_ASSIGN_OR_RETURN(std::string s, text(value, key_where, "'controller'"));
-  const Status bad = errorAt(at(value),
-                             "'controller' must be HOST:PORT (for example "
-                             "controller.example.org:7443 or [2001:db8::1]:7443), "
-                             "not '" +
-                                 s + "'");
+Status Parser::controller(const YAML::Node& value, const Location& key_where, AgentConfig& config,
+                          const std::string& what) const {
+  PW_ASSIGN_OR_RETURN(std::string s, text(value, key_where, what));
+  const Status bad = errorAt(at(value), what +
+                                            " must be HOST:PORT (for example "
+                                            "controller.example.org:7443 or [2001:db8::1]:7443), "
+                                            "not '" +
+                                            s + "'");
   std::string host;
   std::string port_text;
   if (s.starts_with("[")) {
@@ -221,8 +237,24 @@ Status Parser::controller(const YAML::Node& value, const Location& key_where,
   if (host.empty() || host.find_first_of(" \t[]") != std::string::npos) return bad;
   std::optional<uint64_t> n = parseUnsigned(port_text, 65535);
   if (!n || *n == 0) return bad;
-  config.controller_host = std::move(host);
-  config.controller_port = static_cast<uint16_t>(*n);
+  if (config.controllers.empty()) {
+    config.controller_host = host;
+    config.controller_port = static_cast<uint16_t>(*n);
+  }
+  config.controllers.push_back(s);
+  return OkStatus();
+}
+
+Status Parser::controllers(const YAML::Node& value, const Location& key_where,
+                           AgentConfig& config) const {
+  const std::string expected =
+      "'controllers' must be a list of HOST:PORT (the controller replicas, tried in turn)";
+  if (value.IsNull()) return errorAt(key_where, expected + ", not nothing");
+  if (!value.IsSequence()) return errorAt(at(value), expected + ", not " + describe(value));
+  if (value.size() == 0) return errorAt(at(value), expected + ", not an empty list");
+  for (const YAML::Node& item : value) {
+    PW_RETURN_IF_ERROR(controller(item, at(item), config, "an entry of 'controllers'"));
+  }
   return OkStatus();
 }
 
@@ -418,8 +450,12 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
   PW_RETURN_IF_ERROR(forEachKey(
       root, at(root), "the agent config", kTopKeys,
       [&](const std::string& key, const Location& where, const YAML::Node& v) -> Status {
-        if (key == "controller") {
-          PW_RETURN_IF_ERROR(controller(v, where, config));
+        if (key == "controller" || key == "controllers") {
+          if (has_controller) {
+            return errorAt(where, "give either 'controller' or 'controllers', not both");
+          }
+          PW_RETURN_IF_ERROR(key == "controller" ? controller(v, where, config)
+                                                 : controllers(v, where, config));
           has_controller = true;
         } else if (key == "controller_name") {
           PW_ASSIGN_OR_RETURN(config.controller_name, text(v, where, "'controller_name'"));

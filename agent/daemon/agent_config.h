@@ -34,8 +34,11 @@ struct ProbeConfig {
 };
 
 struct AgentConfig {
-  std::string controller_host;  // controller: HOST:PORT (required)
+  std::string controller_host;  // controller: HOST:PORT (required), or the first of controllers
   uint16_t controller_port = 0;
+  // Every controller address, HOST:PORT, in the file's order: `controller: A` (one) or
+  // `controllers: [A, B]` (replicas; the link fails over in turn). Never empty once parsed.
+  std::vector<std::string> controllers;
   std::string controller_name;  // controller_name; default: controller_host
   std::string ca_file;          // ca_file (required), absolute
   std::string state_dir = "/var/lib/postwarden";

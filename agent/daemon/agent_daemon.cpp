@@ -168,6 +168,7 @@ std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& c
                                                std::to_string(config_.controller_port),
                                     .controller_name = config_.controller_name,
                                     .ca_pem = ca_pem},
+                        .addresses = config_.controllers,
                         .state_dir = config_.state_dir,
                         .heartbeat_interval = config_.heartbeat_interval},
       link::LinkCallbacks{.hello = [this] { return hello(); },

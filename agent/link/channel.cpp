@@ -1,5 +1,7 @@
 #include "agent/link/channel.h"
 
+#include <utility>
+
 namespace postwarden::agent::link {
 
 std::string hostOf(const std::string& address) {
@@ -9,6 +11,15 @@ std::string hostOf(const std::string& address) {
   }
   size_t colon = address.rfind(':');
   return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+AddressRotation::AddressRotation(std::vector<std::string> addresses)
+    : addresses_(std::move(addresses)) {
+  if (addresses_.empty()) addresses_.emplace_back();  // makeChannel then fails: logged, retried
+}
+
+void AddressRotation::ended(bool shed) {
+  if (!shed) index_ = (index_ + 1) % addresses_.size();
 }
 
 std::shared_ptr<grpc::Channel> makeChannel(const ChannelOptions& options,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/link/identity_files.h"
 
@@ -25,5 +26,23 @@ std::shared_ptr<grpc::Channel> makeChannel(const ChannelOptions& options,
 
 // "host" of "host:port" ("[::1]:7443" -> "::1").
 std::string hostOf(const std::string& address);
+
+// The controller addresses an agent knows (replicas), in its config's order, and the one to
+// connect to next. A stream that ends moves on to the next address (a dead replica is left at
+// once; the link's backoff still paces the attempts), wrapping around; a controller that shed
+// the stream with a retry hint is up and asked to be tried again, so it is kept. One address:
+// always that one. Pure; not thread-safe (the link's thread owns it).
+class AddressRotation {
+ public:
+  explicit AddressRotation(std::vector<std::string> addresses);
+  const std::string& current() const { return addresses_[index_]; }
+  // The stream to current() ended; `shed`: with the controller's retry hint.
+  void ended(bool shed);
+  size_t size() const { return addresses_.size(); }
+
+ private:
+  std::vector<std::string> addresses_;  // never empty
+  size_t index_ = 0;
+};
 
 }  // namespace postwarden::agent::link

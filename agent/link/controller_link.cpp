@@ -17,7 +17,12 @@ int64_t toMs(std::chrono::system_clock::time_point t) {
 
 ControllerLink::ControllerLink(const os::Env& env, Outbox& outbox, LinkOptions options,
                                LinkCallbacks callbacks)
-    : env_(env), outbox_(outbox), options_(std::move(options)), callbacks_(std::move(callbacks)) {}
+    : env_(env),
+      outbox_(outbox),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      rotation_(options_.addresses.empty() ? std::vector<std::string>{options_.channel.address}
+                                           : options_.addresses) {}
 
 ControllerLink::~ControllerLink() { stop(); }
 
@@ -73,6 +78,8 @@ void ControllerLink::run() {
       if (env_.clock.steadyNow() - started > std::chrono::seconds(10)) backoff.reset();
     }
     const grpc::Status& status = end.status;
+    const std::string address = rotation_.current();
+    rotation_.ended(end.retry_after.has_value());
     // Shed by the controller's admission control: it is up, and names the slot to come back
     // in; the exponential window does not grow.
     std::chrono::milliseconds delay =
@@ -81,13 +88,12 @@ void ControllerLink::run() {
       std::unique_lock lock(mutex_);
       if (stop_) return;
       if (end.retry_after) {
-        log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms",
-                    options_.channel.address, status.error_message(), end.retry_after->count(),
-                    delay.count());
+        log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms", address,
+                    status.error_message(), end.retry_after->count(), delay.count());
       } else {
-        log()->warn("controller {} unreachable or stream ended ({}: {}); retrying in {} ms",
-                    options_.channel.address, static_cast<int>(status.error_code()),
-                    status.error_message(), delay.count());
+        log()->warn("controller {} unreachable or stream ended ({}: {}); retrying {} in {} ms",
+                    address, static_cast<int>(status.error_code()), status.error_message(),
+                    rotation_.current(), delay.count());
       }
       wake_.wait_for(lock, delay, [&] { return stop_; });
     }
@@ -95,7 +101,9 @@ void ControllerLink::run() {
 }
 
 ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity) {
-  std::shared_ptr<grpc::Channel> channel = makeChannel(options_.channel, identity);
+  ChannelOptions target = options_.channel;
+  target.address = rotation_.current();
+  std::shared_ptr<grpc::Channel> channel = makeChannel(target, identity);
   auto stub = v1::AgentService::NewStub(channel);
   grpc::ClientContext context;
   {
@@ -116,7 +124,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
     v1::ControllerMessage message;
     while (stream->Read(&message)) {
       if (message.has_ack()) {
-        if (!connected_) log()->info("connected to controller {}", options_.channel.address);
+        if (!connected_) log()->info("connected to controller {}", target.address);
         connected_ = true;
         // An ack of another outbox's reports (an older controller sends epoch 0) says nothing
         // about this one's.

@@ -7,6 +7,7 @@
 // "retry-after-ms" trailing metadata) is retried no sooner than it asked. Reports wait in the
 // durable outbox meanwhile (nothing is lost across an outage or an agent restart). The client
 // certificate is renewed over the stream's channel once two thirds of its lifetime are gone.
+// With several controller addresses (replicas) each reconnect goes to the next one.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/link/channel.h"
 #include "agent/link/outbox.h"
@@ -28,7 +30,10 @@ namespace postwarden::agent::link {
 
 struct LinkOptions {
   ChannelOptions channel;  // address, name, pinned CA
-  std::string state_dir;   // the identity (agent.pem)
+  // Controller replicas: every address, tried in turn (AddressRotation); empty: only
+  // channel.address. The name and CA are the same for all.
+  std::vector<std::string> addresses;
+  std::string state_dir;  // the identity (agent.pem)
   std::chrono::milliseconds heartbeat_interval{30000};
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{60000};
@@ -72,6 +77,7 @@ class ControllerLink {
   Outbox& outbox_;
   LinkOptions options_;
   LinkCallbacks callbacks_;
+  AddressRotation rotation_;  // the link thread's
   std::thread thread_;
   std::atomic<bool> connected_{false};
 

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/unit/common/os/temp_dir.h"
 
@@ -178,6 +180,22 @@ TEST(AgentConfigTest, ControllerForms) {
   }
 }
 
+TEST(AgentConfigTest, ControllersListsReplicasInOrder) {
+  Result<AgentConfig> parsed =
+      parse("controllers: [a.example.org:7443, '[::1]:7444']\nca_file: /ca.pem\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().toString();
+  EXPECT_EQ(parsed->controllers, (std::vector<std::string>{"a.example.org:7443", "[::1]:7444"}));
+  EXPECT_EQ(parsed->controller_host, "a.example.org");  // the first
+  EXPECT_EQ(parsed->controller_port, 7443);
+  EXPECT_EQ(parse("controller: c:1\nca_file: /ca.pem\n")->controllers,
+            std::vector<std::string>{"c:1"});
+  EXPECT_THAT(error("controller: c:1\ncontrollers: [d:2]\nca_file: /ca.pem\n"),
+              HasSubstr("give either 'controller' or 'controllers', not both"));
+  EXPECT_THAT(error("controllers: []\nca_file: /ca.pem\n"), HasSubstr("not an empty list"));
+  EXPECT_THAT(error("controllers: [c:1, nope]\nca_file: /ca.pem\n"),
+              HasSubstr("an entry of 'controllers' must be HOST:PORT"));
+}
+
 TEST(AgentConfigTest, RelativePathsAreResolvedAgainstTheConfigDirectory) {
   const std::string text =
       "controller: c:1\nca_file: ca.pem\nstate_dir: ../state\n"
@@ -236,7 +254,8 @@ TEST(AgentConfigTest, MalformedYaml) {
             std::string(kPath) + ":3:1: a config file holds one YAML document; found another");
   EXPECT_EQ(error("- a\n- b\n"),
             std::string(kPath) +
-                ":1:1: the agent config must be a map of controller, controller_name, ca_file, "
+                ":1:1: the agent config must be a map of controller, controllers, controller_name, "
+                "ca_file, "
                 "state_dir, agent_id, postfix_dir, service, probe, labels, check_interval, "
                 "splay, heartbeat_interval, verify_deadline, command_timeout, outbox_limit, "
                 "log_level, mail_log, metrics_textfile, not a list");
