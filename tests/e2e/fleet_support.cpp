@@ -134,6 +134,24 @@ Result<std::unique_ptr<Controller>> Controller::start(const std::string& dir,
   return c;
 }
 
+Result<std::unique_ptr<Controller>> Controller::startReplica(const std::string& dir,
+                                                             const Controller& first,
+                                                             std::vector<std::string> serve_args) {
+  std::unique_ptr<Controller> c(new Controller(dir));
+  c->serve_args_ = std::move(serve_args);
+  std::error_code error;
+  std::filesystem::create_directories(c->data_dir_, error);
+  std::filesystem::permissions(c->data_dir_, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, error);
+  for (const char* name : {"ca.crt", "ca.key", "server.crt", "server.key"}) {
+    std::filesystem::copy_file(first.dataDir() + "/" + name, c->data_dir_ + "/" + name, error);
+    if (error) return InternalError(std::string("copying ") + name + ": " + error.message());
+  }
+  PW_RETURN_IF_ERROR(c->serve("127.0.0.1:0", "127.0.0.1:0"));
+  PW_RETURN_IF_ERROR(c->addOperator("admin", "admin").status());
+  return c;
+}
+
 Controller::~Controller() {
   if (process_) process_->stop();
 }
@@ -238,10 +256,18 @@ Result<std::unique_ptr<FleetAgent>> FleetAgent::enrollAndStart(Controller& contr
   a->log_file_ = a->sandbox_->dir() + "/agent.log";
   std::string labels;
   for (const auto& [k, v] : options.labels) labels += (labels.empty() ? "" : ", ") + k + ": " + v;
+  std::string controllers = "controller: " + controller.address();
+  if (!options.controllers.empty()) {
+    controllers = "controllers: [";
+    for (const std::string& address : options.controllers) {
+      controllers += (controllers.back() == '[' ? "" : ", ") + address;
+    }
+    controllers += "]";
+  }
   writeFileText(a->config_file_,
-                "controller: " + controller.address() + "\ncontroller_name: localhost\nca_file: " +
-                    controller.caFile() + "\nagent_id: " + options.id +
-                    "\nstate_dir: " + a->state_dir_ + "\npostfix_dir: " + a->sandbox_->configDir() +
+                controllers + "\ncontroller_name: localhost\nca_file: " + controller.caFile() +
+                    "\nagent_id: " + options.id + "\nstate_dir: " + a->state_dir_ +
+                    "\npostfix_dir: " + a->sandbox_->configDir() +
                     "\nprobe:\n  roles: {smtp: " + std::to_string(a->sandbox_->port()) +
                     "}\nlabels: {" + labels + "}\ncheck_interval: " + options.check_interval +
                     "\nheartbeat_interval: " + options.heartbeat_interval +

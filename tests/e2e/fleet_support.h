@@ -53,6 +53,12 @@ class Controller {
   // an admin operator certificate.
   static Result<std::unique_ptr<Controller>> start(const std::string& dir,
                                                    std::vector<std::string> serve_args = {});
+  // Another replica of `first` (serve_args name the shared store: --store postgres:...): its
+  // data directory gets copies of first's CA and server certificate and key, as an operator
+  // distributes them (docs/fleet.md "Scaling out"); no init of its own.
+  static Result<std::unique_ptr<Controller>> startReplica(const std::string& dir,
+                                                          const Controller& first,
+                                                          std::vector<std::string> serve_args);
   ~Controller();
 
   Status restart();  // on the same ports
@@ -100,6 +106,9 @@ struct AgentOptions {
   std::string heartbeat_interval = "5s";
   std::string verify_deadline = "20s";
   std::string metrics_textfile;  // agent.yaml's metrics_textfile; empty: none
+  // agent.yaml's controllers (replicas, HOST:PORT, tried in turn); empty: `controller:` the
+  // enrolling controller.
+  std::vector<std::string> controllers;
 };
 
 // An agent daemon on its own Postfix sandbox.
