@@ -26,6 +26,7 @@
 #include "controller/store/coordination.h"
 #include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
+#include "controller/store/transfer.h"
 
 namespace postwarden::controller::store {
 
@@ -39,7 +40,10 @@ struct PostgresOptions {
   int max_attempts = 10;             // per transaction, on serialization failures
 };
 
-class PostgresStore final : public Store, public RolloutStore, public Coordination {
+class PostgresStore final : public Store,
+                            public RolloutStore,
+                            public Coordination,
+                            public Transferable {
  public:
   // The schema version this code writes (the highest migration it knows).
   static constexpr int kSchemaVersion = 3;
@@ -105,6 +109,13 @@ class PostgresStore final : public Store, public RolloutStore, public Coordinati
   std::unique_ptr<ChangeListener> listen(
       std::function<void(const std::string& payload)> on_change) override;
   Status announce(const std::string& payload) override;
+
+  // Transfers (postgres_transfer.cpp): exports, and imports into an empty database.
+  Status exportRows(const TransferTable& table,
+                    const std::function<Status(const TransferRow&)>& row) override;
+  Status checkEmpty() override;
+  Status importRows(const TransferTable& table, std::span<const TransferRow> rows) override;
+  Status finishImport() override;
 
  private:
   PostgresStore(std::string conninfo, std::unique_ptr<pg::Pool> pool,

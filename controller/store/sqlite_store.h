@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "controller/store/rollout_store.h"
 #include "controller/store/store.h"
+#include "controller/store/transfer.h"
 
 namespace postwarden::controller::store {
 
@@ -23,7 +24,7 @@ namespace internal {
 class Database;
 }  // namespace internal
 
-class SqliteStore final : public Store, public RolloutStore {
+class SqliteStore final : public Store, public RolloutStore, public Transferable {
  public:
   // The schema version this code writes; user_version of a database it created.
   static constexpr int kSchemaVersion = 3;
@@ -114,8 +115,16 @@ class SqliteStore final : public Store, public RolloutStore {
   Result<std::vector<AuditRow>> audit(const std::string& rollout_id, UnixMs since,
                                       int limit) override;
 
+  // Transfers (sqlite_transfer.cpp): exports only; the import calls are Unimplemented.
+  Status exportRows(const TransferTable& table,
+                    const std::function<Status(const TransferRow&)>& row) override;
+  Status checkEmpty() override;
+  Status importRows(const TransferTable& table, std::span<const TransferRow> rows) override;
+  Status finishImport() override;
+
  private:
   explicit SqliteStore(std::unique_ptr<internal::Database> db);
+  static Status importRefused();
 
   std::mutex mu_;
   std::unique_ptr<internal::Database> db_;  // guarded by mu_
