@@ -23,6 +23,7 @@
 #include "common/version.h"
 #include "controller/core/agent_id.h"
 #include "controller/credentials/authority.h"
+#include "controller/main/transfer.h"
 #include "controller/metrics/metrics_http_server.h"
 #include "controller/metrics/process_metrics.h"
 #include "controller/rpc/controller_server.h"
@@ -129,6 +130,12 @@ commands:
   migrate --store sqlite:PATH|postgres:CONNINFO | --data-dir DIR
       Apply the store's missing schema migrations and print the version it is at. Refuses a
       schema newer than this controller.
+  export --store SPEC | --data-dir DIR [--out FILE]
+  import --store postgres:CONNINFO [--in FILE]
+      Move every row (agents, token hashes, baselines, assignments, reports, history,
+      rollouts, audit) from one store to another, e.g. SQLite to PostgreSQL with the
+      controller stopped; FILE defaults to standard output / input, an export is written
+      0600. import needs an empty database; counts go to standard error (docs/fleet.md).
   operator add NAME --role viewer|operator|approver|admin --data-dir DIR --out DIR
         [--controller HOST:PORT] [--ttl DURATION]
       Issue an operator certificate (default ttl 90d) and write DIR/NAME.crt, DIR/NAME.key,
@@ -335,6 +342,24 @@ int runMigrate(const Parsed& p) {
   return 0;
 }
 
+// export | import (transfer.h): the store as --store / --data-dir name it, the file as
+// --out / --in ("-" by default: standard output / input).
+int runTransfer(const std::string& command, const Parsed& p) {
+  std::optional<DataDirPaths> paths;
+  if (auto dir = p.get("--data-dir")) paths.emplace(DataDirPaths{*dir});
+  Result<StoreSpec> spec = parseStoreSpec(p.get("--store").value_or(""), paths ? &*paths : nullptr);
+  if (!spec.ok()) return fail(spec.status().message());
+  if (command == "import" && spec->kind != StoreSpec::Kind::kPostgres) {
+    return fail("import goes into PostgreSQL: --store postgres:CONNINFO");
+  }
+  Result<std::unique_ptr<controller::store::Store>> store = openStore(*spec);
+  if (!store.ok()) return fail(store.status().message());
+  Status done = command == "export"
+                    ? controller::main::exportTo(**store, p.get("--out").value_or("-"))
+                    : controller::main::importFrom(**store, p.get("--in").value_or("-"));
+  return done.ok() ? 0 : fail(done.message());
+}
+
 Status writeClientFiles(os::PosixFileSystem& fs, const std::string& out, const std::string& name,
                         const pki::KeyAndCertificate& issued, const std::string& ca_pem) {
   PW_RETURN_IF_ERROR(fs.createDirectories(out, 0700));
@@ -433,6 +458,8 @@ int main(int argc, char** argv) {
        {"--data-dir", "--listen", "--enroll-listen", "--port-file", "--agent-cert-ttl",
         "--max-connects-per-second", "--store", "--metrics-listen"}},
       {"migrate", {"--data-dir", "--store"}},
+      {"export", {"--data-dir", "--store", "--out"}},
+      {"import", {"--store", "--in"}},
       {"operator add", {"--data-dir", "--out", "--role", "--controller", "--ttl"}},
       {"simulator-cert", {"--data-dir", "--out", "--ttl"}},
   };
@@ -445,6 +472,7 @@ int main(int argc, char** argv) {
   if (command == "init") return runInit(*parsed);
   if (command == "serve") return runServe(*parsed);
   if (command == "migrate") return runMigrate(*parsed);
+  if (command == "export" || command == "import") return runTransfer(command, *parsed);
   if (command == "operator add") return runOperatorAdd(*parsed);
   return runSimulatorCert(*parsed);
 }
