@@ -57,7 +57,13 @@ Result<bool> PostgresLease::stillHeld() {
   return rows.integer(0, 0) > 0;
 }
 
-void PostgresLease::release() { conn_.reset(); }  // closing the session frees its locks
+void PostgresLease::release() {
+  // Closing the session frees its locks, once the server has noticed; unlocking first frees
+  // them at once, for a quick hand-over on a clean shutdown.
+  if (conn_ != nullptr && !conn_->broken())
+    (void)conn_->execScript("SELECT pg_advisory_unlock_all()");
+  conn_.reset();
+}
 
 // ---- listener ------------------------------------------------------------------------------
 

@@ -55,7 +55,7 @@ TEST_F(ReplicaSyncTest, AnAssignmentOnOneReplicaReachesAnAgentOfTheOtherOnce) {
   EXPECT_TRUE(mx1_.assignments().empty()) << "b has not heard of it yet";
   onReplicaChange(store::kChangeTargeting, *b_, nullptr, nullptr);
   ASSERT_EQ(mx1_.assignments().size(), 1u);
-  EXPECT_EQ(mx1_.assignments()[0].baseline_version(), kVersion);
+  EXPECT_EQ(mx1_.assignments()[0].baseline_digest(), kVersion);
   onReplicaChange("", *b_, nullptr, nullptr);  // heard again (a reconnection): nothing new
   EXPECT_EQ(mx1_.assignments().size(), 1u);
 }
@@ -79,7 +79,7 @@ TEST_F(ReplicaSyncTest, APinStoredByTheLeaderReachesAnAgentOfTheOther) {
   ASSERT_TRUE(rollouts.saveRollout({.id = "r-1", .record = "y"}, {{pin}}, {}).ok());
   onReplicaChange(store::kChangeRollout, *b_, &rollouts, nullptr);
   ASSERT_EQ(mx1_.assignments().size(), 1u);
-  EXPECT_EQ(mx1_.assignments()[0].baseline_version(), kVersion);
+  EXPECT_EQ(mx1_.assignments()[0].baseline_digest(), kVersion);
 }
 
 TEST_F(ReplicaSyncTest, ACommandForAnAgentElsewhereIsRelayedAndDeliveredThere) {
