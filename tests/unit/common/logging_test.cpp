@@ -92,19 +92,18 @@ TEST(LogFormatTest, JsonIsOneObjectPerLineWithEscapedMessage) {
   log.logger().info("ok");
   const std::string text = log.text();
   const std::regex line(
-      R"(\{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","level":"(\w+)",)"
-      R"("program":"postwarden-agent","logger":"controller\.fleet","message":"(.*)"\
-})");
+      R"re(\{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","level":"(\w+)",)re"
+      R"re("program":"postwarden-agent","logger":"controller\.fleet","message":"(.*)"\})re");
   std::istringstream lines(text);
-std::vector<std::pair<std::string, std::string>> seen;
-for (std::string l; std::getline(lines, l);) {
-  std::smatch m;
-  ASSERT_TRUE(std::regex_match(l, m, line)) << l;
-  seen.emplace_back(m[1], m[2]);
-}
-ASSERT_EQ(seen.size(), 2u) << text;  // the newline in the message is escaped, not a line
-EXPECT_EQ(seen[0], (std::pair<std::string, std::string>{"error", R"(store \"busy\"\nretrying)"}));
-EXPECT_EQ(seen[1], (std::pair<std::string, std::string>{"info", "ok"}));
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (std::string l; std::getline(lines, l);) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(l, m, line)) << l;
+    seen.emplace_back(m[1], m[2]);
+  }
+  ASSERT_EQ(seen.size(), 2u) << text;  // the newline in the message is escaped, not a line
+  EXPECT_EQ(seen[0], (std::pair<std::string, std::string>{"error", R"(store \"busy\"\nretrying)"}));
+  EXPECT_EQ(seen[1], (std::pair<std::string, std::string>{"info", "ok"}));
 }
 
 TEST(LogFormatTest, ParsesTheNamesLogFormatTakes) {
