@@ -77,7 +77,9 @@ int runEnroll(const agentd::EnrollFlags& flags) {
 
 // systemd (Type=notify): READY=1 after the daemon's first check, WATCHDOG=1 after each wake
 // of its loop, which then wakes at least every third of WatchdogSec. Nothing without systemd.
-void notifySystemd(daemon::DaemonEnvironment& env) {
+// A change's check runs up to four bounded commands and two probe rounds; a shorter watchdog
+// would kill the agent in the middle of a legitimate change, so that is said at start.
+void notifySystemd(daemon::DaemonEnvironment& env, const daemon::AgentConfig& config) {
   env.alive = [ready = false]() mutable {
     if (!ready) systemd::notifyReady();
     ready = true;
@@ -85,6 +87,16 @@ void notifySystemd(daemon::DaemonEnvironment& env) {
   };
   if (auto timeout = systemd::watchdogTimeout()) {
     env.alive_interval = systemd::watchdogFeedInterval(*timeout);
+    const auto longest_check = 4 * config.command_timeout + 2 * config.verify_deadline;
+    if (*timeout < longest_check) {
+      moduleLogger("agent.daemon")
+          ->warn(
+              "WatchdogSec={}s is shorter than the longest check ({}s: 4 x command_timeout "
+              "+ 2 x verify_deadline): raise it in a drop-in, or systemd may stop a change "
+              "halfway",
+              std::chrono::duration_cast<std::chrono::seconds>(*timeout).count(),
+              std::chrono::duration_cast<std::chrono::seconds>(longest_check).count());
+    }
   }
 }
 
@@ -97,7 +109,7 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   os::SystemEnv system;
   verify::SocketSmtpProber prober;
   daemon::DaemonEnvironment env{.os = system.env(), .prober = prober};
-  notifySystemd(env);
+  notifySystemd(env, *config);
   daemon::AgentDaemon agent(env, *config);
   // SIGINT/SIGTERM are blocked everywhere (main) and taken here.
   std::thread signals([&agent] {

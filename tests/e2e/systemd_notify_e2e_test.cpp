@@ -85,6 +85,10 @@ TEST_F(SystemdNotifyE2eTest, ControllerAndAgentSayReadyFeedTheWatchdogAndSayStop
   EXPECT_TRUE(agent_socket_.waitFor("READY=1", 30s, &seen)) << joined(seen);
   EXPECT_TRUE(agent_socket_.waitFor("WATCHDOG=1", 5s, &seen)) << joined(seen);
   EXPECT_TRUE(agent_socket_.waitFor("WATCHDOG=1", 5s, &seen)) << joined(seen);
+  // 1.5 s is far below a change's bound (4 x 60 s + 2 x 20 s): said once at start.
+  EXPECT_NE(agent_->log().find("WatchdogSec=1s is shorter than the longest check (280s"),
+            std::string::npos)
+      << agent_->log();
 
   EXPECT_EQ(agent_->stop(), 0);
   EXPECT_TRUE(agent_socket_.waitFor("STOPPING=1", 5s, &seen)) << joined(seen);
