@@ -86,6 +86,16 @@ bool isSaslMechanismName(std::string_view s) {
 }
 
 // A DNS name, optionally with a leading "*." wildcard label.
+// "$myhostname" or "${myhostname}": the name comes from that parameter on the listener.
+bool isParameterReference(std::string_view s) {
+  if (!s.starts_with('$')) return false;
+  s.remove_prefix(1);
+  if (s.starts_with('{') && s.ends_with('}')) s = s.substr(1, s.size() - 2);
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 bool isCertificateName(std::string_view s) {
   if (s.starts_with("*.")) s.remove_prefix(2);
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
@@ -284,8 +294,10 @@ class Validator {
         }
       }
     }
-    if (e.certificate_name && !isCertificateName(*e.certificate_name)) {
-      error(e.where, "certificate_name '" + *e.certificate_name + "' is not a DNS name");
+    if (e.certificate_name && !isCertificateName(*e.certificate_name) &&
+        !isParameterReference(*e.certificate_name)) {
+      error(e.where, "certificate_name '" + *e.certificate_name +
+                         "' is neither a DNS name nor a parameter such as $myhostname");
     }
     if (e.require_auth_only_where_sasl_enabled && e.require_auth_after_tls.empty()) {
       error(e.where,

@@ -134,6 +134,13 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
       policy::ProbeExpectation here = e;
       // Behind postscreen the client ends up talking to its smtpd "pass" service.
       const postfix::ServiceKey serving = planner::servingSmtpd(main, master, key).value_or(key);
+      if (e.certificate_name && e.certificate_name->starts_with('$')) {
+        // "$myhostname": the name this listener's smtpd uses, as main.cf and its -o say.
+        static const params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
+        here.certificate_name =
+            std::string(params::trimBlanks(planner::ServiceView(main, master, serving, catalog)
+                                               .expandedText(*e.certificate_name)));
+      }
       if (e.require_auth_only_where_sasl_enabled &&
           effectiveSetting(main, master, serving, "smtpd_sasl_auth_enable") != "yes") {
         here.require_auth_after_tls.clear();  // no AUTH on this listener: nothing to require

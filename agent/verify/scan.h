@@ -43,10 +43,16 @@ inline constexpr std::chrono::hours kCertificateExpiryWarning{24 * 30};
 //  [smtp-tls-anonymous-cipher]     when tried: FAIL when an aNULL-only handshake succeeds
 //                         (Nessus 31705), PASS when refused
 //  [smtp-certificate-name]        PASS / FAIL when a name was expected, INFO with the names
-//  [smtp-certificate-expiry]      FAIL expired or not yet valid, WARN < 30 days, PASS
-//  [smtp-certificate-self-signed] INFO when self-signed (normal for MX hosts)
-// Asks `target` for what the scanner findings need beyond one conversation: VRFY, and
-// handshakes offering only TLS 1.0, only TLS 1.1, only anonymous suites.
+//  [smtp-tls-dh-group]     when tried: FAIL when a DHE-only handshake used a DH group of
+//                         1024 bits or less (Nessus 83875, Logjam), PASS otherwise
+//  [smtp-certificate-name]        PASS / FAIL when a name was expected, INFO with the names
+//  [smtp-certificate-expiry]      FAIL expired (Nessus 15901) or not yet valid, WARN < 30
+//                                 days (Nessus 42981), PASS
+//  [smtp-certificate-chain]       when checked: PASS trusted, FAIL self-signed (Nessus 57582),
+//                                 incomplete or untrusted (Nessus 51192)
+// Asks `target` for what the scanner findings need beyond one conversation: VRFY, the
+// certificate chain, and handshakes offering only TLS 1.0, only TLS 1.1, only anonymous
+// suites, only DHE suites.
 void requestScanChecks(ProbeTarget& target);
 
 std::vector<ScanFinding> scanFindings(const ProbeResult& result,

@@ -425,6 +425,7 @@ class Conversation {
     }
     tls::TlsClientOptions options = tls_only_.value_or(tls::TlsClientOptions{});
     options.server_name = target_.expected_certificate_name.value_or(target_.host);
+    options.check_chain = target_.check_certificate_chain && !tls_only_;
     if (Status handshake = connection_.startTls(options); !handshake.ok()) {
       result_.tls_error = handshake.message();
       note("TLS handshake failed: " + handshake.message());
@@ -439,6 +440,9 @@ class Conversation {
     result_.tls_version = session.version();
     result_.tls_cipher = session.cipher();
     result_.peer_certificate = session.peerCertificate();
+    result_.certificate_chain = session.chain();
+    key_exchange_ = session.keyExchange();
+    key_exchange_bits_ = session.keyExchangeBits();
     if (target_.expected_certificate_name) {
       result_.certificate_name_matches =
           result_.peer_certificate.has_value() &&
@@ -486,6 +490,10 @@ class Conversation {
   ProbeResult& result_;
   Connection connection_;
   std::optional<tls::TlsClientOptions> tls_only_;
+
+ public:
+  std::string key_exchange_;  // of the handshake, for TlsAttempt
+  int key_exchange_bits_ = 0;
 };
 
 std::optional<tls::TlsClientOptions> attemptOptions(std::string_view offered) {
@@ -500,6 +508,8 @@ std::optional<tls::TlsClientOptions> attemptOptions(std::string_view offered) {
     options.only_version = TLS1_3_VERSION;
   } else if (offered == "aNULL") {
     options.cipher_list = "aNULL:@SECLEVEL=0";
+  } else if (offered == "DHE") {
+    options.cipher_list = "kDHE:!aNULL:@SECLEVEL=0";
   } else {
     return std::nullopt;
   }
@@ -521,6 +531,8 @@ TlsAttempt attemptTls(const ProbeTarget& target, const std::string& offered) {
   {
     Conversation conversation(plain, result, Clock::now() + target.timeout, std::move(options));
     conversation.run();
+    attempt.key_exchange = conversation.key_exchange_;
+    attempt.key_exchange_bits = conversation.key_exchange_bits_;
   }
   attempt.established = result.tls_established;
   attempt.version = result.tls_version;

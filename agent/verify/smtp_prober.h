@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/tls/certificate_check.h"
+#include "agent/tls/peer_chain.h"
 #include "agent/verify/smtp_transcript_parser.h"
 
 namespace postwarden::agent::verify {
@@ -59,11 +60,16 @@ struct ProbeTarget {
   // itself, or "aNULL" (only anonymous cipher suites, TLS 1.2 at most). Recorded in
   // ProbeResult::tls_attempts, in this order. Run only when the main connection saw STARTTLS.
   std::vector<std::string> tls_attempts;
+  // Judges the certificate chain the server sends against the system trust store
+  // (ProbeResult::certificate_chain; tls/peer_chain.h).
+  bool check_certificate_chain = false;
 };
 
-// Names ProbeTarget::tls_attempts accepts.
-inline constexpr std::string_view kTlsAttemptNames[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
-                                                        "aNULL"};
+// Names ProbeTarget::tls_attempts accepts. "DHE" offers only authenticated ephemeral
+// Diffie-Hellman suites (TLS 1.2 at most, security level 0 so that the client accepts any
+// group size): the group the server picks is what Logjam (Nessus 83875) is about.
+inline constexpr std::string_view kTlsAttemptNames[] = {"TLSv1",   "TLSv1.1", "TLSv1.2",
+                                                        "TLSv1.3", "aNULL",   "DHE"};
 
 // One extra handshake (ProbeTarget::tls_attempts): what was offered and what happened.
 struct TlsAttempt {
@@ -73,6 +79,8 @@ struct TlsAttempt {
   std::string cipher;              // negotiated, when established
   std::string error;               // why not, when not established
   bool reached_handshake = false;  // STARTTLS was answered with 220 and the handshake began
+  std::string key_exchange;        // "DH" or "ECDH", when established with an ephemeral key
+  int key_exchange_bits = 0;       // its size: a DH group's prime length
 };
 
 struct ProbeResult {
@@ -90,6 +98,8 @@ struct ProbeResult {
   std::optional<tls::CertificateInfo> peer_certificate;
   // Set when expected_certificate_name was given and TLS was established.
   std::optional<bool> certificate_name_matches;
+  // Set when check_certificate_chain was asked and the server sent a certificate.
+  std::optional<tls::ChainCheck> certificate_chain;
   Capabilities after_tls;
   // Set when try_plain_auth_before_tls and the server answered the attempt.
   std::optional<bool> plain_auth_before_tls_refused;

@@ -19,9 +19,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr const char* kLibrary[] = {"policies/tls-protocols.yaml", "policies/tls-ciphers.yaml",
-                                    "policies/vrfy.yaml", "policies/banner.yaml",
-                                    "policies/smtp-smuggling.yaml"};
+constexpr const char* kLibrary[] = {"policies/tls-protocols.yaml",  "policies/tls-ciphers.yaml",
+                                    "policies/vrfy.yaml",           "policies/banner.yaml",
+                                    "policies/smtp-smuggling.yaml", "policies/certificate.yaml"};
 
 Baseline loadShipped(const std::string& relative) {
   auto loaded = loadBaseline(test::readFile(test::sourcePath(relative)), relative);
@@ -283,6 +283,27 @@ TEST(BaselineLanguageTest, IfExistsAndVerifyKeysAreChecked) {
   EXPECT_THAT(s.message(), HasSubstr("banner_must_not_contain must be a list"));
   s = loadError("name: x\nversion: \"1\"\nverify:\n  - vrfi: refused\n");
   EXPECT_THAT(s.message(), HasSubstr("did you mean 'vrfy'?"));
+}
+
+TEST(BaselineLanguageTest, CertificateAndDhKeysAreCheckedWithPosition) {
+  Status s = loadError("name: x\nversion: \"1\"\nverify:\n  - certificate_valid_days: soon\n");
+  EXPECT_THAT(s.message(), HasSubstr("t.yaml:4:29: 'certificate_valid_days' must be a whole "
+                                     "number from 0 to 3650, not 'soon'"));
+  s = loadError("name: x\nversion: \"1\"\nverify:\n  - dh_min_bits: 100\n");
+  EXPECT_THAT(s.message(), HasSubstr("'dh_min_bits' must be a whole number from 512"));
+  s = loadError("name: x\nversion: \"1\"\nverify:\n  - certificate_chain: trustd\n");
+  EXPECT_THAT(s.message(), HasSubstr("did you mean 'trusted'?"));
+}
+
+TEST(BaselineLibraryTest, CertificateBaselineOnlyChecksAndNamesMyhostname) {
+  const Baseline b = loadShipped("policies/certificate.yaml");
+  EXPECT_TRUE(b.main_cf_set.empty());
+  EXPECT_TRUE(b.main_cf_remove.empty());
+  EXPECT_TRUE(b.master_cf.empty());
+  ASSERT_EQ(b.verify.size(), 1u);
+  EXPECT_EQ(b.verify[0].certificate_name, "$myhostname");
+  EXPECT_EQ(b.verify[0].certificate_valid_days, 30);
+  EXPECT_TRUE(b.verify[0].certificate_chain_trusted);
 }
 
 }  // namespace

@@ -221,7 +221,53 @@ TEST(LibraryScanTest, RequestScanChecksAsksForVrfyAndTheLegacyHandshakes) {
   ProbeTarget target;
   requestScanChecks(target);
   EXPECT_TRUE(target.try_vrfy);
-  EXPECT_THAT(target.tls_attempts, ElementsAre("TLSv1", "TLSv1.1", "aNULL"));
+  EXPECT_THAT(target.tls_attempts, ElementsAre("TLSv1", "TLSv1.1", "aNULL", "DHE"));
+  EXPECT_TRUE(target.check_certificate_chain);
+}
+
+TEST(CertificateExpectationTest, ValidDaysChainAndDhGroupAreJudged) {
+  policy::ProbeExpectation e;
+  e.certificate_valid_days = 30;
+  e.certificate_chain_trusted = true;
+  e.dh_min_bits = 2048;
+  ProbeResult result = tlsResult();
+  result.certificate_chain = tls::ChainCheck{tls::ChainCheck::Problem::kNone, 2, ""};
+  TlsAttempt dhe = accepted("DHE", "TLSv1.2");
+  dhe.key_exchange = "DH";
+  dhe.key_exchange_bits = 2048;
+  result.tls_attempts = {dhe};
+  EXPECT_TRUE(evaluate(result, e, kNow).passed)
+      << ::testing::PrintToString(evaluate(result, e, kNow).failures);
+
+  ProbeResult soon = result;
+  soon.peer_certificate->not_after = kNow + std::chrono::hours(24 * 10);
+  EXPECT_THAT(evaluate(soon, e, kNow).failures, ElementsAre(HasSubstr("within 30 days")));
+  ProbeResult expired = result;
+  expired.peer_certificate->not_after = kNow - std::chrono::hours(1);
+  EXPECT_THAT(evaluate(expired, e, kNow).failures, ElementsAre(HasSubstr("expired on")));
+
+  ProbeResult incomplete = result;
+  incomplete.certificate_chain =
+      tls::ChainCheck{tls::ChainCheck::Problem::kIncomplete, 1, "unable to get issuer"};
+  EXPECT_THAT(evaluate(incomplete, e, kNow).failures,
+              ElementsAre(HasSubstr("certificate chain is incomplete (1 certificate(s) sent)")));
+
+  ProbeResult weak = result;
+  weak.tls_attempts[0].key_exchange_bits = 1024;
+  EXPECT_THAT(evaluate(weak, e, kNow).failures, ElementsAre(HasSubstr("1024-bit DH group")));
+  ProbeResult no_dhe = result;
+  no_dhe.tls_attempts = {refused("DHE")};
+  EXPECT_TRUE(evaluate(no_dhe, e, kNow).passed) << "no DHE suite at all is no Logjam";
+}
+
+TEST(CertificateExpectationTest, ChainAndDhAreRequestedFromTheProbe) {
+  policy::ProbeExpectation e;
+  e.certificate_chain_trusted = true;
+  e.dh_min_bits = 2048;
+  ProbeTarget target;
+  requestChecksFor(e, target);
+  EXPECT_TRUE(target.check_certificate_chain);
+  EXPECT_THAT(target.tls_attempts, ElementsAre("DHE"));
 }
 
 class LibraryProberTest : public ::testing::Test {
