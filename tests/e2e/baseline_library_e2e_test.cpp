@@ -385,6 +385,46 @@ TEST_F(BaselineLibraryE2eTest, TlsCiphersRefuseAnonymousSuitesAndKeepTls12) {
   EXPECT_TRUE(matches(testssl_after, "Anonymous NULL Ciphers[^\n]*not offered")) << testssl_after;
 }
 
+// Logjam (Nessus 83875): with a 1024-bit smtpd_tls_dh1024_param_file (the positive control) a
+// handshake offering only DHE suites gets a 1024-bit group, and nmap's ssl-enum-ciphers says
+// "dh 1024"; after tls-ciphers empties the parameter (Postfix >= 3.1) the group is 2048 bits
+// or more.
+TEST_F(BaselineLibraryE2eTest, TlsCiphersReplaceA1024BitDhGroup) {
+  const std::string dh_file = sandbox().dir() + "/dh1024.pem";
+  std::string generated;
+  ASSERT_EQ(runProgram({"openssl", "dhparam", "-out", dh_file, "1024"},
+                       std::chrono::seconds(60), {}, &generated)
+                .exit_code,
+            0)
+      << generated;
+  ASSERT_TRUE(sandbox().postconf({"smtpd_tls_dh1024_param_file=" + dh_file}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  agent::verify::ProbeResult before = probe({"DHE"});
+  const auto* dhe = attempt(before, "DHE");
+  ASSERT_NE(dhe, nullptr);
+  ASSERT_TRUE(dhe->established) << "positive control: " << dhe->error;
+  EXPECT_EQ(dhe->key_exchange, "DH");
+  EXPECT_EQ(dhe->key_exchange_bits, 1024);
+  const std::string nmap_before = nmap("ssl-enum-ciphers", true);
+  EXPECT_TRUE(contains(nmap_before, "dh 1024")) << nmap_before;
+  const std::string scan_before = scan();
+  EXPECT_TRUE(contains(scan_before, "FAIL  Weak Diffie-Hellman group")) << scan_before;
+
+  CommandResult planned = agent("plan", "tls-ciphers.yaml");
+  EXPECT_TRUE(contains(planned.stdout_data, "smtpd_tls_dh1024_param_file")) << last_output_;
+  planApplyReplan("tls-ciphers.yaml");
+
+  agent::verify::ProbeResult after = probe({"DHE"});
+  dhe = attempt(after, "DHE");
+  ASSERT_NE(dhe, nullptr);
+  EXPECT_TRUE(dhe->established) << dhe->error;
+  EXPECT_GE(dhe->key_exchange_bits, 2048);
+  const std::string nmap_after = nmap("ssl-enum-ciphers", true);
+  EXPECT_FALSE(contains(nmap_after, "dh 1024")) << nmap_after;
+  EXPECT_TRUE(contains(nmap_after, "dh 2048")) << nmap_after;
+  EXPECT_TRUE(contains(scan(), "PASS  Diffie-Hellman group is strong"));
+}
+
 TEST_F(BaselineLibraryE2eTest, VrfyIsAnswered502AfterwardsAndNmapSeesNoVrfy) {
   agent::verify::ProbeResult before = probe({}, true);
   EXPECT_EQ(before.vrfy_code, 252) << before.vrfy_reply;
