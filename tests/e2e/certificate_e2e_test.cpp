@@ -28,13 +28,13 @@ bool contains(const std::string& text, const std::string& needle) {
 
 GeneratedCertificate issue(const std::string& name, const GeneratedCertificate* issuer,
                            bool ca = false, hours valid_for = hours(24 * 365)) {
-  CertificateRequest request{.common_name = name,
-                             .dns_names = ca ? std::vector<std::string>{}
-                                             : std::vector<std::string>{name},
-                             .not_before = kNow - hours(24 * 400),
-                             .not_after = kNow + valid_for,
-                             .key_type = agent::tls::KeyType::kRsa2048,
-                             .is_ca = ca};
+  CertificateRequest request{
+      .common_name = name,
+      .dns_names = ca ? std::vector<std::string>{} : std::vector<std::string>{name},
+      .not_before = kNow - hours(24 * 400),
+      .not_after = kNow + valid_for,
+      .key_type = agent::tls::KeyType::kRsa2048,
+      .is_ca = ca};
   auto generated = generateCertificate(request, issuer);
   EXPECT_TRUE(generated.ok()) << generated.status().toString();
   return generated.ok() ? *generated : GeneratedCertificate{};
@@ -59,10 +59,10 @@ class CertificateE2eTest : public PostfixSandboxFixture {
     const std::string key_file = sandbox().dir() + "/served-key.pem";
     writeFileText(cert_file, chain);
     writeFileText(key_file, key, 0600);
-    ASSERT_TRUE(sandbox()
-                    .postconf({"smtpd_tls_cert_file=" + cert_file,
-                               "smtpd_tls_key_file=" + key_file})
-                    .ok());
+    ASSERT_TRUE(
+        sandbox()
+            .postconf({"smtpd_tls_cert_file=" + cert_file, "smtpd_tls_key_file=" + key_file})
+            .ok());
     ASSERT_TRUE(sandbox().reload().ok());
   }
 
@@ -77,10 +77,10 @@ class CertificateE2eTest : public PostfixSandboxFixture {
 
   // `postwarden-agent verify --policy policies/certificate.yaml`: exit 0 pass, 2 fail.
   CommandResult verify() {
-    return runProgram({kAgent, "verify", "--policy", kSource + "/policies/certificate.yaml",
-                       "--postfix-dir", sandbox().configDir(), "--role",
-                       "smtp=" + std::to_string(sandbox().port())},
-                      std::chrono::seconds(60), trustingTheTestRoot(), &last_output_);
+    return runProgram(
+        {kAgent, "verify", "--policy", kSource + "/policies/certificate.yaml", "--postfix-dir",
+         sandbox().configDir(), "--role", "smtp=" + std::to_string(sandbox().port())},
+        std::chrono::seconds(60), trustingTheTestRoot(), &last_output_);
   }
 
   std::string scan() {
@@ -96,8 +96,8 @@ class CertificateE2eTest : public PostfixSandboxFixture {
   std::string openssl() {
     std::string output;
     runProgram({"openssl", "s_client", "-brief", "-starttls", "smtp", "-connect",
-                "127.0.0.1:" + std::to_string(sandbox().port()), "-verify_return_error",
-                "-CAfile", ca_file_, "-verify_hostname", sandbox().hostname()},
+                "127.0.0.1:" + std::to_string(sandbox().port()), "-verify_return_error", "-CAfile",
+                ca_file_, "-verify_hostname", sandbox().hostname()},
                std::chrono::seconds(20), {}, &output);
     return output;
   }
@@ -119,10 +119,10 @@ TEST_F(CertificateE2eTest, AGoodChainForMyhostnamePassesAndOpensslAgrees) {
   EXPECT_TRUE(contains(scanned, "PASS  Certificate is within its validity")) << scanned;
   // plan: the baseline changes nothing, ever.
   std::string planned;
-  CommandResult plan = runProgram({kAgent, "plan", "--policy",
-                                   kSource + "/policies/certificate.yaml", "--postfix-dir",
-                                   sandbox().configDir()},
-                                  std::chrono::seconds(60), {}, &planned);
+  CommandResult plan =
+      runProgram({kAgent, "plan", "--policy", kSource + "/policies/certificate.yaml",
+                  "--postfix-dir", sandbox().configDir()},
+                 std::chrono::seconds(60), {}, &planned);
   EXPECT_EQ(plan.exit_code, 0) << planned;
 }
 
