@@ -243,6 +243,37 @@ void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findin
   }
 }
 
+// Nessus 10262 "MTA Open Mail Relaying Allowed", judged only where the probe was an outside
+// client: through XCLIENT, or from an address that is not loopback.
+void scanRelay(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  if (!result.relay) return;
+  const RelayResult& relay = *result.relay;
+  const std::string as =
+      relay.xclient_accepted ? " (presented as an outside client with XCLIENT)" : "";
+  if (relay.rcpt_code == 0) {
+    add(findings, "smtp-open-relay", Verdict::kInfo, "Relay test not completed",
+        "The relay test stopped before RCPT: " + relay.rcpt_reply + ".");
+  } else if (relay.refused()) {
+    add(findings, "smtp-open-relay", Verdict::kPass, "Relaying refused",
+        "RCPT TO an outside domain" + as + " was answered '" + relay.rcpt_reply + "'.");
+  } else if (relay.xclient_accepted || !relay.from_loopback) {
+    add(findings, "smtp-open-relay", Verdict::kFail, "Open relay",
+        "RCPT TO an outside domain" + as + " was accepted ('" + relay.rcpt_reply +
+            "'): anyone can send mail through this server. Scanners report Nessus 10262 \"MTA "
+            "Open Mail Relaying Allowed\". Fix: reject_unauth_destination in "
+            "smtpd_relay_restrictions (policies/open-relay.yaml)." +
+            (relay.xclient_accepted ? ""
+                                    : " (If this scanning host is in the server's "
+                                      "$mynetworks, that is what it allows.)"));
+  } else {
+    add(findings, "smtp-open-relay", Verdict::kInfo, "Relay test inconclusive from loopback",
+        "RCPT TO an outside domain was accepted ('" + relay.rcpt_reply +
+            "'), but from loopback, which is in $mynetworks: an outside client may still be "
+            "refused. The listener does not let the probe present an outside address (XCLIENT, "
+            "smtpd_authorized_xclient_hosts); scan from another host.");
+  }
+}
+
 void scanCommands(const ProbeResult& result, std::vector<ScanFinding>& findings) {
   if (result.vrfy_code) {
     if (*result.vrfy_code == 502) {
@@ -280,6 +311,7 @@ void requestScanChecks(ProbeTarget& target) {
   target.try_vrfy = true;
   target.tls_attempts = {"TLSv1", "TLSv1.1", "aNULL", "DHE"};
   target.check_certificate_chain = true;
+  target.relay_test = RelayTest{};
 }
 
 std::string_view verdictName(ScanFinding::Verdict verdict) {
@@ -316,6 +348,7 @@ std::vector<ScanFinding> scanFindings(const ProbeResult& result,
   }
   scanCleartextAuth(result, findings);
   scanCommands(result, findings);
+  scanRelay(result, findings);
   scanTls(result, findings);
   scanTlsAttempts(result, findings);
   scanCertificate(result, now, findings);

@@ -77,6 +77,15 @@ Status validateTarget(const ProbeTarget& target) {
       return InvalidArgumentError("test message subject contains a line break");
     }
   }
+  if (target.relay_test) {
+    for (const std::string* word : {&target.relay_test->client_address,
+                                    &target.relay_test->mail_from, &target.relay_test->rcpt_to}) {
+      if (word->empty() || hasAny(*word, " \t<>\r\n\0"sv)) {
+        return InvalidArgumentError("relay test value '" + printable(*word) +
+                                    "' is empty or contains spaces, angle brackets or line breaks");
+      }
+    }
+  }
   return OkStatus();
 }
 
@@ -332,6 +341,10 @@ class Conversation {
       if (reply->code == 421) return failWithReply("VRFY", *reply);
     }
 
+    if (target_.relay_test) {
+      if (Status tested = relayTest(*target_.relay_test); !tested.ok()) return fail(tested);
+    }
+
     if (result_.starttls_offered) {
       if (Status started = startTls(); !started.ok()) return fail(started);
     }
@@ -474,6 +487,40 @@ class Conversation {
     PW_ASSIGN_OR_RETURN(SmtpReply queued, readReply("the end-of-data reply"));
     result_.message_accepted = queued.code == 250;
     return OkStatus();
+  }
+
+  // XCLIENT (when offered) to look like an outside client, then MAIL FROM / RCPT TO an
+  // outside domain and RSET: never DATA. After XCLIENT the server greets again and wants a
+  // new EHLO (XCLIENT_README), which refreshes result_.before_tls.
+  Status relayTest(const RelayTest& test) {
+    RelayResult relay;
+    relay.from_loopback =
+        target_.host.starts_with("127.") || target_.host == "::1" || target_.host == "localhost";
+    relay.xclient_offered =
+        std::find(result_.before_tls.keywords.begin(), result_.before_tls.keywords.end(),
+                  "XCLIENT") != result_.before_tls.keywords.end();
+    if (relay.xclient_offered) {
+      PW_ASSIGN_OR_RETURN(SmtpReply reply,
+                          command("XCLIENT ADDR=" + test.client_address + " NAME=[UNAVAILABLE]",
+                                  "the XCLIENT reply"));
+      relay.xclient_reply = printable(reply.summary());
+      relay.xclient_accepted = reply.code == 220;
+      if (relay.xclient_accepted) {
+        PW_ASSIGN_OR_RETURN(result_.before_tls, ehlo("the EHLO reply after XCLIENT"));
+      }
+    }
+    PW_ASSIGN_OR_RETURN(SmtpReply mail,
+                        command("MAIL FROM:<" + test.mail_from + ">", "the MAIL FROM reply"));
+    if (mail.code == 250) {
+      PW_ASSIGN_OR_RETURN(SmtpReply rcpt,
+                          command("RCPT TO:<" + test.rcpt_to + ">", "the RCPT TO reply"));
+      relay.rcpt_code = rcpt.code;
+      relay.rcpt_reply = printable(rcpt.summary());
+    } else {
+      relay.rcpt_reply = "MAIL FROM refused: " + printable(mail.summary());
+    }
+    result_.relay = relay;
+    return reset();
   }
 
   // After a rejected transaction, RSET keeps the session usable for QUIT.

@@ -34,6 +34,17 @@ struct TestMessage {
   std::string body = "This message was sent by postwarden to verify mail delivery.";
 };
 
+// An open-relay test: MAIL FROM and RCPT TO an outside domain, never DATA (no mail is ever
+// relayed), then RSET. From loopback the client is in $mynetworks and the test passes
+// vacuously, so where the listener authorizes XCLIENT for the prober (its
+// smtpd_authorized_xclient_hosts), the probe first presents `client_address` with XCLIENT and
+// the test judges what an outside client gets.
+struct RelayTest {
+  std::string client_address = "192.0.2.1";  // TEST-NET-1 (RFC 5737): outside by definition
+  std::string mail_from = "postwarden-probe@example.com";
+  std::string rcpt_to = "postwarden-relay-probe@example.net";  // a domain no host serves
+};
+
 struct ProbeTarget {
   // A numeric address, or a name resolved with getaddrinfo(), which the timeout cannot
   // interrupt; loopback probes should use the numeric address.
@@ -63,6 +74,21 @@ struct ProbeTarget {
   // Judges the certificate chain the server sends against the system trust store
   // (ProbeResult::certificate_chain; tls/peer_chain.h).
   bool check_certificate_chain = false;
+  // When set, the open-relay test runs before STARTTLS (ProbeResult::relay).
+  std::optional<RelayTest> relay_test;
+};
+
+// What the open-relay test saw.
+struct RelayResult {
+  bool from_loopback = false;     // the probe connected to a loopback address
+  bool xclient_offered = false;   // EHLO advertised XCLIENT
+  bool xclient_accepted = false;  // the server took the outside address (220 after XCLIENT)
+  std::string xclient_reply;      // its reply, when tried
+  int rcpt_code = 0;              // the reply to RCPT TO the outside domain; 0: not reached
+  std::string rcpt_reply;
+  // Relaying refused: 5xx (reject_unauth_destination, 554 5.7.1) or 454
+  // (defer_unauth_destination) to the RCPT.
+  bool refused() const { return rcpt_code >= 500 || rcpt_code == 454; }
 };
 
 // Names ProbeTarget::tls_attempts accepts. "DHE" offers only authenticated ephemeral
@@ -107,6 +133,7 @@ struct ProbeResult {
   std::optional<int> vrfy_code;
   std::string vrfy_reply;
   std::vector<TlsAttempt> tls_attempts;  // as ProbeTarget::tls_attempts asked
+  std::optional<RelayResult> relay;      // when ProbeTarget::relay_test asked
   std::optional<bool> login_succeeded;   // set when a login was attempted
   std::optional<bool> message_accepted;  // set when a message was attempted
   // "S: 220 ..." and "C: EHLO ..." lines, plus "-- note" lines. The AUTH payload (base64
