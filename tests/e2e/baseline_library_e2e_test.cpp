@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "agent/verify/smtp_prober.h"
@@ -183,6 +184,27 @@ class BaselineLibraryE2eTest : public PostfixSandboxFixture {
     }
     close(fd);
     return replies;
+  }
+
+  // Connects, returns the first reply line (the greeting, or a 421 refusal) and hangs up.
+  std::string firstReply() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "<socket failed>";
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(sandbox().port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string line;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+      pollfd p{fd, POLLIN, 0};
+      char buffer[512];
+      if (poll(&p, 1, 5000) > 0) {
+        const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+        if (n > 0) line.assign(buffer, static_cast<size_t>(n));
+      }
+    }
+    close(fd);
+    return line.substr(0, line.find('\r'));
   }
 
   std::string mailVersion() {
@@ -514,6 +536,39 @@ TEST_F(BaselineLibraryE2eTest,
   runProgram({"postconf", "-c", sandbox().configDir(), "-h", "smtpd_forbid_bare_newline"},
              std::chrono::seconds(30), {}, &postconf);
   EXPECT_EQ(postconf, "normalize\n");
+}
+
+// Rate limits from loopback are vacuous: smtpd_client_event_limit_exceptions defaults to
+// $mynetworks. The test empties it in its sandbox (not in the baseline) so that anvil counts the
+// loopback client like an outside one: 40 connections in a row are all greeted before, and
+// refused with 421 after the baseline's 30 a minute.
+TEST_F(BaselineLibraryE2eTest, RateLimitsRefuseTheConnectionsAboveThirtyAMinute) {
+  ASSERT_TRUE(sandbox().postconf({"smtpd_client_event_limit_exceptions="}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  auto greetings = [&] {
+    std::vector<std::string> replies;
+    for (int i = 0; i < 40; ++i) replies.push_back(firstReply());
+    return replies;
+  };
+  auto countStarting = [](const std::vector<std::string>& replies, const std::string& prefix) {
+    return std::count_if(replies.begin(), replies.end(),
+                         [&](const std::string& r) { return r.starts_with(prefix); });
+  };
+  const std::vector<std::string> before = greetings();
+  EXPECT_EQ(countStarting(before, "220 "), 40) << ::testing::PrintToString(before);
+
+  CommandResult planned = agent("plan", "rate-limits.yaml");
+  EXPECT_TRUE(contains(planned.stdout_data, "smtpd_client_connection_rate_limit: (unset) -> 30"))
+      << last_output_;
+  planApplyReplan("rate-limits.yaml");
+
+  const std::vector<std::string> after = greetings();
+  EXPECT_GE(countStarting(after, "421 4.7.0 " + sandbox().hostname() +
+                                     " Error: too many connections from 127.0.0.1"),
+            10)
+      << ::testing::PrintToString(after);
+  EXPECT_EQ(countStarting(before, "421 "), 0);
+  EXPECT_TRUE(sandbox().logEventuallyContains("Connection rate limit exceeded"));
 }
 
 // The whole library composes: scan of the default sandbox lists the findings; the operator's

@@ -21,7 +21,8 @@ using ::testing::IsEmpty;
 
 constexpr const char* kLibrary[] = {"policies/tls-protocols.yaml",  "policies/tls-ciphers.yaml",
                                     "policies/vrfy.yaml",           "policies/banner.yaml",
-                                    "policies/smtp-smuggling.yaml", "policies/certificate.yaml"};
+                                    "policies/smtp-smuggling.yaml", "policies/certificate.yaml",
+                                    "policies/open-relay.yaml",     "policies/rate-limits.yaml"};
 
 Baseline loadShipped(const std::string& relative) {
   auto loaded = loadBaseline(test::readFile(test::sourcePath(relative)), relative);
@@ -293,6 +294,30 @@ TEST(BaselineLanguageTest, CertificateAndDhKeysAreCheckedWithPosition) {
   EXPECT_THAT(s.message(), HasSubstr("'dh_min_bits' must be a whole number from 512"));
   s = loadError("name: x\nversion: \"1\"\nverify:\n  - certificate_chain: trustd\n");
   EXPECT_THAT(s.message(), HasSubstr("did you mean 'trusted'?"));
+}
+
+TEST(BaselineLanguageTest, MessageSizeLimitMayNotExceedMailboxSizeLimit) {
+  const auto catalog = params::ParameterCatalog::builtin();
+  auto findings = [&](const std::string& set) {
+    std::string text;
+    auto b = loadBaseline("name: x\nversion: \"1\"\nmain.cf:\n  set:\n" + set, "t.yaml");
+    EXPECT_TRUE(b.ok()) << b.status().toString();
+    if (!b.ok()) return text;
+    for (const Finding& f : validateBaseline(*b, catalog)) text += f.toString() + "\n";
+    return text;
+  };
+  EXPECT_EQ(findings("    message_size_limit: \"1000\"\n    mailbox_size_limit: \"2000\"\n"), "");
+  EXPECT_THAT(findings("    message_size_limit: \"3000\"\n    mailbox_size_limit: \"2000\"\n"),
+              HasSubstr("t.yaml:5:5: error: message_size_limit (3000) is larger than "
+                        "mailbox_size_limit (2000)"));
+  // Against Postfix's default mailbox_size_limit (51200000).
+  EXPECT_THAT(findings("    message_size_limit: \"60000000\"\n"),
+              HasSubstr("mailbox_size_limit (51200000, Postfix's default)"));
+  EXPECT_EQ(findings("    message_size_limit: \"60000000\"\n    mailbox_size_limit: \"0\"\n"), "")
+      << "0 is an unlimited mailbox";
+  EXPECT_THAT(findings("    message_size_limit: \"0\"\n    mailbox_size_limit: \"2000\"\n"),
+              HasSubstr("is larger than"))
+      << "0 is an unlimited message";
 }
 
 TEST(BaselineLibraryTest, CertificateBaselineOnlyChecksAndNamesMyhostname) {

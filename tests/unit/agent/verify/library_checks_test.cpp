@@ -322,5 +322,47 @@ TEST_F(LibraryProberTest, AnAttemptRefusedAtStarttlsDidNotReachTheHandshake) {
   EXPECT_EQ(result.tls_attempts[0].error, "454 4.7.0 TLS not available due to local problem");
 }
 
+TEST_F(LibraryProberTest, TheRelayTestPresentsAnOutsideClientWithXclientAndNeverSendsData) {
+  fakes::FakeSmtpServer::Script script;
+  script.ehlo_lines.push_back("XCLIENT ADDR NAME");
+  script.replies["XCLIENT"] = "220 fake.example.com ESMTP";
+  script.replies["RCPT"] = "554 5.7.1 <postwarden-relay-probe@example.net>: Relay access denied";
+  auto server = startServer(script);
+  ProbeTarget target;
+  target.port = server->port();
+  target.relay_test = RelayTest{};
+  const ProbeResult result = prober_.probe(target);
+  EXPECT_EQ(result.failure, "");
+  ASSERT_TRUE(result.relay.has_value());
+  EXPECT_TRUE(result.relay->from_loopback);
+  EXPECT_TRUE(result.relay->xclient_accepted);
+  EXPECT_EQ(result.relay->rcpt_code, 554);
+  EXPECT_TRUE(result.relay->refused());
+  EXPECT_THAT(server->commands(), Contains("XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]"));
+  EXPECT_THAT(server->commands(), Contains("RCPT TO:<postwarden-relay-probe@example.net>"));
+  EXPECT_THAT(server->commands(), Contains("RSET"));
+  EXPECT_THAT(server->commands(), ::testing::Not(Contains("DATA")));
+}
+
+TEST(LibraryScanTest, RelayAcceptedIsAFindingOnlyWhereTheProbeWasAnOutsideClient) {
+  ProbeResult result = tlsResult();
+  auto relayFinding = [&](RelayResult relay) {
+    result.relay = relay;
+    for (const ScanFinding& f : scanFindings(result, kNow)) {
+      if (f.id == "smtp-open-relay") return f;
+    }
+    return ScanFinding{};
+  };
+  RelayResult accepted{.from_loopback = true, .rcpt_code = 250, .rcpt_reply = "250 2.1.5 Ok"};
+  EXPECT_EQ(relayFinding(accepted).verdict, ScanFinding::Verdict::kInfo);
+  accepted.xclient_accepted = true;
+  EXPECT_EQ(relayFinding(accepted).verdict, ScanFinding::Verdict::kFail);
+  EXPECT_THAT(relayFinding(accepted).detail, HasSubstr("Nessus 10262"));
+  RelayResult remote{.from_loopback = false, .rcpt_code = 250, .rcpt_reply = "250 2.1.5 Ok"};
+  EXPECT_EQ(relayFinding(remote).verdict, ScanFinding::Verdict::kFail);
+  RelayResult deferred{.from_loopback = true, .rcpt_code = 454, .rcpt_reply = "454 4.7.1"};
+  EXPECT_EQ(relayFinding(deferred).verdict, ScanFinding::Verdict::kPass);
+}
+
 }  // namespace
 }  // namespace postwarden::agent::verify
