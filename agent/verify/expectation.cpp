@@ -97,13 +97,6 @@ std::string lowered(std::string_view text) {
   return out;
 }
 
-const TlsAttempt* findAttempt(const ProbeResult& result, std::string_view offered) {
-  for (const TlsAttempt& a : result.tls_attempts) {
-    if (a.offered == offered) return &a;
-  }
-  return nullptr;
-}
-
 void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation& expectation,
                       std::vector<std::string>& failures) {
   if (expectation.tls_refused.empty() && expectation.tls_accepted.empty()) return;
@@ -111,7 +104,7 @@ void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation&
   // `starttls` rule's to judge.
   if (!result.starttls_offered) return;
   for (const std::string& offered : expectation.tls_refused) {
-    const TlsAttempt* a = findAttempt(result, offered);
+    const TlsAttempt* a = findTlsAttempt(result, offered);
     if (a == nullptr) {
       failures.push_back("the " + offered + " handshake was not attempted");
     } else if (a->established) {
@@ -122,7 +115,7 @@ void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation&
     }
   }
   for (const std::string& offered : expectation.tls_accepted) {
-    const TlsAttempt* a = findAttempt(result, offered);
+    const TlsAttempt* a = findTlsAttempt(result, offered);
     if (a == nullptr) {
       failures.push_back("the " + offered + " handshake was not attempted");
     } else if (!a->established) {
@@ -166,7 +159,7 @@ void checkCertificateChain(const ProbeResult& result, std::vector<std::string>& 
 
 void checkDhGroup(const ProbeResult& result, int min_bits, std::vector<std::string>& failures) {
   if (!result.starttls_offered) return;
-  const TlsAttempt* a = findAttempt(result, "DHE");
+  const TlsAttempt* a = findTlsAttempt(result, "DHE");
   if (a == nullptr) {
     failures.push_back("the DHE handshake was not attempted");
   } else if (a->established && a->key_exchange == "DH" && a->key_exchange_bits < min_bits) {

@@ -189,10 +189,7 @@ void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findin
                                       "Protocol Detection\""},
                                Legacy{"TLSv1.1", "smtp-tls-1.1",
                                       "Nessus 157288 \"TLS Version 1.1 Deprecated Protocol\""}}) {
-    const TlsAttempt* attempt = nullptr;
-    for (const TlsAttempt& a : result.tls_attempts) {
-      if (a.offered == legacy.offered) attempt = &a;
-    }
+    const TlsAttempt* attempt = findTlsAttempt(result, legacy.offered);
     if (attempt == nullptr) continue;
     const std::string version = legacy.offered;
     if (attempt->established) {
@@ -223,23 +220,27 @@ void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findin
           "A handshake offering only anonymous (aNULL) suites failed: " + a.error + ".");
     }
   }
-  for (const TlsAttempt& a : result.tls_attempts) {
-    if (a.offered != "DHE") continue;
-    if (a.established && a.key_exchange == "DH" && a.key_exchange_bits <= 1024) {
-      add(findings, "smtp-tls-dh-group", Verdict::kFail, "Weak Diffie-Hellman group",
-          "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
-              "-bit group (" + a.cipher +
-              "); scanners report Nessus 83875 \"SSL/TLS Diffie-Hellman Modulus <= 1024 Bits "
-              "(Logjam)\". Fix: smtpd_tls_dh1024_param_file empty (Postfix 3.1 and later "
-              "use a 2048-bit group) or a 2048-bit file (policies/tls-ciphers.yaml).");
-    } else if (a.established) {
-      add(findings, "smtp-tls-dh-group", Verdict::kPass, "Diffie-Hellman group is strong",
-          "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
-              "-bit " + a.key_exchange + " group (" + a.cipher + ").");
-    } else if (a.reached_handshake) {
-      add(findings, "smtp-tls-dh-group", Verdict::kPass, "No DHE suites accepted",
-          "A handshake offering only DHE suites failed: " + a.error + ".");
-    }
+}
+
+// Logjam: the group of a handshake offering only DHE suites.
+void scanDhGroup(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  const TlsAttempt* dhe = findTlsAttempt(result, "DHE");
+  if (dhe == nullptr) return;
+  const TlsAttempt& a = *dhe;
+  if (a.established && a.key_exchange == "DH" && a.key_exchange_bits <= 1024) {
+    add(findings, "smtp-tls-dh-group", Verdict::kFail, "Weak Diffie-Hellman group",
+        "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
+            "-bit group (" + a.cipher +
+            "); scanners report Nessus 83875 \"SSL/TLS Diffie-Hellman Modulus <= 1024 Bits "
+            "(Logjam)\". Fix: smtpd_tls_dh1024_param_file empty (Postfix 3.1 and later "
+            "use a 2048-bit group) or a 2048-bit file (policies/tls-ciphers.yaml).");
+  } else if (a.established) {
+    add(findings, "smtp-tls-dh-group", Verdict::kPass, "Diffie-Hellman group is strong",
+        "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
+            "-bit " + a.key_exchange + " group (" + a.cipher + ").");
+  } else if (a.reached_handshake) {
+    add(findings, "smtp-tls-dh-group", Verdict::kPass, "No DHE suites accepted",
+        "A handshake offering only DHE suites failed: " + a.error + ".");
   }
 }
 
@@ -351,6 +352,7 @@ std::vector<ScanFinding> scanFindings(const ProbeResult& result,
   scanRelay(result, findings);
   scanTls(result, findings);
   scanTlsAttempts(result, findings);
+  scanDhGroup(result, findings);
   scanCertificate(result, now, findings);
   return findings;
 }

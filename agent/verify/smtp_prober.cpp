@@ -602,6 +602,13 @@ TlsAttempt attemptTls(const ProbeTarget& target, const std::string& offered) {
 
 SmtpProber::~SmtpProber() = default;
 
+const TlsAttempt* findTlsAttempt(const ProbeResult& result, std::string_view offered) {
+  for (const TlsAttempt& a : result.tls_attempts) {
+    if (a.offered == offered) return &a;
+  }
+  return nullptr;
+}
+
 bool plainAuthRefused(int reply_code) {
   return reply_code >= 500 && reply_code <= 599 && reply_code != 535;
 }

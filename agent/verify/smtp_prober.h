@@ -146,6 +146,9 @@ struct ProbeResult {
   std::chrono::milliseconds elapsed{0};
 };
 
+// The attempt of `result` that offered `offered`, or nullptr when none was made.
+const TlsAttempt* findTlsAttempt(const ProbeResult& result, std::string_view offered);
+
 class SmtpProber {
  public:
   virtual ~SmtpProber();
