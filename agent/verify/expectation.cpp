@@ -76,6 +76,14 @@ void checkAuthAfterTls(const ProbeResult& result, const policy::ProbeExpectation
 
 void checkCertificateName(const ProbeResult& result, const std::string& name,
                           std::vector<std::string>& failures) {
+  if (name.starts_with('$')) {
+    failures.push_back("certificate_name '" + name +
+                       "' names a parameter that neither main.cf nor the service sets; its "
+                       "default depends on the host (myhostname comes from the system's host "
+                       "name), which Postwarden does not guess: set it in main.cf, or write the "
+                       "certificate's host name in the baseline");
+    return;
+  }
   if (!result.tls_established) {
     failures.push_back("cannot check the certificate name '" + name + "': TLS was not established");
     return;

@@ -135,6 +135,16 @@ TEST(ProbeChecksTest, ACertificateNameReferenceIsTheListenersOwnValue) {
   EXPECT_EQ((*checks)[1].target.expected_certificate_name, "submit.example.org");
 }
 
+TEST(ProbeChecksTest, AReferenceToAnUnsetParameterIsLeftForTheCheckToReport) {
+  policy::Baseline baseline = baselineExpecting({"smtp"});
+  baseline.verify[0].certificate_name = "$myhostname";
+  Result<std::vector<applier::ProbeCheck>> checks =
+      probeChecks(baseline, {"", kMaster}, {}, std::nullopt, {});
+  ASSERT_TRUE(checks.ok()) << checks.status().toString();
+  ASSERT_THAT(*checks, SizeIs(1));
+  EXPECT_EQ((*checks)[0].target.expected_certificate_name, "$myhostname");
+}
+
 TEST(ProbeChecksTest, ExplicitProbeAddressTakesEveryExpectation) {
   policy::Baseline baseline = baselineExpecting({"smtp", "submission"});
 

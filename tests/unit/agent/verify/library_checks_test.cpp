@@ -260,6 +260,14 @@ TEST(CertificateExpectationTest, ValidDaysChainAndDhGroupAreJudged) {
   EXPECT_TRUE(evaluate(no_dhe, e, kNow).passed) << "no DHE suite at all is no Logjam";
 }
 
+TEST(CertificateExpectationTest, AnUnresolvedNameReferenceFailsWithTheReason) {
+  policy::ProbeExpectation e;
+  e.certificate_name = "$myhostname";
+  EXPECT_THAT(evaluate(tlsResult(), e, kNow).failures,
+              ElementsAre(HasSubstr("certificate_name '$myhostname' names a parameter that "
+                                    "neither main.cf nor the service sets")));
+}
+
 TEST(CertificateExpectationTest, ChainAndDhAreRequestedFromTheProbe) {
   policy::ProbeExpectation e;
   e.certificate_chain_trusted = true;
