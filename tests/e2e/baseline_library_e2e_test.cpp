@@ -4,6 +4,10 @@
 // the check can see it), plan, apply, the probe on the wire, an independent tool agreeing
 // (nmap ssl-enum-ciphers / smtp-commands / -sV, testssl.sh, openssl s_client, all against the
 // sandbox's loopback port only), and a second plan that is clean. Programs run from argv.
+// Over 400 lines on purpose: one test per baseline of the library plus the whole-library scan,
+// sharing one fixture's tool helpers (nmap, testssl.sh, openssl, raw SMTP); the certificate
+// and relay tests, which need their own fixtures, live in certificate_e2e_test.cpp and
+// relay_e2e_test.cpp.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
