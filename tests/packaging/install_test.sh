@@ -72,6 +72,9 @@ expect_agent="-rw-r--r-- root/root ./etc/postwarden/agent.yaml
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/copyright
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/install.md.gz
 -rw-r--r-- root/root ./usr/share/postwarden/policies/banner.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/certificate.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/open-relay.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/rate-limits.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-auth-hardening.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-smuggling.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/submission-587.yaml
