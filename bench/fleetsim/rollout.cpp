@@ -191,7 +191,15 @@ Status RolloutDriver::drive(Simulator& simulator) {
     sample();
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  if (!samples_.empty()) figures_.rss_before_mib = samples_.back().rss_mib;
+  if (!samples_.empty()) {
+    figures_.rss_before_mib = samples_.back().rss_mib;
+    const Sample& first = samples_.front();
+    const Sample& last = samples_.back();
+    if (last.at > first.at) {
+      figures_.cpu_before_percent =
+          100 * (last.cpu_s - first.cpu_s) / secondsBetween(first.at, last.at);
+    }
+  }
   v1::RolloutSpecRequest request;
   request.set_spec_yaml(spec);
   request.set_file_name("fleetsim-rollout.yaml");
@@ -204,7 +212,10 @@ Status RolloutDriver::drive(Simulator& simulator) {
   std::cerr << "fleetsim: rollout " << record.id() << " created: " << wave_of.size() << " hosts in "
             << wave_names_.size() << " waves" << std::endl;
   Status followed = follow(simulator, created);
-  figuresFromJobs(simulator, wave_of, created);
+  const Clock::time_point end =
+      created + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(figures_.end_s > 0 ? figures_.end_s : 0));
+  figuresFromJobs(simulator, wave_of, created, end);
   if (halt_at_) budgetFromAudit(simulator, created);
   return followed;
 }
@@ -262,7 +273,7 @@ Status RolloutDriver::follow(Simulator& simulator, Clock::time_point created) {
 }
 
 void RolloutDriver::figuresFromJobs(Simulator& simulator, const std::map<std::string, int>& wave_of,
-                                    Clock::time_point created) {
+                                    Clock::time_point created, Clock::time_point end) {
   struct Span {
     std::optional<Clock::time_point> first, last;
   };
@@ -296,6 +307,12 @@ void RolloutDriver::figuresFromJobs(Simulator& simulator, const std::map<std::st
     wave.all_results_s = secondsBetween(*spans[w].first, *spans[w].last);
     std::tie(wave.cpu_percent, wave.rss_max_mib) =
         controllerDuring(*spans[w].first, *spans[w].last);
+    Clock::time_point soak_end = end;
+    if (w + 1 < spans.size() && spans[w + 1].first) soak_end = *spans[w + 1].first;
+    if (soak_end > *spans[w].last) {
+      wave.soak_s = secondsBetween(*spans[w].last, soak_end);
+      wave.soak_cpu_percent = controllerDuring(*spans[w].last, soak_end).first;
+    }
   }
 }
 
@@ -348,14 +365,16 @@ std::string renderRolloutText(const RolloutFigures& f) {
   out << "  jobs: " << f.change_jobs << " changes (" << f.injected_failures
       << " injected failures), " << f.rollback_jobs << " rollbacks\n";
   out << "  controller: RSS before " << f.rss_before_mib << " MiB, max " << f.rss_max_mib
-      << " MiB; CPU " << f.cpu_whole_percent << " % of one core from create to end\n";
+      << " MiB; CPU " << f.cpu_before_percent << " % of one core in the 3 s before, "
+      << f.cpu_whole_percent << " % from create to end\n";
   for (size_t w = 0; w < f.waves.size(); ++w) {
     const WaveFigures& wave = f.waves[w];
     out << "  wave " << w + 1 << " (" << wave.description << "): " << wave.hosts << " hosts, "
         << wave.jobs << " jobs, " << wave.failed << " failed, " << wave.results
         << " results stored; first job at +" << wave.start_s << " s, all results in "
         << wave.all_results_s << " s later; controller CPU " << wave.cpu_percent << " %, RSS max "
-        << wave.rss_max_mib << " MiB\n";
+        << wave.rss_max_mib << " MiB; then soaking " << wave.soak_s << " s at controller CPU "
+        << wave.soak_cpu_percent << " %\n";
   }
   if (!f.halt_detail.empty()) {
     out << "  halt: " << f.halt_detail

@@ -33,6 +33,10 @@ struct WaveFigures {
   double all_results_s = 0;  // first job received until the last result was acked
   double cpu_percent = -1;   // controller, over that span (% of one core); -1: not sampled
   double rss_max_mib = -1;
+  // The wave's soak: from its last result to the next wave's first job (or the end), when
+  // only health reports and heartbeats arrive.
+  double soak_s = 0;
+  double soak_cpu_percent = -1;
 };
 
 struct RolloutFigures {
@@ -52,7 +56,8 @@ struct RolloutFigures {
   int dispatched_after_halt = -1;
   int jobs_received_after_halt = -1;
   double rss_before_mib = -1, rss_max_mib = -1;
-  double cpu_whole_percent = -1;  // created until `end`
+  double cpu_before_percent = -1;  // the 3 s before the rollout was created
+  double cpu_whole_percent = -1;   // created until `end`
 };
 
 class RolloutDriver {
@@ -79,7 +84,7 @@ class RolloutDriver {
   Status follow(Simulator& simulator, Clock::time_point created);
   void sample();
   void figuresFromJobs(Simulator& simulator, const std::map<std::string, int>& wave_of,
-                       Clock::time_point created);
+                       Clock::time_point created, Clock::time_point end);
   void budgetFromAudit(Simulator& simulator, Clock::time_point created);
   std::string specText() const;
   // CPU % over [from, to] and the largest RSS in it, from the samples.
