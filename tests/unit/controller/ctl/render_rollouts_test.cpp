@@ -91,11 +91,11 @@ TEST(RolloutProgressTest, DrawsABarPerWaveForATerminal) {
 TEST(RolloutProgressTest, TheLineSaysPhaseWaveAndCountsAndTheJsonTheSame) {
   const v1::RolloutRecord r = record("halted", {"done", "failed"}, {}, 0);
   EXPECT_EQ(rolloutProgressLine(r),
-            "tls-1 halted wave 1/2; wave 1 passed: pending 0, in window 0, changing 0, soaking 0, "
+            "tls-1 halted wave 1/2; wave 1 running: pending 0, in window 0, changing 0, soaking 0, "
             "done 1, failed 1, rolled back 0; wave 2 waiting: pending 0, in window 0, changing "
             "0, soaking 0, done 0, failed 0, rolled back 0\n");
   EXPECT_THAT(rolloutProgressJson(r),
-              HasSubstr("{\"description\":\"canary 2\",\"status\":\"passed\",\"pending\":0,"
+              HasSubstr("{\"description\":\"canary 2\",\"status\":\"running\",\"pending\":0,"
                         "\"in_window\":0,\"changing\":0,\"soaking\":0,\"done\":1,\"failed\":1,"
                         "\"rolled_back\":0,\"total\":2}"));
 }
