@@ -7,8 +7,8 @@
 #include "agent/daemon/agent_daemon.h"  // the class whose members these are
 #include "agent/health/postqueue.h"
 #include "agent/link/controller_link.h"
-#include "agent/policy/baseline_loader.h"
 #include "agent/planner/planner.h"
+#include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"
@@ -202,7 +202,7 @@ std::vector<PriorValue> AgentDaemon::priorValues(const v1::Assignment& assignmen
   for (const policy::Removal& r : baseline->main_cf_remove) remember(r.name, std::nullopt);
   for (const policy::ServiceOverride& o : baseline->master_cf) {
     Result<std::vector<postfix::ServiceKey>> targets =
-        planner::overrideTargets(main_cf, master_cf, o, run_.planOptions());
+        planner::overrideTargets(main_cf, master_cf, o, planOptions());
     if (!targets.ok()) continue;
     for (const postfix::ServiceKey& key : *targets) {
       for (const policy::Setting& s : o.options) remember(s.name, key);
@@ -222,10 +222,11 @@ void AgentDaemon::restorePriorValues(const v1::RolloutJob& job, policy::Baseline
     const auto master_cf = postfix::MasterCfDocument::parse(live->master_cf);
     for (const policy::ServiceOverride& o : baseline.master_cf) {
       Result<std::vector<postfix::ServiceKey>> targets =
-          planner::overrideTargets(main_cf, master_cf, o, run_.planOptions());
+          planner::overrideTargets(main_cf, master_cf, o, planOptions());
       if (!targets.ok()) continue;
       for (const postfix::ServiceKey& key : *targets) {
-        for (const policy::Setting& s : o.options) governed_options.insert({key.toString(), s.name});
+        for (const policy::Setting& s : o.options)
+          governed_options.insert({key.toString(), s.name});
         for (const policy::Removal& r : o.remove_options) {
           governed_options.insert({key.toString(), r.name});
         }

@@ -237,8 +237,7 @@ std::string addPriorValues(const std::vector<PriorValue>& prior,
                                   return o.service == name && o.type == type && !o.command;
                                 });
       if (entry == previous.master_cf.end()) {
-        previous.master_cf.push_back(
-            {.service = name, .type = type, .only_if_exists = true});
+        previous.master_cf.push_back({.service = name, .type = type, .only_if_exists = true});
         entry = std::prev(previous.master_cf.end());
       }
       if (p.value) {
@@ -247,9 +246,8 @@ std::string addPriorValues(const std::vector<PriorValue>& prior,
         entry->remove_options.push_back({.name = p.name});
       }
     }
-    restored += (restored.empty() ? "" : ", ") +
-                (p.service.empty() ? "" : p.service + " -o ") + p.name +
-                (p.value ? " = " + *p.value : " unset");
+    restored += (restored.empty() ? "" : ", ") + (p.service.empty() ? "" : p.service + " -o ") +
+                p.name + (p.value ? " = " + *p.value : " unset");
   }
   return restored;
 }

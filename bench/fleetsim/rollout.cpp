@@ -220,6 +220,27 @@ Status RolloutDriver::drive(Simulator& simulator) {
   return followed;
 }
 
+// The audit log's newest rows. A full page may have cut off older rows of the same steps (a
+// halt is followed by its hosts' roll_back rows): then every row since the newest one seen
+// before (the controller refuses a reply over 4 MiB, as for a 45,000-host dispatch step;
+// a halt never shares a step with dispatches).
+Result<v1::AuditResponse> RolloutDriver::auditTail() {
+  constexpr int kPage = 2000;
+  v1::AuditRequest request;
+  request.set_rollout_id(figures_.id);
+  request.set_limit(kPage);
+  v1::AuditResponse tail;
+  grpc::ClientContext ctx;
+  PW_RETURN_IF_ERROR(statusOf(stub_->Audit(context(ctx), request, &tail), "audit"));
+  if (tail.events_size() < kPage || tail_since_ms_ < 0) return tail;
+  request.set_limit(1000000);
+  *request.mutable_since() = TimeUtil::MillisecondsToTimestamp(tail_since_ms_);
+  v1::AuditResponse all;
+  grpc::ClientContext all_ctx;
+  if (!stub_->Audit(context(all_ctx), request, &all).ok()) return tail;
+  return all;
+}
+
 // Reads the audit log's newest rows every second until a rollout-level end appears, then
 // waits for the results of the jobs still in flight.
 Status RolloutDriver::follow(Simulator& simulator, Clock::time_point created) {
@@ -237,15 +258,15 @@ Status RolloutDriver::follow(Simulator& simulator, Clock::time_point created) {
       if (!in_flight || Clock::now() - *ended > std::chrono::seconds(60)) break;
       continue;
     }
-    v1::AuditRequest request;
-    request.set_rollout_id(figures_.id);
-    request.set_limit(2000);
-    v1::AuditResponse tail;
-    grpc::ClientContext ctx;
-    PW_RETURN_IF_ERROR(statusOf(stub_->Audit(context(ctx), request, &tail), "audit"));
-    for (const v1::AuditEvent& event : tail.events()) {
+    Result<v1::AuditResponse> tail = auditTail();
+    if (!tail.ok()) {
+      std::cerr << "fleetsim: " << tail.status().message() << std::endl;
+      continue;
+    }
+    for (const v1::AuditEvent& event : tail->events()) {
       if (event.id() <= last_id) continue;
       last_id = event.id();
+      tail_since_ms_ = TimeUtil::TimestampToMilliseconds(event.at());
       const std::string& a = event.action();
       if (a == "start_wave" || a == "halt" || a == "complete" || a == "abort" ||
           a == "start_rollback") {
@@ -371,10 +392,15 @@ std::string renderRolloutText(const RolloutFigures& f) {
     const WaveFigures& wave = f.waves[w];
     out << "  wave " << w + 1 << " (" << wave.description << "): " << wave.hosts << " hosts, "
         << wave.jobs << " jobs, " << wave.failed << " failed, " << wave.results
-        << " results stored; first job at +" << wave.start_s << " s, all results in "
-        << wave.all_results_s << " s later; controller CPU " << wave.cpu_percent << " %, RSS max "
-        << wave.rss_max_mib << " MiB; then soaking " << wave.soak_s << " s at controller CPU "
-        << wave.soak_cpu_percent << " %\n";
+        << " results stored";
+    if (wave.jobs == 0) {
+      out << "\n";
+      continue;
+    }
+    out << "; first job at +" << wave.start_s << " s, all results in " << wave.all_results_s
+        << " s later; controller CPU " << wave.cpu_percent << " %, RSS max " << wave.rss_max_mib
+        << " MiB; then soaking " << wave.soak_s << " s at controller CPU " << wave.soak_cpu_percent
+        << " %\n";
   }
   if (!f.halt_detail.empty()) {
     out << "  halt: " << f.halt_detail

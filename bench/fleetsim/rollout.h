@@ -82,6 +82,7 @@ class RolloutDriver {
   Status waitForFirstVersion(Simulator& simulator);
   Result<std::map<std::string, int>> plan(const std::string& spec);
   Status follow(Simulator& simulator, Clock::time_point created);
+  Result<v1::AuditResponse> auditTail();
   void sample();
   void figuresFromJobs(Simulator& simulator, const std::map<std::string, int>& wave_of,
                        Clock::time_point created, Clock::time_point end);
@@ -99,6 +100,7 @@ class RolloutDriver {
   std::optional<Clock::time_point> halt_at_;  // when the driver saw the halt in the audit log
   int64_t halt_audit_id_ = 0;
   int64_t halt_at_ms_ = 0;
+  int64_t tail_since_ms_ = -1;  // the newest audit row seen (-1: none yet)
   RolloutFigures figures_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};

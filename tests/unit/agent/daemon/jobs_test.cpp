@@ -211,9 +211,9 @@ TEST(JobRecordTest, RoundTripsMasterCfOverridesARollbackPutsBack) {
 TEST(AddPriorValuesTest, PutsBackMainCfAndMasterCfValuesThePreviousVersionDoesNotGovern) {
   policy::Baseline previous;
   previous.main_cf_set.push_back({.name = "smtpd_tls_security_level", .value = "may"});
-  previous.master_cf.push_back(
-      {.service = "submission", .type = "inet", .options = {{.name = "smtpd_tls_wrappermode",
-                                                             .value = "no"}}});
+  previous.master_cf.push_back({.service = "submission",
+                                .type = "inet",
+                                .options = {{.name = "smtpd_tls_wrappermode", .value = "no"}}});
   const std::vector<PriorValue> prior = {
       {.name = "smtpd_tls_security_level", .value = "none"},  // governed: left alone
       {.name = "smtpd_helo_required", .value = std::nullopt},
