@@ -23,14 +23,6 @@ std::string baselineText(const std::string& label, const std::string& helo) {
          helo + "\"\n";
 }
 
-Result<std::string> readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot read " + path);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 Status statusOf(const grpc::Status& status, const std::string& what) {
   if (status.ok()) return OkStatus();
   return Status(static_cast<StatusCode>(status.error_code()), what + ": " + status.error_message());
@@ -78,9 +70,9 @@ grpc::ClientContext* RolloutDriver::context(grpc::ClientContext& ctx) const {
 }
 
 Status RolloutDriver::setUp() {
-  PW_ASSIGN_OR_RETURN(std::string ca, readAll(options_.ca_file));
-  PW_ASSIGN_OR_RETURN(std::string cert, readAll(options_.operator_cert));
-  PW_ASSIGN_OR_RETURN(std::string key, readAll(options_.operator_key));
+  PW_ASSIGN_OR_RETURN(std::string ca, readFile(options_.ca_file));
+  PW_ASSIGN_OR_RETURN(std::string cert, readFile(options_.operator_cert));
+  PW_ASSIGN_OR_RETURN(std::string key, readFile(options_.operator_key));
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride(options_.server_name);
   args.SetMaxReceiveMessageSize(256 << 20);

@@ -32,6 +32,12 @@ double millisBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
+std::string codeName(grpc::StatusCode code) {
+  return std::string(statusCodeName(static_cast<StatusCode>(code)));
+}
+
+}  // namespace
+
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot read " + path);
@@ -39,12 +45,6 @@ Result<std::string> readFile(const std::string& path) {
   content << in.rdbuf();
   return content.str();
 }
-
-std::string codeName(grpc::StatusCode code) {
-  return std::string(statusCodeName(static_cast<StatusCode>(code)));
-}
-
-}  // namespace
 
 // One Connect call of one simulated agent. Writes are queued and sent one at a time; a hold
 // keeps OnDone back until no write can be started any more, so the timer thread may queue

@@ -37,6 +37,9 @@ inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
 class AgentStream;
 class RolloutDriver;
 
+// The whole file (certificates, keys); NotFound when it cannot be read.
+Result<std::string> readFile(const std::string& path);
+
 // One rollout job as a simulated agent saw it (--rollout).
 struct JobRecord {
   int agent = 0;

@@ -169,6 +169,7 @@ void Rollouts::stop() {
   }
   loop_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  fleet_.onStateStored(nullptr);  // the fleet may outlive this
 }
 
 void Rollouts::loop() {
