@@ -88,11 +88,11 @@ Status RolloutDriver::setUp() {
     grpc::ClientContext ctx;
     PW_RETURN_IF_ERROR(
         statusOf(stub_->PushBaseline(context(ctx), request, &response), "push baseline"));
-    *out = response.baseline().version();
+    *out = response.baseline().digest();
   }
   v1::AssignBaselineRequest assign;
   assign.set_name(kBaselineName);
-  assign.set_version(v1_);
+  assign.set_digest(v1_);
   assign.set_mode(v1::BASELINE_MODE_ENFORCE);
   assign.set_allow_no_match(true);
   v1::AssignBaselineResponse assigned;

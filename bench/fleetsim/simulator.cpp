@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/fleetsim/rollout.h"
+#include "common/proto_time.h"
 
 namespace postwarden::fleetsim {
 namespace {
@@ -20,12 +21,6 @@ std::mt19937_64& rng() {
 
 double uniform(double low, double high) {
   return std::uniform_real_distribution<double>(low, high)(rng());
-}
-
-int64_t unixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 double millisBetween(Clock::time_point from, Clock::time_point to) {
@@ -290,28 +285,28 @@ bool Simulator::sendHeartbeat(Agent& agent, uint64_t generation) {
   std::lock_guard lock(agent.mu);
   if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
   v1::AgentMessage message;
-  message.mutable_heartbeat()->set_sent_at_unix_ms(unixMs());
+  *message.mutable_heartbeat()->mutable_sent_at() = toTimestamp(std::chrono::system_clock::now());
   return agent.stream->enqueueLocked(std::move(message));
 }
 
 bool Simulator::sendDrift(Agent& agent, uint64_t generation) {
   std::lock_guard lock(agent.mu);
   if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
-  int64_t now = unixMs();
+  const google::protobuf::Timestamp now = toTimestamp(std::chrono::system_clock::now());
   v1::AgentMessage message;
   message.set_seq(++agent.next_seq);
   message.set_seq_epoch(seq_base_);
   v1::DriftEvent* drift = message.mutable_drift();
   drift->set_baseline_name("fleetsim");
-  drift->set_baseline_version("000000000000");
+  drift->set_baseline_digest("000000000000");
   drift->set_source(v1::DRIFT_SOURCE_CONFIG);
   v1::ParameterState* p = drift->add_parameters();
   p->set_file("main.cf");
   p->set_parameter("smtpd_tls_security_level");
   p->set_expected("may");
   p->set_actual("none");
-  drift->set_changed_at_unix_ms(now);
-  drift->set_detected_at_unix_ms(now);
+  *drift->mutable_changed_at() = now;
+  *drift->mutable_detected_at() = now;
   agent.pending.push_back({message.seq(), Clock::now(), false, message});
   reports_sent_.fetch_add(1);
   return agent.stream->enqueueLocked(std::move(message));
@@ -326,10 +321,10 @@ std::chrono::milliseconds Simulator::nextDriftDelay() {
 v1::StateReport Simulator::stateReportLocked(const Agent& agent) const {
   v1::StateReport report;
   report.set_baseline_name(agent.baseline_name);
-  report.set_baseline_version(agent.baseline_version);
+  report.set_baseline_digest(agent.baseline_version);
   report.set_mode(v1::BASELINE_MODE_ENFORCE);
   report.set_compliance(v1::COMPLIANCE_COMPLIANT);
-  report.set_observed_at_unix_ms(unixMs());
+  *report.mutable_observed_at() = toTimestamp(std::chrono::system_clock::now());
   return report;
 }
 
@@ -350,9 +345,9 @@ void Simulator::onAssignment(Agent& agent, const v1::Assignment& assignment) {
   Clock::time_point now = Clock::now();
   std::lock_guard lock(agent.mu);
   if (!assignment.has_job()) {
-    if (assignment.baseline_version() == agent.baseline_version) return;
+    if (assignment.baseline_digest() == agent.baseline_version) return;
     agent.baseline_name = assignment.baseline_name();
-    agent.baseline_version = assignment.baseline_version();
+    agent.baseline_version = assignment.baseline_digest();
     v1::StateReport report = stateReportLocked(agent);
     report.set_outcome(v1::OUTCOME_REPAIRED);
     sendDurableLocked(agent, std::move(report), -1, true);
@@ -362,7 +357,7 @@ void Simulator::onAssignment(Agent& agent, const v1::Assignment& assignment) {
   if (job.job_id() == agent.job_id) {
     if (agent.job_result) {
       v1::StateReport again = *agent.job_result;
-      again.set_observed_at_unix_ms(unixMs());
+      *again.mutable_observed_at() = toTimestamp(std::chrono::system_clock::now());
       sendDurableLocked(agent, std::move(again), -1, false);
     }
     return;
@@ -401,7 +396,7 @@ void Simulator::finishJob(Agent& agent, uint64_t serial) {
   const v1::Assignment& a = agent.job_assignment;
   if (!failed) {
     agent.baseline_name = a.baseline_name();
-    agent.baseline_version = a.baseline_version();
+    agent.baseline_version = a.baseline_digest();
   }
   v1::StateReport report = stateReportLocked(agent);
   report.set_job_id(agent.job_id);
@@ -471,7 +466,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     while (!agent.pending.empty() && agent.pending.front().seq <= acked_seq) {
       const PendingReport& report = agent.pending.front();
       if (!report.redelivered) latencies.emplace_back(report.sent, millisBetween(report.sent, now));
-      if (report.baseline) agent.acked_version = report.message.state().baseline_version();
+      if (report.baseline) agent.acked_version = report.message.state().baseline_digest();
       if (report.job_record >= 0) {
         std::lock_guard jobs_lock(jobs_mu_);
         JobRecord& job = jobs_[static_cast<size_t>(report.job_record)];

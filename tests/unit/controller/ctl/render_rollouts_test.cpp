@@ -27,7 +27,7 @@ v1::RolloutRecord record(const std::string& phase, const std::vector<std::string
   v1::RolloutRecord r;
   r.set_id("tls-1");
   r.set_baseline_name("tls");
-  r.set_target_version("abc123");
+  r.set_target_digest("abc123");
   r.set_phase(phase);
   r.set_current_wave(static_cast<uint32_t>(current_wave));
   v1::RolloutWave* w1 = r.add_waves();
