@@ -73,7 +73,10 @@ Result<std::string> enrollAddressFor(const std::string& controller) {
 Result<AgentdArguments> parseArguments(const std::vector<std::string>& args) {
   AgentdArguments parsed;
   std::vector<std::string> rest;
-  for (const std::string& arg : args) {
+  std::vector<std::string> options = args;
+  PW_ASSIGN_OR_RETURN(std::optional<LogFormat> log_format, takeLogFormatOption(options));
+  parsed.log_format = log_format.value_or(LogFormat::kText);
+  for (const std::string& arg : options) {
     if (arg == "-v" || arg == "--verbose") {
       parsed.verbose = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -163,6 +166,11 @@ std::string usage() {
           controller, keeps working from its cache while the controller is unreachable.
           Stops on SIGINT/SIGTERM.
   -v, --verbose   debug logs
+  --log-format text|json
+                  text (default): "postwarden-agent: [warning] agent.daemon: message" on
+                  stderr, or "<4>agent.daemon: message" when started by systemd (syslog
+                  priorities for journalctl -p; the journal adds the time). json: one object
+                  per line for log shippers: {"time","level","program","logger","message"}
   --version       the version and git revision
 
 exit status: 0 ok, 1 error.

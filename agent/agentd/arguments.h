@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/daemon/agent_config.h"
+#include "common/logging.h"
 #include "common/status.h"
 
 namespace postwarden::agent::agentd {
@@ -34,12 +35,14 @@ struct HelpRequest {};
 struct VersionRequest {};
 
 struct AgentdArguments {
-  bool verbose = false;  // -v/--verbose: debug logs, over the config's log_level
+  bool verbose = false;                     // -v/--verbose: debug logs, over the config's log_level
+  LogFormat log_format = LogFormat::kText;  // --log-format text|json
   std::variant<HelpRequest, VersionRequest, EnrollFlags, RunFlags> command;
 };
 
 // argv without the program name. InvalidArgument with one sentence on bad usage (no command,
-// an unknown command or option, an option without its value, a flag given twice).
+// an unknown command or option, an option without its value, a flag given twice, a
+// --log-format other than text or json).
 Result<AgentdArguments> parseArguments(const std::vector<std::string>& args);
 
 // What `enroll` does, with the flags over the config file's values.

@@ -20,6 +20,7 @@
 #include "common/logging.h"
 #include "common/os/env.h"
 #include "common/os/posix_file_system.h"
+#include "common/systemd/notify.h"
 #include "common/version.h"
 
 namespace {
@@ -74,6 +75,31 @@ int runEnroll(const agentd::EnrollFlags& flags) {
   return 0;
 }
 
+// systemd (Type=notify): READY=1 after the daemon's first check, WATCHDOG=1 after each wake
+// of its loop, which then wakes at least every third of WatchdogSec. Nothing without systemd.
+// A change's check runs up to four bounded commands and two probe rounds; a shorter watchdog
+// would kill the agent in the middle of a legitimate change, so that is said at start.
+void notifySystemd(daemon::DaemonEnvironment& env, const daemon::AgentConfig& config) {
+  env.alive = [ready = false]() mutable {
+    if (!ready) systemd::notifyReady();
+    ready = true;
+    systemd::notifyWatchdog();
+  };
+  if (auto timeout = systemd::watchdogTimeout()) {
+    env.alive_interval = systemd::watchdogFeedInterval(*timeout);
+    const auto longest_check = 4 * config.command_timeout + 2 * config.verify_deadline;
+    if (*timeout < longest_check) {
+      moduleLogger("agent.daemon")
+          ->warn(
+              "WatchdogSec={}s is shorter than the longest check ({}s: 4 x command_timeout "
+              "+ 2 x verify_deadline): raise it in a drop-in, or systemd may stop a change "
+              "halfway",
+              std::chrono::duration_cast<std::chrono::seconds>(*timeout).count(),
+              std::chrono::duration_cast<std::chrono::seconds>(longest_check).count());
+    }
+  }
+}
+
 int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   Result<daemon::AgentConfig> config = daemon::loadAgentConfig(flags.config);
   if (!config.ok()) return fail(config.status());
@@ -82,7 +108,9 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   }
   os::SystemEnv system;
   verify::SocketSmtpProber prober;
-  daemon::AgentDaemon agent({.os = system.env(), .prober = prober}, *config);
+  daemon::DaemonEnvironment env{.os = system.env(), .prober = prober};
+  notifySystemd(env, *config);
+  daemon::AgentDaemon agent(env, *config);
   // SIGINT/SIGTERM are blocked everywhere (main) and taken here.
   std::thread signals([&agent] {
     sigset_t set;
@@ -91,6 +119,7 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
     sigaddset(&set, SIGTERM);
     int received = 0;
     sigwait(&set, &received);
+    systemd::notifyStopping();
     agent.requestStop();
   });
   Status status = agent.run();
@@ -120,7 +149,8 @@ int main(int argc, char** argv) {
     std::cerr << agentd::usage();
     return 1;
   }
-  setupLogging("postwarden-agent", parsed->verbose ? spdlog::level::debug : spdlog::level::info);
+  setupLogging("postwarden-agent", parsed->verbose ? spdlog::level::debug : spdlog::level::info,
+               parsed->log_format);
   return std::visit(
       [&](const auto& command) -> int {
         using T = std::decay_t<decltype(command)>;

@@ -112,9 +112,12 @@ constexpr const char* kScanHelp = R"(Usage: postwarden-agent scan HOST:PORT [opt
 Audits any SMTP server the way a vulnerability scanner would: AUTH mechanisms offered in
 clear (Nessus 54582), whether a raw AUTH PLAIN is accepted before TLS, VRFY (Nessus 10249),
 the software named in the banner, STARTTLS offered and working, TLS version, handshakes
-offering only TLS 1.0 / only TLS 1.1 (Nessus 104743, 157288) or only anonymous suites
-(Nessus 31705), certificate name and expiry. A verdict per finding. Each extra handshake is
-one more connection, each within --timeout.
+offering only TLS 1.0 / only TLS 1.1 (Nessus 104743, 157288), only anonymous suites (Nessus
+31705) or only DHE suites (the DH group's size, Logjam, Nessus 83875), an open-relay test
+(MAIL FROM and RCPT TO an outside domain, never DATA; through XCLIENT where the server allows
+it, Nessus 10262), certificate name, expiry (Nessus 15901) and chain against the system trust
+store (Nessus 51192, 57582). A verdict per finding. Each extra handshake is one more
+connection, each within --timeout.
 
 Options:
   --name NAME          the certificate must be valid for NAME (also sent as SNI)

@@ -186,6 +186,7 @@ std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& c
 Status AgentDaemon::loop() {
   check(Trigger::kStartup);
   writeMetrics();
+  if (env_.alive) env_.alive();
   const auto started = env_.os.clock.steadyNow();
   schedule_ = afterWake({}, {Trigger::kPeriodic, started}, started, timing_, splayDraw());
   while (!stop_) {
@@ -200,6 +201,7 @@ Status AgentDaemon::loop() {
             wait, std::chrono::ceil<std::chrono::milliseconds>(soak_at - env_.os.clock.now()));
       }
     }
+    if (env_.alive_interval.count() > 0) wait = std::min(wait, env_.alive_interval);
     Result<os::FileWatcher::Event> event =
         watcher_->wait(std::max(wait, std::chrono::milliseconds(0)));
     if (!event.ok()) {
@@ -223,6 +225,7 @@ Status AgentDaemon::loop() {
         break;
     }
     writeMetrics();
+    if (env_.alive) env_.alive();
   }
   return OkStatus();
 }

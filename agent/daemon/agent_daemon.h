@@ -18,6 +18,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +51,10 @@ struct DaemonEnvironment {
   verify::SmtpProber& prober;
   // The mail log's reader for soak health figures; null: the real one (PosixLogFiles).
   health::LogFiles* log_files = nullptr;
+  // Called after the first check and after every wake of the loop: systemd's READY=1 and
+  // watchdog (agentd). The loop wakes at least every `alive_interval` when it is above 0.
+  std::function<void()> alive;
+  std::chrono::milliseconds alive_interval{0};
 };
 
 class AgentDaemon {

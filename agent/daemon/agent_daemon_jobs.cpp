@@ -2,12 +2,15 @@
 // window by the agent's own clock, the same job id once), what a change job records for a later
 // rollback, the soak's health figures and reports, and the job record in the state directory.
 #include <algorithm>
+#include <set>
 
 #include "agent/daemon/agent_daemon.h"  // the class whose members these are
 #include "agent/health/postqueue.h"
 #include "agent/link/controller_link.h"
+#include "agent/planner/planner.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"
+#include "agent/postfix/master_cf_document.h"
 #include "common/logging.h"
 #include "common/proto_time.h"
 
@@ -185,37 +188,60 @@ std::vector<PriorValue> AgentDaemon::priorValues(const v1::Assignment& assignmen
   Result<planner::PostfixConfig> live = run_.readConfig();
   if (!baseline.ok() || !live.ok()) return {};  // the change itself reports the problem
   const postfix::MainCfDocument main_cf = postfix::MainCfDocument::parse(live->main_cf);
+  const postfix::MasterCfDocument master_cf = postfix::MasterCfDocument::parse(live->master_cf);
   std::vector<PriorValue> prior;
-  auto remember = [&](const std::string& name) {
+  auto remember = [&](const std::string& name, const std::optional<postfix::ServiceKey>& key) {
+    const std::string service = key ? key->toString() : "";
     for (const PriorValue& p : prior) {
-      if (p.name == name) return;  // alternatives by Postfix version name it several times
+      if (p.name == name && p.service == service) return;  // alternatives name it again
     }
-    prior.push_back({.name = name, .value = main_cf.get(name)});
+    prior.push_back({.name = name,
+                     .value = key ? master_cf.option(*key, name) : main_cf.get(name),
+                     .service = service});
   };
-  for (const policy::Setting& s : baseline->main_cf_set) remember(s.name);
-  for (const policy::Removal& r : baseline->main_cf_remove) remember(r.name);
+  for (const policy::Setting& s : baseline->main_cf_set) remember(s.name, std::nullopt);
+  for (const policy::Removal& r : baseline->main_cf_remove) remember(r.name, std::nullopt);
+  for (const policy::ServiceOverride& o : baseline->master_cf) {
+    Result<std::vector<postfix::ServiceKey>> targets =
+        planner::overrideTargets(main_cf, master_cf, o, planOptions());
+    if (!targets.ok()) continue;
+    for (const postfix::ServiceKey& key : *targets) {
+      for (const policy::Setting& s : o.options) remember(s.name, key);
+      for (const policy::Removal& r : o.remove_options) remember(r.name, key);
+    }
+  }
   return prior;
 }
 
 void AgentDaemon::restorePriorValues(const v1::RolloutJob& job, policy::Baseline& baseline) {
   const JobRecord* record = running_job_ ? &*running_job_ : job_ ? &*job_ : nullptr;
   if (record == nullptr || record->rollout_id != job.rollout_id()) return;
-  auto governed = [&](const std::string& name) {
-    return std::any_of(baseline.main_cf_set.begin(), baseline.main_cf_set.end(),
-                       [&](const policy::Setting& s) { return s.name == name; }) ||
-           std::any_of(baseline.main_cf_remove.begin(), baseline.main_cf_remove.end(),
-                       [&](const policy::Removal& r) { return r.name == name; });
-  };
-  std::string restored;
-  for (const PriorValue& p : record->prior) {
-    if (governed(p.name)) continue;
-    if (p.value) {
-      baseline.main_cf_set.push_back({.name = p.name, .value = *p.value});
-    } else {
-      baseline.main_cf_remove.push_back({.name = p.name});
+  // The "-o" overrides the version returned to governs, on the entries they reach now.
+  std::set<std::pair<std::string, std::string>> governed_options;  // (service, name)
+  if (Result<planner::PostfixConfig> live = run_.readConfig(); live.ok()) {
+    const auto main_cf = postfix::MainCfDocument::parse(live->main_cf);
+    const auto master_cf = postfix::MasterCfDocument::parse(live->master_cf);
+    for (const policy::ServiceOverride& o : baseline.master_cf) {
+      Result<std::vector<postfix::ServiceKey>> targets =
+          planner::overrideTargets(main_cf, master_cf, o, planOptions());
+      if (!targets.ok()) continue;
+      for (const postfix::ServiceKey& key : *targets) {
+        for (const policy::Setting& s : o.options)
+          governed_options.insert({key.toString(), s.name});
+        for (const policy::Removal& r : o.remove_options) {
+          governed_options.insert({key.toString(), r.name});
+        }
+      }
     }
-    restored += (restored.empty() ? "" : ", ") + p.name + (p.value ? " = " + *p.value : " unset");
   }
+  auto governed = [&](const PriorValue& p) {
+    if (!p.service.empty()) return governed_options.contains({p.service, p.name});
+    return std::any_of(baseline.main_cf_set.begin(), baseline.main_cf_set.end(),
+                       [&](const policy::Setting& s) { return s.name == p.name; }) ||
+           std::any_of(baseline.main_cf_remove.begin(), baseline.main_cf_remove.end(),
+                       [&](const policy::Removal& r) { return r.name == p.name; });
+  };
+  const std::string restored = addPriorValues(record->prior, governed, baseline);
   if (!restored.empty()) {
     log()->info("rollback job '{}' also restores what the rolled-back version set: {}",
                 job.job_id(), restored);

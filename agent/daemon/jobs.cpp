@@ -3,7 +3,9 @@
 #include <absl/time/clock.h>
 #include <absl/time/time.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <map>
 
 #include "common/schedule/maintenance_window.h"
@@ -81,7 +83,12 @@ std::string encodeJobRecord(const JobRecord& r) {
       else
         value += c;
     }
-    line(p.value ? "prior" : "prior_unset", p.name + (p.value ? " " + value : ""));
+    const std::string text = p.name + (p.value ? " " + value : "");
+    if (p.service.empty()) {
+      line(p.value ? "prior" : "prior_unset", text);
+    } else {  // master.cf service names and types have no spaces
+      line(p.value ? "prior_o" : "prior_o_unset", p.service + " " + text);
+    }
   }
   line("soak_start_ms", std::to_string(r.soak_start_ms));
   line("soak_end_ms", std::to_string(r.soak_end_ms));
@@ -144,6 +151,14 @@ Result<JobRecord> decodeJobRecord(std::string_view bytes) {
       prior.push_back(priorFrom(key == "prior", value));
       continue;
     }
+    if (key == "prior_o" || key == "prior_o_unset") {
+      const size_t space = value.find(' ');
+      if (space == std::string::npos) return bad("a master.cf prior value without a service");
+      PriorValue p = priorFrom(key == "prior_o", std::string_view(value).substr(space + 1));
+      p.service = value.substr(0, space);
+      prior.push_back(std::move(p));
+      continue;
+    }
     if (key == "report") {
       fields[key] = value;
       break;
@@ -199,6 +214,42 @@ std::chrono::system_clock::time_point nextSoakStep(const JobRecord& record,
   const int64_t from = record.last_health_ms != 0 ? record.last_health_ms : record.soak_start_ms;
   const int64_t at = std::min(record.soak_end_ms, from + interval.count());
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(at));
+}
+
+std::string addPriorValues(const std::vector<PriorValue>& prior,
+                           const std::function<bool(const PriorValue&)>& governed,
+                           policy::Baseline& previous) {
+  std::string restored;
+  for (const PriorValue& p : prior) {
+    if (governed(p)) continue;
+    if (p.service.empty()) {
+      if (p.value) {
+        previous.main_cf_set.push_back({.name = p.name, .value = *p.value});
+      } else {
+        previous.main_cf_remove.push_back({.name = p.name});
+      }
+    } else {
+      const size_t slash = p.service.rfind('/');
+      const std::string name = p.service.substr(0, slash);
+      const std::string type = slash == std::string::npos ? "inet" : p.service.substr(slash + 1);
+      auto entry = std::find_if(previous.master_cf.begin(), previous.master_cf.end(),
+                                [&](const policy::ServiceOverride& o) {
+                                  return o.service == name && o.type == type && !o.command;
+                                });
+      if (entry == previous.master_cf.end()) {
+        previous.master_cf.push_back({.service = name, .type = type, .only_if_exists = true});
+        entry = std::prev(previous.master_cf.end());
+      }
+      if (p.value) {
+        entry->options.push_back({.name = p.name, .value = *p.value});
+      } else {
+        entry->remove_options.push_back({.name = p.name});
+      }
+    }
+    restored += (restored.empty() ? "" : ", ") + (p.service.empty() ? "" : p.service + " -o ") +
+                p.name + (p.value ? " = " + *p.value : " unset");
+  }
+  return restored;
 }
 
 }  // namespace postwarden::agent::daemon

@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/policy/baseline.h"
 #include "common/status.h"
 
 namespace postwarden::agent::daemon {
@@ -48,11 +50,23 @@ std::string formatUtc(std::chrono::system_clock::time_point t);
 // A main.cf parameter as it was before a rollout's change: a rollback to the previous baseline
 // version puts back what the rolled-back version set and the previous one does not govern
 // (the previous version alone would leave it as the change made it).
+// Likewise a master.cf "-o" override of one service (`service` "NAME/TYPE", the literal
+// entry the change edited).
 struct PriorValue {
   std::string name;
-  std::optional<std::string> value;  // nullopt: not set in main.cf
+  std::optional<std::string> value;  // nullopt: not set (in main.cf, or on the service)
+  std::string service;               // empty: main.cf; else the master.cf entry "NAME/TYPE"
   friend bool operator==(const PriorValue&, const PriorValue&) = default;
 };
+
+// What a rollback adds to `previous` (the baseline version it returns to): each prior value
+// that `governed` says `previous` does not itself set or remove, as a main.cf setting or
+// removal, or as a "-o" override or removal on its literal master.cf entry (`if_exists`, so
+// a service the change created is not created again). Returns "name = value, ..." for the
+// log ("" when nothing was added). Pure.
+std::string addPriorValues(const std::vector<PriorValue>& prior,
+                           const std::function<bool(const PriorValue&)>& governed,
+                           policy::Baseline& previous);
 
 // What the agent keeps of its last job (one file in the state directory, written atomically).
 struct JobRecord {

@@ -41,9 +41,11 @@ void countLine(std::string_view line, LogCounts& counts) {
   ++counts.lines;
   if (has(line, "fatal: ") || has(line, "panic: ")) ++counts.fatal;
   if (has(line, "bad command startup -- throttling")) ++counts.throttled;
+  if (has(line, " status=sent ")) ++counts.delivered;
   // smtpd's own lines: "postfix/smtpd[..]", "postfix/submission/smtpd[..]"; the smtp client's
   // TLS problems with other servers say nothing about this host's listeners.
   if (has(line, "/smtpd[")) {
+    if (has(line, "]: connect from ")) ++counts.connections;
     if (has(line, "SSL_accept error") || has(line, "TLS library problem") ||
         has(line, "lost connection after STARTTLS")) {
       ++counts.tls;

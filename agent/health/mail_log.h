@@ -31,6 +31,9 @@ struct LogCounts {
                           // after STARTTLS" (one failed handshake may log two such lines)
   int64_t sasl = 0;       // "SASL ... authentication failed"
   int64_t throttled = 0;  // "bad command startup -- throttling"
+  // For gates against the same period before the change (not wired to HealthFigures yet):
+  int64_t connections = 0;  // smtpd: "connect from" (inbound SMTP sessions)
+  int64_t delivered = 0;    // delivery agents: "status=sent"
   friend bool operator==(const LogCounts&, const LogCounts&) = default;
 };
 

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: main.cf and master.cf planning and their refusals share one
+// per-listener view of the effective values; each function stays short.
 #include "agent/planner/planner.h"
 
 #include <algorithm>

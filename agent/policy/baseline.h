@@ -75,8 +75,19 @@ struct ProbeExpectation {
   // service has SASL AUTH switched on (smtpd_sasl_auth_enable = yes, effectively). A host
   // that offers no AUTH on a port cannot leak a password there, so it is not a failure.
   bool require_auth_only_where_sasl_enabled = false;
-  // When set, the server certificate must be valid for this name.
+  // When set, the server certificate must be valid for this name: a DNS name, or "$name" for
+  // the value of that Postfix parameter on the probed listener ("$myhostname", resolved from
+  // main.cf and the service's -o overrides before the probe).
   std::optional<std::string> certificate_name;
+  // `certificate_valid_days: N`: the certificate must be valid now and for at least N more
+  // days (Nessus 15901 expired; 0 = valid now).
+  std::optional<int> certificate_valid_days;
+  // `certificate_chain: trusted`: the chain the server sends must lead to a root in the
+  // system trust store (Nessus 51192 untrusted or incomplete chain, 57582 self-signed).
+  bool certificate_chain_trusted = false;
+  // `dh_min_bits: N`: a handshake offering only DHE suites either fails or uses a DH group
+  // of at least N bits (Logjam, Nessus 83875: 1024 bits and less).
+  std::optional<int> dh_min_bits;
   // `vrfy: refused`: "VRFY root" must be answered 502 (disable_vrfy_command = yes). Postfix's
   // default 252 is itself flagged by OpenVAS, so only 502 passes.
   bool vrfy_refused = false;

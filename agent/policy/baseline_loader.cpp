@@ -1,9 +1,12 @@
+// Over 400 lines on purpose: a strict reader for each key of the baseline schema with its
+// FILE:LINE:COL errors; the generic walking is in common/yaml/strict_map.
 #include "agent/policy/baseline_loader.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 #include <functional>
 #include <map>
@@ -40,12 +43,17 @@ constexpr std::string_view kVerifyKeys[] = {"service",
                                             "require_auth_after_tls",
                                             "require_auth_after_tls_where",
                                             "certificate_name",
+                                            "certificate_valid_days",
+                                            "certificate_chain",
+                                            "dh_min_bits",
                                             "vrfy",
                                             "banner_must_not_contain",
                                             "tls_refused",
                                             "tls_accepted"};
 constexpr std::string_view kVrfyValues[] = {"refused"};
-constexpr std::string_view kTlsAttempts[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "aNULL"};
+constexpr std::string_view kTlsAttempts[] = {"TLSv1",   "TLSv1.1", "TLSv1.2",
+                                             "TLSv1.3", "aNULL",   "DHE"};
+constexpr std::string_view kChainValues[] = {"trusted"};
 constexpr std::string_view kStartTlsValues[] = {"required", "optional"};
 
 using yaml::describe;
@@ -107,6 +115,9 @@ class Loader {
   Result<std::vector<std::string>> words(const YAML::Node& value, const SourceLocation& key_where,
                                          const std::string& what,
                                          std::span<const std::string_view> allowed) const;
+  // A whole number in [low, high], written in decimal.
+  Result<int> count(const YAML::Node& value, const SourceLocation& key_where,
+                    const std::string& what, int low, int high) const;
   Result<std::vector<Removal>> removals(const YAML::Node& value, const std::string& context) const;
   Status checkNotBothSetAndRemoved(const std::vector<Setting>& set,
                                    const std::vector<Removal>& remove,
@@ -266,6 +277,19 @@ Result<bool> Loader::yesNo(const YAML::Node& value, const SourceLocation& key_wh
   if (written == "no" || written == "false") return false;
   return errorAt(at(value), what + " must be yes or no, not '" + written + "'" +
                                 didYouMean(written, kBooleanValues));
+}
+
+Result<int> Loader::count(const YAML::Node& value, const SourceLocation& key_where,
+                          const std::string& what, int low, int high) const {
+  PW_ASSIGN_OR_RETURN(std::string written, text(value, key_where, what, false));
+  int number = 0;
+  const char* end = written.data() + written.size();
+  auto [stop, error] = std::from_chars(written.data(), end, number);
+  if (error != std::errc() || stop != end || number < low || number > high) {
+    return errorAt(at(value), what + " must be a whole number from " + std::to_string(low) +
+                                  " to " + std::to_string(high) + ", not '" + written + "'");
+  }
+  return number;
 }
 
 Result<std::vector<std::string>> Loader::words(const YAML::Node& value,
@@ -467,6 +491,18 @@ Result<ProbeExpectation> Loader::expectation(const YAML::Node& item) const {
           PW_ASSIGN_OR_RETURN(out.tls_refused, words(v, where, "tls_refused", kTlsAttempts));
         } else if (key == "tls_accepted") {
           PW_ASSIGN_OR_RETURN(out.tls_accepted, words(v, where, "tls_accepted", kTlsAttempts));
+        } else if (key == "certificate_valid_days") {
+          PW_ASSIGN_OR_RETURN(out.certificate_valid_days,
+                              count(v, where, "'certificate_valid_days'", 0, 3650));
+        } else if (key == "dh_min_bits") {
+          PW_ASSIGN_OR_RETURN(out.dh_min_bits, count(v, where, "'dh_min_bits'", 512, 16384));
+        } else if (key == "certificate_chain") {
+          PW_ASSIGN_OR_RETURN(std::string mode, text(v, where, "'certificate_chain'", false));
+          if (mode != "trusted") {
+            return errorAt(at(v), "'certificate_chain' must be trusted, not '" + mode + "'" +
+                                      didYouMean(mode, kChainValues));
+          }
+          out.certificate_chain_trusted = true;
         } else {
           PW_ASSIGN_OR_RETURN(std::string name, text(v, where, "'certificate_name'", false));
           out.certificate_name = std::move(name);

@@ -1,6 +1,7 @@
 #include "agent/policy/baseline_validator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -86,6 +87,16 @@ bool isSaslMechanismName(std::string_view s) {
 }
 
 // A DNS name, optionally with a leading "*." wildcard label.
+// "$myhostname" or "${myhostname}": the name comes from that parameter on the listener.
+bool isParameterReference(std::string_view s) {
+  if (!s.starts_with('$')) return false;
+  s.remove_prefix(1);
+  if (s.starts_with('{') && s.ends_with('}')) s = s.substr(1, s.size() - 2);
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 bool isCertificateName(std::string_view s) {
   if (s.starts_with("*.")) s.remove_prefix(2);
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
@@ -117,6 +128,7 @@ class Validator {
     for (const ProbeExpectation& e : baseline_.verify) checkExpectation(e);
     checkRisks(nullptr);
     for (const ServiceOverride& svc : baseline_.master_cf) checkRisks(&svc);
+    checkSizeRelation();
     std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
       if (a.where.line != b.where.line) return a.where.line < b.where.line;
       if (a.where.column != b.where.column) return a.where.column < b.where.column;
@@ -131,6 +143,40 @@ class Validator {
   }
   void warning(const SourceLocation& where, std::string message) {
     findings_.push_back(Finding{Finding::Severity::kWarning, std::move(message), where});
+  }
+
+  // message_size_limit <= mailbox_size_limit (0: unlimited), with Postfix's default for the
+  // one the baseline does not set: local(8) cannot deliver a message larger than a mailbox
+  // may grow. Only plain numbers are compared (a $name or a version-dependent value is not).
+  void checkSizeRelation() {
+    const Setting* message = nullptr;
+    const Setting* mailbox = nullptr;
+    for (const Setting& s : baseline_.main_cf_set) {
+      if (s.alternative) continue;
+      if (s.name == "message_size_limit") message = &s;
+      if (s.name == "mailbox_size_limit") mailbox = &s;
+    }
+    if (message == nullptr && mailbox == nullptr) return;
+    auto number = [&](const Setting* s, std::string_view name) -> std::optional<long long> {
+      const std::string text =
+          s != nullptr ? s->value : catalog_.defaultValue(name).value_or(std::string());
+      long long value = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+      return value;
+    };
+    const std::optional<long long> message_limit = number(message, "message_size_limit");
+    const std::optional<long long> mailbox_limit = number(mailbox, "mailbox_size_limit");
+    if (!message_limit || !mailbox_limit || *mailbox_limit == 0) return;
+    if (*message_limit == 0 || *message_limit > *mailbox_limit) {
+      error((message != nullptr ? message : mailbox)->where,
+            "message_size_limit (" + std::to_string(*message_limit) +
+                (message == nullptr ? ", Postfix's default" : "") +
+                ") is larger than mailbox_size_limit (" + std::to_string(*mailbox_limit) +
+                (mailbox == nullptr ? ", Postfix's default" : "") +
+                "): local delivery could not store the largest message the server accepts; "
+                "raise mailbox_size_limit or lower message_size_limit");
+    }
   }
 
   // Names the baseline itself uses as $name (or as restriction classes) count as deliberate
@@ -284,8 +330,10 @@ class Validator {
         }
       }
     }
-    if (e.certificate_name && !isCertificateName(*e.certificate_name)) {
-      error(e.where, "certificate_name '" + *e.certificate_name + "' is not a DNS name");
+    if (e.certificate_name && !isCertificateName(*e.certificate_name) &&
+        !isParameterReference(*e.certificate_name)) {
+      error(e.where, "certificate_name '" + *e.certificate_name +
+                         "' is neither a DNS name nor a parameter such as $myhostname");
     }
     if (e.require_auth_only_where_sasl_enabled && e.require_auth_after_tls.empty()) {
       error(e.where,

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the lossless tokenizer, the -o reader and the editors share one
+// token model that splitting the file would have to expose.
 #include "agent/postfix/master_cf_document.h"
 
 #include <algorithm>

@@ -134,6 +134,22 @@ Result<std::vector<applier::ProbeCheck>> probeChecks(const policy::Baseline& bas
       policy::ProbeExpectation here = e;
       // Behind postscreen the client ends up talking to its smtpd "pass" service.
       const postfix::ServiceKey serving = planner::servingSmtpd(main, master, key).value_or(key);
+      if (e.certificate_name && e.certificate_name->starts_with('$')) {
+        // "$myhostname": the name this listener's smtpd uses, as main.cf and its -o say. A
+        // parameter set in neither has a host-dependent default (myhostname comes from the
+        // system's host name) that the built-in catalog cannot know: the reference is left
+        // as written and the check says so (verify/expectation.cpp).
+        static const params::ParameterCatalog catalog = params::ParameterCatalog::builtin();
+        const planner::ServiceView view(main, master, serving, catalog);
+        std::string_view name = std::string_view(*e.certificate_name).substr(1);
+        if (name.starts_with('{') && name.ends_with('}')) name = name.substr(1, name.size() - 2);
+        const postfix::ValueSource source = view.raw(name).source;
+        if (source == postfix::ValueSource::kMainCf ||
+            source == postfix::ValueSource::kServiceOverride) {
+          here.certificate_name =
+              std::string(params::trimBlanks(view.expandedText(*e.certificate_name)));
+        }
+      }
       if (e.require_auth_only_where_sasl_enabled &&
           effectiveSetting(main, master, serving, "smtpd_sasl_auth_enable") != "yes") {
         here.require_auth_after_tls.clear();  // no AUTH on this listener: nothing to require

@@ -130,6 +130,16 @@ Result<std::unique_ptr<TlsClientSession>> TlsClientSession::handshake(
   if (peer) {
     auto info = internal::describeCertificate(peer.get());
     if (info.ok()) session->peer_certificate_ = std::move(info).value();
+    if (options.check_chain) {
+      session->chain_ =
+          checkChainAgainstSystemStore(peer.get(), SSL_get_peer_cert_chain(session->ssl_.get()));
+    }
+  }
+  EVP_PKEY* ephemeral = nullptr;
+  if (SSL_get_peer_tmp_key(session->ssl_.get(), &ephemeral) == 1 && ephemeral != nullptr) {
+    EvpPkeyPtr owned(ephemeral);
+    session->key_exchange_ = EVP_PKEY_get_base_id(ephemeral) == EVP_PKEY_DH ? "DH" : "ECDH";
+    session->key_exchange_bits_ = EVP_PKEY_get_bits(ephemeral);
   }
   ERR_clear_error();
   return session;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "agent/tls/certificate_check.h"
+#include "agent/tls/peer_chain.h"
 #include "common/openssl_handles.h"
 #include "common/status.h"
 
@@ -33,6 +34,8 @@ struct TlsClientOptions {
   // When set, the TLS 1.2-and-older cipher list (SSL_CTX_set_cipher_list syntax, e.g.
   // "aNULL:@SECLEVEL=0"); TLS 1.3 suites are then disabled so that only these are offered.
   std::optional<std::string> cipher_list;
+  // Also judge the chain the server sent against the system trust store (peer_chain.h).
+  bool check_chain = false;
 };
 
 class TlsClientSession {
@@ -66,6 +69,12 @@ class TlsClientSession {
   const std::string& cipher() const { return cipher_; }    // "TLS_AES_256_GCM_SHA384"
   // The leaf certificate the server presented; empty if none or it could not be decoded.
   const std::optional<CertificateInfo>& peerCertificate() const { return peer_certificate_; }
+  // Set when TlsClientOptions::check_chain asked for it and the server sent a certificate.
+  const std::optional<ChainCheck>& chain() const { return chain_; }
+  // The server's ephemeral key exchange: "DH", "ECDH" (X25519, P-256, ...) or "" when the
+  // suite has none, and its size in bits (a DH group's prime: Logjam is about <= 1024).
+  const std::string& keyExchange() const { return key_exchange_; }
+  int keyExchangeBits() const { return key_exchange_bits_; }
 
  private:
   TlsClientSession(int fd, SslCtxPtr context, SslPtr ssl);
@@ -85,6 +94,9 @@ class TlsClientSession {
   std::string version_;
   std::string cipher_;
   std::optional<CertificateInfo> peer_certificate_;
+  std::optional<ChainCheck> chain_;
+  std::string key_exchange_;
+  int key_exchange_bits_ = 0;
 };
 
 }  // namespace postwarden::agent::tls

@@ -76,6 +76,14 @@ void checkAuthAfterTls(const ProbeResult& result, const policy::ProbeExpectation
 
 void checkCertificateName(const ProbeResult& result, const std::string& name,
                           std::vector<std::string>& failures) {
+  if (name.starts_with('$')) {
+    failures.push_back("certificate_name '" + name +
+                       "' names a parameter that neither main.cf nor the service sets; its "
+                       "default depends on the host (myhostname comes from the system's host "
+                       "name), which Postwarden does not guess: set it in main.cf, or write the "
+                       "certificate's host name in the baseline");
+    return;
+  }
   if (!result.tls_established) {
     failures.push_back("cannot check the certificate name '" + name + "': TLS was not established");
     return;
@@ -97,13 +105,6 @@ std::string lowered(std::string_view text) {
   return out;
 }
 
-const TlsAttempt* findAttempt(const ProbeResult& result, std::string_view offered) {
-  for (const TlsAttempt& a : result.tls_attempts) {
-    if (a.offered == offered) return &a;
-  }
-  return nullptr;
-}
-
 void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation& expectation,
                       std::vector<std::string>& failures) {
   if (expectation.tls_refused.empty() && expectation.tls_accepted.empty()) return;
@@ -111,7 +112,7 @@ void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation&
   // `starttls` rule's to judge.
   if (!result.starttls_offered) return;
   for (const std::string& offered : expectation.tls_refused) {
-    const TlsAttempt* a = findAttempt(result, offered);
+    const TlsAttempt* a = findTlsAttempt(result, offered);
     if (a == nullptr) {
       failures.push_back("the " + offered + " handshake was not attempted");
     } else if (a->established) {
@@ -122,7 +123,7 @@ void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation&
     }
   }
   for (const std::string& offered : expectation.tls_accepted) {
-    const TlsAttempt* a = findAttempt(result, offered);
+    const TlsAttempt* a = findTlsAttempt(result, offered);
     if (a == nullptr) {
       failures.push_back("the " + offered + " handshake was not attempted");
     } else if (!a->established) {
@@ -133,10 +134,60 @@ void checkTlsAttempts(const ProbeResult& result, const policy::ProbeExpectation&
   }
 }
 
+void checkCertificateValidity(const ProbeResult& result, int days,
+                              std::chrono::system_clock::time_point now,
+                              std::vector<std::string>& failures) {
+  if (!result.tls_established || !result.peer_certificate) {
+    failures.push_back("cannot check the certificate's validity: no certificate was received");
+    return;
+  }
+  const tls::CertificateInfo& certificate = *result.peer_certificate;
+  if (now < certificate.not_before) {
+    failures.push_back("the certificate is not valid before " +
+                       tls::formatUtc(certificate.not_before));
+  } else if (now > certificate.not_after) {
+    failures.push_back("the certificate expired on " + tls::formatUtc(certificate.not_after));
+  } else if (certificate.not_after - now < std::chrono::hours(24) * days) {
+    failures.push_back("the certificate expires on " + tls::formatUtc(certificate.not_after) +
+                       ", within " + std::to_string(days) + " days");
+  }
+}
+
+void checkCertificateChain(const ProbeResult& result, std::vector<std::string>& failures) {
+  if (!result.certificate_chain) {
+    failures.push_back("cannot check the certificate chain: no certificate was received");
+    return;
+  }
+  const tls::ChainCheck& chain = *result.certificate_chain;
+  if (chain.trusted()) return;
+  failures.push_back("the certificate chain is " +
+                     std::string(tls::chainProblemName(chain.problem)) + " (" +
+                     std::to_string(chain.served) + " certificate(s) sent): " + chain.detail);
+}
+
+void checkDhGroup(const ProbeResult& result, int min_bits, std::vector<std::string>& failures) {
+  if (!result.starttls_offered) return;
+  const TlsAttempt* a = findTlsAttempt(result, "DHE");
+  if (a == nullptr) {
+    failures.push_back("the DHE handshake was not attempted");
+  } else if (a->established && a->key_exchange == "DH" && a->key_exchange_bits < min_bits) {
+    failures.push_back("a handshake offering only DHE suites used a " +
+                       std::to_string(a->key_exchange_bits) + "-bit DH group (" + a->cipher +
+                       "), less than " + std::to_string(min_bits));
+  } else if (!a->established && !a->reached_handshake) {
+    failures.push_back("the DHE handshake could not be tried: " + a->error);
+  }
+}
+
 }  // namespace
 
 void requestChecksFor(const policy::ProbeExpectation& expectation, ProbeTarget& target) {
   if (expectation.vrfy_refused) target.try_vrfy = true;
+  if (expectation.certificate_chain_trusted) target.check_certificate_chain = true;
+  if (expectation.dh_min_bits && std::find(target.tls_attempts.begin(), target.tls_attempts.end(),
+                                           "DHE") == target.tls_attempts.end()) {
+    target.tls_attempts.push_back("DHE");
+  }
   for (const auto* list : {&expectation.tls_refused, &expectation.tls_accepted}) {
     for (const std::string& offered : *list) {
       if (std::find(target.tls_attempts.begin(), target.tls_attempts.end(), offered) ==
@@ -147,7 +198,8 @@ void requestChecksFor(const policy::ProbeExpectation& expectation, ProbeTarget& 
   }
 }
 
-Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation) {
+Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation,
+                 std::chrono::system_clock::time_point now) {
   Verdict verdict;
   std::vector<std::string>& failures = verdict.failures;
   if (!result.connected) {
@@ -190,7 +242,12 @@ Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expe
       failures.push_back("the banner '" + result.banner + "' names '" + word + "'");
     }
   }
+  if (expectation.certificate_valid_days) {
+    checkCertificateValidity(result, *expectation.certificate_valid_days, now, failures);
+  }
+  if (expectation.certificate_chain_trusted) checkCertificateChain(result, failures);
   checkTlsAttempts(result, expectation, failures);
+  if (expectation.dh_min_bits) checkDhGroup(result, *expectation.dh_min_bits, failures);
   if (result.login_succeeded == false) {
     failures.push_back("login with the probe credentials failed after STARTTLS");
   }

@@ -3,6 +3,7 @@
 // a plain sentence an operator can act on ("AUTH PLAIN offered before TLS").
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,11 @@ struct Verdict {
 //  - tls_refused: each listed handshake must have reached the TLS handshake and failed (a
 //    listener without STARTTLS has no TLS to refuse: passes); tls_accepted: each must have
 //    succeeded with that very version.
-Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation);
+//  - certificate_valid_days: the certificate is valid at `now` and still N days later;
+//  - certificate_chain trusted: the chain the server sent leads to a trusted root;
+//  - dh_min_bits: the DHE-only handshake failed, or used a DH group of at least that size.
+Verdict evaluate(const ProbeResult& result, const policy::ProbeExpectation& expectation,
+                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 // Asks `target` for what `expectation` needs beyond the one conversation: the VRFY command
 // and the extra handshakes of tls_refused and tls_accepted.

@@ -96,6 +96,40 @@ void scanTls(const ProbeResult& result, std::vector<ScanFinding>& findings) {
           "enabled.");
 }
 
+// The chain against the trust store, in the terms of Nessus 57582 and 51192.
+void scanChain(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  if (!result.certificate_chain) return;
+  const tls::ChainCheck& chain = *result.certificate_chain;
+  using Problem = tls::ChainCheck::Problem;
+  const std::string served = std::to_string(chain.served) + " certificate(s) sent";
+  switch (chain.problem) {
+    case Problem::kNone:
+      add(findings, "smtp-certificate-chain", Verdict::kPass, "Certificate chain trusted",
+          "The chain the server sends (" + served + ") leads to a trusted root.");
+      return;
+    case Problem::kSelfSigned:
+      add(findings, "smtp-certificate-chain", Verdict::kFail, "Self-signed certificate",
+          "The certificate is its own issuer (" + result.peer_certificate->issuer +
+              "); scanners report Nessus 57582 \"SSL Self-Signed Certificate\". Opportunistic "
+              "TLS between MX hosts still encrypts with it, but DANE-less verifying senders, "
+              "MTA-STS and mail clients refuse it. Fix: a CA-issued certificate.");
+      return;
+    case Problem::kIncomplete:
+      add(findings, "smtp-certificate-chain", Verdict::kFail, "Certificate chain incomplete",
+          "An issuer is missing from the chain the server sends (" + served + "): " + chain.detail +
+              ". Scanners report Nessus 51192 \"SSL Certificate Cannot Be Trusted\". Fix: "
+              "serve the leaf followed by its intermediates (smtpd_tls_chain_files, or the "
+              "intermediates appended to smtpd_tls_cert_file).");
+      return;
+    case Problem::kUntrustedRoot:
+    case Problem::kOther:
+      add(findings, "smtp-certificate-chain", Verdict::kFail, "Certificate not trusted",
+          "The chain (" + served + ") does not lead to a trusted root: " + chain.detail +
+              ". Scanners report Nessus 51192 \"SSL Certificate Cannot Be Trusted\".");
+      return;
+  }
+}
+
 void scanCertificate(const ProbeResult& result, std::chrono::system_clock::time_point now,
                      std::vector<ScanFinding>& findings) {
   if (!result.tls_established) return;
@@ -126,24 +160,21 @@ void scanCertificate(const ProbeResult& result, std::chrono::system_clock::time_
         "The certificate is valid from " + tls::formatUtc(certificate.not_before) + ".");
   } else if (now > certificate.not_after) {
     add(findings, "smtp-certificate-expiry", Verdict::kFail, "Certificate expired",
-        "The certificate expired on " + tls::formatUtc(certificate.not_after) + ".");
+        "The certificate expired on " + tls::formatUtc(certificate.not_after) +
+            "; scanners report Nessus 15901 \"SSL Certificate Expiry\".");
   } else if (certificate.not_after - now < kCertificateExpiryWarning) {
     const auto days =
         std::chrono::duration_cast<std::chrono::hours>(certificate.not_after - now).count() / 24;
     add(findings, "smtp-certificate-expiry", Verdict::kWarn, "Certificate expires soon",
         "The certificate expires on " + tls::formatUtc(certificate.not_after) + ", in " +
-            std::to_string(days) + (days == 1 ? " day." : " days."));
+            std::to_string(days) + (days == 1 ? " day" : " days") +
+            " (Nessus 42981 \"SSL Certificate Expiry - Future Expiry\").");
   } else {
     add(findings, "smtp-certificate-expiry", Verdict::kPass, "Certificate is within its validity",
         "The certificate is valid until " + tls::formatUtc(certificate.not_after) + ".");
   }
 
-  if (certificate.self_signed) {
-    add(findings, "smtp-certificate-self-signed", Verdict::kInfo, "Self-signed certificate",
-        "The certificate is self-signed (issuer " + certificate.issuer +
-            "). This is common and accepted for opportunistic TLS between MX hosts, but "
-            "MTA-STS and clients submitting mail need a CA-issued certificate.");
-  }
+  scanChain(result, findings);
 }
 
 // The extra handshakes scan() asks for, judged the way scanners report them.
@@ -158,10 +189,7 @@ void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findin
                                       "Protocol Detection\""},
                                Legacy{"TLSv1.1", "smtp-tls-1.1",
                                       "Nessus 157288 \"TLS Version 1.1 Deprecated Protocol\""}}) {
-    const TlsAttempt* attempt = nullptr;
-    for (const TlsAttempt& a : result.tls_attempts) {
-      if (a.offered == legacy.offered) attempt = &a;
-    }
+    const TlsAttempt* attempt = findTlsAttempt(result, legacy.offered);
     if (attempt == nullptr) continue;
     const std::string version = legacy.offered;
     if (attempt->established) {
@@ -191,6 +219,59 @@ void scanTlsAttempts(const ProbeResult& result, std::vector<ScanFinding>& findin
       add(findings, "smtp-tls-anonymous-cipher", Verdict::kPass, "Anonymous cipher suites refused",
           "A handshake offering only anonymous (aNULL) suites failed: " + a.error + ".");
     }
+  }
+}
+
+// Logjam: the group of a handshake offering only DHE suites.
+void scanDhGroup(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  const TlsAttempt* dhe = findTlsAttempt(result, "DHE");
+  if (dhe == nullptr) return;
+  const TlsAttempt& a = *dhe;
+  if (a.established && a.key_exchange == "DH" && a.key_exchange_bits <= 1024) {
+    add(findings, "smtp-tls-dh-group", Verdict::kFail, "Weak Diffie-Hellman group",
+        "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
+            "-bit group (" + a.cipher +
+            "); scanners report Nessus 83875 \"SSL/TLS Diffie-Hellman Modulus <= 1024 Bits "
+            "(Logjam)\". Fix: smtpd_tls_dh1024_param_file empty (Postfix 3.1 and later "
+            "use a 2048-bit group) or a 2048-bit file (policies/tls-ciphers.yaml).");
+  } else if (a.established) {
+    add(findings, "smtp-tls-dh-group", Verdict::kPass, "Diffie-Hellman group is strong",
+        "A handshake offering only DHE suites used a " + std::to_string(a.key_exchange_bits) +
+            "-bit " + a.key_exchange + " group (" + a.cipher + ").");
+  } else if (a.reached_handshake) {
+    add(findings, "smtp-tls-dh-group", Verdict::kPass, "No DHE suites accepted",
+        "A handshake offering only DHE suites failed: " + a.error + ".");
+  }
+}
+
+// Nessus 10262 "MTA Open Mail Relaying Allowed", judged only where the probe was an outside
+// client: through XCLIENT, or from an address that is not loopback.
+void scanRelay(const ProbeResult& result, std::vector<ScanFinding>& findings) {
+  if (!result.relay) return;
+  const RelayResult& relay = *result.relay;
+  const std::string as =
+      relay.xclient_accepted ? " (presented as an outside client with XCLIENT)" : "";
+  if (relay.rcpt_code == 0) {
+    add(findings, "smtp-open-relay", Verdict::kInfo, "Relay test not completed",
+        "The relay test stopped before RCPT: " + relay.rcpt_reply + ".");
+  } else if (relay.refused()) {
+    add(findings, "smtp-open-relay", Verdict::kPass, "Relaying refused",
+        "RCPT TO an outside domain" + as + " was answered '" + relay.rcpt_reply + "'.");
+  } else if (relay.xclient_accepted || !relay.from_loopback) {
+    add(findings, "smtp-open-relay", Verdict::kFail, "Open relay",
+        "RCPT TO an outside domain" + as + " was accepted ('" + relay.rcpt_reply +
+            "'): anyone can send mail through this server. Scanners report Nessus 10262 \"MTA "
+            "Open Mail Relaying Allowed\". Fix: reject_unauth_destination in "
+            "smtpd_relay_restrictions (policies/open-relay.yaml)." +
+            (relay.xclient_accepted ? ""
+                                    : " (If this scanning host is in the server's "
+                                      "$mynetworks, that is what it allows.)"));
+  } else {
+    add(findings, "smtp-open-relay", Verdict::kInfo, "Relay test inconclusive from loopback",
+        "RCPT TO an outside domain was accepted ('" + relay.rcpt_reply +
+            "'), but from loopback, which is in $mynetworks: an outside client may still be "
+            "refused. The listener does not let the probe present an outside address (XCLIENT, "
+            "smtpd_authorized_xclient_hosts); scan from another host.");
   }
 }
 
@@ -229,7 +310,9 @@ void scanCommands(const ProbeResult& result, std::vector<ScanFinding>& findings)
 
 void requestScanChecks(ProbeTarget& target) {
   target.try_vrfy = true;
-  target.tls_attempts = {"TLSv1", "TLSv1.1", "aNULL"};
+  target.tls_attempts = {"TLSv1", "TLSv1.1", "aNULL", "DHE"};
+  target.check_certificate_chain = true;
+  target.relay_test = RelayTest{};
 }
 
 std::string_view verdictName(ScanFinding::Verdict verdict) {
@@ -266,8 +349,10 @@ std::vector<ScanFinding> scanFindings(const ProbeResult& result,
   }
   scanCleartextAuth(result, findings);
   scanCommands(result, findings);
+  scanRelay(result, findings);
   scanTls(result, findings);
   scanTlsAttempts(result, findings);
+  scanDhGroup(result, findings);
   scanCertificate(result, now, findings);
   return findings;
 }

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one SMTP conversation over one socket (deadline-bound line I/O,
+// STARTTLS, AUTH, the relay and DH checks); the transcript parser and the TLS client already
+// live apart.
 #include "agent/verify/smtp_prober.h"
 
 #include <fcntl.h>
@@ -75,6 +78,15 @@ Status validateTarget(const ProbeTarget& target) {
     }
     if (hasAny(message.subject, kLineBreaks)) {
       return InvalidArgumentError("test message subject contains a line break");
+    }
+  }
+  if (target.relay_test) {
+    for (const std::string* word : {&target.relay_test->client_address,
+                                    &target.relay_test->mail_from, &target.relay_test->rcpt_to}) {
+      if (word->empty() || hasAny(*word, " \t<>\r\n\0"sv)) {
+        return InvalidArgumentError("relay test value '" + printable(*word) +
+                                    "' is empty or contains spaces, angle brackets or line breaks");
+      }
     }
   }
   return OkStatus();
@@ -332,6 +344,10 @@ class Conversation {
       if (reply->code == 421) return failWithReply("VRFY", *reply);
     }
 
+    if (target_.relay_test) {
+      if (Status tested = relayTest(*target_.relay_test); !tested.ok()) return fail(tested);
+    }
+
     if (result_.starttls_offered) {
       if (Status started = startTls(); !started.ok()) return fail(started);
     }
@@ -425,6 +441,7 @@ class Conversation {
     }
     tls::TlsClientOptions options = tls_only_.value_or(tls::TlsClientOptions{});
     options.server_name = target_.expected_certificate_name.value_or(target_.host);
+    options.check_chain = target_.check_certificate_chain && !tls_only_;
     if (Status handshake = connection_.startTls(options); !handshake.ok()) {
       result_.tls_error = handshake.message();
       note("TLS handshake failed: " + handshake.message());
@@ -439,6 +456,9 @@ class Conversation {
     result_.tls_version = session.version();
     result_.tls_cipher = session.cipher();
     result_.peer_certificate = session.peerCertificate();
+    result_.certificate_chain = session.chain();
+    key_exchange_ = session.keyExchange();
+    key_exchange_bits_ = session.keyExchangeBits();
     if (target_.expected_certificate_name) {
       result_.certificate_name_matches =
           result_.peer_certificate.has_value() &&
@@ -472,6 +492,40 @@ class Conversation {
     return OkStatus();
   }
 
+  // XCLIENT (when offered) to look like an outside client, then MAIL FROM / RCPT TO an
+  // outside domain and RSET: never DATA. After XCLIENT the server greets again and wants a
+  // new EHLO (XCLIENT_README), which refreshes result_.before_tls.
+  Status relayTest(const RelayTest& test) {
+    RelayResult relay;
+    relay.from_loopback =
+        target_.host.starts_with("127.") || target_.host == "::1" || target_.host == "localhost";
+    relay.xclient_offered =
+        std::find(result_.before_tls.keywords.begin(), result_.before_tls.keywords.end(),
+                  "XCLIENT") != result_.before_tls.keywords.end();
+    if (relay.xclient_offered) {
+      PW_ASSIGN_OR_RETURN(SmtpReply reply,
+                          command("XCLIENT ADDR=" + test.client_address + " NAME=[UNAVAILABLE]",
+                                  "the XCLIENT reply"));
+      relay.xclient_reply = printable(reply.summary());
+      relay.xclient_accepted = reply.code == 220;
+      if (relay.xclient_accepted) {
+        PW_ASSIGN_OR_RETURN(result_.before_tls, ehlo("the EHLO reply after XCLIENT"));
+      }
+    }
+    PW_ASSIGN_OR_RETURN(SmtpReply mail,
+                        command("MAIL FROM:<" + test.mail_from + ">", "the MAIL FROM reply"));
+    if (mail.code == 250) {
+      PW_ASSIGN_OR_RETURN(SmtpReply rcpt,
+                          command("RCPT TO:<" + test.rcpt_to + ">", "the RCPT TO reply"));
+      relay.rcpt_code = rcpt.code;
+      relay.rcpt_reply = printable(rcpt.summary());
+    } else {
+      relay.rcpt_reply = "MAIL FROM refused: " + printable(mail.summary());
+    }
+    result_.relay = relay;
+    return reset();
+  }
+
   // After a rejected transaction, RSET keeps the session usable for QUIT.
   Status reset() { return command("RSET", "the RSET reply").status(); }
 
@@ -486,6 +540,10 @@ class Conversation {
   ProbeResult& result_;
   Connection connection_;
   std::optional<tls::TlsClientOptions> tls_only_;
+
+ public:
+  std::string key_exchange_;  // of the handshake, for TlsAttempt
+  int key_exchange_bits_ = 0;
 };
 
 std::optional<tls::TlsClientOptions> attemptOptions(std::string_view offered) {
@@ -500,6 +558,8 @@ std::optional<tls::TlsClientOptions> attemptOptions(std::string_view offered) {
     options.only_version = TLS1_3_VERSION;
   } else if (offered == "aNULL") {
     options.cipher_list = "aNULL:@SECLEVEL=0";
+  } else if (offered == "DHE") {
+    options.cipher_list = "kDHE:!aNULL:@SECLEVEL=0";
   } else {
     return std::nullopt;
   }
@@ -521,6 +581,8 @@ TlsAttempt attemptTls(const ProbeTarget& target, const std::string& offered) {
   {
     Conversation conversation(plain, result, Clock::now() + target.timeout, std::move(options));
     conversation.run();
+    attempt.key_exchange = conversation.key_exchange_;
+    attempt.key_exchange_bits = conversation.key_exchange_bits_;
   }
   attempt.established = result.tls_established;
   attempt.version = result.tls_version;
@@ -542,6 +604,13 @@ TlsAttempt attemptTls(const ProbeTarget& target, const std::string& offered) {
 }  // namespace
 
 SmtpProber::~SmtpProber() = default;
+
+const TlsAttempt* findTlsAttempt(const ProbeResult& result, std::string_view offered) {
+  for (const TlsAttempt& a : result.tls_attempts) {
+    if (a.offered == offered) return &a;
+  }
+  return nullptr;
+}
 
 bool plainAuthRefused(int reply_code) {
   return reply_code >= 500 && reply_code <= 599 && reply_code != 535;

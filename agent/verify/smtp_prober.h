@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/tls/certificate_check.h"
+#include "agent/tls/peer_chain.h"
 #include "agent/verify/smtp_transcript_parser.h"
 
 namespace postwarden::agent::verify {
@@ -31,6 +32,17 @@ struct TestMessage {
   std::vector<std::string> rcpt_to;
   std::string subject = "postwarden probe";
   std::string body = "This message was sent by postwarden to verify mail delivery.";
+};
+
+// An open-relay test: MAIL FROM and RCPT TO an outside domain, never DATA (no mail is ever
+// relayed), then RSET. From loopback the client is in $mynetworks and the test passes
+// vacuously, so where the listener authorizes XCLIENT for the prober (its
+// smtpd_authorized_xclient_hosts), the probe first presents `client_address` with XCLIENT and
+// the test judges what an outside client gets.
+struct RelayTest {
+  std::string client_address = "192.0.2.1";  // TEST-NET-1 (RFC 5737): outside by definition
+  std::string mail_from = "postwarden-probe@example.com";
+  std::string rcpt_to = "postwarden-relay-probe@example.net";  // a domain no host serves
 };
 
 struct ProbeTarget {
@@ -59,11 +71,31 @@ struct ProbeTarget {
   // itself, or "aNULL" (only anonymous cipher suites, TLS 1.2 at most). Recorded in
   // ProbeResult::tls_attempts, in this order. Run only when the main connection saw STARTTLS.
   std::vector<std::string> tls_attempts;
+  // Judges the certificate chain the server sends against the system trust store
+  // (ProbeResult::certificate_chain; tls/peer_chain.h).
+  bool check_certificate_chain = false;
+  // When set, the open-relay test runs before STARTTLS (ProbeResult::relay).
+  std::optional<RelayTest> relay_test;
 };
 
-// Names ProbeTarget::tls_attempts accepts.
-inline constexpr std::string_view kTlsAttemptNames[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
-                                                        "aNULL"};
+// What the open-relay test saw.
+struct RelayResult {
+  bool from_loopback = false;     // the probe connected to a loopback address
+  bool xclient_offered = false;   // EHLO advertised XCLIENT
+  bool xclient_accepted = false;  // the server took the outside address (220 after XCLIENT)
+  std::string xclient_reply;      // its reply, when tried
+  int rcpt_code = 0;              // the reply to RCPT TO the outside domain; 0: not reached
+  std::string rcpt_reply;
+  // Relaying refused: 5xx (reject_unauth_destination, 554 5.7.1) or 454
+  // (defer_unauth_destination) to the RCPT.
+  bool refused() const { return rcpt_code >= 500 || rcpt_code == 454; }
+};
+
+// Names ProbeTarget::tls_attempts accepts. "DHE" offers only authenticated ephemeral
+// Diffie-Hellman suites (TLS 1.2 at most, security level 0 so that the client accepts any
+// group size): the group the server picks is what Logjam (Nessus 83875) is about.
+inline constexpr std::string_view kTlsAttemptNames[] = {"TLSv1",   "TLSv1.1", "TLSv1.2",
+                                                        "TLSv1.3", "aNULL",   "DHE"};
 
 // One extra handshake (ProbeTarget::tls_attempts): what was offered and what happened.
 struct TlsAttempt {
@@ -73,6 +105,8 @@ struct TlsAttempt {
   std::string cipher;              // negotiated, when established
   std::string error;               // why not, when not established
   bool reached_handshake = false;  // STARTTLS was answered with 220 and the handshake began
+  std::string key_exchange;        // "DH" or "ECDH", when established with an ephemeral key
+  int key_exchange_bits = 0;       // its size: a DH group's prime length
 };
 
 struct ProbeResult {
@@ -90,6 +124,8 @@ struct ProbeResult {
   std::optional<tls::CertificateInfo> peer_certificate;
   // Set when expected_certificate_name was given and TLS was established.
   std::optional<bool> certificate_name_matches;
+  // Set when check_certificate_chain was asked and the server sent a certificate.
+  std::optional<tls::ChainCheck> certificate_chain;
   Capabilities after_tls;
   // Set when try_plain_auth_before_tls and the server answered the attempt.
   std::optional<bool> plain_auth_before_tls_refused;
@@ -97,6 +133,7 @@ struct ProbeResult {
   std::optional<int> vrfy_code;
   std::string vrfy_reply;
   std::vector<TlsAttempt> tls_attempts;  // as ProbeTarget::tls_attempts asked
+  std::optional<RelayResult> relay;      // when ProbeTarget::relay_test asked
   std::optional<bool> login_succeeded;   // set when a login was attempted
   std::optional<bool> message_accepted;  // set when a message was attempted
   // "S: 220 ..." and "C: EHLO ..." lines, plus "-- note" lines. The AUTH payload (base64
@@ -108,6 +145,9 @@ struct ProbeResult {
   std::string failure;
   std::chrono::milliseconds elapsed{0};
 };
+
+// The attempt of `result` that offered `offered`, or nullptr when none was made.
+const TlsAttempt* findTlsAttempt(const ProbeResult& result, std::string_view offered);
 
 class SmtpProber {
  public:

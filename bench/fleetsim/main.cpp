@@ -5,9 +5,11 @@
 #include <signal.h>
 
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "bench/fleetsim/options.h"
+#include "bench/fleetsim/rollout.h"
 #include "bench/fleetsim/simulator.h"
 #include "bench/fleetsim/summary.h"
 
@@ -37,6 +39,16 @@ int main(int argc, char** argv) {
     std::cerr << "fleetsim: error: " << status.message() << "\n";
     return 1;
   }
+  std::optional<RolloutDriver> driver;
+  if (options->rollout) {
+    driver.emplace(*options);
+    status = driver->setUp();
+    if (!status.ok()) {
+      std::cerr << "fleetsim: error: " << status.message() << "\n";
+      return 1;
+    }
+    simulator.setRolloutDriver(&*driver);
+  }
   std::thread([&simulator, stop_signals] {
     int received = 0;
     sigwait(&stop_signals, &received);
@@ -44,5 +56,9 @@ int main(int argc, char** argv) {
   }).detach();
   Summary summary = simulator.run();
   std::cout << (options->json ? renderJson(summary) : renderText(summary)) << std::flush;
+  if (driver) {
+    std::cout << renderRolloutText(driver->figures()) << std::flush;
+    if (!driver->figures().error.empty()) return 1;
+  }
   return 0;
 }

@@ -47,6 +47,27 @@ options:
   --ready-file FILE       write "ready" to FILE once every agent is connected
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout
+
+rollouts (docs/fleetsim.md, "Rollouts"):
+  --rollout               push two baselines, assign the first to every agent, and once all
+                          agents run it create a rollout to the second through the operator
+                          API; the agents answer its jobs; fleetsim exits when it has ended
+  --operator-cert FILE --operator-key FILE
+                          an admin operator (`postwarden-controller operator add --role admin`)
+  --controller-pid PID    sample the controller's CPU and RSS from /proc/PID
+  --job-apply DURATION    mean simulated apply time of a job, uniform +-50 % (default 2s)
+  --job-failure-rate F    share of change jobs that fail, 0..1 (default 0): reported as
+                          rolled back by the agent
+  --job-failure-skip N    the first N change jobs received never fail (default 0)
+  --check-interval DURATION
+                          health reports while a job soaks, as the agent's check_interval
+                          (default 10s)
+  --waves YAML            the spec's waves (default "[{canary: 10}, {percent: 10},
+                          {percent: 100}]")
+  --max-failures N|P%     the spec's max_failures (default 1%)
+  --soak DURATION         the spec's soak (default 20s)
+  --rollout-timeout DURATION
+                          give up waiting for the rollout to end (default 15m)
 durations: 250ms, 30s, 15m, 2h. exit status: 0 done, 1 bad usage or setup error.
 )";
 
@@ -123,6 +144,25 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
       {"--backoff-base", duration(o.backoff_base)},
       {"--backoff-cap", duration(o.backoff_cap)},
       {"--progress", duration(o.progress)},
+      {"--operator-cert", text(o.operator_cert)},
+      {"--operator-key", text(o.operator_key)},
+      {"--controller-pid", integer("--controller-pid", o.controller_pid, 1)},
+      {"--job-apply", duration(o.job_apply)},
+      {"--job-failure-skip", integer("--job-failure-skip", o.job_failure_skip, 0)},
+      {"--check-interval", duration(o.check_interval)},
+      {"--waves", text(o.rollout_waves)},
+      {"--max-failures", text(o.max_failures)},
+      {"--soak", duration(o.soak)},
+      {"--rollout-timeout", duration(o.rollout_timeout)},
+      {"--job-failure-rate",
+       [&o](const std::string& v) {
+         char* end = nullptr;
+         o.job_failure_rate = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end != '\0' || o.job_failure_rate < 0 || o.job_failure_rate > 1) {
+           return InvalidArgumentError("--job-failure-rate needs a share 0..1, not '" + v + "'");
+         }
+         return OkStatus();
+       }},
       {"--ramp",
        [&o](const std::string& v) {
          PW_ASSIGN_OR_RETURN(o.ramp_per_second, parseRate(v));
@@ -134,6 +174,10 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     if (a == "--help" || a == "-h") return FailedPreconditionError("");
     if (a == "--json") {
       o.json = true;
+      continue;
+    }
+    if (a == "--rollout") {
+      o.rollout = true;
       continue;
     }
     if (a == "--legacy-backoff") {
@@ -151,6 +195,10 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
                              {"--key", &o.key_file}}) {
     if (value->empty()) return InvalidArgumentError(std::string(flag) + " is required");
   }
+  if (o.rollout && (o.operator_cert.empty() || o.operator_key.empty())) {
+    return InvalidArgumentError("--rollout needs --operator-cert and --operator-key (an admin)");
+  }
+  if (o.check_interval.count() <= 0) return InvalidArgumentError("--check-interval must be > 0");
   if (o.heartbeat.count() <= 0) return InvalidArgumentError("--heartbeat must be > 0");
   if (o.backoff_base.count() <= 0 || o.backoff_cap < o.backoff_base) {
     return InvalidArgumentError("need 0 < --backoff-base <= --backoff-cap");

@@ -30,6 +30,21 @@ struct Options {
   std::chrono::milliseconds progress{5000};  // progress line on stderr; 0: none
   std::string ready_file;                    // written once all agents are connected
   bool json = false;
+
+  // --rollout: the agents answer rollout jobs as an agent daemon does, and fleetsim creates a
+  // rollout through the operator API once all are connected, then measures it (rollout.h).
+  bool rollout = false;
+  std::string operator_cert;  // an admin operator's certificate (`operator add --role admin`)
+  std::string operator_key;
+  int controller_pid = 0;                           // > 0: its CPU and RSS are sampled from /proc
+  std::chrono::milliseconds job_apply{2000};        // mean simulated apply time, uniform +-50 %
+  double job_failure_rate = 0;                      // share of change jobs that fail (rolled back)
+  int job_failure_skip = 0;                         // the first N change jobs received never fail
+  std::chrono::milliseconds check_interval{10000};  // health reports while a job soaks
+  std::string rollout_waves = "[{canary: 10}, {percent: 10}, {percent: 100}]";
+  std::string max_failures = "1%";
+  std::chrono::milliseconds soak{20000};
+  std::chrono::milliseconds rollout_timeout{900000};
 };
 
 extern const char kUsage[];

@@ -1,11 +1,14 @@
 #include "bench/fleetsim/simulator.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "bench/fleetsim/rollout.h"
 #include "common/proto_time.h"
 
 namespace postwarden::fleetsim {
@@ -24,6 +27,12 @@ double millisBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
+std::string codeName(grpc::StatusCode code) {
+  return std::string(statusCodeName(static_cast<StatusCode>(code)));
+}
+
+}  // namespace
+
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot read " + path);
@@ -31,12 +40,6 @@ Result<std::string> readFile(const std::string& path) {
   content << in.rdbuf();
   return content.str();
 }
-
-std::string codeName(grpc::StatusCode code) {
-  return std::string(statusCodeName(static_cast<StatusCode>(code)));
-}
-
-}  // namespace
 
 // One Connect call of one simulated agent. Writes are queued and sent one at a time; a hold
 // keeps OnDone back until no write can be started any more, so the timer thread may queue
@@ -110,6 +113,7 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
       return;
     }
     if (in_.has_ack()) sim_.onAck(agent_, generation_, in_.ack().acked_seq());
+    if (in_.has_assignment() && sim_.options_.rollout) sim_.onAssignment(agent_, in_.assignment());
     StartRead(&in_);
   }
 
@@ -245,6 +249,12 @@ void Simulator::fire(const Event& event) {
       if (sendDrift(agent, event.generation) && !stopping_)
         schedule(Clock::now() + nextDriftDelay(), event.agent, event.generation, EventKind::kDrift);
       return;
+    case EventKind::kJobDone:
+      finishJob(agent, event.generation);
+      return;
+    case EventKind::kSoakReport:
+      sendSoakReport(agent, event.generation);
+      return;
   }
 }
 
@@ -308,6 +318,134 @@ std::chrono::milliseconds Simulator::nextDriftDelay() {
   return std::chrono::milliseconds(static_cast<int64_t>(delay) + 1);
 }
 
+v1::StateReport Simulator::stateReportLocked(const Agent& agent) const {
+  v1::StateReport report;
+  report.set_baseline_name(agent.baseline_name);
+  report.set_baseline_digest(agent.baseline_version);
+  report.set_mode(v1::BASELINE_MODE_ENFORCE);
+  report.set_compliance(v1::COMPLIANCE_COMPLIANT);
+  *report.mutable_observed_at() = toTimestamp(std::chrono::system_clock::now());
+  return report;
+}
+
+void Simulator::sendDurableLocked(Agent& agent, v1::StateReport report, int job_record,
+                                  bool baseline) {
+  v1::AgentMessage message;
+  message.set_seq(++agent.next_seq);
+  message.set_seq_epoch(seq_base_);
+  *message.mutable_state() = std::move(report);
+  agent.pending.push_back({message.seq(), Clock::now(), false, message, job_record, baseline});
+  reports_sent_.fetch_add(1);
+  if (agent.attached && agent.stream != nullptr) agent.stream->enqueueLocked(std::move(message));
+}
+
+// As the agent daemon: an assignment without a job is adopted at once (enforce); a job's change
+// takes the simulated apply time; the same job id again is answered with its result.
+void Simulator::onAssignment(Agent& agent, const v1::Assignment& assignment) {
+  Clock::time_point now = Clock::now();
+  std::lock_guard lock(agent.mu);
+  if (!assignment.has_job()) {
+    if (assignment.baseline_digest() == agent.baseline_version) return;
+    agent.baseline_name = assignment.baseline_name();
+    agent.baseline_version = assignment.baseline_digest();
+    v1::StateReport report = stateReportLocked(agent);
+    report.set_outcome(v1::OUTCOME_REPAIRED);
+    sendDurableLocked(agent, std::move(report), -1, true);
+    return;
+  }
+  const v1::RolloutJob& job = assignment.job();
+  if (job.job_id() == agent.job_id) {
+    if (agent.job_result) {
+      v1::StateReport again = *agent.job_result;
+      *again.mutable_observed_at() = toTimestamp(std::chrono::system_clock::now());
+      sendDurableLocked(agent, std::move(again), -1, false);
+    }
+    return;
+  }
+  agent.job_id = job.job_id();
+  agent.job_assignment = assignment;
+  agent.job_result.reset();
+  const uint64_t serial = ++agent.job_serial;
+  {
+    std::lock_guard jobs_lock(jobs_mu_);
+    JobRecord record{
+        .agent = agent.index, .job_id = job.job_id(), .rollback = job.rollback(), .received = now};
+    if (!job.rollback()) {
+      record.failed =
+          change_jobs_++ >= options_.job_failure_skip && uniform(0, 1) < options_.job_failure_rate;
+    }
+    agent.job_record = static_cast<int>(jobs_.size());
+    jobs_.push_back(std::move(record));
+  }
+  const double apply_ms = static_cast<double>(options_.job_apply.count()) * uniform(0.5, 1.5);
+  schedule(now + std::chrono::microseconds(static_cast<int64_t>(apply_ms * 1000)), agent.index,
+           serial, EventKind::kJobDone);
+}
+
+void Simulator::finishJob(Agent& agent, uint64_t serial) {
+  Clock::time_point now = Clock::now();
+  std::lock_guard lock(agent.mu);
+  if (serial != agent.job_serial || agent.job_record < 0) return;
+  bool failed;
+  {
+    std::lock_guard jobs_lock(jobs_mu_);
+    JobRecord& record = jobs_[static_cast<size_t>(agent.job_record)];
+    failed = record.failed;
+    record.result_sent = now;
+  }
+  const v1::Assignment& a = agent.job_assignment;
+  if (!failed) {
+    agent.baseline_name = a.baseline_name();
+    agent.baseline_version = a.baseline_digest();
+  }
+  v1::StateReport report = stateReportLocked(agent);
+  report.set_job_id(agent.job_id);
+  report.set_outcome(failed ? v1::OUTCOME_ROLLED_BACK : v1::OUTCOME_REPAIRED);
+  if (failed) report.set_detail("fleetsim: injected failure, the change was rolled back");
+  agent.job_result = report;
+  sendDurableLocked(agent, std::move(report), agent.job_record, false);
+  const auto soak = std::chrono::milliseconds(
+      google::protobuf::util::TimeUtil::DurationToMilliseconds(a.job().soak()));
+  if (failed || a.job().rollback() || soak.count() <= 0) return;
+  agent.soak_end = now + soak;
+  schedule(std::min(now + options_.check_interval, agent.soak_end), agent.index, serial,
+           EventKind::kSoakReport);
+}
+
+// While a job soaks: health figures every check interval and once more when the soak ends.
+void Simulator::sendSoakReport(Agent& agent, uint64_t serial) {
+  Clock::time_point now = Clock::now();
+  std::lock_guard lock(agent.mu);
+  if (serial != agent.job_serial) return;
+  v1::StateReport report = stateReportLocked(agent);
+  report.set_job_id(agent.job_id);
+  v1::HealthFigures* health = report.mutable_health();
+  health->set_log_readable(true);
+  sendDurableLocked(agent, std::move(report), -1, false);
+  if (now >= agent.soak_end || stopping_) return;
+  schedule(std::min(now + options_.check_interval, agent.soak_end), agent.index, serial,
+           EventKind::kSoakReport);
+}
+
+bool Simulator::allConnected() {
+  std::lock_guard lock(stats_mu_);
+  return all_connected_at_.has_value();
+}
+
+int Simulator::agentsAckedOn(const std::string& version) {
+  int count = 0;
+  for (auto& agent : agents_) {
+    std::lock_guard lock(agent->mu);
+    if (agent->acked_version == version) ++count;
+  }
+  return count;
+}
+
+std::vector<JobRecord> Simulator::jobRecords() {
+  std::lock_guard lock(jobs_mu_);
+  return jobs_;
+}
+
 void Simulator::onAccepted(Agent& agent, uint64_t generation) {
   Clock::time_point now = Clock::now();
   std::lock_guard lock(agent.mu);
@@ -328,6 +466,12 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     while (!agent.pending.empty() && agent.pending.front().seq <= acked_seq) {
       const PendingReport& report = agent.pending.front();
       if (!report.redelivered) latencies.emplace_back(report.sent, millisBetween(report.sent, now));
+      if (report.baseline) agent.acked_version = report.message.state().baseline_digest();
+      if (report.job_record >= 0) {
+        std::lock_guard jobs_lock(jobs_mu_);
+        JobRecord& job = jobs_[static_cast<size_t>(report.job_record)];
+        if (!job.result_acked) job.result_acked = now;
+      }
       agent.pending.pop_front();
       ++acked;
     }
@@ -484,6 +628,8 @@ Summary Simulator::run() {
     schedule(started_ + offset, i, 0, EventKind::kConnect);
   }
   timer_ = std::thread([this] { timerLoop(); });
+  std::thread driver;
+  if (driver_ != nullptr) driver = std::thread([this] { driver_->run(*this); });
 
   Summary summary;
   summary.options = options_;
@@ -547,12 +693,18 @@ Summary Simulator::run() {
       next_progress += options_.progress;
     }
     if (options_.reconnects > 0 && episodes >= static_cast<size_t>(options_.reconnects)) break;
-    if (hold_start && now >= *hold_start + options_.duration) break;
+    if (driver_ != nullptr) {
+      if (driver_->finished()) break;
+    } else if (hold_start && now >= *hold_start + options_.duration) {
+      break;
+    }
     if (stop_requested_) {
       std::cerr << "fleetsim: stop requested" << std::endl;
+      if (driver_ != nullptr) driver_->requestStop();
       break;
     }
   }
+  if (driver.joinable()) driver.join();
 
   Clock::time_point end = Clock::now();
   if (hold_start) {

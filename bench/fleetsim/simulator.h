@@ -35,6 +35,21 @@ using Clock = std::chrono::steady_clock;
 inline constexpr char kSimulatedAgentKey[] = "x-postwarden-sim-agent";
 
 class AgentStream;
+class RolloutDriver;
+
+// The whole file (certificates, keys); NotFound when it cannot be read.
+Result<std::string> readFile(const std::string& path);
+
+// One rollout job as a simulated agent saw it (--rollout).
+struct JobRecord {
+  int agent = 0;
+  std::string job_id;
+  bool rollback = false;
+  bool failed = false;  // an injected failure: reported as rolled back by the agent
+  Clock::time_point received;
+  std::optional<Clock::time_point> result_sent;
+  std::optional<Clock::time_point> result_acked;  // the controller stored the result
+};
 
 class Simulator {
  public:
@@ -47,6 +62,16 @@ class Simulator {
   Summary run();
   // Ends the hold early (SIGINT, SIGTERM); run() then summarizes as usual. Thread-safe.
   void requestStop() { stop_requested_ = true; }
+  // --rollout: attached before run(); run() ends when it has finished.
+  void setRolloutDriver(RolloutDriver* driver) { driver_ = driver; }
+
+  // For the rollout driver (thread-safe).
+  bool allConnected();
+  // Agents whose report of running `version` (without a job) the controller acked.
+  int agentsAckedOn(const std::string& version);
+  std::vector<JobRecord> jobRecords();
+  const std::string& agentId(int index) const { return agents_[size_t(index)]->id; }
+  int agentCount() const { return static_cast<int>(agents_.size()); }
 
  private:
   friend class AgentStream;
@@ -56,6 +81,8 @@ class Simulator {
     Clock::time_point sent;
     bool redelivered;
     v1::AgentMessage message;
+    int job_record = -1;    // the result of this job (index into jobs_)
+    bool baseline = false;  // the report of an assigned baseline (no job)
   };
 
   struct Agent {
@@ -74,9 +101,20 @@ class Simulator {
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq
     Clock::time_point connect_started;
     std::optional<Clock::time_point> accepted_at;  // the live stream's initial metadata
+    // --rollout: what the agent runs, and its current (last) job.
+    std::string baseline_name;
+    std::string baseline_version;
+    std::string acked_version;  // its report of running baseline_version was acked
+    std::string job_id;
+    uint64_t job_serial = 0;  // per job: events of an earlier job are dropped
+    int job_record = -1;
+    v1::Assignment job_assignment;
+    std::optional<v1::StateReport> job_result;  // answered again for the same job id
+    Clock::time_point soak_end;
   };
 
-  enum class EventKind { kConnect, kHeartbeat, kDrift };
+  // kJobDone and kSoakReport carry the agent's job_serial in `generation`.
+  enum class EventKind { kConnect, kHeartbeat, kDrift, kJobDone, kSoakReport };
   struct Event {
     Clock::time_point at;
     int agent;
@@ -93,6 +131,13 @@ class Simulator {
   bool sendHeartbeat(Agent& agent, uint64_t generation);
   bool sendDrift(Agent& agent, uint64_t generation);
   std::chrono::milliseconds nextDriftDelay();
+  // Rollout jobs, as agent/daemon/agent_daemon_jobs.cpp answers them.
+  void onAssignment(Agent& agent, const v1::Assignment& assignment);
+  void finishJob(Agent& agent, uint64_t serial);
+  void sendSoakReport(Agent& agent, uint64_t serial);
+  v1::StateReport stateReportLocked(const Agent& agent) const;
+  // Queued as a durable report: sent now when attached, else redelivered on the next stream.
+  void sendDurableLocked(Agent& agent, v1::StateReport report, int job_record, bool baseline);
 
   // Called by the streams.
   v1::AgentService::Stub& stubFor(const Agent& agent);
@@ -130,6 +175,11 @@ class Simulator {
   std::atomic<uint64_t> connect_attempts_{0};
   std::atomic<uint64_t> refused_{0};  // streams the controller shed (RESOURCE_EXHAUSTED)
   std::atomic<int> live_streams_{0};
+
+  RolloutDriver* driver_ = nullptr;
+  std::mutex jobs_mu_;  // taken after an agent's mutex, never before
+  std::vector<JobRecord> jobs_;
+  int change_jobs_ = 0;  // change jobs received so far (for --job-failure-skip)
 
   // Guarded by stats_mu_.
   std::mutex stats_mu_;

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: each FileSystem call is a few lines of POSIX with its errno
+// mapping; together they keep one way of naming paths in errors and of syncing.
 #include "common/os/posix_file_system.h"
 
 #include <dirent.h>

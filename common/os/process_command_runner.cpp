@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: spawning, feeding stdin, draining stdout/stderr, the timeout and
+// reaping are one state machine over one Asio context; apart, each would need the others'
+// internals.
 #include "common/os/process_command_runner.h"
 
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 #include "controller/core/fleet.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/logging.h"
@@ -181,6 +182,13 @@ void Fleet::flush(std::vector<Pending>& batch) {
     }
   }
   observeCommitted(writes, queued, results);
+  const bool state_stored = std::any_of(results.begin(), results.end(), [&](const auto& r) {
+    return r.second && writes[r.first].kind == "state";
+  });
+  if (state_stored) {
+    std::lock_guard lock(listener_mutex_);
+    if (state_stored_) state_stored_();
+  }
   uint64_t stored_count = 0;
   {
     std::lock_guard lock(sessions_mutex_);
@@ -273,6 +281,11 @@ void Fleet::setPins(const std::vector<store::PinRow>& pins) {
   std::lock_guard lock(sessions_mutex_);
   pins_.clear();
   for (const store::PinRow& pin : pins) pins_[pin.agent_id] = pin;
+}
+
+void Fleet::onStateStored(std::function<void()> listener) {
+  std::lock_guard lock(listener_mutex_);
+  state_stored_ = std::move(listener);
 }
 
 void Fleet::pin(const store::PinRow& pin) {

@@ -115,6 +115,9 @@ class Fleet {
   // version, with its job, to the agent if it is connected.
   void setPins(const std::vector<store::PinRow>& pins);
   void pin(const store::PinRow& pin);
+  // Called on the writer thread after state reports were stored (rollouts step on them
+  // instead of polling). Set once, before reports flow; must not block.
+  void onStateStored(std::function<void()> listener);
   Status command(const std::string& agent_id, const v1::Command& command);
   // Replicas (replica_sync.cpp). Another replica changed the store: reloads revocations,
   // assignments and (when given) the rollout pins, closes the streams of newly revoked agents
@@ -161,6 +164,8 @@ class Fleet {
   std::vector<store::AssignmentRecord> assignments_;
   std::unordered_map<std::string, store::PinRow> pins_;  // by agent id
 
+  std::mutex listener_mutex_;
+  std::function<void()> state_stored_;  // guarded by listener_mutex_
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;

@@ -157,6 +157,7 @@ Rollouts::~Rollouts() { stop(); }
 Status Rollouts::start() {
   PW_ASSIGN_OR_RETURN(std::vector<store::PinRow> pins, rollouts_.listPins());
   fleet_.setPins(pins);
+  fleet_.onStateStored([this] { step_requested_ = true; });
   loop_ = std::thread([this] { loop(); });
   return OkStatus();
 }
@@ -168,22 +169,33 @@ void Rollouts::stop() {
   }
   loop_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  fleet_.onStateStored(nullptr);  // the fleet may outlive this
 }
 
 void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
-    if (maybe_active_ && (!options_.leads || options_.leads())) stepAll();
+    // A follower neither reads the store nor consumes a step request: its new leader does.
+    if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) stepAll();
     lock.lock();
     loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.step_interval),
                       [this] { return stopping_; });
   }
 }
 
-void Rollouts::wake() {
+void Rollouts::wake() { requestStep(); }
+
+void Rollouts::requestStep() {
   maybe_active_ = true;
+  step_requested_ = true;
   loop_cv_.notify_all();
+}
+
+bool Rollouts::stepDue() {
+  if (step_requested_.exchange(false)) return true;
+  std::lock_guard lock(wake_mutex_);
+  return options_.now() >= next_step_;
 }
 
 Result<Rollouts::Prepared> Rollouts::prepare(const std::string& spec_yaml,
@@ -300,8 +312,7 @@ Result<v1::RolloutRecord> Rollouts::create(const std::string& spec_yaml, const s
                                              std::span(&audit, 1)));
   log()->info("rollout {} created by {}: {}@{} to {} host(s)", id, creator, p.spec.baseline.name,
               p.target.version, changing.size());
-  maybe_active_ = true;
-  loop_cv_.notify_all();
+  requestStep();
   return record;
 }
 
@@ -343,8 +354,7 @@ Status Rollouts::saveOperatorChange(v1::RolloutRecord record, const rollout::Rol
                                                              .active = isActive(next.phase),
                                                              .updated_at = unixMs(now)},
                                            {}, std::span(&audit, 1)));
-  maybe_active_ = true;
-  loop_cv_.notify_all();
+  requestStep();
   return OkStatus();
 }
 
@@ -422,13 +432,16 @@ void Rollouts::stepAll() {
   }
   maybe_active_ = !active->empty();
   const absl::Time now = options_.now();
+  absl::Time wake = now + options_.idle_step_interval;
   for (const store::RolloutRow& row : *active) {
-    Status stepped = stepLocked(row, now);
+    Status stepped = stepLocked(row, now, wake);
     if (!stepped.ok()) log()->error("rollout {}: {}", row.id, stepped.message());
   }
+  std::lock_guard wake_lock(wake_mutex_);
+  next_step_ = wake;
 }
 
-Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now) {
+Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::Time& wake) {
   v1::RolloutRecord record;
   if (!record.ParseFromString(row.record)) return DataLossError("stored record is unreadable");
   PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
@@ -441,6 +454,7 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now) {
     view.hosts.emplace(agent.id, hostReport(agent, state.spec.baseline.name));
   }
   const rollout::Decisions decisions = rollout::step(state, view, now);
+  wake = std::min(wake, decisions.wake_at);
   v1::RolloutRecord next = record;
   updateRecord(decisions.next, now, decisions.wake_at, next);
   if (decisions.actions.empty() && sameRecord(record, next)) return OkStatus();

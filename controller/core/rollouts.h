@@ -26,8 +26,12 @@
 namespace postwarden::controller::core {
 
 struct RolloutsOptions {
-  std::function<absl::Time()> now;                         // default: the system clock
-  absl::Duration step_interval = absl::Milliseconds(250);  // how often active rollouts step
+  std::function<absl::Time()> now;  // default: the system clock
+  // At most one step per interval. An active rollout steps when a state report was stored,
+  // an operator changed something, the engine's wake time passed, or idle_step_interval
+  // went by without any of these.
+  absl::Duration step_interval = absl::Milliseconds(250);
+  absl::Duration idle_step_interval = absl::Seconds(5);
   // Replicas: the loop steps only while this says so (the replica holding the lease,
   // leadership.h); operator calls are served on every replica. Empty: always.
   std::function<bool()> leads;
@@ -73,7 +77,11 @@ class Rollouts {
  private:
   struct Prepared;
   Result<Prepared> prepare(const std::string& spec_yaml, const std::string& file);
-  Status stepLocked(const store::RolloutRow& row, absl::Time now);
+  // `wake`: lowered to the engine's next wake time for this rollout.
+  Status stepLocked(const store::RolloutRow& row, absl::Time now, absl::Time& wake);
+  // Whether the loop should step now (see RolloutsOptions); consumes a pending request.
+  bool stepDue();
+  void requestStep();
   Result<v1::RolloutRecord> loadLocked(const std::string& id);
   Status saveOperatorChange(v1::RolloutRecord record, const rollout::RolloutState& next,
                             store::AuditRow audit);
@@ -92,6 +100,10 @@ class Rollouts {
   // rollouts pays nothing for the loop). Set by create and operator changes, cleared by a step
   // that finds none active.
   std::atomic<bool> maybe_active_{true};
+  // A state report was stored or an operator acted since the last step.
+  std::atomic<bool> step_requested_{true};
+  std::mutex wake_mutex_;
+  absl::Time next_step_ = absl::InfinitePast();  // guarded by wake_mutex_
   std::thread loop_;
 };
 

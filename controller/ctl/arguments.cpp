@@ -141,9 +141,12 @@ constexpr const char* kRolloutHelp =
       inside the hosts' maintenance windows (operator)
   rollout list
       every rollout: ID, BASELINE, PHASE, WAVE, HOSTS done/failed/total, CREATED BY
-  rollout show ID
+  rollout show ID [--watch]
       per-wave progress (pending, changing, soaking, done, failed, rolled back) and each
-      host's phase and failure
+      host's phase and failure; --watch: follow it every second until it completes, halts
+      or is rolled back (Ctrl-C to stop): on a terminal a progress bar per wave, otherwise
+      (or with --json) one line whenever something changed. Exit 0 when it completed, 2
+      when it halted or was rolled back
   rollout approve ID
       approve the rollout's current target and spec; the creator cannot approve their own
       (approver)
@@ -158,6 +161,7 @@ The spec format is in docs/rollouts.md.
 Options:
   -f, --file FILE          the rollout spec (YAML)
   --reason TEXT            why (kept in the audit log)
+  --watch                  show: follow the rollout until it ends
 )";
 
 constexpr const char* kAuditHelp = R"(Usage: postwardenctl audit [--rollout ID] [--since DURATION]
@@ -188,7 +192,7 @@ const std::vector<CommandInfo>& commands() {
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
       {"status", kStatusHelp, {"--stale-after"}},
-      {"rollout", kRolloutHelp, {"--file", "--reason"}},
+      {"rollout", kRolloutHelp, {"--file", "--reason", "--watch"}},
       {"audit", kAuditHelp, {"--rollout", "--since"}},
       {"help", nullptr, {}},
   };
@@ -211,7 +215,8 @@ std::vector<std::string> commandNames() {
 const std::vector<std::string> kGlobalValueOptions = {
     "--config", "--controller", "--controller-name", "--ca", "--cert", "--key", "--timeout"};
 const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help", "--version"};
-const std::vector<std::string> kCommandFlags = {"--dry-run", "--yes", "--allow-no-match"};
+const std::vector<std::string> kCommandFlags = {"--dry-run", "--yes", "--allow-no-match",
+                                                "--watch"};
 const std::vector<std::string> kCommandValueOptions = {
     "--selector",    "--mode", "--labels", "--ttl",     "--uses", "--agent",
     "--stale-after", "--file", "--reason", "--rollout", "--since"};
@@ -525,18 +530,29 @@ Result<Command> parseRollout(const Split& s) {
     return Command(command);
   }
   const bool rollback = sub == "rollback";
-  PW_RETURN_IF_ERROR(
-      expectWords(s.words, 3, "rollout " + sub + " ID" + (rollback ? " [--reason TEXT]" : "")));
-  PW_RETURN_IF_ERROR(
-      rejectOptions(s, "rollout " + sub,
-                    rollback ? std::vector<std::string>{"--reason"} : std::vector<std::string>{}));
+  const bool show = sub == "show";
+  PW_RETURN_IF_ERROR(expectWords(s.words, 3,
+                                 "rollout " + sub + " ID" +
+                                     (rollback ? " [--reason TEXT]"
+                                      : show   ? " [--watch]"
+                                               : "")));
+  PW_RETURN_IF_ERROR(rejectOptions(s, "rollout " + sub,
+                                   rollback ? std::vector<std::string>{"--reason"}
+                                   : show   ? std::vector<std::string>{"--watch"}
+                                            : std::vector<std::string>{}));
   command.action = sub == "show"     ? Action::kShow
                    : rollback        ? Action::kRollback
                    : sub == "pause"  ? Action::kPause
                    : sub == "resume" ? Action::kResume
                                      : Action::kApprove;
   command.id = s.words[2];
-  for (const auto& [name, value] : s.options) command.reason = value;
+  for (const auto& [name, value] : s.options) {
+    if (name == "--watch") {
+      command.watch = true;
+    } else {
+      command.reason = value;
+    }
+  }
   return Command(command);
 }
 

@@ -87,6 +87,7 @@ struct RolloutCommand {
   std::string file;    // plan, create
   std::string id;      // show, approve, rollback
   std::string reason;  // rollback --reason
+  bool watch = false;  // show --watch
 };
 struct AuditCommand {
   std::string rollout_id;         // --rollout ID; empty: every rollout

@@ -4,6 +4,7 @@
 #include <grpcpp/client_context.h>
 
 #include <ostream>
+#include <thread>
 
 #include "controller/ctl/format.h"
 #include "controller/ctl/render.h"
@@ -259,6 +260,7 @@ class Runner {
     request.set_reason(command.reason);
     v1::RolloutRecord reply;
     auto print = [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); };
+    if (command.action == Action::kShow && command.watch) return watch(request);
     if (command.action == Action::kShow) {
       return call("showing rollout '" + command.id + "'", &Stub::GetRollout, request, reply, print);
     }
@@ -308,18 +310,52 @@ class Runner {
   int call(const std::string& what,
            grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Reply*),
            const Request& request, Reply& reply, Print print) {
+    if (!invoke(what, method, request, reply)) return kExitError;
+    ctx_.out << print();
+    return kExitOk;
+  }
+
+  // The call alone: false (with the error printed) when it failed.
+  template <typename Request, typename Reply>
+  bool invoke(const std::string& what,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Reply*),
+              const Request& request, Reply& reply) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + ctx_.timeout);
     grpc::Status status = (stub_.*method)(&context, request, &reply);
-    if (!status.ok()) {
-      printError(ctx_.err, describeRpcError(what, status));
-      if (std::optional<std::string> hint = rpcErrorHint(status.error_code())) {
-        ctx_.err << "postwardenctl: hint: " << *hint << "\n";
-      }
-      return kExitError;
+    if (status.ok()) return true;
+    printError(ctx_.err, describeRpcError(what, status));
+    if (std::optional<std::string> hint = rpcErrorHint(status.error_code())) {
+      ctx_.err << "postwardenctl: hint: " << *hint << "\n";
     }
-    ctx_.out << print();
-    return kExitOk;
+    return false;
+  }
+
+  // `rollout show ID --watch`: every second until the rollout has settled (or Ctrl-C). A
+  // terminal gets the progress redrawn; a pipe (or --json) a line whenever it changed. Exit
+  // 0 when it completed, kExitUnhealthy when it halted or was rolled back.
+  int watch(const v1::RolloutRequest& request) {
+    std::string last;
+    for (;;) {
+      v1::RolloutRecord reply;
+      if (!invoke("showing rollout '" + request.id() + "'", &Stub::GetRollout, request, reply)) {
+        return kExitError;
+      }
+      if (ctx_.terminal && !ctx_.json) {
+        ctx_.out << "\033[H\033[2J" << renderRolloutProgress(reply, render(), ctx_.width);
+      } else {
+        std::string line = ctx_.json ? rolloutProgressJson(reply) : rolloutProgressLine(reply);
+        if (line != last) ctx_.out << line;
+        last = std::move(line);
+      }
+      ctx_.out.flush();
+      if (rolloutSettled(reply)) return reply.phase() == "completed" ? kExitOk : kExitUnhealthy;
+      if (ctx_.sleep) {
+        ctx_.sleep(std::chrono::seconds(1));
+      } else {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
   }
 
   Stub& stub_;

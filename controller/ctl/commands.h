@@ -32,6 +32,9 @@ struct CommandContext {
   std::chrono::seconds timeout{10};      // deadline of each call
   std::function<int64_t()> now_unix_ms;  // for relative times
   FileReader read_file;                  // for `baseline push FILE`
+  bool terminal = false;                 // stdout is a terminal (`rollout show --watch` redraws)
+  int width = 80;                        // its columns
+  std::function<void(std::chrono::milliseconds)> sleep;  // default: this thread sleeps
 };
 
 // Prints "postwardenctl: error: <line>" for each line of `message` to `err`.

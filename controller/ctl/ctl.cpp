@@ -56,7 +56,8 @@ int run(const std::vector<std::string>& args, const Environment& env) {
                      .color = useColor(global, env),
                      .timeout = global.timeout,
                      .now_unix_ms = env.now_unix_ms,
-                     .read_file = env.read_file};
+                     .read_file = env.read_file,
+                     .terminal = env.out_is_terminal};
   return runCommand(invocation->command, **stub, ctx);
 }
 

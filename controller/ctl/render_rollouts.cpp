@@ -3,9 +3,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 
+#include "common/json_quote.h"
 #include "controller/ctl/format.h"
 #include "controller/ctl/table.h"
 
@@ -107,6 +109,122 @@ std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) 
   }
   out += "\n" + hosts.render(ctx.color);
   return out;
+}
+
+std::vector<WaveProgress> waveProgress(const v1::RolloutRecord& r) {
+  std::vector<WaveProgress> waves(static_cast<size_t>(r.waves_size()));
+  for (int i = 0; i < r.waves_size(); ++i) {
+    waves[size_t(i)].description = r.waves(i).description();
+    waves[size_t(i)].status = r.waves(i).status();
+  }
+  const bool starting = r.phase() == "running";
+  for (const v1::RolloutHost& h : r.hosts()) {
+    if (h.wave() < 0 || h.wave() >= r.waves_size()) continue;
+    WaveProgress& w = waves[size_t(h.wave())];
+    ++w.total;
+    const std::string& p = h.phase();
+    if (p == "pending") {
+      const bool now = starting && w.status == "running";
+      ++(now ? w.in_window : w.pending);
+    } else if (p == "dispatched") {
+      ++w.changing;
+    } else if (p == "soaking") {
+      ++w.soaking;
+    } else if (p == "done") {
+      ++w.done;
+    } else if (p == "failed") {
+      ++w.failed;
+    } else {  // rolling_back, rolled_back
+      ++w.rolled_back;
+    }
+  }
+  return waves;
+}
+
+namespace {
+
+std::string countsText(const WaveProgress& w) {
+  return "pending " + std::to_string(w.pending) + ", in window " + std::to_string(w.in_window) +
+         ", changing " + std::to_string(w.changing) + ", soaking " + std::to_string(w.soaking) +
+         ", done " + std::to_string(w.done) + ", failed " + std::to_string(w.failed) +
+         ", rolled back " + std::to_string(w.rolled_back);
+}
+
+// "[#####-----]": done hosts as '#', failed or rolled back as 'x', the rest '-'.
+std::string progressBar(const WaveProgress& w, int cells, bool color) {
+  if (cells <= 0) return "";
+  auto share = [&](int n) { return w.total == 0 ? 0 : n * cells / w.total; };
+  const int done = w.total == 0 && w.status == "passed" ? cells : share(w.done);
+  const int bad = std::min(cells - done, share(w.failed + w.rolled_back));
+  return "[" + colorize(std::string(size_t(done), '#'), Color::kGreen, color) +
+         colorize(std::string(size_t(bad), 'x'), Color::kRed, color) +
+         std::string(size_t(cells - done - bad), '-') + "]";
+}
+
+}  // namespace
+
+std::string renderRolloutProgress(const v1::RolloutRecord& r, const RenderContext& ctx, int width) {
+  std::string out = "rollout " + printable(r.id()) + ": " + printable(r.baseline_name()) + "@" +
+                    printable(r.target_digest()) + "  " +
+                    colorize(r.phase(), phaseColor(r.phase()), ctx.color) + "\n";
+  for (const std::string& reason : r.reasons()) out += "  " + printable(reason) + "\n";
+  const std::vector<WaveProgress> waves = waveProgress(r);
+  for (size_t i = 0; i < waves.size(); ++i) {
+    const WaveProgress& w = waves[i];
+    const std::string head = "wave " + std::to_string(i + 1) + " " + printable(w.description);
+    const std::string settled =
+        std::to_string(w.done + w.failed + w.rolled_back) + "/" + std::to_string(w.total);
+    const int cells =
+        std::clamp(width - static_cast<int>(head.size() + settled.size()) - 14, 10, 50);
+    out += "\n" + head + "  " + colorize(w.status, phaseColor(w.status), ctx.color) + "\n  " +
+           progressBar(w, cells, ctx.color) + " " + settled + "\n  " + countsText(w) + "\n";
+  }
+  if (r.has_wake_at()) {
+    out += "\nnext step: " + relativeTime(ms(r.wake_at()), ctx.now_ms) + "\n";
+  }
+  return out;
+}
+
+std::string rolloutProgressLine(const v1::RolloutRecord& r) {
+  std::string out = printable(r.id()) + " " + r.phase();
+  if (r.waves_size() > 0) {
+    out += " wave " + std::to_string(r.current_wave() + 1) + "/" + std::to_string(r.waves_size());
+  }
+  const std::vector<WaveProgress> waves = waveProgress(r);
+  for (size_t i = 0; i < waves.size(); ++i) {
+    out += "; wave " + std::to_string(i + 1) + " " + waves[i].status + ": " + countsText(waves[i]);
+  }
+  if (!r.reasons().empty()) out += "; reason: " + printable(r.reasons(0));
+  return out + "\n";
+}
+
+std::string rolloutProgressJson(const v1::RolloutRecord& r) {
+  std::string out = "{\"id\":" + jsonQuote(r.id()) + ",\"phase\":" + jsonQuote(r.phase()) +
+                    ",\"current_wave\":" + std::to_string(r.current_wave()) + ",\"reasons\":[";
+  for (int i = 0; i < r.reasons_size(); ++i) out += (i ? "," : "") + jsonQuote(r.reasons(i));
+  out += "],\"waves\":[";
+  const std::vector<WaveProgress> waves = waveProgress(r);
+  for (size_t i = 0; i < waves.size(); ++i) {
+    const WaveProgress& w = waves[i];
+    out += std::string(i ? "," : "") + "{\"description\":" + jsonQuote(w.description) +
+           ",\"status\":" + jsonQuote(w.status) + ",\"pending\":" + std::to_string(w.pending) +
+           ",\"in_window\":" + std::to_string(w.in_window) +
+           ",\"changing\":" + std::to_string(w.changing) +
+           ",\"soaking\":" + std::to_string(w.soaking) + ",\"done\":" + std::to_string(w.done) +
+           ",\"failed\":" + std::to_string(w.failed) +
+           ",\"rolled_back\":" + std::to_string(w.rolled_back) +
+           ",\"total\":" + std::to_string(w.total) + "}";
+  }
+  return out + "]}\n";
+}
+
+bool rolloutSettled(const v1::RolloutRecord& r) {
+  if (r.phase() == "completed" || r.phase() == "aborted") return true;
+  if (r.phase() != "halted") return false;
+  for (const v1::RolloutHost& h : r.hosts()) {
+    if (h.phase() == "dispatched" || h.phase() == "rolling_back") return false;
+  }
+  return true;
 }
 
 std::string renderRollouts(const v1::ListRolloutsResponse& reply, const RenderContext& ctx) {

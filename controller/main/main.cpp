@@ -23,6 +23,7 @@
 #include "common/version.h"
 #include "controller/core/agent_id.h"
 #include "controller/credentials/authority.h"
+#include "controller/main/systemd_hooks.h"
 #include "controller/main/transfer.h"
 #include "controller/metrics/metrics_http_server.h"
 #include "controller/metrics/process_metrics.h"
@@ -142,6 +143,11 @@ commands:
       DIR/ca.crt and DIR/postwardenctl.yaml for postwardenctl.
   simulator-cert --data-dir DIR --out DIR [--ttl DURATION]
       Issue the fleet simulator's certificate (DIR/simulator.crt, .key, ca.crt).
+
+logs: --log-format text|json (every command). text (default): "postwarden-controller: [warning]
+controller.fleet: message" on stderr; started by systemd, "<4>controller.fleet: message"
+(syslog priorities for journalctl -p; the journal adds the time). json: one object per line,
+{"time","level","program","logger","message"}, for log shippers. packaging/README.md.
 
 roles: viewer reads; operator also pushes baselines and sends commands; approver also assigns
 baselines and approves re-enrollment; admin also manages tokens and revokes agents.
@@ -284,6 +290,7 @@ int runServe(const Parsed& p) {
   // Declared before the server: the server borrows its store, which must outlive it.
   Result<Backing> backing = openBacking(fs, paths, p.get("--store").value_or(""));
   if (!backing.ok()) return fail(backing.status().message());
+  Authority self_check_ca = *backing->authority;  // the server takes the original
   Result<std::unique_ptr<ControllerServer>> server = startServer(env, paths, *backing, options);
   if (!server.ok()) return fail(server.status().message());
   // After the server (its fleet is scraped) and stopped before it.
@@ -307,9 +314,9 @@ int runServe(const Parsed& p) {
   std::cout << "postwarden-controller: serving agents and operators on port " << (*server)->port()
             << " (mutual TLS), enrollment on port " << (*server)->enrollPort() << " (TLS)"
             << (options.simulator.accept ? "; simulator certificates accepted" : "") << std::endl;
-  sigset_t stop_signals = stopSignals();
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  controller::SelfCheck self_check(self_check_ca,
+                                   controller::selfCheckTarget(options.listen, (*server)->port()));
+  controller::serveUntilStopped(stopSignals(), &self_check);  // systemd: READY, WATCHDOG, STOPPING
   std::cout << "postwarden-controller: shutting down" << std::endl;
   if (metrics_http) metrics_http->stop();
   // Agents reconnect with jittered backoff; holding their streams only delays that.
@@ -431,6 +438,8 @@ int main(int argc, char** argv) {
   sigset_t stop_signals = stopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
+  Result<std::optional<LogFormat>> log_format = takeLogFormatOption(args);
+  if (!log_format.ok()) return fail(log_format.status().message());
   if (!args.empty() && args[0] == "--version") {
     std::cout << versionLine("postwarden-controller") << "\n";
     return 0;
@@ -468,7 +477,7 @@ int main(int argc, char** argv) {
   Result<Parsed> parsed = parse(rest, known->second);
   if (!parsed.ok()) return fail(parsed.status().message());
   setupLogging("postwarden-controller",
-               parsed->verbose ? spdlog::level::debug : spdlog::level::info);
+               parsed->verbose ? spdlog::level::debug : spdlog::level::info, *log_format);
   if (command == "init") return runInit(*parsed);
   if (command == "serve") return runServe(*parsed);
   if (command == "migrate") return runMigrate(*parsed);

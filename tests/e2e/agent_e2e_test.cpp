@@ -181,7 +181,7 @@ TEST_F(AgentE2eTest, JsonReportOfAnApplyNamesOutcomeStepsAndProbe) {
   EXPECT_EQ(json.front(), '{') << json;
   EXPECT_NE(json.find("\"outcome\": \"repaired\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"name\": \"reload\""), std::string::npos) << json;
-  EXPECT_NE(json.find("\"tlsEstablished\": true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"tls_established\": true"), std::string::npos) << json;
   EXPECT_EQ(json.find("applying:"), std::string::npos) << "no text mixed into the JSON";
 }
 

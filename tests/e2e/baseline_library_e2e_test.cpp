@@ -4,17 +4,23 @@
 // the check can see it), plan, apply, the probe on the wire, an independent tool agreeing
 // (nmap ssl-enum-ciphers / smtp-commands / -sV, testssl.sh, openssl s_client, all against the
 // sandbox's loopback port only), and a second plan that is clean. Programs run from argv.
+// Over 400 lines on purpose: one test per baseline of the library plus the whole-library scan,
+// sharing one fixture's tool helpers (nmap, testssl.sh, openssl, raw SMTP); the certificate
+// and relay tests, which need their own fixtures, live in certificate_e2e_test.cpp and
+// relay_e2e_test.cpp.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "agent/verify/smtp_prober.h"
 #include "common/os/process_command_runner.h"
 #include "tests/e2e/postfix_sandbox.h"
+#include "tests/fakes/certificate_generator.h"
 
 namespace postwarden::testing {
 namespace {
@@ -54,7 +60,7 @@ class BaselineLibraryE2eTest : public PostfixSandboxFixture {
       for (const char* a : {"--state-dir", "", "--verify-deadline", "8"}) argv.emplace_back(a);
       argv[argv.size() - 3] = sandbox().dir() + "/agent-state";
     }
-    return runProgram(argv, std::chrono::seconds(90), {}, &last_output_);
+    return runProgram(argv, std::chrono::seconds(90), agent_env_, &last_output_);
   }
 
   // Plan shows pending changes, apply repairs, a second plan is clean.
@@ -184,6 +190,27 @@ class BaselineLibraryE2eTest : public PostfixSandboxFixture {
     return replies;
   }
 
+  // Connects, returns the first reply line (the greeting, or a 421 refusal) and hangs up.
+  std::string firstReply() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "<socket failed>";
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(sandbox().port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string line;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+      pollfd p{fd, POLLIN, 0};
+      char buffer[512];
+      if (poll(&p, 1, 5000) > 0) {
+        const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+        if (n > 0) line.assign(buffer, static_cast<size_t>(n));
+      }
+    }
+    close(fd);
+    return line.substr(0, line.find('\r'));
+  }
+
   std::string mailVersion() {
     std::string output;
     runProgram({"postconf", "-d", "-h", "mail_version"}, std::chrono::seconds(30), {}, &output);
@@ -192,6 +219,7 @@ class BaselineLibraryE2eTest : public PostfixSandboxFixture {
   }
 
   std::string last_output_;
+  std::map<std::string, std::string> agent_env_;  // for agent(): e.g. SSL_CERT_FILE
 };
 
 TEST_F(BaselineLibraryE2eTest, TlsProtocolsRefuseTls10And11WhereTheyWorkedBefore) {
@@ -385,6 +413,46 @@ TEST_F(BaselineLibraryE2eTest, TlsCiphersRefuseAnonymousSuitesAndKeepTls12) {
   EXPECT_TRUE(matches(testssl_after, "Anonymous NULL Ciphers[^\n]*not offered")) << testssl_after;
 }
 
+// Logjam (Nessus 83875): with a 1024-bit smtpd_tls_dh1024_param_file (the positive control) a
+// handshake offering only DHE suites gets a 1024-bit group, and nmap's ssl-enum-ciphers says
+// "dh 1024"; after tls-ciphers empties the parameter (Postfix >= 3.1) the group is 2048 bits
+// or more.
+TEST_F(BaselineLibraryE2eTest, TlsCiphersReplaceA1024BitDhGroup) {
+  const std::string dh_file = sandbox().dir() + "/dh1024.pem";
+  std::string generated;
+  ASSERT_EQ(runProgram({"openssl", "dhparam", "-out", dh_file, "1024"}, std::chrono::seconds(60),
+                       {}, &generated)
+                .exit_code,
+            0)
+      << generated;
+  ASSERT_TRUE(sandbox().postconf({"smtpd_tls_dh1024_param_file=" + dh_file}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  agent::verify::ProbeResult before = probe({"DHE"});
+  const auto* dhe = attempt(before, "DHE");
+  ASSERT_NE(dhe, nullptr);
+  ASSERT_TRUE(dhe->established) << "positive control: " << dhe->error;
+  EXPECT_EQ(dhe->key_exchange, "DH");
+  EXPECT_EQ(dhe->key_exchange_bits, 1024);
+  const std::string nmap_before = nmap("ssl-enum-ciphers", true);
+  EXPECT_TRUE(contains(nmap_before, "dh 1024")) << nmap_before;
+  const std::string scan_before = scan();
+  EXPECT_TRUE(contains(scan_before, "FAIL  Weak Diffie-Hellman group")) << scan_before;
+
+  CommandResult planned = agent("plan", "tls-ciphers.yaml");
+  EXPECT_TRUE(contains(planned.stdout_data, "smtpd_tls_dh1024_param_file")) << last_output_;
+  planApplyReplan("tls-ciphers.yaml");
+
+  agent::verify::ProbeResult after = probe({"DHE"});
+  dhe = attempt(after, "DHE");
+  ASSERT_NE(dhe, nullptr);
+  EXPECT_TRUE(dhe->established) << dhe->error;
+  EXPECT_GE(dhe->key_exchange_bits, 2048);
+  const std::string nmap_after = nmap("ssl-enum-ciphers", true);
+  EXPECT_FALSE(contains(nmap_after, "dh 1024")) << nmap_after;
+  EXPECT_TRUE(contains(nmap_after, "dh 2048")) << nmap_after;
+  EXPECT_TRUE(contains(scan(), "PASS  Diffie-Hellman group is strong"));
+}
+
 TEST_F(BaselineLibraryE2eTest, VrfyIsAnswered502AfterwardsAndNmapSeesNoVrfy) {
   agent::verify::ProbeResult before = probe({}, true);
   EXPECT_EQ(before.vrfy_code, 252) << before.vrfy_reply;
@@ -474,17 +542,88 @@ TEST_F(BaselineLibraryE2eTest,
   EXPECT_EQ(postconf, "normalize\n");
 }
 
-// The whole library composes: scan of the default sandbox lists the findings, and after
-// applying every baseline in turn none of them is left and every plan is still clean.
+// Rate limits from loopback are vacuous: smtpd_client_event_limit_exceptions defaults to
+// $mynetworks. The test empties it in its sandbox (not in the baseline) so that anvil counts the
+// loopback client like an outside one: 40 connections in a row are all greeted before, and
+// refused with 421 after the baseline's 30 a minute.
+TEST_F(BaselineLibraryE2eTest, RateLimitsRefuseTheConnectionsAboveThirtyAMinute) {
+  ASSERT_TRUE(sandbox().postconf({"smtpd_client_event_limit_exceptions="}).ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  auto greetings = [&] {
+    std::vector<std::string> replies;
+    for (int i = 0; i < 40; ++i) replies.push_back(firstReply());
+    return replies;
+  };
+  auto countStarting = [](const std::vector<std::string>& replies, const std::string& prefix) {
+    return std::count_if(replies.begin(), replies.end(),
+                         [&](const std::string& r) { return r.starts_with(prefix); });
+  };
+  const std::vector<std::string> before = greetings();
+  EXPECT_EQ(countStarting(before, "220 "), 40) << ::testing::PrintToString(before);
+
+  CommandResult planned = agent("plan", "rate-limits.yaml");
+  EXPECT_TRUE(contains(planned.stdout_data, "smtpd_client_connection_rate_limit: (unset) -> 30"))
+      << last_output_;
+  planApplyReplan("rate-limits.yaml");
+
+  const std::vector<std::string> after = greetings();
+  EXPECT_GE(countStarting(after, "421 4.7.0 " + sandbox().hostname() +
+                                     " Error: too many connections from 127.0.0.1"),
+            10)
+      << ::testing::PrintToString(after);
+  EXPECT_EQ(countStarting(before, "421 "), 0);
+  EXPECT_TRUE(sandbox().logEventuallyContains("Connection rate limit exceeded"));
+}
+
+// The whole library composes: scan of the default sandbox lists the findings; the operator's
+// part (a CA-issued certificate for $myhostname with its chain: the certificate baseline
+// checks, it never invents one) and the library applied in turn leave none of them, every plan
+// is still clean, and scan ends with "no finding failed". The throwaway root is trusted only by
+// the processes the test starts (SSL_CERT_FILE).
 TEST_F(BaselineLibraryE2eTest, ScanBeforeAndAfterTheWholeLibrary) {
   const std::string before = scan();
   for (const char* finding :
        {"FAIL  VRFY enabled", "WARN  Banner discloses software", "FAIL  TLSv1 accepted",
-        "FAIL  TLSv1.1 accepted", "FAIL  Anonymous cipher suite accepted"}) {
+        "FAIL  TLSv1.1 accepted", "FAIL  Anonymous cipher suite accepted",
+        "FAIL  Self-signed certificate", "FAIL  Cleartext AUTH offered before STARTTLS"}) {
     EXPECT_TRUE(contains(before, finding)) << finding << "\n" << before;
   }
-  const std::vector<std::string> library = {"tls-protocols.yaml", "tls-ciphers.yaml", "vrfy.yaml",
-                                            "banner.yaml", "smtp-smuggling.yaml"};
+
+  using agent::tls::CertificateRequest;
+  const auto now = std::chrono::system_clock::now();
+  const auto root = agent::tls::generateCertificate(
+      CertificateRequest{.common_name = "Library Test Root",
+                         .not_before = now - std::chrono::hours(24),
+                         .not_after = now + std::chrono::hours(24 * 365),
+                         .is_ca = true});
+  ASSERT_TRUE(root.ok());
+  const auto leaf = agent::tls::generateCertificate(
+      CertificateRequest{.common_name = sandbox().hostname(),
+                         .dns_names = {sandbox().hostname()},
+                         .not_before = now - std::chrono::hours(24),
+                         .not_after = now + std::chrono::hours(24 * 365),
+                         .key_type = agent::tls::KeyType::kRsa2048},
+      &*root);
+  ASSERT_TRUE(leaf.ok());
+  const std::string ca_file = sandbox().dir() + "/library-root.pem";
+  writeFileText(ca_file, root->certificate_pem);
+  writeFileText(sandbox().dir() + "/mx-cert.pem", leaf->certificate_pem);
+  writeFileText(sandbox().dir() + "/mx-key.pem", leaf->private_key_pem, 0600);
+  ASSERT_TRUE(sandbox()
+                  .postconf({"smtpd_tls_cert_file=" + sandbox().dir() + "/mx-cert.pem",
+                             "smtpd_tls_key_file=" + sandbox().dir() + "/mx-key.pem"})
+                  .ok());
+  ASSERT_TRUE(sandbox().reload().ok());
+  const std::map<std::string, std::string> trusting = {{"SSL_CERT_FILE", ca_file}};
+  agent_env_ = trusting;
+
+  const std::vector<std::string> library = {"tls-protocols.yaml",
+                                            "tls-ciphers.yaml",
+                                            "vrfy.yaml",
+                                            "banner.yaml",
+                                            "smtp-smuggling.yaml",
+                                            "certificate.yaml",
+                                            "smtp-auth-hardening.yaml"};
   for (const std::string& file : library) {
     CommandResult applied = agent("apply", file);
     ASSERT_EQ(applied.exit_code, 0) << file << "\n" << last_output_;
@@ -492,16 +631,27 @@ TEST_F(BaselineLibraryE2eTest, ScanBeforeAndAfterTheWholeLibrary) {
   for (const std::string& file : library) {
     CommandResult again = agent("plan", file);
     EXPECT_EQ(again.exit_code, 0) << file << "\n" << last_output_;
+    CommandResult verified =
+        runProgram({kAgent, "verify", "--policy", kSource + "/policies/" + file, "--postfix-dir",
+                    sandbox().configDir(), "--role", "smtp=" + port()},
+                   std::chrono::seconds(60), trusting, &last_output_);
+    EXPECT_EQ(verified.exit_code, 0) << file << "\n" << last_output_;
   }
-  const std::string after = scan();
+  std::string after;
+  CommandResult scanned =
+      runProgram({kAgent, "scan", "127.0.0.1:" + port(), "--name", sandbox().hostname()},
+                 std::chrono::seconds(60), trusting, &after);
+  EXPECT_EQ(scanned.exit_code, 0) << after;
   for (const char* finding :
        {"PASS  VRFY disabled", "PASS  Banner names no software", "PASS  TLSv1 refused",
-        "PASS  TLSv1.1 refused", "PASS  Anonymous cipher suites refused"}) {
+        "PASS  TLSv1.1 refused", "PASS  Anonymous cipher suites refused",
+        "PASS  Diffie-Hellman group is strong", "PASS  Certificate chain trusted",
+        "PASS  Certificate matches the host name", "PASS  Certificate is within its validity",
+        "PASS  No AUTH offered before STARTTLS", "result: no finding failed"}) {
     EXPECT_TRUE(contains(after, finding)) << finding << "\n" << after;
   }
-  for (const char* id : {"VRFY enabled", "Banner discloses", "accepted\n"}) {
-    EXPECT_FALSE(contains(after, id)) << id << "\n" << after;
-  }
+  EXPECT_FALSE(contains(after, "  FAIL ")) << after;
+  EXPECT_FALSE(contains(after, "  WARN ")) << after;
 }
 
 }  // namespace

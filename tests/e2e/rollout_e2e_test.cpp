@@ -224,6 +224,13 @@ waves:
   controller_->kill9();
   ASSERT_TRUE(controller_->restart().ok());
 
+  // `rollout show --watch` without a terminal: a line whenever something changed, and it ends
+  // by itself (exit 0) once the rollout has completed.
+  std::string watched;
+  EXPECT_EQ(controller_->ctl({"rollout", "show", id, "--watch"}, &watched), 0) << watched;
+  EXPECT_NE(watched.find("helo-1 running"), std::string::npos) << watched;
+  EXPECT_NE(watched.find("helo-1 completed"), std::string::npos) << watched;
+  EXPECT_EQ(watched.find("\033["), std::string::npos) << watched;  // no screen redraws
   ASSERT_TRUE(eventually([&] { return phaseIs(id, "completed"); }, std::chrono::seconds(90)))
       << controller_->log();
   for (auto& a : agents_) {

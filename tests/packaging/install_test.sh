@@ -72,6 +72,9 @@ expect_agent="-rw-r--r-- root/root ./etc/postwarden/agent.yaml
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/copyright
 -rw-r--r-- root/root ./usr/share/doc/postwarden-agent/install.md.gz
 -rw-r--r-- root/root ./usr/share/postwarden/policies/banner.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/certificate.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/open-relay.yaml
+-rw-r--r-- root/root ./usr/share/postwarden/policies/rate-limits.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-auth-hardening.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/smtp-smuggling.yaml
 -rw-r--r-- root/root ./usr/share/postwarden/policies/submission-587.yaml
@@ -169,14 +172,31 @@ for unit in "$r"/lib/systemd/system/*; do
 done
 ok "every unit runs /usr/sbin or /usr/bin binaries of the packages"
 if command -v systemd-analyze >/dev/null; then
-  # Outside the host's root the binaries are "not executable"; anything else is a unit error.
-  systemd-analyze verify --man=no "$r"/lib/systemd/system/* >"$work/verify.txt" 2>&1 || true
-  if grep -vE ': Command /usr/s?bin/postwarden[a-z-]* is not executable: No such file or directory$' \
-       "$work/verify.txt" >"$work/verify-errors.txt"; then
-    fail "systemd-analyze verify:"; cat "$work/verify-errors.txt" >&2
+  # The packaged units with their /usr/sbin, /usr/bin binaries moved to the extracted root, so
+  # verify checks the binaries the packages install; anything verify prints (an unknown key,
+  # a bad value, a missing binary) or a non-zero exit fails.
+  mkdir -p "$work/verify"
+  for unit in "$r"/lib/systemd/system/*; do
+    sed -e "s|/usr/sbin/postwarden|$r/usr/sbin/postwarden|g" -e "s|/usr/bin/postwarden|$r/usr/bin/postwarden|g" \
+      "$unit" >"$work/verify/${unit##*/}"
+  done
+  if systemd-analyze verify --man=no "$work"/verify/* >"$work/verify.txt" 2>&1 && [ ! -s "$work/verify.txt" ]; then
+    ok "systemd-analyze verify: the $(ls "$work/verify" | wc -l) units, no output"
   else
-    ok "systemd-analyze verify: no errors in the 4 units"
+    fail "systemd-analyze verify:"; cat "$work/verify.txt" >&2
   fi
+  # The hardening stays: systemd-analyze security's exposure (packaging/README.md records the
+  # figures) must not rise above these ceilings.
+  for ceiling in postwarden-controller.service:2.0 postwarden-agentd.service:3.5 postwarden-agent.service:3.5; do
+    unit=${ceiling%%:*}
+    score=$(systemd-analyze security --offline=yes --no-pager "$r/lib/systemd/system/$unit" 2>/dev/null |
+            sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
+    if [ -n "$score" ] && awk -v s="$score" -v c="${ceiling##*:}" 'BEGIN { exit !(s <= c) }'; then
+      ok "systemd-analyze security $unit: $score (ceiling ${ceiling##*:})"
+    else
+      fail "systemd-analyze security $unit: '$score', above ${ceiling##*:}"
+    fi
+  done
 else
   echo "skip: systemd-analyze not installed"
 fi

@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one small pure grammar per kind of Postfix value (booleans, sizes,
+// times, lists, lookup tables, TLS levels, ...), each a few lines, in the one place the
+// catalog looks.
 #include "agent/params/internal/value_grammar.h"
 
 #include <algorithm>

@@ -21,6 +21,21 @@ TEST(AgentdArgumentsTest, RunTakesItsConfigOrTheDefault) {
   EXPECT_TRUE(parsed->verbose);
 }
 
+TEST(AgentdArgumentsTest, LogFormatIsTextUnlessJsonIsAskedForAnywhere) {
+  Result<AgentdArguments> parsed = parseArguments({"run"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->log_format, LogFormat::kText);
+  parsed = parseArguments({"run", "--log-format", "json", "--config", "/tmp/a.yaml"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->log_format, LogFormat::kJson);
+  EXPECT_EQ(std::get<RunFlags>(parsed->command).config, "/tmp/a.yaml");
+  parsed = parseArguments({"--log-format", "text", "run"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->log_format, LogFormat::kText);
+  EXPECT_EQ(error({"run", "--log-format", "yaml"}), "--log-format takes text or json, not 'yaml'");
+  EXPECT_EQ(error({"run", "--log-format"}), "--log-format needs a value");
+}
+
 TEST(AgentdArgumentsTest, HelpAndVersionWinAnywhere) {
   EXPECT_TRUE(std::holds_alternative<HelpRequest>(parseArguments({"run", "--help"})->command));
   EXPECT_TRUE(std::holds_alternative<VersionRequest>(parseArguments({"--version"})->command));

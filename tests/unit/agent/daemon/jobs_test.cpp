@@ -185,3 +185,66 @@ TEST(SoakStepTest, NoSoakNoReports) {
 
 }  // namespace
 }  // namespace postwarden::agent::daemon
+
+namespace postwarden::agent::daemon {
+namespace {
+
+TEST(JobRecordTest, RoundTripsMasterCfOverridesARollbackPutsBack) {
+  JobRecord r{.job_id = "ro-1/mx1/change/1",
+              .rollout_id = "ro-1",
+              .prior = {{.name = "smtpd_tls_security_level", .value = "may"},
+                        {.name = "smtpd_tls_security_level",
+                         .value = "encrypt",
+                         .service = "submission/inet"},
+                        {.name = "smtpd_sasl_auth_enable",
+                         .value = std::nullopt,
+                         .service = "127.0.0.1:2525/inet"},
+                        {.name = "smtpd_client_restrictions",
+                         .value = "permit_sasl_authenticated, reject",
+                         .service = "submission/inet"}},
+              .report = "r"};
+  Result<JobRecord> back = decodeJobRecord(encodeJobRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, r);
+}
+
+TEST(AddPriorValuesTest, PutsBackMainCfAndMasterCfValuesThePreviousVersionDoesNotGovern) {
+  policy::Baseline previous;
+  previous.main_cf_set.push_back({.name = "smtpd_tls_security_level", .value = "may"});
+  previous.master_cf.push_back({.service = "submission",
+                                .type = "inet",
+                                .options = {{.name = "smtpd_tls_wrappermode", .value = "no"}}});
+  const std::vector<PriorValue> prior = {
+      {.name = "smtpd_tls_security_level", .value = "none"},  // governed: left alone
+      {.name = "smtpd_helo_required", .value = std::nullopt},
+      {.name = "smtpd_tls_wrappermode", .value = "yes", .service = "submission/inet"},  // governed
+      {.name = "smtpd_tls_auth_only", .value = "no", .service = "submission/inet"},
+      {.name = "smtpd_sasl_auth_enable", .value = std::nullopt, .service = "smtp/inet"},
+  };
+  auto governed = [](const PriorValue& p) {
+    return p.name == "smtpd_tls_security_level" ||
+           (p.service == "submission/inet" && p.name == "smtpd_tls_wrappermode");
+  };
+  const std::string restored = addPriorValues(prior, governed, previous);
+  EXPECT_EQ(restored,
+            "smtpd_helo_required unset, submission/inet -o smtpd_tls_auth_only = no, smtp/inet "
+            "-o smtpd_sasl_auth_enable unset");
+  ASSERT_EQ(previous.main_cf_set.size(), 1u);
+  ASSERT_EQ(previous.main_cf_remove.size(), 1u);
+  EXPECT_EQ(previous.main_cf_remove[0].name, "smtpd_helo_required");
+  ASSERT_EQ(previous.master_cf.size(), 2u);
+  // Added to the previous version's own entry for the service...
+  ASSERT_EQ(previous.master_cf[0].options.size(), 2u);
+  EXPECT_EQ(previous.master_cf[0].options[1].name, "smtpd_tls_auth_only");
+  EXPECT_EQ(previous.master_cf[0].options[1].value, "no");
+  // ...or as a new one that only applies where the entry exists (never creates a service).
+  EXPECT_EQ(previous.master_cf[1].service, "smtp");
+  EXPECT_EQ(previous.master_cf[1].type, "inet");
+  EXPECT_TRUE(previous.master_cf[1].only_if_exists);
+  EXPECT_FALSE(previous.master_cf[1].command.has_value());
+  ASSERT_EQ(previous.master_cf[1].remove_options.size(), 1u);
+  EXPECT_EQ(previous.master_cf[1].remove_options[0].name, "smtpd_sasl_auth_enable");
+}
+
+}  // namespace
+}  // namespace postwarden::agent::daemon

@@ -39,14 +39,36 @@ constexpr char kQuiet[] =
 TEST(MailLogTest, CountsEachKindOfLine) {
   const std::string text = std::string(kFatal) + kPanic + kSslAccept + kTlsProblem + kLostStarttls +
                            kSasl + kThrottle + kClientTls + kQuiet;
-  EXPECT_EQ(countLines(text),
-            (LogCounts{.lines = 10, .fatal = 2, .tls = 3, .sasl = 1, .throttled = 1}));
+  EXPECT_EQ(
+      countLines(text),
+      (LogCounts{.lines = 10, .fatal = 2, .tls = 3, .sasl = 1, .throttled = 1, .connections = 1}));
+}
+
+TEST(MailLogTest, CountsInboundConnectionsAndDeliveries) {
+  const std::string text =
+      std::string(kQuiet) +
+      "Dec  5 02:41:15 mx1 postfix/submission/smtpd[2219]: connect from client[192.0.2.10]\n"
+      "Dec  5 02:41:15 mx1 postfix/smtpd[2219]: disconnect from client[192.0.2.10] ehlo=1 "
+      "quit=1 commands=2\n"
+      "Dec  5 02:41:16 mx1 postfix/smtp[2220]: 4C1: to=<a@example.org>, relay=mx.example.org"
+      "[198.51.100.2]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+      "Dec  5 02:41:16 mx1 postfix/local[2221]: 4C2: to=<b@mx1>, relay=local, dsn=2.0.0, "
+      "status=sent (delivered to mailbox)\n"
+      "Dec  5 02:41:17 mx1 postfix/smtp[2222]: 4C3: to=<c@example.net>, dsn=4.4.1, "
+      "status=deferred (connect to mx.example.net: Connection refused)\n"
+      // The smtp client's own connections and a postscreen CONNECT are not inbound sessions.
+      "Dec  5 02:41:18 mx1 postfix/postscreen[90]: CONNECT from [192.0.2.11]:4711 to "
+      "[192.0.2.1]:25\n";
+  const LogCounts counts = countLines(text);
+  EXPECT_EQ(counts.connections, 2);
+  EXPECT_EQ(counts.delivered, 2);
+  EXPECT_EQ(counts.lines, 7);
 }
 
 TEST(MailLogTest, ALineStillBeingWrittenIsLeftForLater) {
   std::string text = std::string(kQuiet) + kFatal;
   text.pop_back();  // no newline yet
-  EXPECT_EQ(countLines(text), (LogCounts{.lines = 1}));
+  EXPECT_EQ(countLines(text), (LogCounts{.lines = 1, .connections = 1}));
 }
 
 TEST(MailLogTest, RotationStartsFromZero) {
@@ -93,7 +115,7 @@ TEST(MailLogTest, CountsOnlyWhatWasAppendedSinceTheMarkAcrossRotations) {
   append(log, std::string(kSasl) + kQuiet);
   counts = countSince(files, log, *mark);
   ASSERT_TRUE(counts.ok());
-  EXPECT_EQ(*counts, (LogCounts{.lines = 2, .sasl = 1}));
+  EXPECT_EQ(*counts, (LogCounts{.lines = 2, .sasl = 1, .connections = 1}));
 
   // logrotate's rename + create: a new inode, counted from its start.
   std::filesystem::rename(log, log + ".1");

@@ -19,9 +19,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr const char* kLibrary[] = {"policies/tls-protocols.yaml", "policies/tls-ciphers.yaml",
-                                    "policies/vrfy.yaml", "policies/banner.yaml",
-                                    "policies/smtp-smuggling.yaml"};
+constexpr const char* kLibrary[] = {"policies/tls-protocols.yaml",  "policies/tls-ciphers.yaml",
+                                    "policies/vrfy.yaml",           "policies/banner.yaml",
+                                    "policies/smtp-smuggling.yaml", "policies/certificate.yaml",
+                                    "policies/open-relay.yaml",     "policies/rate-limits.yaml"};
 
 Baseline loadShipped(const std::string& relative) {
   auto loaded = loadBaseline(test::readFile(test::sourcePath(relative)), relative);
@@ -283,6 +284,51 @@ TEST(BaselineLanguageTest, IfExistsAndVerifyKeysAreChecked) {
   EXPECT_THAT(s.message(), HasSubstr("banner_must_not_contain must be a list"));
   s = loadError("name: x\nversion: \"1\"\nverify:\n  - vrfi: refused\n");
   EXPECT_THAT(s.message(), HasSubstr("did you mean 'vrfy'?"));
+}
+
+TEST(BaselineLanguageTest, CertificateAndDhKeysAreCheckedWithPosition) {
+  Status s = loadError("name: x\nversion: \"1\"\nverify:\n  - certificate_valid_days: soon\n");
+  EXPECT_THAT(s.message(), HasSubstr("t.yaml:4:29: 'certificate_valid_days' must be a whole "
+                                     "number from 0 to 3650, not 'soon'"));
+  s = loadError("name: x\nversion: \"1\"\nverify:\n  - dh_min_bits: 100\n");
+  EXPECT_THAT(s.message(), HasSubstr("'dh_min_bits' must be a whole number from 512"));
+  s = loadError("name: x\nversion: \"1\"\nverify:\n  - certificate_chain: trustd\n");
+  EXPECT_THAT(s.message(), HasSubstr("did you mean 'trusted'?"));
+}
+
+TEST(BaselineLanguageTest, MessageSizeLimitMayNotExceedMailboxSizeLimit) {
+  const auto catalog = params::ParameterCatalog::builtin();
+  auto findings = [&](const std::string& set) {
+    std::string text;
+    auto b = loadBaseline("name: x\nversion: \"1\"\nmain.cf:\n  set:\n" + set, "t.yaml");
+    EXPECT_TRUE(b.ok()) << b.status().toString();
+    if (!b.ok()) return text;
+    for (const Finding& f : validateBaseline(*b, catalog)) text += f.toString() + "\n";
+    return text;
+  };
+  EXPECT_EQ(findings("    message_size_limit: \"1000\"\n    mailbox_size_limit: \"2000\"\n"), "");
+  EXPECT_THAT(findings("    message_size_limit: \"3000\"\n    mailbox_size_limit: \"2000\"\n"),
+              HasSubstr("t.yaml:5:5: error: message_size_limit (3000) is larger than "
+                        "mailbox_size_limit (2000)"));
+  // Against Postfix's default mailbox_size_limit (51200000).
+  EXPECT_THAT(findings("    message_size_limit: \"60000000\"\n"),
+              HasSubstr("mailbox_size_limit (51200000, Postfix's default)"));
+  EXPECT_EQ(findings("    message_size_limit: \"60000000\"\n    mailbox_size_limit: \"0\"\n"), "")
+      << "0 is an unlimited mailbox";
+  EXPECT_THAT(findings("    message_size_limit: \"0\"\n    mailbox_size_limit: \"2000\"\n"),
+              HasSubstr("is larger than"))
+      << "0 is an unlimited message";
+}
+
+TEST(BaselineLibraryTest, CertificateBaselineOnlyChecksAndNamesMyhostname) {
+  const Baseline b = loadShipped("policies/certificate.yaml");
+  EXPECT_TRUE(b.main_cf_set.empty());
+  EXPECT_TRUE(b.main_cf_remove.empty());
+  EXPECT_TRUE(b.master_cf.empty());
+  ASSERT_EQ(b.verify.size(), 1u);
+  EXPECT_EQ(b.verify[0].certificate_name, "$myhostname");
+  EXPECT_EQ(b.verify[0].certificate_valid_days, 30);
+  EXPECT_TRUE(b.verify[0].certificate_chain_trusted);
 }
 
 }  // namespace

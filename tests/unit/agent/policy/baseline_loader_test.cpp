@@ -142,7 +142,7 @@ TEST(BaselineLoaderTest, LoadsEveryKeyOfTheSchema) {
   EXPECT_EQ(b.main_cf_set[0].name, "smtpd_tls_auth_only");
   EXPECT_EQ(b.main_cf_set[0].value, "yes");
   EXPECT_EQ(b.main_cf_set[2].value, "noanonymous, noplaintext");
-  EXPECT_EQ(b.main_cf_set[4].value, "52428800");
+  EXPECT_EQ(b.main_cf_set[4].value, "41943040");
   EXPECT_EQ(b.main_cf_set[5].value, "3.6");
   EXPECT_EQ(b.main_cf_set[6].name, "relayhost");
   EXPECT_EQ(b.main_cf_set[6].value, "");

@@ -206,7 +206,7 @@ TEST(BaselineValidatorTest, ChecksMechanismAndCertificateNames) {
   EXPECT_THAT(only("name: t\nversion: '1'\nverify:\n  - certificate_name: 'mail example'\n",
                    Severity::kError)
                   .message,
-              HasSubstr("certificate_name 'mail example' is not a DNS name"));
+              HasSubstr("certificate_name 'mail example' is neither a DNS name nor a parameter"));
   EXPECT_THAT(findingsFor("name: t\nversion: '1'\nverify:\n"
                           "  - certificate_name: '*.example.org'\n"
                           "    require_auth_after_tls: [SCRAM-SHA-256, CRAM-MD5, XOAUTH2]\n"),

@@ -119,6 +119,32 @@ TEST(ProbeChecksTest, EachExpectationProbesItsListeners) {
   EXPECT_EQ((*checks)[1].target.expected_certificate_name, "mail.example.org");
 }
 
+TEST(ProbeChecksTest, ACertificateNameReferenceIsTheListenersOwnValue) {
+  policy::Baseline baseline = baselineExpecting({"smtp", "submission"});
+  baseline.verify[0].certificate_name = "$myhostname";
+  baseline.verify[1].certificate_name = "${myhostname}";
+  const std::string master =
+      "smtp      inet  n       -       y       -       -       smtpd\n"
+      "submission inet n       -       y       -       -       smtpd\n"
+      "  -o myhostname=submit.example.org\n";
+  Result<std::vector<applier::ProbeCheck>> checks =
+      probeChecks(baseline, {"myhostname = mx.example.org\n", master}, {}, std::nullopt, {});
+  ASSERT_TRUE(checks.ok()) << checks.status().toString();
+  ASSERT_THAT(*checks, SizeIs(2));
+  EXPECT_EQ((*checks)[0].target.expected_certificate_name, "mx.example.org");
+  EXPECT_EQ((*checks)[1].target.expected_certificate_name, "submit.example.org");
+}
+
+TEST(ProbeChecksTest, AReferenceToAnUnsetParameterIsLeftForTheCheckToReport) {
+  policy::Baseline baseline = baselineExpecting({"smtp"});
+  baseline.verify[0].certificate_name = "$myhostname";
+  Result<std::vector<applier::ProbeCheck>> checks =
+      probeChecks(baseline, {"", kMaster}, {}, std::nullopt, {});
+  ASSERT_TRUE(checks.ok()) << checks.status().toString();
+  ASSERT_THAT(*checks, SizeIs(1));
+  EXPECT_EQ((*checks)[0].target.expected_certificate_name, "$myhostname");
+}
+
 TEST(ProbeChecksTest, ExplicitProbeAddressTakesEveryExpectation) {
   policy::Baseline baseline = baselineExpecting({"smtp", "submission"});
 

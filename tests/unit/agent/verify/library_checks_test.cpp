@@ -221,7 +221,61 @@ TEST(LibraryScanTest, RequestScanChecksAsksForVrfyAndTheLegacyHandshakes) {
   ProbeTarget target;
   requestScanChecks(target);
   EXPECT_TRUE(target.try_vrfy);
-  EXPECT_THAT(target.tls_attempts, ElementsAre("TLSv1", "TLSv1.1", "aNULL"));
+  EXPECT_THAT(target.tls_attempts, ElementsAre("TLSv1", "TLSv1.1", "aNULL", "DHE"));
+  EXPECT_TRUE(target.check_certificate_chain);
+}
+
+TEST(CertificateExpectationTest, ValidDaysChainAndDhGroupAreJudged) {
+  policy::ProbeExpectation e;
+  e.certificate_valid_days = 30;
+  e.certificate_chain_trusted = true;
+  e.dh_min_bits = 2048;
+  ProbeResult result = tlsResult();
+  result.certificate_chain = tls::ChainCheck{tls::ChainCheck::Problem::kNone, 2, ""};
+  TlsAttempt dhe = accepted("DHE", "TLSv1.2");
+  dhe.key_exchange = "DH";
+  dhe.key_exchange_bits = 2048;
+  result.tls_attempts = {dhe};
+  EXPECT_TRUE(evaluate(result, e, kNow).passed)
+      << ::testing::PrintToString(evaluate(result, e, kNow).failures);
+
+  ProbeResult soon = result;
+  soon.peer_certificate->not_after = kNow + std::chrono::hours(24 * 10);
+  EXPECT_THAT(evaluate(soon, e, kNow).failures, ElementsAre(HasSubstr("within 30 days")));
+  ProbeResult expired = result;
+  expired.peer_certificate->not_after = kNow - std::chrono::hours(1);
+  EXPECT_THAT(evaluate(expired, e, kNow).failures, ElementsAre(HasSubstr("expired on")));
+
+  ProbeResult incomplete = result;
+  incomplete.certificate_chain =
+      tls::ChainCheck{tls::ChainCheck::Problem::kIncomplete, 1, "unable to get issuer"};
+  EXPECT_THAT(evaluate(incomplete, e, kNow).failures,
+              ElementsAre(HasSubstr("certificate chain is incomplete (1 certificate(s) sent)")));
+
+  ProbeResult weak = result;
+  weak.tls_attempts[0].key_exchange_bits = 1024;
+  EXPECT_THAT(evaluate(weak, e, kNow).failures, ElementsAre(HasSubstr("1024-bit DH group")));
+  ProbeResult no_dhe = result;
+  no_dhe.tls_attempts = {refused("DHE")};
+  EXPECT_TRUE(evaluate(no_dhe, e, kNow).passed) << "no DHE suite at all is no Logjam";
+}
+
+TEST(CertificateExpectationTest, AnUnresolvedNameReferenceFailsWithTheReason) {
+  policy::ProbeExpectation e;
+  e.certificate_name = "$myhostname";
+  EXPECT_THAT(evaluate(tlsResult(), e, kNow).failures,
+              ElementsAre(HasSubstr("certificate_name '$myhostname' names a parameter that "
+                                    "neither main.cf nor the service sets")));
+}
+
+TEST(CertificateExpectationTest, ChainAndDhAreRequestedFromTheProbe) {
+  policy::ProbeExpectation e;
+  e.certificate_chain_trusted = true;
+  e.dh_min_bits = 2048;
+  ProbeTarget target;
+  requestChecksFor(e, target);
+  EXPECT_TRUE(target.check_certificate_chain);
+  EXPECT_THAT(target.tls_attempts, ElementsAre("DHE"));
 }
 
 class LibraryProberTest : public ::testing::Test {
@@ -274,6 +328,48 @@ TEST_F(LibraryProberTest, AnAttemptRefusedAtStarttlsDidNotReachTheHandshake) {
   EXPECT_FALSE(result.tls_attempts[0].established);
   EXPECT_FALSE(result.tls_attempts[0].reached_handshake);
   EXPECT_EQ(result.tls_attempts[0].error, "454 4.7.0 TLS not available due to local problem");
+}
+
+TEST_F(LibraryProberTest, TheRelayTestPresentsAnOutsideClientWithXclientAndNeverSendsData) {
+  fakes::FakeSmtpServer::Script script;
+  script.ehlo_lines.push_back("XCLIENT ADDR NAME");
+  script.replies["XCLIENT"] = "220 fake.example.com ESMTP";
+  script.replies["RCPT"] = "554 5.7.1 <postwarden-relay-probe@example.net>: Relay access denied";
+  auto server = startServer(script);
+  ProbeTarget target;
+  target.port = server->port();
+  target.relay_test = RelayTest{};
+  const ProbeResult result = prober_.probe(target);
+  EXPECT_EQ(result.failure, "");
+  ASSERT_TRUE(result.relay.has_value());
+  EXPECT_TRUE(result.relay->from_loopback);
+  EXPECT_TRUE(result.relay->xclient_accepted);
+  EXPECT_EQ(result.relay->rcpt_code, 554);
+  EXPECT_TRUE(result.relay->refused());
+  EXPECT_THAT(server->commands(), Contains("XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]"));
+  EXPECT_THAT(server->commands(), Contains("RCPT TO:<postwarden-relay-probe@example.net>"));
+  EXPECT_THAT(server->commands(), Contains("RSET"));
+  EXPECT_THAT(server->commands(), ::testing::Not(Contains("DATA")));
+}
+
+TEST(LibraryScanTest, RelayAcceptedIsAFindingOnlyWhereTheProbeWasAnOutsideClient) {
+  ProbeResult result = tlsResult();
+  auto relayFinding = [&](RelayResult relay) {
+    result.relay = relay;
+    for (const ScanFinding& f : scanFindings(result, kNow)) {
+      if (f.id == "smtp-open-relay") return f;
+    }
+    return ScanFinding{};
+  };
+  RelayResult accepted{.from_loopback = true, .rcpt_code = 250, .rcpt_reply = "250 2.1.5 Ok"};
+  EXPECT_EQ(relayFinding(accepted).verdict, ScanFinding::Verdict::kInfo);
+  accepted.xclient_accepted = true;
+  EXPECT_EQ(relayFinding(accepted).verdict, ScanFinding::Verdict::kFail);
+  EXPECT_THAT(relayFinding(accepted).detail, HasSubstr("Nessus 10262"));
+  RelayResult remote{.from_loopback = false, .rcpt_code = 250, .rcpt_reply = "250 2.1.5 Ok"};
+  EXPECT_EQ(relayFinding(remote).verdict, ScanFinding::Verdict::kFail);
+  RelayResult deferred{.from_loopback = true, .rcpt_code = 454, .rcpt_reply = "454 4.7.1"};
+  EXPECT_EQ(relayFinding(deferred).verdict, ScanFinding::Verdict::kPass);
 }
 
 }  // namespace

@@ -191,13 +191,54 @@ TEST(ScanTest, NotYetValidCertificateFails) {
   EXPECT_EQ(finding->title, "Certificate not yet valid");
 }
 
-TEST(ScanTest, SelfSignedCertificateIsInformational) {
+TEST(ScanTest, ChainFindingsSpeakInNessusTerms) {
   ProbeResult result = goodResult();
-  result.peer_certificate->self_signed = true;
-  const std::optional<ScanFinding> finding =
-      find(scanFindings(result, kNow), "smtp-certificate-self-signed");
+  EXPECT_FALSE(find(scanFindings(result, kNow), "smtp-certificate-chain").has_value())
+      << "no chain check asked, no finding";
+  using Problem = tls::ChainCheck::Problem;
+  const struct {
+    Problem problem;
+    Verdict verdict;
+    const char* title;
+    const char* plugin;
+  } cases[] = {{Problem::kNone, Verdict::kPass, "Certificate chain trusted", ""},
+               {Problem::kSelfSigned, Verdict::kFail, "Self-signed certificate", "57582"},
+               {Problem::kIncomplete, Verdict::kFail, "Certificate chain incomplete", "51192"},
+               {Problem::kUntrustedRoot, Verdict::kFail, "Certificate not trusted", "51192"}};
+  for (const auto& c : cases) {
+    result.certificate_chain = tls::ChainCheck{c.problem, 1, "detail"};
+    const std::optional<ScanFinding> finding =
+        find(scanFindings(result, kNow), "smtp-certificate-chain");
+    ASSERT_TRUE(finding.has_value());
+    EXPECT_EQ(finding->verdict, c.verdict) << c.title;
+    EXPECT_EQ(finding->title, c.title);
+    EXPECT_NE(finding->detail.find(c.plugin), std::string::npos) << finding->detail;
+  }
+}
+
+TEST(ScanTest, DhGroupOf1024BitsIsLogjam) {
+  ProbeResult result = goodResult();
+  TlsAttempt dhe{.offered = "DHE",
+                 .established = true,
+                 .version = "TLSv1.2",
+                 .cipher = "DHE-RSA-AES256-GCM-SHA384",
+                 .reached_handshake = true,
+                 .key_exchange = "DH",
+                 .key_exchange_bits = 1024};
+  result.tls_attempts = {dhe};
+  std::optional<ScanFinding> finding = find(scanFindings(result, kNow), "smtp-tls-dh-group");
   ASSERT_TRUE(finding.has_value());
-  EXPECT_EQ(finding->verdict, Verdict::kInfo);
+  EXPECT_EQ(finding->verdict, Verdict::kFail);
+  EXPECT_NE(finding->detail.find("83875"), std::string::npos);
+  result.tls_attempts[0].key_exchange_bits = 2048;
+  finding = find(scanFindings(result, kNow), "smtp-tls-dh-group");
+  ASSERT_TRUE(finding.has_value());
+  EXPECT_EQ(finding->verdict, Verdict::kPass);
+  result.tls_attempts[0] = {
+      .offered = "DHE", .error = "handshake failure", .reached_handshake = true};
+  finding = find(scanFindings(result, kNow), "smtp-tls-dh-group");
+  ASSERT_TRUE(finding.has_value());
+  EXPECT_EQ(finding->verdict, Verdict::kPass);
 }
 
 TEST(ScanTest, IncompleteProbeIsReported) {
