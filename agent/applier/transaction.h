@@ -78,6 +78,10 @@ struct ProbeRecord {
   verify::Verdict verdict;
 };
 
+// How long apply retries a failing probe of a host that needs no change: the longest probe
+// timeout (nothing was reloaded, so there is nothing to wait for), at most verify_deadline.
+std::chrono::milliseconds compliantProbeWindow(const TransactionOptions& options);
+
 // Probes one listener and judges the result against its expectation.
 ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check);
 
@@ -142,10 +146,13 @@ class Transaction {
   };
 
   ProbeRound probeOnce(const std::vector<ProbeCheck>& checks, bool health_only);
-  ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only);
+  // Probes until the checks pass or `within` (default: verify_deadline) has passed.
+  ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only,
+                        std::optional<std::chrono::milliseconds> within = std::nullopt);
   // The "verify" step: probes until the expectations hold or the deadline passes; the last
   // round's records go into the report.
-  ProbeRound verifyStep(TransactionReport& report);
+  ProbeRound verifyStep(TransactionReport& report,
+                        std::optional<std::chrono::milliseconds> within = std::nullopt);
   StepRecord runStep(TransactionReport& report, std::string name,
                      const std::function<Status(std::string& detail)>& step);
   Status stageAndCheck(const planner::Plan& plan, std::string& detail);

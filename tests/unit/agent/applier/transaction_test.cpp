@@ -266,9 +266,26 @@ TEST(TransactionTest, CompliantHostWithFailingProbeIsRefusedWithoutWriting) {
   EXPECT_THAT(host.fs.operations(), ElementsAre("readFile " + kNeedsHuman));
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
   EXPECT_THAT(host.service.calls(), IsEmpty());
-  // Probed until the 20 s deadline, every 200 ms: 100 probes, 99 waits.
-  EXPECT_EQ(host.prober.probes(), 100);
-  EXPECT_THAT(host.clock.sleeps(), SizeIs(99));
+  // Nothing was reloaded: retried only for one probe's timeout (5 s), not the 20 s verify
+  // deadline of a change: every 200 ms, 25 probes, 24 waits.
+  EXPECT_EQ(host.prober.probes(), 25);
+  EXPECT_THAT(host.clock.sleeps(), SizeIs(24));
+}
+
+TEST(TransactionTest, CompliantHostWithFailingProbeWaitsNoLongerThanTheProbeTimeout) {
+  Host host;
+  host.options.probes[0].target.timeout = std::chrono::seconds(2);  // --probe-timeout 2
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  planner::Plan plan = planFor(heloBaseline());
+  host.fs.addFile(kMainCf, plan.main_cf_after);
+  planner::Plan compliant = planFor(heloBaseline(), plan.main_cf_after);
+  const auto started = host.clock.steadyNow();
+
+  TransactionReport report = host.transaction().apply(compliant);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_LE(host.clock.steadyNow() - started, std::chrono::seconds(2));
+  EXPECT_EQ(compliantProbeWindow(host.options), std::chrono::seconds(2));
 }
 
 // --- apply(): the happy paths ------------------------------------------------------------
