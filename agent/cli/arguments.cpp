@@ -480,7 +480,14 @@ Fleet commands (with a controller; 'postwarden-agent enroll --help'):
   enroll   join a controller with a bootstrap token (the key never leaves this host)
   run      the long-running agent: enforce or watch the assigned baseline, report drift
 
+Host commands (no controller needed; they work whether the daemon runs or not):
+  status   enrollment, controller link, baseline and mode, last check, outbox, needs-human
+  backups  the backups of earlier changes, newest first (how to restore one: --help)
+
 Run 'postwarden-agent COMMAND --help' for a command's options.
+Exit status: 0 ok/compliant, 1 error, 2 changes pending (plan, apply --dry-run) or checks
+failing (verify, scan) or no command given (this help on stderr), 3 rolled back, 4 needs a
+human (each command's --help says which apply to it).
 Other options: -h, --help (this help), --version, -v/--verbose (debug log on stderr: the
 commands run and, when a probe fails, its transcript; never passwords).
 )";
@@ -505,7 +512,8 @@ Result<std::string> absoluteDirectory(const std::string& option, const std::stri
 
 Result<Arguments> parseArguments(const std::vector<std::string>& args,
                                  const std::string& working_dir) {
-  if (args.empty() || isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
+  if (args.empty()) return Arguments(HelpArgs{programHelp(), /*usage_error=*/true});
+  if (isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
   if (args[0] == "--version") return Arguments(HelpArgs{versionLine("postwarden-agent") + "\n"});
   const std::string& command = args[0];
   if (std::any_of(args.begin() + 1, args.end(), isHelp)) {

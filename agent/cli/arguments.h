@@ -74,6 +74,7 @@ struct ClearArgs {
 // `--help` (for the whole program or one command) or `--version`.
 struct HelpArgs {
   std::string text;
+  bool usage_error = false;  // no command given: the text goes to stderr, exit kExitUsage
 };
 
 using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs>;

@@ -508,8 +508,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
       [&](const auto& command) -> int {
         using T = std::decay_t<decltype(command)>;
         if constexpr (std::is_same_v<T, HelpArgs>) {
-          env.out << command.text;
-          return kExitOk;
+          (command.usage_error ? env.err : env.out) << command.text;
+          return command.usage_error ? kExitUsage : kExitOk;
         } else if constexpr (std::is_same_v<T, PlanArgs>) {
           return runPlan(command, env);
         } else if constexpr (std::is_same_v<T, ApplyArgs>) {
