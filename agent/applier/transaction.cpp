@@ -278,7 +278,7 @@ Transaction::ProbeRound Transaction::probeUntil(const std::vector<ProbeCheck>& c
 }
 
 Transaction::ProbeRound Transaction::verifyStep(TransactionReport& report,
-                                               std::optional<milliseconds> within) {
+                                                std::optional<milliseconds> within) {
   ProbeRound round;
   runStep(report, "verify", [&](std::string& detail) -> Status {
     round = probeUntil(options_.probes, /*health_only=*/false, within);

@@ -217,8 +217,8 @@ std::string waitingText(const planner::Plan& plan, const applier::TransactionOpt
   for (const applier::ProbeCheck& check : options.probes) {
     each = std::max(each, check.target.timeout);
   }
-  return "probing " + plural(options.probes.size(), "listener") + " for up to " +
-         seconds(window) + " (each probe up to " + seconds(each) + ")";
+  return "probing " + plural(options.probes.size(), "listener") + " for up to " + seconds(window) +
+         " (each probe up to " + seconds(each) + ")";
 }
 
 // Prints the steps live. A failed step is held back until the next one comes: when it ends
