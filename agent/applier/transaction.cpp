@@ -7,6 +7,7 @@
 #include <system_error>
 #include <thread>
 
+#include "agent/applier/backups.h"
 #include "agent/applier/preflight.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
@@ -791,6 +792,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
   const Status verified = advance(entry, JournalStep::kVerified, report);
   report.outcome = Outcome::kRepaired;
+  pruneOldBackups(report);
   if (Status cleared = journal_.clear(); !cleared.ok()) {
     journalFailed(report, "removing the journal of the verified change", cleared);
     if (!verified.ok()) {
@@ -806,6 +808,13 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     }
   }
   return report;
+}
+
+// Retention after a verified change (backups.h): a failure is worth a warning, not more.
+void Transaction::pruneOldBackups(TransactionReport& report) {
+  Result<std::vector<std::string>> pruned =
+      pruneBackups(fs_, options_.state_dir, options_.backup_keep);
+  if (!pruned.ok()) report.warnings.push_back("backups: " + pruned.status().message());
 }
 
 std::optional<TransactionReport> Transaction::recover() {

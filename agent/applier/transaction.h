@@ -59,6 +59,7 @@ struct TransactionOptions {
   std::chrono::milliseconds settle_age{2000};
   std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
   int pid = 0;           // this process (os::Processes::selfPid()): names backup directories
+  int backup_keep = 20;  // backups kept after a verified change (pruneBackups, backups.h)
   // --offline, for a Postfix that is not running: every safety step runs (settle, preflight,
   // the staged check, journal and verified backup, crash-safe swap) except the status step,
   // the reload/restart and the probe. A compliant host is kept without probing; a swapped
@@ -177,6 +178,7 @@ class Transaction {
   // Reports a journal write or removal that failed after the live files changed.
   void journalFailed(TransactionReport& report, const std::string& what, const Status& status);
   std::string statePath(std::string_view name) const;
+  void pruneOldBackups(TransactionReport& report);
 
   os::FileSystem& fs_;
   os::CommandRunner& commands_;

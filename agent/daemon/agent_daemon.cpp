@@ -72,7 +72,8 @@ run::HostSettings hostSettings(const AgentConfig& config) {
                          .service = config.service,
                          .probe_timeout = config.probe.timeout,
                          .verify_deadline = config.verify_deadline,
-                         .command_timeout = config.command_timeout};
+                         .command_timeout = config.command_timeout,
+                         .backup_keep = config.backup_keep};
   for (const auto& [role, port] : config.probe.role_ports) {
     host.role_ports.emplace(role, std::to_string(port));
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/applier/backups.h"
 #include "agent/params/parameter_catalog.h"
 #include "agent/planner/planner.h"
 #include "tests/fakes/fake_clock.h"
@@ -289,6 +290,23 @@ TEST(TransactionTest, CompliantHostWithFailingProbeWaitsNoLongerThanTheProbeTime
 }
 
 // --- apply(): the happy paths ------------------------------------------------------------
+
+TEST(TransactionTest, VerifiedChangePrunesOldBackupsToBackupKeep) {
+  Host host;
+  host.postfixAccepts();
+  host.options.backup_keep = 2;
+  for (const char* id : {"20200101T000000Z-1", "20200102T000000Z-1", "20200103T000000Z-1"}) {
+    host.fs.addFile(kStateDir + "/backups/" + id + "/main.cf", kOldMain);
+  }
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+  ASSERT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  Result<std::vector<BackupInfo>> left = listBackups(host.fs, kStateDir);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].dir, report.backup_dir) << "this change's backup is the newest";
+  EXPECT_EQ((*left)[1].id, "20200103T000000Z-1");
+  EXPECT_THAT(report.warnings, IsEmpty());
+}
 
 TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   Host host;
