@@ -9,6 +9,7 @@
 #include "agent/applier/needs_human.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
+#include "agent/cli/host_commands.h"
 #include "agent/planner/unified_diff.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/report/json_report.h"
@@ -518,6 +519,10 @@ int run(const std::vector<std::string>& args, Environment& env) {
           return runVerify(command, env);
         } else if constexpr (std::is_same_v<T, ScanArgs>) {
           return runScan(command, env);
+        } else if constexpr (std::is_same_v<T, StatusArgs>) {
+          return runStatus(command, env);
+        } else if constexpr (std::is_same_v<T, BackupsArgs>) {
+          return runBackups(command, env);
         } else {
           return runClear(command, env);
         }
