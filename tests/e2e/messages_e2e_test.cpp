@@ -79,8 +79,8 @@ class AgentMessagesE2eTest : public PostfixSandboxFixture {
     return runProgram(argv, seconds(90), {}, &output_);
   }
   os::CommandResult apply(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"apply", "--policy", kHardening, "--state-dir", stateDir(),
-                                     "--verify-deadline", "8"};
+    std::vector<std::string> args = {"apply",    "--policy",          kHardening, "--state-dir",
+                                     stateDir(), "--verify-deadline", "8"};
     args.insert(args.end(), extra.begin(), extra.end());
     return agent(args);
   }
@@ -202,8 +202,8 @@ TEST_F(FleetMessagesE2eTest, RevokedAgentSaysSoOnceAndStopsReconnecting) {
   startAgent("mx1.test");
   std::string out;
   ASSERT_EQ(controller_->ctl({"agent", "revoke", "mx1.test"}, &out), 0) << out;
-  ASSERT_TRUE(eventually([&] { return agent_->log().find("revoked") != std::string::npos; },
-                         seconds(20)))
+  ASSERT_TRUE(
+      eventually([&] { return agent_->log().find("revoked") != std::string::npos; }, seconds(20)))
       << agent_->log();
   std::this_thread::sleep_for(seconds(8));  // several 1 s backoff windows
   const std::string log = agent_->log();
@@ -211,6 +211,53 @@ TEST_F(FleetMessagesE2eTest, RevokedAgentSaysSoOnceAndStopsReconnecting) {
   EXPECT_NE(log.find("postwardenctl token create --agent"), std::string::npos) << log;
   EXPECT_EQ(log.find("unreachable or stream ended"), std::string::npos) << log;
   EXPECT_LE(count(controller_->log(), "refused stream from"), 1u) << controller_->log();
+}
+
+TEST_F(FleetMessagesE2eTest, StatusShowsTheAgentWhileTheDaemonRunsAndAfterItStopped) {
+  startAgent("mx1.test");
+  std::string out;
+  ASSERT_EQ(controller_->ctl({"baseline", "push", kHardening}, &out), 0) << out;
+  const size_t at = out.find("smtp-auth-hardening@");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string ref = out.substr(at, std::string("smtp-auth-hardening@").size() + 12);
+  ASSERT_EQ(controller_->ctl(
+                {"baseline", "assign", ref, "--selector", "site=t", "--mode", "enforce"}, &out),
+            0)
+      << out;
+  const std::string state = agent_->stateDir();
+  auto status = [&](std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {kAgent, "status", "--state-dir", state};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run(argv);
+  };
+  ASSERT_TRUE(eventually([&] {
+    return status().stdout_data.find("last check:      compliant") != std::string::npos;
+  })) << status().stdout_data;
+  os::CommandResult r = status();
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_NE(r.stdout_data.find("enrolled:        yes as mx1.test"), std::string::npos)
+      << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("daemon:          running (pid"), std::string::npos);
+  EXPECT_NE(r.stdout_data.find(": connected"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find(ref + ", mode enforce"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("last change repaired"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("needs human:     no"), std::string::npos) << r.stdout_data;
+  os::CommandResult json = status({"--format", "json"});
+  EXPECT_NE(json.stdout_data.find("\"connected\": true"), std::string::npos) << json.stdout_data;
+  EXPECT_NE(json.stdout_data.find("\"compliance\": \"compliant\""), std::string::npos);
+  EXPECT_NE(json.stdout_data.find("\"last_outcome\": \"repaired\""), std::string::npos);
+
+  // The repair left one backup of the previous bytes.
+  os::CommandResult backups = run({kAgent, "backups", "--state-dir", state});
+  EXPECT_EQ(backups.exit_code, 0);
+  EXPECT_NE(backups.stdout_data.find("main.cf master.cf"), std::string::npos)
+      << backups.stdout_data;
+
+  ASSERT_EQ(agent_->stop(), 0);
+  r = status();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.stdout_data.find("daemon:          not running"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find(ref + ", mode enforce"), std::string::npos) << r.stdout_data;
 }
 
 }  // namespace
