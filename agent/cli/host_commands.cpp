@@ -1,5 +1,6 @@
 #include "agent/cli/host_commands.h"
 
+#include <cstdio>
 #include <ctime>
 #include <optional>
 #include <ostream>
@@ -97,7 +98,7 @@ void printStatusText(const std::string& state_dir, const HostStatus& s, Environm
     out << "baseline:        "
         << (baseline.empty()
                 ? "none assigned"
-                : baseline + "@" + field(d, "baseline_version") + ", mode " + field(d, "mode"))
+                : baseline + "@" + field(d, "baseline_digest") + ", mode " + field(d, "mode"))
         << "\n";
     const std::string outcome = plainWord(field(d, "last_outcome"));
     out << "last check:      " << plainWord(field(d, "compliance"))
@@ -116,6 +117,22 @@ void printStatusText(const std::string& state_dir, const HostStatus& s, Environm
       << "\n";
 }
 
+// A time as the JSON dialect writes it (docs/vocabulary.md): RFC 3339 in UTC, null when unset.
+void timeField(report::JsonWriter& w, std::string_view key, int64_t unix_ms) {
+  w.key(key);
+  if (unix_ms <= 0) {
+    w.null();
+    return;
+  }
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03lldZ", static_cast<long long>(unix_ms % 1000));
+  w.value(std::string_view(text));
+}
+
 void printStatusJson(const std::string& state_dir, const HostStatus& s, Environment& env) {
   const StatusFields& d = s.daemon;
   const StatusFields& l = s.link;
@@ -126,20 +143,20 @@ void printStatusJson(const std::string& state_dir, const HostStatus& s, Environm
   w.field("agent_id", field(d, "agent_id"));
   w.field("daemon_running", s.daemon_running);
   w.field("daemon_pid", daemon::unixMsOf(d, "pid"));
-  w.field("status_updated_unix_ms", daemon::unixMsOf(d, "updated_unix_ms"));
+  timeField(w, "status_updated_at", daemon::unixMsOf(d, "updated_unix_ms"));
   w.field("controller", field(d, "controller"));
   w.field("connected", field(l, "connected") == "yes");
   w.field("revoked", field(l, "revoked") == "yes");
-  w.field("last_connected_unix_ms", daemon::unixMsOf(l, "last_connected_unix_ms"));
+  timeField(w, "last_connected_at", daemon::unixMsOf(l, "last_connected_unix_ms"));
   w.field("last_error", field(l, "last_error"));
-  w.field("last_error_unix_ms", daemon::unixMsOf(l, "last_error_unix_ms"));
+  timeField(w, "last_error_at", daemon::unixMsOf(l, "last_error_unix_ms"));
   w.field("baseline_name", field(d, "baseline_name"));
-  w.field("baseline_version", field(d, "baseline_version"));
+  w.field("baseline_digest", field(d, "baseline_digest"));
   w.field("mode", field(d, "mode"));
   w.field("compliance", plainWord(field(d, "compliance")));
   w.field("last_outcome", plainWord(field(d, "last_outcome")));
   w.field("last_detail", field(d, "last_detail"));
-  w.field("last_report_unix_ms", daemon::unixMsOf(d, "last_report_unix_ms"));
+  timeField(w, "last_report_at", daemon::unixMsOf(d, "last_report_unix_ms"));
   w.field("pending_reports", s.pending_reports);
   w.field("interrupted_change", s.interrupted_change.value_or(""));
   w.field("needs_human", s.needs_human.has_value());
@@ -198,7 +215,7 @@ int runBackups(const BackupsArgs& args, Environment& env) {
     for (const applier::BackupInfo& b : *backups) {
       w.beginObject();
       w.field("id", b.id);
-      w.field("taken_at", utcText(millis(b)));
+      timeField(w, "taken_at", millis(b));
       w.field("dir", b.dir);
       w.key("files");
       w.beginArray();

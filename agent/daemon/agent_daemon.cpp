@@ -12,6 +12,7 @@
 #include "agent/policy/baseline_loader.h"
 #include "common/logging.h"
 #include "common/os/file_lock.h"
+#include "common/proto_time.h"
 #include "common/version.h"
 
 namespace postwarden::agent::daemon {
@@ -55,7 +56,7 @@ v1::Outcome outcomeOf(applier::Outcome outcome) {
 // A state report without what changes at every check, for "did anything change?". The
 // outcome of a repair is news once: the check its own write triggers is the same state.
 std::string essence(v1::StateReport state) {
-  state.clear_observed_at_unix_ms();
+  state.clear_observed_at();
   state.clear_probe_transcript();
   state.clear_outcome();
   state.clear_health();
@@ -273,7 +274,7 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
   }
   assignment_ = assignment;
   Result<policy::Baseline> baseline = policy::loadBaseline(
-      assignment.content(), assignment.baseline_name() + "@" + assignment.baseline_version());
+      assignment.content(), assignment.baseline_name() + "@" + assignment.baseline_digest());
   if (baseline.ok()) {
     baseline_ = std::move(baseline).value();
     baseline_error_.clear();
@@ -282,7 +283,7 @@ void AgentDaemon::adopt(const v1::Assignment& assignment, bool check_now) {
     baseline_.reset();
     baseline_error_ = baseline.status().message();
   }
-  log()->info("baseline {}@{} ({}){}", assignment.baseline_name(), assignment.baseline_version(),
+  log()->info("baseline {}@{} ({}){}", assignment.baseline_name(), assignment.baseline_digest(),
               assignment.mode() == v1::BASELINE_MODE_DETECT ? "detect only" : "enforce",
               baseline_ ? "" : " refused: " + baseline_error_);
   memory_.enforce = assignment.mode() != v1::BASELINE_MODE_DETECT;
@@ -344,7 +345,7 @@ AgentDaemon::Look AgentDaemon::lookAtHost() {
   } else {
     look.finding.kind = Finding::Kind::kOutOfLine;
     look.finding.change =
-        assignment_->baseline_version() + '\0' + plan.main_cf_after + '\0' + plan.master_cf_after;
+        assignment_->baseline_digest() + '\0' + plan.main_cf_after + '\0' + plan.master_cf_after;
     Status unreachable = run::predictedVerifyRefusal(*planned);
     look.finding.verify_unreachable = !unreachable.ok();
     look.refusal = unreachable.message();
@@ -367,7 +368,7 @@ void AgentDaemon::check(Trigger trigger) {
   if (decision.drift_event) reportConfigDrift(look.states, decision.drift_repairing);
   v1::StateReport state;
   state.set_baseline_name(assignment_->baseline_name());
-  state.set_baseline_version(assignment_->baseline_version());
+  state.set_baseline_digest(assignment_->baseline_digest());
   state.set_mode(memory_.enforce ? v1::BASELINE_MODE_ENFORCE : v1::BASELINE_MODE_DETECT);
   switch (decision.action) {
     case Action::kNothing:
@@ -473,27 +474,29 @@ void AgentDaemon::probeService(const planner::PostfixConfig& config, v1::StateRe
   if (was_failing) return;
   v1::DriftEvent drift;
   drift.set_baseline_name(assignment_->baseline_name());
-  drift.set_baseline_version(assignment_->baseline_version());
+  drift.set_baseline_digest(assignment_->baseline_digest());
   drift.set_source(v1::DRIFT_SOURCE_SERVICE);
   for (const std::string& f : failures) drift.add_failures(f);
-  drift.set_detected_at_unix_ms(toUnixMs(env_.os.clock.now()));
+  *drift.mutable_detected_at() = toTimestamp(env_.os.clock.now());
   reportDrift(std::move(drift));
 }
 
 void AgentDaemon::reportConfigDrift(const std::vector<v1::ParameterState>& states, bool repairing) {
   v1::DriftEvent drift;
   drift.set_baseline_name(assignment_->baseline_name());
-  drift.set_baseline_version(assignment_->baseline_version());
+  drift.set_baseline_digest(assignment_->baseline_digest());
   drift.set_source(v1::DRIFT_SOURCE_CONFIG);
   for (const v1::ParameterState& s : outOfLineStates(states)) *drift.add_parameters() = s;
   drift.set_repairing(repairing);
-  drift.set_changed_at_unix_ms(configMtimeMs());
-  drift.set_detected_at_unix_ms(toUnixMs(env_.os.clock.now()));
+  if (int64_t changed = configMtimeMs(); changed != 0) {
+    *drift.mutable_changed_at() = timestampFromUnixMs(changed);
+  }
+  *drift.mutable_detected_at() = toTimestamp(env_.os.clock.now());
   reportDrift(std::move(drift));
 }
 
 void AgentDaemon::report(v1::StateReport state, bool force) {
-  state.set_observed_at_unix_ms(toUnixMs(env_.os.clock.now()));
+  *state.mutable_observed_at() = toTimestamp(env_.os.clock.now());
   if (running_job_ && running_job_->report.empty()) {
     // The report of the job's own check: its result.
     state.set_job_id(running_job_->job_id);
@@ -543,7 +546,7 @@ void AgentDaemon::writeMetrics() {
                   .outbox_depth = outbox_ ? outbox_->size() : 0,
                   .outbox_dropped = outbox_ ? outbox_->dropped() : 0,
                   .baseline_name = assignment_ ? assignment_->baseline_name() : "",
-                  .baseline_version = assignment_ ? assignment_->baseline_version() : "",
+                  .baseline_version = assignment_ ? assignment_->baseline_digest() : "",
                   .enforce = memory_.enforce});
 }
 
@@ -557,11 +560,11 @@ void AgentDaemon::writeDaemonStatus() {
       {"updated_unix_ms", unixMsText(env_.os.clock.now())}};
   if (assignment_) {
     fields["baseline_name"] = assignment_->baseline_name();
-    fields["baseline_version"] = assignment_->baseline_version();
+    fields["baseline_digest"] = assignment_->baseline_digest();
     fields["mode"] = memory_.enforce ? "enforce" : "detect";
   }
   if (last_state_) {
-    fields["last_report_unix_ms"] = std::to_string(last_state_->observed_at_unix_ms());
+    fields["last_report_unix_ms"] = std::to_string(unixMs(last_state_->observed_at()));
     fields["last_outcome"] = v1::Outcome_Name(last_state_->outcome());
     fields["last_detail"] = last_state_->detail();
   }

@@ -9,6 +9,7 @@
 #include "agent/policy/baseline_loader.h"
 #include "agent/postfix/main_cf_document.h"
 #include "common/logging.h"
+#include "common/proto_time.h"
 
 namespace postwarden::agent::daemon {
 namespace {
@@ -55,7 +56,7 @@ void AgentDaemon::saveJobRecord() {
 
 bool AgentDaemon::needsRestart(const v1::Assignment& assignment) {
   Result<policy::Baseline> baseline = policy::loadBaseline(
-      assignment.content(), assignment.baseline_name() + "@" + assignment.baseline_version());
+      assignment.content(), assignment.baseline_name() + "@" + assignment.baseline_digest());
   if (!baseline.ok()) return false;  // refused on adoption: nothing is written
   Result<planner::PostfixConfig> config = run_.readConfig();
   if (!config.ok()) return true;
@@ -72,7 +73,7 @@ v1::StateReport AgentDaemon::currentState() {
     state = *last_state_;
   } else if (assignment_) {
     state.set_baseline_name(assignment_->baseline_name());
-    state.set_baseline_version(assignment_->baseline_version());
+    state.set_baseline_digest(assignment_->baseline_digest());
     state.set_compliance(static_cast<v1::Compliance>(compliance_.load()));
   }
   if (assignment_) {
@@ -90,9 +91,9 @@ v1::StateReport AgentDaemon::currentState() {
 
 void AgentDaemon::takeJob(const v1::Assignment& assignment) {
   const v1::RolloutJob& job = assignment.job();
-  const std::string target = assignment.baseline_name() + "@" + assignment.baseline_version();
+  const std::string target = assignment.baseline_name() + "@" + assignment.baseline_digest();
   auto send = [this](v1::StateReport state) {
-    state.set_observed_at_unix_ms(toUnixMs(env_.os.clock.now()));
+    *state.mutable_observed_at() = toTimestamp(env_.os.clock.now());
     v1::AgentMessage message;
     *message.mutable_state() = std::move(state);
     Result<uint64_t> seq = link_->enqueue(std::move(message));

@@ -4,15 +4,12 @@
 #include "agent/link/identity_files.h"
 #include "common/logging.h"
 #include "common/pki/pki.h"
+#include "common/proto_time.h"
 
 namespace postwarden::agent::link {
 namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.link"); }
-
-int64_t toMs(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // The controller ended the stream or refused it because this identity is revoked: final.
 bool isRevocation(const grpc::Status& status) {
@@ -202,7 +199,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
     }
     if (ok && env_.clock.steadyNow() >= next_heartbeat) {
       v1::AgentMessage heartbeat;
-      heartbeat.mutable_heartbeat()->set_sent_at_unix_ms(toMs(env_.clock.now()));
+      *heartbeat.mutable_heartbeat()->mutable_sent_at() = toTimestamp(env_.clock.now());
       ok = stream->Write(heartbeat);
       next_heartbeat = env_.clock.steadyNow() + options_.heartbeat_interval;
       renewIfDue(channel, identity);

@@ -5,45 +5,47 @@
 #include "agent/planner/unified_diff.h"
 #include "agent/report/json_writer.h"
 
-// The field names, enum names and value forms below are those of proto/postwarden/v1/
-// report.proto in protobuf's JSON mapping (tests/unit/agent/report parses this output with
-// protobuf itself to keep them in step). Writing the JSON by hand keeps libprotobuf out of
-// the agent, about 2 MB of resident memory on every run.
+// Postwarden's one JSON dialect (docs/vocabulary.md), as postwardenctl --json writes it: the
+// keys are report.proto's field names (snake_case), an enum is its plain lower-case word
+// ("rolled_back", "reload", "main.cf"), a time is RFC 3339 as protobuf writes a Timestamp.
+// tests/unit/agent/report maps the words back and parses the output with protobuf itself,
+// so fields, types and words stay in step with report.proto. Writing the JSON by hand keeps
+// libprotobuf out of the agent, about 2 MB of resident memory on every run.
 namespace postwarden::agent::report {
 namespace {
 
-const char* applyModeName(params::ApplyMode mode) {
-  return mode == params::ApplyMode::kRestart ? "APPLY_MODE_RESTART" : "APPLY_MODE_RELOAD";
+const char* applyModeWord(params::ApplyMode mode) {
+  return mode == params::ApplyMode::kRestart ? "restart" : "reload";
 }
 
-const char* outcomeEnumName(applier::Outcome outcome) {
+const char* outcomeWord(applier::Outcome outcome) {
   switch (outcome) {
     case applier::Outcome::kKept:
-      return "OUTCOME_KEPT";
+      return "kept";
     case applier::Outcome::kRepaired:
-      return "OUTCOME_REPAIRED";
+      return "repaired";
     case applier::Outcome::kRefused:
-      return "OUTCOME_REFUSED";
+      return "refused";
     case applier::Outcome::kRolledBack:
-      return "OUTCOME_ROLLED_BACK";
+      return "rolled_back";
     case applier::Outcome::kNeedsHuman:
-      return "OUTCOME_NEEDS_HUMAN";
+      return "needs_human";
   }
-  return "OUTCOME_UNSPECIFIED";
+  return "unspecified";
 }
 
-const char* verdictEnumName(verify::ScanFinding::Verdict verdict) {
+const char* verdictWord(verify::ScanFinding::Verdict verdict) {
   switch (verdict) {
     case verify::ScanFinding::Verdict::kPass:
-      return "VERDICT_PASS";
+      return "pass";
     case verify::ScanFinding::Verdict::kFail:
-      return "VERDICT_FAIL";
+      return "fail";
     case verify::ScanFinding::Verdict::kWarn:
-      return "VERDICT_WARN";
+      return "warn";
     case verify::ScanFinding::Verdict::kInfo:
-      return "VERDICT_INFO";
+      return "info";
   }
-  return "VERDICT_UNSPECIFIED";
+  return "unspecified";
 }
 
 // RFC 3339 in UTC with milliseconds, as google.protobuf.Timestamp is written.
@@ -67,22 +69,22 @@ void stringArray(JsonWriter& w, std::string_view key, const std::vector<std::str
 
 void writeChange(JsonWriter& w, const planner::Change& change) {
   w.beginObject();
-  w.field("file", change.inMasterCf() ? "CONFIG_FILE_MASTER_CF" : "CONFIG_FILE_MAIN_CF");
+  w.field("file", change.inMasterCf() ? "master.cf" : "main.cf");
   w.field("service", change.service ? change.service->toString() : "");
   w.field("parameter", change.parameter);
   if (change.before) {
     w.field("before", *change.before);
   } else {
-    w.field("wasAbsent", true);
+    w.field("was_absent", true);
   }
   if (change.after) {
     w.field("after", *change.after);
   } else {
     w.field("removed", true);
   }
-  w.field("applyMode", applyModeName(change.mode));
+  w.field("apply_mode", applyModeWord(change.mode));
   if (!change.removed_main_cf_lines.empty()) {
-    w.key("removedMainCfLines");
+    w.key("removed_main_cf_lines");
     w.beginArray();
     for (int line : change.removed_main_cf_lines) w.value(static_cast<int64_t>(line));
     w.endArray();
@@ -93,23 +95,24 @@ void writeChange(JsonWriter& w, const planner::Change& change) {
 void writePlan(JsonWriter& w, const planner::Plan& plan, const PlanContext& context) {
   w.beginObject();
   w.field("baseline", plan.baseline_name);
-  w.field("baselineVersion", plan.baseline_version);
-  w.field("postfixDir", context.postfix_dir);
+  w.field("baseline_version", plan.baseline_version);
+  w.field("postfix_dir", context.postfix_dir);
   w.field("compliant", plan.compliant());
   w.key("changes");
   w.beginArray();
   for (const planner::Change& change : plan.changes) writeChange(w, change);
   w.endArray();
-  w.field("applyMode", applyModeName(plan.applyMode()));
+  w.field("apply_mode", applyModeWord(plan.applyMode()));
   std::vector<std::string> warnings = plan.warnings;  // the proto has no also-affected field
   for (const planner::AffectedService& a : plan.also_affected) {
     warnings.push_back("also affected (not governed by the baseline): " + a.describe());
   }
   stringArray(w, "warnings", warnings);
-  w.field("mainCfDiff", planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
-  w.field("masterCfDiff",
+  stringArray(w, "notes", plan.applicability);
+  w.field("main_cf_diff", planner::unifiedDiff(plan.main_cf_before, plan.main_cf_after, "main.cf"));
+  w.field("master_cf_diff",
           planner::unifiedDiff(plan.master_cf_before, plan.master_cf_after, "master.cf"));
-  w.field("plannedAt", rfc3339(context.planned_at));
+  w.field("planned_at", rfc3339(context.planned_at));
   w.endObject();
 }
 
@@ -119,13 +122,13 @@ void writeProbe(JsonWriter& w, const applier::ProbeRecord& probe) {
   w.field("target", probe.target);
   w.field("passed", probe.verdict.passed);
   stringArray(w, "failures", probe.verdict.failures);
-  w.field("starttlsOffered", r.starttls_offered);
-  w.field("tlsEstablished", r.tls_established);
-  w.field("tlsVersion", r.tls_version);
-  stringArray(w, "authBeforeTls", r.before_tls.auth_mechanisms);
-  stringArray(w, "authAfterTls", r.after_tls.auth_mechanisms);
+  w.field("starttls_offered", r.starttls_offered);
+  w.field("tls_established", r.tls_established);
+  w.field("tls_version", r.tls_version);
+  stringArray(w, "auth_before_tls", r.before_tls.auth_mechanisms);
+  stringArray(w, "auth_after_tls", r.after_tls.auth_mechanisms);
   stringArray(w, "transcript", r.transcript);
-  w.field("elapsedMs", static_cast<std::int64_t>(r.elapsed.count()));
+  w.field("elapsed_ms", static_cast<std::int64_t>(r.elapsed.count()));
   w.endObject();
 }
 
@@ -143,7 +146,7 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
   w.beginObject();
   w.key("plan");
   writePlan(w, plan, context);
-  w.field("outcome", outcomeEnumName(report.outcome));
+  w.field("outcome", outcomeWord(report.outcome));
   w.field("reason", report.reason);
   std::vector<std::string> backups;
   if (!report.backup_dir.empty()) {
@@ -156,7 +159,7 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
     w.beginObject();
     w.field("name", step.name);
     w.field("ok", step.ok);
-    w.field("elapsedMs", static_cast<std::int64_t>(step.elapsed.count()));
+    w.field("elapsed_ms", static_cast<std::int64_t>(step.elapsed.count()));
     w.field("detail", step.detail);
     w.endObject();
   }
@@ -165,7 +168,7 @@ std::string applyToJson(const planner::Plan& plan, const applier::TransactionRep
   w.beginArray();
   for (const applier::ProbeRecord& probe : report.probes) writeProbe(w, probe);
   w.endArray();
-  stringArray(w, "logLines", report.log_lines);
+  stringArray(w, "log_lines", report.log_lines);
   stringArray(w, "warnings", report.warnings);
   w.endObject();
   return w.text();
@@ -206,7 +209,7 @@ std::string scanToJson(const applier::ProbeRecord& probe,
   for (const verify::ScanFinding& f : findings) {
     w.beginObject();
     w.field("id", f.id);
-    w.field("verdict", verdictEnumName(f.verdict));
+    w.field("verdict", verdictWord(f.verdict));
     w.field("title", f.title);
     w.field("detail", f.detail);
     w.endObject();
@@ -238,20 +241,20 @@ std::string errorToJson(const Status& status) {
 std::string clearToJson(const std::string& state_dir, const applier::ClearedState& cleared) {
   JsonWriter w;
   w.beginObject();
-  w.field("stateDir", state_dir);
+  w.field("state_dir", state_dir);
   if (cleared.reason) {
     std::string reason = *cleared.reason;
     while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    w.field("neededHuman", true);
-    w.field("needsHumanReason", reason);
+    w.field("needed_human", true);
+    w.field("needs_human_reason", reason);
   }
   if (cleared.ended) {
-    w.field("endedChangeId", cleared.ended->id);
-    w.field("endedAtStep", applier::journalStepName(cleared.ended->step));
-    w.field("backupDir", cleared.ended->backup_dir);
+    w.field("ended_change_id", cleared.ended->id);
+    w.field("ended_at_step", applier::journalStepName(cleared.ended->step));
+    w.field("backup_dir", cleared.ended->backup_dir);
   }
-  if (cleared.unreadable_journal) w.field("unreadableJournal", true);
-  if (!cleared.journal_kept_at.empty()) w.field("journalKeptAt", cleared.journal_kept_at);
+  if (cleared.unreadable_journal) w.field("unreadable_journal", true);
+  if (!cleared.journal_kept_at.empty()) w.field("journal_kept_at", cleared.journal_kept_at);
   w.endObject();
   return w.text();
 }

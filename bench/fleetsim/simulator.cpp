@@ -6,6 +6,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/proto_time.h"
+
 namespace postwarden::fleetsim {
 namespace {
 
@@ -16,12 +18,6 @@ std::mt19937_64& rng() {
 
 double uniform(double low, double high) {
   return std::uniform_real_distribution<double>(low, high)(rng());
-}
-
-int64_t unixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 double millisBetween(Clock::time_point from, Clock::time_point to) {
@@ -279,28 +275,28 @@ bool Simulator::sendHeartbeat(Agent& agent, uint64_t generation) {
   std::lock_guard lock(agent.mu);
   if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
   v1::AgentMessage message;
-  message.mutable_heartbeat()->set_sent_at_unix_ms(unixMs());
+  *message.mutable_heartbeat()->mutable_sent_at() = toTimestamp(std::chrono::system_clock::now());
   return agent.stream->enqueueLocked(std::move(message));
 }
 
 bool Simulator::sendDrift(Agent& agent, uint64_t generation) {
   std::lock_guard lock(agent.mu);
   if (agent.generation != generation || !agent.attached || agent.stream == nullptr) return false;
-  int64_t now = unixMs();
+  const google::protobuf::Timestamp now = toTimestamp(std::chrono::system_clock::now());
   v1::AgentMessage message;
   message.set_seq(++agent.next_seq);
   message.set_seq_epoch(seq_base_);
   v1::DriftEvent* drift = message.mutable_drift();
   drift->set_baseline_name("fleetsim");
-  drift->set_baseline_version("000000000000");
+  drift->set_baseline_digest("000000000000");
   drift->set_source(v1::DRIFT_SOURCE_CONFIG);
   v1::ParameterState* p = drift->add_parameters();
   p->set_file("main.cf");
   p->set_parameter("smtpd_tls_security_level");
   p->set_expected("may");
   p->set_actual("none");
-  drift->set_changed_at_unix_ms(now);
-  drift->set_detected_at_unix_ms(now);
+  *drift->mutable_changed_at() = now;
+  *drift->mutable_detected_at() = now;
   agent.pending.push_back({message.seq(), Clock::now(), false, message});
   reports_sent_.fetch_add(1);
   return agent.stream->enqueueLocked(std::move(message));

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/logging.h"
+#include "common/proto_time.h"
 #include "controller/core/enrollment_policy.h"
 #include "controller/core/report_mapping.h"
 #include "controller/core/targeting.h"
@@ -81,7 +82,7 @@ Status Fleet::attach(const std::string& agent_id, AgentSession* session, const v
     if (std::optional<v1::ControllerMessage> assignment =
             assignmentMessageLocked(agent_id, record.labels)) {
       assigned = assignment->assignment().baseline_name() + "@" +
-                 assignment->assignment().baseline_version();
+                 assignment->assignment().baseline_digest();
       session->send(std::move(*assignment));
     }
     if (previous && previous != session) {
@@ -117,7 +118,7 @@ Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& messag
   if (message.has_drift()) {
     const v1::DriftEvent& drift = message.drift();
     log()->info("drift on {}: {} ({} ms after the change)", agent_id, write.history.summary,
-                drift.changed_at_unix_ms() > 0 ? now() - drift.changed_at_unix_ms() : -1);
+                drift.has_changed_at() ? now() - unixMs(drift.changed_at()) : -1);
   }
   {
     std::lock_guard lock(queue_mutex_);
@@ -289,7 +290,7 @@ v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& base
   v1::ControllerMessage message;
   v1::Assignment* a = message.mutable_assignment();
   a->set_baseline_name(baseline.name);
-  a->set_baseline_version(baseline.version);
+  a->set_baseline_digest(baseline.version);
   a->set_content(baseline.content);
   a->set_mode(static_cast<v1::BaselineMode>(mode));
   return message;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/proto_time.h"
 #include "controller/core/agent_id.h"
 #include "controller/store/text.h"
 
@@ -100,7 +101,7 @@ Result<store::ReportWrite> reportWrite(const std::string& agent_id, const v1::Ag
     }
     write.kind = "state";
     store::ReportWrite::State s{.baseline_name = state.baseline_name(),
-                                .baseline_version = state.baseline_version(),
+                                .baseline_version = state.baseline_digest(),
                                 .mode = static_cast<store::Mode>(state.mode()),
                                 .compliance = static_cast<store::Compliance>(state.compliance()),
                                 .serialized = state.SerializeAsString()};
@@ -168,10 +169,10 @@ v1::AgentSummary agentSummary(const store::AgentRecord& agent, bool connected) {
   s.set_hostname(safe(agent.hostname));
   copyLabels(agent.labels, s.mutable_labels());
   s.set_baseline_name(safe(agent.baseline_name));
-  s.set_baseline_version(safe(agent.baseline_version));
+  s.set_baseline_digest(safe(agent.baseline_version));
   s.set_mode(static_cast<v1::BaselineMode>(agent.mode));
   s.set_compliance(static_cast<v1::Compliance>(agent.compliance));
-  s.set_last_seen_unix_ms(agent.last_seen);
+  if (agent.last_seen != 0) *s.mutable_last_seen() = timestampFromUnixMs(agent.last_seen);
   s.set_connected(connected);
   s.set_revoked(agent.revoked);
   s.set_drifted_parameters(agent.drifted_parameters);
@@ -184,8 +185,8 @@ v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
   v1::TokenInfo info;
   info.set_id(safe(t.id));
   copyLabels(t.labels, info.mutable_labels());
-  info.set_created_at_unix_ms(t.created_at);
-  info.set_expires_at_unix_ms(t.expires_at);
+  *info.mutable_created_at() = timestampFromUnixMs(t.created_at);
+  *info.mutable_expires_at() = timestampFromUnixMs(t.expires_at);
   info.set_uses_left(t.uses_left);
   info.set_revoked(t.revoked);
   info.set_bound_agent_id(safe(t.bound_agent_id));
@@ -195,9 +196,9 @@ v1::TokenInfo tokenInfo(const store::TokenRecord& t) {
 v1::BaselineVersion baselineVersion(const store::BaselineRecord& b, int assigned) {
   v1::BaselineVersion v;
   v.set_name(safe(b.name));
-  v.set_version(safe(b.version));
-  v.set_label(safe(b.label));
-  v.set_pushed_at_unix_ms(b.pushed_at);
+  v.set_digest(safe(b.version));
+  v.set_version(safe(b.label));
+  *v.mutable_pushed_at() = timestampFromUnixMs(b.pushed_at);
   v.set_size_bytes(static_cast<int32_t>(b.content.size()));
   v.set_assigned_agents(assigned);
   return v;
@@ -205,7 +206,7 @@ v1::BaselineVersion baselineVersion(const store::BaselineRecord& b, int assigned
 
 v1::HistoryEntry historyEntry(const store::HistoryRow& row) {
   v1::HistoryEntry entry;
-  entry.set_at_unix_ms(row.at);
+  *entry.mutable_at() = timestampFromUnixMs(row.at);
   entry.set_kind(safe(row.kind));
   entry.set_summary(safe(row.summary));
   return entry;

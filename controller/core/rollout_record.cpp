@@ -53,7 +53,7 @@ v1::RolloutRecord newRolloutRecord(const rollout::RolloutState& state,
   record.set_spec_file(spec_file);
   record.set_spec_digest(state.spec_digest);
   record.set_baseline_name(state.spec.baseline.name);
-  record.set_target_version(state.spec.baseline.version);
+  record.set_target_digest(state.spec.baseline.version);
   *record.mutable_created_at() = toTimestamp(now);
   for (const rollout::PlannedWave& wave : plan.waves) {
     v1::RolloutWave* w = record.add_waves();
@@ -82,7 +82,7 @@ void updateRecord(const rollout::RolloutState& state, absl::Time now, absl::Time
     out->mutable_labels()->insert(h.labels.begin(), h.labels.end());
     out->set_wave(h.wave);
     out->set_phase(std::string(rollout::toString(h.phase)));
-    out->set_previous_version(h.previous_version);
+    out->set_previous_digest(h.previous_version);
     out->set_restart_required(h.restart_required);
     out->set_attempt(h.attempt);
     out->set_job_id(h.job_id);
@@ -95,7 +95,7 @@ void updateRecord(const rollout::RolloutState& state, absl::Time now, absl::Time
   for (size_t i = size_t(record.approvals_size()); i < state.approvals.size(); ++i) {
     v1::RolloutApproval* a = record.add_approvals();
     a->set_approver(state.approvals[i].approver);
-    a->set_target_version(state.approvals[i].target_version);
+    a->set_target_digest(state.approvals[i].target_version);
     a->set_spec_digest(state.approvals[i].spec_digest);
     *a->mutable_at() = toTimestamp(now);
   }
@@ -118,7 +118,7 @@ Result<rollout::RolloutState> rolloutStateOf(const v1::RolloutRecord& record) {
                               .creator = record.creator(),
                               .spec_digest = record.spec_digest(),
                               .spec = *std::move(spec)};
-  state.spec.baseline.version = record.target_version();
+  state.spec.baseline.version = record.target_digest();
   PW_ASSIGN_OR_RETURN(state.phase, fromWord<RolloutPhase>(record.phase(), 7));
   state.reasons.assign(record.reasons().begin(), record.reasons().end());
   for (const v1::RolloutWave& w : record.waves()) {
@@ -133,7 +133,7 @@ Result<rollout::RolloutState> rolloutStateOf(const v1::RolloutRecord& record) {
     rollout::HostProgress p{.id = h.id(),
                             .labels = {h.labels().begin(), h.labels().end()},
                             .wave = h.wave(),
-                            .previous_version = h.previous_version(),
+                            .previous_version = h.previous_digest(),
                             .restart_required = h.restart_required(),
                             .attempt = h.attempt(),
                             .job_id = h.job_id(),
@@ -146,7 +146,7 @@ Result<rollout::RolloutState> rolloutStateOf(const v1::RolloutRecord& record) {
   }
   for (const v1::RolloutApproval& a : record.approvals()) {
     state.approvals.push_back(rollout::Approval{.approver = a.approver(),
-                                                .target_version = a.target_version(),
+                                                .target_version = a.target_digest(),
                                                 .spec_digest = a.spec_digest()});
   }
   return state;

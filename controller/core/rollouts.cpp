@@ -200,7 +200,7 @@ Result<v1::RolloutPlan> Rollouts::plan(const std::string& spec_yaml, const std::
   for (const rollout::FleetHost& h : p.hosts) by_id[h.id] = &h;
   v1::RolloutPlan out;
   out.set_baseline_name(p.spec.baseline.name);
-  out.set_target_version(p.target.version);
+  out.set_target_digest(p.target.version);
   std::set<std::string> from_versions;
   for (const rollout::PlannedWave& wave : p.plan.waves) {
     v1::PlannedRolloutWave* w = out.add_waves();
@@ -352,7 +352,7 @@ Result<v1::RolloutRecord> Rollouts::approve(const std::string& id, const std::st
       record, next,
       {.actor = approver,
        .action = "approve",
-       .detail = "target " + record.baseline_name() + "@" + record.target_version() +
+       .detail = "target " + record.baseline_name() + "@" + record.target_digest() +
                  ", spec sha256 " + record.spec_digest() + " (" +
                  std::to_string(rollout::validApprovals(next)) + " of " +
                  std::to_string(next.spec.approvals) + " approvals)"}));

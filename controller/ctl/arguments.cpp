@@ -40,7 +40,7 @@ std::string withFooter(const char* text) {
 
 constexpr const char* kAgentsHelp = R"(Usage: postwardenctl agents [--selector k=v[,k=v...]]
 
-Lists the enrolled agents: ID, HOSTNAME, LABELS, BASELINE (name@version), MODE, COMPLIANCE
+Lists the enrolled agents: ID, HOSTNAME, LABELS, BASELINE (name@digest), MODE, COMPLIANCE
 and LAST-SEEN ("connected" while its stream is open, else e.g. "3m ago").
 
 Options:
@@ -67,16 +67,16 @@ constexpr const char* kBaselineHelp =
     R"(Usage: postwardenctl baseline push|list|assign|assignments|unassign|delete ...
 
   baseline push FILE
-      upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@VERSION and
+      upload a baseline (YAML, at most 1 MiB; its 'name' names it); prints NAME@DIGEST and
       whether it is new or was already stored (operator). The controller checks it as the
       agents will (grammar, parameter names and values, guards) and refuses it with
       FILE:LINE:COL messages; nothing is stored then
   baseline list
-      every stored version: NAME, VERSION, LABEL, PUSHED, SIZE, AGENTS
-  baseline delete NAME@VERSION
+      every stored baseline: NAME, DIGEST, VERSION, PUSHED, SIZE, AGENTS
+  baseline delete NAME@DIGEST
       delete a stored version; refused while an assignment that can still select agents
       names it (operator)
-  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...] [--dry-run]
+  baseline assign NAME@DIGEST --mode enforce|detect [--selector k=v,...] [--dry-run]
       assign a version to the agents matching the selector and print whom it reached
       (approver). Without --selector it reaches every agent, present and future: say --yes.
       A selector that matches no agent is refused unless --allow-no-match
@@ -427,12 +427,12 @@ Result<Command> parseBaseline(const Split& s) {
     return Command(ListBaselinesCommand{});
   }
   if (sub == "delete") {
-    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline delete NAME@VERSION"));
+    PW_RETURN_IF_ERROR(expectWords(s.words, 3, "baseline delete NAME@DIGEST"));
     PW_RETURN_IF_ERROR(rejectOptions(s, "baseline delete", {}));
     PW_ASSIGN_OR_RETURN(BaselineRef ref, parseBaselineRef(s.words[2]));
     return Command(DeleteBaselineCommand{std::move(ref)});
   }
-  const std::string usage = "baseline assign NAME@VERSION --mode enforce|detect [--selector k=v]";
+  const std::string usage = "baseline assign NAME@DIGEST --mode enforce|detect [--selector k=v]";
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
   PW_RETURN_IF_ERROR(rejectOptions(
       s, "baseline assign", {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match"}));
@@ -575,8 +575,8 @@ Commands:
   drift                                every parameter out of line (exit 2 when any)
   baseline push FILE                   upload a baseline
   baseline list                        list stored baseline versions
-  baseline delete NAME@VERSION         delete a stored version that no agent is assigned
-  baseline assign NAME@VERSION --mode enforce|detect [--selector k=v,...] [--dry-run]
+  baseline delete NAME@DIGEST         delete a stored version that no agent is assigned
+  baseline assign NAME@DIGEST --mode enforce|detect [--selector k=v,...] [--dry-run]
   baseline assignments|unassign ID     list assignments; withdraw one
   token create|list|revoke             bootstrap tokens for enrolling agents
   command apply|verify AGENT_ID        ask an agent to act now

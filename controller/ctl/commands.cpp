@@ -95,19 +95,18 @@ class Runner {
   int operator()(const DeleteBaselineCommand& command) {
     v1::DeleteBaselineRequest request;
     request.set_name(command.baseline.name);
-    request.set_version(command.baseline.version);
+    request.set_digest(command.baseline.digest);
     v1::DeleteBaselineResponse reply;
-    return call(
-        "deleting baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
-        &Stub::DeleteBaseline, request, reply, [&] {
-          const std::string full = command.baseline.name + "@" + reply.version();
-          if (!ctx_.json) return "deleted baseline " + printable(full) + "\n";
-          Json object = Json::object();
-          object.set("name", command.baseline.name)
-              .set("version", reply.version())
-              .set("deleted", true);
-          return object.dump() + "\n";
-        });
+    return call("deleting baseline '" + command.baseline.name + "@" + command.baseline.digest + "'",
+                &Stub::DeleteBaseline, request, reply, [&] {
+                  const std::string full = command.baseline.name + "@" + reply.digest();
+                  if (!ctx_.json) return "deleted baseline " + printable(full) + "\n";
+                  Json object = Json::object();
+                  object.set("name", command.baseline.name)
+                      .set("digest", reply.digest())
+                      .set("deleted", true);
+                  return object.dump() + "\n";
+                });
   }
 
   int operator()(const ListBaselinesCommand&) {
@@ -121,7 +120,7 @@ class Runner {
   int operator()(const AssignBaselineCommand& command) {
     v1::AssignBaselineRequest request;
     request.set_name(command.baseline.name);
-    request.set_version(command.baseline.version);
+    request.set_digest(command.baseline.digest);
     request.mutable_selector()->insert(command.selector.begin(), command.selector.end());
     request.set_mode(command.mode == AssignMode::kEnforce ? v1::BASELINE_MODE_ENFORCE
                                                           : v1::BASELINE_MODE_DETECT);
@@ -129,7 +128,7 @@ class Runner {
     request.set_allow_no_match(command.allow_no_match);
     v1::AssignBaselineResponse reply;
     return call(
-        "assigning baseline '" + command.baseline.name + "@" + command.baseline.version + "'",
+        "assigning baseline '" + command.baseline.name + "@" + command.baseline.digest + "'",
         &Stub::AssignBaseline, request, reply, [&] {
           return ctx_.json ? assignedJson(command, reply).dump() + "\n"
                            : renderAssigned(command, reply);
@@ -168,7 +167,8 @@ class Runner {
   int operator()(const CreateTokenCommand& command) {
     v1::CreateTokenRequest request;
     request.mutable_labels()->insert(command.labels.begin(), command.labels.end());
-    request.set_ttl_seconds(command.ttl_seconds);
+    *request.mutable_ttl() =
+        google::protobuf::util::TimeUtil::SecondsToDuration(command.ttl_seconds);
     request.set_uses(command.uses);
     request.set_bound_agent_id(command.agent_id);
     v1::CreateTokenResponse reply;

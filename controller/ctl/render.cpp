@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/parameter_state.h"
+#include "common/proto_time.h"
 #include "controller/ctl/format.h"
 #include "controller/ctl/table.h"
 
@@ -48,9 +49,9 @@ Json modeJson(v1::BaselineMode mode) {
   return nullptr;
 }
 
-// Sets "<name>_unix_ms" and "<name>" (RFC 3339 with milliseconds, null when unset).
-void setTime(Json& object, const std::string& name, int64_t unix_ms) {
-  object.set(name + "_unix_ms", unix_ms);
+// Sets "<name>": RFC 3339 with milliseconds, as protobuf writes a Timestamp; null when unset.
+void setTime(Json& object, const std::string& name, const google::protobuf::Timestamp& at) {
+  const int64_t unix_ms = unixMs(at);
   object.set(name, unix_ms == 0 ? Json() : Json(rfc3339(unix_ms, true)));
 }
 
@@ -68,8 +69,8 @@ std::string valueText(const std::string& value, bool absent) {
 
 std::string lastSeen(const v1::AgentSummary& agent, int64_t now_ms) {
   if (agent.connected()) return "connected";
-  if (agent.last_seen_unix_ms() == 0) return "never";
-  return relativeTime(agent.last_seen_unix_ms(), now_ms);
+  if (unixMs(agent.last_seen()) == 0) return "never";
+  return relativeTime(unixMs(agent.last_seen()), now_ms);
 }
 
 std::string plural(int64_t n, const std::string& word) {
@@ -89,12 +90,12 @@ Json agentSummaryJson(const v1::AgentSummary& agent) {
       .set("hostname", agent.hostname())
       .set("labels", Json(toMap(agent.labels())))
       .set("baseline_name", agent.baseline_name())
-      .set("baseline_version", agent.baseline_version())
+      .set("baseline_digest", agent.baseline_digest())
       .set("mode", modeJson(agent.mode()))
       .set("compliance", complianceKey(agent.compliance()))
       .set("connected", agent.connected())
       .set("revoked", agent.revoked());
-  setTime(object, "last_seen", agent.last_seen_unix_ms());
+  setTime(object, "last_seen", agent.last_seen());
   object.set("drifted_parameters", agent.drifted_parameters())
       .set("agent_version", agent.agent_version())
       .set("postfix_version", agent.postfix_version());
@@ -115,8 +116,8 @@ Json parameterJson(const v1::ParameterState& p) {
 
 Json baselineJson(const v1::BaselineVersion& b) {
   Json object = Json::object();
-  object.set("name", b.name()).set("version", b.version()).set("label", b.label());
-  setTime(object, "pushed_at", b.pushed_at_unix_ms());
+  object.set("name", b.name()).set("digest", b.digest()).set("version", b.version());
+  setTime(object, "pushed_at", b.pushed_at());
   object.set("size_bytes", b.size_bytes()).set("assigned_agents", b.assigned_agents());
   return object;
 }
@@ -124,8 +125,8 @@ Json baselineJson(const v1::BaselineVersion& b) {
 Json tokenJson(const v1::TokenInfo& t) {
   Json object = Json::object();
   object.set("id", t.id()).set("labels", Json(toMap(t.labels())));
-  setTime(object, "created_at", t.created_at_unix_ms());
-  setTime(object, "expires_at", t.expires_at_unix_ms());
+  setTime(object, "created_at", t.created_at());
+  setTime(object, "expires_at", t.expires_at());
   object.set("uses_left", t.uses_left())
       .set("revoked", t.revoked())
       .set("bound_agent_id", t.bound_agent_id());
@@ -192,7 +193,7 @@ std::string renderAgents(const v1::ListAgentsResponse& reply, const RenderContex
                           ? Cell("revoked", Color::kRed)
                           : Cell(complianceName(a.compliance()), complianceColor(a.compliance()));
     table.addRow({a.id(), orDash(a.hostname()), joinLabels(toMap(a.labels())),
-                  baselineRef(a.baseline_name(), a.baseline_version()), modeName(a.mode()),
+                  baselineRef(a.baseline_name(), a.baseline_digest()), modeName(a.mode()),
                   compliance, lastSeen(a, ctx.now_ms)});
   }
   return table.render(ctx.color);
@@ -210,7 +211,7 @@ std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& 
   summary.add("agent", printable(a.id()));
   summary.add("hostname", printable(orDash(a.hostname())));
   summary.add("labels", printable(joinLabels(toMap(a.labels()))));
-  std::string baseline = baselineRef(a.baseline_name(), a.baseline_version());
+  std::string baseline = baselineRef(a.baseline_name(), a.baseline_digest());
   if (a.mode() != v1::BASELINE_MODE_UNSPECIFIED) baseline += " (" + modeName(a.mode()) + ")";
   summary.add("baseline", printable(baseline));
   std::string compliance =
@@ -220,7 +221,7 @@ std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& 
   }
   summary.add("compliance", compliance);
   std::string seen = lastSeen(a, ctx.now_ms);
-  if (a.last_seen_unix_ms() != 0) seen += " (" + rfc3339(a.last_seen_unix_ms()) + ")";
+  if (unixMs(a.last_seen()) != 0) seen += " (" + rfc3339(unixMs(a.last_seen())) + ")";
   summary.add("last seen", seen);
   summary.add("versions", printable("agent " + orDash(a.agent_version()) + ", Postfix " +
                                     orDash(a.postfix_version())));
@@ -260,10 +261,10 @@ std::string renderAgent(const v1::GetAgentResponse& reply, const RenderContext& 
     out += "history (newest first):\n";
     std::vector<v1::HistoryEntry> history(reply.history().begin(), reply.history().end());
     std::stable_sort(history.begin(), history.end(),
-                     [](const auto& x, const auto& y) { return x.at_unix_ms() > y.at_unix_ms(); });
+                     [](const auto& x, const auto& y) { return unixMs(x.at()) > unixMs(y.at()); });
     Table table({"TIME", "AGE", "KIND", "SUMMARY"});
     for (const v1::HistoryEntry& h : history) {
-      table.addRow({rfc3339(h.at_unix_ms()), relativeTime(h.at_unix_ms(), ctx.now_ms), h.kind(),
+      table.addRow({rfc3339(unixMs(h.at())), relativeTime(unixMs(h.at()), ctx.now_ms), h.kind(),
                     h.summary()});
     }
     out += table.render(ctx.color);
@@ -281,7 +282,7 @@ Json agentJson(const v1::GetAgentResponse& reply) {
   Json history = Json::array();
   for (const v1::HistoryEntry& h : reply.history()) {
     Json entry = Json::object();
-    setTime(entry, "at", h.at_unix_ms());
+    setTime(entry, "at", h.at());
     entry.set("kind", h.kind()).set("summary", h.summary());
     history.push(std::move(entry));
   }
@@ -318,11 +319,11 @@ std::string renderDrift(const v1::ListDriftResponse& reply, const RenderContext&
   for (const v1::DriftRecord& d : sortedDrift(reply)) {
     const v1::ParameterState& p = d.parameter();
     table.addRow(
-        {d.agent_id(), orDash(d.hostname()), baselineRef(d.baseline_name(), d.baseline_version()),
+        {d.agent_id(), orDash(d.hostname()), baselineRef(d.baseline_name(), d.baseline_digest()),
          orDash(p.file()), orDash(p.service()), p.parameter(),
          Cell(valueText(p.expected(), p.expected_absent()), Color::kGreen),
          Cell(valueText(p.actual(), p.actual_absent()), Color::kRed), modeName(d.mode()),
-         d.detected_at_unix_ms() == 0 ? "-" : relativeTime(d.detected_at_unix_ms(), ctx.now_ms)});
+         unixMs(d.detected_at()) == 0 ? "-" : relativeTime(unixMs(d.detected_at()), ctx.now_ms)});
   }
   return table.render(ctx.color);
 }
@@ -335,7 +336,7 @@ Json driftJson(const v1::ListDriftResponse& reply) {
     object.set("agent_id", d.agent_id())
         .set("hostname", d.hostname())
         .set("baseline_name", d.baseline_name())
-        .set("baseline_version", d.baseline_version())
+        .set("baseline_digest", d.baseline_digest())
         .set("file", p.file())
         .set("service", p.service())
         .set("parameter", p.parameter())
@@ -344,7 +345,7 @@ Json driftJson(const v1::ListDriftResponse& reply) {
         .set("expected_absent", p.expected_absent())
         .set("actual_absent", p.actual_absent())
         .set("mode", modeJson(d.mode()));
-    setTime(object, "detected_at", d.detected_at_unix_ms());
+    setTime(object, "detected_at", d.detected_at());
     array.push(std::move(object));
   }
   return array;
@@ -355,8 +356,8 @@ Json driftJson(const v1::ListDriftResponse& reply) {
 std::string renderPushed(const v1::PushBaselineResponse& reply) {
   const v1::BaselineVersion& b = reply.baseline();
   std::string details = humanSize(b.size_bytes());
-  if (!b.label().empty()) details = "label '" + b.label() + "', " + details;
-  return printable(b.name() + "@" + b.version()) + ": " +
+  if (!b.version().empty()) details = "version '" + b.version() + "', " + details;
+  return printable(b.name() + "@" + b.digest()) + ": " +
          (reply.created() ? "new" : "already stored") + " (" + printable(details) + ")\n";
 }
 
@@ -370,7 +371,7 @@ std::vector<v1::BaselineVersion> sortedBaselines(const v1::ListBaselinesResponse
   std::vector<v1::BaselineVersion> list(reply.baselines().begin(), reply.baselines().end());
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
     if (a.name() != b.name()) return a.name() < b.name();
-    return a.pushed_at_unix_ms() > b.pushed_at_unix_ms();  // newest version first
+    return unixMs(a.pushed_at()) > unixMs(b.pushed_at());  // newest version first
   });
   return list;
 }
@@ -379,11 +380,11 @@ std::vector<v1::BaselineVersion> sortedBaselines(const v1::ListBaselinesResponse
 
 std::string renderBaselines(const v1::ListBaselinesResponse& reply, const RenderContext& ctx) {
   if (reply.baselines().empty()) return "no baselines\n";
-  Table table({"NAME", "VERSION", "LABEL", "PUSHED", "SIZE", "AGENTS"});
+  Table table({"NAME", "DIGEST", "VERSION", "PUSHED", "SIZE", "AGENTS"});
   for (const v1::BaselineVersion& b : sortedBaselines(reply)) {
     table.addRow(
-        {b.name(), b.version(), orDash(b.label()),
-         b.pushed_at_unix_ms() == 0 ? "-" : relativeTime(b.pushed_at_unix_ms(), ctx.now_ms),
+        {b.name(), b.digest(), orDash(b.version()),
+         unixMs(b.pushed_at()) == 0 ? "-" : relativeTime(unixMs(b.pushed_at()), ctx.now_ms),
          humanSize(b.size_bytes()), std::to_string(b.assigned_agents())});
   }
   return table.render(ctx.color);
@@ -398,7 +399,7 @@ Json baselinesJson(const v1::ListBaselinesResponse& reply) {
 std::string renderAssigned(const AssignBaselineCommand& command,
                            const v1::AssignBaselineResponse& reply) {
   std::string out = std::string(command.dry_run ? "would assign " : "assigned ") +
-                    command.baseline.name + "@" + command.baseline.version + " in " +
+                    command.baseline.name + "@" + command.baseline.digest + " in " +
                     modeWord(command.mode) + " mode to " + plural(reply.matched_agents(), "agent");
   if (!command.selector.empty()) out += " matching " + joinLabels(command.selector);
   if (reply.assignment_id() != 0)
@@ -419,7 +420,7 @@ Json assignedJson(const AssignBaselineCommand& command, const v1::AssignBaseline
   for (const std::string& id : reply.agent_ids()) ids.push(id);
   Json object = Json::object();
   object.set("name", command.baseline.name)
-      .set("version", command.baseline.version)
+      .set("digest", command.baseline.digest)
       .set("mode", modeWord(command.mode))
       .set("selector", Json(command.selector))
       .set("matched_agents", reply.matched_agents())
@@ -434,10 +435,10 @@ std::string renderAssignments(const v1::ListAssignmentsResponse& reply, const Re
   Table table({"ID", "BASELINE", "MODE", "SELECTOR", "AGENTS", "CREATED"});
   for (const v1::AssignmentInfo& a : reply.assignments()) {
     const std::map<std::string, std::string> selector(a.selector().begin(), a.selector().end());
-    table.addRow({std::to_string(a.id()), baselineRef(a.baseline_name(), a.baseline_version()),
+    table.addRow({std::to_string(a.id()), baselineRef(a.baseline_name(), a.baseline_digest()),
                   modeName(a.mode()), selector.empty() ? "*" : joinLabels(selector),
                   std::to_string(a.effective_agents()),
-                  relativeTime(a.created_at_unix_ms(), ctx.now_ms)});
+                  relativeTime(unixMs(a.created_at()), ctx.now_ms)});
   }
   return table.render(ctx.color);
 }
@@ -448,12 +449,12 @@ Json assignmentsJson(const v1::ListAssignmentsResponse& reply) {
     Json object = Json::object();
     object.set("id", a.id())
         .set("name", a.baseline_name())
-        .set("version", a.baseline_version())
+        .set("digest", a.baseline_digest())
         .set("mode", modeName(a.mode()))
         .set("selector",
              Json(std::map<std::string, std::string>(a.selector().begin(), a.selector().end())))
-        .set("effective_agents", a.effective_agents())
-        .set("created_at_unix_ms", a.created_at_unix_ms());
+        .set("effective_agents", a.effective_agents());
+    setTime(object, "created_at", a.created_at());
     array.push(object);
   }
   return array;
@@ -468,10 +469,10 @@ std::string renderTokenCreated(const v1::CreateTokenResponse& reply, const Rende
   summary.add("id", printable(t.id()));
   summary.add("labels", printable(joinLabels(toMap(t.labels()))));
   summary.add("uses", std::to_string(t.uses_left()));
-  summary.add("expires", t.expires_at_unix_ms() == 0
+  summary.add("expires", unixMs(t.expires_at()) == 0
                              ? "never"
-                             : rfc3339(t.expires_at_unix_ms()) + " (" +
-                                   relativeTime(t.expires_at_unix_ms(), ctx.now_ms) + ")");
+                             : rfc3339(unixMs(t.expires_at())) + " (" +
+                                   relativeTime(unixMs(t.expires_at()), ctx.now_ms) + ")");
   if (!t.bound_agent_id().empty()) {
     summary.add("agent", printable(t.bound_agent_id()) + " (only this identity; may re-enroll)");
   }
@@ -489,8 +490,8 @@ namespace {
 std::vector<v1::TokenInfo> sortedTokens(const v1::ListTokensResponse& reply) {
   std::vector<v1::TokenInfo> list(reply.tokens().begin(), reply.tokens().end());
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-    if (a.created_at_unix_ms() != b.created_at_unix_ms()) {
-      return a.created_at_unix_ms() < b.created_at_unix_ms();
+    if (unixMs(a.created_at()) != unixMs(b.created_at())) {
+      return unixMs(a.created_at()) < unixMs(b.created_at());
     }
     return a.id() < b.id();
   });
@@ -499,7 +500,7 @@ std::vector<v1::TokenInfo> sortedTokens(const v1::ListTokensResponse& reply) {
 
 Cell tokenState(const v1::TokenInfo& t, int64_t now_ms) {
   if (t.revoked()) return Cell("revoked", Color::kRed);
-  if (t.expires_at_unix_ms() != 0 && t.expires_at_unix_ms() <= now_ms) {
+  if (unixMs(t.expires_at()) != 0 && unixMs(t.expires_at()) <= now_ms) {
     return Cell("expired", Color::kYellow);
   }
   if (t.uses_left() <= 0) return Cell("used", Color::kYellow);
@@ -514,8 +515,8 @@ std::string renderTokens(const v1::ListTokensResponse& reply, const RenderContex
   for (const v1::TokenInfo& t : sortedTokens(reply)) {
     table.addRow(
         {t.id(), joinLabels(toMap(t.labels())),
-         t.created_at_unix_ms() == 0 ? "-" : relativeTime(t.created_at_unix_ms(), ctx.now_ms),
-         t.expires_at_unix_ms() == 0 ? "never" : relativeTime(t.expires_at_unix_ms(), ctx.now_ms),
+         unixMs(t.created_at()) == 0 ? "-" : relativeTime(unixMs(t.created_at()), ctx.now_ms),
+         unixMs(t.expires_at()) == 0 ? "never" : relativeTime(unixMs(t.expires_at()), ctx.now_ms),
          std::to_string(t.uses_left()), orDash(t.bound_agent_id()), tokenState(t, ctx.now_ms)});
   }
   return table.render(ctx.color);
@@ -544,7 +545,7 @@ std::vector<Unhealthy> unhealthyAgents(const v1::ListAgentsResponse& reply, int6
       default:
         u.reasons.push_back(complianceName(a.compliance()));
     }
-    if (a.last_seen_unix_ms() == 0 || now_ms - a.last_seen_unix_ms() > stale_after_ms) {
+    if (unixMs(a.last_seen()) == 0 || now_ms - unixMs(a.last_seen()) > stale_after_ms) {
       u.reasons.push_back("stale");
     }
     if (!u.reasons.empty()) out.push_back(std::move(u));
@@ -564,7 +565,7 @@ std::string renderStatus(const v1::ListAgentsResponse& reply,
     std::string reason;
     for (const std::string& r : u.reasons) reason += (reason.empty() ? "" : ", ") + r;
     table.addRow({u.agent.id(), orDash(u.agent.hostname()),
-                  baselineRef(u.agent.baseline_name(), u.agent.baseline_version()),
+                  baselineRef(u.agent.baseline_name(), u.agent.baseline_digest()),
                   modeName(u.agent.mode()), Cell(reason, Color::kRed),
                   lastSeen(u.agent, ctx.now_ms)});
   }

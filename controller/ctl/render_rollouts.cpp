@@ -47,7 +47,7 @@ constexpr std::array<const char*, 6> kCounted = {"pending", "dispatched", "soaki
 
 std::string renderRolloutPlan(const v1::RolloutPlan& plan, const RenderContext& ctx) {
   std::string out = "rollout of " + printable(plan.baseline_name()) + "@" +
-                    printable(plan.target_version()) + "\n\n";
+                    printable(plan.target_digest()) + "\n\n";
   Table table({"WAVE", "TAKES", "HOSTS", "SOAK", "NEXT-WINDOW"});
   for (int i = 0; i < plan.waves_size(); ++i) {
     const v1::PlannedRolloutWave& w = plan.waves(i);
@@ -70,7 +70,7 @@ std::string renderRolloutPlan(const v1::RolloutPlan& plan, const RenderContext& 
 
 std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) {
   std::string out = "rollout " + printable(r.id()) + ": " + printable(r.baseline_name()) + "@" +
-                    printable(r.target_version()) + "\n";
+                    printable(r.target_digest()) + "\n";
   out += "phase:     " + colorize(r.phase(), phaseColor(r.phase()), ctx.color) + "\n";
   for (const std::string& reason : r.reasons()) out += "reason:    " + printable(reason) + "\n";
   if (!r.paused_by().empty()) out += "held by:   " + printable(r.paused_by()) + "\n";
@@ -120,7 +120,7 @@ std::string renderRollouts(const v1::ListRolloutsResponse& reply, const RenderCo
       done += h.phase() == "done";
       failed += h.phase() == "failed" || h.phase() == "rolled_back";
     }
-    table.addRow({r.id(), r.baseline_name() + "@" + r.target_version(),
+    table.addRow({r.id(), r.baseline_name() + "@" + r.target_digest(),
                   Cell(r.phase(), phaseColor(r.phase())),
                   std::to_string(r.current_wave() + 1) + "/" + std::to_string(r.waves_size()),
                   std::to_string(done), std::to_string(failed), std::to_string(r.hosts_size()),

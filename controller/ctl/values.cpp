@@ -81,12 +81,12 @@ Result<BaselineRef> parseBaselineRef(std::string_view text) {
   size_t at = text.rfind('@');
   if (at == std::string_view::npos) {
     return InvalidArgumentError("baseline " + quoted(text) +
-                                ": expected NAME@VERSION (see 'postwardenctl baseline list')");
+                                ": expected NAME@DIGEST (see 'postwardenctl baseline list')");
   }
   BaselineRef ref{std::string(text.substr(0, at)), std::string(text.substr(at + 1))};
-  if (!isValidLabelWord(ref.name) || !isValidLabelWord(ref.version)) {
+  if (!isValidLabelWord(ref.name) || !isValidLabelWord(ref.digest)) {
     return InvalidArgumentError("baseline " + quoted(text) +
-                                ": NAME and VERSION must each be 1 to 63 of A-Z a-z 0-9 . _ -");
+                                ": NAME and DIGEST must each be 1 to 63 of A-Z a-z 0-9 . _ -");
   }
   return ref;
 }

@@ -1,5 +1,5 @@
 // Parsers for the small values postwardenctl takes on its command line: label selectors
-// ("k=v,k=v"), durations ("30m", "1h", "7d", "90") and baseline references ("NAME@VERSION").
+// ("k=v,k=v"), durations ("30m", "1h", "7d", "90") and baseline references ("NAME@DIGEST").
 // Pure: no I/O; every error is InvalidArgument with one sentence naming the bad text.
 #pragma once
 
@@ -32,10 +32,10 @@ Result<int64_t> parseInteger(std::string_view text, int64_t min, int64_t max,
 
 struct BaselineRef {
   std::string name;
-  std::string version;
+  std::string digest;  // a full content digest or a unique prefix
 };
 
-// "NAME@VERSION": both parts required; NAME and VERSION are [A-Za-z0-9._-]{1,63}.
+// "NAME@DIGEST": both parts required; NAME and DIGEST are [A-Za-z0-9._-]{1,63}.
 Result<BaselineRef> parseBaselineRef(std::string_view text);
 
 }  // namespace postwarden::controller::ctl

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "common/logging.h"
+#include "common/proto_time.h"
 #include "common/sha256.h"
 #include "controller/core/agent_id.h"
 #include "controller/core/baseline_check.h"
@@ -141,11 +142,11 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListDrift(grpc::CallbackServerCon
       if (it != by_id.end()) {
         record->set_hostname(store::toValidUtf8(it->second->hostname));
         record->set_baseline_name(store::toValidUtf8(it->second->baseline_name));
-        record->set_baseline_version(store::toValidUtf8(it->second->baseline_version));
+        record->set_baseline_digest(store::toValidUtf8(it->second->baseline_version));
         record->set_mode(static_cast<v1::BaselineMode>(it->second->mode));
       }
       *record->mutable_parameter() = parameterState(row);
-      record->set_detected_at_unix_ms(row.detected_at);
+      *record->mutable_detected_at() = timestampFromUnixMs(row.detected_at);
     }
     return OkStatus();
   });
@@ -208,8 +209,8 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::DeleteBaseline(
   return handle({metrics_, rollouts_}, context, Role::kOperator, "delete a baseline",
                 [&]() -> Status {
                   PW_ASSIGN_OR_RETURN(std::string version,
-                                      fleet_.deleteBaseline(request->name(), request->version()));
-                  response->set_version(version);
+                                      fleet_.deleteBaseline(request->name(), request->digest()));
+                  response->set_digest(version);
                   return OkStatus();
                 });
 }
@@ -254,7 +255,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
         }
         PW_RETURN_IF_ERROR(checkLabels(request->selector()));
         PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
-                            fleet_.baseline(request->name(), request->version()));
+                            fleet_.baseline(request->name(), request->digest()));
         const store::Labels selector(request->selector().begin(), request->selector().end());
         PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, fleet_.agents());
         int matched = 0;
@@ -298,10 +299,10 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
       v1::AssignmentInfo* info = response->add_assignments();
       info->set_id(a.id);
       info->set_baseline_name(a.baseline_name);
-      info->set_baseline_version(a.baseline_version);
+      info->set_baseline_digest(a.baseline_version);
       info->mutable_selector()->insert(a.selector.begin(), a.selector.end());
       info->set_mode(static_cast<v1::BaselineMode>(a.mode));
-      info->set_created_at_unix_ms(a.created_at);
+      *info->mutable_created_at() = timestampFromUnixMs(a.created_at);
       info->set_effective_agents(effective[a.id]);
     }
     return OkStatus();
@@ -334,7 +335,8 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
     if (!request->bound_agent_id().empty() && !validAgentId(request->bound_agent_id())) {
       return InvalidArgumentError("--agent must be a lowercase host name");
     }
-    if (request->ttl_seconds() <= 0 || request->ttl_seconds() > 366LL * 24 * 3600) {
+    const int64_t ttl_ms = google::protobuf::util::TimeUtil::DurationToMilliseconds(request->ttl());
+    if (ttl_ms < 1000 || ttl_ms > 366LL * 24 * 3600 * 1000) {
       return InvalidArgumentError("ttl must be between 1 second and 366 days");
     }
     if (request->uses() <= 0 || request->uses() > 100000) {
@@ -345,7 +347,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::CreateToken(grpc::CallbackServerC
                               .secret_sha256 = token.secret_sha256,
                               .labels = {request->labels().begin(), request->labels().end()},
                               .created_at = fleet_.now(),
-                              .expires_at = fleet_.now() + request->ttl_seconds() * 1000,
+                              .expires_at = fleet_.now() + ttl_ms,
                               .uses_left = request->uses(),
                               .bound_agent_id = request->bound_agent_id()};
     PW_RETURN_IF_ERROR(fleet_.createToken(record));
@@ -481,27 +483,24 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ResumeRollout(grpc::CallbackServe
 grpc::ServerUnaryReactor* OperatorServiceImpl::Audit(grpc::CallbackServerContext* context,
                                                      const v1::AuditRequest* request,
                                                      v1::AuditResponse* response) {
-  return handle(
-      {metrics_, rollouts_}, context, Role::kViewer, "read the audit log", [&]() -> Status {
-        PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-        const store::UnixMs since =
-            request->has_since()
-                ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->since())
-                : 0;
-        PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
-                            r->audit(request->rollout_id(), since, request->limit()));
-        for (const store::AuditRow& row : rows) {
-          v1::AuditEvent* event = response->add_events();
-          event->set_id(row.id);
-          *event->mutable_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(row.at);
-          event->set_actor(row.actor);
-          event->set_rollout_id(row.rollout_id);
-          event->set_action(row.action);
-          event->set_host(row.host);
-          event->set_detail(row.detail);
-        }
-        return OkStatus();
-      });
+  return handle({metrics_, rollouts_}, context, Role::kViewer, "read the audit log",
+                [&]() -> Status {
+                  PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
+                  const store::UnixMs since = request->has_since() ? unixMs(request->since()) : 0;
+                  PW_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
+                                      r->audit(request->rollout_id(), since, request->limit()));
+                  for (const store::AuditRow& row : rows) {
+                    v1::AuditEvent* event = response->add_events();
+                    event->set_id(row.id);
+                    *event->mutable_at() = timestampFromUnixMs(row.at);
+                    event->set_actor(row.actor);
+                    event->set_rollout_id(row.rollout_id);
+                    event->set_action(row.action);
+                    event->set_host(row.host);
+                    event->set_detail(row.detail);
+                  }
+                  return OkStatus();
+                });
 }
 
 }  // namespace postwarden::controller::rpc

@@ -179,7 +179,7 @@ TEST_F(AgentE2eTest, JsonReportOfAnApplyNamesOutcomeStepsAndProbe) {
   ASSERT_EQ(r.exit_code, 0) << last_output_;
   const std::string& json = r.stdout_data;
   EXPECT_EQ(json.front(), '{') << json;
-  EXPECT_NE(json.find("\"outcome\": \"OUTCOME_REPAIRED\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"outcome\": \"repaired\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"name\": \"reload\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"tlsEstablished\": true"), std::string::npos) << json;
   EXPECT_EQ(json.find("applying:"), std::string::npos) << "no text mixed into the JSON";

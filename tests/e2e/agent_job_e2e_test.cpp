@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/os/process_command_runner.h"
+#include "common/proto_time.h"
 #include "common/sha256.h"
 #include "tests/e2e/fleet_support.h"
 
@@ -104,7 +105,7 @@ v1::ControllerMessage assignment(const std::string& content, const std::string& 
   v1::ControllerMessage message;
   v1::Assignment* a = message.mutable_assignment();
   a->set_baseline_name("smtp-auth-hardening");
-  a->set_baseline_version(sha256Hex(content).substr(0, 12));
+  a->set_baseline_digest(sha256Hex(content).substr(0, 12));
   a->set_content(content);
   a->set_mode(v1::BASELINE_MODE_ENFORCE);
   v1::RolloutJob* job = a->mutable_job();
@@ -191,7 +192,7 @@ TEST_F(AgentJobE2eTest, OutsideItsWindowNothingIsAdoptedAndTheReportSaysWhy) {
                 "outside its maintenance window " + window + " by its own clock at 20", 0),
             0u)
       << report.detail();
-  EXPECT_EQ(report.baseline_version(), "") << "the report names what the agent runs: nothing";
+  EXPECT_EQ(report.baseline_digest(), "") << "the report names what the agent runs: nothing";
   // Nothing adopted: no cached assignment, main.cf untouched, and no state about the baseline.
   std::this_thread::sleep_for(3s);  // a check interval and more
   EXPECT_FALSE(fs::exists(agent_->stateDir() + "/assignment.pb"));
@@ -220,7 +221,7 @@ TEST_F(AgentJobE2eTest, InsideItsWindowTheJobRunsSoaksWithRealFiguresAndIsOneJob
   const v1::StateReport result = scripted_.statesOf("job-open").front();
   EXPECT_EQ(result.outcome(), v1::OUTCOME_REPAIRED) << result.ShortDebugString();
   EXPECT_EQ(result.compliance(), v1::COMPLIANCE_COMPLIANT);
-  EXPECT_EQ(result.baseline_version(), sha256Hex(content).substr(0, 12));
+  EXPECT_EQ(result.baseline_digest(), sha256Hex(content).substr(0, 12));
   EXPECT_FALSE(result.has_health());
   EXPECT_TRUE(fs::exists(agent_->stateDir() + "/assignment.pb"));
 
@@ -246,7 +247,7 @@ TEST_F(AgentJobE2eTest, InsideItsWindowTheJobRunsSoaksWithRealFiguresAndIsOneJob
   ASSERT_TRUE(eventually(
       [&] {
         std::vector<v1::StateReport> h = healthReports();
-        return !h.empty() && h.back().observed_at_unix_ms() >=
+        return !h.empty() && unixMs(h.back().observed_at()) >=
                                  std::chrono::duration_cast<std::chrono::milliseconds>(
                                      (sent_at + 10s).time_since_epoch())
                                      .count();
@@ -265,7 +266,7 @@ TEST_F(AgentJobE2eTest, InsideItsWindowTheJobRunsSoaksWithRealFiguresAndIsOneJob
         std::chrono::duration_cast<std::chrono::seconds>(sent_at.time_since_epoch()).count() - 1);
     EXPECT_EQ(h.health().fatal_lines(), 0) << h.ShortDebugString();
     EXPECT_EQ(h.outcome(), v1::OUTCOME_UNSPECIFIED);
-    EXPECT_EQ(h.baseline_version(), result.baseline_version());
+    EXPECT_EQ(h.baseline_digest(), result.baseline_digest());
     if (h.health().deferred_growth() == 1 && h.health().deferred_queue() == 1) grew = true;
   }
   EXPECT_TRUE(grew) << "the deferred message shows in the figures";
@@ -279,7 +280,7 @@ TEST_F(AgentJobE2eTest, InsideItsWindowTheJobRunsSoaksWithRealFiguresAndIsOneJob
   ASSERT_TRUE(eventually([&] { return scripted_.statesOf("job-open").size() == before + 1; }, 20s));
   const v1::StateReport again = scripted_.statesOf("job-open").back();
   EXPECT_EQ(again.outcome(), v1::OUTCOME_REPAIRED);
-  EXPECT_EQ(again.baseline_version(), result.baseline_version());
+  EXPECT_EQ(again.baseline_digest(), result.baseline_digest());
   EXPECT_NE(agent_->log().find("rollout job 'job-open' seen before"), std::string::npos)
       << agent_->log();
 }

@@ -290,7 +290,7 @@ TEST_F(FleetE2eTest, AnUnsafeBaselineIsRefusedByTheAgentForThatVersion) {
       << out;
   ASSERT_TRUE(eventually([&] {
     auto a = controller_->agent("strict.test");
-    return a.ok() && a->compliance() == v1::COMPLIANCE_REFUSED && a->baseline_version() == version;
+    return a.ok() && a->compliance() == v1::COMPLIANCE_REFUSED && a->baseline_digest() == version;
   })) << mx.log();
   EXPECT_GE(historyCount("strict.test", "state", "REFUSED"), 1);
   EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), before);  // nothing written

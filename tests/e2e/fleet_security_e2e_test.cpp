@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "common/pki/pki.h"
+#include "common/proto_time.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
@@ -87,7 +88,7 @@ class AgentStreamClient {
 
   bool sendHeartbeat() {
     v1::AgentMessage m;
-    m.mutable_heartbeat()->set_sent_at_unix_ms(
+    *m.mutable_heartbeat()->mutable_sent_at() = timestampFromUnixMs(
         std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count());
     return send(m);
   }
@@ -160,12 +161,12 @@ v1::AgentMessage stateReport(uint64_t seq, v1::Compliance compliance,
   m.set_seq(seq);
   v1::StateReport* state = m.mutable_state();
   state->set_baseline_name("sec-test");
-  state->set_baseline_version("0123456789ab");
+  state->set_baseline_digest("0123456789ab");
   state->set_mode(v1::BASELINE_MODE_DETECT);
   state->set_compliance(compliance);
   state->set_outcome(v1::OUTCOME_KEPT);
   state->set_detail(detail);
-  state->set_observed_at_unix_ms(
+  *state->mutable_observed_at() = timestampFromUnixMs(
       std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count());
   if (compliance == v1::COMPLIANCE_DRIFTED) {
     v1::ParameterState* p = state->add_parameters();
@@ -189,7 +190,7 @@ bool sameAgent(const v1::GetAgentResponse& a, const v1::GetAgentResponse& b, std
   differencer.ReportDifferencesToString(diff);
   if (volatile_fields) {
     const google::protobuf::Descriptor* d = v1::AgentSummary::descriptor();
-    differencer.IgnoreField(d->FindFieldByName("last_seen_unix_ms"));
+    differencer.IgnoreField(d->FindFieldByName("last_seen"));
     differencer.IgnoreField(d->FindFieldByName("connected"));
   }
   return differencer.Compare(a, b);
@@ -554,7 +555,7 @@ TEST_F(FleetSecurityE2eTest, EnrollmentRefusesSpentExpiredRevokedAndForgedTokens
     grpc::ClientContext context;
     v1::CreateTokenRequest request;
     request.set_uses(5);
-    request.set_ttl_seconds(3600);
+    *request.mutable_ttl() = google::protobuf::util::TimeUtil::SecondsToDuration(3600);
     ASSERT_TRUE(admin_->CreateToken(&context, request, &created).ok());
     grpc::ClientContext revoke_context;
     v1::RevokeTokenRequest revoke;
@@ -693,7 +694,7 @@ TEST_F(FleetSecurityE2eTest, RolesAndPeerKindsAreEnforced) {
     grpc::ClientContext context;
     v1::CreateTokenRequest request;
     request.set_uses(1);
-    request.set_ttl_seconds(60);
+    *request.mutable_ttl() = google::protobuf::util::TimeUtil::SecondsToDuration(60);
     v1::CreateTokenResponse response;
     status = viewer->CreateToken(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(status);
@@ -704,7 +705,7 @@ TEST_F(FleetSecurityE2eTest, RolesAndPeerKindsAreEnforced) {
     grpc::ClientContext context;
     v1::AssignBaselineRequest request;
     request.set_name("sec-test");
-    request.set_version(baselines_before.baselines(0).version());
+    request.set_digest(baselines_before.baselines(0).digest());
     request.set_mode(v1::BASELINE_MODE_ENFORCE);
     v1::AssignBaselineResponse response;
     status = viewer->AssignBaseline(&context, request, &response);
@@ -970,7 +971,7 @@ TEST_F(FleetSecurityE2eTest, BadInputIsRefusedAndTheControllerKeepsServingOthers
       v1::CreateTokenRequest request;
       (*request.mutable_labels())[key] = value;
       request.set_uses(1);
-      request.set_ttl_seconds(60);
+      *request.mutable_ttl() = google::protobuf::util::TimeUtil::SecondsToDuration(60);
       v1::CreateTokenResponse response;
       grpc::Status status = admin_->CreateToken(&context, request, &response);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(status);
@@ -981,7 +982,7 @@ TEST_F(FleetSecurityE2eTest, BadInputIsRefusedAndTheControllerKeepsServingOthers
       grpc::ClientContext context;
       v1::AssignBaselineRequest request;
       request.set_name("sec-test");
-      request.set_version("0000");
+      request.set_digest("0000");
       (*request.mutable_selector())["site\n"] = "x";
       request.set_mode(v1::BASELINE_MODE_ENFORCE);
       v1::AssignBaselineResponse response;
@@ -996,7 +997,7 @@ TEST_F(FleetSecurityE2eTest, BadInputIsRefusedAndTheControllerKeepsServingOthers
       v1::CreateTokenRequest request;
       request.set_bound_agent_id("mx1.test\nforged log line");
       request.set_uses(1);
-      request.set_ttl_seconds(60);
+      *request.mutable_ttl() = google::protobuf::util::TimeUtil::SecondsToDuration(60);
       v1::CreateTokenResponse response;
       grpc::Status status = admin_->CreateToken(&context, request, &response);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
@@ -1145,7 +1146,7 @@ grpc::Status deleteBaseline(v1::OperatorService::Stub& stub, const std::string& 
   context.set_deadline(deadlineIn(seconds(10)));
   v1::DeleteBaselineRequest request;
   request.set_name(name);
-  request.set_version(version);
+  request.set_digest(version);
   v1::DeleteBaselineResponse response;
   return stub.DeleteBaseline(&context, request, &response);
 }
@@ -1174,7 +1175,7 @@ TEST_F(FleetSecurityE2eTest, BaselineTextThatIsNotUtf8IsRefusedAndABadStoredRowC
   v1::ListBaselinesResponse list = listBaselines();
   ASSERT_EQ(list.baselines_size(), 2);
   std::set<std::string> labels;
-  for (const auto& b : list.baselines()) labels.insert(b.label());
+  for (const auto& b : list.baselines()) labels.insert(b.version());
   EXPECT_EQ(labels, (std::set<std::string>{"1", "\xef\xbf\xbd\xef\xbf\xbd"}));
   EXPECT_EQ(controller_->ctl({"baseline", "list"}, &out), 0) << out;
   EXPECT_TRUE(logHasLine({"baseline badutf@0123456789ab listed with U+FFFD"}));
@@ -1208,12 +1209,12 @@ TEST_F(FleetSecurityE2eTest, PushRefusesWhatEveryAgentWouldRefuseAndStoresNothin
 TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned) {
   v1::PushBaselineResponse first;
   ASSERT_TRUE(pushBaseline(*admin_, kBaseline, "", &first).ok());
-  const std::string version = first.baseline().version();
+  const std::string version = first.baseline().digest();
   {
     grpc::ClientContext context;
     v1::AssignBaselineRequest request;
     request.set_name("sec-test");
-    request.set_version(version);
+    request.set_digest(version);
     request.set_mode(v1::BASELINE_MODE_DETECT);
     request.set_allow_no_match(true);  // no agent is enrolled in this test
     v1::AssignBaselineResponse response;
@@ -1232,7 +1233,7 @@ TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned
   v1::PushBaselineResponse second;
   ASSERT_TRUE(pushBaseline(*admin_, std::string(kBaseline) + "# v2\n", "", &second).ok());
   std::string out;
-  ASSERT_EQ(controller_->ctl({"baseline", "assign", "sec-test@" + second.baseline().version(),
+  ASSERT_EQ(controller_->ctl({"baseline", "assign", "sec-test@" + second.baseline().digest(),
                               "--mode", "detect", "--yes", "--allow-no-match"},
                              &out),
             0)
@@ -1241,7 +1242,7 @@ TEST_F(FleetSecurityE2eTest, BaselineDeleteIsForOperatorsAndRefusedWhileAssigned
       << out;
   EXPECT_NE(out.find("deleted baseline sec-test@" + version), std::string::npos) << out;
   ASSERT_EQ(listBaselines().baselines_size(), 1);
-  EXPECT_EQ(listBaselines().baselines(0).version(), second.baseline().version());
+  EXPECT_EQ(listBaselines().baselines(0).digest(), second.baseline().digest());
 }
 
 // A CSR signed with a fresh key that asks for `extensions` (NID, OpenSSL config value).

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/proto_time.h"
+
 namespace postwarden::testing {
 namespace {
 
@@ -206,7 +208,7 @@ Result<std::string> Controller::createToken(const std::map<std::string, std::str
   v1::CreateTokenRequest request;
   request.mutable_labels()->insert(labels.begin(), labels.end());
   request.set_uses(uses);
-  request.set_ttl_seconds(ttl_seconds);
+  *request.mutable_ttl() = google::protobuf::util::TimeUtil::SecondsToDuration(ttl_seconds);
   v1::CreateTokenResponse response;
   grpc::Status status = stub->CreateToken(&context, request, &response);
   if (!status.ok()) return InternalError("CreateToken: " + status.error_message());

@@ -140,7 +140,7 @@ class RolloutE2eTest : public ::testing::Test {
 
   bool runs(const std::string& id, const std::string& version, v1::Compliance compliance) {
     Result<v1::AgentSummary> a = controller_->agent(id);
-    return a.ok() && a->baseline_version() == version && a->compliance() == compliance;
+    return a.ok() && a->baseline_digest() == version && a->compliance() == compliance;
   }
 
   // `rollout show ID --json`, parsed.

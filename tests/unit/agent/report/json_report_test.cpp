@@ -7,17 +7,45 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <regex>
+
 #include "postwarden/v1/report.pb.h"
 
 namespace postwarden::agent::report {
 namespace {
+
+// The report writes an enum as its plain word ("rolled_back", "main.cf"); protobuf's parser
+// wants the value's name. Each word is mapped back by its field, so an unknown word still
+// fails the parse.
+std::string wordsToEnumNames(std::string json) {
+  static const std::regex kEnumField(R"re("(outcome|verdict|apply_mode|file)": "([a-z_.]+)")re");
+  static const std::map<std::string, std::string> kPrefix = {{"outcome", "OUTCOME_"},
+                                                             {"verdict", "VERDICT_"},
+                                                             {"apply_mode", "APPLY_MODE_"},
+                                                             {"file", "CONFIG_FILE_"}};
+  std::string out;
+  auto begin = std::sregex_iterator(json.begin(), json.end(), kEnumField);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    std::string word = (*it)[2];
+    std::transform(word.begin(), word.end(), word.begin(),
+                   [](char c) { return c == '.' ? '_' : static_cast<char>(std::toupper(c)); });
+    out += json.substr(last, it->position() - last);
+    out += "\"" + (*it)[1].str() + "\": \"" + kPrefix.at((*it)[1]) + word + "\"";
+    last = it->position() + it->length();
+  }
+  return out + json.substr(last);
+}
 
 template <typename Message>
 Message parse(const std::string& json) {
   Message message;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message, options);
+  auto status =
+      google::protobuf::util::JsonStringToMessage(wordsToEnumNames(json), &message, options);
   EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
   return message;
 }
@@ -93,6 +121,22 @@ TEST(JsonReportTest, PlanMatchesTheProtoSchema) {
   EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToSeconds(report.planned_at()), 1800000000);
 }
 
+// One dialect with postwardenctl --json: snake_case keys, plain words, applicability notes.
+TEST(JsonReportTest, WritesSnakeCaseKeysPlainWordsAndNotes) {
+  planner::Plan plan = samplePlan();
+  plan.applicability = {"service submission/inet is not in master.cf: skipped (if_exists)"};
+  const std::string json = planToJson(plan, kContext);
+  for (const char* expected :
+       {R"("file": "main.cf")", R"("file": "master.cf")", R"("apply_mode": "restart")",
+        R"("was_absent": true)", R"("planned_at": "2027-01-15T08:00:00.000Z")"}) {
+    EXPECT_NE(json.find(expected), std::string::npos) << expected << "\n" << json;
+  }
+  EXPECT_EQ(json.find("CONFIG_FILE_"), std::string::npos) << json;
+  v1::PlanReport report = parse<v1::PlanReport>(json);
+  ASSERT_EQ(report.notes_size(), 1);
+  EXPECT_EQ(report.notes(0), plan.applicability[0]);
+}
+
 TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
   applier::TransactionReport tx;
   tx.outcome = applier::Outcome::kRolledBack;
@@ -113,6 +157,8 @@ TEST(JsonReportTest, ApplyMatchesTheProtoSchema) {
 
   v1::ApplyReport report = parse<v1::ApplyReport>(applyToJson(samplePlan(), tx, kContext));
   EXPECT_EQ(report.outcome(), v1::OUTCOME_ROLLED_BACK);
+  EXPECT_NE(applyToJson(samplePlan(), tx, kContext).find(R"("outcome": "rolled_back")"),
+            std::string::npos);
   EXPECT_EQ(report.plan().changes_size(), 2);
   EXPECT_EQ(report.backups_size(), 2);
   ASSERT_EQ(report.steps_size(), 2);

@@ -218,7 +218,7 @@ v1::AgentMessage stateReport(uint64_t seq, v1::Compliance compliance = v1::COMPL
   m.set_seq(seq);
   v1::StateReport* s = m.mutable_state();
   s->set_baseline_name("hardening");
-  s->set_baseline_version("0123456789ab");
+  s->set_baseline_digest("0123456789ab");
   s->set_mode(v1::BASELINE_MODE_ENFORCE);
   s->set_compliance(compliance);
   s->set_outcome(v1::OUTCOME_KEPT);
@@ -368,7 +368,7 @@ TEST_F(FleetTest, AttachSendsTheAssignmentLoadedAtStart) {
   ASSERT_TRUE(messages[1].has_assignment());
   const v1::Assignment& a = messages[1].assignment();
   EXPECT_EQ(a.baseline_name(), "hardening");
-  EXPECT_EQ(a.baseline_version(), "0123456789ab");
+  EXPECT_EQ(a.baseline_digest(), "0123456789ab");
   EXPECT_EQ(a.content(), kBaselineContent);
   EXPECT_EQ(a.mode(), v1::BASELINE_MODE_DETECT);
 
@@ -389,10 +389,10 @@ TEST_F(FleetTest, AttachSendsTheNewestMatchingAssignment) {
   ASSERT_TRUE(fleet->attach("mx1", &mx1, hello({{"role", "mx"}})).ok());
   ASSERT_TRUE(fleet->attach("relay1", &relay1, hello({{"role", "relay"}})).ok());
   ASSERT_EQ(mx1.assignments().size(), 1u);
-  EXPECT_EQ(mx1.assignments()[0].baseline_version(), "bbbbbbbbbbbb");
+  EXPECT_EQ(mx1.assignments()[0].baseline_digest(), "bbbbbbbbbbbb");
   EXPECT_EQ(mx1.assignments()[0].mode(), v1::BASELINE_MODE_ENFORCE);
   ASSERT_EQ(relay1.assignments().size(), 1u);
-  EXPECT_EQ(relay1.assignments()[0].baseline_version(), "aaaaaaaaaaaa");
+  EXPECT_EQ(relay1.assignments()[0].baseline_digest(), "aaaaaaaaaaaa");
 }
 
 TEST_F(FleetTest, SecondAttachSupersedesTheFirstSession) {
@@ -693,7 +693,7 @@ TEST_F(FleetTest, AssignPushesToMatchingConnectedAgentsOnly) {
 
   ASSERT_EQ(mx1.assignments().size(), 1u);
   EXPECT_EQ(mx1.assignments()[0].baseline_name(), "hardening");
-  EXPECT_EQ(mx1.assignments()[0].baseline_version(), "0123456789ab");
+  EXPECT_EQ(mx1.assignments()[0].baseline_digest(), "0123456789ab");
   EXPECT_EQ(mx1.assignments()[0].content(), kBaselineContent);
   EXPECT_EQ(mx1.assignments()[0].mode(), v1::BASELINE_MODE_ENFORCE);
   EXPECT_THAT(mx2.assignments(), IsEmpty());
@@ -704,7 +704,7 @@ TEST_F(FleetTest, AssignPushesToMatchingConnectedAgentsOnly) {
   FakeAgentSession mx2_again;
   ASSERT_TRUE(fleet->attach("mx2", &mx2_again, hello({{"role", "mx"}})).ok());
   ASSERT_EQ(mx2_again.assignments().size(), 1u);
-  EXPECT_EQ(mx2_again.assignments()[0].baseline_version(), "0123456789ab");
+  EXPECT_EQ(mx2_again.assignments()[0].baseline_digest(), "0123456789ab");
 
   Result<std::vector<store::AssignmentRecord>> stored = store_->listAssignments();
   ASSERT_TRUE(stored.ok());
@@ -732,7 +732,7 @@ TEST_F(FleetTest, AssignPushesOnlyWhereItBecomesEffective) {
   EXPECT_EQ(*detect, 1);
   EXPECT_EQ(mx1.assignments().size(), 1u) << "mx1's effective assignment did not change";
   ASSERT_EQ(sub1.assignments().size(), 2u);
-  EXPECT_EQ(sub1.assignments()[1].baseline_version(), "bbbbbbbbbbbb");
+  EXPECT_EQ(sub1.assignments()[1].baseline_digest(), "bbbbbbbbbbbb");
   EXPECT_EQ(sub1.assignments()[1].mode(), v1::BASELINE_MODE_DETECT);
 }
 
@@ -773,7 +773,7 @@ TEST_F(FleetTest, AssignmentMadeWhileAnAgentAttachesIsNotLost) {
 
   std::vector<v1::Assignment> got = session.assignments();
   ASSERT_FALSE(got.empty());
-  EXPECT_EQ(got.back().baseline_version(), "bbbbbbbbbbbb")
+  EXPECT_EQ(got.back().baseline_digest(), "bbbbbbbbbbbb")
       << "the agent was left on the older assignment (" << got.size() << " pushed)";
 }
 
@@ -921,7 +921,7 @@ TEST_F(FleetTest, DeletingABaselineIsRefusedWhileAssignedAndForgetsDeadAssignmen
   FakeAgentSession session;
   ASSERT_TRUE(fleet->attach("mx1", &session, hello({{"site", "fra"}})).ok());
   ASSERT_EQ(session.assignments().size(), 1u);
-  EXPECT_EQ(session.assignments()[0].baseline_version(), "bbbb00000000");
+  EXPECT_EQ(session.assignments()[0].baseline_digest(), "bbbb00000000");
 }
 
 TEST_F(FleetTest, TheSimulatorCannotAttachAsAnAgentEnrolledForReal) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/proto_time.h"
+
 namespace postwarden::controller::core {
 namespace {
 
@@ -34,7 +36,7 @@ v1::AgentMessage stateMessage(uint64_t seq) {
   m.set_seq(seq);
   v1::StateReport* s = m.mutable_state();
   s->set_baseline_name("hardening");
-  s->set_baseline_version("0123456789ab");
+  s->set_baseline_digest("0123456789ab");
   s->set_mode(v1::BASELINE_MODE_DETECT);
   s->set_compliance(v1::COMPLIANCE_DRIFTED);
   s->set_outcome(v1::OUTCOME_KEPT);
@@ -60,7 +62,7 @@ v1::AgentMessage driftMessage(uint64_t seq, v1::DriftSource source) {
   m.set_seq(seq);
   v1::DriftEvent* d = m.mutable_drift();
   d->set_baseline_name("hardening");
-  d->set_baseline_version("0123456789ab");
+  d->set_baseline_digest("0123456789ab");
   d->set_source(source);
   return m;
 }
@@ -317,7 +319,7 @@ TEST(ReportMappingTest, MessageWithoutDurableBodyIsRejected) {
 
   v1::AgentMessage heartbeat;
   heartbeat.set_seq(1);
-  heartbeat.mutable_heartbeat()->set_sent_at_unix_ms(kNow);
+  *heartbeat.mutable_heartbeat()->mutable_sent_at() = timestampFromUnixMs(kNow);
   EXPECT_EQ(reportWrite("mx1", heartbeat, kNow).status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -404,10 +406,10 @@ TEST(ReportMappingTest, AgentSummaryCopiesEveryField) {
   EXPECT_EQ(s.labels().at("role"), "mx");
   EXPECT_EQ(s.labels().at("site"), "fra");
   EXPECT_EQ(s.baseline_name(), "hardening");
-  EXPECT_EQ(s.baseline_version(), "0123456789ab");
+  EXPECT_EQ(s.baseline_digest(), "0123456789ab");
   EXPECT_EQ(s.mode(), v1::BASELINE_MODE_DETECT);
   EXPECT_EQ(s.compliance(), v1::COMPLIANCE_FAILING);
-  EXPECT_EQ(s.last_seen_unix_ms(), kNow);
+  EXPECT_EQ(unixMs(s.last_seen()), kNow);
   EXPECT_TRUE(s.connected());
   EXPECT_TRUE(s.revoked());
   EXPECT_EQ(s.drifted_parameters(), 3);
@@ -433,8 +435,8 @@ TEST(ReportMappingTest, StoredTextThatIsNotUtf8IsSentWithReplacementCharacters) 
   v1::ListBaselinesResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(list.SerializeAsString()));
   ASSERT_EQ(parsed.baselines_size(), 2);
-  EXPECT_EQ(parsed.baselines(0).label(), replaced);
-  EXPECT_EQ(parsed.baselines(1).label(), "2");
+  EXPECT_EQ(parsed.baselines(0).version(), replaced);
+  EXPECT_EQ(parsed.baselines(1).version(), "2");
 
   store::AgentRecord agent{.id = "mx1", .hostname = "mx\xc0", .labels = {{"site", bad}}};
   agent.agent_version = bad;

@@ -90,7 +90,7 @@ class RolloutsTest : public ::testing::Test {
               v1::Outcome outcome, int64_t deferred_growth = 0) {
     v1::StateReport state;
     state.set_baseline_name("hardening");
-    state.set_baseline_version(version);
+    state.set_baseline_digest(version);
     state.set_job_id(job);
     state.set_outcome(outcome);
     state.mutable_health()->set_deferred_growth(deferred_growth);
@@ -193,7 +193,7 @@ TEST_F(RolloutsTest, TheCanaryGoesFirstAndTheRestOnlyAfterItsSoak) {
   ASSERT_EQ(jobs().size(), 1u);
   // Stored first, then sent: the connected canary got its job.
   ASSERT_EQ(session.assignments().size(), 1u);
-  EXPECT_EQ(session.assignments()[0].baseline_version(), kV2);
+  EXPECT_EQ(session.assignments()[0].baseline_digest(), kV2);
   EXPECT_EQ(session.assignments()[0].job().job_id(), jobOf("mx1"));
 
   now_ += absl::Seconds(10);

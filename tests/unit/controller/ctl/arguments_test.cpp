@@ -76,7 +76,7 @@ TEST(PostwardenctlValuesTest, ParsesBaselineRefs) {
   Result<BaselineRef> ref = parseBaselineRef("edge@3f2a1b9c0d1e");
   ASSERT_TRUE(ref.ok());
   EXPECT_EQ(ref->name, "edge");
-  EXPECT_EQ(ref->version, "3f2a1b9c0d1e");
+  EXPECT_EQ(ref->digest, "3f2a1b9c0d1e");
   for (const char* bad : {"edge", "edge@", "@3f2a", "ed ge@1", "a@b@c"}) {
     EXPECT_FALSE(parseBaselineRef(bad).ok()) << bad;
   }
@@ -183,13 +183,13 @@ TEST(PostwardenctlArgumentsTest, Baseline) {
   DeleteBaselineCommand deleted =
       as<DeleteBaselineCommand>(parseArguments({"baseline", "delete", "edge@3f2a"}));
   EXPECT_EQ(deleted.baseline.name, "edge");
-  EXPECT_EQ(deleted.baseline.version, "3f2a");
-  expectInvalid(parseArguments({"baseline", "delete", "edge"}), "NAME@VERSION");
-  expectInvalid(parseArguments({"baseline", "delete"}), "baseline delete NAME@VERSION");
+  EXPECT_EQ(deleted.baseline.digest, "3f2a");
+  expectInvalid(parseArguments({"baseline", "delete", "edge"}), "NAME@DIGEST");
+  expectInvalid(parseArguments({"baseline", "delete"}), "baseline delete NAME@DIGEST");
   AssignBaselineCommand assign = as<AssignBaselineCommand>(parseArguments(
       {"baseline", "assign", "edge@3f2a1b9c0d1e", "--selector", "env=prod", "--mode", "enforce"}));
   EXPECT_EQ(assign.baseline.name, "edge");
-  EXPECT_EQ(assign.baseline.version, "3f2a1b9c0d1e");
+  EXPECT_EQ(assign.baseline.digest, "3f2a1b9c0d1e");
   EXPECT_EQ(assign.mode, AssignMode::kEnforce);
   EXPECT_THAT(assign.selector, ElementsAre(Pair("env", "prod")));
   EXPECT_EQ(as<AssignBaselineCommand>(
@@ -200,7 +200,7 @@ TEST(PostwardenctlArgumentsTest, Baseline) {
   expectInvalid(parseArguments({"baseline", "assign", "edge@1", "--mode", "repair"}),
                 "--mode must be enforce or detect, not 'repair'");
   expectInvalid(parseArguments({"baseline", "assign", "edge", "--mode", "detect"}),
-                "expected NAME@VERSION");
+                "expected NAME@DIGEST");
   expectInvalid(parseArguments({"baseline", "push"}), "usage: postwardenctl baseline push FILE");
   expectInvalid(parseArguments({"baseline", "list", "--mode", "detect"}),
                 "baseline list does not take --mode");

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/proto_time.h"
 #include "common/version.h"
 #include "tests/unit/controller/ctl/mock_operator_stub.h"
 
@@ -106,11 +107,11 @@ v1::ListAgentsResponse fleet() {
   (*mx2->mutable_labels())["env"] = "prod";
   (*mx2->mutable_labels())["role"] = "mx";
   mx2->set_baseline_name("edge");
-  mx2->set_baseline_version("3f2a1b9c0d1e");
+  mx2->set_baseline_digest("3f2a1b9c0d1e");
   mx2->set_mode(v1::BASELINE_MODE_ENFORCE);
   mx2->set_compliance(v1::COMPLIANCE_COMPLIANT);
   mx2->set_connected(true);
-  mx2->set_last_seen_unix_ms(kNow - 1000);
+  *mx2->mutable_last_seen() = timestampFromUnixMs(kNow - 1000);
   mx2->set_agent_version("0.1.0");
   mx2->set_postfix_version("3.7.11");
   v1::AgentSummary* mx1 = reply.add_agents();
@@ -118,10 +119,10 @@ v1::ListAgentsResponse fleet() {
   mx1->set_hostname("mx1.example.org");
   (*mx1->mutable_labels())["env"] = "prod";
   mx1->set_baseline_name("edge");
-  mx1->set_baseline_version("3f2a1b9c0d1e");
+  mx1->set_baseline_digest("3f2a1b9c0d1e");
   mx1->set_mode(v1::BASELINE_MODE_DETECT);
   mx1->set_compliance(v1::COMPLIANCE_DRIFTED);
-  mx1->set_last_seen_unix_ms(kNow - 180000);
+  *mx1->mutable_last_seen() = timestampFromUnixMs(kNow - 180000);
   mx1->set_drifted_parameters(2);
   v1::AgentSummary* fresh = reply.add_agents();
   fresh->set_id("new1");
@@ -129,11 +130,11 @@ v1::ListAgentsResponse fleet() {
   old->set_id("old");
   old->set_hostname("old.example.org");
   old->set_baseline_name("old");
-  old->set_baseline_version("1");
+  old->set_baseline_digest("1");
   old->set_mode(v1::BASELINE_MODE_DETECT);
   old->set_compliance(v1::COMPLIANCE_NEEDS_HUMAN);
   old->set_revoked(true);
-  old->set_last_seen_unix_ms(kNow - 3 * 86400000LL);
+  *old->mutable_last_seen() = timestampFromUnixMs(kNow - 3 * 86400000LL);
   return reply;
 }
 
@@ -182,11 +183,11 @@ TEST_F(PostwardenctlTest, StatusNamesARolledBackHostAsRolledBack) {
   v1::AgentSummary* mx = reply.add_agents();
   mx->set_id("mx3");
   mx->set_baseline_name("edge");
-  mx->set_baseline_version("1");
+  mx->set_baseline_digest("1");
   mx->set_mode(v1::BASELINE_MODE_ENFORCE);
   mx->set_compliance(v1::COMPLIANCE_ROLLED_BACK);
   mx->set_connected(true);
-  mx->set_last_seen_unix_ms(kNow - 1000);
+  *mx->mutable_last_seen() = timestampFromUnixMs(kNow - 1000);
   EXPECT_CALL(*stub_, ListAgents(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"--json", "status"}), kExitUnhealthy);
   EXPECT_THAT(out_.str(), HasSubstr("\"compliance\": \"rolled_back\""));
@@ -253,12 +254,11 @@ TEST_F(PostwardenctlTest, AgentsJson) {
       "role": "mx"
     },
     "baseline_name": "edge",
-    "baseline_version": "3f2a1b9c0d1e",
+    "baseline_digest": "3f2a1b9c0d1e",
     "mode": "enforce",
     "compliance": "compliant",
     "connected": true,
     "revoked": false,
-    "last_seen_unix_ms": 1714564799000,
     "last_seen": "2024-05-01T11:59:59.000Z",
     "drifted_parameters": 0,
     "agent_version": "0.1.0",
@@ -305,11 +305,11 @@ v1::GetAgentResponse agentDetail() {
   reply.add_probe_transcript("C: EHLO postwarden");
   reply.set_detail("2 parameters drifted");
   v1::HistoryEntry* h1 = reply.add_history();
-  h1->set_at_unix_ms(kNow - 60000);
+  *h1->mutable_at() = timestampFromUnixMs(kNow - 60000);
   h1->set_kind("drift");
   h1->set_summary("2 parameters drifted");
   v1::HistoryEntry* h2 = reply.add_history();
-  h2->set_at_unix_ms(kNow - 7200000);
+  *h2->mutable_at() = timestampFromUnixMs(kNow - 7200000);
   h2->set_kind("enrolled");
   h2->set_summary("enrolled with token tok1");
   return reply;
@@ -369,7 +369,6 @@ TEST_F(PostwardenctlTest, AgentShowJson) {
   "detail": "2 parameters drifted",
   "history": [
     {
-      "at_unix_ms": 1714564740000,
       "at": "2024-05-01T11:59:00.000Z",
       "kind": "drift",
       "summary": "2 parameters drifted"
@@ -411,13 +410,13 @@ v1::ListDriftResponse someDrift() {
   d->set_agent_id("mx1");
   d->set_hostname("mx1.example.org");
   d->set_baseline_name("edge");
-  d->set_baseline_version("3f2a1b9c0d1e");
+  d->set_baseline_digest("3f2a1b9c0d1e");
   d->mutable_parameter()->set_file("main.cf");
   d->mutable_parameter()->set_parameter("smtpd_tls_security_level");
   d->mutable_parameter()->set_expected("may");
   d->mutable_parameter()->set_actual("none");
   d->set_mode(v1::BASELINE_MODE_DETECT);
-  d->set_detected_at_unix_ms(kNow - 600000);
+  *d->mutable_detected_at() = timestampFromUnixMs(kNow - 600000);
   return reply;
 }
 
@@ -439,7 +438,7 @@ TEST_F(PostwardenctlTest, DriftJsonAlsoExitsTwo) {
     "agent_id": "mx1",
     "hostname": "mx1.example.org",
     "baseline_name": "edge",
-    "baseline_version": "3f2a1b9c0d1e",
+    "baseline_digest": "3f2a1b9c0d1e",
     "file": "main.cf",
     "service": "",
     "parameter": "smtpd_tls_security_level",
@@ -448,7 +447,6 @@ TEST_F(PostwardenctlTest, DriftJsonAlsoExitsTwo) {
     "expected_absent": false,
     "actual_absent": false,
     "mode": "detect",
-    "detected_at_unix_ms": 1714564200000,
     "detected_at": "2024-05-01T11:50:00.000Z"
   }
 ]
@@ -477,9 +475,9 @@ TEST_F(PostwardenctlTest, DriftCallFailingExitsOne) {
 v1::BaselineVersion edgeVersion() {
   v1::BaselineVersion b;
   b.set_name("edge");
-  b.set_version("3f2a1b9c0d1e");
-  b.set_label("2024.05");
-  b.set_pushed_at_unix_ms(kNow - 86400000);
+  b.set_digest("3f2a1b9c0d1e");
+  b.set_version("2024.05");
+  *b.mutable_pushed_at() = timestampFromUnixMs(kNow - 86400000);
   b.set_size_bytes(1536);
   b.set_assigned_agents(2);
   return b;
@@ -496,7 +494,7 @@ TEST_F(PostwardenctlTest, BaselinePushSendsTheFile) {
   EXPECT_EQ(run({"baseline", "push", "edge.yaml"}), kExitOk);
   EXPECT_EQ(sent.content(), "name: edge\nversion: 2024.05\n");
   EXPECT_EQ(sent.file_name(), "edge.yaml");  // names it in the controller's FILE:LINE:COL
-  EXPECT_EQ(out_.str(), "edge@3f2a1b9c0d1e: new (label '2024.05', 1.5 KiB)\n");
+  EXPECT_EQ(out_.str(), "edge@3f2a1b9c0d1e: new (version '2024.05', 1.5 KiB)\n");
 }
 
 TEST_F(PostwardenctlTest, BaselinePushPrintsTheControllersWarnings) {
@@ -525,22 +523,22 @@ TEST_F(PostwardenctlTest, BaselinePushRefusedPrintsEveryLineOfTheReason) {
 TEST_F(PostwardenctlTest, BaselineDeleteSendsNameAndVersion) {
   v1::DeleteBaselineRequest sent;
   v1::DeleteBaselineResponse reply;
-  reply.set_version("3f2a1b9c0d1e");
+  reply.set_digest("3f2a1b9c0d1e");
   EXPECT_CALL(*stub_, DeleteBaseline(_, _, _))
       .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a"}), kExitOk);
   EXPECT_EQ(sent.name(), "edge");
-  EXPECT_EQ(sent.version(), "3f2a");
+  EXPECT_EQ(sent.digest(), "3f2a");
   EXPECT_EQ(out_.str(), "deleted baseline edge@3f2a1b9c0d1e\n");
 }
 
 TEST_F(PostwardenctlTest, BaselineDeleteJson) {
   v1::DeleteBaselineResponse reply;
-  reply.set_version("3f2a1b9c0d1e");
+  reply.set_digest("3f2a1b9c0d1e");
   EXPECT_CALL(*stub_, DeleteBaseline(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"baseline", "delete", "edge@3f2a", "--json"}), kExitOk);
   EXPECT_EQ(out_.str(),
-            "{\n  \"name\": \"edge\",\n  \"version\": \"3f2a1b9c0d1e\",\n  "
+            "{\n  \"name\": \"edge\",\n  \"digest\": \"3f2a1b9c0d1e\",\n  "
             "\"deleted\": true\n}\n");
 }
 
@@ -563,9 +561,8 @@ TEST_F(PostwardenctlTest, BaselinePushAlreadyStoredJson) {
   EXPECT_EQ(run({"baseline", "push", "edge.yaml", "--json"}), kExitOk);
   EXPECT_EQ(out_.str(), R"({
   "name": "edge",
-  "version": "3f2a1b9c0d1e",
-  "label": "2024.05",
-  "pushed_at_unix_ms": 1714478400000,
+  "digest": "3f2a1b9c0d1e",
+  "version": "2024.05",
   "pushed_at": "2024-04-30T12:00:00.000Z",
   "size_bytes": 1536,
   "assigned_agents": 2,
@@ -591,23 +588,23 @@ TEST_F(PostwardenctlTest, BaselinePushMissingFile) {
 TEST_F(PostwardenctlTest, BaselineList) {
   v1::ListBaselinesResponse reply;
   v1::BaselineVersion newer = edgeVersion();
-  newer.set_version("aaaaaaaaaaaa");
-  newer.set_label("");
-  newer.set_pushed_at_unix_ms(kNow - 3600000);
+  newer.set_digest("aaaaaaaaaaaa");
+  newer.set_version("");
+  *newer.mutable_pushed_at() = timestampFromUnixMs(kNow - 3600000);
   newer.set_size_bytes(900);
   newer.set_assigned_agents(0);
   *reply.add_baselines() = edgeVersion();
   v1::BaselineVersion* base = reply.add_baselines();
   base->set_name("base");
-  base->set_version("0123456789ab");
-  base->set_label("1");
-  base->set_pushed_at_unix_ms(kNow - 5 * 86400000LL);
+  base->set_digest("0123456789ab");
+  base->set_version("1");
+  *base->mutable_pushed_at() = timestampFromUnixMs(kNow - 5 * 86400000LL);
   base->set_size_bytes(2 * 1024 * 1024);
   *reply.add_baselines() = newer;
   EXPECT_CALL(*stub_, ListBaselines(_, _, _)).WillOnce(Invoke(answer(reply)));
   EXPECT_EQ(run({"baseline", "list"}), kExitOk);
   EXPECT_EQ(out_.str(),
-            "NAME  VERSION       LABEL    PUSHED   SIZE     AGENTS\n"
+            "NAME  DIGEST        VERSION  PUSHED   SIZE     AGENTS\n"
             "base  0123456789ab  1        5d ago   2.0 MiB  0\n"
             "edge  aaaaaaaaaaaa  -        1h ago   900 B    0\n"
             "edge  3f2a1b9c0d1e  2024.05  24h ago  1.5 KiB  2\n");
@@ -623,7 +620,7 @@ TEST_F(PostwardenctlTest, BaselineAssignSendsNameVersionSelectorAndMode) {
                  "enforce"}),
             kExitOk);
   EXPECT_EQ(sent.name(), "edge");
-  EXPECT_EQ(sent.version(), "3f2a1b9c0d1e");
+  EXPECT_EQ(sent.digest(), "3f2a1b9c0d1e");
   EXPECT_EQ(sent.mode(), v1::BASELINE_MODE_ENFORCE);
   EXPECT_THAT(sent.selector(), ElementsAre(Pair("env", "prod")));
   EXPECT_EQ(out_.str(),
@@ -642,7 +639,7 @@ TEST_F(PostwardenctlTest, BaselineAssignDetectJson) {
   EXPECT_FALSE(sent.preview());
   EXPECT_EQ(out_.str(), R"({
   "name": "edge",
-  "version": "1",
+  "digest": "1",
   "mode": "detect",
   "selector": {},
   "matched_agents": 1,
@@ -695,8 +692,8 @@ v1::TokenInfo tokenInfo() {
   v1::TokenInfo t;
   t.set_id("tok1");
   (*t.mutable_labels())["env"] = "prod";
-  t.set_created_at_unix_ms(kNow);
-  t.set_expires_at_unix_ms(kNow + 7 * 86400000LL);
+  *t.mutable_created_at() = timestampFromUnixMs(kNow);
+  *t.mutable_expires_at() = timestampFromUnixMs(kNow + 7 * 86400000LL);
   t.set_uses_left(5);
   t.set_bound_agent_id("mx1.example.org");
   return t;
@@ -713,7 +710,7 @@ TEST_F(PostwardenctlTest, TokenCreateSendsLabelsTtlUsesAgent) {
                  "mx1.example.org"}),
             kExitOk);
   EXPECT_THAT(sent.labels(), ElementsAre(Pair("env", "prod")));
-  EXPECT_EQ(sent.ttl_seconds(), 7 * 86400);
+  EXPECT_EQ(google::protobuf::util::TimeUtil::DurationToSeconds(sent.ttl()), 7 * 86400);
   EXPECT_EQ(sent.uses(), 5);
   EXPECT_EQ(sent.bound_agent_id(), "mx1.example.org");
   EXPECT_EQ(out_.str(),
@@ -737,7 +734,7 @@ TEST_F(PostwardenctlTest, TokenCreateDefaultsAndJson) {
       .WillOnce(DoAll(SaveArg<1>(&sent), Invoke(answer(reply))));
   EXPECT_EQ(run({"token", "create", "--json"}), kExitOk);
   EXPECT_TRUE(sent.labels().empty());
-  EXPECT_EQ(sent.ttl_seconds(), 3600);
+  EXPECT_EQ(google::protobuf::util::TimeUtil::DurationToSeconds(sent.ttl()), 3600);
   EXPECT_EQ(sent.uses(), 1);
   EXPECT_EQ(sent.bound_agent_id(), "");
   EXPECT_EQ(out_.str(), R"({
@@ -745,9 +742,7 @@ TEST_F(PostwardenctlTest, TokenCreateDefaultsAndJson) {
   "labels": {
     "env": "prod"
   },
-  "created_at_unix_ms": 1714564800000,
   "created_at": "2024-05-01T12:00:00.000Z",
-  "expires_at_unix_ms": 1715169600000,
   "expires_at": "2024-05-08T12:00:00.000Z",
   "uses_left": 5,
   "revoked": false,
@@ -760,17 +755,17 @@ TEST_F(PostwardenctlTest, TokenCreateDefaultsAndJson) {
 TEST_F(PostwardenctlTest, TokenList) {
   v1::ListTokensResponse reply;
   v1::TokenInfo active = tokenInfo();
-  active.set_created_at_unix_ms(kNow - 60000);
+  *active.mutable_created_at() = timestampFromUnixMs(kNow - 60000);
   *reply.add_tokens() = active;
   v1::TokenInfo expired;
   expired.set_id("tok0");
-  expired.set_created_at_unix_ms(kNow - 2 * 86400000LL);
-  expired.set_expires_at_unix_ms(kNow - 86400000LL);
+  *expired.mutable_created_at() = timestampFromUnixMs(kNow - 2 * 86400000LL);
+  *expired.mutable_expires_at() = timestampFromUnixMs(kNow - 86400000LL);
   expired.set_uses_left(1);
   *reply.add_tokens() = expired;
   v1::TokenInfo revoked = expired;
   revoked.set_id("tok2");
-  revoked.set_expires_at_unix_ms(kNow + 3600000);
+  *revoked.mutable_expires_at() = timestampFromUnixMs(kNow + 3600000);
   revoked.set_revoked(true);
   *reply.add_tokens() = revoked;
   v1::TokenInfo used = revoked;
