@@ -35,12 +35,12 @@ constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(24 * 7);
 constexpr uint64_t kMaxOutboxLimit = 1000000;
 constexpr size_t kMaxLabels = 64;
 
-constexpr std::string_view kTopKeys[] = {"controller",      "controller_name", "ca_file",
-                                         "state_dir",       "agent_id",        "postfix_dir",
-                                         "service",         "probe",           "labels",
-                                         "check_interval",  "splay",           "heartbeat_interval",
-                                         "verify_deadline", "command_timeout", "outbox_limit",
-                                         "log_level",       "mail_log",        "metrics_textfile"};
+constexpr std::string_view kTopKeys[] = {
+    "controller",      "controller_name",  "ca_file",      "state_dir",
+    "agent_id",        "postfix_dir",      "service",      "probe",
+    "labels",          "check_interval",   "splay",        "heartbeat_interval",
+    "verify_deadline", "command_timeout",  "outbox_limit", "log_level",
+    "mail_log",        "metrics_textfile", "backup_keep"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",
@@ -460,6 +460,14 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
         } else if (key == "command_timeout") {
           PW_ASSIGN_OR_RETURN(config.command_timeout,
                               duration(v, where, "'command_timeout'", false));
+        } else if (key == "backup_keep") {
+          PW_ASSIGN_OR_RETURN(std::string s, text(v, where, "'backup_keep'"));
+          std::optional<uint64_t> n = parseUnsigned(s, 100000);
+          if (!n || *n == 0) {
+            return errorAt(at(v),
+                           "'backup_keep' must be a number from 1 to 100000, not '" + s + "'");
+          }
+          config.backup_keep = static_cast<int>(*n);
         } else if (key == "outbox_limit") {
           PW_ASSIGN_OR_RETURN(std::string s, text(v, where, "'outbox_limit'"));
           std::optional<uint64_t> n = parseUnsigned(s, kMaxOutboxLimit);
