@@ -11,6 +11,7 @@
 #include <system_error>
 #include <thread>
 
+#include "agent/applier/backups.h"
 #include "agent/applier/preflight.h"
 #include "agent/postfix/main_cf_document.h"
 #include "agent/postfix/master_cf_document.h"
@@ -249,11 +250,18 @@ Transaction::ProbeRound Transaction::probeOnce(const std::vector<ProbeCheck>& ch
   return round;
 }
 
+milliseconds compliantProbeWindow(const TransactionOptions& options) {
+  milliseconds longest{0};
+  for (const ProbeCheck& check : options.probes) longest = std::max(longest, check.target.timeout);
+  return std::min(longest, options.verify_deadline);
+}
+
 // A reload reaches smtpd processes as they start, so a probe may see the old state for a
 // moment: retry until the deadline, and report the last round.
 Transaction::ProbeRound Transaction::probeUntil(const std::vector<ProbeCheck>& checks,
-                                                bool health_only) {
-  const auto deadline = clock_.steadyNow() + options_.verify_deadline;
+                                                bool health_only,
+                                                std::optional<milliseconds> within) {
+  const auto deadline = clock_.steadyNow() + within.value_or(options_.verify_deadline);
   while (true) {
     ProbeRound round = probeOnce(checks, health_only);
     if (round.passed || clock_.steadyNow() + options_.probe_interval >= deadline) {
@@ -274,10 +282,11 @@ Transaction::ProbeRound Transaction::probeUntil(const std::vector<ProbeCheck>& c
   }
 }
 
-Transaction::ProbeRound Transaction::verifyStep(TransactionReport& report) {
+Transaction::ProbeRound Transaction::verifyStep(TransactionReport& report,
+                                                std::optional<milliseconds> within) {
   ProbeRound round;
   runStep(report, "verify", [&](std::string& detail) -> Status {
-    round = probeUntil(options_.probes, /*health_only=*/false);
+    round = probeUntil(options_.probes, /*health_only=*/false, within);
     if (!round.passed) return UnavailableError(joinLines(round.failures, "; "));
     detail = options_.probes.empty() ? "nothing to probe" : "probe passed";
     return OkStatus();
@@ -622,7 +631,9 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
 
   if (plan.compliant()) {
     if (options_.offline) return report;  // kept: nothing to write, nothing running to probe
-    const ProbeRound round = verifyStep(report);
+    // Nothing changed, so no new smtpd has to start: a failing probe is retried only for as
+    // long as one probe may take (--probe-timeout), not for a change's verify deadline.
+    const ProbeRound round = verifyStep(report, compliantProbeWindow(options_));
     report.outcome = round.passed ? Outcome::kKept : Outcome::kRefused;
     if (!round.passed) {
       report.reason = "the configuration is compliant but the live service fails verification: " +
@@ -785,6 +796,7 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
   }
   const Status verified = advance(entry, JournalStep::kVerified, report);
   report.outcome = Outcome::kRepaired;
+  pruneOldBackups(report);
   if (Status cleared = journal_.clear(); !cleared.ok()) {
     journalFailed(report, "removing the journal of the verified change", cleared);
     if (!verified.ok()) {
@@ -800,6 +812,13 @@ TransactionReport Transaction::apply(const planner::Plan& plan) {
     }
   }
   return report;
+}
+
+// Retention after a verified change (backups.h): a failure is worth a warning, not more.
+void Transaction::pruneOldBackups(TransactionReport& report) {
+  Result<std::vector<std::string>> pruned =
+      pruneBackups(fs_, options_.state_dir, options_.backup_keep);
+  if (!pruned.ok()) report.warnings.push_back("backups: " + pruned.status().message());
 }
 
 std::optional<TransactionReport> Transaction::recover() {

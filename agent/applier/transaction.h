@@ -59,6 +59,7 @@ struct TransactionOptions {
   std::chrono::milliseconds settle_age{2000};
   std::string log_file;  // Postfix's log (maillog_file), quoted when a change fails
   int pid = 0;           // this process (os::Processes::selfPid()): names backup directories
+  int backup_keep = 20;  // backups kept after a verified change (pruneBackups, backups.h)
   // --offline, for a Postfix that is not running: every safety step runs (settle, preflight,
   // the staged check, journal and verified backup, crash-safe swap) except the status step,
   // the reload/restart and the probe. A compliant host is kept without probing; a swapped
@@ -77,6 +78,10 @@ struct ProbeRecord {
   verify::ProbeResult result;
   verify::Verdict verdict;
 };
+
+// How long apply retries a failing probe of a host that needs no change: the longest probe
+// timeout (nothing was reloaded, so there is nothing to wait for), at most verify_deadline.
+std::chrono::milliseconds compliantProbeWindow(const TransactionOptions& options);
 
 // Probes one listener and judges the result against its expectation.
 ProbeRecord runProbe(verify::SmtpProber& prober, const ProbeCheck& check);
@@ -142,10 +147,13 @@ class Transaction {
   };
 
   ProbeRound probeOnce(const std::vector<ProbeCheck>& checks, bool health_only);
-  ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only);
+  // Probes until the checks pass or `within` (default: verify_deadline) has passed.
+  ProbeRound probeUntil(const std::vector<ProbeCheck>& checks, bool health_only,
+                        std::optional<std::chrono::milliseconds> within = std::nullopt);
   // The "verify" step: probes until the expectations hold or the deadline passes; the last
   // round's records go into the report.
-  ProbeRound verifyStep(TransactionReport& report);
+  ProbeRound verifyStep(TransactionReport& report,
+                        std::optional<std::chrono::milliseconds> within = std::nullopt);
   StepRecord runStep(TransactionReport& report, std::string name,
                      const std::function<Status(std::string& detail)>& step);
   Status stageAndCheck(const planner::Plan& plan, std::string& detail);
@@ -170,6 +178,7 @@ class Transaction {
   // Reports a journal write or removal that failed after the live files changed.
   void journalFailed(TransactionReport& report, const std::string& what, const Status& status);
   std::string statePath(std::string_view name) const;
+  void pruneOldBackups(TransactionReport& report);
 
   os::FileSystem& fs_;
   os::CommandRunner& commands_;

@@ -143,9 +143,47 @@ Options:
   -h, --help           this help
 )";
 
+constexpr const char* kStatusHelp =
+    R"(Usage: postwarden-agent status [--state-dir DIR] [--format text|json]
+
+What this host's agent is doing, from its state directory, whether the daemon runs or not:
+enrolled or not (STATE/agent.pem), the daemon (its pid, running or not), the controller link
+as the daemon last saw it (connected, last connected, last error, revoked), the assigned
+baseline and mode, the last check's compliance and outcome, reports waiting in the outbox,
+an interrupted change (journal) and the needs-human state. Needs no controller and no gRPC.
+
+Options:
+  --state-dir DIR      the daemon's state_dir (default /var/lib/postwarden)
+  --format text|json   json: one object with snake_case keys (docs/agent.md)
+  -h, --help           this help
+
+Exit status: 0 printed, 1 error (the state directory cannot be read).
+)";
+
+constexpr const char* kBackupsHelp =
+    R"(Usage: postwarden-agent backups [--state-dir DIR] [--format text|json]
+
+Lists the backups of earlier changes, newest first: STATE/backups/ID holds the exact main.cf
+and master.cf as they were before change ID (UTC time and pid). The newest backup_keep
+(agent.yaml, default 20) are kept; older ones are pruned after each verified change. To
+restore one by hand (docs/agent.md, "Restoring a backup"):
+  cp STATE/backups/ID/main.cf STATE/backups/ID/master.cf /etc/postfix/
+  postfix check && postfix reload
+  postwarden-agent verify --policy FILE
+A running daemon in enforce mode sees the restored files as drift and repairs them: set the
+host to detect mode at the controller first if the old bytes must stay.
+
+Options:
+  --state-dir DIR      default /var/lib/postwarden
+  --format text|json   json: {"backups": [{"id", "taken_at", "dir", "files"}]}
+  -h, --help           this help
+
+Exit status: 0 printed (also when there is none), 1 error.
+)";
+
 const std::vector<std::string>& commandNames() {
   static const auto* names =
-      new std::vector<std::string>{"plan", "apply", "verify", "scan", "clear"};
+      new std::vector<std::string>{"plan", "apply", "verify", "scan", "clear", "status", "backups"};
   return *names;
 }
 
@@ -434,21 +472,23 @@ Result<Arguments> parseScan(OptionReader& reader) {
   return Arguments(scan);
 }
 
-Result<Arguments> parseClear(OptionReader& reader, const std::string& working_dir) {
-  ClearArgs clear;
+// The commands that take only --state-dir and --format (clear, status, backups).
+template <typename Args>
+Result<Arguments> parseStateDirCommand(OptionReader& reader, const std::string& working_dir) {
+  Args args;
   while (!reader.done()) {
     std::string option = reader.next();
     if (option == "--state-dir") {
-      PW_ASSIGN_OR_RETURN(clear.state_dir, reader.value(option));
+      PW_ASSIGN_OR_RETURN(args.state_dir, reader.value(option));
     } else if (option == "--format") {
-      PW_ASSIGN_OR_RETURN(clear.format, parseFormat(reader, option));
+      PW_ASSIGN_OR_RETURN(args.format, parseFormat(reader, option));
     } else {
       return unknownOption(option, {"--state-dir", "--format", "--help"});
     }
   }
-  PW_ASSIGN_OR_RETURN(clear.state_dir,
-                      absoluteDirectory("--state-dir", clear.state_dir, working_dir));
-  return Arguments(clear);
+  PW_ASSIGN_OR_RETURN(args.state_dir,
+                      absoluteDirectory("--state-dir", args.state_dir, working_dir));
+  return Arguments(args);
 }
 
 }  // namespace
@@ -483,7 +523,14 @@ Fleet commands (with a controller; 'postwarden-agent enroll --help'):
   enroll   join a controller with a bootstrap token (the key never leaves this host)
   run      the long-running agent: enforce or watch the assigned baseline, report drift
 
+Host commands (no controller needed; they work whether the daemon runs or not):
+  status   enrollment, controller link, baseline and mode, last check, outbox, needs-human
+  backups  the backups of earlier changes, newest first (how to restore one: --help)
+
 Run 'postwarden-agent COMMAND --help' for a command's options.
+Exit status: 0 ok/compliant, 1 error, 2 changes pending (plan, apply --dry-run) or checks
+failing (verify, scan) or no command given (this help on stderr), 3 rolled back, 4 needs a
+human (each command's --help says which apply to it).
 Other options: -h, --help (this help), --version, -v/--verbose (debug log on stderr: the
 commands run and, when a probe fails, its transcript; never passwords).
 )";
@@ -508,7 +555,8 @@ Result<std::string> absoluteDirectory(const std::string& option, const std::stri
 
 Result<Arguments> parseArguments(const std::vector<std::string>& args,
                                  const std::string& working_dir) {
-  if (args.empty() || isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
+  if (args.empty()) return Arguments(HelpArgs{programHelp(), /*usage_error=*/true});
+  if (isHelp(args[0])) return Arguments(HelpArgs{programHelp()});
   if (args[0] == "--version") return Arguments(HelpArgs{versionLine("postwarden-agent") + "\n"});
   const std::string& command = args[0];
   if (std::any_of(args.begin() + 1, args.end(), isHelp)) {
@@ -517,13 +565,17 @@ Result<Arguments> parseArguments(const std::vector<std::string>& args,
     if (command == "verify") return Arguments(HelpArgs{verifyHelp()});
     if (command == "scan") return Arguments(HelpArgs{kScanHelp});
     if (command == "clear") return Arguments(HelpArgs{kClearHelp});
+    if (command == "status") return Arguments(HelpArgs{kStatusHelp});
+    if (command == "backups") return Arguments(HelpArgs{kBackupsHelp});
   }
   OptionReader reader(args, 1);
   if (command == "plan") return parsePlan(reader, working_dir);
   if (command == "apply") return parseApply(reader, working_dir);
   if (command == "verify") return parseVerify(reader, working_dir);
   if (command == "scan") return parseScan(reader);
-  if (command == "clear") return parseClear(reader, working_dir);
+  if (command == "clear") return parseStateDirCommand<ClearArgs>(reader, working_dir);
+  if (command == "status") return parseStateDirCommand<StatusArgs>(reader, working_dir);
+  if (command == "backups") return parseStateDirCommand<BackupsArgs>(reader, working_dir);
   return InvalidArgumentError("unknown command '" + command + "'" +
                               didYouMean(command, commandNames()) + "; see --help");
 }

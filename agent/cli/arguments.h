@@ -71,12 +71,24 @@ struct ClearArgs {
   OutputFormat format = OutputFormat::kText;  // --format text|json
 };
 
+// `status`: what this host's agent is doing; `backups`: the backups of earlier changes.
+struct StatusArgs {
+  std::string state_dir = "/var/lib/postwarden";
+  OutputFormat format = OutputFormat::kText;
+};
+struct BackupsArgs {
+  std::string state_dir = "/var/lib/postwarden";
+  OutputFormat format = OutputFormat::kText;
+};
+
 // `--help` (for the whole program or one command) or `--version`.
 struct HelpArgs {
   std::string text;
+  bool usage_error = false;  // no command given: the text goes to stderr, exit kExitUsage
 };
 
-using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs>;
+using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs,
+                               StatusArgs, BackupsArgs>;
 
 // Parses argv without the program name. InvalidArgument with one clear sentence (and a
 // "did you mean" for a misspelt option or command) on bad usage. A relative --postfix-dir or

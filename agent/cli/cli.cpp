@@ -1,11 +1,15 @@
 #include "agent/cli/cli.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 
 #include "agent/applier/needs_human.h"
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
+#include "agent/cli/host_commands.h"
 #include "agent/planner/unified_diff.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/report/json_report.h"
@@ -192,13 +196,72 @@ int exitFor(Outcome outcome) {
   return kExitError;
 }
 
-void printStep(const applier::StepRecord& step, Environment& env) {
+void printStep(const applier::StepRecord& step, bool with_detail, Environment& env) {
   char timing[32];
   std::snprintf(timing, sizeof timing, "%6lld ms", static_cast<long long>(step.elapsed.count()));
   env.out << "  [" << timing << "] " << step.name << ": " << (step.ok ? "ok" : "FAILED")
-          << (step.detail.empty() ? "" : " - " + step.detail) << "\n";
+          << (step.detail.empty() || !with_detail ? "" : " - " + step.detail) << "\n";
   env.out.flush();
 }
+
+std::string seconds(std::chrono::milliseconds ms) {
+  return std::to_string((ms.count() + 999) / 1000) + " s";
+}
+
+// "probing 1 listener for up to 20 s (each probe up to 5 s)": a failing probe is retried
+// that long. "" when nothing is probed (--offline).
+std::string waitingText(const planner::Plan& plan, const applier::TransactionOptions& options) {
+  if (options.offline || options.probes.empty()) return "";
+  const std::chrono::milliseconds window =
+      plan.compliant() ? applier::compliantProbeWindow(options) : options.verify_deadline;
+  std::chrono::milliseconds each{0};
+  for (const applier::ProbeCheck& check : options.probes) {
+    each = std::max(each, check.target.timeout);
+  }
+  return "probing " + plural(options.probes.size(), "listener") + " for up to " + seconds(window) +
+         " (each probe up to " + seconds(each) + ")";
+}
+
+// Prints the steps live. A failed step is held back until the next one comes: when it ends
+// the transaction as a refusal, its reason is printed once, as the error on stderr, and the
+// step line only says FAILED. Before a probe that may be retried it says how long it may wait.
+class StepPrinter {
+ public:
+  explicit StepPrinter(Environment& env) : env_(env) {}
+
+  // What the verify step of the coming transaction waits for ("" when there is no probe).
+  void expectVerify(std::string waiting) { waiting_ = std::move(waiting); }
+
+  void operator()(const applier::StepRecord& step) {
+    flush(true);
+    if (!step.ok) {
+      held_ = step;
+      return;
+    }
+    printStep(step, true, env_);
+    if (step.name == "reload" || step.name == "restart") announceVerify();
+  }
+
+  // Before a verify step that was not preceded by a reload (a compliant host).
+  void announceVerify() {
+    if (waiting_.empty()) return;
+    env_.out << "  verifying: " << waiting_ << " ...\n";
+    env_.out.flush();
+  }
+
+  // The held step, with its detail unless the transaction was refused for it.
+  void finish(Outcome outcome) { flush(outcome != Outcome::kRefused); }
+
+ private:
+  void flush(bool with_detail) {
+    if (held_) printStep(*held_, with_detail, env_);
+    held_.reset();
+  }
+
+  Environment& env_;
+  std::string waiting_;
+  std::optional<applier::StepRecord> held_;
+};
 
 // What a dry run would do, in text; JSON gets the plan.
 void printDryRun(const ApplyArgs& args, const planner::Plan& plan,
@@ -226,8 +289,10 @@ void printApplyResult(const applier::TransactionReport& report, Environment& env
     }
   }
   for (const std::string& warning : report.warnings) env.out << "warning: " << warning << "\n";
+  // A refusal's reason goes to stderr only (runApply), so that it is printed once.
+  const bool refused = report.outcome == Outcome::kRefused;
   env.out << "result: " << applier::outcomeName(report.outcome)
-          << (report.reason.empty() ? "" : ": " + report.reason) << "\n";
+          << (report.reason.empty() || refused ? "" : ": " + report.reason) << "\n";
 }
 
 // A change an earlier agent left half-done comes first; the plan is made from what is on disk
@@ -268,8 +333,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
     if (!acquired.ok()) return fail(env, acquired.status(), args.target.format);
     lock.emplace(std::move(acquired).value());
   }
+  StepPrinter printer(env);
   run::StepObserver on_step;
-  if (text) on_step = [&](const applier::StepRecord& step) { printStep(step, env); };
+  if (text) on_step = [&](const applier::StepRecord& step) { printer(step); };
   // --offline (a stopped Postfix) runs the same transaction without the status step, the
   // reload and the probe, so it needs no probe settings.
   run::ProbeSettings settings;
@@ -278,7 +344,9 @@ int runApply(const ApplyArgs& args, Environment& env) {
     if (!read.ok()) return fail(env, read.status(), args.target.format);
     settings = std::move(read).value();
   }
-  if (int exit = recoverFirst(args, run, settings, on_step, env); exit != kExitOk) return exit;
+  const int recovered = recoverFirst(args, run, settings, on_step, env);
+  printer.finish(Outcome::kRepaired);  // a step of the recovery, with its detail
+  if (recovered != kExitOk) return recovered;
 
   Result<policy::Baseline> baseline = loadPolicy(args.target.policy, env);
   if (!baseline.ok()) return fail(env, baseline.status(), args.target.format);
@@ -299,10 +367,14 @@ int runApply(const ApplyArgs& args, Environment& env) {
   if (args.dry_run) {
     if (text) printDryRun(args, plan, *change, env);
     if (!text) env.out << report::planToJson(plan, context(args.target, env)) << "\n";
-    return kExitOk;
+    // The same exit status as plan: a script can use either to ask "is anything pending?".
+    return plan.compliant() ? kExitOk : kExitPending;
   }
+  printer.expectVerify(waitingText(plan, change->options));
   if (text && !plan.compliant()) env.out << "\napplying:\n";
+  if (text && plan.compliant()) printer.announceVerify();
   applier::TransactionReport report = run.apply(*change, plan, on_step);
+  printer.finish(report.outcome);
   if (text) printApplyResult(report, env);
   if (!text) env.out << report::applyToJson(plan, report, context(args.target, env)) << "\n";
   if (report.outcome == Outcome::kRefused || report.outcome == Outcome::kNeedsHuman) {
@@ -437,8 +509,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
       [&](const auto& command) -> int {
         using T = std::decay_t<decltype(command)>;
         if constexpr (std::is_same_v<T, HelpArgs>) {
-          env.out << command.text;
-          return kExitOk;
+          (command.usage_error ? env.err : env.out) << command.text;
+          return command.usage_error ? kExitUsage : kExitOk;
         } else if constexpr (std::is_same_v<T, PlanArgs>) {
           return runPlan(command, env);
         } else if constexpr (std::is_same_v<T, ApplyArgs>) {
@@ -447,6 +519,10 @@ int run(const std::vector<std::string>& args, Environment& env) {
           return runVerify(command, env);
         } else if constexpr (std::is_same_v<T, ScanArgs>) {
           return runScan(command, env);
+        } else if constexpr (std::is_same_v<T, StatusArgs>) {
+          return runStatus(command, env);
+        } else if constexpr (std::is_same_v<T, BackupsArgs>) {
+          return runBackups(command, env);
         } else {
           return runClear(command, env);
         }

@@ -19,6 +19,7 @@ inline constexpr int kExitError = 1;       // refused or failed before any chang
 inline constexpr int kExitPending = 2;     // plan: changes pending; verify/scan: failures
 inline constexpr int kExitRolledBack = 3;  // apply: failed verification, rolled back
 inline constexpr int kExitNeedsHuman = 4;  // apply: rollback failed; sticky until cleared
+inline constexpr int kExitUsage = 2;       // no command given (usage printed on stderr)
 
 struct Environment {
   os::Env os;

@@ -53,7 +53,8 @@ constexpr std::string_view kTopKeys[] = {"controller",
                                          "outbox_limit",
                                          "log_level",
                                          "mail_log",
-                                         "metrics_textfile"};
+                                         "metrics_textfile",
+                                         "backup_keep"};
 constexpr std::string_view kServiceKeys[] = {"strategy", "systemd_unit", "reload_command",
                                              "restart_command"};
 constexpr std::string_view kProbeKeys[] = {"address",       "port",    "roles",  "login",
@@ -496,6 +497,14 @@ Result<AgentConfig> Parser::parse(std::string_view yaml_text) {
         } else if (key == "command_timeout") {
           PW_ASSIGN_OR_RETURN(config.command_timeout,
                               duration(v, where, "'command_timeout'", false));
+        } else if (key == "backup_keep") {
+          PW_ASSIGN_OR_RETURN(std::string s, text(v, where, "'backup_keep'"));
+          std::optional<uint64_t> n = parseUnsigned(s, 100000);
+          if (!n || *n == 0) {
+            return errorAt(at(v),
+                           "'backup_keep' must be a number from 1 to 100000, not '" + s + "'");
+          }
+          config.backup_keep = static_cast<int>(*n);
         } else if (key == "outbox_limit") {
           PW_ASSIGN_OR_RETURN(std::string s, text(v, where, "'outbox_limit'"));
           std::optional<uint64_t> n = parseUnsigned(s, kMaxOutboxLimit);

@@ -56,6 +56,8 @@ struct AgentConfig {
   std::chrono::milliseconds verify_deadline{20000};
   std::chrono::milliseconds command_timeout{60000};
   size_t outbox_limit = 10000;
+  // backup_keep: how many backups of earlier changes STATE/backups keeps (applier/backups.h).
+  int backup_keep = 20;
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   // metrics_textfile: node_exporter textfile-collector file (*.prom) the daemon replaces
   // after every check (daemon_metrics.h); empty: none.

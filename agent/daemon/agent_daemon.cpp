@@ -5,6 +5,7 @@
 #include "agent/applier/transaction.h"
 #include "agent/daemon/daemon_metrics.h"
 #include "agent/daemon/parameter_states.h"
+#include "agent/daemon/status_file.h"
 #include "agent/link/controller_link.h"
 #include "agent/link/outbox.h"
 #include "agent/planner/planner.h"
@@ -72,7 +73,8 @@ run::HostSettings hostSettings(const AgentConfig& config) {
                          .service = config.service,
                          .probe_timeout = config.probe.timeout,
                          .verify_deadline = config.verify_deadline,
-                         .command_timeout = config.command_timeout};
+                         .command_timeout = config.command_timeout,
+                         .backup_keep = config.backup_keep};
   for (const auto& [role, port] : config.probe.role_ports) {
     host.role_ports.emplace(role, std::to_string(port));
   }
@@ -180,6 +182,11 @@ std::unique_ptr<link::ControllerLink> AgentDaemon::makeLink(const std::string& c
                           .on_command =
                               [queue](const v1::Command& c) {
                                 queue([&](Inbox& inbox) { inbox.commands.push_back(c); });
+                              },
+                          .on_link_state =
+                              [recorder = std::make_shared<LinkStatusRecorder>(
+                                   env_.os.fs, config_.state_dir)](const link::LinkState& s) {
+                                recorder->note(s.connected, s.error, s.revoked, s.at);
                               }});
 }
 
@@ -537,6 +544,7 @@ void AgentDaemon::reportDrift(v1::DriftEvent drift) {
 }
 
 void AgentDaemon::writeMetrics() {
+  writeDaemonStatus();
   if (!metrics_.enabled()) return;
   metrics_.write({.compliance = static_cast<v1::Compliance>(compliance_.load()),
                   .outbox_depth = outbox_ ? outbox_->size() : 0,
@@ -544,6 +552,27 @@ void AgentDaemon::writeMetrics() {
                   .baseline_name = assignment_ ? assignment_->baseline_name() : "",
                   .baseline_version = assignment_ ? assignment_->baseline_digest() : "",
                   .enforce = memory_.enforce});
+}
+
+// For `postwarden-agent status` (status_file.h); best effort, like the metrics.
+void AgentDaemon::writeDaemonStatus() {
+  StatusFields fields{
+      {"pid", std::to_string(env_.os.processes.selfPid())},
+      {"agent_id", config_.agent_id},
+      {"controller", config_.controller_host + ":" + std::to_string(config_.controller_port)},
+      {"compliance", v1::Compliance_Name(static_cast<v1::Compliance>(compliance_.load()))},
+      {"updated_unix_ms", unixMsText(env_.os.clock.now())}};
+  if (assignment_) {
+    fields["baseline_name"] = assignment_->baseline_name();
+    fields["baseline_digest"] = assignment_->baseline_digest();
+    fields["mode"] = memory_.enforce ? "enforce" : "detect";
+  }
+  if (last_state_) {
+    fields["last_report_unix_ms"] = std::to_string(unixMs(last_state_->observed_at()));
+    fields["last_outcome"] = v1::Outcome_Name(last_state_->outcome());
+    fields["last_detail"] = last_state_->detail();
+  }
+  (void)writeStatusFile(env_.os.fs, daemonStatusPath(config_.state_dir), fields);
 }
 
 // ---------------------------------------------------------------------------------------

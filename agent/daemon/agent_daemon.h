@@ -152,7 +152,8 @@ class AgentDaemon {
   std::string postfix_version_;
   // The textfile for node_exporter (config_.metrics_textfile; off when empty).
   DaemonMetrics metrics_{env_.os.fs, env_.os.clock, config_.metrics_textfile};
-  void writeMetrics();  // after each wake of the loop
+  void writeMetrics();       // after each wake of the loop
+  void writeDaemonStatus();  // STATE/daemon.status (status_file.h), with the metrics
 };
 
 }  // namespace postwarden::agent::daemon

@@ -1,6 +1,7 @@
 #include "agent/link/controller_link.h"
 
 #include "agent/link/backoff.h"
+#include "agent/link/identity_files.h"
 #include "common/logging.h"
 #include "common/pki/pki.h"
 #include "common/proto_time.h"
@@ -10,7 +11,31 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return moduleLogger("agent.link"); }
 
+// The controller ended the stream or refused it because this identity is revoked: final.
+bool isRevocation(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
+         status.error_message().find("revoked") != std::string::npos;
+}
+
 }  // namespace
+
+void ControllerLink::logRevoked(const AgentIdentity& identity) {
+  Result<pki::CertificateInfo> info = pki::inspectCertificate(identity.certificate_pem);
+  const std::string id = info.ok() ? info->common_name : "this agent";
+  log()->error(
+      "agent '{}' is revoked by controller {}: it refuses this identity for good, so the agent "
+      "stops connecting (it checks {} again only when that file changes). A revoked id never "
+      "enrolls again; to bring this host back under a new id, an operator runs 'postwardenctl "
+      "token create --agent NEW_ID', then on this host 'postwarden-agent enroll --agent-id "
+      "NEW_ID --token-file FILE' (and agent_id: NEW_ID in agent.yaml) and restarts the agent",
+      id, options_.channel.address, identityPath(options_.state_dir));
+}
+
+void ControllerLink::noteLinkState(bool connected, const std::string& error, bool revoked) {
+  if (!callbacks_.on_link_state) return;
+  callbacks_.on_link_state(
+      {.connected = connected, .error = error, .revoked = revoked, .at = env_.clock.now()});
+}
 
 ControllerLink::ControllerLink(const os::Env& env, Outbox& outbox, LinkOptions options,
                                LinkCallbacks callbacks)
@@ -63,6 +88,12 @@ void ControllerLink::run() {
       if (stop_) return;
     }
     Result<AgentIdentity> identity = loadIdentity(env_.fs, options_.state_dir);
+    if (identity.ok() && identity->certificate_pem == revoked_certificate_) {
+      // Revoked for good: no connection until the identity changes (a new enrollment).
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, kRevokedRecheck, [&] { return stop_; });
+      continue;
+    }
     SessionEnd end;
     if (!identity.ok()) {
       log()->error("{}", identity.status().message());
@@ -77,6 +108,13 @@ void ControllerLink::run() {
     const grpc::Status& status = end.status;
     const std::string address = rotation_.current();
     rotation_.ended(end.retry_after.has_value());
+    if (identity.ok() && isRevocation(status)) {
+      revoked_certificate_ = identity->certificate_pem;
+      noteLinkState(false, "revoked: " + status.error_message(), /*revoked=*/true);
+      logRevoked(*identity);
+      continue;
+    }
+    if (!status.ok()) noteLinkState(false, status.error_message(), false);
     // Shed by the controller's admission control: it is up, and names the slot to come back
     // in; the exponential window does not grow.
     std::chrono::milliseconds delay =
@@ -121,7 +159,10 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
     v1::ControllerMessage message;
     while (stream->Read(&message)) {
       if (message.has_ack()) {
-        if (!connected_) log()->info("connected to controller {}", target.address);
+        if (!connected_) {
+          log()->info("connected to controller {}", target.address);
+          noteLinkState(true, "", false);
+        }
         connected_ = true;
         // An ack of another outbox's reports (an older controller sends epoch 0) says nothing
         // about this one's.

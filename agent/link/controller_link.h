@@ -39,10 +39,20 @@ struct LinkOptions {
   std::chrono::milliseconds backoff_cap{60000};
 };
 
+// The link as it changes: connected (the first ack), or ended with an error; `revoked` when
+// the controller refused this identity for good.
+struct LinkState {
+  bool connected = false;
+  std::string error;
+  bool revoked = false;
+  std::chrono::system_clock::time_point at;
+};
+
 struct LinkCallbacks {
   std::function<v1::Hello()> hello;  // the current hello, built at each connect
   std::function<void(const v1::Assignment&)> on_assignment;
   std::function<void(const v1::Command&)> on_command;
+  std::function<void(const LinkState&)> on_link_state;  // optional; on the link's thread
 };
 
 class ControllerLink {
@@ -72,6 +82,11 @@ class ControllerLink {
   SessionEnd session(const AgentIdentity& identity);
   void renewIfDue(const std::shared_ptr<grpc::Channel>& channel, const AgentIdentity& identity);
   void acknowledge(uint64_t seq);
+  void logRevoked(const AgentIdentity& identity);
+  void noteLinkState(bool connected, const std::string& error, bool revoked);
+
+  // A revoked identity is not offered again; its file is looked at this often for a new one.
+  static constexpr std::chrono::seconds kRevokedRecheck{60};
 
   os::Env env_;
   Outbox& outbox_;
@@ -86,6 +101,7 @@ class ControllerLink {
   bool stop_ = false;
   grpc::ClientContext* context_ = nullptr;  // the live stream's, for stop()
   uint64_t acked_ = 0;                      // highest ack seen on this connection
+  std::string revoked_certificate_;         // the certificate the controller revoked (link thread)
 };
 
 }  // namespace postwarden::agent::link

@@ -69,6 +69,11 @@ void JsonWriter::value(bool flag) {
   out_ += flag ? "true" : "false";
 }
 
+void JsonWriter::null() {
+  beforeValue();
+  out_ += "null";
+}
+
 void JsonWriter::value(std::int64_t number) {
   beforeValue();
   out_ += '"' + std::to_string(number) + '"';

@@ -135,6 +135,7 @@ applier::TransactionOptions AgentRun::transactionOptions(const planner::PostfixC
   options.state_dir = host_.state_dir;
   options.verify_deadline = host_.verify_deadline;
   options.check_timeout = host_.command_timeout;
+  options.backup_keep = host_.backup_keep;
   options.log_file = mainCfValue(live, "maillog_file", "");
   options.crash_point = env_.crash_point;
   options.pid = env_.os.processes.selfPid();

@@ -38,6 +38,7 @@ struct HostSettings {
   std::chrono::milliseconds probe_timeout{5000};  // per probe
   std::chrono::milliseconds verify_deadline{20000};
   std::chrono::milliseconds command_timeout{60000};
+  int backup_keep = 20;  // backups of earlier changes kept in STATE/backups
 };
 
 }  // namespace postwarden::agent::run

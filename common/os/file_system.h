@@ -98,6 +98,12 @@ class FileSystem {
   // Removes a file; OK if it does not exist.
   virtual Status remove(const std::string& path) = 0;
 
+  // Removes an empty directory; OK if it does not exist. FailedPrecondition when it is not
+  // empty. The default says Unimplemented, for implementations that never need it.
+  virtual Status removeDirectory(const std::string& path) {
+    return Status(StatusCode::kUnimplemented, "removing directory " + path + ": not supported");
+  }
+
   // mkdir -p with the given mode for new directories.
   virtual Status createDirectories(const std::string& path, mode_t mode = 0755) = 0;
 

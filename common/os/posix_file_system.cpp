@@ -397,6 +397,14 @@ Status PosixFileSystem::remove(const std::string& path) {
   return ErrnoToStatus(error, "removing " + quoted(path));
 }
 
+Status PosixFileSystem::removeDirectory(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return OkStatus();
+  if (errno == ENOTEMPTY || errno == EEXIST) {
+    return FailedPreconditionError("removing " + quoted(path) + ": directory not empty");
+  }
+  return ErrnoToStatus(errno, "removing " + quoted(path));
+}
+
 Status PosixFileSystem::createDirectories(const std::string& path, mode_t mode) {
   if (path.empty()) return InvalidArgumentError("createDirectories: empty path");
   const std::string context = "creating directory " + quoted(path);

@@ -49,6 +49,7 @@ class PosixFileSystem final : public FileSystem {
 
   // unlink(2); OK when `path` does not exist. InvalidArgument for a directory.
   Status remove(const std::string& path) override;
+  Status removeDirectory(const std::string& path) override;
 
   // mkdir -p. New directories get exactly `mode` (the umask is undone with chmod); existing
   // ones are left as they are. NotFound when a component exists and is not a directory.

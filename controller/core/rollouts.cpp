@@ -28,7 +28,7 @@ constexpr char kController[] = "controller";
 store::UnixMs unixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
 // The version an agent runs, as a rollout of baseline `name` names it: the version alone for
-// that baseline, NAME@VERSION for another one, "" for none.
+// that baseline, NAME@DIGEST for another one, "" for none.
 std::string versionFor(const store::AgentRecord& agent, const std::string& name) {
   if (agent.baseline_version.empty()) return "";
   if (agent.baseline_name == name) return agent.baseline_version;
@@ -203,7 +203,7 @@ Result<Rollouts::Prepared> Rollouts::prepare(const std::string& spec_yaml,
   Prepared p;
   PW_ASSIGN_OR_RETURN(p.spec, rollout::parseRolloutSpec(spec_yaml, file));
   PW_ASSIGN_OR_RETURN(p.target, store_.getBaseline(p.spec.baseline.name, p.spec.baseline.version));
-  p.spec.baseline.version = p.target.version;  // a prefix or label resolved to the digest
+  p.spec.baseline.version = p.target.version;  // a prefix resolved to the full digest
   PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
   p.hosts = fleetHosts(agents, p.spec.baseline.name);
   PW_ASSIGN_OR_RETURN(p.plan, rollout::planWaves(p.spec, p.hosts));

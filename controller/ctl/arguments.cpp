@@ -32,7 +32,7 @@ constexpr const char* kGlobalHelp =
 
 constexpr const char* kExitHelp =
     "Exit status: 0 success, 1 error (usage, config, the controller refused or failed), 2 drift\n"
-    "found (drift only).\n";
+    "found (drift), an unhealthy host (status), or no command given (this help on stderr).\n";
 
 std::string withFooter(const char* text) {
   return std::string(text) + "\n" + kGlobalHelp + "\n" + kExitHelp;
@@ -617,7 +617,7 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args) {
     return invocation;
   }
   if (s.words.empty()) {
-    invocation.command = HelpCommand{programHelp()};
+    invocation.command = HelpCommand{programHelp(), /*usage_error=*/!s.help};
     if (!s.help && !s.options.empty()) {
       return InvalidArgumentError("option " + s.options.front().first +
                                   " needs a command; see --help");

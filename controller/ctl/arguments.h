@@ -29,6 +29,7 @@ enum class CommandKind { kApply, kVerify };
 
 struct HelpCommand {
   std::string text;
+  bool usage_error = false;  // no command given: the text goes to stderr, exit kExitUsage
 };
 struct ListAgentsCommand {
   Labels selector;

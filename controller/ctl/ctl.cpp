@@ -36,8 +36,8 @@ int run(const std::vector<std::string>& args, const Environment& env) {
     return kExitError;
   }
   if (const auto* help = std::get_if<HelpCommand>(&invocation->command)) {
-    env.out << help->text;
-    return kExitOk;
+    (help->usage_error ? env.err : env.out) << help->text;
+    return help->usage_error ? kExitUsage : kExitOk;
   }
   const GlobalOptions& global = invocation->global;
   Result<ConnectionSettings> settings = resolveSettings(global, env);

@@ -25,6 +25,7 @@
 #include "controller/credentials/authority.h"
 #include "controller/main/systemd_hooks.h"
 #include "controller/main/transfer.h"
+#include "controller/main/usage.h"
 #include "controller/metrics/metrics_http_server.h"
 #include "controller/metrics/process_metrics.h"
 #include "controller/rpc/controller_server.h"
@@ -98,61 +99,6 @@ Result<std::unique_ptr<ControllerServer>> startServer(const os::Env& env, const 
   return ControllerServer::start(env, paths, std::move(*backing.authority), *backing.store,
                                  options);
 }
-
-constexpr char kUsage[] = R"(usage: postwarden-controller COMMAND [OPTIONS]
-
-The Postwarden controller: knows every agent, its compliance and its drift, and hands out
-baselines. State lives in SQLite in the data directory (or in PostgreSQL: --store); every
-connection is TLS.
-
-commands:
-  init --data-dir DIR [--name NAME]...
-      Create DIR (0700) with a new controller CA (ca.crt, ca.key), the controller's server
-      certificate (server.crt, server.key; valid for localhost, 127.0.0.1, ::1, this host's
-      name and every --name) and the database (controller.db). Never replaces an existing CA.
-  serve --data-dir DIR [--store sqlite:PATH|postgres:CONNINFO] [--listen HOST:PORT]
-        [--enroll-listen HOST:PORT] [--port-file FILE] [--agent-cert-ttl DURATION]
-        [--max-connects-per-second N] [--allow-simulator] [--metrics-listen HOST:PORT] [-v]
-      Serve agents and operators on --listen (default 127.0.0.1:7443; mutual TLS, client
-      certificate required and verified against the controller CA) and enrollment on
-      --enroll-listen (default: the same host, port + 1; TLS, bootstrap token). Port 0 picks
-      a free port; --port-file then receives "PORT ENROLL_PORT" (then " METRICS_PORT" with
-      --metrics-listen). Agent certificates live --agent-cert-ttl (default 24h) and are
-      renewed by the agents. --allow-simulator accepts
-      the certificate of bench/fleetsim (never on a production controller). At most
-      --max-connects-per-second new agent streams are admitted per second (default 1000; 0:
-      no limit); the excess is refused with RESOURCE_EXHAUSTED and a retry hint the agents
-      honour, so a restart does not let the whole fleet in at once. --store picks the
-      database (default: DIR/controller.db); its schema is migrated at start. CONNINFO is
-      libpq's ("host=db1 dbname=postwarden user=pw" or a postgresql:// URI); keep the password
-      in ~/.pgpass or PGPASSFILE, not on the command line. --metrics-listen serves
-      Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no authentication: use
-      loopback or a management network; off by default; docs/metrics.md).
-  migrate --store sqlite:PATH|postgres:CONNINFO | --data-dir DIR
-      Apply the store's missing schema migrations and print the version it is at. Refuses a
-      schema newer than this controller.
-  export --store SPEC | --data-dir DIR [--out FILE]
-  import --store postgres:CONNINFO [--in FILE]
-      Move every row (agents, token hashes, baselines, assignments, reports, history,
-      rollouts, audit) from one store to another, e.g. SQLite to PostgreSQL with the
-      controller stopped; FILE defaults to standard output / input, an export is written
-      0600. import needs an empty database; counts go to standard error (docs/fleet.md).
-  operator add NAME --role viewer|operator|approver|admin --data-dir DIR --out DIR
-        [--controller HOST:PORT] [--ttl DURATION]
-      Issue an operator certificate (default ttl 90d) and write DIR/NAME.crt, DIR/NAME.key,
-      DIR/ca.crt and DIR/postwardenctl.yaml for postwardenctl.
-  simulator-cert --data-dir DIR --out DIR [--ttl DURATION]
-      Issue the fleet simulator's certificate (DIR/simulator.crt, .key, ca.crt).
-
-logs: --log-format text|json (every command). text (default): "postwarden-controller: [warning]
-controller.fleet: message" on stderr; started by systemd, "<4>controller.fleet: message"
-(syslog priorities for journalctl -p; the journal adds the time). json: one object per line,
-{"time","level","program","logger","message"}, for log shippers. packaging/README.md.
-
-roles: viewer reads; operator also pushes baselines and sends commands; approver also assigns
-baselines and approves re-enrollment; admin also manages tokens and revokes agents.
-durations: 30s, 15m, 24h, 90d. exit status: 0 ok, 1 error.
-)";
 
 int fail(const std::string& message) {
   std::cerr << "postwarden-controller: error: " << message << "\n";
@@ -444,15 +390,9 @@ int main(int argc, char** argv) {
     std::cout << versionLine("postwarden-controller") << "\n";
     return 0;
   }
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 1 : 0;
-  }
-  for (const std::string& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
+  if (std::optional<controller::cli::UsageReply> usage = controller::cli::usageFor(args)) {
+    (usage->to_stderr ? std::cerr : std::cout) << usage->text;
+    return usage->exit_code;
   }
   std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());

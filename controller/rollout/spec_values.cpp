@@ -93,7 +93,7 @@ Result<absl::Duration> parseDuration(std::string_view text) {
 Result<BaselineRef> parseBaselineRef(std::string_view text) {
   const size_t at = text.find('@');
   if (at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos) {
-    return InvalidArgumentError("expected NAME@VERSION (e.g. mx-baseline@sha256:3f2a...), not " +
+    return InvalidArgumentError("expected NAME@DIGEST (e.g. mx-baseline@3f2a9c0d1e2f), not " +
                                 quoted(text));
   }
   const std::string_view name = text.substr(0, at);
@@ -107,7 +107,7 @@ Result<BaselineRef> parseBaselineRef(std::string_view text) {
                             return isLabelChar(c) || c == ':' || c == '+';
                           });
   if (!version_ok) {
-    return InvalidArgumentError("baseline version " + quoted(version) +
+    return InvalidArgumentError("baseline digest " + quoted(version) +
                                 " must be a digest or label: 1 to 128 characters of A-Z a-z 0-9 "
                                 ". _ - : +");
   }

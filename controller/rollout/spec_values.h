@@ -1,6 +1,6 @@
 // The scalar values of a rollout spec, parsed from text: label selectors ("role=mx,site=fra1",
 // AND of key=value terms), durations ("30s", "10m", "2h"), the baseline reference
-// ("NAME@VERSION") and the failure budget ("1" or "10%"). Pure functions over strings; errors
+// ("NAME@DIGEST") and the failure budget ("1" or "10%"). Pure functions over strings; errors
 // are InvalidArgument with a message that says what was expected and what was found.
 #pragma once
 

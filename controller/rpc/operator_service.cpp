@@ -223,7 +223,24 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::SendCommand(grpc::CallbackServerC
         !v1::Command::Kind_IsValid(request->command().kind())) {
       return InvalidArgumentError("unknown command");
     }
-    return fleet_.command(request->agent_id(), request->command());
+    // Say which of the two it is: an agent that does not exist, or one that is not there now.
+    Result<store::AgentRecord> agent = fleet_.agent(request->agent_id());
+    if (!agent.ok() && agent.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("no agent '" + request->agent_id() +
+                           "' is enrolled at this controller ('postwardenctl agents' lists them)");
+    }
+    if (agent.ok() && agent->revoked) {
+      return FailedPreconditionError("agent '" + request->agent_id() + "' is revoked");
+    }
+    Status sent = fleet_.command(request->agent_id(), request->command());
+    if (sent.code() == StatusCode::kUnavailable) {
+      return FailedPreconditionError(
+          "agent '" + request->agent_id() +
+          "' is enrolled but not connected now; a command reaches it only while its stream is "
+          "up ('postwardenctl agent show " +
+          request->agent_id() + "' shows when it was last seen)");
+    }
+    return sent;
   });
 }
 

@@ -75,7 +75,7 @@ class FleetE2eTest : public ::testing::Test {
     return *agents_.back();
   }
 
-  // Pushes the hardening baseline with postwardenctl and assigns it; returns name@version.
+  // Pushes the hardening baseline with postwardenctl and assigns it; returns name@digest.
   std::string assignHardening(const std::string& selector, const std::string& mode) {
     std::string out;
     EXPECT_EQ(controller_->ctl({"baseline", "push", kHardening}, &out), 0) << out;

@@ -259,6 +259,21 @@ Status InMemoryFileSystem::remove(const std::string& path) {
   return OkStatus();
 }
 
+Status InMemoryFileSystem::removeDirectory(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  recordLocked("removeDirectory " + path);
+  PW_ASSIGN_OR_RETURN(const std::string p, normalize(path));
+  auto it = nodes_.find(p);
+  if (it == nodes_.end()) return OkStatus();
+  if (!it->second.info.is_directory) return InvalidArgumentError(quoted(path) + " is a file");
+  auto child = nodes_.upper_bound(p + "/");
+  if (child != nodes_.end() && child->first.starts_with(p + "/")) {
+    return FailedPreconditionError("removing " + quoted(path) + ": directory not empty");
+  }
+  nodes_.erase(it);
+  return OkStatus();
+}
+
 Status InMemoryFileSystem::createDirectories(const std::string& path, mode_t mode) {
   std::lock_guard<std::mutex> lock(mutex_);
   recordLocked("createDirectories " + path);

@@ -43,6 +43,7 @@ class InMemoryFileSystem final : public os::FileSystem {
   // A directory moves with everything below it, but never replaces an existing path.
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;
+  Status removeDirectory(const std::string& path) override;
   Status createDirectories(const std::string& path, mode_t mode = 0755) override;
   Result<std::vector<std::string>> listDirectory(const std::string& path) override;
   Status setModified(const std::string& path, std::chrono::system_clock::time_point when) override;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/applier/backups.h"
 #include "agent/params/parameter_catalog.h"
 #include "agent/planner/planner.h"
 #include "tests/fakes/fake_clock.h"
@@ -266,12 +267,46 @@ TEST(TransactionTest, CompliantHostWithFailingProbeIsRefusedWithoutWriting) {
   EXPECT_THAT(host.fs.operations(), ElementsAre("readFile " + kNeedsHuman));
   EXPECT_EQ(host.fs.contents(kMainCf), plan.main_cf_after);
   EXPECT_THAT(host.service.calls(), IsEmpty());
-  // Probed until the 20 s deadline, every 200 ms: 100 probes, 99 waits.
-  EXPECT_EQ(host.prober.probes(), 100);
-  EXPECT_THAT(host.clock.sleeps(), SizeIs(99));
+  // Nothing was reloaded: retried only for one probe's timeout (5 s), not the 20 s verify
+  // deadline of a change: every 200 ms, 25 probes, 24 waits.
+  EXPECT_EQ(host.prober.probes(), 25);
+  EXPECT_THAT(host.clock.sleeps(), SizeIs(24));
+}
+
+TEST(TransactionTest, CompliantHostWithFailingProbeWaitsNoLongerThanTheProbeTimeout) {
+  Host host;
+  host.options.probes[0].target.timeout = std::chrono::seconds(2);  // --probe-timeout 2
+  host.prober.script({FakeSmtpProber::withoutStarttls()});
+  planner::Plan plan = planFor(heloBaseline());
+  host.fs.addFile(kMainCf, plan.main_cf_after);
+  planner::Plan compliant = planFor(heloBaseline(), plan.main_cf_after);
+  const auto started = host.clock.steadyNow();
+
+  TransactionReport report = host.transaction().apply(compliant);
+
+  EXPECT_EQ(report.outcome, Outcome::kRefused);
+  EXPECT_LE(host.clock.steadyNow() - started, std::chrono::seconds(2));
+  EXPECT_EQ(compliantProbeWindow(host.options), std::chrono::seconds(2));
 }
 
 // --- apply(): the happy paths ------------------------------------------------------------
+
+TEST(TransactionTest, VerifiedChangePrunesOldBackupsToBackupKeep) {
+  Host host;
+  host.postfixAccepts();
+  host.options.backup_keep = 2;
+  for (const char* id : {"20200101T000000Z-1", "20200102T000000Z-1", "20200103T000000Z-1"}) {
+    host.fs.addFile(kStateDir + "/backups/" + id + "/main.cf", kOldMain);
+  }
+  TransactionReport report = host.transaction().apply(planFor(heloBaseline()));
+  ASSERT_EQ(report.outcome, Outcome::kRepaired) << report.reason;
+  Result<std::vector<BackupInfo>> left = listBackups(host.fs, kStateDir);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].dir, report.backup_dir) << "this change's backup is the newest";
+  EXPECT_EQ((*left)[1].id, "20200103T000000Z-1");
+  EXPECT_THAT(report.warnings, IsEmpty());
+}
 
 TEST(TransactionTest, NonCompliantHostIsRepairedInStepOrder) {
   Host host;

@@ -225,6 +225,9 @@ TEST(ArgumentsTest, ClearTakesFormatLikeEveryCommand) {
 
 TEST(ArgumentsTest, NoArgumentsOrHelpGivesProgramHelp) {
   EXPECT_EQ(as<HelpArgs>(parse({})).text, programHelp());
+  EXPECT_TRUE(as<HelpArgs>(parse({})).usage_error) << "no command: usage on stderr, exit 2";
+  EXPECT_FALSE(as<HelpArgs>(parse({"--help"})).usage_error);
+  EXPECT_THAT(programHelp(), HasSubstr("Exit status:"));
   EXPECT_EQ(as<HelpArgs>(parse({"--help"})).text, programHelp());
   EXPECT_EQ(as<HelpArgs>(parse({"-h"})).text, programHelp());
 }

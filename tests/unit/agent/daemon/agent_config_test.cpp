@@ -258,7 +258,7 @@ TEST(AgentConfigTest, MalformedYaml) {
                 "ca_file, "
                 "state_dir, agent_id, postfix_dir, service, probe, labels, check_interval, "
                 "splay, heartbeat_interval, verify_deadline, command_timeout, outbox_limit, "
-                "log_level, mail_log, metrics_textfile, not a list");
+                "log_level, mail_log, metrics_textfile, backup_keep, not a list");
 }
 
 TEST(AgentConfigTest, UnknownKeysSuggestTheClosest) {

@@ -21,6 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Invoke;
 using testing::MockOperatorServiceStub;
+using ::testing::Not;
 using ::testing::Pair;
 using ::testing::Return;
 using ::testing::SaveArg;
@@ -824,7 +825,24 @@ TEST_F(PostwardenctlTest, CommandVerifyJson) {
             "{\n  \"agent_id\": \"mx1\",\n  \"command\": \"verify\",\n  \"sent\": true\n}\n");
 }
 
+TEST_F(PostwardenctlTest, CommandToAnUnknownAgentSaysSoAndBlamesNotTheController) {
+  EXPECT_CALL(*stub_, SendCommand(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                    "no agent 'nosuch' is enrolled at this controller")));
+  EXPECT_EQ(run({"command", "apply", "nosuch"}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no agent 'nosuch' is enrolled"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("controller is down")));
+}
+
 // --- deadline, config, usage -------------------------------------------------------------
+
+TEST_F(PostwardenctlTest, NoArgumentsPrintUsageOnStderrAndExitTwo) {
+  EXPECT_EQ(run({}, /*with_flags=*/false), kExitUsage);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_THAT(err_.str(), HasSubstr("Usage: postwardenctl"));
+  EXPECT_EQ(run({"--help"}, /*with_flags=*/false), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("Usage: postwardenctl"));
+}
 
 TEST_F(PostwardenctlTest, TimeoutSetsTheDeadline) {
   EXPECT_CALL(*stub_, ListDrift(_, _, _))

@@ -42,10 +42,10 @@ TEST(SpecValuesTest, BaselineRef) {
   ASSERT_TRUE(ref.ok());
   EXPECT_EQ(ref->name, "mx-baseline");
   EXPECT_EQ(ref->version, "sha256:3f2a");
-  EXPECT_THAT(parseBaselineRef("mx-baseline").status().message(), HasSubstr("NAME@VERSION"));
-  EXPECT_THAT(parseBaselineRef("a@b@c").status().message(), HasSubstr("NAME@VERSION"));
+  EXPECT_THAT(parseBaselineRef("mx-baseline").status().message(), HasSubstr("NAME@DIGEST"));
+  EXPECT_THAT(parseBaselineRef("a@b@c").status().message(), HasSubstr("NAME@DIGEST"));
   EXPECT_THAT(parseBaselineRef("@v1").status().message(), HasSubstr("baseline name"));
-  EXPECT_THAT(parseBaselineRef("mx@v 1").status().message(), HasSubstr("baseline version"));
+  EXPECT_THAT(parseBaselineRef("mx@v 1").status().message(), HasSubstr("baseline digest"));
 }
 
 TEST(SpecValuesTest, FailureBudget) {
