@@ -17,7 +17,7 @@
 
 namespace postwarden::controller::ctl {
 
-inline constexpr int kMaxReceiveBytes = 16 * 1024 * 1024;
+inline constexpr int kMaxReceiveBytes = 64 * 1024 * 1024;
 
 struct TlsMaterial {
   std::string ca_pem;

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/json_quote.h"
+#include "common/proto_time.h"
 #include "controller/ctl/format.h"
 #include "controller/ctl/table.h"
 
@@ -15,8 +16,6 @@ namespace postwarden::controller::ctl {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-int64_t ms(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMilliseconds(t); }
 
 std::string durationText(const google::protobuf::Duration& d) {
   const int64_t s = TimeUtil::DurationToSeconds(d);
@@ -55,10 +54,10 @@ std::string renderRolloutPlan(const v1::RolloutPlan& plan, const RenderContext& 
     const v1::PlannedRolloutWave& w = plan.waves(i);
     std::string window = "any time";
     if (w.has_next_window()) {
-      window = ms(w.next_window()) <= ctx.now_ms
+      window = unixMs(w.next_window()) <= ctx.now_ms
                    ? "open now"
-                   : rfc3339(ms(w.next_window())) + " (" +
-                         relativeTime(ms(w.next_window()), ctx.now_ms) + ")";
+                   : rfc3339(unixMs(w.next_window())) + " (" +
+                         relativeTime(unixMs(w.next_window()), ctx.now_ms) + ")";
     }
     table.addRow({std::to_string(i + 1), w.description() + (w.canary() ? " (canary)" : ""),
                   joined(w.hosts(), "(none)"), durationText(w.soak()), window});
@@ -76,13 +75,13 @@ std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) 
   out += "phase:     " + colorize(r.phase(), phaseColor(r.phase()), ctx.color) + "\n";
   for (const std::string& reason : r.reasons()) out += "reason:    " + printable(reason) + "\n";
   if (!r.paused_by().empty()) out += "held by:   " + printable(r.paused_by()) + "\n";
-  out += "created:   " + rfc3339(ms(r.created_at())) + " by " + printable(r.creator()) + "\n";
+  out += "created:   " + rfc3339(unixMs(r.created_at())) + " by " + printable(r.creator()) + "\n";
   std::string approvers;
   for (const v1::RolloutApproval& a : r.approvals()) {
     approvers += (approvers.empty() ? "" : ", ") + printable(a.approver());
   }
   out += "approvals: " + (approvers.empty() ? "none" : approvers) + "\n";
-  if (r.has_wake_at()) out += "next step: " + rfc3339(ms(r.wake_at())) + "\n";
+  if (r.has_wake_at()) out += "next step: " + rfc3339(unixMs(r.wake_at())) + "\n";
 
   std::map<int, std::map<std::string, int>> counts;
   for (const v1::RolloutHost& h : r.hosts()) ++counts[h.wave()][h.phase()];
@@ -104,7 +103,7 @@ std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) 
   for (const v1::RolloutHost& h : r.hosts()) {
     hosts.addRow({h.id(), h.wave() < 0 ? "-" : std::to_string(h.wave() + 1),
                   Cell(h.phase(), phaseColor(h.phase())), std::to_string(h.attempt()),
-                  h.has_since() ? relativeTime(ms(h.since()), ctx.now_ms) : "-",
+                  h.has_since() ? relativeTime(unixMs(h.since()), ctx.now_ms) : "-",
                   h.failure().empty() ? "-" : h.failure()});
   }
   out += "\n" + hosts.render(ctx.color);
@@ -180,7 +179,7 @@ std::string renderRolloutProgress(const v1::RolloutRecord& r, const RenderContex
            progressBar(w, cells, ctx.color) + " " + settled + "\n  " + countsText(w) + "\n";
   }
   if (r.has_wake_at()) {
-    out += "\nnext step: " + relativeTime(ms(r.wake_at()), ctx.now_ms) + "\n";
+    out += "\nnext step: " + relativeTime(unixMs(r.wake_at()), ctx.now_ms) + "\n";
   }
   return out;
 }
@@ -242,7 +241,7 @@ std::string renderRollouts(const v1::ListRolloutsResponse& reply, const RenderCo
                   Cell(r.phase(), phaseColor(r.phase())),
                   std::to_string(r.current_wave() + 1) + "/" + std::to_string(r.waves_size()),
                   std::to_string(done), std::to_string(failed), std::to_string(r.hosts_size()),
-                  r.creator(), relativeTime(ms(r.created_at()), ctx.now_ms)});
+                  r.creator(), relativeTime(unixMs(r.created_at()), ctx.now_ms)});
   }
   return table.render(ctx.color);
 }
@@ -251,7 +250,7 @@ std::string renderAudit(const v1::AuditResponse& reply) {
   if (reply.events().empty()) return "no audit events\n";
   Table table({"AT", "ACTOR", "ROLLOUT", "ACTION", "HOST", "DETAIL"});
   for (const v1::AuditEvent& e : reply.events()) {
-    table.addRow({rfc3339(ms(e.at())), e.actor(), e.rollout_id(), e.action(),
+    table.addRow({rfc3339(unixMs(e.at())), e.actor(), e.rollout_id(), e.action(),
                   e.host().empty() ? "-" : e.host(), e.detail().empty() ? "-" : e.detail()});
   }
   return table.render(false);

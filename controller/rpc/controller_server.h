@@ -29,7 +29,10 @@ struct ServerOptions {
   // New agent streams admitted per second (ConnectAdmission); 0: no limit.
   double max_connects_per_second = core::kDefaultMaxConnectsPerSecond;
   std::chrono::seconds agent_certificate_lifetime{24 * 3600};
-  int max_message_bytes = 4 << 20;
+  int max_message_bytes = 4 << 20;  // what agents and operators may send
+  // What the controller may answer: an operator's reply grows with the fleet (a rollout
+  // record of 50,000 hosts is about 5.5 MB; postwardenctl accepts as much).
+  int max_reply_bytes = 64 << 20;
   std::chrono::milliseconds rollout_step{250};  // how often active rollouts step
   // Where the fleet and the transport count for /metrics (controller/metrics serves it);
   // null: nothing counted. Borrowed; must outlive the server.

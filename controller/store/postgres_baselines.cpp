@@ -25,7 +25,7 @@ Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,
     if (!rows.empty()) return baselineFromRow(rows, 0);
   }
   if (version.size() < 4 || !isHex(version)) {
-    return InvalidArgumentError("baseline version '" + version +
+    return InvalidArgumentError("baseline digest '" + version +
                                 "' is not a prefix of at least 4 hex digits");
   }
   const std::string prefix = toLower(version);
@@ -35,7 +35,7 @@ Result<BaselineRecord> findBaseline(Connection& db, const std::string& name,
                                   "ORDER BY version LIMIT 2",
                               Params().text(name).text(prefix)));
   if (rows.empty()) {
-    return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+    return NotFoundError("baseline '" + name + "' digest '" + version + "' not found");
   }
   if (rows.size() > 1) {
     return InvalidArgumentError("baseline '" + name + "' version prefix '" + version +
@@ -52,7 +52,7 @@ Status refusePinned(Connection& db, const BaselineRecord& baseline) {
                                          "rollout_id ORDER BY rollout_id LIMIT 1",
                                          Params().text(baseline.name).text(baseline.version)));
   if (rows.empty()) return OkStatus();
-  return FailedPreconditionError("baseline '" + baseline.name + "' version '" + baseline.version +
+  return FailedPreconditionError("baseline '" + baseline.name + "' digest '" + baseline.version +
                                  "' holds " + std::to_string(rows.integer(0, 1)) +
                                  " host(s) of rollout '" + rows.text(0, 0) + "'");
 }
@@ -69,7 +69,7 @@ Result<bool> PostgresStore::putBaseline(const BaselineRecord& baseline) {
                                Params().text(baseline.name).text(baseline.version)));
         if (!rows.empty()) {
           if (rows.text(0, 0) != baseline.content) {
-            return AlreadyExistsError("baseline '" + baseline.name + "' version '" +
+            return AlreadyExistsError("baseline '" + baseline.name + "' digest '" +
                                       baseline.version + "' is stored with different content");
           }
           inserted = false;
@@ -125,7 +125,7 @@ Result<std::string> PostgresStore::deleteBaseline(const std::string& name,
                             db.exec("DELETE FROM baselines WHERE name = $1 AND version = $2",
                                     Params().text(baseline.name).text(baseline.version)));
         if (rows.affected() == 0) {
-          return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+          return NotFoundError("baseline '" + name + "' digest '" + version + "' not found");
         }
         deleted = baseline.version;
         return pg::announce(db, kChangeTargeting);
@@ -143,7 +143,7 @@ Result<AssignmentRecord> PostgresStore::addAssignment(const AssignmentRecord& as
             db.exec("SELECT 1 FROM baselines WHERE name = $1 AND version = $2 FOR SHARE",
                     Params().text(assignment.baseline_name).text(assignment.baseline_version)));
         if (found.empty()) {
-          return NotFoundError("baseline '" + assignment.baseline_name + "' version '" +
+          return NotFoundError("baseline '" + assignment.baseline_name + "' digest '" +
                                assignment.baseline_version + "' not found");
         }
         PW_ASSIGN_OR_RETURN(

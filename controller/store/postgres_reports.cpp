@@ -8,6 +8,7 @@
 #include "controller/store/postgres_db.h"
 #include "controller/store/postgres_rows.h"
 #include "controller/store/postgres_store.h"
+#include "controller/store/report_sequence.h"
 #include "controller/store/text.h"
 
 namespace postwarden::controller::store {
@@ -16,12 +17,7 @@ using namespace pg;  // NOLINT: the PostgreSQL layer of this one class
 
 namespace {
 
-// (epoch, last_seq) of one agent as a batch advances it, so later writes of the same agent
-// see the earlier ones.
-struct Counter {
-  uint64_t epoch = 0;
-  uint64_t last_seq = 0;
-};
+using Counter = SequenceCounter;
 
 // The counters of every agent of a batch, their rows locked (FOR UPDATE, in id order, so
 // concurrent batches for the same agents queue instead of deadlocking), in one statement; or
@@ -97,17 +93,8 @@ Status applyState(Connection& db, const std::string& agent_id, const ReportWrite
 // Stores one write against `counter`: true when stored, false for a redelivery.
 Result<bool> applyReport(Connection& db, const ReportWrite& write, Counter& counter) {
   const std::string& agent_id = write.agent_id;
-  // A new outbox (a reinstalled agent, a wiped state directory) counts from its own start.
-  if (write.epoch != counter.epoch) counter = Counter{write.epoch, 0};
-  if (write.seq <= counter.last_seq) {
-    return false;  // a redelivery: already stored, acknowledge again
-  }
-  if (counter.last_seq > 0 && write.seq - counter.last_seq > kMaxSeqJump) {
-    return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
-                                agent_id + "' jumps more than 2^32 above the last stored (" +
-                                std::to_string(counter.last_seq) + "); refused");
-  }
-  counter.last_seq = write.seq;
+  PW_ASSIGN_OR_RETURN(bool fresh, admitReport(write, counter));
+  if (!fresh) return false;  // a redelivery: already stored, acknowledge again
   const auto seq = static_cast<int64_t>(write.seq);
   const auto epoch = static_cast<int64_t>(write.epoch);  // bit pattern kept; only compared
   PW_RETURN_IF_ERROR(db.exec("INSERT INTO reports (agent_id, epoch, seq, kind, body, "

@@ -24,7 +24,7 @@ Result<bool> SqliteStore::putBaseline(const BaselineRecord& baseline) {
     PW_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (row) {
       if (stmt.columnText(0) != baseline.content) {
-        return AlreadyExistsError("baseline '" + baseline.name + "' version '" + baseline.version +
+        return AlreadyExistsError("baseline '" + baseline.name + "' digest '" + baseline.version +
                                   "' is stored with different content");
       }
       return false;  // the transaction rolls back; nothing was written
@@ -56,7 +56,7 @@ Result<BaselineRecord> SqliteStore::getBaseline(const std::string& name,
     if (row) return baselineFromRow(stmt);
   }
   if (version.size() < 4 || !isHex(version)) {
-    return InvalidArgumentError("baseline version '" + version +
+    return InvalidArgumentError("baseline digest '" + version +
                                 "' is not a prefix of at least 4 hex digits");
   }
   const std::string prefix = toLower(version);
@@ -68,7 +68,7 @@ Result<BaselineRecord> SqliteStore::getBaseline(const std::string& name,
   stmt.bindText(1, name).bindText(2, prefix).bindInt(3, static_cast<int64_t>(prefix.size()));
   PW_ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) {
-    return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+    return NotFoundError("baseline '" + name + "' digest '" + version + "' not found");
   }
   BaselineRecord first = baselineFromRow(stmt);
   PW_ASSIGN_OR_RETURN(bool second, stmt.step());
@@ -112,7 +112,7 @@ Result<std::string> SqliteStore::deleteBaseline(const std::string& name, const s
     PW_ASSIGN_OR_RETURN(bool pinned, stmt.step());
     if (pinned) {
       return FailedPreconditionError(
-          "baseline '" + baseline.name + "' version '" + baseline.version + "' holds " +
+          "baseline '" + baseline.name + "' digest '" + baseline.version + "' holds " +
           std::to_string(stmt.columnInt(1)) + " host(s) of rollout '" + stmt.columnText(0) + "'");
     }
   }
@@ -126,7 +126,7 @@ Result<std::string> SqliteStore::deleteBaseline(const std::string& name, const s
   stmt.bindText(1, baseline.name).bindText(2, baseline.version);
   PW_RETURN_IF_ERROR(stmt.run());
   if (db.changes() == 0) {
-    return NotFoundError("baseline '" + name + "' version '" + version + "' not found");
+    return NotFoundError("baseline '" + name + "' digest '" + version + "' not found");
   }
   PW_RETURN_IF_ERROR(txn->commit());
   return baseline.version;
@@ -143,7 +143,7 @@ Result<AssignmentRecord> SqliteStore::addAssignment(const AssignmentRecord& assi
     stmt.bindText(1, assignment.baseline_name).bindText(2, assignment.baseline_version);
     PW_ASSIGN_OR_RETURN(bool found, stmt.step());
     if (!found) {
-      return NotFoundError("baseline '" + assignment.baseline_name + "' version '" +
+      return NotFoundError("baseline '" + assignment.baseline_name + "' digest '" +
                            assignment.baseline_version + "' not found");
     }
   }

@@ -5,6 +5,7 @@
 
 #include "controller/store/internal/sqlite_db.h"
 #include "controller/store/internal/sqlite_rows.h"
+#include "controller/store/report_sequence.h"
 #include "controller/store/sqlite_store.h"
 #include "controller/store/text.h"
 
@@ -14,12 +15,7 @@ using namespace internal;  // NOLINT: the SQLite layer of this one class
 
 namespace {
 
-// (epoch, last_seq) of one agent as a batch advances it, so later writes of the same agent
-// see the earlier ones.
-struct Counter {
-  uint64_t epoch = 0;
-  uint64_t last_seq = 0;
-};
+using Counter = SequenceCounter;
 
 // The agent's counter as stored, or NotFound (which fails the whole batch).
 Result<Counter> storedCounter(Database& db, const std::string& agent_id) {
@@ -63,17 +59,8 @@ Status applyState(Database& db, const std::string& agent_id, const ReportWrite::
 // Stores one write against `counter`: true when stored, false for a redelivery.
 Result<bool> applyReport(Database& db, const ReportWrite& write, Counter& counter) {
   const std::string& agent_id = write.agent_id;
-  // A new outbox (a reinstalled agent, a wiped state directory) counts from its own start.
-  if (write.epoch != counter.epoch) counter = Counter{write.epoch, 0};
-  if (write.seq <= counter.last_seq) {
-    return false;  // a redelivery: already stored, acknowledge again
-  }
-  if (counter.last_seq > 0 && write.seq - counter.last_seq > kMaxSeqJump) {
-    return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
-                                agent_id + "' jumps more than 2^32 above the last stored (" +
-                                std::to_string(counter.last_seq) + "); refused");
-  }
-  counter.last_seq = write.seq;
+  PW_ASSIGN_OR_RETURN(bool fresh, admitReport(write, counter));
+  if (!fresh) return false;  // a redelivery: already stored, acknowledge again
   const auto seq = static_cast<int64_t>(write.seq);
   const auto epoch = static_cast<int64_t>(write.epoch);  // bit pattern kept; only compared
   {

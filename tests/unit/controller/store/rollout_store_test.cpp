@@ -119,7 +119,7 @@ TEST_P(RolloutStoreTest, APinnedBaselineCannotBeDeleted) {
       });
   EXPECT_EQ(deleted.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(deleted.status().message(),
-            "baseline 'b' version 'v1' holds 1 host(s) of rollout 'r-1'");
+            "baseline 'b' digest 'v1' holds 1 host(s) of rollout 'r-1'");
   EXPECT_TRUE(opened_->getBaseline("b", "v1").ok());
 }
 
