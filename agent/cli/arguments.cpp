@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: each command's help text next to the parsing of its options,
+// so the two cannot drift apart; most of the length is help text.
 #include "agent/cli/arguments.h"
 
 #include <algorithm>

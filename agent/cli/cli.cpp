@@ -1,3 +1,5 @@
+// Over 400 lines: one short function per postwarden-agent command with its text output;
+// the run itself is agent/run. Split per command if it grows.
 #include "agent/cli/cli.h"
 
 #include <algorithm>

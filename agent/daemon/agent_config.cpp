@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: every agent.yaml key with its check and its FILE:LINE:COL
+// message, in the one place the daemon's settings are read.
 #include "agent/daemon/agent_config.h"
 
 #include <unistd.h>

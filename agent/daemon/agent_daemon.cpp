@@ -1,3 +1,6 @@
+// Over 400 lines: the daemon's loop and its wiring of check, repair, link and reports. Its
+// decisions (decisions.cpp), rollout jobs (agent_daemon_jobs.cpp) and parameter states live
+// apart already; the status and metrics writing is the next to move out.
 #include "agent/daemon/agent_daemon.h"
 
 #include <algorithm>

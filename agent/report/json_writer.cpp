@@ -76,7 +76,7 @@ void JsonWriter::null() {
 
 void JsonWriter::value(std::int64_t number) {
   beforeValue();
-  out_ += '"' + std::to_string(number) + '"';
+  out_ += std::to_string(number);
 }
 
 }  // namespace postwarden::agent::report

@@ -23,7 +23,7 @@ class JsonWriter {
   void value(const char* text) { value(std::string_view(text)); }
   void value(bool flag);
   void null();  // JSON null: a time or value that is unset
-  // Written as a quoted string, as proto3's JSON mapping does for 64-bit integers.
+  // A JSON number, as postwardenctl --json writes integers (protobuf's parser accepts both).
   void value(std::int64_t number);
 
   // key(name) followed by value(v).

@@ -1,3 +1,5 @@
+// Over 400 lines: fleetsim's rollout driver and what it measures per wave; a benchmark
+// tool.
 #include "bench/fleetsim/rollout.h"
 
 #include <google/protobuf/util/time_util.h>

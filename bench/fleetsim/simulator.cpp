@@ -1,3 +1,6 @@
+// Over 400 lines: a simulated agent's whole life (connect, hello, heartbeats, drift, acks,
+// rollout jobs) on one gRPC completion-queue model. A benchmark tool; the jobs' part is the
+// next to move out if it grows.
 #include "bench/fleetsim/simulator.h"
 
 #include <google/protobuf/util/time_util.h>

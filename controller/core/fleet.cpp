@@ -1,3 +1,5 @@
+// Over 400 lines: the fleet core's sessions, the writer thread's batches and the
+// assignments and pins share one lock order; targeting, enrollment and mapping live apart.
 #include "controller/core/fleet.h"
 
 #include <algorithm>

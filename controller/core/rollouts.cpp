@@ -1,3 +1,5 @@
+// Over 400 lines: the operator calls on rollouts and the stepping loop share one lock and
+// one store transaction per step; the engine itself is pure, in controller/rollout.
 #include "controller/core/rollouts.h"
 
 #include <absl/time/clock.h>

@@ -1,3 +1,5 @@
+// Over 400 lines: the composition root of every command; the usage texts are in
+// usage.cpp, systemd in systemd_hooks.cpp, export/import in transfer.cpp.
 // postwarden-controller: the composition root of the central server.
 //   init --data-dir DIR [--name NAME ...]     create the CA, server certificate and database
 //   serve --data-dir DIR [--listen ADDR] ...  run the gRPC servers until SIGINT/SIGTERM

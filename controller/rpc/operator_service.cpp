@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one thin handler per operator RPC (role check, audit, mapping);
+// what they decide lives in controller/core.
 #include "controller/rpc/operator_service.h"
 
 #include <google/protobuf/util/time_util.h>

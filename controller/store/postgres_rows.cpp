@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: row mapping for every table and the schema migrations, the
+// PostgreSQL counterpart of internal/sqlite_rows and internal/sqlite_schema.
 #include "controller/store/postgres_rows.h"
 
 #include <cstdint>

@@ -380,9 +380,9 @@ TEST_F(FleetE2eTest, AnOperatorCommandMakesTheAgentCheckNow) {
   // A commanded check always reports, even when nothing changed.
   EXPECT_TRUE(eventually(
       [&] { return historyCount("commanded.test", "state", "COMPLIANT") == states + 1; }));
-  // A command for an agent that is not connected is refused with a clear status.
+  // A command for an agent that does not exist says so (not that it is offline).
   EXPECT_EQ(controller_->ctl({"command", "apply", "nobody.test"}, &out), 1);
-  EXPECT_NE(out.find("not connected"), std::string::npos) << out;
+  EXPECT_NE(out.find("NOT_FOUND: no agent 'nobody.test' is enrolled"), std::string::npos) << out;
 }
 
 // A reinstalled agent (state directory wiped, approved, enrolled again) starts a new outbox.

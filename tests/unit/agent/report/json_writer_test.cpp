@@ -20,7 +20,7 @@ TEST(JsonWriterTest, WritesNestedObjectsAndArrays) {
   w.endObject();
   w.endObject();
   EXPECT_EQ(w.text(),
-            "{\n  \"a\": true,\n  \"list\": [\n    \"x\",\n    \"42\"\n  ],\n  \"empty\": {}\n}");
+            "{\n  \"a\": true,\n  \"list\": [\n    \"x\",\n    42\n  ],\n  \"empty\": {}\n}");
 }
 
 TEST(JsonWriterTest, EscapesQuotesBackslashesAndControlBytes) {

@@ -83,7 +83,7 @@ std::optional<std::string> argument(grpc::ChannelArguments& args, const char* ke
 TEST(PostwardenctlChannelTest, ArgumentsLimitAndNameOverride) {
   ConnectionSettings s = settings();
   grpc::ChannelArguments plain = channelArguments(s);
-  EXPECT_EQ(argument(plain, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH), "16777216");
+  EXPECT_EQ(argument(plain, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH), "67108864");
   EXPECT_FALSE(argument(plain, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG).has_value());
   s.controller_name = "postwarden-controller";
   grpc::ChannelArguments named = channelArguments(s);
