@@ -1,7 +1,7 @@
 // What postwardenctl prints for each controller reply: an aligned text table or summary, or a
-// JSON value (snake_case keys; every time an RFC 3339 string, null when unset). Pure functions of the reply, the current time and the color choice; rows are sorted
-// so the output does not depend on the controller's order. docs/postwardenctl.md documents
-// every shape.
+// JSON value (snake_case keys; every time an RFC 3339 string, null when unset). Pure functions of
+// the reply, the current time and the color choice; rows are sorted so the output does not depend
+// on the controller's order. docs/postwardenctl.md documents every shape.
 #pragma once
 
 #include <cstdint>

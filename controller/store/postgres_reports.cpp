@@ -139,13 +139,7 @@ Result<bool> applyReport(Connection& db, const ReportWrite& write, Counter& coun
 }  // namespace
 
 Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWrite> writes) {
-  for (const ReportWrite& write : writes) {
-    PW_RETURN_IF_ERROR(checkText(write));
-    if (write.seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
-                                  write.agent_id + "' is out of range");
-    }
-  }
+  PW_RETURN_IF_ERROR(checkReportWrites(writes));
   std::vector<bool> stored;
   if (writes.empty()) return stored;
   // All of the batch in one transaction (group commit): one WAL flush for every report in it.

@@ -1,8 +1,22 @@
 #include "controller/store/report_sequence.h"
 
+#include <limits>
 #include <string>
 
+#include "controller/store/text.h"
+
 namespace postwarden::controller::store {
+
+Status checkReportWrites(std::span<const ReportWrite> writes) {
+  for (const ReportWrite& write : writes) {
+    PW_RETURN_IF_ERROR(checkText(write));
+    if (write.seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return InvalidArgumentError("report seq " + std::to_string(write.seq) + " of agent '" +
+                                  write.agent_id + "' is out of range");
+    }
+  }
+  return OkStatus();
+}
 
 Result<bool> admitReport(const ReportWrite& write, SequenceCounter& counter) {
   if (write.epoch != counter.epoch) counter = SequenceCounter{write.epoch, 0};

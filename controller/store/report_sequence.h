@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "common/status.h"
 #include "controller/store/store.h"
@@ -16,6 +17,10 @@ struct SequenceCounter {
   uint64_t epoch = 0;
   uint64_t last_seq = 0;
 };
+
+// A batch both stores refuse whole before touching anything: text that is not UTF-8, or a
+// seq that does not fit the stores' signed 64-bit column.
+Status checkReportWrites(std::span<const ReportWrite> writes);
 
 // True: store `write` (the counter is advanced); false: a redelivery, already stored;
 // InvalidArgument: a seq too far ahead. A new epoch (a reinstalled agent, a wiped state
