@@ -1,5 +1,6 @@
 #include "bench/fleetsim/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
@@ -18,7 +19,11 @@ says hello, heartbeats, and now and then sends a durable drift event whose laten
 controller's Ack (sent after the SQLite commit) is measured. See docs/fleetsim.md.
 
 options:
-  --controller HOST:PORT  the controller's mutual-TLS listener
+  --controller HOST:PORT[,HOST:PORT...]
+                          the controller's mutual-TLS listener; several (comma-separated or
+                          the option repeated) are replicas: agent i starts at the (i mod n)th
+                          and, as an agent with `controllers: [A, B]`, moves to the next one
+                          whenever its stream ends (not when shed with a retry hint)
   --ca FILE --cert FILE --key FILE
                           from `postwarden-controller simulator-cert --out DIR`
   --server-name NAME      name expected in the controller certificate (default localhost)
@@ -45,6 +50,10 @@ options:
                           runs: full jitter uniform(0, min(cap, base * 2^n)) on every
                           attempt, retry hints ignored
   --ready-file FILE       write "ready" to FILE once every agent is connected
+  --sample NAME=PID       sample that process's CPU and memory from /proc every second
+                          (repeatable: one per controller replica)
+  --sample-tree NAME=PID  the same for PID and all its descendants, summed (a PostgreSQL
+                          server: its postmaster's pid)
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout
 
@@ -127,7 +136,34 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     };
   };
   const std::map<std::string, Setter> setters{
-      {"--controller", text(o.controller)},
+      {"--controller",
+       [&o](const std::string& v) {
+         size_t start = 0;
+         while (start <= v.size()) {
+           size_t comma = std::min(v.find(',', start), v.size());
+           std::string address = v.substr(start, comma - start);
+           if (address.empty()) {
+             return InvalidArgumentError("--controller needs HOST:PORT[,HOST:PORT...], not '" + v +
+                                         "'");
+           }
+           o.controllers.push_back(address);
+           start = comma + 1;
+         }
+         o.controller = o.controllers.front();
+         return OkStatus();
+       }},
+      {"--sample",
+       [&o](const std::string& v) {
+         PW_ASSIGN_OR_RETURN(SampleSpec spec, parseSampleSpec(v, false));
+         o.samples.push_back(spec);
+         return OkStatus();
+       }},
+      {"--sample-tree",
+       [&o](const std::string& v) {
+         PW_ASSIGN_OR_RETURN(SampleSpec spec, parseSampleSpec(v, true));
+         o.samples.push_back(spec);
+         return OkStatus();
+       }},
       {"--ca", text(o.ca_file)},
       {"--cert", text(o.cert_file)},
       {"--key", text(o.key_file)},
