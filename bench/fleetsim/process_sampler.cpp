@@ -142,6 +142,24 @@ ProcessFigures figuresOf(const std::string& name, int pid,
   return f;
 }
 
+ProcessReading readProcesses(const std::vector<int>& pids, double at_s) {
+  ProcessReading reading{.at_s = at_s};
+  for (int pid : pids) {
+    std::optional<ProcStat> stat = parseProcStat(procFile(pid, "stat"));
+    if (!stat) continue;
+    // A zombie (killed, not yet reaped) has no memory maps: counted as gone.
+    std::optional<long long> rss = parseKibField(procFile(pid, "status"), "VmRSS");
+    if (!rss) continue;
+    reading.alive = true;
+    reading.cpu_ticks += stat->cpu_ticks;
+    reading.rss_mib += static_cast<double>(*rss) / 1024;
+    reading.pss_mib +=
+        static_cast<double>(parseKibField(procFile(pid, "smaps_rollup"), "Pss").value_or(0)) / 1024;
+    ++reading.processes;
+  }
+  return reading;
+}
+
 ProcessSampler::ProcessSampler(std::vector<SampleSpec> specs)
     : specs_(std::move(specs)), readings_(specs_.size()), ticks_per_s_(::sysconf(_SC_CLK_TCK)) {}
 
@@ -156,23 +174,7 @@ void ProcessSampler::sample(double at_s) {
       listed = true;
       pids = descendantsOf(spec.pid, processes);
     }
-    ProcessReading reading{.at_s = at_s};
-    for (int pid : pids) {
-      std::optional<ProcStat> stat = parseProcStat(procFile(pid, "stat"));
-      if (!stat) continue;
-      // A zombie (killed, not yet reaped) has no memory maps: counted as gone.
-      std::string status = procFile(pid, "status");
-      std::optional<long long> rss = parseKibField(status, "VmRSS");
-      if (!rss) continue;
-      reading.alive = true;
-      reading.cpu_ticks += stat->cpu_ticks;
-      reading.rss_mib += static_cast<double>(*rss) / 1024;
-      reading.pss_mib +=
-          static_cast<double>(parseKibField(procFile(pid, "smaps_rollup"), "Pss").value_or(0)) /
-          1024;
-      ++reading.processes;
-    }
-    readings_[i].push_back(reading);
+    readings_[i].push_back(readProcesses(pids, at_s));
   }
 }
 

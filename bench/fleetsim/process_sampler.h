@@ -45,6 +45,9 @@ struct ProcessReading {
   int processes = 0;
 };
 
+// One reading of these processes, summed, from /proc; `alive` when any of them was there.
+ProcessReading readProcesses(const std::vector<int>& pids, double at_s);
+
 // CPU and memory of one spec over [from_s, to_s].
 struct ProcessFigures {
   std::string name;
