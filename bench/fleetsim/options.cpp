@@ -36,6 +36,8 @@ options:
                           0 disables them)
   --ramp N/s              new connections per second during ramp-up (default 2000/s)
   --duration DURATION     how long to hold the fleet once every agent is connected (default 60s)
+  --settle DURATION       start the hold this long after all agents are connected (default 0),
+                          so the ramp-up's backlog is not counted as steady state
   --connect-timeout DURATION
                           give up waiting for all agents after this long (default 300s); the
                           hold then starts anyway
@@ -176,6 +178,7 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
       {"--heartbeat", duration(o.heartbeat)},
       {"--drift-every", duration(o.drift_every)},
       {"--duration", duration(o.duration)},
+      {"--settle", duration(o.settle)},
       {"--connect-timeout", duration(o.connect_timeout)},
       {"--backoff-base", duration(o.backoff_base)},
       {"--backoff-cap", duration(o.backoff_cap)},

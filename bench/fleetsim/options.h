@@ -25,6 +25,7 @@ struct Options {
   std::chrono::milliseconds heartbeat{30000};
   std::chrono::milliseconds drift_every{60000};  // mean; 0: no drift events
   std::chrono::milliseconds duration{60000};     // held after all agents are connected
+  std::chrono::milliseconds settle{0};           // between all connected and the hold
   std::chrono::milliseconds connect_timeout{300000};
   double ramp_per_second = 2000;
   long id_offset = 0;

@@ -19,6 +19,14 @@ TEST(OptionsTest, OneControllerIsAListOfOne) {
   EXPECT_EQ(o->controller, "127.0.0.1:7443");
   EXPECT_EQ(o->controllers, (std::vector<std::string>{"127.0.0.1:7443"}));
   EXPECT_TRUE(o->samples.empty());
+  EXPECT_EQ(o->settle.count(), 0);
+}
+
+TEST(OptionsTest, SettleIsADuration) {
+  Result<Options> o = parseOptions(withCredentials({"--controller", "a:1", "--settle", "15s"}));
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->settle, std::chrono::seconds(15));
+  EXPECT_FALSE(parseOptions(withCredentials({"--controller", "a:1", "--settle", "soon"})).ok());
 }
 
 TEST(OptionsTest, ControllersCommaSeparatedAndRepeatedKeepTheirOrder) {

@@ -696,7 +696,9 @@ Summary Simulator::run() {
       sampler_.sample(elapsed);
       next_sample += std::chrono::seconds(1);
     }
-    if (!hold_start && (all_at || now >= started_ + options_.connect_timeout)) {
+    // The hold starts --settle after all are connected (the ramp-up's backlog drained).
+    if (!hold_start && ((all_at && now >= *all_at + options_.settle) ||
+                        now >= started_ + options_.connect_timeout)) {
       hold_start = now;
       heartbeats_at_hold = heartbeats_sent_.load();
       reports_at_hold = reports_sent_.load();
