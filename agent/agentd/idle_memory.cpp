@@ -96,8 +96,9 @@ std::vector<AddressRange> droppableMappings(std::string_view smaps) {
   return ranges;
 }
 
-Released releaseIdleMemory() {
-  malloc_trim(0);
+namespace {
+
+Released dropFilePages() {
   std::ifstream file("/proc/self/smaps");
   std::string smaps(std::istreambuf_iterator<char>(file), {});
   Released released;
@@ -105,13 +106,22 @@ Released releaseIdleMemory() {
   released.ok = true;
   for (const Mapping& m : parseSmaps(smaps)) {
     if (!m.candidate || m.anonymous_kib != 0 || m.rss_kib == 0) continue;
-    // A private, never-written file mapping: dropping its pages only drops page-table
-    // entries; the next access maps the page-cache page again.
+    // A file mapping never written: dropping its pages only drops page-table entries; the
+    // next access maps the page-cache page again.
     if (madvise(reinterpret_cast<void*>(m.range.begin), m.range.end - m.range.begin,
                 MADV_DONTNEED) == 0) {
       released.file_kib += m.rss_kib;
     }
   }
+  return released;
+}
+
+}  // namespace
+
+Released releaseIdleMemory() {
+  Released released = dropFilePages();
+  // After the smaps text (a few hundred KiB) is freed: it would otherwise stay in the heap.
+  malloc_trim(0);
   return released;
 }
 
