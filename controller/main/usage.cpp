@@ -12,8 +12,9 @@ Options of every command: -v, --verbose (debug logs), -h, --help (this command's
 message" on stderr; started by systemd, "<4>controller.fleet: message" (syslog priorities for
 journalctl -p; the journal adds the time). json: one object per line, {"time","level",
 "program","logger","message"}, for log shippers (packaging/README.md).
-Durations: 30s, 15m, 24h, 90d. Exit status: 0 ok, 1 error, 2 no command given (the usage on
-stderr).
+Durations: 30s, 15m, 24h, 90d.
+Exit status: 0 ok, 1 error, 2 usage error: no command, an unknown command or option, a
+missing or bad value (the error and the usage on stderr).
 )";
 
 constexpr char kInit[] = R"(usage: postwarden-controller init --data-dir DIR [--name NAME]...
@@ -158,6 +159,15 @@ std::optional<UsageReply> usageFor(const std::vector<std::string>& args) {
   // "help serve", "--help serve", "serve --help", "serve --data-dir X -h".
   const std::string& command = asked ? (args.size() > 1 ? args[1] : "") : args[0];
   return UsageReply{commandUsage(command).value_or(programUsage()), false, 0};
+}
+
+std::string usageLine(const std::string& command) {
+  std::optional<std::string> text = commandUsage(command);
+  std::string usage = text.value_or(programUsage());
+  // The synopsis: the lines up to the first empty one.
+  usage = usage.substr(0, usage.find("\n\n") + 1);
+  const std::string help = text ? command + " --help" : "--help";
+  return usage + "Run 'postwarden-controller " + help + "' for more.\n";
 }
 
 }  // namespace postwarden::controller::cli
