@@ -636,7 +636,7 @@ Host commands (no controller needed; they work whether the daemon runs or not):
   restore  put a backup back in place (checked, reloaded, probed, rolled back on failure)
 
 Run 'postwarden-agent COMMAND --help' for a command's options.
-Exit status (each command's --help says which apply to it):
+Exit status: (each command's --help says which apply to it)
   0  ok, compliant, restored
   1  error, or refused before any change
   2  usage error (an unknown command or option, a missing or bad value, no command: the
