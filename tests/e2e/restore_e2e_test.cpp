@@ -35,7 +35,7 @@ class RestoreE2eTest : public PostfixSandboxFixture {
   std::string stateDir() { return sandbox().dir() + "/agent-state"; }
   // The newest backup's id, as `backups` lists it.
   std::string newestBackup() {
-    CommandResult listed = agent({"backups"});
+    CommandResult listed = runProgram({kAgent, "backups", "--state-dir", stateDir()});
     return listed.stdout_data.substr(0, listed.stdout_data.find(' '));
   }
   // What Postfix itself reads from the live main.cf: `postconf -c DIR -n NAME`.
@@ -84,6 +84,7 @@ TEST_F(RestoreE2eTest, ABackupThatBreaksTheProbeIsRolledBack) {
   // Valid Postfix syntax that breaks this host: there is no Dovecot, so every smtpd dies at
   // its first connection. postconf and postmap accept it; only the probe can tell.
   const std::string live = readFileText(sandbox().mainCfPath());
+  const std::string sasl_type = postconf("smtpd_sasl_type");
   const std::string id = "20200101T000000Z-1";
   const std::string dir = stateDir() + "/backups/" + id;
   fs::create_directories(dir);
@@ -94,7 +95,8 @@ TEST_F(RestoreE2eTest, ABackupThatBreaksTheProbeIsRolledBack) {
   EXPECT_EQ(r.exit_code, 3) << output_;
   EXPECT_NE(r.stdout_data.find("result: rolled_back"), std::string::npos) << output_;
   EXPECT_EQ(readFileText(sandbox().mainCfPath()), live);
-  EXPECT_EQ(postconf("smtpd_sasl_type"), "");
+  EXPECT_EQ(postconf("smtpd_sasl_type"), sasl_type);
+  EXPECT_NE(sasl_type, "smtpd_sasl_type = dovecot\n");
   EXPECT_TRUE(sandbox().tryEhlo().ok());
   EXPECT_FALSE(fs::exists(stateDir() + "/journal"));
 }
