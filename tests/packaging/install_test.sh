@@ -181,7 +181,8 @@ for bin in usr/sbin/postwarden-agent usr/sbin/postwarden-agentd usr/sbin/postwar
   for option in $("$r/$bin" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
     grep -qF -- "$option" <<<"$text" || missing="$missing $option"
   done
-  [ -z "$missing" ] && ok "$name(${page##*.}): every option of --help documented" ||
+  section=${page%.gz}; section=${section##*.}
+  [ -z "$missing" ] && ok "$name($section): every option of --help documented" ||
     fail "$name's page lacks:$missing"
 done
 
