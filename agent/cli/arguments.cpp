@@ -207,7 +207,7 @@ Options:
                            how long the restored files may take to show (default 20)
   --command-timeout SECONDS
                            limit for each reload/restart/check command (default 60)
-  --format text|json       json: {"id", "outcome", "reason", "backup_dir", "steps"}
+  --format text|json       json: the object apply prints (plan, outcome, steps, ...)
   --no-color               no colors in the diff
   -h, --help               this help
 

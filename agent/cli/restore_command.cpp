@@ -1,6 +1,7 @@
 #include "agent/cli/restore_command.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <istream>
 #include <ostream>
 
@@ -10,7 +11,7 @@
 #include "agent/cli/restore_plan.h"
 #include "agent/cli/step_output.h"
 #include "agent/planner/unified_diff.h"
-#include "agent/report/json_writer.h"
+#include "agent/report/json_report.h"
 #include "agent/run/agent_run.h"
 
 namespace postwarden::agent::cli {
@@ -99,31 +100,10 @@ Status confirm(const RestoreArgs& args, const planner::Plan& plan, Environment& 
   return AbortedError("not confirmed; nothing restored");
 }
 
-void printJson(const RestoreArgs& args, const applier::TransactionReport& report,
-               Environment& env) {
-  report::JsonWriter w;
-  w.beginObject();
-  w.field("id", args.id);
-  w.field("outcome", applier::outcomeName(report.outcome));
-  w.field("reason", report.reason);
-  w.field("backup_dir", report.backup_dir);
-  w.key("steps");
-  w.beginArray();
-  for (const applier::StepRecord& step : report.steps) {
-    w.beginObject();
-    w.field("name", step.name);
-    w.field("ok", step.ok);
-    w.field("elapsed_ms", static_cast<int64_t>(step.elapsed.count()));
-    w.field("detail", step.detail);
-    w.endObject();
-  }
-  w.endArray();
-  w.key("warnings");
-  w.beginArray();
-  for (const std::string& warning : report.warnings) w.value(warning);
-  w.endArray();
-  w.endObject();
-  env.out << w.text() << "\n";
+// The same object as `apply --format json`: the plan (baseline "backup ID") and the report.
+void printJson(const RestoreArgs& args, const planner::Plan& plan,
+               const applier::TransactionReport& report, Environment& env) {
+  env.out << report::applyToJson(plan, report, {args.postfix_dir, env.os.clock.now()}) << "\n";
 }
 
 void printText(const applier::TransactionReport& report, Environment& env) {
@@ -144,8 +124,11 @@ void printText(const applier::TransactionReport& report, Environment& env) {
           << "\n";
 }
 
-int fail(Environment& env, const Status& status) {
+// Refused before any change: the text on stderr, and with --format json an ErrorReport on
+// stdout as apply prints, so that a script can parse every outcome.
+int fail(Environment& env, const Status& status, OutputFormat format) {
   printError(env, status);
+  if (format == OutputFormat::kJson) env.out << report::errorToJson(status) << "\n";
   return kExitError;
 }
 
@@ -155,46 +138,51 @@ int runRestore(const RestoreArgs& args, Environment& env) {
   const bool text = args.format == OutputFormat::kText;
   const run::AgentRun run({env.os, env.prober, env.crash_point}, hostSettings(args));
   Result<os::FileLock> lock = run.lock();
-  if (!lock.ok()) return fail(env, lock.status());
+  if (!lock.ok()) return fail(env, lock.status(), args.format);
   if (Status in_flight = checkNothingInFlight(args.state_dir, env); !in_flight.ok()) {
-    return fail(env, in_flight);
+    return fail(env, in_flight, args.format);
   }
   if (Result<std::string> reason = env.os.fs.readFile(applier::needsHumanPath(args.state_dir));
       reason.ok()) {
-    printError(env, FailedPreconditionError("the host needs a human (" + *reason +
-                                            "); 'postwarden-agent clear' once it works; nothing "
-                                            "restored"));
+    std::string why = *reason;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    fail(env,
+         FailedPreconditionError("the host needs a human (" + why +
+                                 "); 'postwarden-agent clear' once it works; nothing restored"),
+         args.format);
     return kExitNeedsHuman;
   }
   Result<planner::PostfixConfig> backup = readBackup(args.state_dir, args.id, env);
-  if (!backup.ok()) return fail(env, backup.status());
+  if (!backup.ok()) return fail(env, backup.status(), args.format);
   Result<planner::PostfixConfig> live = run.readConfig();
-  if (!live.ok()) return fail(env, live.status());
+  if (!live.ok()) return fail(env, live.status(), args.format);
   Result<planner::Plan> plan =
       restorePlan(args.id, *live, *backup, params::ParameterCatalog::builtin());
-  if (!plan.ok()) return fail(env, plan.status().withContext("reading backup " + args.id));
+  if (!plan.ok())
+    return fail(env, plan.status().withContext("reading backup " + args.id), args.format);
   if (plan->compliant()) {
     if (text)
       env.out << "backup " << args.id << " is what " << args.postfix_dir
               << " holds: nothing to restore\n";
-    if (!text) printJson(args, applier::TransactionReport{}, env);
+    if (!text) printJson(args, *plan, applier::TransactionReport{}, env);
     return kExitOk;
   }
-  if (Status confirmed = confirm(args, *plan, env); !confirmed.ok()) return fail(env, confirmed);
+  if (Status confirmed = confirm(args, *plan, env); !confirmed.ok())
+    return fail(env, confirmed, args.format);
 
   Result<run::ProbeSettings> settings = run.probeSettings();
-  if (!settings.ok()) return fail(env, settings.status());
+  if (!settings.ok()) return fail(env, settings.status(), args.format);
   // No expectations: the probe is the health check of the restored master.cf's listeners.
   policy::Baseline health_only;
   Result<run::PreparedChange> change =
       run.prepare(health_only, run::Planned{.plan = *plan}, *live, *settings, /*offline=*/false);
-  if (!change.ok()) return fail(env, change.status());
+  if (!change.ok()) return fail(env, change.status(), args.format);
   if (text) env.out << "restoring:\n";
   run::StepObserver on_step;
   if (text) on_step = [&](const applier::StepRecord& step) { printStep(step, true, env); };
   applier::TransactionReport report = run.apply(*change, *plan, on_step);
   if (text) printText(report, env);
-  if (!text) printJson(args, report, env);
+  if (!text) printJson(args, *plan, report, env);
   if (report.outcome == applier::Outcome::kRefused) {
     printError(env, FailedPreconditionError(report.reason + "; nothing restored"));
   }

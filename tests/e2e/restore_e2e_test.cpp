@@ -77,6 +77,9 @@ TEST_F(RestoreE2eTest, ABackupIsPutBackAndServed) {
   // Restoring it again changes nothing; the files it replaced were backed up in turn.
   EXPECT_EQ(restore(id).exit_code, 0) << output_;
   EXPECT_NE(output_.find("nothing to restore"), std::string::npos) << output_;
+  CommandResult json = restore(id, {"--yes", "--format", "json"});
+  EXPECT_EQ(json.exit_code, 0) << output_;
+  EXPECT_NE(json.stdout_data.find("\"outcome\": \"kept\""), std::string::npos) << output_;
   EXPECT_NE(newestBackup(), id);
 }
 
@@ -107,6 +110,10 @@ TEST_F(RestoreE2eTest, RefusalsChangeNothing) {
   EXPECT_EQ(unknown.exit_code, 1) << output_;
   EXPECT_NE(unknown.stderr_data.find("there is no backup '20200101T000000Z-9'"), std::string::npos)
       << output_;
+  CommandResult unknown_json = restore("20200101T000000Z-9", {"--yes", "--format", "json"});
+  EXPECT_EQ(unknown_json.exit_code, 1) << output_;
+  EXPECT_NE(unknown_json.stdout_data.find("\"code\": \"NOT_FOUND\""), std::string::npos)
+      << "a script gets an error object: " << output_;
 
   const std::string id = "20200101T000000Z-1";
   fs::create_directories(stateDir() + "/backups/" + id);
