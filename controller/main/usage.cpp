@@ -158,7 +158,12 @@ std::optional<UsageReply> usageFor(const std::vector<std::string>& args) {
   if (!asked && std::none_of(args.begin(), args.end(), isHelp)) return std::nullopt;
   // "help serve", "--help serve", "serve --help", "serve --data-dir X -h".
   const std::string& command = asked ? (args.size() > 1 ? args[1] : "") : args[0];
-  return UsageReply{commandUsage(command).value_or(programUsage()), false, 0};
+  // "-v --help": an option, not a command.
+  if (command.empty() || command.starts_with("-")) return UsageReply{programUsage(), false, 0};
+  if (std::optional<std::string> text = commandUsage(command)) return UsageReply{*text, false, 0};
+  // Help for a command there is not: a usage error like running it.
+  return UsageReply{"postwarden-controller: error: no command '" + command + "'\n" + usageLine(""),
+                    true, kExitUsage};
 }
 
 std::string usageLine(const std::string& command) {

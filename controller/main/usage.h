@@ -30,8 +30,9 @@ struct UsageReply {
 
 // What `args` (argv without the program name) asks for when it asks for help: no arguments
 // (the program's usage on stderr, exit kExitUsage), `--help`/`-h`/`help [COMMAND]`, or
-// `COMMAND ... --help` (that command's help; the program's for an unknown command). nullopt
-// when the command line is a command to run.
+// `COMMAND ... --help` (that command's help; for an unknown command an error and the
+// program's synopsis on stderr, exit kExitUsage). nullopt when the command line is a command
+// to run.
 std::optional<UsageReply> usageFor(const std::vector<std::string>& args);
 
 }  // namespace postwarden::controller::cli
