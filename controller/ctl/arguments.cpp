@@ -30,10 +30,13 @@ constexpr const char* kGlobalHelp =
   -h, --help               help; --version: the version
 )";
 
-constexpr const char* kExitHelp =
-    "Exit status: 0 success, 1 error (config, certificate files, the controller refused or\n"
-    "failed), 2 usage error (no command, an unknown command or option, a missing or bad value:\n"
-    "the error and the usage on stderr), drift found (drift), an unhealthy host (status).\n";
+constexpr const char* kExitHelp = R"(Exit status:
+  0  success
+  1  error: the config, the certificate files, or the call failed
+  2  usage error (no command, an unknown command or option, a missing or bad value: the
+     error and the usage on stderr); drift found (drift); an unhealthy host (status); a
+     rollout that halted or was rolled back (rollout show --watch)
+)";
 
 std::string withFooter(const char* text) {
   return std::string(text) + "\n" + kGlobalHelp + "\n" + kExitHelp;

@@ -13,8 +13,11 @@ message" on stderr; started by systemd, "<4>controller.fleet: message" (syslog p
 journalctl -p; the journal adds the time). json: one object per line, {"time","level",
 "program","logger","message"}, for log shippers (packaging/README.md).
 Durations: 30s, 15m, 24h, 90d.
-Exit status: 0 ok, 1 error, 2 usage error: no command, an unknown command or option, a
-missing or bad value (the error and the usage on stderr).
+Exit status:
+  0  ok (serve: stopped by SIGINT/SIGTERM)
+  1  error: a file, the store or a listener failed
+  2  usage error: no command, an unknown command or option, a missing or bad value (the
+     error and the usage on stderr)
 )";
 
 constexpr char kInit[] = R"(usage: postwarden-controller init --data-dir DIR [--name NAME]...
