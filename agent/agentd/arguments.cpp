@@ -173,7 +173,11 @@ std::string usage() {
                   per line for log shippers: {"time","level","program","logger","message"}
   --version       the version and git revision
 
-exit status: 0 ok, 1 error.
+exit status:
+  0  ok (enroll: enrolled; run: stopped by SIGINT/SIGTERM)
+  1  error (the controller refused, a file cannot be read or written, ...)
+  2  usage error: an unknown command or option, a missing or bad value, a setting neither
+     the flags nor agent.yaml give (the error and this usage on stderr)
 )";
 }
 

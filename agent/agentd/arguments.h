@@ -31,6 +31,9 @@ struct RunFlags {
   std::string config = "/etc/postwarden/agent.yaml";  // --config FILE
 };
 
+// Exit status of a usage error (the error, then the usage on stderr); 0 ok, 1 error.
+inline constexpr int kExitUsage = 2;
+
 struct HelpRequest {};
 struct VersionRequest {};
 

@@ -48,7 +48,13 @@ int runEnroll(const agentd::EnrollFlags& flags) {
     config = std::move(loaded).value();
   }
   Result<agentd::EnrollSettings> settings = agentd::resolveEnroll(flags, config, hostName());
-  if (!settings.ok()) return fail(settings.status());
+  if (!settings.ok()) {
+    // A setting neither the flags nor agent.yaml give: a usage error.
+    fail(settings.status());
+    std::cerr << "usage: postwarden-agent enroll [--config FILE] --controller HOST:PORT --ca FILE "
+                 "--token-file FILE (see --help)\n";
+    return agentd::kExitUsage;
+  }
   os::PosixFileSystem fs;
   link::EnrollOptions enroll{.enroll_address = settings->enroll_address,
                              .controller_name = settings->controller_name,
@@ -153,7 +159,7 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) {
     fail(parsed.status());
     std::cerr << agentd::usage();
-    return 1;
+    return agentd::kExitUsage;
   }
   setupLogging("postwarden-agent", parsed->verbose ? spdlog::level::debug : spdlog::level::info,
                parsed->log_format);

@@ -44,7 +44,7 @@ Options:
          R"(  -h, --help               this help
 
 Exit status: 0 compliant, 2 changes pending, 1 error (invalid policy, unreadable files, a
-change the safety guards refuse).
+change the safety guards refuse); a usage error exits 2 too, with the usage on stderr.
 )";
 }
 
@@ -90,7 +90,8 @@ Options:
 
 Exit status: 0 compliant (changed or not), 1 refused before any change, 3 the change failed
 verification and was rolled back (the service verified working again), 4 the rollback failed
-or an earlier one did: the host needs a human (see 'postwarden-agent clear').
+or an earlier one did: the host needs a human (see 'postwarden-agent clear'); 2 usage error
+(with --dry-run: 0 compliant, 2 changes pending, as plan).
 )";
 }
 
@@ -105,7 +106,7 @@ Options:
          kProbeOptionsHelp +
          R"(  -h, --help               this help
 
-Exit status: 0 all expectations met, 2 some are not, 1 error.
+Exit status: 0 all expectations met, 2 some are not or a usage error, 1 error.
 )";
 }
 
@@ -127,7 +128,7 @@ Options:
   --format text|json   output format (default text)
   -h, --help           this help
 
-Exit status: 0 no finding failed, 2 some finding failed, 1 error.
+Exit status: 0 no finding failed, 2 some finding failed or a usage error, 1 error.
 )";
 
 constexpr const char* kClearHelp =
@@ -143,6 +144,8 @@ Options:
   --state-dir DIR      default /var/lib/postwarden
   --format text|json   json: a postwarden.v1.ClearReport on stdout (default text)
   -h, --help           this help
+
+Exit status: 0 cleared (or nothing to clear), 1 error, 2 usage error.
 )";
 
 constexpr const char* kStatusHelp =
@@ -159,7 +162,7 @@ Options:
   --format text|json   json: one object with snake_case keys (docs/agent.md)
   -h, --help           this help
 
-Exit status: 0 printed, 1 error (the state directory cannot be read).
+Exit status: 0 printed, 1 error (the state directory cannot be read), 2 usage error.
 )";
 
 constexpr const char* kBackupsHelp =
@@ -167,25 +170,56 @@ constexpr const char* kBackupsHelp =
 
 Lists the backups of earlier changes, newest first: STATE/backups/ID holds the exact main.cf
 and master.cf as they were before change ID (UTC time and pid). The newest backup_keep
-(agent.yaml, default 20) are kept; older ones are pruned after each verified change. To
-restore one by hand (docs/agent.md, "Restoring a backup"):
-  cp STATE/backups/ID/main.cf STATE/backups/ID/master.cf /etc/postfix/
-  postfix check && postfix reload
-  postwarden-agent verify --policy FILE
-A running daemon in enforce mode sees the restored files as drift and repairs them: set the
-host to detect mode at the controller first if the old bytes must stay.
+(agent.yaml, default 20) are kept; older ones are pruned after each verified change. Put one
+back with 'postwarden-agent restore ID' (docs/agent.md, "Restoring a backup").
 
 Options:
   --state-dir DIR      default /var/lib/postwarden
   --format text|json   json: {"backups": [{"id", "taken_at", "dir", "files"}]}
   -h, --help           this help
 
-Exit status: 0 printed (also when there is none), 1 error.
+Exit status: 0 printed (also when there is none), 1 error, 2 usage error.
+)";
+
+constexpr const char* kRestoreHelp =
+    R"(Usage: postwarden-agent restore ID [--yes] [options]
+
+Puts backup ID (from 'postwarden-agent backups') back in place as main.cf and master.cf,
+through the same transaction as apply: settle, status, preflight of the certificates it
+names, the files staged and checked by Postfix (postconf -n, postmap; postfix check when
+needed), journal and a backup of today's files, crash-safe swap, reload (or stop/start when
+listeners change), and a probe of every smtpd listener of the restored master.cf (banner,
+EHLO, a working STARTTLS where offered). A failed probe rolls the restore back. Refused while
+a change is in flight (STATE/journal) or the host needs a human. It shows the diff from the
+live files to the backup first and asks; without a terminal it needs --yes. A running daemon
+in enforce mode repairs restored files back to its baseline: set the host to detect mode at
+the controller first if the old bytes must stay.
+
+Options:
+  --yes                    restore without asking (required without a terminal)
+  --postfix-dir DIR        Postfix configuration directory (default /etc/postfix)
+  --state-dir DIR          backups, journal and lock (default /var/lib/postwarden)
+  --service postfix|systemd|command, --systemd-unit UNIT, --reload-command ARGV,
+  --restart-command ARGV   how Postfix is reloaded/restarted, as for apply
+  --probe HOST:PORT        probe this listener instead of master.cf's smtpd listeners
+  --probe-timeout SECONDS  limit for one probe (default 5)
+  --verify-deadline SECONDS
+                           how long the restored files may take to show (default 20)
+  --command-timeout SECONDS
+                           limit for each reload/restart/check command (default 60)
+  --format text|json       json: the object apply prints (plan, outcome, steps, ...)
+  --no-color               no colors in the diff
+  -h, --help               this help
+
+Exit status: 0 restored (or already in place), 1 refused before any change (no such backup,
+a change in flight, no --yes without a terminal, Postfix refused the files), 2 usage error,
+3 the probe failed and the restore was rolled back, 4 the rollback failed: the host needs a
+human (see 'postwarden-agent clear').
 )";
 
 const std::vector<std::string>& commandNames() {
-  static const auto* names =
-      new std::vector<std::string>{"plan", "apply", "verify", "scan", "clear", "status", "backups"};
+  static const auto* names = new std::vector<std::string>{"plan",  "apply",  "verify",  "scan",
+                                                          "clear", "status", "backups", "restore"};
   return *names;
 }
 
@@ -379,35 +413,66 @@ Result<service::Strategy> parseService(OptionReader& reader, const std::string& 
   return InvalidArgumentError("--service must be postfix, systemd or command, not '" + name + "'");
 }
 
+const std::vector<std::string> kChangeOptionNames = {
+    "--state-dir",       "--service",         "--systemd-unit",   "--reload-command",
+    "--restart-command", "--verify-deadline", "--command-timeout"};
+
+// The options of a command that changes the live files (apply, restore): where the state is,
+// how Postfix is reloaded, how long it may take. False when `option` is not one of them.
+template <typename Args>
+Result<bool> parseChangeOption(const std::string& option, OptionReader& reader, Args& args) {
+  if (option == "--state-dir") {
+    PW_ASSIGN_OR_RETURN(args.state_dir, reader.value(option));
+  } else if (option == "--service") {
+    PW_ASSIGN_OR_RETURN(args.service.strategy, parseService(reader, option));
+  } else if (option == "--systemd-unit") {
+    PW_ASSIGN_OR_RETURN(args.service.systemd_unit, reader.value(option));
+  } else if (option == "--reload-command") {
+    PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+    args.service.reload_command = splitWords(text);
+  } else if (option == "--restart-command") {
+    PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
+    args.service.restart_command = splitWords(text);
+  } else if (option == "--verify-deadline") {
+    PW_ASSIGN_OR_RETURN(args.verify_deadline, parseSeconds(reader, option));
+  } else if (option == "--command-timeout") {
+    PW_ASSIGN_OR_RETURN(args.command_timeout, parseSeconds(reader, option));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The state directory made absolute, and the service options consistent.
+template <typename Args>
+Status checkChangeOptions(Args& args, const std::string& working_dir) {
+  if (args.state_dir.empty()) return InvalidArgumentError("--state-dir must not be empty");
+  PW_ASSIGN_OR_RETURN(args.state_dir,
+                      absoluteDirectory("--state-dir", args.state_dir, working_dir));
+  if (args.service.strategy == service::Strategy::kCommand && args.service.reload_command.empty()) {
+    return InvalidArgumentError("--service command needs --reload-command");
+  }
+  if (args.service.strategy != service::Strategy::kCommand &&
+      !(args.service.reload_command.empty() && args.service.restart_command.empty())) {
+    return InvalidArgumentError("--reload-command and --restart-command need --service command");
+  }
+  return OkStatus();
+}
+
 Result<Arguments> parseApply(OptionReader& reader, const std::string& working_dir) {
   ApplyArgs apply;
   const std::vector<std::string> known =
-      concat(concat(kTargetOptionNames, kProbeOptionNames),
-             {"--state-dir", "--service", "--systemd-unit", "--reload-command", "--restart-command",
-              "--verify-deadline", "--command-timeout", "--dry-run", "--offline"});
+      concat(concat(concat(kTargetOptionNames, kProbeOptionNames), kChangeOptionNames),
+             {"--dry-run", "--offline"});
   while (!reader.done()) {
     std::string option = reader.next();
     PW_ASSIGN_OR_RETURN(bool handled, parseTargetOption(option, reader, apply.target));
     if (handled) continue;
     PW_ASSIGN_OR_RETURN(handled, parseProbeOption(option, reader, apply.probe));
     if (handled) continue;
-    if (option == "--state-dir") {
-      PW_ASSIGN_OR_RETURN(apply.state_dir, reader.value(option));
-    } else if (option == "--service") {
-      PW_ASSIGN_OR_RETURN(apply.service.strategy, parseService(reader, option));
-    } else if (option == "--systemd-unit") {
-      PW_ASSIGN_OR_RETURN(apply.service.systemd_unit, reader.value(option));
-    } else if (option == "--reload-command") {
-      PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
-      apply.service.reload_command = splitWords(text);
-    } else if (option == "--restart-command") {
-      PW_ASSIGN_OR_RETURN(std::string text, reader.value(option));
-      apply.service.restart_command = splitWords(text);
-    } else if (option == "--verify-deadline") {
-      PW_ASSIGN_OR_RETURN(apply.verify_deadline, parseSeconds(reader, option));
-    } else if (option == "--command-timeout") {
-      PW_ASSIGN_OR_RETURN(apply.command_timeout, parseSeconds(reader, option));
-    } else if (option == "--dry-run") {
+    PW_ASSIGN_OR_RETURN(handled, parseChangeOption(option, reader, apply));
+    if (handled) continue;
+    if (option == "--dry-run") {
       PW_RETURN_IF_ERROR(reader.noValue(option));
       apply.dry_run = true;
     } else if (option == "--offline") {
@@ -419,19 +484,9 @@ Result<Arguments> parseApply(OptionReader& reader, const std::string& working_di
   }
   PW_RETURN_IF_ERROR(requirePolicy(apply.target));
   PW_RETURN_IF_ERROR(checkProbe(apply.probe));
-  if (apply.state_dir.empty()) return InvalidArgumentError("--state-dir must not be empty");
   PW_ASSIGN_OR_RETURN(apply.target.postfix_dir,
                       absoluteDirectory("--postfix-dir", apply.target.postfix_dir, working_dir));
-  PW_ASSIGN_OR_RETURN(apply.state_dir,
-                      absoluteDirectory("--state-dir", apply.state_dir, working_dir));
-  if (apply.service.strategy == service::Strategy::kCommand &&
-      apply.service.reload_command.empty()) {
-    return InvalidArgumentError("--service command needs --reload-command");
-  }
-  if (apply.service.strategy != service::Strategy::kCommand &&
-      !(apply.service.reload_command.empty() && apply.service.restart_command.empty())) {
-    return InvalidArgumentError("--reload-command and --restart-command need --service command");
-  }
+  PW_RETURN_IF_ERROR(checkChangeOptions(apply, working_dir));
   return Arguments(apply);
 }
 
@@ -493,6 +548,56 @@ Result<Arguments> parseStateDirCommand(OptionReader& reader, const std::string& 
   return Arguments(args);
 }
 
+Result<Arguments> parseRestore(OptionReader& reader, const std::string& working_dir) {
+  RestoreArgs restore;
+  const std::vector<std::string> known =
+      concat(concat(kProbeOptionNames, kChangeOptionNames),
+             {"--yes", "--postfix-dir", "--format", "--no-color", "--help"});
+  while (!reader.done()) {
+    std::string option = reader.next();
+    PW_ASSIGN_OR_RETURN(bool handled, parseProbeOption(option, reader, restore.probe));
+    if (handled) continue;
+    PW_ASSIGN_OR_RETURN(handled, parseChangeOption(option, reader, restore));
+    if (handled) continue;
+    if (option == "--yes") {
+      PW_RETURN_IF_ERROR(reader.noValue(option));
+      restore.yes = true;
+    } else if (option == "--postfix-dir") {
+      PW_ASSIGN_OR_RETURN(restore.postfix_dir, reader.value(option));
+    } else if (option == "--format") {
+      PW_ASSIGN_OR_RETURN(restore.format, parseFormat(reader, option));
+    } else if (option == "--no-color") {
+      PW_RETURN_IF_ERROR(reader.noValue(option));
+      restore.color = false;
+    } else if (!option.starts_with("-") && restore.id.empty()) {
+      restore.id = option;
+    } else {
+      return unknownOption(option, known);
+    }
+  }
+  if (restore.id.empty()) {
+    return InvalidArgumentError("restore needs the ID of a backup ('postwarden-agent backups')");
+  }
+  PW_RETURN_IF_ERROR(checkProbe(restore.probe));
+  PW_ASSIGN_OR_RETURN(restore.postfix_dir,
+                      absoluteDirectory("--postfix-dir", restore.postfix_dir, working_dir));
+  PW_RETURN_IF_ERROR(checkChangeOptions(restore, working_dir));
+  return Arguments(restore);
+}
+
+// A command's help text; nullopt for a name that is none.
+std::optional<std::string> commandHelp(const std::string& command) {
+  if (command == "plan") return planHelp();
+  if (command == "apply") return applyHelp();
+  if (command == "verify") return verifyHelp();
+  if (command == "scan") return std::string(kScanHelp);
+  if (command == "clear") return std::string(kClearHelp);
+  if (command == "status") return std::string(kStatusHelp);
+  if (command == "backups") return std::string(kBackupsHelp);
+  if (command == "restore") return std::string(kRestoreHelp);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<HostPort> parseHostPort(std::string_view text) {
@@ -527,12 +632,18 @@ Fleet commands (with a controller; 'postwarden-agent enroll --help'):
 
 Host commands (no controller needed; they work whether the daemon runs or not):
   status   enrollment, controller link, baseline and mode, last check, outbox, needs-human
-  backups  the backups of earlier changes, newest first (how to restore one: --help)
+  backups  the backups of earlier changes, newest first
+  restore  put a backup back in place (checked, reloaded, probed, rolled back on failure)
 
 Run 'postwarden-agent COMMAND --help' for a command's options.
-Exit status: 0 ok/compliant, 1 error, 2 changes pending (plan, apply --dry-run) or checks
-failing (verify, scan) or no command given (this help on stderr), 3 rolled back, 4 needs a
-human (each command's --help says which apply to it).
+Exit status: (each command's --help says which apply to it)
+  0  ok, compliant, restored
+  1  error, or refused before any change
+  2  usage error (an unknown command or option, a missing or bad value, no command: the
+     error and the usage on stderr); also changes pending (plan, apply --dry-run) and checks
+     failing (verify, scan)
+  3  the change (apply, restore) failed its probe and was rolled back
+  4  the rollback failed or an earlier one did: the host needs a human
 Other options: -h, --help (this help), --version, -v/--verbose (debug log on stderr: the
 commands run and, when a probe fails, its transcript; never passwords).
 )";
@@ -562,13 +673,7 @@ Result<Arguments> parseArguments(const std::vector<std::string>& args,
   if (args[0] == "--version") return Arguments(HelpArgs{versionLine("postwarden-agent") + "\n"});
   const std::string& command = args[0];
   if (std::any_of(args.begin() + 1, args.end(), isHelp)) {
-    if (command == "plan") return Arguments(HelpArgs{planHelp()});
-    if (command == "apply") return Arguments(HelpArgs{applyHelp()});
-    if (command == "verify") return Arguments(HelpArgs{verifyHelp()});
-    if (command == "scan") return Arguments(HelpArgs{kScanHelp});
-    if (command == "clear") return Arguments(HelpArgs{kClearHelp});
-    if (command == "status") return Arguments(HelpArgs{kStatusHelp});
-    if (command == "backups") return Arguments(HelpArgs{kBackupsHelp});
+    if (std::optional<std::string> help = commandHelp(command)) return Arguments(HelpArgs{*help});
   }
   OptionReader reader(args, 1);
   if (command == "plan") return parsePlan(reader, working_dir);
@@ -578,8 +683,21 @@ Result<Arguments> parseArguments(const std::vector<std::string>& args,
   if (command == "clear") return parseStateDirCommand<ClearArgs>(reader, working_dir);
   if (command == "status") return parseStateDirCommand<StatusArgs>(reader, working_dir);
   if (command == "backups") return parseStateDirCommand<BackupsArgs>(reader, working_dir);
+  if (command == "restore") return parseRestore(reader, working_dir);
   return InvalidArgumentError("unknown command '" + command + "'" +
                               didYouMean(command, commandNames()) + "; see --help");
+}
+
+std::string usageLine(const std::vector<std::string>& args) {
+  const std::string command = args.empty() ? "" : args[0];
+  std::optional<std::string> help = commandHelp(command);
+  if (!help) {
+    const std::string program = programHelp();
+    return program.substr(0, program.find('\n') + 1) +
+           "Run 'postwarden-agent --help' for the commands.\n";
+  }
+  return help->substr(0, help->find('\n') + 1) + "Run 'postwarden-agent " + command +
+         " --help' for its options.\n";
 }
 
 }  // namespace postwarden::agent::cli

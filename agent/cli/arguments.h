@@ -81,6 +81,21 @@ struct BackupsArgs {
   OutputFormat format = OutputFormat::kText;
 };
 
+// `restore ID`: a backup put back through the apply transaction (check, journal, swap,
+// reload, probe, rollback on a failed probe).
+struct RestoreArgs {
+  std::string id;                                 // ID (positional), from `backups`
+  std::string postfix_dir = "/etc/postfix";       // --postfix-dir DIR
+  std::string state_dir = "/var/lib/postwarden";  // --state-dir DIR
+  ProbeOptions probe;                             // --probe HOST:PORT, --probe-timeout, ...
+  service::ServiceSettings service;               // as for apply
+  std::chrono::milliseconds verify_deadline{20000};
+  std::chrono::milliseconds command_timeout{60000};
+  bool yes = false;  // --yes: no question asked (needed without a terminal)
+  OutputFormat format = OutputFormat::kText;
+  bool color = true;  // --no-color
+};
+
 // `--help` (for the whole program or one command) or `--version`.
 struct HelpArgs {
   std::string text;
@@ -88,7 +103,7 @@ struct HelpArgs {
 };
 
 using Arguments = std::variant<HelpArgs, PlanArgs, ApplyArgs, VerifyArgs, ScanArgs, ClearArgs,
-                               StatusArgs, BackupsArgs>;
+                               StatusArgs, BackupsArgs, RestoreArgs>;
 
 // Parses argv without the program name. InvalidArgument with one clear sentence (and a
 // "did you mean" for a misspelt option or command) on bad usage. A relative --postfix-dir or
@@ -107,5 +122,10 @@ Result<std::string> absoluteDirectory(const std::string& option, const std::stri
 Result<HostPort> parseHostPort(std::string_view text);
 
 std::string programHelp();
+
+// For a usage error in `args`: the usage line of the command they name (the program's for
+// none or an unknown one) and where the rest is, e.g. "Usage: postwarden-agent plan --policy
+// FILE [options]\nRun 'postwarden-agent plan --help' for its options.\n".
+std::string usageLine(const std::vector<std::string>& args);
 
 }  // namespace postwarden::agent::cli

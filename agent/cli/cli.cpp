@@ -12,6 +12,8 @@
 #include "agent/applier/transaction.h"
 #include "agent/cli/arguments.h"
 #include "agent/cli/host_commands.h"
+#include "agent/cli/restore_command.h"
+#include "agent/cli/step_output.h"
 #include "agent/planner/unified_diff.h"
 #include "agent/policy/baseline_loader.h"
 #include "agent/report/json_report.h"
@@ -23,18 +25,6 @@ namespace postwarden::agent::cli {
 namespace {
 
 using applier::Outcome;
-
-void printError(Environment& env, const Status& status) {
-  // Multi-line messages (several findings) keep one finding per line.
-  const std::string& message = status.message();
-  size_t start = 0;
-  while (start <= message.size()) {
-    size_t end = message.find('\n', start);
-    if (end == std::string::npos) end = message.size();
-    env.err << "postwarden-agent: error: " << message.substr(start, end - start) << "\n";
-    start = end + 1;
-  }
-}
 
 // An error before any report exists: the text on stderr, and with --format json also an
 // ErrorReport on stdout, so that a script can parse every outcome.
@@ -181,29 +171,6 @@ void printProbe(const applier::ProbeRecord& probe, Environment& env) {
 void printTranscript(const applier::ProbeRecord& probe, Environment& env) {
   env.out << "  transcript of " << probe.target << ":\n";
   for (const std::string& line : probe.result.transcript) env.out << "    " << line << "\n";
-}
-
-int exitFor(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kKept:
-    case Outcome::kRepaired:
-      return kExitOk;
-    case Outcome::kRefused:
-      return kExitError;
-    case Outcome::kRolledBack:
-      return kExitRolledBack;
-    case Outcome::kNeedsHuman:
-      return kExitNeedsHuman;
-  }
-  return kExitError;
-}
-
-void printStep(const applier::StepRecord& step, bool with_detail, Environment& env) {
-  char timing[32];
-  std::snprintf(timing, sizeof timing, "%6lld ms", static_cast<long long>(step.elapsed.count()));
-  env.out << "  [" << timing << "] " << step.name << ": " << (step.ok ? "ok" : "FAILED")
-          << (step.detail.empty() || !with_detail ? "" : " - " + step.detail) << "\n";
-  env.out.flush();
 }
 
 std::string seconds(std::chrono::milliseconds ms) {
@@ -505,7 +472,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
   Result<Arguments> parsed = parseArguments(args, env.working_dir);
   if (!parsed.ok()) {
     printError(env, parsed.status());
-    return kExitError;
+    env.err << usageLine(args);
+    return kExitUsage;
   }
   return std::visit(
       [&](const auto& command) -> int {
@@ -525,6 +493,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
           return runStatus(command, env);
         } else if constexpr (std::is_same_v<T, BackupsArgs>) {
           return runBackups(command, env);
+        } else if constexpr (std::is_same_v<T, RestoreArgs>) {
+          return runRestore(command, env);
         } else {
           return runClear(command, env);
         }

@@ -19,7 +19,10 @@ inline constexpr int kExitError = 1;       // refused or failed before any chang
 inline constexpr int kExitPending = 2;     // plan: changes pending; verify/scan: failures
 inline constexpr int kExitRolledBack = 3;  // apply: failed verification, rolled back
 inline constexpr int kExitNeedsHuman = 4;  // apply: rollback failed; sticky until cleared
-inline constexpr int kExitUsage = 2;       // no command given (usage printed on stderr)
+// A usage error (unknown command or option, missing or bad value, no command): the error and
+// the usage line on stderr. The same number as kExitPending: a script tells them apart by
+// stdout, which a usage error leaves empty.
+inline constexpr int kExitUsage = 2;
 
 struct Environment {
   os::Env os;
@@ -27,6 +30,9 @@ struct Environment {
   std::ostream& out;  // results
   std::ostream& err;  // one line per error
   bool out_is_terminal = false;
+  // Where `restore` reads its yes/no answer; it only asks when `in_is_terminal`.
+  std::istream* in = nullptr;
+  bool in_is_terminal = false;
   // The absolute current directory: relative --postfix-dir/--state-dir are resolved against
   // it. Empty: such paths are refused.
   std::string working_dir;

@@ -237,7 +237,7 @@ int runBackups(const BackupsArgs& args, Environment& env) {
     for (const std::string& f : b.files) files += (files.empty() ? "" : " ") + f;
     env.out << b.id << "  " << utcText(millis(b)) << "  " << files << "\n";
   }
-  env.out << "restore one by hand: 'postwarden-agent backups --help'\n";
+  env.out << "put one back: 'postwarden-agent restore ID'\n";
   return kExitOk;
 }
 

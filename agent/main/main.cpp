@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
                        .prober = prober,
                        .out = std::cout,
                        .err = std::cerr,
-                       .out_is_terminal = isatty(STDOUT_FILENO) == 1};
+                       .out_is_terminal = isatty(STDOUT_FILENO) == 1,
+                       .in = &std::cin,
+                       .in_is_terminal = isatty(STDIN_FILENO) == 1};
   // Relative directory options are resolved against it (empty if unknown: they are refused).
   if (char cwd[4096]; getcwd(cwd, sizeof cwd) != nullptr) env.working_dir = cwd;
   // Test-only fault point: the e2e suite kills the agent at a named transaction step to prove

@@ -30,9 +30,13 @@ constexpr const char* kGlobalHelp =
   -h, --help               help; --version: the version
 )";
 
-constexpr const char* kExitHelp =
-    "Exit status: 0 success, 1 error (usage, config, the controller refused or failed), 2 drift\n"
-    "found (drift), an unhealthy host (status), or no command given (this help on stderr).\n";
+constexpr const char* kExitHelp = R"(Exit status:
+  0  success
+  1  error: the config, the certificate files, or the call failed
+  2  usage error (no command, an unknown command or option, a missing or bad value: the
+     error and the usage on stderr); drift found (drift); an unhealthy host (status); a
+     rollout that halted or was rolled back (rollout show --watch)
+)";
 
 std::string withFooter(const char* text) {
   return std::string(text) + "\n" + kGlobalHelp + "\n" + kExitHelp;
@@ -616,6 +620,18 @@ Run 'postwardenctl COMMAND --help' for a command's details.
 
 )") + kGlobalHelp +
          "\n" + kExitHelp;
+}
+
+std::string usageLine(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    const CommandInfo* info = findCommand(arg);
+    if (info == nullptr || info->help == nullptr) continue;
+    const std::string help = info->help;
+    return help.substr(0, help.find("\n\n") + 1) + "Run 'postwardenctl " + arg +
+           " --help' for more.\n";
+  }
+  const std::string help = programHelp();
+  return help.substr(0, help.find('\n') + 1) + "Run 'postwardenctl --help' for the commands.\n";
 }
 
 Result<Invocation> parseArguments(const std::vector<std::string>& args) {

@@ -29,7 +29,7 @@ enum class CommandKind { kApply, kVerify };
 
 struct HelpCommand {
   std::string text;
-  bool usage_error = false;  // no command given: the text goes to stderr, exit kExitUsage
+  bool usage_error = false;  // no command given: the text goes to stderr, exit kExitUsage (2)
 };
 struct ListAgentsCommand {
   Labels selector;
@@ -115,5 +115,9 @@ Result<Invocation> parseArguments(const std::vector<std::string>& args);
 
 // The text of `postwardenctl --help`.
 std::string programHelp();
+
+// What a usage error prints after the error: the synopsis of the command `args` name (the
+// program's when none) and where its help is.
+std::string usageLine(const std::vector<std::string>& args);
 
 }  // namespace postwarden::controller::ctl

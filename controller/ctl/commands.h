@@ -17,10 +17,10 @@ namespace postwarden::controller::ctl {
 
 // Exit statuses (documented in --help and docs/postwardenctl.md).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;      // usage, config, or the call failed
+inline constexpr int kExitError = 1;      // config, or the call failed
 inline constexpr int kExitDrift = 2;      // `drift` found drift
 inline constexpr int kExitUnhealthy = 2;  // `status` found an agent that is not healthy
-inline constexpr int kExitUsage = 2;      // no command given (usage printed on stderr)
+inline constexpr int kExitUsage = 2;      // usage error (error and usage line on stderr)
 
 inline constexpr size_t kMaxBaselineBytes = 1024 * 1024;
 inline constexpr size_t kMaxSpecBytes = 256 * 1024;

@@ -33,7 +33,8 @@ int run(const std::vector<std::string>& args, const Environment& env) {
   Result<Invocation> invocation = parseArguments(args);
   if (!invocation.ok()) {
     printError(env.err, invocation.status().message());
-    return kExitError;
+    env.err << usageLine(args);
+    return kExitUsage;
   }
   if (const auto* help = std::get_if<HelpCommand>(&invocation->command)) {
     (help->usage_error ? env.err : env.out) << help->text;

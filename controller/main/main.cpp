@@ -107,6 +107,13 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// A bad command line: the error, then the command's synopsis; exit 2.
+int usageError(const std::string& command, const std::string& message) {
+  fail(message);
+  std::cerr << controller::cli::usageLine(command);
+  return controller::cli::kExitUsage;
+}
+
 // --flag VALUE options, repeated ones collected in order; positional arguments apart.
 struct Parsed {
   std::multimap<std::string, std::string> options;
@@ -158,7 +165,7 @@ Result<std::string> required(const Parsed& p, const std::string& key) {
 
 int runInit(const Parsed& p) {
   Result<std::string> dir = required(p, "--data-dir");
-  if (!dir.ok()) return fail(dir.status().message());
+  if (!dir.ok()) return usageError("init", dir.status().message());
   InitOptions options;
   for (auto [it, end] = p.options.equal_range("--name"); it != end; ++it) {
     options.names.push_back(it->second);
@@ -193,14 +200,14 @@ sigset_t stopSignals() {
 
 int runServe(const Parsed& p) {
   Result<std::string> dir = required(p, "--data-dir");
-  if (!dir.ok()) return fail(dir.status().message());
+  if (!dir.ok()) return usageError("serve", dir.status().message());
   ServerOptions options;
   options.listen = p.get("--listen").value_or(options.listen);
   options.enroll_listen = p.get("--enroll-listen").value_or("");
   options.simulator.accept = p.allow_simulator;
   if (auto ttl = p.get("--agent-cert-ttl")) {
     Result<std::chrono::seconds> d = parseDuration(*ttl);
-    if (!d.ok()) return fail(d.status().message());
+    if (!d.ok()) return usageError("serve", "--agent-cert-ttl: " + d.status().message());
     options.agent_certificate_lifetime = *d;
   }
   if (auto rate = p.get("--max-connects-per-second")) {
@@ -211,7 +218,8 @@ int runServe(const Parsed& p) {
     } catch (...) {
     }
     if (n < 0 || end != rate->size()) {
-      return fail("--max-connects-per-second needs an integer >= 0, not '" + *rate + "'");
+      return usageError("serve",
+                        "--max-connects-per-second needs an integer >= 0, not '" + *rate + "'");
     }
     options.max_connects_per_second = static_cast<double>(n);
   }
@@ -224,7 +232,8 @@ int runServe(const Parsed& p) {
   std::optional<std::string> metrics_listen = p.get("--metrics-listen");
   if (metrics_listen) {
     Result<std::pair<std::string, int>> address = telemetry::splitHostPort(*metrics_listen);
-    if (!address.ok()) return fail("--metrics-listen: " + address.status().message());
+    if (!address.ok())
+      return usageError("serve", "--metrics-listen: " + address.status().message());
     options.metrics = &registry;
     registry.gauge("postwarden_build_info", "The controller's version (value 1).", {"version"})
         .with({kVersion})
@@ -276,7 +285,7 @@ int runMigrate(const Parsed& p) {
   std::optional<DataDirPaths> paths;
   if (auto dir = p.get("--data-dir")) paths.emplace(DataDirPaths{*dir});
   Result<StoreSpec> spec = parseStoreSpec(p.get("--store").value_or(""), paths ? &*paths : nullptr);
-  if (!spec.ok()) return fail(spec.status().message());
+  if (!spec.ok()) return usageError("migrate", spec.status().message());
   int before = -1;
   if (spec->kind == StoreSpec::Kind::kPostgres) {
     Result<int> stored = PostgresStore::storedSchemaVersion(spec->target);
@@ -303,9 +312,9 @@ int runTransfer(const std::string& command, const Parsed& p) {
   std::optional<DataDirPaths> paths;
   if (auto dir = p.get("--data-dir")) paths.emplace(DataDirPaths{*dir});
   Result<StoreSpec> spec = parseStoreSpec(p.get("--store").value_or(""), paths ? &*paths : nullptr);
-  if (!spec.ok()) return fail(spec.status().message());
+  if (!spec.ok()) return usageError(command, spec.status().message());
   if (command == "import" && spec->kind != StoreSpec::Kind::kPostgres) {
-    return fail("import goes into PostgreSQL: --store postgres:CONNINFO");
+    return usageError("import", "import goes into PostgreSQL: --store postgres:CONNINFO");
   }
   Result<std::unique_ptr<controller::store::Store>> store = openStore(*spec);
   if (!store.ok()) return fail(store.status().message());
@@ -326,19 +335,21 @@ Status writeClientFiles(os::PosixFileSystem& fs, const std::string& out, const s
 }
 
 int runOperatorAdd(const Parsed& p) {
-  if (p.positional.size() != 1) return fail("operator add needs exactly one NAME");
+  if (p.positional.size() != 1)
+    return usageError("operator", "operator add needs exactly one NAME");
   const std::string& name = p.positional[0];
-  if (!validAgentId(name)) return fail("operator name must be lowercase [a-z0-9.-]");
+  if (!validAgentId(name))
+    return usageError("operator", "operator name must be lowercase [a-z0-9.-]");
   Result<std::string> dir = required(p, "--data-dir");
   Result<std::string> out = required(p, "--out");
   Result<std::string> role_text = required(p, "--role");
   for (const Status& s : {dir.status(), out.status(), role_text.status()}) {
-    if (!s.ok()) return fail(s.message());
+    if (!s.ok()) return usageError("operator", s.message());
   }
   Result<Role> role = parseRole(*role_text);
-  if (!role.ok()) return fail(role.status().message());
+  if (!role.ok()) return usageError("operator", role.status().message());
   Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("90d"));
-  if (!ttl.ok()) return fail(ttl.status().message());
+  if (!ttl.ok()) return usageError("operator", "--ttl: " + ttl.status().message());
   os::PosixFileSystem fs;
   Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
   if (!ca.ok()) return fail(ca.status().message());
@@ -361,10 +372,10 @@ int runOperatorAdd(const Parsed& p) {
 int runSimulatorCert(const Parsed& p) {
   Result<std::string> dir = required(p, "--data-dir");
   Result<std::string> out = required(p, "--out");
-  if (!dir.ok()) return fail(dir.status().message());
-  if (!out.ok()) return fail(out.status().message());
+  if (!dir.ok()) return usageError("simulator-cert", dir.status().message());
+  if (!out.ok()) return usageError("simulator-cert", out.status().message());
   Result<std::chrono::seconds> ttl = parseDuration(p.get("--ttl").value_or("7d"));
-  if (!ttl.ok()) return fail(ttl.status().message());
+  if (!ttl.ok()) return usageError("simulator-cert", "--ttl: " + ttl.status().message());
   os::PosixFileSystem fs;
   Result<Authority> ca = Authority::load(fs, DataDirPaths{*dir});
   if (!ca.ok()) return fail(ca.status().message());
@@ -387,7 +398,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<std::optional<LogFormat>> log_format = takeLogFormatOption(args);
-  if (!log_format.ok()) return fail(log_format.status().message());
+  if (!log_format.ok()) return usageError("", log_format.status().message());
   if (!args.empty() && args[0] == "--version") {
     std::cout << versionLine("postwarden-controller") << "\n";
     return 0;
@@ -399,7 +410,11 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "operator") {
-    if (rest.empty() || rest[0] != "add") return fail("usage: operator add NAME --role ROLE ...");
+    if (rest.empty() || rest[0] != "add") {
+      return usageError("operator", rest.empty() ? "operator needs a subcommand: add"
+                                                 : "unknown operator subcommand '" + rest[0] +
+                                                       "' (there is: add)");
+    }
     rest.erase(rest.begin());
     command = "operator add";
   }
@@ -415,9 +430,11 @@ int main(int argc, char** argv) {
       {"simulator-cert", {"--data-dir", "--out", "--ttl"}},
   };
   auto known = kOptions.find(command);
-  if (known == kOptions.end()) return fail("unknown command '" + command + "' (see --help)");
+  if (known == kOptions.end()) return usageError("", "unknown command '" + command + "'");
   Result<Parsed> parsed = parse(rest, known->second);
-  if (!parsed.ok()) return fail(parsed.status().message());
+  if (!parsed.ok()) {
+    return usageError(command == "operator add" ? "operator" : command, parsed.status().message());
+  }
   setupLogging("postwarden-controller",
                parsed->verbose ? spdlog::level::debug : spdlog::level::info, *log_format);
   if (command == "init") return runInit(*parsed);

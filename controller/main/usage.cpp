@@ -12,8 +12,12 @@ Options of every command: -v, --verbose (debug logs), -h, --help (this command's
 message" on stderr; started by systemd, "<4>controller.fleet: message" (syslog priorities for
 journalctl -p; the journal adds the time). json: one object per line, {"time","level",
 "program","logger","message"}, for log shippers (packaging/README.md).
-Durations: 30s, 15m, 24h, 90d. Exit status: 0 ok, 1 error, 2 no command given (the usage on
-stderr).
+Durations: 30s, 15m, 24h, 90d.
+Exit status:
+  0  ok (serve: stopped by SIGINT/SIGTERM)
+  1  error: a file, the store or a listener failed
+  2  usage error: no command, an unknown command or option, a missing or bad value (the
+     error and the usage on stderr)
 )";
 
 constexpr char kInit[] = R"(usage: postwarden-controller init --data-dir DIR [--name NAME]...
@@ -157,7 +161,21 @@ std::optional<UsageReply> usageFor(const std::vector<std::string>& args) {
   if (!asked && std::none_of(args.begin(), args.end(), isHelp)) return std::nullopt;
   // "help serve", "--help serve", "serve --help", "serve --data-dir X -h".
   const std::string& command = asked ? (args.size() > 1 ? args[1] : "") : args[0];
-  return UsageReply{commandUsage(command).value_or(programUsage()), false, 0};
+  // "-v --help": an option, not a command.
+  if (command.empty() || command.starts_with("-")) return UsageReply{programUsage(), false, 0};
+  if (std::optional<std::string> text = commandUsage(command)) return UsageReply{*text, false, 0};
+  // Help for a command there is not: a usage error like running it.
+  return UsageReply{"postwarden-controller: error: no command '" + command + "'\n" + usageLine(""),
+                    true, kExitUsage};
+}
+
+std::string usageLine(const std::string& command) {
+  std::optional<std::string> text = commandUsage(command);
+  std::string usage = text.value_or(programUsage());
+  // The synopsis: the lines up to the first empty one.
+  usage = usage.substr(0, usage.find("\n\n") + 1);
+  const std::string help = text ? command + " --help" : "--help";
+  return usage + "Run 'postwarden-controller " + help + "' for more.\n";
 }
 
 }  // namespace postwarden::controller::cli

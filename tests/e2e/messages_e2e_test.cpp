@@ -1,8 +1,9 @@
 // End-to-end: what the programs say in the first ten minutes and in daily use, on the real
 // binaries: usage and exit statuses, each controller command's own help, a command to an agent
-// that does not exist or is offline, enrolling a host that is enrolled already, a revoked
-// agent, a refusal on a stopped Postfix, a failing probe on a compliant host, apply --dry-run's
-// exit status, and `postwarden-agent status`/`backups` while the daemon runs and after.
+// that does not exist or is offline, usage errors of every program, enrolling a host that is
+// enrolled already, a revoked agent, a refusal on a stopped Postfix, a failing probe on a compliant
+// host, apply --dry-run's exit status, and `postwarden-agent status`/`backups` while the daemon
+// runs and after.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -47,6 +48,59 @@ TEST(MessagesE2eTest, NoArgumentsPrintUsageOnStderrAndExitTwo) {
     EXPECT_EQ(help.exit_code, 0) << program;
     EXPECT_NE(help.stdout_data.find("xit status"), std::string::npos)
         << program << " --help documents its exit statuses";
+  }
+}
+
+// Every usage error of every program: exit 2, nothing on stdout, the error and then the usage
+// of the command it was meant for on stderr (one unknown option, bad value, missing argument
+// and unknown subcommand; enroll runs in postwarden-agentd).
+TEST(MessagesE2eTest, UsageErrorsExitTwoWithTheUsageOnStderr) {
+  struct Case {
+    std::vector<std::string> argv;
+    std::string error;
+    std::string usage;
+  };
+  const std::vector<Case> cases = {
+      {{kAgent, "plan", "--bogus"}, "unknown option '--bogus'", "Usage: postwarden-agent plan"},
+      {{kAgent, "apply", "--policy", kHardening, "--verify-deadline", "soon"},
+       "'soon' is not a number",
+       "Usage: postwarden-agent apply"},
+      {{kAgent, "restore"}, "restore needs the ID of a backup", "Usage: postwarden-agent restore"},
+      {{kAgent, "enroll", "--bogus"}, "--bogus", "usage: postwarden-agent enroll|run"},
+      {{kAgent, "run", "--config"}, "--config", "usage: postwarden-agent enroll|run"},
+      {{kController, "serve", "--bogus"},
+       "unknown option --bogus",
+       "usage: postwarden-controller serve"},
+      {{kController, "serve", "--data-dir", "/nonexistent", "--agent-cert-ttl", "soon"},
+       "--agent-cert-ttl",
+       "usage: postwarden-controller serve"},
+      {{kController, "operator", "list"},
+       "unknown operator subcommand 'list'",
+       "usage: postwarden-controller operator add"},
+      {{kController, "frobnicate"},
+       "unknown command 'frobnicate'",
+       "usage: postwarden-controller COMMAND"},
+      {{kController, "help", "frobnicate"},
+       "no command 'frobnicate'",
+       "usage: postwarden-controller COMMAND"},
+      {{kCtl, "agents", "--bogus"}, "--bogus", "Usage: postwardenctl agents"},
+      {{kCtl, "status", "--stale-after", "soon"}, "soon", "Usage: postwardenctl status"},
+      {{kCtl, "agent", "show"},
+       "usage: postwardenctl agent show ID",
+       "Usage: postwardenctl agent show|revoke|approve ID"},
+      {{kCtl, "token", "bogus"}, "bogus", "Usage: postwardenctl token"},
+  };
+  for (const Case& c : cases) {
+    std::string line;
+    for (const std::string& word : c.argv) line += (line.empty() ? "" : " ") + word;
+    os::CommandResult r = run(c.argv);
+    EXPECT_EQ(r.exit_code, 2) << line << "\n" << r.stderr_data;
+    EXPECT_EQ(r.stdout_data, "") << line;
+    const size_t error = r.stderr_data.find(c.error);
+    const size_t usage = r.stderr_data.find(c.usage);
+    EXPECT_NE(error, std::string::npos) << line << "\n" << r.stderr_data;
+    EXPECT_NE(usage, std::string::npos) << line << "\n" << r.stderr_data;
+    EXPECT_LT(error, usage) << line << ": the error first, then the usage\n" << r.stderr_data;
   }
 }
 

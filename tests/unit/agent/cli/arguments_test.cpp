@@ -244,6 +244,7 @@ TEST(ArgumentsTest, EveryCommandHasItsOwnHelp) {
       {"verify", "Usage: postwarden-agent verify --policy FILE"},
       {"scan", "Usage: postwarden-agent scan HOST:PORT"},
       {"clear", "Usage: postwarden-agent clear [--state-dir DIR]"},
+      {"restore", "Usage: postwarden-agent restore ID [--yes]"},
   };
   for (const auto& [command, usage] : usages) {
     EXPECT_THAT(as<HelpArgs>(parse({command, "--help"})).text, StartsWith(usage)) << command;
@@ -400,6 +401,63 @@ TEST(ParseHostPortTest, RejectsMalformedInput) {
     ASSERT_FALSE(parsed.ok()) << text;
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << text;
   }
+}
+
+// --- restore --------------------------------------------------------------------------------
+
+TEST(RestoreArgumentsTest, IdAndOptions) {
+  RestoreArgs r = as<RestoreArgs>(
+      parseArguments({"restore", "20260105T101500Z-42", "--yes", "--state-dir", "state",
+                      "--postfix-dir", "pf", "--format", "json", "--service", "systemd", "--probe",
+                      "127.0.0.1:2525", "--verify-deadline", "8", "--no-color"},
+                     "/work"));
+  EXPECT_EQ(r.id, "20260105T101500Z-42");
+  EXPECT_TRUE(r.yes);
+  EXPECT_EQ(r.state_dir, "/work/state");
+  EXPECT_EQ(r.postfix_dir, "/work/pf");
+  EXPECT_EQ(r.format, OutputFormat::kJson);
+  EXPECT_EQ(r.service.strategy, service::Strategy::kSystemd);
+  ASSERT_TRUE(r.probe.probe.has_value());
+  EXPECT_EQ(r.probe.probe->port, 2525);
+  EXPECT_EQ(r.verify_deadline, std::chrono::seconds(8));
+  EXPECT_FALSE(r.color);
+}
+
+TEST(RestoreArgumentsTest, DefaultsAskAndUseTheSystemPaths) {
+  RestoreArgs r = as<RestoreArgs>(parse({"restore", "20260105T101500Z-42"}));
+  EXPECT_FALSE(r.yes);
+  EXPECT_EQ(r.postfix_dir, "/etc/postfix");
+  EXPECT_EQ(r.state_dir, "/var/lib/postwarden");
+  EXPECT_EQ(r.format, OutputFormat::kText);
+  EXPECT_EQ(r.service.strategy, service::Strategy::kPostfix);
+}
+
+TEST(RestoreArgumentsTest, BadUsage) {
+  expectInvalid(parse({"restore"}), "restore needs the ID of a backup");
+  expectInvalid(parse({"restore", "--yes"}), "restore needs the ID of a backup");
+  expectInvalid(parse({"restore", "A", "B"}), "unexpected argument 'B'");
+  expectInvalid(parse({"restore", "A", "--yess"}), "did you mean '--yes'");
+  expectInvalid(parse({"restore", "A", "--yes=1"}), "--yes takes no value");
+  expectInvalid(parse({"restore", "A", "--format", "xml"}), "--format must be text or json");
+  expectInvalid(parse({"restore", "A", "--service"}), "--service needs a value");
+  expectInvalid(parse({"restore", "A", "--reload-command", "x"}),
+                "--reload-command and --restart-command need --service command");
+  expectInvalid(parse({"restore", "A", "--policy", "p.yaml"}), "unknown option '--policy'");
+  expectInvalid(parse({"restor", "A"}), "did you mean 'restore'");
+}
+
+// --- usage line ---------------------------------------------------------------------------
+
+TEST(UsageLineTest, NamesTheCommandsSynopsisOrTheProgramsOne) {
+  EXPECT_EQ(usageLine({"plan", "--bogus"}),
+            "Usage: postwarden-agent plan --policy FILE [options]\n"
+            "Run 'postwarden-agent plan --help' for its options.\n");
+  EXPECT_EQ(usageLine({"restore"}),
+            "Usage: postwarden-agent restore ID [--yes] [options]\n"
+            "Run 'postwarden-agent restore --help' for its options.\n");
+  EXPECT_EQ(usageLine({"plna"}),
+            "Usage: postwarden-agent COMMAND [options]\n"
+            "Run 'postwarden-agent --help' for the commands.\n");
 }
 
 }  // namespace

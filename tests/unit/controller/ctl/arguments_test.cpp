@@ -90,7 +90,7 @@ TEST(PostwardenctlArgumentsTest, NoArgumentsAndHelpPrintProgramHelp) {
   }
   EXPECT_THAT(programHelp(), HasSubstr("Usage: postwardenctl [global options] COMMAND"));
   EXPECT_THAT(programHelp(), HasSubstr("--controller HOST:PORT"));
-  EXPECT_THAT(programHelp(), HasSubstr("Exit status: 0 success"));
+  EXPECT_THAT(programHelp(), HasSubstr("Exit status:\n  0  success\n"));
 }
 
 TEST(PostwardenctlArgumentsTest, Version) {

@@ -917,11 +917,17 @@ TEST_F(PostwardenctlTest, HelpAndVersionNeedNoConfig) {
 }
 
 TEST_F(PostwardenctlTest, UsageErrorGoesToStderr) {
-  EXPECT_EQ(run({"agnets"}), kExitError);
+  EXPECT_EQ(run({"agnets"}), kExitUsage);
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
             "postwardenctl: error: unknown command 'agnets' (did you mean 'agents'?); see "
-            "--help\n");
+            "--help\nUsage: postwardenctl [global options] COMMAND ...\nRun 'postwardenctl "
+            "--help' for the commands.\n");
+  // A bad value of a known command: that command's synopsis.
+  err_.str("");
+  EXPECT_EQ(run({"status", "--stale-after", "soon"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("\nUsage: postwardenctl status [--stale-after DURATION]"));
+  EXPECT_THAT(err_.str(), HasSubstr("Run 'postwardenctl status --help' for more.\n"));
   EXPECT_EQ(connects_, 0);
 }
 
