@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "controller/core/rollout_record.h"
+#include "controller/core/rollout_summary.h"
 #include "controller/rollout/rollout_engine.h"
 #include "controller/rollout/wave_plan.h"
 
@@ -342,9 +343,15 @@ Result<std::vector<v1::RolloutRecord>> Rollouts::list() {
   return out;
 }
 
-Result<v1::RolloutRecord> Rollouts::get(const std::string& id) {
+Result<v1::RolloutRecord> Rollouts::get(const std::string& id, bool summary) {
   std::lock_guard lock(mu_);
-  return loadLocked(id);
+  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
+  if (summary) {
+    summarize(record);
+  } else {
+    countPhases(record);
+  }
+  return record;
 }
 
 Result<v1::RolloutRecord> Rollouts::loadLocked(const std::string& id) {
