@@ -17,13 +17,18 @@ int twoDigits(std::string_view s, size_t at, bool padded = false) {
   return (s[at] - '0') * 10 + (s[at + 1] - '0');
 }
 
-// "Dec  5 07:15:57 " or "Dec 15 07:15:57 ".
+// "Dec  5 07:15:57 ", "Dec 05 07:15:57 " (Postfix 3.7's postlogd), "Dec 15 07:15:57.123456 ".
 std::optional<absl::Time> traditional(std::string_view line, absl::Time reference,
                                       absl::TimeZone local) {
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (line.size() < 16 || line[3] != ' ' || line[6] != ' ' || line[9] != ':' || line[12] != ':' ||
-      (line.size() > 15 && line[15] != ' ')) {
+  size_t end = 15;  // after the seconds, and their fraction if the logger writes one
+  if (line.size() > end && line[end] == '.') {
+    while (++end < line.size() && digit(line[end])) {
+    }
+  }
+  if (line.size() <= end || line[3] != ' ' || line[6] != ' ' || line[9] != ':' || line[12] != ':' ||
+      line[end] != ' ') {
     return std::nullopt;
   }
   int month = 0;

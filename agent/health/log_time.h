@@ -1,5 +1,6 @@
 // When a mail-log line was written, read from its syslog prefix. Two formats:
-// - traditional syslog, "Dec  5 07:15:57 host ...": local time without a year; the year is
+// - traditional syslog, "Dec  5 07:15:57 host ..." (or "Dec 05", as Postfix's own postlogd
+//   writes it, with or without a fraction of a second): local time without a year; the year is
 //   the one that puts the line closest to `reference` (a log read on 1 January still has
 //   December's lines from the year before);
 // - RFC 3339, "2026-12-05T07:15:57.123456+00:00 host ..." (Debian's rsyslog with

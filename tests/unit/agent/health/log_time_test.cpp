@@ -23,6 +23,12 @@ TEST(LogTimeTest, TraditionalSyslogIsLocalTimeInTheReferenceYear) {
       utc(2026, 12, 5, 7, 15, 57));
   EXPECT_EQ(lineTime("Nov 30 23:59:59 mx1 postfix/qmgr[2]: x", kRef, absl::UTCTimeZone()),
             utc(2026, 11, 30, 23, 59, 59));
+  // Postfix 3.7's postlogd pads the day with a zero; some loggers add a fraction.
+  EXPECT_EQ(lineTime("Dec 05 07:33:17 sandbox postfix/master[9033]: daemon started", kRef,
+                     absl::UTCTimeZone()),
+            utc(2026, 12, 5, 7, 33, 17));
+  EXPECT_EQ(lineTime("Dec  5 07:15:57.123456 mx1 x", kRef, absl::UTCTimeZone()),
+            utc(2026, 12, 5, 7, 15, 57));
   // Europe/Berlin is UTC+1 in December.
   EXPECT_EQ(lineTime("Dec  5 08:15:57 mx1 x", kRef, zone("Europe/Berlin")),
             utc(2026, 12, 5, 7, 15, 57));
@@ -62,8 +68,9 @@ TEST(LogTimeTest, GarbageHasNoTime) {
   for (const char* line :
        {"", "hello", "Dex  5 07:15:57 mx1 x", "Dec  5 7:15:57 mx1 x", "Dec  5 25:15:57 mx1 x",
         "Dec  0 07:15:57 mx1 x", "Dec 32 07:15:57 mx1 x", "Dec  5 07:61:57 mx1 x", "Dec  5",
-        "2026-12-05 07:15:57 mx1 x", "2026-13-05T07:15:57Z mx1 x", "2026-12-05T07:15:57 mx1",
-        "2026-12-05T07:15:57+0 x", "12345"}) {
+        "Dec  5 07:15:57x mx1", "Dec  5 07:15:57.12x mx1", "2026-12-05 07:15:57 mx1 x",
+        "2026-13-05T07:15:57Z mx1 x", "2026-12-05T07:15:57 mx1", "2026-12-05T07:15:57+0 x",
+        "12345"}) {
     EXPECT_EQ(lineTime(line, kRef, absl::UTCTimeZone()), std::nullopt) << line;
   }
 }
