@@ -117,6 +117,17 @@ class RolloutsTest : public ::testing::Test {
     ASSERT_TRUE(store_->recordReports(std::span(&write, 1)).ok());
     touch(id);
   }
+  // mx1 and mx2 on v1; the rollout of kSpec has changed mx1, the canary, which soaks since
+  // 5 s.
+  void soakCanary() {
+    for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+    ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+    rollouts_->stepAll();
+    now_ += absl::Seconds(5);
+    report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+    rollouts_->stepAll();
+    now_ += absl::Seconds(5);
+  }
   void touch(const std::string& id) {
     std::pair<std::string, store::UnixMs> seen{id, ms()};
     ASSERT_TRUE(store_->touchAgents(std::span(&seen, 1)).ok());
@@ -220,13 +231,7 @@ TEST_F(RolloutsTest, TheCanaryGoesFirstAndTheRestOnlyAfterItsSoak) {
 }
 
 TEST_F(RolloutsTest, AHealthGateFailingAtTheCanaryRollsItBackAndStopsTheRest) {
-  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
-  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
-  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
+  ASSERT_NO_FATAL_FAILURE(soakCanary());
   report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED, /*deferred_growth=*/3);
   rollouts_->stepAll();
 
@@ -246,13 +251,7 @@ TEST_F(RolloutsTest, AHealthGateFailingAtTheCanaryRollsItBackAndStopsTheRest) {
 
 // The traffic figures of HealthFigures reach the gates: SASL failures surge at the canary.
 TEST_F(RolloutsTest, ASaslSurgeAgainstThePeriodBeforeFailsTheCanary) {
-  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
-  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
-  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
+  ASSERT_NO_FATAL_FAILURE(soakCanary());
   v1::HealthFigures health;
   health.set_log_readable(true);
   health.set_before_known(true);
