@@ -27,16 +27,18 @@ BeforePeriod countBefore(std::string_view text, bool from_file_start, absl::Time
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
   }
   const absl::Time from = since - length;
-  bool first = true;
+  bool dated = false;  // a dated line was seen: the first one says how far the log reaches back
   for (size_t eol; (eol = text.find('\n')) != std::string_view::npos; text.remove_prefix(eol + 1)) {
     const std::string_view line = text.substr(0, eol);
-    const std::optional<absl::Time> at = lineTime(line, since, local);
-    if (!at) continue;
-    if (first) period.known = *at <= from;  // the earliest line read is old enough
-    first = false;
-    if (*at < from || *at >= since) continue;
     LogCounts counts;
     countLine(line, counts);
+    // Only the first dated line and the counted ones need their time (64 MiB are many lines).
+    if (dated && counts.connections + counts.delivered + counts.sasl == 0) continue;
+    const std::optional<absl::Time> at = lineTime(line, since, local);
+    if (!at) continue;
+    if (!dated) period.known = *at <= from;  // the earliest line read is old enough
+    dated = true;
+    if (*at < from || *at >= since) continue;
     const int64_t ago = absl::ToInt64Milliseconds(since - *at);  // 1..length_ms
     const size_t i = static_cast<size_t>(std::max<int64_t>(0, ago - 1) / period.bucket_ms);
     if (i >= buckets) continue;

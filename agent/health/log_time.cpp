@@ -45,11 +45,13 @@ std::optional<absl::Time> traditional(std::string_view line, absl::Time referenc
   }
   const int64_t year = absl::ToCivilYear(reference, local).year();
   std::optional<absl::Time> best;
-  for (int64_t y = year - 1; y <= year + 1; ++y) {
+  // The reference year first: a line within half a year of the reference is in it.
+  for (int64_t y : {year, year - 1, year + 1}) {
     const absl::CivilSecond civil(y, month, day, hour, minute, second);
     if (civil.month() != month || civil.day() != day) continue;  // Feb 29 of another year
     const absl::Time t = absl::FromCivil(civil, local);
     if (!best || absl::AbsDuration(t - reference) < absl::AbsDuration(*best - reference)) best = t;
+    if (y == year && absl::AbsDuration(t - reference) < absl::Hours(24 * 182)) break;
   }
   return best;
 }
