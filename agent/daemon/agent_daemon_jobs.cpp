@@ -1,10 +1,14 @@
 // AgentDaemon's rollout jobs (agent_daemon.h; the rules are jobs.h's): taking a job (its
 // window by the agent's own clock, the same job id once), what a change job records for a later
 // rollback, the soak's health figures and reports, and the job record in the state directory.
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+
 #include <algorithm>
 #include <set>
 
 #include "agent/daemon/agent_daemon.h"  // the class whose members these are
+#include "agent/health/before_period.h"
 #include "agent/health/postqueue.h"
 #include "agent/link/controller_link.h"
 #include "agent/planner/planner.h"
@@ -28,6 +32,29 @@ bool validJobId(const std::string& id) {
   return id.size() <= 256 && std::all_of(id.begin(), id.end(), [](char c) {
            return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
          });
+}
+
+// The traffic of a period as long as the soak just before `since` (the change), for the
+// soak's comparisons; unknown (nothing compared) when the log does not reach back that far.
+health::BeforePeriod beforeTheChange(health::LogFiles& files, const std::string& path,
+                                     const health::LogMark& mark,
+                                     std::chrono::system_clock::time_point since,
+                                     const v1::RolloutJob& job) {
+  const absl::Duration soak =
+      absl::Seconds(job.soak().seconds()) + absl::Nanoseconds(job.soak().nanos());
+  if (soak <= absl::ZeroDuration()) return {};
+  // Traditional syslog lines carry the local wall clock: read in this host's zone.
+  Result<health::BeforePeriod> before = health::readBeforePeriod(
+      files, path, mark, absl::FromChrono(since), soak, absl::LocalTimeZone());
+  if (!before.ok()) {
+    log()->warn("mail log {} before the change unreadable: {}", path, before.status().message());
+    return {};
+  }
+  if (!before->known) {
+    log()->info("mail log {} does not reach back {} before the change: traffic not compared", path,
+                absl::FormatDuration(soak));
+  }
+  return std::move(before).value();
 }
 
 }  // namespace
@@ -153,6 +180,7 @@ void AgentDaemon::takeJob(const v1::Assignment& assignment) {
     record.log_known = true;
     record.log_offset = mark->offset;
     record.log_inode = mark->inode;
+    record.before = beforeTheChange(log_files_, record.log_path, *mark, now, job);
   }  // else: counted from the start of the file that appears (or log_readable = false)
   record.rollout_id = job.rollout_id();
   if (!job.rollback()) {
@@ -271,6 +299,17 @@ v1::HealthFigures AgentDaemon::healthFigures(std::string& problem) {
     figures.set_tls_failures(counts->tls);
     figures.set_sasl_failures(counts->sasl);
     figures.set_throttled(counts->throttled);
+    figures.set_connections(counts->connections);
+    figures.set_deliveries(counts->delivered);
+    // The same length of time just before the change as the soak has run so far.
+    const int64_t now_ms = std::min(toUnixMs(env_.os.clock.now()), job_->soak_end_ms);
+    const health::TrafficCounts before = health::countWithin(
+        job_->before, absl::Milliseconds(std::max<int64_t>(0, now_ms - job_->soak_start_ms)));
+    figures.set_connections_before(before.connections);
+    figures.set_deliveries_before(before.deliveries);
+    figures.set_sasl_failures_before(before.sasl);
+    // A log rotated during the soak (or read only in part) undercounts the soak: no comparison.
+    figures.set_before_known(job_->before.known && counts->whole);
   } else {
     log()->warn("mail log {} unreadable: {}", job_->log_path, counts.status().message());
   }

@@ -65,6 +65,51 @@ int64_t toUnixMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+namespace {
+
+// "3,0,12" ("-" for none: a record line needs a value).
+std::string joinCounts(const std::vector<int64_t>& counts) {
+  if (counts.empty()) return "-";
+  std::string out;
+  for (int64_t n : counts) out += (out.empty() ? "" : ",") + std::to_string(n);
+  return out;
+}
+
+bool splitCounts(std::string_view text, std::vector<int64_t>& out) {
+  out.clear();
+  if (text == "-") return true;
+  while (true) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    if (ec != std::errc() || end != item.data() + item.size() || n < 0) return false;
+    out.push_back(n);
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// The before-period's lines; absent in records of older agents (the period is then unknown).
+bool decodeBefore(const std::map<std::string, std::string, std::less<>>& fields,
+                  health::BeforePeriod& before) {
+  auto it = fields.find("before_known");
+  if (it == fields.end()) return true;
+  before.known = it->second == "1";
+  auto field = [&](std::string_view key) -> std::string_view {
+    auto f = fields.find(key);
+    return f == fields.end() ? std::string_view() : std::string_view(f->second);
+  };
+  const std::string_view bucket = field("before_bucket_ms");
+  auto [end, ec] = std::from_chars(bucket.data(), bucket.data() + bucket.size(), before.bucket_ms);
+  return ec == std::errc() && end == bucket.data() + bucket.size() && before.bucket_ms > 0 &&
+         splitCounts(field("before_connections"), before.connections) &&
+         splitCounts(field("before_deliveries"), before.deliveries) &&
+         splitCounts(field("before_sasl"), before.sasl);
+}
+
+}  // namespace
+
 std::string encodeJobRecord(const JobRecord& r) {
   std::string out = "postwarden-job 1\n";
   auto line = [&](std::string_view key, const std::string& value) {
@@ -100,6 +145,11 @@ std::string encodeJobRecord(const JobRecord& r) {
   line("log_known", r.log_known ? "1" : "0");
   line("log_offset", std::to_string(r.log_offset));
   line("log_inode", std::to_string(r.log_inode));
+  line("before_known", r.before.known ? "1" : "0");
+  line("before_bucket_ms", std::to_string(r.before.bucket_ms));
+  line("before_connections", joinCounts(r.before.connections));
+  line("before_deliveries", joinCounts(r.before.deliveries));
+  line("before_sasl", joinCounts(r.before.sasl));
   line("report", std::to_string(r.report.size()));
   out += r.report;
   return out;
@@ -185,6 +235,7 @@ Result<JobRecord> decodeJobRecord(std::string_view bytes) {
     return bad("a field is missing or malformed");
   }
   if (bytes.size() != report_size) return bad("report size mismatch");
+  if (!decodeBefore(fields, r.before)) return bad("the period before the change is malformed");
   r.job_id = fields["job_id"];
   r.rollout_id = fields["rollout_id"];  // absent in records of older agents
   r.prior = std::move(prior);

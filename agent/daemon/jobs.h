@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/health/before_period.h"
 #include "agent/policy/baseline.h"
 #include "common/status.h"
 
@@ -88,6 +89,8 @@ struct JobRecord {
   bool log_known = false;  // the mail log could be read at the change
   uint64_t log_offset = 0;
   uint64_t log_inode = 0;
+  // The traffic of the period just before the change, as long as the soak (read at the change).
+  health::BeforePeriod before;
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };
 

@@ -81,22 +81,16 @@ Result<LogMark> PosixLogFiles::end(const std::string& path) {
                  .offset = static_cast<uint64_t>(st.st_size)};
 }
 
-Result<LogSlice> PosixLogFiles::readSince(const std::string& path, const LogMark& mark,
-                                          uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return errnoStatus("open " + path, errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errnoStatus("fstat " + path, errno);
-  if (!S_ISREG(st.st_mode)) return InvalidArgumentError(path + " is not a regular file");
-  LogSlice slice{.end = {.inode = static_cast<uint64_t>(st.st_ino),
-                         .offset = static_cast<uint64_t>(st.st_size)}};
-  slice.start = startOffset(mark, slice.end.inode, slice.end.offset);
-  const uint64_t want = std::min(slice.end.offset - slice.start, max_bytes);
+namespace {
+
+// Reads [start, start + want) of the open file into slice.bytes (fewer if it was truncated).
+Status readRange(int fd, const std::string& path, uint64_t start, uint64_t want, LogSlice& slice) {
+  slice.start = start;
   slice.bytes.resize(want);
   uint64_t got = 0;
   while (got < want) {
-    const ssize_t n = ::pread(fd.get(), slice.bytes.data() + got, want - got,
-                              static_cast<off_t>(slice.start + got));
+    const ssize_t n =
+        ::pread(fd, slice.bytes.data() + got, want - got, static_cast<off_t>(start + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errnoStatus("read " + path, errno);
@@ -105,12 +99,60 @@ Result<LogSlice> PosixLogFiles::readSince(const std::string& path, const LogMark
     got += static_cast<uint64_t>(n);
   }
   slice.bytes.resize(got);
+  return OkStatus();
+}
+
+// Opens `path` as a regular file; `slice.end` gets its inode and size.
+Result<int> openLog(const std::string& path, LogSlice& slice) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return errnoStatus("open " + path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return errnoStatus("fstat " + path, error);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgumentError(path + " is not a regular file");
+  }
+  slice.end = {.inode = static_cast<uint64_t>(st.st_ino),
+               .offset = static_cast<uint64_t>(st.st_size)};
+  return fd;
+}
+
+}  // namespace
+
+Result<LogSlice> PosixLogFiles::readSince(const std::string& path, const LogMark& mark,
+                                          uint64_t max_bytes) {
+  LogSlice slice;
+  PW_ASSIGN_OR_RETURN(int raw, openLog(path, slice));
+  Fd fd(raw);
+  const uint64_t start = startOffset(mark, slice.end.inode, slice.end.offset);
+  PW_RETURN_IF_ERROR(
+      readRange(fd.get(), path, start, std::min(slice.end.offset - start, max_bytes), slice));
+  return slice;
+}
+
+Result<LogSlice> PosixLogFiles::readBefore(const std::string& path, const LogMark& mark,
+                                           uint64_t max_bytes) {
+  LogSlice slice;
+  PW_ASSIGN_OR_RETURN(int raw, openLog(path, slice));
+  Fd fd(raw);
+  if (slice.end.inode != mark.inode || slice.end.offset < mark.offset) {
+    return FailedPreconditionError(path + " was rotated or truncated since the mark");
+  }
+  const uint64_t start = mark.offset - std::min(mark.offset, max_bytes);
+  PW_RETURN_IF_ERROR(readRange(fd.get(), path, start, mark.offset - start, slice));
   return slice;
 }
 
 Result<LogCounts> countSince(LogFiles& files, const std::string& path, const LogMark& mark) {
   PW_ASSIGN_OR_RETURN(LogSlice slice, files.readSince(path, mark, kMaxLogRead));
-  return countLines(slice.bytes);
+  LogCounts counts = countLines(slice.bytes);
+  counts.whole = slice.start == mark.offset && slice.end.inode == mark.inode &&
+                 slice.start + slice.bytes.size() == slice.end.offset;
+  return counts;
 }
 
 std::string mailLogPath(os::CommandRunner& commands, const std::string& config_dir,

@@ -31,9 +31,11 @@ struct LogCounts {
                           // after STARTTLS" (one failed handshake may log two such lines)
   int64_t sasl = 0;       // "SASL ... authentication failed"
   int64_t throttled = 0;  // "bad command startup -- throttling"
-  // For gates against the same period before the change (not wired to HealthFigures yet):
+  // For gates against the same period before the change (before_period.h):
   int64_t connections = 0;  // smtpd: "connect from" (inbound SMTP sessions)
   int64_t delivered = 0;    // delivery agents: "status=sent"
+  // countSince: every line since the mark was counted (no rotation since, within kMaxLogRead).
+  bool whole = true;
   friend bool operator==(const LogCounts&, const LogCounts&) = default;
 };
 
@@ -59,6 +61,10 @@ class LogFiles {
   // The bytes after `mark` (see startOffset), at most `max_bytes`.
   virtual Result<LogSlice> readSince(const std::string& path, const LogMark& mark,
                                      uint64_t max_bytes) = 0;
+  // The last `max_bytes` (at most) before `mark` of the file the mark was taken of;
+  // FailedPrecondition when the file at `path` is another one now (rotated).
+  virtual Result<LogSlice> readBefore(const std::string& path, const LogMark& mark,
+                                      uint64_t max_bytes) = 0;
 };
 
 class PosixLogFiles final : public LogFiles {
@@ -66,13 +72,16 @@ class PosixLogFiles final : public LogFiles {
   Result<LogMark> end(const std::string& path) override;
   Result<LogSlice> readSince(const std::string& path, const LogMark& mark,
                              uint64_t max_bytes) override;
+  Result<LogSlice> readBefore(const std::string& path, const LogMark& mark,
+                              uint64_t max_bytes) override;
 };
 
 // At most this much of the log is read per health report (a log that grew more since the
 // change is counted over its first 64 MiB after the mark).
 inline constexpr uint64_t kMaxLogRead = 64ull << 20;
 
-// Counts the lines after `mark` in `path`.
+// Counts the lines after `mark` in `path` (`whole` false when the file was rotated since or
+// more than kMaxLogRead was appended).
 Result<LogCounts> countSince(LogFiles& files, const std::string& path, const LogMark& mark);
 
 // The mail log to read: `configured` (agent.yaml mail_log) when set; else Postfix's

@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "controller/core/rollout_record.h"
+#include "controller/core/rollout_summary.h"
 #include "controller/rollout/rollout_engine.h"
 #include "controller/rollout/wave_plan.h"
 
@@ -65,6 +66,19 @@ rollout::ChangeResult resultOf(v1::Outcome outcome) {
   }
 }
 
+rollout::GateFigures gateFigures(const v1::HealthFigures& h) {
+  return rollout::GateFigures{.deferred_growth = h.deferred_growth(),
+                              .fatal_lines = h.fatal_lines(),
+                              .tls_failures = h.tls_failures(),
+                              .sasl_failures = h.sasl_failures(),
+                              .connections = h.connections(),
+                              .deliveries = h.deliveries(),
+                              .sasl_failures_before = h.sasl_failures_before(),
+                              .connections_before = h.connections_before(),
+                              .deliveries_before = h.deliveries_before(),
+                              .before_known = h.log_readable() && h.before_known()};
+}
+
 // What the engine reads of one agent: when it was last heard of, the version it runs, the job
 // and result of its last job report, and the health figures of its last report if they belong
 // to that job.
@@ -78,9 +92,7 @@ rollout::HostReport hostReport(const store::AgentRecord& agent, const std::strin
   v1::StateReport last;
   if (last.ParseFromString(agent.last_state) && last.job_id() == report.job_id &&
       last.has_health()) {
-    report.gates = rollout::GateFigures{.deferred_growth = last.health().deferred_growth(),
-                                        .fatal_lines = last.health().fatal_lines(),
-                                        .tls_failures = last.health().tls_failures()};
+    report.gates = gateFigures(last.health());
   }
   return report;
 }
@@ -331,9 +343,15 @@ Result<std::vector<v1::RolloutRecord>> Rollouts::list() {
   return out;
 }
 
-Result<v1::RolloutRecord> Rollouts::get(const std::string& id) {
+Result<v1::RolloutRecord> Rollouts::get(const std::string& id, bool summary) {
   std::lock_guard lock(mu_);
-  return loadLocked(id);
+  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
+  if (summary) {
+    summarize(record);
+  } else {
+    countPhases(record);
+  }
+  return record;
 }
 
 Result<v1::RolloutRecord> Rollouts::loadLocked(const std::string& id) {

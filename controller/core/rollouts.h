@@ -56,7 +56,9 @@ class Rollouts {
   Result<v1::RolloutRecord> create(const std::string& spec_yaml, const std::string& file,
                                    const std::string& creator);
   Result<std::vector<v1::RolloutRecord>> list();
-  Result<v1::RolloutRecord> get(const std::string& id);
+  // The record with each wave's phase_counts; `summary`: only the hosts that need attention
+  // (rollout_summary.h).
+  Result<v1::RolloutRecord> get(const std::string& id, bool summary = false);
   Result<v1::RolloutRecord> approve(const std::string& id, const std::string& approver);
   Result<v1::RolloutRecord> rollback(const std::string& id, const std::string& actor,
                                      const std::string& reason);

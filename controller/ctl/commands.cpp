@@ -261,7 +261,10 @@ class Runner {
     request.set_reason(command.reason);
     v1::RolloutRecord reply;
     auto print = [&] { return ctx_.json ? protoJson(reply) : renderRollout(reply, render()); };
-    if (command.action == Action::kShow && command.watch) return watch(request);
+    if (command.action == Action::kShow && command.watch) {
+      request.set_summary(true);  // the waves' counts and the hosts in trouble or in flight
+      return watch(request);
+    }
     if (command.action == Action::kShow) {
       return call("showing rollout '" + command.id + "'", &Stub::GetRollout, request, reply, print);
     }

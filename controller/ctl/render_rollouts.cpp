@@ -110,32 +110,50 @@ std::string renderRollout(const v1::RolloutRecord& r, const RenderContext& ctx) 
   return out;
 }
 
+namespace {
+
+// Adds `n` hosts in `phase` to `w`.
+void addHosts(WaveProgress& w, const std::string& p, int n, bool starting) {
+  w.total += n;
+  if (p == "pending") {
+    (starting && w.status == "running" ? w.in_window : w.pending) += n;
+  } else if (p == "dispatched") {
+    w.changing += n;
+  } else if (p == "soaking") {
+    w.soaking += n;
+  } else if (p == "done") {
+    w.done += n;
+  } else if (p == "failed") {
+    w.failed += n;
+  } else {  // rolling_back, rolled_back
+    w.rolled_back += n;
+  }
+}
+
+}  // namespace
+
+// From the waves' phase_counts when the controller sent them (a summary lists only some
+// hosts), else from the hosts.
 std::vector<WaveProgress> waveProgress(const v1::RolloutRecord& r) {
   std::vector<WaveProgress> waves(static_cast<size_t>(r.waves_size()));
+  bool counted = false;
   for (int i = 0; i < r.waves_size(); ++i) {
     waves[size_t(i)].description = r.waves(i).description();
     waves[size_t(i)].status = r.waves(i).status();
+    counted = counted || !r.waves(i).phase_counts().empty();
   }
   const bool starting = r.phase() == "running";
+  if (counted) {
+    for (int i = 0; i < r.waves_size(); ++i) {
+      for (const auto& [phase, n] : r.waves(i).phase_counts()) {
+        addHosts(waves[size_t(i)], phase, n, starting);
+      }
+    }
+    return waves;
+  }
   for (const v1::RolloutHost& h : r.hosts()) {
     if (h.wave() < 0 || h.wave() >= r.waves_size()) continue;
-    WaveProgress& w = waves[size_t(h.wave())];
-    ++w.total;
-    const std::string& p = h.phase();
-    if (p == "pending") {
-      const bool now = starting && w.status == "running";
-      ++(now ? w.in_window : w.pending);
-    } else if (p == "dispatched") {
-      ++w.changing;
-    } else if (p == "soaking") {
-      ++w.soaking;
-    } else if (p == "done") {
-      ++w.done;
-    } else if (p == "failed") {
-      ++w.failed;
-    } else {  // rolling_back, rolled_back
-      ++w.rolled_back;
-    }
+    addHosts(waves[size_t(h.wave())], h.phase(), 1, starting);
   }
   return waves;
 }

@@ -112,14 +112,18 @@ bool Stepper::runWave(size_t w) {
   std::vector<HostProgress*> ready;
   bool started = false;  // the rollout has changed (or tried to change) some host
   bool busy = false;
+  int wave_hosts = 0;
+  int changing = 0;  // dispatched or soaking: what max_in_flight bounds
   for (HostProgress& h : s_.hosts) {
     started = started || (h.wave >= 0 && h.phase != HostPhase::kPending);
     if (h.wave != static_cast<int>(w)) continue;
+    ++wave_hosts;
     if (h.phase == HostPhase::kPending) {
       pending.push_back(&h);
       if (mayChange(spec(), h, now_)) ready.push_back(&h);
     } else {
       busy = busy || inFlight(h);
+      changing += h.phase == HostPhase::kDispatched || h.phase == HostPhase::kSoaking;
     }
   }
   if (!pending.empty() && ready.empty()) {
@@ -140,7 +144,10 @@ bool Stepper::runWave(size_t w) {
     s_.reasons.clear();
     emit(Kind::kResume, nullptr);
   }
-  for (HostProgress* h : ready) dispatch(*h);
+  // The rest of the ready hosts start as in-flight ones settle (their reports step again).
+  const int room = std::max(0, spec().max_in_flight.allowed(wave_hosts) - changing);
+  const size_t starting = std::min(ready.size(), static_cast<size_t>(room));
+  for (size_t i = 0; i < starting; ++i) dispatch(*ready[i]);
   return pending.empty() && !busy;
 }
 

@@ -14,14 +14,16 @@ namespace {
 
 using internal::YamlReader;
 
-constexpr std::string_view kTopKeys[] = {"name",          "baseline", "selector",  "waves",
-                                         "soak",          "windows",  "anytime",   "max_failures",
-                                         "on_window_end", "rollback", "approvals", "health"};
+constexpr std::string_view kTopKeys[] = {
+    "name",         "baseline",      "selector", "waves",     "soak",   "windows",      "anytime",
+    "max_failures", "on_window_end", "rollback", "approvals", "health", "max_in_flight"};
 constexpr std::string_view kWaveKeys[] = {"canary", "percent", "labels", "soak"};
 constexpr std::string_view kWindowKeys[] = {"days", "start", "end", "time_zone", "selector"};
 constexpr std::string_view kHealthKeys[] = {"max_deferred_growth", "max_fatal_lines",
-                                            "max_tls_failures", "missed_reports",
-                                            "report_interval"};
+                                            "max_tls_failures",    "missed_reports",
+                                            "report_interval",     "max_sasl_failure_increase",
+                                            "sasl_failure_floor",  "min_connection_ratio",
+                                            "min_delivery_ratio",  "min_events_before"};
 constexpr std::string_view kOnWindowEnd[] = {"pause", "rollback"};
 constexpr std::string_view kRollback[] = {"immediately", "in_window"};
 constexpr std::string_view kBooleans[] = {"true", "false"};
@@ -40,6 +42,7 @@ class SpecParser {
   Status windows(const YAML::Node& value, const YAML::Mark& where);
   Result<ScopedWindow> window(const YAML::Node& node) const;
   Status health(const YAML::Node& value, const YAML::Mark& where);
+  Status healthPercent(const std::string& key, const YAML::Node& value, const YAML::Mark& at);
 
   YamlReader reader_;
   RolloutSpec spec_;
@@ -97,6 +100,10 @@ Status SpecParser::topKey(const std::string& key, const YAML::Mark& key_at,
     Result<FailureBudget> budget = parseFailureBudget(text);
     if (!budget.ok()) return reader_.wrap(value, "max_failures", budget.status());
     spec_.max_failures = *budget;
+  } else if (key == "max_in_flight") {
+    Result<InFlightLimit> limit = parseInFlightLimit(text);
+    if (!limit.ok()) return reader_.wrap(value, "max_in_flight", limit.status());
+    spec_.max_in_flight = *limit;
   } else if (key == "on_window_end") {
     PW_ASSIGN_OR_RETURN(std::string v, reader_.choice(value, where, "on_window_end", kOnWindowEnd));
     spec_.on_window_end = v == "pause" ? OnWindowEnd::kPause : OnWindowEnd::kRollback;
@@ -262,6 +269,10 @@ Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
           }
           return OkStatus();
         }
+        if (key == "max_sasl_failure_increase" || key == "min_connection_ratio" ||
+            key == "min_delivery_ratio") {
+          return healthPercent(key, v, at);
+        }
         PW_ASSIGN_OR_RETURN(int64_t n, reader_.number(v, at, key, 1000000));
         if (key == "missed_reports" && n == 0) {
           return reader_.errorAt(v.Mark(), "missed_reports must be at least 1");
@@ -270,8 +281,25 @@ Status SpecParser::health(const YAML::Node& value, const YAML::Mark& where) {
         if (key == "max_fatal_lines") h.max_fatal_lines = n;
         if (key == "max_tls_failures") h.max_tls_failures = n;
         if (key == "missed_reports") h.missed_reports = static_cast<int>(n);
+        if (key == "sasl_failure_floor") h.sasl_failure_floor = n;
+        if (key == "min_events_before") h.min_events_before = n;
         return OkStatus();
       });
+}
+
+// The gates given as a percentage: ratios of the period before up to 100%, the SASL increase
+// up to 10000% (a hundredfold).
+Status SpecParser::healthPercent(const std::string& key, const YAML::Node& value,
+                                 const YAML::Mark& at) {
+  HealthGate& h = spec_.health;
+  const bool ratio = key != "max_sasl_failure_increase";
+  PW_ASSIGN_OR_RETURN(std::string text, reader_.text(value, at, key));
+  Result<int> percent = parsePercent(text, ratio ? 100 : 10000);
+  if (!percent.ok()) return reader_.wrap(value, key, percent.status());
+  if (key == "max_sasl_failure_increase") h.max_sasl_failure_increase = *percent;
+  if (key == "min_connection_ratio") h.min_connection_ratio = *percent;
+  if (key == "min_delivery_ratio") h.min_delivery_ratio = *percent;
+  return OkStatus();
 }
 
 }  // namespace

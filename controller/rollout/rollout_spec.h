@@ -35,11 +35,24 @@ struct WaveSpec {
 };
 
 // Thresholds a host must stay within while it soaks; any figure above its maximum fails it.
+// The traffic gates compare the soak so far with an equally long period just before the change
+// (the agent counts both, HealthFigures *_before) and only apply when the agent could count
+// that period (before_known).
 struct HealthGate {
   int64_t max_deferred_growth = 100;  // growth of the deferred queue since the change
   int64_t max_fatal_lines = 0;        // "fatal:" / "panic:" lines in the mail log
   int64_t max_tls_failures = 10;      // TLS handshake failures in the mail log
-  int missed_reports = 3;             // this many report intervals of silence fail the host
+  // SASL failures may grow by this percentage over the period before (100: double)...
+  int max_sasl_failure_increase = 100;
+  // ...and are only judged above this many (one failed login on a quiet host fails nothing).
+  int64_t sasl_failure_floor = 10;
+  // Inbound connections and deliveries must stay at or above this percentage of the period
+  // before (0: not gated)...
+  int min_connection_ratio = 50;
+  int min_delivery_ratio = 50;
+  // ...when that period had at least this many of them (fewer say nothing about a drop).
+  int64_t min_events_before = 20;
+  int missed_reports = 3;  // this many report intervals of silence fail the host
   absl::Duration report_interval = absl::Minutes(1);  // the agents' check_interval
 };
 
@@ -66,6 +79,7 @@ struct RolloutSpec {
   OnWindowEnd on_window_end = OnWindowEnd::kPause;
   RollbackTiming rollback = RollbackTiming::kImmediately;
   int approvals = 0;
+  InFlightLimit max_in_flight;  // hosts of a wave changing or soaking at once
   HealthGate health;
 };
 

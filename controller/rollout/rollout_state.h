@@ -89,10 +89,19 @@ enum class ChangeResult {
   kOutsideWindow,  // the agent would not start it: outside its windows by its own clock
 };
 
+// A soaking host's last HealthFigures, as the gates read them (health_gates.h).
 struct GateFigures {
   int64_t deferred_growth = 0;
   int64_t fatal_lines = 0;
   int64_t tls_failures = 0;
+  // Since the change, and over an equally long period just before it (when before_known).
+  int64_t sasl_failures = 0;
+  int64_t connections = 0;
+  int64_t deliveries = 0;
+  int64_t sasl_failures_before = 0;
+  int64_t connections_before = 0;
+  int64_t deliveries_before = 0;
+  bool before_known = false;
 };
 
 struct HostReport {

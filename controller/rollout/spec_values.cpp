@@ -1,6 +1,7 @@
 #include "controller/rollout/spec_values.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/duration.h"
 
@@ -125,6 +126,34 @@ Result<FailureBudget> parseFailureBudget(std::string_view text) {
         quoted(text));
   }
   return FailureBudget{.is_percent = percent, .value = *n};
+}
+
+int InFlightLimit::allowed(int wave_hosts) const {
+  if (value == 0) return std::numeric_limits<int>::max();
+  if (!is_percent) return value;
+  return std::max(1, (wave_hosts * value + 99) / 100);
+}
+
+Result<InFlightLimit> parseInFlightLimit(std::string_view text) {
+  Result<FailureBudget> n = parseFailureBudget(text);
+  if (!n.ok() || n->value == 0) {
+    return InvalidArgumentError(
+        "expected a number of hosts of at least 1 (e.g. 2) or a percentage of the wave from 1% "
+        "(e.g. \"25%\"), not " +
+        quoted(text) + "; omit it for no limit");
+  }
+  return InFlightLimit{.is_percent = n->is_percent, .value = n->value};
+}
+
+Result<int> parsePercent(std::string_view text, int max) {
+  const bool percent = !text.empty() && text.back() == '%';
+  Result<int> n = percent ? parseCount(text.substr(0, text.size() - 1), max)
+                          : Result<int>(InvalidArgumentError("no % sign"));
+  if (!n.ok()) {
+    return InvalidArgumentError("expected a percentage from 0% to " + std::to_string(max) +
+                                "% (e.g. \"50%\"), not " + quoted(text));
+  }
+  return *n;
 }
 
 }  // namespace postwarden::controller::rollout

@@ -59,6 +59,22 @@ struct FailureBudget {
 };
 Result<FailureBudget> parseFailureBudget(std::string_view text);
 
+// How many hosts of one wave may be in flight (dispatched or soaking) at once: a count, or a
+// percentage of the wave's hosts (rounded up, at least 1). Bounds how far a wave overshoots the
+// failure budget: hosts already in flight when it is exceeded still finish.
+struct InFlightLimit {
+  bool is_percent = false;
+  int value = 0;  // 0: no limit (the whole wave at once)
+  // The limit for a wave of `wave_hosts` hosts; INT_MAX when there is none.
+  int allowed(int wave_hosts) const;
+  friend bool operator==(const InFlightLimit&, const InFlightLimit&) = default;
+};
+// "2" or "25%"; zero is refused (omit the key for no limit).
+Result<InFlightLimit> parseInFlightLimit(std::string_view text);
+
+// "50%": a whole percentage from 0 to `max`.
+Result<int> parsePercent(std::string_view text, int max);
+
 // Decimal digits to a number no larger than `max`; InvalidArgument otherwise.
 Result<int> parseCount(std::string_view text, int max);
 

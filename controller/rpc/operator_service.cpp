@@ -436,7 +436,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::GetRollout(grpc::CallbackServerCo
                                                           v1::RolloutRecord* response) {
   return handle({metrics_, rollouts_}, context, Role::kViewer, "show a rollout", [&]() -> Status {
     PW_ASSIGN_OR_RETURN(Rollouts * r, rollouts());
-    PW_ASSIGN_OR_RETURN(*response, r->get(request->id()));
+    PW_ASSIGN_OR_RETURN(*response, r->get(request->id(), request->summary()));
     return OkStatus();
   });
 }

@@ -2,8 +2,9 @@
 // agent daemons each on its own isolated Postfix, postwardenctl, real time with short soaks:
 // a good baseline goes canary -> rest (surviving a kill -9 of the controller mid-rollout), a
 // baseline that passes the probe but defers every delivery is caught by the deferred-queue
-// gate during the canary's soak and rolled back, a closed window holds everything, and an
-// approval is bound to another operator.
+// gate during the canary's soak and rolled back, a surge of SASL failures against the period
+// before the change fails the canary, a closed window holds everything, and an approval is
+// bound to another operator.
 #include <arpa/inet.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/e2e/fleet_support.h"
@@ -280,6 +282,52 @@ waves:
   EXPECT_EQ(count(audit(id), "dispatch mx2"), 0);
   EXPECT_TRUE(eventually([&] { return runs("mx1", v1_, v1::COMPLIANCE_COMPLIANT); }));
   EXPECT_EQ(readFileText(mx1.sandbox().mainCfPath()).find("defer_transports"), std::string::npos);
+}
+
+// The traffic gates against the period before the change: SASL failures surge during the
+// canary's soak (logged as Postfix's smtpd logs them, appended to the sandbox's maillog_file),
+// and the canary fails, naming the figures, and is rolled back.
+TEST_F(RolloutE2eTest, ASaslFailureSurgeDuringTheSoakFailsTheCanaryAgainstThePeriodBefore) {
+  startFleetOnV1(2);
+  // The period before the change is as long as the soak (12s below): let the log reach back
+  // that far (Postfix logged its start before the fleet was ready).
+  std::this_thread::sleep_for(std::chrono::seconds(12));
+  const std::string v2 = push(hardeningWith("    smtpd_helo_required: yes\n", "3"));
+  const std::string id = create("name: sasl\nbaseline: " + kBaseline + "@" + v2 + R"(
+anytime: true
+waves:
+  - canary: 1
+    soak: 12s
+  - percent: 100
+health:
+  report_interval: 2s
+  missed_reports: 5
+  sasl_failure_floor: 5
+)");
+  ASSERT_TRUE(eventually([&] { return count(audit(id), "start_soak mx1") == 1; }))
+      << controller_->log();
+  FleetAgent& mx1 = *agents_[0];
+  std::string lines;
+  for (int i = 0; i < 8; ++i) {
+    lines += absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()) + " " +
+             mx1.sandbox().hostname() + " postfix/submission/smtpd[4242]: warning: " +
+             "unknown[192.0.2.9]: SASL LOGIN authentication failed: authentication failure\n";
+  }
+  {
+    std::ofstream log(mx1.sandbox().logFile(), std::ios::app | std::ios::binary);
+    log << lines;
+  }
+  ASSERT_TRUE(eventually([&] { return count(audit(id), "rolled_back mx1") == 1; },
+                         std::chrono::seconds(40)))
+      << controller_->log();
+  const v1::RolloutRecord record = show(id);
+  EXPECT_EQ(record.phase(), "halted");
+  ASSERT_GE(record.hosts_size(), 1);
+  EXPECT_NE(record.hosts(0).failure().find(
+                "SASL failures 8 > 5 (0 in the same period before the change +100%, at least 5)"),
+            std::string::npos)
+      << record.hosts(0).failure();
+  EXPECT_EQ(count(audit(id), "dispatch mx2"), 0);
 }
 
 TEST_F(RolloutE2eTest, NothingStartsOutsideTheWindowAndAnApprovalMustComeFromSomeoneElse) {

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "controller/rollout/health_gates.h"
 #include "controller/rollout/internal/stepper.h"
 
 namespace postwarden::controller::rollout::internal {
@@ -62,15 +63,7 @@ void Stepper::waitForResult(HostProgress& h, bool rollback) {
 void Stepper::observeSoak(HostProgress& h, const HostReport* r) {
   const HealthGate& gate = spec().health;
   if (r && r->last_report >= h.since) {
-    std::string exceeded;
-    auto check = [&](const char* name, int64_t value, int64_t max) {
-      if (value <= max) return;
-      exceeded += std::string(exceeded.empty() ? "" : ", ") + name + " " + std::to_string(value) +
-                  " > " + std::to_string(max);
-    };
-    check("deferred growth", r->gates.deferred_growth, gate.max_deferred_growth);
-    check("fatal lines", r->gates.fatal_lines, gate.max_fatal_lines);
-    check("TLS failures", r->gates.tls_failures, gate.max_tls_failures);
+    std::string exceeded = exceededGates(gate, r->gates);
     if (!exceeded.empty()) return fail(h, "health gate while soaking: " + exceeded, true);
   }
   const absl::Time last = r ? std::max(r->last_report, h.since) : h.since;

@@ -146,6 +146,37 @@ TEST(JobRecordTest, RoundTripsTheValuesARollbackPutsBack) {
   EXPECT_EQ(*back, r);
 }
 
+TEST(JobRecordTest, RoundTripsThePeriodBeforeTheChange) {
+  JobRecord r{.job_id = "ro-1/mx1/change/1", .report = "r"};
+  r.before = {.known = true,
+              .bucket_ms = 1000,
+              .connections = {3, 0, 12},
+              .deliveries = {0, 0, 1},
+              .sasl = {}};
+  Result<JobRecord> back = decodeJobRecord(encodeJobRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, r);
+}
+
+TEST(JobRecordTest, ARecordWithoutThePeriodBeforeHasItUnknown) {
+  JobRecord r{.job_id = "j", .report = "r"};
+  r.before.known = true;
+  std::string bytes = encodeJobRecord(r);
+  // An older agent's record: no before_* lines.
+  for (const char* key : {"before_known", "before_bucket_ms", "before_connections",
+                          "before_deliveries", "before_sasl"}) {
+    const size_t at = bytes.find(std::string(key) + " ");
+    ASSERT_NE(at, std::string::npos) << key;
+    bytes.erase(at, bytes.find('\n', at) + 1 - at);
+  }
+  Result<JobRecord> back = decodeJobRecord(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_FALSE(back->before.known);
+  std::string bad = encodeJobRecord(r);
+  bad.replace(bad.find("before_sasl -"), 13, "before_sasl x");
+  EXPECT_EQ(decodeJobRecord(bad).status().code(), StatusCode::kDataLoss);
+}
+
 TEST(JobRecordTest, ATruncatedOrForeignRecordIsDataLoss) {
   JobRecord r{.job_id = "j", .report = "0123456789"};
   const std::string bytes = encodeJobRecord(r);

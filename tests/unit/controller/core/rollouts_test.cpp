@@ -88,12 +88,18 @@ class RolloutsTest : public ::testing::Test {
   // A state report of `id` as the agent sends it, stored and heard of now.
   void report(const std::string& id, const std::string& version, const std::string& job,
               v1::Outcome outcome, int64_t deferred_growth = 0) {
+    v1::HealthFigures health;
+    health.set_deferred_growth(deferred_growth);
+    report(id, version, job, outcome, health);
+  }
+  void report(const std::string& id, const std::string& version, const std::string& job,
+              v1::Outcome outcome, const v1::HealthFigures& health) {
     v1::StateReport state;
     state.set_baseline_name("hardening");
     state.set_baseline_digest(version);
     state.set_job_id(job);
     state.set_outcome(outcome);
-    state.mutable_health()->set_deferred_growth(deferred_growth);
+    *state.mutable_health() = health;
     store::ReportWrite write{.agent_id = id,
                              .seq = ++seq_[id],
                              .kind = "state",
@@ -110,6 +116,17 @@ class RolloutsTest : public ::testing::Test {
     write.history = {.agent_id = id, .at = ms(), .kind = "state", .summary = "test"};
     ASSERT_TRUE(store_->recordReports(std::span(&write, 1)).ok());
     touch(id);
+  }
+  // mx1 and mx2 on v1; the rollout of kSpec has changed mx1, the canary, which soaks since
+  // 5 s.
+  void soakCanary() {
+    for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+    ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+    rollouts_->stepAll();
+    now_ += absl::Seconds(5);
+    report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
+    rollouts_->stepAll();
+    now_ += absl::Seconds(5);
   }
   void touch(const std::string& id) {
     std::pair<std::string, store::UnixMs> seen{id, ms()};
@@ -214,13 +231,7 @@ TEST_F(RolloutsTest, TheCanaryGoesFirstAndTheRestOnlyAfterItsSoak) {
 }
 
 TEST_F(RolloutsTest, AHealthGateFailingAtTheCanaryRollsItBackAndStopsTheRest) {
-  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
-  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
-  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED);
-  rollouts_->stepAll();
-  now_ += absl::Seconds(5);
+  ASSERT_NO_FATAL_FAILURE(soakCanary());
   report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED, /*deferred_growth=*/3);
   rollouts_->stepAll();
 
@@ -236,6 +247,45 @@ TEST_F(RolloutsTest, AHealthGateFailingAtTheCanaryRollsItBackAndStopsTheRest) {
   rollouts_->stepAll();
   EXPECT_THAT(actions("rolled_back"), ::testing::ElementsAre("mx1"));
   EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+}
+
+// The traffic figures of HealthFigures reach the gates: SASL failures surge at the canary.
+TEST_F(RolloutsTest, ASaslSurgeAgainstThePeriodBeforeFailsTheCanary) {
+  ASSERT_NO_FATAL_FAILURE(soakCanary());
+  v1::HealthFigures health;
+  health.set_log_readable(true);
+  health.set_before_known(true);
+  health.set_sasl_failures(40);
+  health.set_sasl_failures_before(2);
+  health.set_connections(50);
+  health.set_connections_before(50);
+  report("mx1", kV2, jobOf("mx1"), v1::OUTCOME_REPAIRED, health);
+  rollouts_->stepAll();
+
+  EXPECT_THAT(actions("mark_failed"), ::testing::ElementsAre("mx1"));
+  Result<v1::RolloutRecord> record = rollouts_->get("harden-1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_THAT(record->hosts(0).failure(),
+              HasSubstr("SASL failures 40 > 10 (2 in the same period before the change +100%"));
+}
+
+TEST_F(RolloutsTest, ASummaryCountsPhasesAndListsOnlyHostsThatNeedAttention) {
+  for (const char* id : {"mx1", "mx2", "mx3"}) addAgent(id, kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  rollouts_->stepAll();  // mx1, the canary, is dispatched
+
+  Result<v1::RolloutRecord> full = rollouts_->get("harden-1");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->hosts_size(), 3);
+  ASSERT_EQ(full->waves_size(), 2);
+  EXPECT_EQ(full->waves(0).phase_counts().at("dispatched"), 1);  // in every reply
+  EXPECT_EQ(full->waves(1).phase_counts().at("pending"), 2);
+
+  Result<v1::RolloutRecord> summary = rollouts_->get("harden-1", /*summary=*/true);
+  ASSERT_TRUE(summary.ok());
+  ASSERT_EQ(summary->hosts_size(), 1);
+  EXPECT_EQ(summary->hosts(0).id(), "mx1");
+  EXPECT_EQ(summary->waves(1).phase_counts().at("pending"), 2);
 }
 
 TEST_F(RolloutsTest, ARestartedControllerResumesFromTheStoreWithoutANewJob) {

@@ -63,6 +63,21 @@ TEST(RolloutProgressTest, CountsEachWavesHostsByPhase) {
   EXPECT_EQ(waves[1].total, 4);
 }
 
+TEST(RolloutProgressTest, ASummaryIsCountedFromThePhaseCountsNotItsFewHosts) {
+  v1::RolloutRecord r = record("running", {}, {"dispatched"});
+  (*r.mutable_waves(0)->mutable_phase_counts())["done"] = 2;
+  auto& counts = *r.mutable_waves(1)->mutable_phase_counts();
+  counts["pending"] = 3000;
+  counts["dispatched"] = 1;
+  counts["done"] = 46999;
+  const auto waves = waveProgress(r);
+  EXPECT_EQ(waves[0].done, 2);
+  EXPECT_EQ(waves[1].in_window, 3000);
+  EXPECT_EQ(waves[1].changing, 1);
+  EXPECT_EQ(waves[1].done, 46999);
+  EXPECT_EQ(waves[1].total, 50000);
+}
+
 TEST(RolloutProgressTest, PendingHostsOfAPausedRolloutWaitForTheirWindow) {
   const auto waves = waveProgress(record("paused", {"done", "done"}, {"pending", "pending"}));
   EXPECT_EQ(waves[1].pending, 2);
@@ -130,6 +145,7 @@ class WatchTest : public ::testing::Test {
         .WillRepeatedly([shared, next](grpc::ClientContext*, const v1::RolloutRequest& request,
                                        v1::RolloutRecord* out) {
           EXPECT_EQ(request.id(), "tls-1");
+          EXPECT_TRUE(request.summary());  // --watch asks for the waves' counts, not every host
           *out = (*shared)[(*next)++];
           return grpc::Status::OK;
         });

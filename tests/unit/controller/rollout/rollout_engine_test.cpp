@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/unit/controller/rollout/rollout_sim.h"
 
 namespace postwarden::controller::rollout {
@@ -305,6 +307,65 @@ TEST(RolloutEngineTest, RestartingChangesWaitForAWindowEvenWithAnytime) {
   sim.now = utc(2026, 12, 5, 2, 0);
   sim.heartbeatAll();
   EXPECT_THAT(hostsOf(sim.step(), Kind::kDispatch), ElementsAre("h01", "h03"));
+}
+
+// The worst case: every host the rollout changes fails, one report at a time. With at most 2
+// in flight, the failure that exceeds the budget finds at most one other host still changing.
+TEST(RolloutEngineTest, MaxInFlightBoundsTheOvershootOfTheFailureBudget) {
+  Sim unlimited("waves: [{percent: 100}]\nmax_failures: 1\nanytime: true\n", 10);
+  EXPECT_EQ(hostsOf(unlimited.step(), Kind::kDispatch).size(), 10u);  // the default: all at once
+
+  Sim sim("waves: [{percent: 100}]\nmax_failures: 1\nmax_in_flight: 2\nanytime: true\n", 10);
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kDispatch), ElementsAre("h01", "h02"));
+  for (int i = 0; i < 20; ++i) {
+    auto dispatched =
+        std::find_if(sim.state.hosts.begin(), sim.state.hosts.end(),
+                     [](const HostProgress& h) { return h.phase == HostPhase::kDispatched; });
+    if (dispatched == sim.state.hosts.end()) break;
+    sim.result(dispatched->id, ChangeResult::kRefused, "v1");
+    sim.step();
+  }
+  EXPECT_EQ(sim.state.phase, RolloutPhase::kHalted);
+  const std::vector<std::string> failed = hostsOf(sim.log, Kind::kMarkFailed);
+  EXPECT_THAT(failed, ElementsAre("h01", "h02", "h03"));  // max_failures 1 + at most 2 beyond
+  EXPECT_LE(failed.size(), 1u + 2u);
+  EXPECT_THAT(hostsOf(sim.log, Kind::kDispatch), ElementsAre("h01", "h02", "h03"));
+}
+
+TEST(RolloutEngineTest, MaxInFlightAsAPercentStartsTheNextHostWhenOneIsDone) {
+  Sim sim("waves: [{percent: 100}]\nsoak: 2m\nmax_in_flight: 25%\nanytime: true\n", 8);
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kDispatch), ElementsAre("h01", "h02"));  // 25% of 8
+  sim.result("h01", ChangeResult::kRepaired, "v2");
+  std::vector<Decision> a = sim.step();
+  EXPECT_THAT(hostsOf(a, Kind::kStartSoak), ElementsAre("h01"));
+  EXPECT_FALSE(has(a, Kind::kDispatch));  // soaking hosts are in flight too
+  sim.run(absl::Minutes(2));
+  EXPECT_EQ(sim.host("h01").phase, HostPhase::kDone);
+  EXPECT_THAT(hostsOf(sim.log, Kind::kDispatch), ElementsAre("h01", "h02", "h03"));
+}
+
+TEST(RolloutEngineTest, ADeliveryDropWhileSoakingFailsTheHostWithTheFigures) {
+  Sim sim("waves: [{percent: 100}]\nsoak: 10m\nmax_failures: 5\nanytime: true\n", 2);
+  sim.step();
+  sim.result("h01", ChangeResult::kRepaired, "v2");
+  sim.result("h02", ChangeResult::kRepaired, "v2");
+  sim.step();
+  sim.now += absl::Minutes(1);
+  const GateFigures steady{.connections = 40,
+                           .deliveries = 30,
+                           .connections_before = 40,
+                           .deliveries_before = 30,
+                           .before_known = true};
+  GateFigures dropped = steady;
+  dropped.deliveries = 2;
+  sim.gates("h01", steady);
+  sim.gates("h02", dropped);
+  std::vector<Decision> a = sim.step();
+  EXPECT_THAT(hostsOf(a, Kind::kMarkFailed), ElementsAre("h02"));
+  EXPECT_EQ(sim.host("h02").failure,
+            "health gate while soaking: deliveries 2 < 50% of 30 in the same period before the "
+            "change");
+  EXPECT_THAT(hostsOf(a, Kind::kRollBack), ElementsAre("h02"));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace postwarden::controller::rollout {
 namespace {
 
@@ -31,6 +33,12 @@ health:
   max_tls_failures: 5
   missed_reports: 4
   report_interval: 2m
+  max_sasl_failure_increase: 300%
+  sasl_failure_floor: 25
+  min_connection_ratio: 40%
+  min_delivery_ratio: 0%
+  min_events_before: 100
+max_in_flight: 25%
 )";
 
 Result<RolloutSpec> parse(std::string_view yaml) { return parseRolloutSpec(yaml, "r.yaml"); }
@@ -61,6 +69,12 @@ TEST(RolloutSpecTest, ParsesEveryField) {
   EXPECT_EQ(spec->health.missed_reports, 4);
   EXPECT_EQ(spec->health.report_interval, absl::Minutes(2));
   EXPECT_EQ(spec->health.max_deferred_growth, 100);  // default
+  EXPECT_EQ(spec->health.max_sasl_failure_increase, 300);
+  EXPECT_EQ(spec->health.sasl_failure_floor, 25);
+  EXPECT_EQ(spec->health.min_connection_ratio, 40);
+  EXPECT_EQ(spec->health.min_delivery_ratio, 0);
+  EXPECT_EQ(spec->health.min_events_before, 100);
+  EXPECT_EQ(spec->max_in_flight, (InFlightLimit{.is_percent = true, .value = 25}));
 }
 
 TEST(RolloutSpecTest, Defaults) {
@@ -75,6 +89,13 @@ TEST(RolloutSpecTest, Defaults) {
   EXPECT_EQ(spec->rollback, RollbackTiming::kImmediately);
   EXPECT_EQ(spec->approvals, 0);
   EXPECT_EQ(spec->health.missed_reports, 3);
+  EXPECT_EQ(spec->health.max_sasl_failure_increase, 100);
+  EXPECT_EQ(spec->health.sasl_failure_floor, 10);
+  EXPECT_EQ(spec->health.min_connection_ratio, 50);
+  EXPECT_EQ(spec->health.min_delivery_ratio, 50);
+  EXPECT_EQ(spec->health.min_events_before, 20);
+  EXPECT_EQ(spec->max_in_flight.value, 0);  // no limit
+  EXPECT_EQ(spec->max_in_flight.allowed(1000), std::numeric_limits<int>::max());
 }
 
 struct BadCase {
@@ -99,6 +120,20 @@ TEST(RolloutSpecTest, ErrorsSayWhereAndWhat) {
       {"waves: [{percent: 100}]\nhealth: {missed_reports: 0}\n", "at least 1"},
       {"waves: [{percent: 100}]\nwaves: []\n", "r.yaml:5:1: duplicate key 'waves'"},
       {"waves: [{labels: {}}]\n", "labels must be a non-empty map"},
+      {"waves: [{percent: 100}]\nhealth: {min_delivery_ratio: 150%}\n",
+       "r.yaml:5:30: min_delivery_ratio: expected a percentage from 0% to 100%"},
+      {"waves: [{percent: 100}]\nhealth: {min_connection_ratio: 0.5}\n",
+       "min_connection_ratio: expected a percentage from 0% to 100% (e.g. \"50%\"), not '0.5'"},
+      {"waves: [{percent: 100}]\nhealth: {max_sasl_failure_increase: -5%}\n",
+       "max_sasl_failure_increase: expected a percentage from 0% to 10000%"},
+      {"waves: [{percent: 100}]\nhealth: {sasl_failure_floor: -1}\n", "sasl_failure_floor"},
+      {"waves: [{percent: 100}]\nhealth: {min_events_before: many}\n", "min_events_before"},
+      {"waves: [{percent: 100}]\nhealth: {min_delivery_ratios: 50%}\n",
+       "unknown key 'min_delivery_ratios' in health (did you mean 'min_delivery_ratio'?)"},
+      {"waves: [{percent: 100}]\nmax_in_flight: 0\n",
+       "r.yaml:5:16: max_in_flight: expected a number of hosts of at least 1"},
+      {"waves: [{percent: 100}]\nmax_in_flight: 101%\n", "max_in_flight: expected"},
+      {"waves: [{percent: 100}]\nmax_in_fligth: 2\n", "(did you mean 'max_in_flight'?)"},
   };
   for (const BadCase& c : cases) {
     Result<RolloutSpec> spec = parse(head + c.yaml);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace postwarden::controller::rollout {
 namespace {
 
@@ -55,6 +57,26 @@ TEST(SpecValuesTest, FailureBudget) {
   EXPECT_EQ(parseFailureBudget("0")->allowed(50), 0);
   EXPECT_THAT(parseFailureBudget("101%").status().message(), HasSubstr("percentage"));
   EXPECT_THAT(parseFailureBudget("one").status().message(), HasSubstr("number of hosts"));
+}
+
+TEST(SpecValuesTest, InFlightLimit) {
+  EXPECT_EQ(parseInFlightLimit("2")->allowed(500), 2);
+  EXPECT_EQ(parseInFlightLimit("10%")->allowed(500), 50);
+  EXPECT_EQ(parseInFlightLimit("10%")->allowed(11), 2);                      // rounded up
+  EXPECT_EQ(parseInFlightLimit("1%")->allowed(3), 1);                        // at least one
+  EXPECT_EQ(InFlightLimit{}.allowed(500), std::numeric_limits<int>::max());  // no limit
+  EXPECT_THAT(parseInFlightLimit("0").status().message(), HasSubstr("omit it for no limit"));
+  EXPECT_THAT(parseInFlightLimit("0%").status().message(), HasSubstr("at least 1"));
+  EXPECT_FALSE(parseInFlightLimit("-1").ok());
+}
+
+TEST(SpecValuesTest, Percent) {
+  EXPECT_EQ(*parsePercent("50%", 100), 50);
+  EXPECT_EQ(*parsePercent("0%", 100), 0);
+  EXPECT_EQ(*parsePercent("300%", 10000), 300);
+  for (const char* bad : {"50", "0.5", "%", "101%", "-5%", "5 %", ""}) {
+    EXPECT_FALSE(parsePercent(bad, 100).ok()) << bad;
+  }
 }
 
 }  // namespace
