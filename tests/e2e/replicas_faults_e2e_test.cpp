@@ -199,7 +199,8 @@ class ReplicasFaultsE2eTest : public ::testing::Test {
     EXPECT_EQ(stored_max + undelivered, (*outbox)->lastSeq()) << agent.id();
     EXPECT_EQ(queryText(conninfo, "SELECT last_seq FROM agents WHERE id = '" + agent.id() + "'"),
               std::to_string(stored_max));
-    std::cout << "[ figures  ] " << agent.id() << ": " << stored_max << " reports stored, "
+    std::cout << "[ figures  ] " << agent.id() << ": "
+              << queryText(conninfo, "SELECT count(*)" + where) << " reports stored, "
               << undelivered << " still pending\n";
   }
 
