@@ -13,7 +13,6 @@
 // Skipped, saying why, where PostgreSQL is absent.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,9 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/link/outbox.h"
-#include "common/os/posix_file_system.h"
 #include "tests/e2e/fleet_support.h"
+#include "tests/e2e/replica_support.h"
 #include "tests/fakes/postgres_server.h"
 #include "tests/fakes/tcp_forwarder.h"
 
@@ -42,25 +40,6 @@ const std::string kHardening =
 const std::string kBaseline = "smtp-auth-hardening";
 constexpr char kDrift[] = "smtpd_tls_auth_only is no (baseline: yes)";
 constexpr char kRepaired[] = "smtpd_tls_auth_only = yes";
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The first column of the first row of constant `sql` as text ("" on error, with a failure).
-std::string queryText(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string out;
-  PGresult* result = PQexec(conn, sql.c_str());
-  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0) {
-    out = PQgetvalue(result, 0, 0);
-  } else {
-    ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
-  }
-  PQclear(result);
-  PQfinish(conn);
-  return out;
-}
 
 size_t occurrences(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -164,44 +143,11 @@ class ReplicasFaultsE2eTest : public ::testing::Test {
     return s.ok() && s->baseline_digest() == version && s->compliance() == v1::COMPLIANCE_COMPLIANT;
   }
 
-  static int historyCount(Controller& c, const std::string& id, const std::string& needle) {
-    auto stub = c.operatorStub();
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + seconds(10));
-    v1::GetAgentRequest request;
-    request.set_id(id);
-    v1::GetAgentResponse response;
-    if (!stub->GetAgent(&context, request, &response).ok()) return -1;
-    int n = 0;
-    for (const v1::HistoryEntry& e : response.history()) {
-      n += e.kind() == "drift" && e.summary().find(needle) != std::string::npos ? 1 : 0;
-    }
-    return n;
+  static int driftCount(Controller& c, const std::string& id) {
+    return historyCount(c, id, "drift", kDrift);
   }
-
-  // Stops `agent` and checks its outbox against the store: every sequence number it handed
-  // out is stored once (the store's key, without a gap) or still pending, and the agent's
-  // counter is the highest stored.
   void expectOutboxStoredOnce(FleetAgent& agent) {
-    ASSERT_EQ(agent.stop(), 0) << agent.log();
-    os::PosixFileSystem files;
-    auto outbox = agent::link::Outbox::open(files, agent.stateDir() + "/outbox", 10000);
-    ASSERT_TRUE(outbox.ok()) << outbox.status().message();
-    const std::string conninfo = postgres_->conninfo();
-    const std::string where = " FROM reports WHERE agent_id = '" + agent.id() + "' AND epoch = " +
-                              std::to_string(static_cast<int64_t>((*outbox)->epoch()));
-    const uint64_t stored_max = std::stoull(queryText(conninfo, "SELECT max(seq)" + where));
-    EXPECT_EQ(queryText(conninfo, "SELECT count(*) = max(seq) - min(seq) + 1" + where), "t");
-    uint64_t undelivered = 0;
-    for (const agent::link::OutboxEntry& e : (*outbox)->pending()) {
-      undelivered += e.seq > stored_max ? 1 : 0;
-    }
-    EXPECT_EQ(stored_max + undelivered, (*outbox)->lastSeq()) << agent.id();
-    EXPECT_EQ(queryText(conninfo, "SELECT last_seq FROM agents WHERE id = '" + agent.id() + "'"),
-              std::to_string(stored_max));
-    std::cout << "[ figures  ] " << agent.id() << ": "
-              << queryText(conninfo, "SELECT count(*)" + where) << " reports stored, "
-              << undelivered << " still pending\n";
+    testing::expectOutboxStoredOnce(agent, postgres_->conninfo());
   }
 
   std::string dir_;
@@ -237,7 +183,7 @@ TEST_F(ReplicasFaultsE2eTest, APostgresqlOutageOf60sLosesNothingAndNeedsNoReplic
   std::cout << "[ figures  ] repaired " << secondsSince(stopped) << " s into the outage\n";
   // The 60 s the issue asks for, then PostgreSQL comes back on the same socket.
   std::this_thread::sleep_for(seconds(60) - (Clock::now() - stopped));
-  EXPECT_EQ(historyCount(*b_, mx->id(), kDrift), -1) << "still unavailable";
+  EXPECT_EQ(driftCount(*b_, mx->id()), -1) << "still unavailable";
   ASSERT_TRUE(postgres_->resume().ok());
   const auto resumed = Clock::now();
 
@@ -247,15 +193,14 @@ TEST_F(ReplicasFaultsE2eTest, APostgresqlOutageOf60sLosesNothingAndNeedsNoReplic
   }
   std::cout << "[ figures  ] operators served " << secondsSince(resumed) << " s after restart\n";
   ASSERT_TRUE(eventually(
-      [&] { return historyCount(*b_, mx->id(), kDrift) == 1 && runs(*b_, mx->id(), version); },
-      seconds(90)))
+      [&] { return driftCount(*b_, mx->id()) == 1 && runs(*b_, mx->id(), version); }, seconds(90)))
       << mx->log();
   std::cout << "[ figures  ] drift stored " << secondsSince(resumed) << " s after restart\n";
   ASSERT_TRUE(
       eventually([&] { return leadCount(*a_) + leadCount(*b_) > leads_before; }, seconds(15)));
   EXPECT_TRUE(eventually([&] { return connectedTo(*a_, mx->id()) || connectedTo(*b_, mx->id()); }));
   ASSERT_NO_FATAL_FAILURE(expectOutboxStoredOnce(*mx));
-  EXPECT_EQ(historyCount(*b_, mx->id(), kDrift), 1);
+  EXPECT_EQ(driftCount(*b_, mx->id()), 1);
 }
 
 TEST_F(ReplicasFaultsE2eTest, AReplicaCutOffFromPostgresqlAcksNothingAndRecoversAfterHealing) {
@@ -280,8 +225,7 @@ TEST_F(ReplicasFaultsE2eTest, AReplicaCutOffFromPostgresqlAcksNothingAndRecovers
   // A hand edit while A cannot reach the store: A stores and acks nothing of it, so the agent
   // hands the reports to B, and B takes the lead A can no longer prove.
   ASSERT_TRUE(mx->sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
-  ASSERT_TRUE(eventually([&] { return historyCount(*b_, mx->id(), kDrift) == 1; }, seconds(60)))
-      << mx->log();
+  ASSERT_TRUE(eventually([&] { return driftCount(*b_, mx->id()) == 1; }, seconds(60))) << mx->log();
   std::cout << "[ figures  ] drift stored through B " << secondsSince(cut) << " s after the cut\n";
   ASSERT_TRUE(eventually([&] { return leads(*b_); }, seconds(30))) << b_->log();
   std::cout << "[ figures  ] B leads " << secondsSince(cut) << " s after the cut (at most)\n";
@@ -307,7 +251,7 @@ TEST_F(ReplicasFaultsE2eTest, AReplicaCutOffFromPostgresqlAcksNothingAndRecovers
       << out;
   ASSERT_TRUE(eventually([&] { return runs(*a_, mx->id(), v2); }, seconds(30))) << mx->log();
   ASSERT_NO_FATAL_FAILURE(expectOutboxStoredOnce(*mx));
-  EXPECT_EQ(historyCount(*a_, mx->id(), kDrift), 1);
+  EXPECT_EQ(driftCount(*a_, mx->id()), 1);
 }
 
 TEST_F(ReplicasFaultsE2eTest, ARolloutContinuesOnTheSurvivorWhenTheLeaderIsKilled) {
@@ -385,7 +329,7 @@ health:
   EXPECT_EQ(count(events, "dispatch mx1"), 1);  // no job dispatched twice
   EXPECT_EQ(count(events, "dispatch mx2"), 1);
   EXPECT_EQ(count(events, "complete "), 1);
-  EXPECT_TRUE(eventually([&] { return historyCount(*b_, "mx2", kDrift) == 1; }));
+  EXPECT_TRUE(eventually([&] { return driftCount(*b_, "mx2") == 1; }));
   for (auto& agent : agents_) ASSERT_NO_FATAL_FAILURE(expectOutboxStoredOnce(*agent));
 }
 
