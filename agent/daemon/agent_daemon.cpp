@@ -356,6 +356,19 @@ AgentDaemon::Look AgentDaemon::lookAtHost() {
     Status unreachable = run::predictedVerifyRefusal(*planned);
     look.finding.verify_unreachable = !unreachable.ok();
     look.refusal = unreachable.message();
+    // A drift repair restores what was approved, so the rollback rule fits: any time unless
+    // the assignment names windows, then only inside one.
+    const JobVerdict window = mayStartJob(
+        {.rollback = true,
+         .windows = {assignment_->repair_windows().begin(), assignment_->repair_windows().end()}},
+        /*needs_restart=*/false, env_.os.clock.now());
+    look.finding.repair_window_open = window.start;
+    if (!window.start) {
+      // Without the instant `why` carries: the report stays the same from check to check.
+      look.repair_wait = "repair waits for a repair window:";
+      for (const std::string& w : assignment_->repair_windows()) look.repair_wait += " " + w + ";";
+      look.repair_wait.pop_back();
+    }
   }
   look.config = std::move(config).value();
   look.planned = std::move(planned).value();
@@ -389,6 +402,12 @@ void AgentDaemon::check(Trigger trigger) {
       break;
     case Action::kReportDrifted:
       state.set_compliance(v1::COMPLIANCE_DRIFTED);
+      if (decision.repair_waits) {
+        if (!last_state_ || last_state_->detail() != look.repair_wait) {
+          log()->info("drift: {}", look.repair_wait);  // once, not at every check
+        }
+        state.set_detail(look.repair_wait);
+      }
       break;
     case Action::kHold: {
       // The failed change is still what the host would need: it stays rolled back (or needs

@@ -76,7 +76,8 @@ class AgentDaemon {
   // One look at the host: what the decisions need (finding) and what carrying them out needs.
   struct Look {
     Finding finding;
-    std::string refusal;  // why the baseline, its plan or its change is refused
+    std::string refusal;      // why the baseline, its plan or its change is refused
+    std::string repair_wait;  // why the repair waits (no repair window open)
     std::optional<planner::PostfixConfig> config;
     std::optional<run::Planned> planned;
     std::vector<v1::ParameterState> states;  // every parameter the baseline names

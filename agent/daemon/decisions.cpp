@@ -22,6 +22,10 @@ Decision outOfLine(const Finding& finding, const Memory& memory, Trigger trigger
     decision.action = Action::kReportRefused;  // it would only be applied and rolled back
   } else if (!retry_allowed) {
     decision.action = Action::kHold;
+  } else if (!finding.repair_window_open && trigger != Trigger::kApplyCommand) {
+    // An operator's `command apply` is a decision made now; everything else waits.
+    decision.action = Action::kReportDrifted;
+    decision.repair_waits = true;
   } else {
     decision.action = Action::kRepair;
     decision.drift_repairing = true;

@@ -36,6 +36,8 @@ struct Finding {
   std::string change;
   // kOutOfLine: the change's own probe cannot pass (predictedProbeFailures): refuse it.
   bool verify_unreachable = false;
+  // The assignment's repair windows are open now by the agent's clock (or it has none).
+  bool repair_window_open = true;
 };
 
 // A change that did not stick (rolled back, needs a human), and how it ended.
@@ -54,7 +56,7 @@ struct Memory {
 enum class Action {
   kNothing,        // no baseline: nothing to judge
   kReportRefused,  // the baseline (or its plan, or its verify) is refused on this host
-  kReportDrifted,  // detect only: report the drift, change nothing
+  kReportDrifted,  // detect only, or no repair window open: report the drift, change nothing
   kHold,           // the same change failed before: report it refused, not retried
   kRepair,         // take the host's lock and run the transaction
   kProbe,          // compliant files: probe the live service (service drift)
@@ -69,6 +71,8 @@ struct Decision {
   // A config drift event goes up first (only when the files are out of line).
   bool drift_event = false;
   bool drift_repairing = false;  // ... saying that a repair is under way
+  // kReportDrifted in enforce mode: the repair waits for one of the assignment's windows.
+  bool repair_waits = false;
 };
 
 Decision decide(const Finding& finding, const Memory& memory, Trigger trigger);

@@ -259,7 +259,7 @@ std::optional<v1::ControllerMessage> Fleet::assignmentMessageLocked(const std::s
                  found->baseline_version, baseline.status().message());
     return std::nullopt;
   }
-  return assignmentMessage(*baseline, found->mode);
+  return assignmentMessage(*baseline, found->mode, found->repair_windows);
 }
 
 std::optional<v1::ControllerMessage> Fleet::pinMessage(const store::PinRow& pin) {
@@ -270,7 +270,9 @@ std::optional<v1::ControllerMessage> Fleet::pinMessage(const store::PinRow& pin)
                  baseline.status().message());
     return std::nullopt;
   }
-  v1::ControllerMessage message = assignmentMessage(*baseline, store::Mode::kEnforce);
+  // A pin repairs drift at once: the version a rollout gave the host is known-good
+  // (docs/rollouts.md, "Drift during and after rollouts").
+  v1::ControllerMessage message = assignmentMessage(*baseline, store::Mode::kEnforce, {});
   if (!message.mutable_assignment()->mutable_job()->ParseFromString(pin.job)) {
     log()->error("pin of agent {} has an unreadable job", pin.agent_id);
     return std::nullopt;
@@ -300,13 +302,15 @@ void Fleet::pin(const store::PinRow& pin) {
 }
 
 v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& baseline,
-                                               store::Mode mode) {
+                                               store::Mode mode,
+                                               const std::vector<std::string>& repair_windows) {
   v1::ControllerMessage message;
   v1::Assignment* a = message.mutable_assignment();
   a->set_baseline_name(baseline.name);
   a->set_baseline_digest(baseline.version);
   a->set_content(baseline.content);
   a->set_mode(static_cast<v1::BaselineMode>(mode));
+  for (const std::string& window : repair_windows) a->add_repair_windows(window);
   return message;
 }
 
@@ -317,7 +321,8 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
   PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
   PW_ASSIGN_OR_RETURN(store::AssignmentRecord stored, store_.addAssignment(assignment));
   const int matched = countSelected(stored.selector, agents);
-  const v1::ControllerMessage message = assignmentMessage(baseline, stored.mode);
+  const v1::ControllerMessage message =
+      assignmentMessage(baseline, stored.mode, stored.repair_windows);
   size_t pushed = 0;
   {
     std::lock_guard lock(sessions_mutex_);

@@ -152,7 +152,8 @@ class Fleet {
   // What decides the agent's target ("" none): resync sends only when it changed.
   std::string targetKeyLocked(const std::string& agent_id, const store::Labels& labels) const;
   static v1::ControllerMessage assignmentMessage(const store::BaselineRecord& baseline,
-                                                 store::Mode mode);
+                                                 store::Mode mode,
+                                                 const std::vector<std::string>& repair_windows);
 
   store::Store& store_;
   FleetOptions options_;

@@ -1,5 +1,7 @@
 #include "controller/core/targeting.h"
 
+#include "common/schedule/maintenance_window.h"
+
 namespace postwarden::controller::core {
 
 bool selectorMatches(const store::Labels& selector, const store::Labels& labels) {
@@ -31,6 +33,30 @@ int countSelected(const store::Labels& selector, const std::vector<store::AgentR
     if (!agent.revoked && selectorMatches(selector, agent.labels)) ++matched;
   }
   return matched;
+}
+
+Result<std::vector<std::string>> repairWindows(const std::vector<std::string>& written,
+                                               store::Mode mode) {
+  if (written.empty()) return std::vector<std::string>();
+  if (mode != store::Mode::kEnforce) {
+    return InvalidArgumentError(
+        "repair windows need enforce mode: a detect-only assignment never repairs");
+  }
+  if (written.size() > kMaxRepairWindows) {
+    return InvalidArgumentError("at most " + std::to_string(kMaxRepairWindows) +
+                                " repair windows per assignment");
+  }
+  std::vector<std::string> windows;
+  for (const std::string& text : written) {
+    Result<schedule::Window> window = schedule::parseWindow(text);
+    if (!window.ok()) {
+      return InvalidArgumentError("repair window '" + text + "': " + window.status().message() +
+                                  " (write it as DAYS HH:MM-HH:MM ZONE, e.g. "
+                                  "'Sat,Sun 02:00-04:00 Europe/Berlin')");
+    }
+    windows.push_back(schedule::toString(*window));
+  }
+  return windows;
 }
 
 Result<std::vector<int64_t>> assignmentsDroppedWith(

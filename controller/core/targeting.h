@@ -29,6 +29,14 @@ store::Labels effectiveLabels(const store::Labels& token_labels, const store::La
 // How many of `agents` (revoked ones not counted) `selector` selects.
 int countSelected(const store::Labels& selector, const std::vector<store::AgentRecord>& agents);
 
+// An assignment's repair windows as the operator wrote them ("Sat,Sun 02:00-04:00
+// Europe/Berlin"), checked and in their short form. InvalidArgument naming the window for one
+// that does not parse (unknown zone, bad time) and for windows on a detect-only assignment
+// (it never repairs); at most kMaxRepairWindows.
+inline constexpr size_t kMaxRepairWindows = 16;
+Result<std::vector<std::string>> repairWindows(const std::vector<std::string>& written,
+                                               store::Mode mode);
+
 // The ids of the assignments that go when `baseline` is deleted: those naming it that no
 // agent can ever select again, because a newer assignment's selector is included in theirs
 // (every agent they match, the newer one matches too, and wins). FailedPrecondition when an

@@ -77,11 +77,13 @@ constexpr const char* kBaselineHelp =
       delete a stored version; refused while an assignment that can still select agents
       names it (operator)
   baseline assign NAME@DIGEST --mode enforce|detect [--selector k=v,...] [--dry-run]
+                  [--repair-window WINDOW]...
       assign a version to the agents matching the selector and print whom it reached
       (approver). Without --selector it reaches every agent, present and future: say --yes.
       A selector that matches no agent is refused unless --allow-no-match
   baseline assignments
-      every assignment: ID, BASELINE, MODE, SELECTOR, AGENTS (for which it applies now)
+      every assignment: ID, BASELINE, MODE, SELECTOR, REPAIR, AGENTS (for which it applies
+      now)
   baseline unassign ID
       withdraw an assignment: its agents get the older assignment that matches them, if any,
       else keep the baseline they have (approver)
@@ -92,6 +94,10 @@ Options:
   --dry-run                show whom the assignment would reach; store nothing
   --yes                    confirm an assignment to every agent (no --selector)
   --allow-no-match         assign even if no enrolled agent matches yet
+  --repair-window WINDOW   enforce mode: agents change the host for this assignment (drift
+                           repair included) only while a window is open by their own clock,
+                           e.g. 'Sat,Sun 02:00-04:00 Europe/Berlin' (repeatable; default: at
+                           once). `command apply` still applies at once.
 )";
 
 constexpr const char* kTokenHelp = R"(Usage: postwardenctl token create|list|revoke ...
@@ -188,7 +194,7 @@ const std::vector<CommandInfo>& commands() {
       {"drift", kDriftHelp, {}},
       {"baseline",
        kBaselineHelp,
-       {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match"}},
+       {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match", "--repair-window"}},
       {"token", kTokenHelp, {"--labels", "--ttl", "--uses", "--agent"}},
       {"command", kCommandHelp, {}},
       {"status", kStatusHelp, {"--stale-after"}},
@@ -218,8 +224,8 @@ const std::vector<std::string> kGlobalFlags = {"--json", "--no-color", "--help",
 const std::vector<std::string> kCommandFlags = {"--dry-run", "--yes", "--allow-no-match",
                                                 "--watch"};
 const std::vector<std::string> kCommandValueOptions = {
-    "--selector",    "--mode", "--labels", "--ttl",     "--uses", "--agent",
-    "--stale-after", "--file", "--reason", "--rollout", "--since"};
+    "--selector",    "--mode", "--labels", "--ttl",     "--uses",  "--agent",
+    "--stale-after", "--file", "--reason", "--rollout", "--since", "--repair-window"};
 
 bool contains(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -440,7 +446,8 @@ Result<Command> parseBaseline(const Split& s) {
   const std::string usage = "baseline assign NAME@DIGEST --mode enforce|detect [--selector k=v]";
   PW_RETURN_IF_ERROR(expectWords(s.words, 3, usage));
   PW_RETURN_IF_ERROR(rejectOptions(
-      s, "baseline assign", {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match"}));
+      s, "baseline assign",
+      {"--mode", "--selector", "--dry-run", "--yes", "--allow-no-match", "--repair-window"}));
   AssignBaselineCommand command;
   PW_ASSIGN_OR_RETURN(command.baseline, parseBaselineRef(s.words[2]));
   bool have_mode = false;
@@ -454,6 +461,8 @@ Result<Command> parseBaseline(const Split& s) {
       command.allow_no_match = true;
     } else if (name == "--selector") {
       PW_RETURN_IF_ERROR(parseLabels(value, name, command.selector));
+    } else if (name == "--repair-window") {
+      command.repair_windows.push_back(value);  // the controller checks it
     } else {
       if (have_mode) return InvalidArgumentError("--mode given twice");
       PW_ASSIGN_OR_RETURN(command.mode, parseMode(value));

@@ -59,8 +59,9 @@ struct AssignBaselineCommand {
   BaselineRef baseline;
   Labels selector;
   AssignMode mode = AssignMode::kDetect;
-  bool dry_run = false;         // --dry-run: whom it would reach; nothing stored
-  bool allow_no_match = false;  // --allow-no-match: assign even if no agent matches now
+  bool dry_run = false;                     // --dry-run: whom it would reach; nothing stored
+  bool allow_no_match = false;              // --allow-no-match: assign even if no agent matches now
+  std::vector<std::string> repair_windows;  // --repair-window, repeatable
 };
 struct ListAssignmentsCommand {};
 struct UnassignCommand {

@@ -127,6 +127,7 @@ class Runner {
                                                           : v1::BASELINE_MODE_DETECT);
     request.set_preview(command.dry_run);
     request.set_allow_no_match(command.allow_no_match);
+    for (const std::string& window : command.repair_windows) request.add_repair_windows(window);
     v1::AssignBaselineResponse reply;
     return call(
         "assigning baseline '" + command.baseline.name + "@" + command.baseline.digest + "'",

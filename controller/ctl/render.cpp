@@ -432,11 +432,16 @@ Json assignedJson(const AssignBaselineCommand& command, const v1::AssignBaseline
 
 std::string renderAssignments(const v1::ListAssignmentsResponse& reply, const RenderContext& ctx) {
   if (reply.assignments().empty()) return "no assignments\n";
-  Table table({"ID", "BASELINE", "MODE", "SELECTOR", "AGENTS", "CREATED"});
+  Table table({"ID", "BASELINE", "MODE", "SELECTOR", "REPAIR", "AGENTS", "CREATED"});
   for (const v1::AssignmentInfo& a : reply.assignments()) {
     const std::map<std::string, std::string> selector(a.selector().begin(), a.selector().end());
+    std::string repair = a.mode() == v1::BASELINE_MODE_DETECT ? "-" : "at once";
+    if (!a.repair_windows().empty()) repair.clear();
+    for (const std::string& window : a.repair_windows()) {
+      repair += (repair.empty() ? "" : "; ") + window;
+    }
     table.addRow({std::to_string(a.id()), baselineRef(a.baseline_name(), a.baseline_digest()),
-                  modeName(a.mode()), selector.empty() ? "*" : joinLabels(selector),
+                  modeName(a.mode()), selector.empty() ? "*" : joinLabels(selector), repair,
                   std::to_string(a.effective_agents()),
                   relativeTime(unixMs(a.created_at()), ctx.now_ms)});
   }
@@ -454,6 +459,9 @@ Json assignmentsJson(const v1::ListAssignmentsResponse& reply) {
         .set("selector",
              Json(std::map<std::string, std::string>(a.selector().begin(), a.selector().end())))
         .set("effective_agents", a.effective_agents());
+    Json windows = Json::array();
+    for (const std::string& window : a.repair_windows()) windows.push(Json(window));
+    object.set("repair_windows", windows);
     setTime(object, "created_at", a.created_at());
     array.push(object);
   }

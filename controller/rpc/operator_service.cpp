@@ -256,6 +256,11 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
           return InvalidArgumentError("mode must be enforce or detect");
         }
         PW_RETURN_IF_ERROR(checkLabels(request->selector()));
+        const store::Mode mode = static_cast<store::Mode>(request->mode());
+        PW_ASSIGN_OR_RETURN(
+            std::vector<std::string> repair_windows,
+            repairWindows({request->repair_windows().begin(), request->repair_windows().end()},
+                          mode));
         PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
                             fleet_.baseline(request->name(), request->digest()));
         const store::Labels selector(request->selector().begin(), request->selector().end());
@@ -274,12 +279,12 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
               "enroll later)");
         }
         if (request->preview()) return OkStatus();
-        PW_ASSIGN_OR_RETURN(int stored_matched,
-                            fleet_.assign({.baseline_name = baseline.name,
-                                           .baseline_version = baseline.version,
-                                           .selector = selector,
-                                           .mode = static_cast<store::Mode>(request->mode()),
-                                           .created_at = fleet_.now()}));
+        PW_ASSIGN_OR_RETURN(int stored_matched, fleet_.assign({.baseline_name = baseline.name,
+                                                               .baseline_version = baseline.version,
+                                                               .selector = selector,
+                                                               .mode = mode,
+                                                               .created_at = fleet_.now(),
+                                                               .repair_windows = repair_windows}));
         response->set_matched_agents(stored_matched);
         PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
         if (!all.empty()) response->set_assignment_id(all.back().id);
@@ -306,6 +311,7 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::ListAssignments(
       info->set_mode(static_cast<v1::BaselineMode>(a.mode));
       *info->mutable_created_at() = timestampFromUnixMs(a.created_at);
       info->set_effective_agents(effective[a.id]);
+      for (const std::string& window : a.repair_windows) info->add_repair_windows(window);
     }
     return OkStatus();
   });

@@ -149,13 +149,14 @@ Result<AssignmentRecord> PostgresStore::addAssignment(const AssignmentRecord& as
         PW_ASSIGN_OR_RETURN(
             Rows rows,
             db.exec("INSERT INTO assignments (baseline_name, baseline_version, selector, mode, "
-                    "created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "created_at, repair_windows) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                     Params()
                         .text(assignment.baseline_name)
                         .text(assignment.baseline_version)
                         .text(encodeLabels(assignment.selector))
                         .integer(static_cast<int64_t>(assignment.mode))
-                        .integer(assignment.created_at)));
+                        .integer(assignment.created_at)
+                        .text(encodeWindows(assignment.repair_windows))));
         if (rows.empty()) return InternalError("INSERT ... RETURNING id returned no row");
         stored.id = rows.integer(0, 0);
         return pg::announce(db, kChangeTargeting);

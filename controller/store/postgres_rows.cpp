@@ -141,9 +141,14 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_rollout ON audit (rollout_id, id);
 )sql";
 
+// Version 4: an assignment's repair windows, as SqliteStore's version 4.
+constexpr char kMigration4[] = R"sql(
+ALTER TABLE assignments ADD COLUMN repair_windows text NOT NULL DEFAULT '';
+)sql";
+
 // Index = version - 1. A new migration is appended here and kSchemaVersion raised; an applied
 // one is never edited.
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
 // The advisory lock every controller takes to migrate ("pwschema" as an integer).
@@ -357,6 +362,7 @@ Result<AssignmentRecord> assignmentFromRow(const Rows& rows, int r) {
   PW_ASSIGN_OR_RETURN(assignment.selector, decodeLabels(rows.text(r, 3)));
   assignment.mode = static_cast<Mode>(rows.integer(r, 4));
   assignment.created_at = rows.integer(r, 5);
+  assignment.repair_windows = decodeWindows(rows.text(r, 6));
   return assignment;
 }
 

@@ -30,7 +30,7 @@ inline constexpr char kDriftColumns[] =
     "detected_at";
 inline constexpr char kBaselineColumns[] = "name, version, label, content, pushed_at";
 inline constexpr char kAssignmentColumns[] =
-    "id, baseline_name, baseline_version, selector, mode, created_at";
+    "id, baseline_name, baseline_version, selector, mode, created_at, repair_windows";
 
 Result<AgentRecord> agentFromRow(const Rows& rows, int row);
 Result<TokenRecord> tokenFromRow(const Rows& rows, int row);

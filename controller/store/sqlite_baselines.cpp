@@ -152,12 +152,13 @@ Result<AssignmentRecord> SqliteStore::addAssignment(const AssignmentRecord& assi
     PW_ASSIGN_OR_RETURN(
         Statement stmt,
         db.prepare("INSERT INTO assignments (baseline_name, baseline_version, selector, mode, "
-                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
+                   "created_at, repair_windows) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"));
     stmt.bindText(1, assignment.baseline_name)
         .bindText(2, assignment.baseline_version)
         .bindText(3, encodeLabels(assignment.selector))
         .bindInt(4, static_cast<int64_t>(assignment.mode))
-        .bindInt(5, assignment.created_at);
+        .bindInt(5, assignment.created_at)
+        .bindText(6, encodeWindows(assignment.repair_windows));
     PW_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) return InternalError("INSERT ... RETURNING id returned no row");
     stored.id = stmt.columnInt(0);

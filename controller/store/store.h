@@ -138,6 +138,9 @@ struct AssignmentRecord {
   Labels selector;  // every pair must match the agent's labels; empty matches all
   Mode mode = Mode::kEnforce;
   UnixMs created_at = 0;
+  // Enforce mode: drift is repaired only while one of these is open by the agent's clock
+  // ("DAYS HH:MM-HH:MM ZONE", checked by the operator call); empty: at once.
+  std::vector<std::string> repair_windows;
 };
 
 // What enrollment asks of the store, checked and applied in one transaction.

@@ -20,6 +20,26 @@ std::string encodeLabels(const Labels& labels) {
   return out;
 }
 
+std::string encodeWindows(const std::vector<std::string>& windows) {
+  std::string out;
+  for (const std::string& window : windows) {
+    if (!out.empty()) out.push_back('\n');
+    out += window;
+  }
+  return out;
+}
+
+std::vector<std::string> decodeWindows(std::string_view text) {
+  std::vector<std::string> windows;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    windows.emplace_back(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return windows;
+}
+
 bool isHex(const std::string& s) {
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
@@ -132,6 +152,12 @@ Status checkText(const BaselineRecord& baseline) {
 Status checkText(const AssignmentRecord& assignment) {
   PW_RETURN_IF_ERROR(checkUtf8("assignment baseline name", assignment.baseline_name));
   PW_RETURN_IF_ERROR(checkUtf8("assignment baseline version", assignment.baseline_version));
+  for (const std::string& window : assignment.repair_windows) {
+    PW_RETURN_IF_ERROR(checkUtf8("assignment repair window", window));
+    if (window.empty() || window.find('\n') != std::string::npos) {
+      return InvalidArgumentError("assignment repair window is empty or spans lines");
+    }
+  }
   return checkText(assignment.selector, "assignment selector");
 }
 

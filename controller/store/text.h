@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "controller/store/store.h"
@@ -16,6 +17,10 @@ namespace postwarden::controller::store {
 // What both backends write the same way: labels and selectors as a JSON object of strings
 // (common/json_quote.h escapes), so an export moves them unchanged between backends.
 std::string encodeLabels(const Labels& labels);
+// Repair windows as one text column: one window per line (a window's short form has no
+// newline; an empty list is the empty string).
+std::string encodeWindows(const std::vector<std::string>& windows);
+std::vector<std::string> decodeWindows(std::string_view text);
 // Version prefixes: hex digits only; compared in lower case.
 bool isHex(const std::string& s);
 std::string toLower(std::string s);

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -205,6 +208,74 @@ TEST_F(FleetE2eTest, DetectOnlyModeReportsDriftAndChangesNothing) {
   })) << mx.log();
   EXPECT_EQ(readFileText(mx.sandbox().mainCfPath()), edited);
   EXPECT_NE(mx.sandbox().ehlo().find("AUTH"), std::string::npos);
+}
+
+// "daily HH:MM-HH:MM UTC" starting `from_now` (whole minutes) and `minutes` long.
+std::string dailyWindowUtc(std::chrono::minutes from_now, int minutes) {
+  const std::time_t start =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
+  std::tm tm{};
+  gmtime_r(&start, &tm);
+  const int begin = tm.tm_hour * 60 + tm.tm_min;
+  const int end = (begin + minutes) % 1440;
+  char text[64];
+  std::snprintf(text, sizeof(text), "daily %02d:%02d-%02d:%02d UTC", begin / 60, begin % 60,
+                end / 60, end % 60);
+  return text;
+}
+
+TEST_F(FleetE2eTest, ARepairWindowHoldsDriftRepairUntilOneIsOpen) {
+  FleetAgent& mx = addAgent("windowed.test", {{"site", "lis1"}}, "2s");
+  const std::string ref = assignHardening("site=lis1", "enforce");
+  ASSERT_TRUE(eventually([&] { return hasCompliance("windowed.test", v1::COMPLIANCE_COMPLIANT); }))
+      << controller_->log();
+  std::string out;
+  // A window that is not a window is refused, and nothing is assigned.
+  EXPECT_NE(controller_->ctl({"baseline", "assign", ref, "--selector", "site=lis1", "--mode",
+                              "enforce", "--repair-window", "Sat 25:00-26:00 UTC"},
+                             &out),
+            0);
+  EXPECT_NE(out.find("repair window 'Sat 25:00-26:00 UTC'"), std::string::npos) << out;
+
+  // The same version, now repaired only in a window twelve hours away.
+  const std::string closed = dailyWindowUtc(std::chrono::hours(12), 60);
+  ASSERT_EQ(controller_->ctl({"baseline", "assign", ref, "--selector", "site=lis1", "--mode",
+                              "enforce", "--repair-window", closed},
+                             &out),
+            0)
+      << out;
+  EXPECT_EQ(controller_->ctl({"baseline", "assignments"}, &out), 0);
+  EXPECT_NE(out.find(closed), std::string::npos) << out;
+  ASSERT_TRUE(mx.sandbox().postconf({"smtpd_tls_auth_only=no"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto stub = controller_->operatorStub();
+    grpc::ClientContext context;
+    v1::GetAgentRequest request;
+    request.set_id("windowed.test");
+    v1::GetAgentResponse response;
+    return stub->GetAgent(&context, request, &response).ok() &&
+           response.agent().compliance() == v1::COMPLIANCE_DRIFTED &&
+           response.detail() == "repair waits for a repair window: " + closed;
+  })) << mx.log();
+  // Several checks later (every 2 s) the edit is still there.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_NE(readFileText(mx.sandbox().mainCfPath()).find("smtpd_tls_auth_only = no"),
+            std::string::npos)
+      << mx.log();
+  EXPECT_TRUE(hasCompliance("windowed.test", v1::COMPLIANCE_DRIFTED));
+
+  // A window open now: the next check repairs.
+  ASSERT_EQ(
+      controller_->ctl({"baseline", "assign", ref, "--selector", "site=lis1", "--mode", "enforce",
+                        "--repair-window", dailyWindowUtc(-std::chrono::minutes(5), 30)},
+                       &out),
+      0)
+      << out;
+  EXPECT_TRUE(eventually([&] {
+    return hasCompliance("windowed.test", v1::COMPLIANCE_COMPLIANT) &&
+           readFileText(mx.sandbox().mainCfPath()).find("smtpd_tls_auth_only = yes") !=
+               std::string::npos;
+  })) << mx.log();
 }
 
 TEST_F(FleetE2eTest, ReportsMadeDuringAControllerOutageArriveExactlyOnce) {

@@ -127,6 +127,7 @@ Result<AssignmentRecord> assignmentFromRow(Database& db, Statement& stmt) {
   PW_ASSIGN_OR_RETURN(assignment.selector, decodeLabels(db, stmt.columnText(3)));
   assignment.mode = static_cast<Mode>(stmt.columnInt(4));
   assignment.created_at = stmt.columnInt(5);
+  assignment.repair_windows = decodeWindows(stmt.columnText(6));
   return assignment;
 }
 
@@ -143,7 +144,7 @@ Result<std::optional<TokenRecord>> readToken(Database& db, const std::string& id
 Result<std::vector<AssignmentRecord>> readAssignments(Database& db) {
   PW_ASSIGN_OR_RETURN(Statement stmt,
                       db.prepare("SELECT id, baseline_name, baseline_version, selector, mode, "
-                                 "created_at FROM assignments ORDER BY id"));
+                                 "created_at, repair_windows FROM assignments ORDER BY id"));
   std::vector<AssignmentRecord> assignments;
   while (true) {
     PW_ASSIGN_OR_RETURN(bool row, stmt.step());

@@ -159,6 +159,11 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_rollout ON audit (rollout_id, id);
 )sql";
 
+// Version 4: an assignment's repair windows (AssignmentRecord::repair_windows, encodeWindows).
+constexpr char kSchemaV4[] = R"sql(
+ALTER TABLE assignments ADD COLUMN repair_windows TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
 
 }  // namespace
@@ -232,7 +237,10 @@ Status initializeSchema(Database& db) {
   if (version < 2) {
     PW_RETURN_IF_ERROR(db.exec(kSchemaV2).withContext("upgrading schema to version 2"));
   }
-  PW_RETURN_IF_ERROR(db.exec(kSchemaV3).withContext("upgrading schema to version 3"));
+  if (version < 3) {
+    PW_RETURN_IF_ERROR(db.exec(kSchemaV3).withContext("upgrading schema to version 3"));
+  }
+  PW_RETURN_IF_ERROR(db.exec(kSchemaV4).withContext("upgrading schema to version 4"));
   PW_RETURN_IF_ERROR(
       db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)));
   return txn->commit();

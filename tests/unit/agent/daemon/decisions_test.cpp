@@ -9,10 +9,9 @@ using std::chrono::milliseconds;
 using Kind = Finding::Kind;
 using TimePoint = std::chrono::steady_clock::time_point;
 
-constexpr Trigger kAllTriggers[] = {Trigger::kStartup,    Trigger::kFileChange,
-                                    Trigger::kPeriodic,   Trigger::kRetry,
-                                    Trigger::kAssignment, Trigger::kApplyCommand,
-                                    Trigger::kVerifyCommand};
+constexpr Trigger kAllTriggers[] = {
+    Trigger::kStartup,    Trigger::kFileChange,   Trigger::kPeriodic,     Trigger::kRetry,
+    Trigger::kAssignment, Trigger::kApplyCommand, Trigger::kVerifyCommand};
 
 Finding outOfLine(std::string change = "v1\0main\0master") {
   return {.kind = Kind::kOutOfLine, .change = std::move(change)};
@@ -62,6 +61,27 @@ TEST(DecideTest, DetectOnlyReportsDriftAndChangesNothing) {
     EXPECT_TRUE(d.drift_event);
     EXPECT_FALSE(d.drift_repairing);
   }
+}
+
+TEST(DecideTest, OutsideItsRepairWindowsDriftWaitsUnlessAnOperatorApplies) {
+  Finding closed = outOfLine();
+  closed.repair_window_open = false;
+  for (Trigger t : kAllTriggers) {
+    Decision d = decide(closed, {.enforce = true}, t);
+    if (t == Trigger::kApplyCommand) {
+      EXPECT_EQ(d.action, Action::kRepair);
+      EXPECT_FALSE(d.repair_waits);
+      continue;
+    }
+    EXPECT_EQ(d.action, Action::kReportDrifted);
+    EXPECT_TRUE(d.repair_waits);
+    EXPECT_TRUE(d.drift_event);
+    EXPECT_FALSE(d.drift_repairing);
+  }
+  // Detect only says nothing of waiting: it never repairs.
+  EXPECT_FALSE(decide(closed, {.enforce = false}, Trigger::kPeriodic).repair_waits);
+  // Open again: the next check repairs.
+  EXPECT_EQ(decide(outOfLine(), {.enforce = true}, Trigger::kPeriodic).action, Action::kRepair);
 }
 
 TEST(DecideTest, AChangeWhoseVerifyCannotPassIsRefusedNotApplied) {

@@ -227,6 +227,7 @@ TEST_F(SqliteStoreTest, UpgradesASchemaOneDatabaseKeepingItsReports) {
   }
   // Rebuild the version 1 layout by hand: no seq_epoch, reports keyed by (agent, seq).
   rawExec(path,
+          "ALTER TABLE assignments DROP COLUMN repair_windows; "
           "DROP TABLE audit; DROP TABLE rollout_pins; DROP TABLE rollouts; "
           "ALTER TABLE agents DROP COLUMN last_job_state; "
           "DROP TABLE reports; ALTER TABLE agents DROP COLUMN seq_epoch; "

@@ -509,6 +509,7 @@ TEST_P(StoreContractTest, AssignmentsGetIncreasingIdsAndListInOrder) {
   ASSERT_TRUE(first.ok()) << first.status().toString();
   a.selector = {};
   a.mode = Mode::kEnforce;
+  a.repair_windows = {"Sat,Sun 02:00-04:00 Europe/Berlin", "daily 23:00-01:00 UTC"};
   auto second = store_->addAssignment(a);
   ASSERT_TRUE(second.ok());
   EXPECT_GT(second->id, first->id);
@@ -525,6 +526,20 @@ TEST_P(StoreContractTest, AssignmentsGetIncreasingIdsAndListInOrder) {
   EXPECT_EQ((*all)[0].mode, Mode::kDetect);
   EXPECT_EQ((*all)[1].id, second->id);
   EXPECT_TRUE((*all)[1].selector.empty());
+  EXPECT_TRUE((*all)[0].repair_windows.empty());
+  EXPECT_EQ((*all)[1].repair_windows, a.repair_windows);
+}
+
+TEST_P(StoreContractTest, ARepairWindowThatSpansLinesIsRefused) {
+  ASSERT_TRUE(store_->putBaseline(baseline("edge", "abcd12340000", kNow)).ok());
+  AssignmentRecord a{.baseline_name = "edge",
+                     .baseline_version = "abcd12340000",
+                     .created_at = kNow,
+                     .repair_windows = {"Sat 02:00-04:00 UTC\nSun 02:00-04:00 UTC"}};
+  EXPECT_EQ(store_->addAssignment(a).status().code(), StatusCode::kInvalidArgument);
+  a.repair_windows = {""};
+  EXPECT_EQ(store_->addAssignment(a).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->listAssignments()->empty());
 }
 
 TEST_P(StoreContractTest, ConcurrentTouchAndReportsSmoke) {
