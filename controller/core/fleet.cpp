@@ -314,7 +314,7 @@ v1::ControllerMessage Fleet::assignmentMessage(const store::BaselineRecord& base
   return message;
 }
 
-Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
+Result<Fleet::Assigned> Fleet::assign(const store::AssignmentRecord& assignment) {
   // Read first: a failure must leave no assignment behind.
   PW_ASSIGN_OR_RETURN(store::BaselineRecord baseline,
                       store_.getBaseline(assignment.baseline_name, assignment.baseline_version));
@@ -341,7 +341,7 @@ Result<int> Fleet::assign(const store::AssignmentRecord& assignment) {
   log()->info("assigned {}@{} ({}) to {} agents, {} connected", stored.baseline_name,
               stored.baseline_version, stored.mode == store::Mode::kDetect ? "detect" : "enforce",
               matched, pushed);
-  return matched;
+  return Assigned{.id = stored.id, .matched = matched};
 }
 
 Result<std::vector<store::AssignmentRecord>> Fleet::assignments() {

@@ -99,8 +99,12 @@ class Fleet {
   Status approveReenrollment(const std::string& agent_id);
   Status createToken(const store::TokenRecord& token);
   Status revokeToken(const std::string& token_id);
-  Result<int> assign(const store::AssignmentRecord& assignment);  // matched agents
-  Result<std::vector<store::AssignmentRecord>> assignments();     // by id
+  struct Assigned {
+    int64_t id = 0;   // the stored assignment's id
+    int matched = 0;  // agents its selector matches now
+  };
+  Result<Assigned> assign(const store::AssignmentRecord& assignment);
+  Result<std::vector<store::AssignmentRecord>> assignments();  // by id
   // Withdraws an assignment; connected agents it applied to get the one that applies now
   // (an older match), if any, else keep the baseline they have. Returns how many agents it
   // applied to. NotFound.

@@ -279,15 +279,15 @@ grpc::ServerUnaryReactor* OperatorServiceImpl::AssignBaseline(
               "enroll later)");
         }
         if (request->preview()) return OkStatus();
-        PW_ASSIGN_OR_RETURN(int stored_matched, fleet_.assign({.baseline_name = baseline.name,
-                                                               .baseline_version = baseline.version,
-                                                               .selector = selector,
-                                                               .mode = mode,
-                                                               .created_at = fleet_.now(),
-                                                               .repair_windows = repair_windows}));
-        response->set_matched_agents(stored_matched);
-        PW_ASSIGN_OR_RETURN(std::vector<store::AssignmentRecord> all, fleet_.assignments());
-        if (!all.empty()) response->set_assignment_id(all.back().id);
+        PW_ASSIGN_OR_RETURN(Fleet::Assigned assigned,
+                            fleet_.assign({.baseline_name = baseline.name,
+                                           .baseline_version = baseline.version,
+                                           .selector = selector,
+                                           .mode = mode,
+                                           .created_at = fleet_.now(),
+                                           .repair_windows = repair_windows}));
+        response->set_matched_agents(assigned.matched);
+        response->set_assignment_id(assigned.id);  // this call's, not the newest of all
         return OkStatus();
       });
 }

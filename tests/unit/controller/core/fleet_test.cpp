@@ -626,9 +626,10 @@ TEST_F(FleetTest, AssignPushesToMatchingConnectedAgentsOnly) {
   fleet->detach("mx2", &mx2);              // known and selected, but offline
   ASSERT_TRUE(fleet->revoke("mx3").ok());  // selected, but revoked
 
-  Result<int> matched = fleet->assign(assignment("0123456789ab", {{"role", "mx"}}));
+  Result<Fleet::Assigned> matched = fleet->assign(assignment("0123456789ab", {{"role", "mx"}}));
   ASSERT_TRUE(matched.ok()) << matched.status().toString();
-  EXPECT_EQ(*matched, 2) << "mx1 and mx2 match; mx3 is revoked";
+  EXPECT_GT(matched->id, 0);
+  EXPECT_EQ(matched->matched, 2) << "mx1 and mx2 match; mx3 is revoked";
 
   ASSERT_EQ(mx1.assignments().size(), 1u);
   EXPECT_EQ(mx1.assignments()[0].baseline_name(), "hardening");
@@ -659,16 +660,17 @@ TEST_F(FleetTest, AssignPushesOnlyWhereItBecomesEffective) {
   ASSERT_TRUE(fleet->attach("mx1", &mx1, hello({{"role", "mx"}})).ok());
   ASSERT_TRUE(fleet->attach("sub1", &sub1, hello({{"role", "submission"}})).ok());
 
-  Result<int> everyone = fleet->assign(assignment("aaaaaaaaaaaa", {}));
+  Result<Fleet::Assigned> everyone = fleet->assign(assignment("aaaaaaaaaaaa", {}));
   ASSERT_TRUE(everyone.ok()) << everyone.status().toString();
-  EXPECT_EQ(*everyone, 2);
+  EXPECT_EQ(everyone->matched, 2);
   EXPECT_EQ(mx1.assignments().size(), 1u);
   EXPECT_EQ(sub1.assignments().size(), 1u);
 
-  Result<int> detect =
+  Result<Fleet::Assigned> detect =
       fleet->assign(assignment("bbbbbbbbbbbb", {{"role", "submission"}}, store::Mode::kDetect));
   ASSERT_TRUE(detect.ok()) << detect.status().toString();
-  EXPECT_EQ(*detect, 1);
+  EXPECT_EQ(detect->matched, 1);
+  EXPECT_GT(detect->id, everyone->id);
   EXPECT_EQ(mx1.assignments().size(), 1u) << "mx1's effective assignment did not change";
   ASSERT_EQ(sub1.assignments().size(), 2u);
   EXPECT_EQ(sub1.assignments()[1].baseline_digest(), "bbbbbbbbbbbb");
@@ -696,7 +698,7 @@ TEST_F(FleetTest, AssignmentMadeWhileAnAgentAttachesIsNotLost) {
   std::thread attacher([&] { attached = fleet.attach("mx1", &session, hello()); });
   ASSERT_TRUE(pausing.waitUntilPaused()) << "attach never read the baseline";
   std::atomic<bool> assign_done{false};
-  Result<int> matched = InternalError("not run");
+  Result<Fleet::Assigned> matched = InternalError("not run");
   std::thread assigner([&] {
     matched = fleet.assign(assignment("bbbbbbbbbbbb", {}));
     assign_done = true;
@@ -708,7 +710,7 @@ TEST_F(FleetTest, AssignmentMadeWhileAnAgentAttachesIsNotLost) {
   assigner.join();
   ASSERT_TRUE(attached.ok()) << attached.toString();
   ASSERT_TRUE(matched.ok()) << matched.status().toString();
-  EXPECT_EQ(*matched, 1);
+  EXPECT_EQ(matched->matched, 1);
 
   std::vector<v1::Assignment> got = session.assignments();
   ASSERT_FALSE(got.empty());
@@ -721,7 +723,7 @@ TEST_F(FleetTest, AssignOfAnUnknownBaselineIsNotFound) {
   FakeAgentSession session;
   auto fleet = startFleet();
   ASSERT_TRUE(fleet->attach("mx1", &session, hello()).ok());
-  Result<int> matched = fleet->assign(assignment("ffffffffffff", {}));
+  Result<Fleet::Assigned> matched = fleet->assign(assignment("ffffffffffff", {}));
   ASSERT_FALSE(matched.ok());
   EXPECT_EQ(matched.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(session.assignments(), IsEmpty());
