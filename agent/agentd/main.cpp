@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/agentd/arguments.h"
+#include "agent/agentd/idle_memory.h"
 #include "agent/daemon/agent_config.h"
 #include "agent/daemon/agent_daemon.h"
 #include "agent/link/enrollment.h"
@@ -79,11 +80,16 @@ int runEnroll(const agentd::EnrollFlags& flags) {
 // of its loop, which then wakes at least every third of WatchdogSec. Nothing without systemd.
 // A change's check runs up to four bounded commands and two probe rounds; a shorter watchdog
 // would kill the agent in the middle of a legitimate change, so that is said at start.
+// The same hook gives back, after each check, the memory the idle loop does not use
+// (idle_memory.h).
 void notifySystemd(daemon::DaemonEnvironment& env, const daemon::AgentConfig& config) {
   env.alive = [ready = false]() mutable {
     if (!ready) systemd::notifyReady();
     ready = true;
     systemd::notifyWatchdog();
+    agentd::Released released = agentd::releaseIdleMemory();
+    moduleLogger("agent.daemon")
+        ->debug("idle: {} KiB of clean library pages released", released.file_kib);
   };
   if (auto timeout = systemd::watchdogTimeout()) {
     env.alive_interval = systemd::watchdogFeedInterval(*timeout);

@@ -17,6 +17,19 @@ bool isRevocation(const grpc::Status& status) {
          status.error_message().find("revoked") != std::string::npos;
 }
 
+// The identity's validity, parsed once per certificate. renewIfDue runs after every heartbeat;
+// parsing the X.509 there each time cost CPU and kept OpenSSL's ASN.1 code resident in an
+// idle agent (docs/performance.md, "Agent daemon at idle"). Called on the link's thread only.
+Result<pki::CertificateInfo> certificateInfo(const std::string& certificate_pem) {
+  thread_local std::string parsed_pem;
+  thread_local Result<pki::CertificateInfo> parsed = InvalidArgumentError("no certificate");
+  if (certificate_pem != parsed_pem) {
+    parsed = pki::inspectCertificate(certificate_pem);
+    parsed_pem = certificate_pem;
+  }
+  return parsed;
+}
+
 }  // namespace
 
 void ControllerLink::logRevoked(const AgentIdentity& identity) {
@@ -237,7 +250,7 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
 
 void ControllerLink::renewIfDue(const std::shared_ptr<grpc::Channel>& channel,
                                 const AgentIdentity& identity) {
-  Result<pki::CertificateInfo> info = pki::inspectCertificate(identity.certificate_pem);
+  Result<pki::CertificateInfo> info = certificateInfo(identity.certificate_pem);
   if (!info.ok()) return;
   auto now = env_.clock.now();
   auto lifetime = info->not_after - info->not_before;

@@ -1,5 +1,6 @@
 #include "bench/fleetsim/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
@@ -18,7 +19,11 @@ says hello, heartbeats, and now and then sends a durable drift event whose laten
 controller's Ack (sent after the SQLite commit) is measured. See docs/fleetsim.md.
 
 options:
-  --controller HOST:PORT  the controller's mutual-TLS listener
+  --controller HOST:PORT[,HOST:PORT...]
+                          the controller's mutual-TLS listener; several (comma-separated or
+                          the option repeated) are replicas: agent i starts at the (i mod n)th
+                          and, as an agent with `controllers: [A, B]`, moves to the next one
+                          whenever its stream ends (not when shed with a retry hint)
   --ca FILE --cert FILE --key FILE
                           from `postwarden-controller simulator-cert --out DIR`
   --server-name NAME      name expected in the controller certificate (default localhost)
@@ -31,6 +36,8 @@ options:
                           0 disables them)
   --ramp N/s              new connections per second during ramp-up (default 2000/s)
   --duration DURATION     how long to hold the fleet once every agent is connected (default 60s)
+  --settle DURATION       start the hold this long after all agents are connected (default 0),
+                          so the ramp-up's backlog is not counted as steady state
   --connect-timeout DURATION
                           give up waiting for all agents after this long (default 300s); the
                           hold then starts anyway
@@ -45,6 +52,10 @@ options:
                           runs: full jitter uniform(0, min(cap, base * 2^n)) on every
                           attempt, retry hints ignored
   --ready-file FILE       write "ready" to FILE once every agent is connected
+  --sample NAME=PID       sample that process's CPU and memory from /proc every second
+                          (repeatable: one per controller replica)
+  --sample-tree NAME=PID  the same for PID and all its descendants, summed (a PostgreSQL
+                          server: its postmaster's pid)
   --progress DURATION     progress line on stderr (default 5s; 0: none)
   --json                  print the summary as one JSON object on stdout
 
@@ -127,7 +138,34 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
     };
   };
   const std::map<std::string, Setter> setters{
-      {"--controller", text(o.controller)},
+      {"--controller",
+       [&o](const std::string& v) {
+         size_t start = 0;
+         while (start <= v.size()) {
+           size_t comma = std::min(v.find(',', start), v.size());
+           std::string address = v.substr(start, comma - start);
+           if (address.empty()) {
+             return InvalidArgumentError("--controller needs HOST:PORT[,HOST:PORT...], not '" + v +
+                                         "'");
+           }
+           o.controllers.push_back(address);
+           start = comma + 1;
+         }
+         o.controller = o.controllers.front();
+         return OkStatus();
+       }},
+      {"--sample",
+       [&o](const std::string& v) {
+         PW_ASSIGN_OR_RETURN(SampleSpec spec, parseSampleSpec(v, false));
+         o.samples.push_back(spec);
+         return OkStatus();
+       }},
+      {"--sample-tree",
+       [&o](const std::string& v) {
+         PW_ASSIGN_OR_RETURN(SampleSpec spec, parseSampleSpec(v, true));
+         o.samples.push_back(spec);
+         return OkStatus();
+       }},
       {"--ca", text(o.ca_file)},
       {"--cert", text(o.cert_file)},
       {"--key", text(o.key_file)},
@@ -140,6 +178,7 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
       {"--heartbeat", duration(o.heartbeat)},
       {"--drift-every", duration(o.drift_every)},
       {"--duration", duration(o.duration)},
+      {"--settle", duration(o.settle)},
       {"--connect-timeout", duration(o.connect_timeout)},
       {"--backoff-base", duration(o.backoff_base)},
       {"--backoff-cap", duration(o.backoff_cap)},

@@ -5,12 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "bench/fleetsim/process_sampler.h"
 #include "common/status.h"
 
 namespace postwarden::fleetsim {
 
 struct Options {
-  std::string controller;  // HOST:PORT of the controller's mTLS listener
+  std::string controller;  // HOST:PORT of the (first) controller's mTLS listener
+  // Every controller (replicas), in order: `--controller A,B` or repeated. Agent i starts at
+  // controllers[i % n] and moves on as the agent's `controllers:` list does.
+  std::vector<std::string> controllers;
+  std::vector<SampleSpec> samples;  // --sample / --sample-tree: CPU and memory from /proc
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
@@ -20,6 +25,7 @@ struct Options {
   std::chrono::milliseconds heartbeat{30000};
   std::chrono::milliseconds drift_every{60000};  // mean; 0: no drift events
   std::chrono::milliseconds duration{60000};     // held after all agents are connected
+  std::chrono::milliseconds settle{0};           // between all connected and the hold
   std::chrono::milliseconds connect_timeout{300000};
   double ramp_per_second = 2000;
   long id_offset = 0;

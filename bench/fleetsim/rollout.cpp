@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/fleetsim/process_sampler.h"
+
 namespace postwarden::fleetsim {
 namespace {
 
@@ -34,34 +36,13 @@ double secondsBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// utime + stime in seconds and VmRSS in MiB of `pid`; false when unreadable.
+// CPU time in seconds and VmRSS in MiB of `pid` (process_sampler.h); false when unreadable.
 bool readProc(int pid, double& cpu_s, double& rss_mib) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const size_t close = text.rfind(')');
-  if (close == std::string::npos) return false;
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) {
-      stime = std::stod(field);
-      break;
-    }
-  }
-  cpu_s = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      double kib = 0;
-      status >> kib;
-      rss_mib = kib / 1024;
-      return true;
-    }
-  }
-  return false;
+  ProcessReading reading = readProcesses({pid}, 0);
+  if (!reading.alive) return false;
+  cpu_s = static_cast<double>(reading.cpu_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rss_mib = reading.rss_mib;
+  return true;
 }
 
 }  // namespace

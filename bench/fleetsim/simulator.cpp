@@ -152,7 +152,13 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
   bool released_ = false;
 };
 
-Simulator::Simulator(Options options) : options_(std::move(options)) {}
+Simulator::Simulator(Options options) : options_(std::move(options)), sampler_(options_.samples) {
+  if (options_.controllers.empty()) options_.controllers.push_back(options_.controller);
+  for (size_t c = 0; c < options_.controllers.size(); ++c) {
+    controller_index_[options_.controllers[c]] = c;
+  }
+  attached_per_controller_.assign(options_.controllers.size(), 0);
+}
 
 Simulator::~Simulator() {
   {
@@ -170,12 +176,14 @@ Status Simulator::setUp() {
   grpc::SslCredentialsOptions tls{
       .pem_root_certs = ca, .pem_private_key = key, .pem_cert_chain = cert};
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(tls);
-  for (int i = 0; i < options_.channels; ++i) {
+  // options_.channels per controller: channel c * channels + i goes to controllers[c].
+  for (int n = 0; n < options_.channels * static_cast<int>(options_.controllers.size()); ++n) {
+    const std::string& target = options_.controllers[size_t(n / options_.channels)];
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride(options_.server_name);
     // A private subchannel pool and a distinct argument: each channel its own TCP connection.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("postwarden.fleetsim.channel", i);
+    args.SetInt("postwarden.fleetsim.channel", n);
     // The channel's own reconnection stays short, so the agents' backoff is what is measured:
     // a real agent opens a fresh channel per attempt, while a shared channel still in its
     // reconnect backoff fails new streams at once. (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC
@@ -183,7 +191,7 @@ Status Simulator::setUp() {
     // a short one.)
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-    channels_.push_back(grpc::CreateCustomChannel(options_.controller, credentials, args));
+    channels_.push_back(grpc::CreateCustomChannel(target, credentials, args));
     stubs_.push_back(v1::AgentService::NewStub(channels_.back()));
   }
   for (int i = 0; i < options_.agents; ++i) {
@@ -193,13 +201,24 @@ Status Simulator::setUp() {
     agent->id = "sim-" + std::to_string(number);
     agent->site = "sim" + std::to_string(number % 10);
     agent->backoff.emplace(options_.backoff_base, options_.backoff_cap, rng()());
+    // The agent's `controllers:` list, rotated so the fleet starts spread over the replicas.
+    std::vector<std::string> list;
+    for (size_t c = 0; c < options_.controllers.size(); ++c) {
+      list.push_back(options_.controllers[(size_t(i) + c) % options_.controllers.size()]);
+    }
+    agent->rotation.emplace(std::move(list));
     agents_.push_back(std::move(agent));
   }
   return OkStatus();
 }
 
+size_t Simulator::controllerOf(const Agent& agent) const {
+  return controller_index_.at(agent.rotation->current());
+}
+
 v1::AgentService::Stub& Simulator::stubFor(const Agent& agent) {
-  return *stubs_[agent.index % stubs_.size()];
+  const size_t channels = static_cast<size_t>(options_.channels);
+  return *stubs_[controllerOf(agent) * channels + size_t(agent.index) % channels];
 }
 
 void Simulator::schedule(Clock::time_point at, int agent, uint64_t generation, EventKind kind) {
@@ -461,6 +480,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
   bool first_ever = false;
   double connect_ms = 0;
   Clock::time_point started;
+  size_t controller = 0;
   std::vector<std::pair<Clock::time_point, double>> latencies;
   uint64_t acked = 0;
   {
@@ -489,6 +509,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
       // The controller's initial metadata (sent on admission; with the ack by controllers
       // before admission control) marks when it let the stream in.
       started = agent.accepted_at.value_or(now);
+      controller = controllerOf(agent);
       for (PendingReport& report : agent.pending) {  // as a real agent's outbox would
         report.redelivered = true;
         report.sent = now;
@@ -502,7 +523,7 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     std::lock_guard lock(stats_mu_);
     durable_ms_.insert(durable_ms_.end(), latencies.begin(), latencies.end());
     if (first_ever) connect_ms_.push_back(connect_ms);
-    if (attached_now) connectedChanged(+1, now, started);
+    if (attached_now) connectedChanged(+1, controller, now, started);
   }
   if (attached_now && !stopping_) {
     auto heartbeat_in =
@@ -520,6 +541,7 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
   Clock::time_point now = Clock::now();
   bool current = false;
   bool was_attached = false;
+  size_t controller = 0;
   std::chrono::milliseconds delay{0};
   {
     std::lock_guard lock(agent.mu);
@@ -528,6 +550,9 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       agent.stream = nullptr;
       was_attached = agent.attached;
       agent.attached = false;
+      controller = controllerOf(agent);
+      // As the agent's AddressRotation: the next replica, unless shed with a retry hint.
+      agent.rotation->ended(retry_after.has_value());
       // As ControllerLink::run: the hint when shed, else the next backoff step.
       if (options_.legacy_backoff) {
         // Before the hint: uniform(0, min(cap, base * 2^n)), n counting failures since the ack.
@@ -557,7 +582,7 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
     }
     if (was_attached) {
       ++streams_dropped_;
-      connectedChanged(-1, now);
+      connectedChanged(-1, controller, now);
     } else {
       ++connect_failures_;
     }
@@ -568,8 +593,17 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
   live_streams_.fetch_sub(1);
 }
 
-void Simulator::connectedChanged(int delta, Clock::time_point now, Clock::time_point started) {
+void Simulator::connectedChanged(int delta, size_t controller, Clock::time_point now,
+                                 Clock::time_point started) {
+  if (delta < 0 && all_connected_at_ && !first_disconnect_) {
+    // The steady hold ends here: what it measured is taken before this stream counts.
+    first_disconnect_ = now;
+    heartbeats_at_disconnect_ = heartbeats_sent_.load();
+    reports_at_disconnect_ = reports_sent_.load();
+    attached_at_disconnect_ = attached_per_controller_;
+  }
   connected_ += delta;
+  attached_per_controller_[controller] += delta;
   max_connected_ = std::max(max_connected_, connected_);
   if (delta < 0 && all_connected_at_) {
     if (!episode_started_) {
@@ -659,9 +693,12 @@ Summary Simulator::run() {
     double elapsed = millisBetween(started_, now) / 1000.0;
     if (now >= next_sample) {
       summary.timeline.emplace_back(elapsed, connected);
+      sampler_.sample(elapsed);
       next_sample += std::chrono::seconds(1);
     }
-    if (!hold_start && (all_at || now >= started_ + options_.connect_timeout)) {
+    // The hold starts --settle after all are connected (the ramp-up's backlog drained).
+    if (!hold_start && ((all_at && now >= *all_at + options_.settle) ||
+                        now >= started_ + options_.connect_timeout)) {
       hold_start = now;
       heartbeats_at_hold = heartbeats_sent_.load();
       reports_at_hold = reports_sent_.load();
@@ -710,12 +747,33 @@ Summary Simulator::run() {
   if (driver.joinable()) driver.join();
 
   Clock::time_point end = Clock::now();
+  sampler_.sample(millisBetween(started_, end) / 1000.0);
+  // The hold ends at the first disconnect of the connected fleet, if there was one.
+  Clock::time_point hold_end = end;
+  uint64_t heartbeats_at_end = heartbeats_sent_.load();
+  uint64_t reports_at_end = reports_sent_.load();
+  {
+    std::lock_guard lock(stats_mu_);
+    summary.connected_per_controller = attached_per_controller_;
+    if (first_disconnect_ && hold_start) {
+      hold_end = std::max(*first_disconnect_, *hold_start);
+      heartbeats_at_end = heartbeats_at_disconnect_;
+      reports_at_end = reports_at_disconnect_;
+      summary.connected_per_controller = attached_at_disconnect_;
+    }
+  }
   if (hold_start) {
-    summary.hold_seconds = millisBetween(*hold_start, end) / 1000.0;
+    summary.hold_seconds = millisBetween(*hold_start, hold_end) / 1000.0;
     if (summary.hold_seconds > 0) {
       summary.heartbeats_per_second =
-          (heartbeats_sent_.load() - heartbeats_at_hold) / summary.hold_seconds;
-      summary.reports_per_second = (reports_sent_.load() - reports_at_hold) / summary.hold_seconds;
+          (heartbeats_at_end - heartbeats_at_hold) / summary.hold_seconds;
+      summary.reports_per_second = (reports_at_end - reports_at_hold) / summary.hold_seconds;
+    }
+    const double from_s = millisBetween(started_, *hold_start) / 1000.0;
+    const double to_s = millisBetween(started_, hold_end) / 1000.0;
+    summary.processes_hold = sampler_.figures(from_s, to_s);
+    if (hold_end < end) {
+      summary.processes_after = sampler_.figures(to_s, millisBetween(started_, end) / 1000.0);
     }
   }
   {
@@ -755,7 +813,7 @@ Summary Simulator::run() {
   std::vector<double> hold_ms;
   for (const auto& [sent, ms] : durable_ms_) {
     all_ms.push_back(ms);
-    if (hold_start && sent >= *hold_start) hold_ms.push_back(ms);
+    if (hold_start && sent >= *hold_start && sent < hold_end) hold_ms.push_back(ms);
   }
   summary.durable_ms = distributionOf(std::move(all_ms));
   summary.durable_hold_ms = distributionOf(std::move(hold_ms));

@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "agent/link/backoff.h"
+#include "agent/link/channel.h"
 #include "bench/fleetsim/options.h"
+#include "bench/fleetsim/process_sampler.h"
 #include "bench/fleetsim/summary.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -96,6 +98,8 @@ class Simulator {
     bool ever_attached = false;
     // Reset when a hello is acked: the first reconnect after a lost stream is full jitter.
     std::optional<agent::link::Backoff> backoff;
+    // Its controllers (replicas), current() the one to connect to; guarded by `mu`.
+    std::optional<agent::link::AddressRotation> rotation;
     int legacy_failures = 0;  // --legacy-backoff: attempts since the last ack
     uint64_t next_seq = 0;
     std::deque<PendingReport> pending;  // durable reports not yet acked, by seq
@@ -141,6 +145,8 @@ class Simulator {
 
   // Called by the streams.
   v1::AgentService::Stub& stubFor(const Agent& agent);
+  // Index into options_.controllers of the agent's current controller; agent's mutex held.
+  size_t controllerOf(const Agent& agent) const;
   void onAck(Agent& agent, uint64_t generation, uint64_t acked_seq);
   void onAccepted(Agent& agent, uint64_t generation);
   void onHeartbeatWritten() { heartbeats_sent_.fetch_add(1, std::memory_order_relaxed); }
@@ -148,8 +154,10 @@ class Simulator {
   void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
                     std::optional<std::chrono::milliseconds> retry_after);
 
-  // `started`: when the stream that just connected was started (delta > 0).
-  void connectedChanged(int delta, Clock::time_point now, Clock::time_point started = {});
+  // `controller`: the stream's; `started`: when the stream that just connected was started
+  // (delta > 0).
+  void connectedChanged(int delta, size_t controller, Clock::time_point now,
+                        Clock::time_point started = {});
   void cancelAll();
   void progressLine(double elapsed);
 
@@ -157,6 +165,8 @@ class Simulator {
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::AgentService::Stub>> stubs_;
   std::vector<std::unique_ptr<Agent>> agents_;
+  std::map<std::string, size_t> controller_index_;  // address -> index in options_.controllers
+  ProcessSampler sampler_;                          // used by run()'s thread only
   uint64_t seq_base_ = 0;  // the first seq of this run, and its outbox epoch
   Clock::time_point started_;
 
@@ -186,6 +196,12 @@ class Simulator {
   int connected_ = 0;
   int max_connected_ = 0;
   std::optional<Clock::time_point> all_connected_at_;
+  std::vector<int> attached_per_controller_;
+  // The first stream of a connected fleet that ended: the steady hold ends there.
+  std::optional<Clock::time_point> first_disconnect_;
+  uint64_t heartbeats_at_disconnect_ = 0;
+  uint64_t reports_at_disconnect_ = 0;
+  std::vector<int> attached_at_disconnect_;
   std::optional<Clock::time_point> episode_started_;
   int episode_disconnected_ = 0;
   uint64_t episode_attempts_base_ = 0;

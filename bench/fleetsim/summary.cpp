@@ -57,6 +57,32 @@ std::string json(const std::vector<int>& counts) {
   return out + "]";
 }
 
+std::string json(const std::vector<ProcessFigures>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    const ProcessFigures& f = list[i];
+    out += std::string(i ? "," : "") + "{\"name\":" + quoted(f.name) +
+           ",\"pid\":" + std::to_string(f.pid) + ",\"window_s\":" + fixed(f.window_s, 1) +
+           ",\"cpu_percent\":" + fixed(f.cpu_percent, 1) +
+           ",\"rss_mib_peak\":" + fixed(f.rss_mib_peak, 1) +
+           ",\"pss_mib_peak\":" + fixed(f.pss_mib_peak, 1) +
+           ",\"processes\":" + std::to_string(f.processes) +
+           ",\"died\":" + (f.died ? "true" : "false") + "}";
+  }
+  return out + "]";
+}
+
+std::string text(const std::vector<ProcessFigures>& list, const char* label) {
+  std::string out;
+  for (const ProcessFigures& f : list) {
+    out += std::string("  ") + label + " " + f.name + " (pid " + std::to_string(f.pid) + "): CPU " +
+           fixed(f.cpu_percent) + " % of one core over " + fixed(f.window_s) + " s, RSS peak " +
+           fixed(f.rss_mib_peak) + " MiB, PSS peak " + fixed(f.pss_mib_peak) + " MiB, " +
+           std::to_string(f.processes) + " process(es)" + (f.died ? ", died" : "") + "\n";
+  }
+  return out;
+}
+
 std::string text(const Distribution& d) {
   if (d.count == 0) return "no samples";
   return "p50 " + fixed(d.p50) + " ms, p90 " + fixed(d.p90) + " ms, p99 " + fixed(d.p99) +
@@ -109,8 +135,10 @@ std::vector<int> histogramOf(const std::vector<double>& at_s, double bucket_s) {
 std::string renderText(const Summary& s) {
   const Options& o = s.options;
   std::ostringstream out;
+  std::string targets;
+  for (const std::string& c : o.controllers) targets += (targets.empty() ? "" : ",") + c;
   out << "fleetsim summary: " << o.agents << " agents over " << o.channels << " channels to "
-      << o.controller << ", heartbeat " << seconds(o.heartbeat) << " s, drift every "
+      << targets << ", heartbeat " << seconds(o.heartbeat) << " s, drift every "
       << seconds(o.drift_every) << " s (mean)\n";
   out << "  ramp-up (all connected):  "
       << (s.ramp_up_seconds ? fixed(*s.ramp_up_seconds, 2) + " s" : std::string("NOT REACHED"))
@@ -125,6 +153,14 @@ std::string renderText(const Summary& s) {
       << " unacked at end (" << fixed(s.reports_per_second) << "/s during the hold)\n";
   out << "  durable latency (->ack):  " << text(s.durable_ms) << "\n";
   out << "    sent during the hold:   " << text(s.durable_hold_ms) << "\n";
+  if (s.connected_per_controller.size() > 1) {
+    out << "  attached per controller:  ";
+    for (size_t i = 0; i < s.connected_per_controller.size(); ++i) {
+      out << (i ? ", " : "") << o.controllers[i] << " " << s.connected_per_controller[i];
+    }
+    out << " (when the hold ended)\n";
+  }
+  out << text(s.processes_hold, "hold:") << text(s.processes_after, "after the hold:");
   out << "  connect attempts:         " << s.connect_attempts << " (" << s.connect_failures
       << " failed before the hello's ack)\n";
   out << "  streams ended unexpectedly after connecting: " << s.streams_dropped << "\n";
@@ -174,6 +210,9 @@ std::string renderJson(const Summary& s) {
       << ",\"reports_per_s\":" << fixed(s.reports_per_second, 1)
       << ",\"durable_ms\":" << json(s.durable_ms)
       << ",\"durable_hold_ms\":" << json(s.durable_hold_ms)
+      << ",\"connected_per_controller\":" << json(s.connected_per_controller)
+      << ",\"processes_hold\":" << json(s.processes_hold)
+      << ",\"processes_after\":" << json(s.processes_after)
       << ",\"connect_attempts\":" << s.connect_attempts
       << ",\"connect_failures\":" << s.connect_failures
       << ",\"streams_dropped\":" << s.streams_dropped << ",\"errors\":{";

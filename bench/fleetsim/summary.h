@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench/fleetsim/options.h"
+#include "bench/fleetsim/process_sampler.h"
 
 namespace postwarden::fleetsim {
 
@@ -60,7 +61,9 @@ struct Summary {
   Distribution connect_ms;                // per agent: stream start until the hello's Ack
   int connected_at_end = 0;
   int max_connected = 0;
-  double hold_seconds = 0;  // the steady window the rates below are measured over
+  // The steady window the rates below are measured over: from all connected until the end,
+  // or until the first stream of a connected fleet ended (a replica killed), if earlier.
+  double hold_seconds = 0;
   uint64_t heartbeats_sent = 0;
   double heartbeats_per_second = 0;  // during the hold
   uint64_t reports_sent = 0;         // durable drift events (first sends)
@@ -70,6 +73,12 @@ struct Summary {
   double reports_per_second = 0;     // during the hold
   Distribution durable_ms;           // send until Ack, reports acked on the stream they went on
   Distribution durable_hold_ms;      // the same, only reports sent during the hold (steady state)
+  // Agents attached per controller (Options::controllers' order) when the hold ended.
+  std::vector<int> connected_per_controller;
+  // --sample / --sample-tree: over the hold, and from its end (the first disconnect) until the
+  // run ended (the failover); the second is empty when nothing disconnected.
+  std::vector<ProcessFigures> processes_hold;
+  std::vector<ProcessFigures> processes_after;
   uint64_t connect_attempts = 0;
   uint64_t connect_failures = 0;           // streams that ended before their hello was acked
   uint64_t streams_dropped = 0;            // streams that ended after their hello was acked
