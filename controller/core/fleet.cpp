@@ -163,7 +163,7 @@ void Fleet::flush(std::vector<Pending>& batch) {
   for (Pending& p : batch) writes.push_back(std::move(p.write));
   Result<std::vector<bool>> stored = store_.recordReports(writes);
   std::vector<std::pair<size_t, bool>> results;    // index into writes, stored
-  std::vector<std::pair<size_t, Status>> refused;  // index into writes, why
+  std::vector<std::pair<size_t, Status>> refused;  // index into writes, why not stored
   if (stored.ok()) {
     for (size_t i = 0; i < writes.size(); ++i) results.emplace_back(i, (*stored)[i]);
   } else {
@@ -177,9 +177,7 @@ void Fleet::flush(std::vector<Pending>& batch) {
       } else {
         log()->error("report {} of agent {} not stored: {}", writes[i].seq, writes[i].agent_id,
                      one.status().message());
-        if (one.status().code() == StatusCode::kInvalidArgument) {
-          refused.emplace_back(i, one.status());
-        }
+        refused.emplace_back(i, one.status());
       }
     }
   }
@@ -198,8 +196,9 @@ void Fleet::flush(std::vector<Pending>& batch) {
       ackLocked(writes[i].agent_id, writes[i].epoch, writes[i].seq);
       stored_count += was_new ? 1 : 0;
     }
-    // A report the store refuses (an absurd seq jump) is never acked: the agent would send it
-    // again forever. Its stream ends with the reason instead.
+    // A report not stored is never acked, and its stream ends with the reason: refused (an
+    // absurd seq jump), the agent would otherwise send it again forever; failed (the store
+    // unreachable), the agent sends it only on a new stream, to this or another replica.
     for (auto& [i, status] : refused) {
       auto it = sessions_.find(writes[i].agent_id);
       if (it == sessions_.end()) continue;

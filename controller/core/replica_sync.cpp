@@ -46,6 +46,11 @@ void onReplicaChange(const std::string& payload, Fleet& fleet, store::RolloutSto
     fleet.deliverCommand(agent_id, command);  // the replica the agent is connected to sends it
     return;
   }
+  if (payload == store::kChangeJobReport) {
+    // Only the leader's loop acts on it; a follower's wake reads nothing (Rollouts::loop).
+    if (rollouts != nullptr) rollouts->wake();
+    return;
+  }
   std::optional<std::vector<store::PinRow>> pins;
   if (rollout_store != nullptr) {
     Result<std::vector<store::PinRow>> stored = rollout_store->listPins();

@@ -33,6 +33,8 @@ class Lease {
 inline constexpr char kChangeTargeting[] = "targeting";  // assignments, baselines, revocations
 inline constexpr char kChangeRollout[] = "rollout";      // a rollout's record or pins
 inline constexpr char kChangeCommand[] = "command";      // "command AGENT_ID BASE64"
+// A state report of a rollout job was stored: the leader steps; nothing to resync.
+inline constexpr char kChangeJobReport[] = "job-report";
 
 // Stops listening when destroyed.
 class ChangeListener {

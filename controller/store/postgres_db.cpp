@@ -24,6 +24,12 @@ void appendInt32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
 }
 
+// Appended to every Unavailable: callers (an operator, a log reader) learn that the
+// controller is up and what to do, not only that something failed.
+constexpr char kRetryHint[] =
+    "; the controller's database is unreachable: retry in a few seconds (the controller "
+    "reconnects by itself)";
+
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -40,7 +46,8 @@ Status statusFor(const std::string& sqlstate, const std::string& message) {
   if (sqlstate == "57014") return DeadlineExceededError(text);        // statement timeout
   if (sqlstate.empty() || startsWith(sqlstate, "08") || startsWith(sqlstate, "53") ||
       startsWith(sqlstate, "57P")) {
-    return UnavailableError(text);  // connection lost, server shutting down, out of resources
+    // Connection lost, server shutting down, out of resources: worth retrying as such.
+    return UnavailableError(text + kRetryHint);
   }
   return InternalError(text);
 }
@@ -165,9 +172,17 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
                                                      int statement_timeout_ms) {
   // The caller's conninfo comes last, so what it says wins over these defaults. UTF-8: the
   // store only writes valid UTF-8 (text.h) and reads its text back as such.
-  const char* keywords[] = {"application_name", "connect_timeout", "client_encoding", "dbname",
-                            nullptr};
-  const char* values[] = {"postwarden-controller", "10", "UTF8", conninfo.c_str(), nullptr};
+  // TCP keepalives (probe after 5 s idle, every 2 s, give up after 3) and tcp_user_timeout
+  // (unacknowledged data for 10 s): a server behind a dead network is noticed in seconds, not
+  // after the kernel's two hours, by an idle listener and a lease holder as by a pending
+  // statement. Ignored on unix sockets.
+  const char* keywords[] = {"application_name", "connect_timeout",
+                            "client_encoding",  "keepalives",
+                            "keepalives_idle",  "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout",
+                            "dbname",           nullptr};
+  const char* values[] = {"postwarden-controller", "10",   "UTF8", "1", "5", "2", "3", "10000",
+                          conninfo.c_str(),        nullptr};
   pg_conn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (raw == nullptr) return ResourceExhaustedError("postgresql: out of memory for a connection");
   std::unique_ptr<Connection> conn(new Connection(raw));
@@ -178,7 +193,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
         message.find("invalid URI") != std::string::npos) {
       return InvalidArgumentError("postgresql: " + message);
     }
-    return UnavailableError("postgresql: cannot connect: " + message);
+    return UnavailableError("postgresql: cannot connect: " + message + kRetryHint);
   }
   const std::string timeout = std::to_string(statement_timeout_ms);
   PW_RETURN_IF_ERROR(conn->exec("SELECT set_config('statement_timeout', $1, false), "

@@ -148,10 +148,15 @@ Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWri
         stored.clear();  // a retry starts over
         stored.reserve(writes.size());
         PW_ASSIGN_OR_RETURN(auto counters, storedCounters(db, writes));
+        bool job_report = false;
         for (const ReportWrite& write : writes) {
           PW_ASSIGN_OR_RETURN(bool was_new, applyReport(db, write, counters[write.agent_id]));
           stored.push_back(was_new);
+          job_report = job_report || (was_new && write.state && !write.state->job_state.empty());
         }
+        // A rollout job's outcome: whichever replica stored it, the leader's rollout loop
+        // steps on it at once (coordination.h), as it does for the reports it stores itself.
+        if (job_report) PW_RETURN_IF_ERROR(pg::announce(db, kChangeJobReport));
         std::vector<std::string> ids;
         ids.reserve(counters.size());
         for (const auto& entry : counters) ids.push_back(entry.first);

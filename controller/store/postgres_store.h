@@ -118,6 +118,10 @@ class PostgresStore final : public Store,
   Status finishImport() override;
 
  private:
+  // kIdSequencesTable's rows: each identity sequence set to the source's highest id.
+  Status importIdSequences(const TransferTable& table, std::span<const TransferRow> rows);
+  // The tables whose ids are generated (TransferTable::identity_id).
+  static std::vector<std::string> identityTables();
   PostgresStore(std::string conninfo, std::unique_ptr<pg::Pool> pool,
                 const PostgresOptions& options);
 

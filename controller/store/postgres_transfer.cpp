@@ -2,7 +2,9 @@
 // one REPEATABLE READ snapshot, so it is consistent while replicas keep writing; an import
 // writes each batch in one transaction, ids as they were (OVERRIDING SYSTEM VALUE), and then
 // moves the identity sequences past them.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "controller/store/postgres_db.h"
 #include "controller/store/postgres_store.h"
@@ -73,6 +75,16 @@ Status PostgresStore::exportRows(const TransferTable& table,
   PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
   PW_RETURN_IF_ERROR(db->execScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   Status status = [&]() -> Status {
+    if (table.name == kIdSequencesTable) {
+      // A sequence never used has no last value (NULL), as SQLite has no row for it.
+      PW_ASSIGN_OR_RETURN(
+          Rows rows, db->exec("SELECT name, seq FROM (SELECT t AS name, pg_sequence_last_value("
+                              "pg_get_serial_sequence(t, 'id')::regclass) AS seq FROM "
+                              "unnest($1::text[]) AS t) s WHERE seq IS NOT NULL ORDER BY name",
+                              Params().textArray(identityTables())));
+      for (int r = 0; r < rows.size(); ++r) PW_RETURN_IF_ERROR(row(rowAt(table, rows, r)));
+      return OkStatus();
+    }
     const std::string sql = "SELECT " + columnList(table) + " FROM " + table.name + " ORDER BY " +
                             table.postgres_order + " LIMIT $1 OFFSET $2";
     for (int64_t offset = 0;; offset += kPageRows) {
@@ -99,6 +111,7 @@ Status PostgresStore::checkEmpty() {
 }
 
 Status PostgresStore::importRows(const TransferTable& table, std::span<const TransferRow> rows) {
+  if (table.name == kIdSequencesTable) return importIdSequences(table, rows);
   std::string placeholders;
   for (size_t i = 1; i <= table.columns.size(); ++i) {
     placeholders += (i == 1 ? "$" : ", $") + std::to_string(i);
@@ -116,17 +129,43 @@ Status PostgresStore::importRows(const TransferTable& table, std::span<const Tra
                         });
 }
 
-Status PostgresStore::finishImport() {
+Status PostgresStore::importIdSequences(const TransferTable& table,
+                                        std::span<const TransferRow> rows) {
+  const std::vector<std::string> tables = identityTables();
   PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
-  for (const TransferTable& table : transferTables()) {
-    if (!table.identity_id) continue;
-    PW_RETURN_IF_ERROR(db->exec("SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT "
-                                "max(id) FROM " +
-                                    table.name + "), 0) + 1, false)",
-                                Params().text(table.name))
-                           .status());
+  for (const TransferRow& row : rows) {
+    if (std::find(tables.begin(), tables.end(), row[0]) == tables.end()) continue;  // not ours
+    PW_ASSIGN_OR_RETURN(Params params, paramsOf(table, row));
+    PW_RETURN_IF_ERROR(
+        db->exec("SELECT setval(pg_get_serial_sequence($1, 'id'), greatest($2, 1), $2 > 0)", params)
+            .status());
   }
   return OkStatus();
+}
+
+Status PostgresStore::finishImport() {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  for (const std::string& table : identityTables()) {
+    // Past the imported ids and the source's highest (set from kIdSequencesTable); a sequence
+    // neither touches stays unused.
+    PW_RETURN_IF_ERROR(
+        db->exec("SELECT setval(s, v, true) FROM (SELECT s, greatest(coalesce((SELECT max(id) "
+                 "FROM " +
+                     table +
+                     "), 0), coalesce(pg_sequence_last_value(s), 0)) AS v FROM (SELECT "
+                     "pg_get_serial_sequence($1, 'id')::regclass AS s) q) w WHERE v > 0",
+                 Params().text(table))
+            .status());
+  }
+  return OkStatus();
+}
+
+std::vector<std::string> PostgresStore::identityTables() {
+  std::vector<std::string> names;
+  for (const TransferTable& table : transferTables()) {
+    if (table.identity_id) names.push_back(table.name);
+  }
+  return names;
 }
 
 }  // namespace postwarden::controller::store

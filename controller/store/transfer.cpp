@@ -123,6 +123,10 @@ std::vector<TransferTable> makeTables() {
        "id",
        "id",
        true},
+      // Last: the highest id each generated-id table above has handed out (SQLite keeps it in
+      // sqlite_sequence for its AUTOINCREMENT tables; PostgreSQL in the identity sequences),
+      // so that the ids of deleted rows (a withdrawn assignment) are not handed out again.
+      {kIdSequencesTable, {{"name", kText}, {"seq", kInt}}, "name", "name"},
   };
 }
 

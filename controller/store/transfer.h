@@ -39,6 +39,10 @@ struct TransferTable {
   bool identity_id = false;  // the first column "id" is generated: kept on import
 };
 
+// Not a table of its own on PostgreSQL: rows (table name, highest id handed out) that set the
+// identity sequences on import.
+inline constexpr char kIdSequencesTable[] = "sqlite_sequence";
+
 // Every table, parents before children.
 const std::vector<TransferTable>& transferTables();
 // "a, b, c": the table's columns for a SELECT or INSERT.
@@ -58,7 +62,8 @@ class Transferable {
   virtual Status checkEmpty() = 0;
   // Inserts rows as they are (ids too). Unimplemented where the backend takes no imports.
   virtual Status importRows(const TransferTable& table, std::span<const TransferRow> rows) = 0;
-  // After the last row: generated ids continue after the imported ones.
+  // After the last row: generated ids continue after the imported ones, and after the
+  // highest id the source had handed out (kIdSequencesTable).
   virtual Status finishImport() = 0;
 };
 

@@ -6,7 +6,6 @@
 // agent reported meanwhile drains there exactly once (the outbox's sequence numbers against the
 // store's rows). Skipped, saying why, where PostgreSQL or Postfix is absent.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -16,9 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/link/outbox.h"
-#include "common/os/posix_file_system.h"
 #include "tests/e2e/fleet_support.h"
+#include "tests/e2e/replica_support.h"
 #include "tests/fakes/postgres_server.h"
 
 namespace postwarden::testing {
@@ -31,25 +29,6 @@ const std::string kHardening =
     std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 constexpr char kAgentId[] = "replica.test";
 constexpr char kDrift[] = "smtpd_tls_auth_only is no (baseline: yes)";
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The first column of the first row of constant `sql` as text ("" on error, with a failure).
-std::string queryText(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string out;
-  PGresult* result = PQexec(conn, sql.c_str());
-  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0) {
-    out = PQgetvalue(result, 0, 0);
-  } else {
-    ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
-  }
-  PQclear(result);
-  PQfinish(conn);
-  return out;
-}
 
 class ReplicasE2eTest : public ::testing::Test {
  protected:
@@ -87,17 +66,7 @@ class ReplicasE2eTest : public ::testing::Test {
   }
 
   int historyCount(Controller& c, const std::string& kind, const std::string& needle) {
-    auto stub = c.operatorStub();
-    grpc::ClientContext context;
-    v1::GetAgentRequest request;
-    request.set_id(kAgentId);
-    v1::GetAgentResponse response;
-    if (!stub->GetAgent(&context, request, &response).ok()) return -1;
-    int n = 0;
-    for (const v1::HistoryEntry& e : response.history()) {
-      if (e.kind() == kind && e.summary().find(needle) != std::string::npos) ++n;
-    }
-    return n;
+    return testing::historyCount(c, kAgentId, kind, needle);
   }
 
   bool connectedTo(Controller& c) {
@@ -163,28 +132,8 @@ TEST_F(ReplicasE2eTest, AChangeOnOneReplicaReachesAnAgentOfTheOtherWhichSurvives
   ASSERT_TRUE(eventually([&] { return historyCount(*b_, "drift", kDrift) == 1 && compliant(*b_); }))
       << agent_->log();
 
-  // Nothing lost, nothing stored twice (the store's key): every seq the outbox handed out is
-  // stored (without a gap) or still pending (a report made just before the stop).
-  ASSERT_EQ(agent_->stop(), 0) << agent_->log();
-  os::PosixFileSystem files;
-  auto outbox = agent::link::Outbox::open(files, agent_->stateDir() + "/outbox", 10000);
-  ASSERT_TRUE(outbox.ok()) << outbox.status().message();
-  const std::string conninfo = postgres_->conninfo();
-  const std::string where = std::string(" FROM reports WHERE agent_id = '") + kAgentId +
-                            "' AND epoch = " +
-                            // stored as bigint: an epoch above 2^63 reads back negative
-                            std::to_string(static_cast<int64_t>((*outbox)->epoch()));
-  const uint64_t stored_max = std::stoull(queryText(conninfo, "SELECT max(seq)" + where));
-  EXPECT_EQ(queryText(conninfo, "SELECT count(*) = max(seq) - min(seq) + 1" + where), "t");
-  const std::vector<agent::link::OutboxEntry> pending = (*outbox)->pending();
-  // Pending above the stored: not yet delivered; pending at or below: stored, its ack not yet
-  // seen (a redelivery is then dropped as a duplicate).
-  uint64_t undelivered = 0;
-  for (const agent::link::OutboxEntry& e : pending) undelivered += e.seq > stored_max ? 1 : 0;
-  EXPECT_EQ(stored_max + undelivered, (*outbox)->lastSeq());
-  EXPECT_EQ(
-      queryText(conninfo, std::string("SELECT last_seq FROM agents WHERE id = '") + kAgentId + "'"),
-      std::to_string(stored_max));
+  // Nothing lost, nothing stored twice (the store's key).
+  ASSERT_NO_FATAL_FAILURE(expectOutboxStoredOnce(*agent_, postgres_->conninfo()));
   EXPECT_EQ(historyCount(*b_, "drift", kDrift), 1);
 }
 

@@ -164,16 +164,21 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(
     return InternalError("initdb failed: " + why);
   }
 
-  Result<pid_t> server =
-      spawn({binDir() + "/postgres", "-D", data, "-k", dir, "-c", "listen_addresses=", "-c",
-             std::string("fsync=") + (options.fsync ? "on" : "off"), "-c", "max_connections=60",
-             "-c", "shared_buffers=32MB"},
-            who, dir, log, /*die_with_parent=*/true);
-  if (!server.ok()) {
-    removeDir(dir);
-    return server.status();
-  }
-  std::unique_ptr<PostgresServer> running(new PostgresServer(dir, *server));
+  std::unique_ptr<PostgresServer> running(new PostgresServer(dir, -1));
+  running->fsync_ = options.fsync;
+  PW_RETURN_IF_ERROR(running->launch());
+  return running;
+}
+
+Status PostgresServer::launch() {
+  PW_ASSIGN_OR_RETURN(RunAs who, runAs());
+  const std::string data = dir_ + "/data";
+  const std::string log = dir_ + "/server.log";
+  PW_ASSIGN_OR_RETURN(
+      pid_, spawn({binDir() + "/postgres", "-D", data, "-k", dir_, "-c", "listen_addresses=", "-c",
+                   std::string("fsync=") + (fsync_ ? "on" : "off"), "-c", "max_connections=60",
+                   "-c", "shared_buffers=32MB"},
+                  who, dir_, log, /*die_with_parent=*/true));
   // postmaster.pid's 8th line says "ready" once it accepts connections.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (true) {
@@ -184,10 +189,10 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(
     while (std::getline(pidfile, line)) {
       if (++n == 8 && line.rfind("ready", 0) == 0) ready = true;
     }
-    if (ready) return running;
+    if (ready) return OkStatus();
     int status = 0;
-    if (::waitpid(*server, &status, WNOHANG) == *server) {
-      running->pid_ = -1;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       return InternalError("postgres exited while starting: " + tail(log));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -195,6 +200,34 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+Status PostgresServer::stop() {
+  if (pid_ <= 0) return OkStatus();
+  PW_ASSIGN_OR_RETURN(RunAs who, runAs());
+  // pg_ctl's fast mode, as an operator stops it: clients disconnected, a clean shutdown.
+  PW_ASSIGN_OR_RETURN(pid_t ctl, spawn({binDir() + "/pg_ctl", "stop", "-D", dir_ + "/data", "-m",
+                                        "fast", "-w", "-t", "30"},
+                                       who, dir_, dir_ + "/server.log", /*die_with_parent=*/true));
+  std::optional<int> ctl_done = waitFor(ctl, std::chrono::seconds(40));
+  if (!ctl_done.has_value()) {
+    ::kill(ctl, SIGKILL);
+    ::waitpid(ctl, nullptr, 0);
+  }
+  if (!waitFor(pid_, std::chrono::seconds(10)).has_value()) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return InternalError("pg_ctl stop -m fast did not stop postgres: " +
+                         tail(dir_ + "/server.log"));
+  }
+  pid_ = -1;
+  return OkStatus();
+}
+
+Status PostgresServer::resume() {
+  if (pid_ > 0) return FailedPreconditionError("postgres is running already");
+  return launch();
 }
 
 PostgresServer::~PostgresServer() {

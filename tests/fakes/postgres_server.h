@@ -5,7 +5,8 @@
 // run as the "postgres" system user (else "nobody"), the directory handed to it. The server is
 // this process's child; it gets SIGKILL should this process die first (PR_SET_PDEATHSIG), and
 // the destructor stops it (SIGINT: fast shutdown, then SIGKILL after 10 s) and removes the
-// directory. Never touches a system cluster. Test-only.
+// directory; stop()/resume() take it down and up again in between. Never touches a system cluster.
+// Test-only.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +39,13 @@ class PostgresServer {
   PostgresServer& operator=(const PostgresServer&) = delete;
   ~PostgresServer();
 
+  // Stops the server as `pg_ctl stop -m fast` does (clients cut off, clean shutdown); the
+  // cluster stays. resume() starts it again on the same directory and socket and waits until
+  // it accepts connections. For outage tests.
+  Status stop();
+  Status resume();
+  bool running() const { return pid_ > 0; }
+
   // A libpq connection string for `dbname` ("postgres" always exists) as user "postwarden".
   std::string conninfo(const std::string& dbname = "postgres") const;
   const std::string& directory() const { return dir_; }
@@ -45,9 +53,11 @@ class PostgresServer {
 
  private:
   PostgresServer(std::string dir, pid_t pid) : dir_(std::move(dir)), pid_(pid) {}
+  Status launch();  // starts postgres on dir_ and waits until it is ready
 
   std::string dir_;
   pid_t pid_ = -1;
+  bool fsync_ = false;
 };
 
 }  // namespace postwarden::fakes

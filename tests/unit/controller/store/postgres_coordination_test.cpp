@@ -1,7 +1,8 @@
 // PostgresStore as Coordination (coordination.h) on the shared test server: the advisory-lock
 // lease (one holder; freed when the holder's session dies; a holder whose session was killed
 // knows it), and the change feed (a committed assignment is heard by a listener, a rolled-back
-// change is not). Skipped, saying why, where no PostgreSQL server can be started.
+// change is not, a rollout job's stored report is). Skipped, saying why, where no PostgreSQL server
+// can be started.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -107,6 +108,26 @@ TEST_F(PostgresCoordinationTest, ListenersHearCommittedChangesOnly) {
   ASSERT_TRUE(heard("command a1 AAAA"));
   std::lock_guard lock(mu_);
   EXPECT_EQ(payloads_, std::vector<std::string>{"command a1 AAAA"});
+}
+
+TEST_F(PostgresCoordinationTest, AStoredReportOfARolloutJobIsAnnouncedOthersAreNot) {
+  ASSERT_TRUE(store_->registerSimulatedAgent("a1", 1).ok());
+  std::unique_ptr<ChangeListener> listener = store_->listen(recorder());
+  ASSERT_TRUE(heard(""));  // connected
+  auto state = [](uint64_t seq, const std::string& job_state) {
+    ReportWrite write{.agent_id = "a1", .seq = seq, .kind = "state", .received_at = 2};
+    write.state = ReportWrite::State{.serialized = "s", .job_state = job_state};
+    return write;
+  };
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{state(1, "")}).ok());
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{state(2, "job")}).ok());
+  ASSERT_TRUE(heard(kChangeJobReport));
+  // A redelivery stores nothing and announces nothing.
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{state(2, "job")}).ok());
+  ASSERT_TRUE(store_->announce("mark").ok());
+  ASSERT_TRUE(heard("mark"));
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(payloads_, (std::vector<std::string>{"", kChangeJobReport, "mark"}));
 }
 
 }  // namespace

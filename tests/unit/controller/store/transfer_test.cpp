@@ -159,7 +159,8 @@ TEST_F(PostgresTransferTest, SqliteToPostgresRoundTripsEveryRow) {
   auto next = postgres_->addAssignment(
       {.baseline_name = "b", .baseline_version = "ba9876543210", .created_at = kNow});
   ASSERT_TRUE(next.ok()) << next.status().toString();
-  EXPECT_GT(next->id, 1);  // after the imported ids
+  // After the imported ids, and never the id of the assignment removed before the move (2).
+  EXPECT_EQ(next->id, 3);
   ReportWrite repeated = report("a1", 2);
   repeated.epoch = 77;
   EXPECT_EQ(postgres_->recordReports(std::vector<ReportWrite>{repeated})->front(), false)

@@ -1,0 +1,62 @@
+// TcpForwarder: a network cut between a client and a server, under the test's control. It
+// listens on 127.0.0.1 (a free port) and forwards every connection, byte for byte, to a unix
+// socket (a test's private PostgreSQL: tests/fakes/postgres_server.h), on one thread with
+// poll(2). partition() closes every forwarded connection at once, both sides, and closes each
+// new one as soon as it is accepted, until heal(): to the client the server is gone, as after a
+// network cut its TCP stack reports (a userland forwarder cannot swallow packets silently: the
+// loopback acks them). Test-only.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace postwarden::fakes {
+
+class TcpForwarder {
+ public:
+  static Result<std::unique_ptr<TcpForwarder>> start(const std::string& upstream_unix_path);
+  TcpForwarder(const TcpForwarder&) = delete;
+  TcpForwarder& operator=(const TcpForwarder&) = delete;
+  ~TcpForwarder();  // stops the thread, closes everything
+
+  int port() const { return port_; }
+  // Returns once every open connection is closed.
+  void partition();
+  void heal();
+  bool partitioned() const { return partitioned_; }
+  // Connections accepted and forwarded since the start.
+  int forwarded() const { return forwarded_; }
+
+ private:
+  struct Pair {
+    int client = -1;
+    int server = -1;
+  };
+  TcpForwarder(int listen_fd, int port, std::string upstream, int wake_read, int wake_write);
+  void run();
+  void accept();
+  // Moves what `from` has to `to`; false when either side is done.
+  static bool pump(int from, int to);
+  void closeAll();
+
+  const int listen_fd_;
+  const int port_;
+  const std::string upstream_;
+  const int wake_read_;
+  const int wake_write_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> partitioned_{false};
+  std::atomic<int> forwarded_{0};
+  // partition() waits until the thread has cut what was open when it asked.
+  std::atomic<int> cuts_requested_{0};
+  std::atomic<int> cuts_done_{0};
+  std::vector<Pair> pairs_;  // the thread's own
+  std::thread thread_;
+};
+
+}  // namespace postwarden::fakes
