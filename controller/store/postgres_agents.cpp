@@ -182,16 +182,26 @@ Status PostgresStore::touchAgents(std::span<const std::pair<std::string, UnixMs>
   // In id order, so two batches lock the rows they share in the same order.
   std::vector<std::pair<std::string, UnixMs>> sorted(seen.begin(), seen.end());
   std::sort(sorted.begin(), sorted.end());
+  std::vector<std::string> ids, ats;
+  for (const auto& [id, at] : sorted) {
+    ids.push_back(id);
+    ats.push_back(std::to_string(at));
+  }
+  // Two statements, not one per agent: lock in id order, then one UPDATE from the arrays.
+  // greatest(): a later heartbeat stored first is not moved back.
   return runTransaction(
-      *pool_, {.relaxed_durability = true, .max_attempts = options_.max_attempts},
+      *pool_,
+      {.relaxed_durability = true, .read_committed = true, .max_attempts = options_.max_attempts},
       [&](Connection& db) -> Status {
-        for (const auto& [id, at] : sorted) {
-          PW_RETURN_IF_ERROR(
-              db.exec("UPDATE agents SET last_seen = greatest(last_seen, $2) WHERE id = $1",
-                      Params().text(id).integer(at))
-                  .status());
-        }
-        return OkStatus();
+        PW_RETURN_IF_ERROR(db.exec("SELECT 1 FROM agents WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                                   Params().textArray(ids))
+                               .status());
+        return db
+            .exec(
+                "UPDATE agents a SET last_seen = greatest(a.last_seen, v.at) FROM "
+                "unnest($1::text[], $2::text[]::bigint[]) AS v (id, at) WHERE a.id = v.id",
+                Params().textArray(ids).textArray(ats))
+            .status();
       });
 }
 

@@ -336,7 +336,9 @@ Status runTransaction(Pool& pool, const TransactionOptions& options,
           std::chrono::microseconds(base * 500 + static_cast<int>(jitter() % (base * 1000))));
     }
     PW_ASSIGN_OR_RETURN(Pool::Lease conn, pool.acquire());
-    PW_RETURN_IF_ERROR(conn->execScript("BEGIN ISOLATION LEVEL SERIALIZABLE"));
+    PW_RETURN_IF_ERROR(conn->execScript(options.read_committed
+                                            ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                            : "BEGIN ISOLATION LEVEL SERIALIZABLE"));
     if (options.relaxed_durability) {
       PW_RETURN_IF_ERROR(conn->execScript("SET LOCAL synchronous_commit = off"));
     }

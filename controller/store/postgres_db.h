@@ -151,12 +151,19 @@ struct TransactionOptions {
   // Hellos and heartbeats: commit without waiting for the WAL flush (synchronous_commit off),
   // as SqliteStore's relaxed durability. Reports and every other change wait for it.
   bool relaxed_durability = false;
+  // READ COMMITTED instead of SERIALIZABLE, for a body that first locks every row its
+  // decisions rest on (SELECT ... FOR UPDATE, in id order) and then writes only rows of what
+  // it locked: report batches and heartbeats. Under SERIALIZABLE, two replicas' batches for
+  // different agents failed each other through predicate locks on shared index pages and
+  // were rerun whole (docs/performance.md, "Controller replicas on PostgreSQL").
+  bool read_committed = false;
   // Attempts for a transaction that fails with a serialization failure (40001) or deadlock
   // (40P01) before giving up with Aborted.
   int max_attempts = 10;
 };
 
-// Runs `body` in one SERIALIZABLE transaction on a pooled connection and commits when it
+// Runs `body` in one SERIALIZABLE (or READ COMMITTED, as the options say) transaction on a
+// pooled connection and commits when it
 // returns OK (rolls back otherwise). A serialization failure or deadlock, in the body or at
 // COMMIT, rolls back and runs the whole body again (after a short, growing, jittered pause):
 // so `body` must derive everything from what it reads, and may run more than once.

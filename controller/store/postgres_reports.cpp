@@ -143,8 +143,11 @@ Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWri
   std::vector<bool> stored;
   if (writes.empty()) return stored;
   // All of the batch in one transaction (group commit): one WAL flush for every report in it.
+  // READ COMMITTED: storedCounters locks the batch's agents first, and every row written
+  // belongs to one of them; the sequence rule is decided on the locked, current counters.
   PW_RETURN_IF_ERROR(runTransaction(
-      *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
+      *pool_, {.read_committed = true, .max_attempts = options_.max_attempts},
+      [&](Connection& db) -> Status {
         stored.clear();  // a retry starts over
         stored.reserve(writes.size());
         PW_ASSIGN_OR_RETURN(auto counters, storedCounters(db, writes));
