@@ -76,6 +76,7 @@ rollouts (docs/fleetsim.md, "Rollouts"):
   --waves YAML            the spec's waves (default "[{canary: 10}, {percent: 10},
                           {percent: 100}]")
   --max-failures N|P%     the spec's max_failures (default 1%)
+  --max-in-flight N|P%    the spec's max_in_flight (default: not set, no limit per wave)
   --soak DURATION         the spec's soak (default 20s)
   --rollout-timeout DURATION
                           give up waiting for the rollout to end (default 15m)
@@ -191,6 +192,7 @@ Result<Options> parseOptions(const std::vector<std::string>& args) {
       {"--check-interval", duration(o.check_interval)},
       {"--waves", text(o.rollout_waves)},
       {"--max-failures", text(o.max_failures)},
+      {"--max-in-flight", text(o.max_in_flight)},
       {"--soak", duration(o.soak)},
       {"--rollout-timeout", duration(o.rollout_timeout)},
       {"--job-failure-rate",

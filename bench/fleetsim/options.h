@@ -49,6 +49,7 @@ struct Options {
   std::chrono::milliseconds check_interval{10000};  // health reports while a job soaks
   std::string rollout_waves = "[{canary: 10}, {percent: 10}, {percent: 100}]";
   std::string max_failures = "1%";
+  std::string max_in_flight;  // the spec's max_in_flight; empty: not set (no limit)
   std::chrono::milliseconds soak{20000};
   std::chrono::milliseconds rollout_timeout{900000};
 };

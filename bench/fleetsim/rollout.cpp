@@ -87,7 +87,10 @@ std::string RolloutDriver::specText() const {
   return std::string("name: fleetsim\nbaseline: ") + kBaselineName + "@" + v2_ +
          "\nanytime: true\nsoak: " + std::to_string(options_.soak.count()) +
          "ms\nwaves: " + options_.rollout_waves + "\nmax_failures: \"" + options_.max_failures +
-         "\"\nhealth:\n  report_interval: " + std::to_string(options_.check_interval.count()) +
+         "\"\n" +
+         (options_.max_in_flight.empty() ? ""
+                                         : "max_in_flight: \"" + options_.max_in_flight + "\"\n") +
+         "health:\n  report_interval: " + std::to_string(options_.check_interval.count()) +
          "ms\n  missed_reports: 3\n";
 }
 

@@ -271,7 +271,7 @@ std::optional<v1::ControllerMessage> Fleet::pinMessage(const store::PinRow& pin)
     return std::nullopt;
   }
   // A pin repairs drift at once: the version a rollout gave the host is known-good
-  // (docs/rollouts.md, "Drift during and after rollouts").
+  // (docs/rollouts.md, "Drift during and after a rollout").
   v1::ControllerMessage message = assignmentMessage(*baseline, store::Mode::kEnforce, {});
   if (!message.mutable_assignment()->mutable_job()->ParseFromString(pin.job)) {
     log()->error("pin of agent {} has an unreadable job", pin.agent_id);
