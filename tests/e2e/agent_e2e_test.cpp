@@ -17,6 +17,7 @@
 #include "agent/verify/smtp_prober.h"
 #include "common/os/file_lock.h"
 #include "common/os/process_command_runner.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -24,10 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
-const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
 class AgentE2eTest : public PostfixSandboxFixture {
  protected:

@@ -22,6 +22,7 @@
 #include "common/os/process_command_runner.h"
 #include "common/proto_time.h"
 #include "common/sha256.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
@@ -29,9 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 
 // A controller that only speaks AgentService.Connect: it records what the agent sends, acks
 // durable reports, and sends what the test tells it to the connected agent.

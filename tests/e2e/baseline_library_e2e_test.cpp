@@ -19,6 +19,7 @@
 
 #include "agent/verify/smtp_prober.h"
 #include "common/os/process_command_runner.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 #include "tests/fakes/certificate_generator.h"
 
@@ -26,9 +27,6 @@ namespace postwarden::testing {
 namespace {
 
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

@@ -6,6 +6,7 @@
 // processes the test starts (SSL_CERT_FILE), never the system's.
 #include <gtest/gtest.h>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 #include "tests/fakes/certificate_generator.h"
 
@@ -18,8 +19,6 @@ using agent::tls::GeneratedCertificate;
 using os::CommandResult;
 using std::chrono::hours;
 
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const auto kNow = std::chrono::system_clock::now();
 
 bool contains(const std::string& text, const std::string& needle) {

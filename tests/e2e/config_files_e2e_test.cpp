@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/os/process_command_runner.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -18,10 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
-const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -10,15 +10,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 
 // Long enough for every other test; renewal comes after about two thirds of it.
 const std::string kCertificateTtl = "30s";

@@ -19,6 +19,7 @@
 
 #include "agent/verify/smtp_prober.h"
 #include "common/os/process_command_runner.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -26,10 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
-const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
 // What the hardening baseline sets in main.cf, as `postconf -x` prints it.
 const std::map<std::string, std::string> kBaselineValues = {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
@@ -19,11 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
 const std::string kController = POSTWARDEN_CONTROLLER_PATH;
 const std::string kCtl = POSTWARDEN_CTL_PATH;
-const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
 // A program's exit code, stdout and stderr apart.
 os::CommandResult run(const std::vector<std::string>& argv) {

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
@@ -30,8 +31,6 @@ namespace fs = std::filesystem;
 
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr char kPromtool[] = "/usr/bin/promtool";
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 
 std::string readText(const std::string& path) {
   std::ifstream in(path);

@@ -8,15 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "agent/verify/smtp_prober.h"
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
 namespace {
 
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 #include "tests/e2e/replica_support.h"
 #include "tests/fakes/postgres_server.h"
@@ -25,8 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 constexpr char kAgentId[] = "replica.test";
 constexpr char kDrift[] = "smtpd_tls_auth_only is no (baseline: yes)";
 

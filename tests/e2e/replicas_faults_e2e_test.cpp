@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 #include "tests/e2e/replica_support.h"
 #include "tests/fakes/postgres_server.h"
@@ -35,8 +36,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
 
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 const std::string kBaseline = "smtp-auth-hardening";
 constexpr char kDrift[] = "smtpd_tls_auth_only is no (baseline: yes)";
 constexpr char kRepaired[] = "smtpd_tls_auth_only = yes";

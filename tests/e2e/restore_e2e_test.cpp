@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/postfix_sandbox.h"
 
 namespace postwarden::testing {
@@ -14,10 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using os::CommandResult;
-
-const std::string kSource = POSTWARDEN_SOURCE_DIR;
-const std::string kAgent = POSTWARDEN_AGENT_PATH;
-const std::string kHardening = kSource + "/policies/smtp-auth-hardening.yaml";
 
 class RestoreE2eTest : public PostfixSandboxFixture {
  protected:

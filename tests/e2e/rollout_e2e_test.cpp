@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/e2e/e2e_paths.h"
 #include "tests/e2e/fleet_support.h"
 
 namespace postwarden::testing {
@@ -24,8 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kHardening =
-    std::string(POSTWARDEN_SOURCE_DIR) + "/policies/smtp-auth-hardening.yaml";
 const std::string kBaseline = "smtp-auth-hardening";
 
 // The hardening baseline with `extra` main.cf settings ("    name: value\n") and another label.
