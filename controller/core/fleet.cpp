@@ -131,6 +131,12 @@ Status Fleet::report(const std::string& agent_id, const v1::AgentMessage& messag
   return OkStatus();
 }
 
+store::UnixMs Fleet::storedThrough() const {
+  std::lock_guard lock(queue_mutex_);
+  if (writing_since_ != 0) return writing_since_;  // older than anything still queued
+  return queue_.empty() ? now() : queue_.front().write.received_at;
+}
+
 void Fleet::writerLoop() {
   auto next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;
   for (;;) {
@@ -144,9 +150,14 @@ void Fleet::writerLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      writing_since_ = batch.empty() ? 0 : batch.front().write.received_at;
       stopping = stopping_ && queue_.empty();
     }
     if (!batch.empty()) flush(batch);
+    {
+      std::lock_guard lock(queue_mutex_);
+      writing_since_ = 0;
+    }
     if (stopping || std::chrono::steady_clock::now() >= next_heartbeat_flush) {
       flushHeartbeats();
       next_heartbeat_flush = std::chrono::steady_clock::now() + options_.heartbeat_flush;

@@ -135,6 +135,9 @@ class Fleet {
   FleetStats stats() const;
 
   store::UnixMs now() const { return options_.now(); }
+  // Every report received before this time is stored: the oldest receive time still queued
+  // or being written, else now. Rollouts judge silence as of it (FleetView::stored_through).
+  store::UnixMs storedThrough() const;
 
  private:
   struct Pending {
@@ -174,6 +177,7 @@ class Fleet {
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
+  store::UnixMs writing_since_ = 0;  // the batch being written: its oldest receive time
   std::unordered_map<std::string, store::UnixMs> seen_;
   bool stopping_ = false;
   FleetStats stats_;

@@ -465,8 +465,11 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   v1::RolloutRecord record;
   if (!record.ParseFromString(row.record)) return DataLossError("stored record is unreadable");
   PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
-  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
   rollout::FleetView view;
+  // Read before the agents: every report received before `stored_through` is stored by now,
+  // so it is in `agents` (later ones may be too).
+  view.stored_through = absl::FromUnixMillis(fleet_.storedThrough());
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
   std::set<std::string> in_rollout;
   for (const rollout::HostProgress& h : state.hosts) in_rollout.insert(h.id);
   for (const store::AgentRecord& agent : agents) {

@@ -114,6 +114,10 @@ struct HostReport {
 
 struct FleetView {
   std::map<std::string, HostReport, std::less<>> hosts;  // by host id; a missing host: silent
+  // Every report the controller received before this instant is stored, hence in `hosts`.
+  // Silence is judged as of this instant, not `now`: a result still in the controller's
+  // write queue (a backlog at tens of thousands of hosts) does not fail its host.
+  absl::Time stored_through = absl::InfiniteFuture();
 };
 
 // A new rollout over `plan`, waiting for approvals when the spec asks for some.

@@ -31,7 +31,7 @@ class Stepper {
   using Kind = Decision::Kind;
 
   Stepper(const RolloutState& state, const FleetView& fleet, absl::Time now)
-      : s_(state), fleet_(fleet), now_(now) {}
+      : s_(state), fleet_(fleet), now_(now), heard_until_(std::min(now, fleet.stored_through)) {}
   Decisions run();
 
  private:
@@ -79,6 +79,7 @@ class Stepper {
   RolloutState s_;
   const FleetView& fleet_;
   absl::Time now_;
+  absl::Time heard_until_;  // what silence is judged at (FleetView::stored_through)
   std::vector<Decision> actions_;
   absl::Time wake_ = absl::InfiniteFuture();
 };

@@ -53,7 +53,7 @@ void Stepper::observeResult(HostProgress& h, const HostReport& r) {
 }
 
 void Stepper::waitForResult(HostProgress& h, bool rollback) {
-  if (now_ - h.since < deadline()) return wakeAt(h.since + deadline());
+  if (heard_until_ - h.since < deadline()) return wakeAt(h.since + deadline());
   const std::string why = "no result for job '" + h.job_id + "' within " +
                           std::to_string(spec().health.missed_reports) + " report intervals";
   if (rollback) return rollbackFailed(h, why);
@@ -67,7 +67,7 @@ void Stepper::observeSoak(HostProgress& h, const HostReport* r) {
     if (!exceeded.empty()) return fail(h, "health gate while soaking: " + exceeded, true);
   }
   const absl::Time last = r ? std::max(r->last_report, h.since) : h.since;
-  if (now_ - last >= deadline()) {
+  if (heard_until_ - last >= deadline()) {
     return fail(h,
                 "no report for " + std::to_string(gate.missed_reports) +
                     " report intervals (since " + timeText(last) + ")",

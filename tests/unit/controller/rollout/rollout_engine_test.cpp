@@ -186,6 +186,24 @@ TEST(RolloutEngineTest, MissedReportsCountAsFailures) {
   EXPECT_THAT(sim.host("h01").failure, HasSubstr("no report for 3 report intervals"));
 }
 
+TEST(RolloutEngineTest, SilenceIsJudgedAsOfWhatTheControllerHasStored) {
+  Sim sim(
+      "waves: [{percent: 100}]\nmax_failures: 5\nanytime: true\n"
+      "health: {missed_reports: 3, report_interval: 1m}\n",
+      2);
+  sim.step();
+  // Four minutes on, but the controller's write queue still holds what arrived after the
+  // first two: the results may be in it, so nobody is failed yet.
+  sim.fleet.stored_through = sim.now + absl::Minutes(2);
+  sim.now += absl::Minutes(4);
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kMarkFailed), IsEmpty());
+  // h01's result is stored; the queue has caught up: h02 was silent for three intervals.
+  sim.result("h01", ChangeResult::kRepaired, "v2");
+  sim.fleet.stored_through = absl::InfiniteFuture();
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kMarkFailed), ElementsAre("h02"));
+  EXPECT_EQ(sim.host("h01").phase, HostPhase::kSoaking);
+}
+
 constexpr char kOneWindow[] =
     "waves: [{canary: 1, soak: 90m}, {percent: 100}]\nwindows: [\"Sat 02:00-03:00 UTC\"]\n";
 
