@@ -33,7 +33,8 @@ struct Released {
 };
 
 // Gives back what the idle loop does not use: free heap pages (malloc_trim) and the resident
-// pages of droppableMappings() of this process. A few milliseconds; call it between checks.
+// pages of droppableMappings() of this process. A few milliseconds; the daemon calls it after each
+// wake of its loop.
 Released releaseIdleMemory();
 
 }  // namespace postwarden::agent::agentd

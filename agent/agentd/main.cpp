@@ -86,16 +86,11 @@ int runEnroll(const agentd::EnrollFlags& flags) {
 // of its loop, which then wakes at least every third of WatchdogSec. Nothing without systemd.
 // A change's check runs up to four bounded commands and two probe rounds; a shorter watchdog
 // would kill the agent in the middle of a legitimate change, so that is said at start.
-// The same hook gives back, after each check, the memory the idle loop does not use
-// (idle_memory.h).
 void notifySystemd(daemon::DaemonEnvironment& env, const daemon::AgentConfig& config) {
   env.alive = [ready = false]() mutable {
     if (!ready) systemd::notifyReady();
     ready = true;
     systemd::notifyWatchdog();
-    agentd::Released released = agentd::releaseIdleMemory();
-    moduleLogger("agent.daemon")
-        ->debug("idle: {} KiB of clean library pages released", released.file_kib);
   };
   if (auto timeout = systemd::watchdogTimeout()) {
     env.alive_interval = systemd::watchdogFeedInterval(*timeout);
@@ -112,6 +107,17 @@ void notifySystemd(daemon::DaemonEnvironment& env, const daemon::AgentConfig& co
   }
 }
 
+// After each wake of the loop (the `alive` hook, after what it already does): the memory the
+// idle loop does not use goes back (idle_memory.h), with or without systemd.
+void releaseIdleMemoryAfterEachWake(daemon::DaemonEnvironment& env) {
+  env.alive = [before = std::move(env.alive)]() {
+    if (before) before();
+    agentd::Released released = agentd::releaseIdleMemory();
+    moduleLogger("agent.daemon")
+        ->debug("idle: {} KiB of clean library pages released", released.file_kib);
+  };
+}
+
 int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   Result<daemon::AgentConfig> config = daemon::loadAgentConfig(flags.config);
   if (!config.ok()) return fail(config.status());
@@ -122,6 +128,7 @@ int runDaemon(const agentd::RunFlags& flags, bool verbose) {
   verify::SocketSmtpProber prober;
   daemon::DaemonEnvironment env{.os = system.env(), .prober = prober};
   notifySystemd(env, *config);
+  releaseIdleMemoryAfterEachWake(env);
   daemon::AgentDaemon agent(env, *config);
   // SIGINT/SIGTERM are blocked everywhere (main) and taken here.
   std::thread signals([&agent] {
