@@ -70,6 +70,7 @@ class PostgresStore final : public Store,
                                   const EnrollmentCheck& check) override;
   Result<AgentRecord> getAgent(const std::string& id) override;
   Result<std::vector<AgentRecord>> listAgents() override;
+  Result<std::vector<AgentProgress>> listAgentProgress() override;
   Result<std::vector<std::string>> revokedAgents() override;
   Status revokeAgent(const std::string& id, UnixMs now) override;
   Status approveReenrollment(const std::string& id, UnixMs now) override;

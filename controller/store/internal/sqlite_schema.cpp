@@ -197,6 +197,11 @@ Status createOrCheckFile(const std::string& path) {
   return OkStatus();
 }
 
+Status initializeReader(Database& db) {
+  PW_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout = 5000"));
+  return db.exec("PRAGMA query_only = 1");
+}
+
 Status initializeSchema(Database& db) {
   // busy_timeout first: the following statements may meet another process's lock.
   PW_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout = 5000"));
