@@ -7,6 +7,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <utility>
@@ -30,9 +31,14 @@ constexpr char kController[] = "controller";
 
 store::UnixMs unixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
+int64_t toMs(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
 // The version an agent runs, as a rollout of baseline `name` names it: the version alone for
 // that baseline, NAME@DIGEST for another one, "" for none.
-std::string versionFor(const store::AgentRecord& agent, const std::string& name) {
+template <typename Agent>  // store::AgentRecord or store::AgentProgress
+std::string versionFor(const Agent& agent, const std::string& name) {
   if (agent.baseline_version.empty()) return "";
   if (agent.baseline_name == name) return agent.baseline_version;
   return agent.baseline_name + "@" + agent.baseline_version;
@@ -82,7 +88,7 @@ rollout::GateFigures gateFigures(const v1::HealthFigures& h) {
 // What the engine reads of one agent: when it was last heard of, the version it runs, the job
 // and result of its last job report, and the health figures of its last report if they belong
 // to that job.
-rollout::HostReport hostReport(const store::AgentRecord& agent, const std::string& name) {
+rollout::HostReport hostReport(const store::AgentProgress& agent, const std::string& name) {
   rollout::HostReport report{.last_report = absl::FromUnixMillis(agent.last_seen),
                              .version = versionFor(agent, name)};
   v1::StateReport job;
@@ -190,11 +196,21 @@ void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
+    std::chrono::steady_clock::duration pause = absl::ToChronoMilliseconds(options_.step_interval);
     // A follower neither reads the store nor consumes a step request: its new leader does.
-    if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) stepAll();
+    if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) {
+      const auto started = std::chrono::steady_clock::now();
+      stepAll();
+      // A step over a large fleet is not free: resting `step_rest_factor` times as long as it
+      // took keeps the loop's share of a core bounded, leaving the rest to the agents' streams.
+      const auto took = std::chrono::steady_clock::now() - started;
+      pause = std::max(pause, took * options_.step_rest_factor);
+      if (took >= std::chrono::seconds(1)) {
+        log()->info("rollout step took {} ms; the next waits {} ms", toMs(took), toMs(pause));
+      }
+    }
     lock.lock();
-    loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.step_interval),
-                      [this] { return stopping_; });
+    loop_cv_.wait_for(lock, pause, [this] { return stopping_; });
   }
 }
 
@@ -469,10 +485,10 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   // Read before the agents: every report received before `stored_through` is stored by now,
   // so it is in `agents` (later ones may be too).
   view.stored_through = absl::FromUnixMillis(fleet_.storedThrough());
-  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentProgress> agents, store_.listAgentProgress());
   std::set<std::string> in_rollout;
   for (const rollout::HostProgress& h : state.hosts) in_rollout.insert(h.id);
-  for (const store::AgentRecord& agent : agents) {
+  for (const store::AgentProgress& agent : agents) {
     if (agent.revoked || !in_rollout.contains(agent.id)) continue;  // silent: counts as failed
     view.hosts.emplace(agent.id, hostReport(agent, state.spec.baseline.name));
   }

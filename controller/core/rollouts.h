@@ -32,6 +32,10 @@ struct RolloutsOptions {
   // went by without any of these.
   absl::Duration step_interval = absl::Milliseconds(250);
   absl::Duration idle_step_interval = absl::Seconds(5);
+  // After a step that took D, the loop rests at least D times this before the next one: at 3
+  // it takes at most a quarter of a core however large the fleet (a 50,000-host step takes
+  // around a second on a loaded machine).
+  int step_rest_factor = 3;
   // Replicas: the loop steps only while this says so (the replica holding the lease,
   // leadership.h); operator calls are served on every replica. Empty: always.
   std::function<bool()> leads;
