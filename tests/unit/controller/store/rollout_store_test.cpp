@@ -21,6 +21,15 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// The pin a step of rollout r-1 gives host mx1 (baseline b at `version`).
+PinRow pinOfMx1(const std::string& version) {
+  return PinRow{.agent_id = "mx1",
+                .baseline_name = "b",
+                .baseline_version = version,
+                .rollout_id = "r-1",
+                .job = "job"};
+}
+
 class RolloutStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -68,11 +77,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, RolloutStoreTest, ::testing::Values(postgresB
                          backendName);
 
 TEST_P(RolloutStoreTest, ASavedStepKeepsRecordPinsAndAuditTogether) {
-  const PinRow pin{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "v1",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow pin = pinOfMx1("v1");
   const AuditRow dispatch{
       .at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch", .host = "mx1"};
   ASSERT_TRUE(rollouts_
@@ -94,11 +99,7 @@ TEST_P(RolloutStoreTest, ASavedStepKeepsRecordPinsAndAuditTogether) {
 
 TEST_P(RolloutStoreTest, AStepThatCannotBeStoredLeavesNothingBehind) {
   // The pin names a baseline that does not exist: the whole step is refused.
-  const PinRow bad{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "nope",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow bad = pinOfMx1("nope");
   const AuditRow audit{.at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch"};
   EXPECT_FALSE(
       rollouts_->saveRollout({.id = "r-1", .record = "second", .updated_at = 6}, {{bad}}, {{audit}})
@@ -111,11 +112,7 @@ TEST_P(RolloutStoreTest, AStepThatCannotBeStoredLeavesNothingBehind) {
 }
 
 TEST_P(RolloutStoreTest, APinnedBaselineCannotBeDeleted) {
-  const PinRow pin{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "v1",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow pin = pinOfMx1("v1");
   ASSERT_TRUE(rollouts_->saveRollout({.id = "r-1", .record = "x"}, {{pin}}, {}).ok());
   Result<std::string> deleted = opened_->deleteBaseline(
       "b", "v1", [](const BaselineRecord&, const std::vector<AssignmentRecord>&) {
@@ -158,11 +155,7 @@ TEST_P(RolloutStoreTest, AStaleRevisionIsRefusedAndStoresNothing) {
   EXPECT_EQ(rollouts_->listRollouts(false)->front().revision, 2);
 
   // A second writer that also read revision 1: its record, pin and audit row are all refused.
-  const PinRow pin{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "v1",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow pin = pinOfMx1("v1");
   const AuditRow dispatch{
       .at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch"};
   Status stale = rollouts_->saveRollout({.id = "r-1", .record = "stale", .revision = 1}, {{pin}},
