@@ -46,7 +46,7 @@ class PostgresStore final : public Store,
                             public Transferable {
  public:
   // The schema version this code writes (the highest migration it knows).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static constexpr int kReportsKeptPerAgent = 1000;
   static constexpr int kHistoryKeptPerAgent = 200;
 

@@ -29,7 +29,7 @@ class Database;
 class SqliteStore final : public Store, public RolloutStore, public Transferable {
  public:
   // The schema version this code writes; user_version of a database it created.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // Retention, enforced in the transaction that adds rows: the newest reports (by seq) and
   // history rows (by time) of each agent are kept, older ones deleted.
   static constexpr int kReportsKeptPerAgent = 1000;
