@@ -567,6 +567,7 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   // Read before the agents: every report received before `stored_through` is stored by now,
   // so it is in `agents` (later ones may be too).
   view.stored_through = absl::FromUnixMillis(fleet_.storedThrough());
+  view.sent_at = sent_at_[row.id];
   PW_ASSIGN_OR_RETURN(std::vector<store::AgentProgress> agents, store_.listAgentProgress());
   std::set<std::string> in_rollout;
   for (const rollout::HostProgress& h : state.hosts) in_rollout.insert(h.id);
@@ -602,7 +603,26 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   }
   // Sent only once stored: a controller that dies here re-derives the same jobs on restart.
   for (const store::PinRow& pin : writes.pins) fleet_.pin(pin);
+  noteSent(row.id, decisions.next, now, !writes.pins.empty());
   return OkStatus();
+}
+
+void Rollouts::noteSent(const std::string& id, const rollout::RolloutState& next, absl::Time now,
+                        bool sent) {
+  if (!isActive(next.phase)) {
+    sent_at_.erase(id);
+    return;
+  }
+  std::map<absl::Time, absl::Time>& sent_at = sent_at_[id];
+  if (sent) sent_at[now] = options_.now();
+  // Kept only while a host still waits for the result of a job decided then.
+  std::set<absl::Time> waiting;
+  for (const rollout::HostProgress& h : next.hosts) {
+    if (h.phase == rollout::HostPhase::kDispatched || h.phase == rollout::HostPhase::kRollingBack) {
+      waiting.insert(h.since);
+    }
+  }
+  std::erase_if(sent_at, [&](const auto& entry) { return !waiting.contains(entry.first); });
 }
 
 }  // namespace postwarden::controller::core

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -115,6 +116,10 @@ class Rollouts {
   Status saveOperatorChange(v1::RolloutRecord record, int64_t revision,
                             const rollout::RolloutState& next, store::AuditRow audit);
   void loop();
+  // Records when the jobs of a step decided at `now` were sent (`sent`: it sent some), for the
+  // engine's result deadlines (FleetView::sent_at), and forgets what no host waits on.
+  void noteSent(const std::string& id, const rollout::RolloutState& next, absl::Time now,
+                bool sent);
 
   store::Store& store_;
   store::RolloutStore& rollouts_;
@@ -122,6 +127,9 @@ class Rollouts {
   RolloutsOptions options_;
 
   std::mutex mu_;  // serializes operator calls and steps
+  // By rollout: when the jobs decided at a step were sent (guarded by mu_). In memory only: a
+  // restarted controller awaits results from the decision times, as the record says.
+  std::map<std::string, std::map<absl::Time, absl::Time>> sent_at_;
   std::mutex loop_mutex_;
   std::condition_variable loop_cv_;
   bool stopping_ = false;

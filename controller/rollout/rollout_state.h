@@ -118,6 +118,11 @@ struct FleetView {
   // Silence is judged as of this instant, not `now`: a result still in the controller's
   // write queue (a backlog at tens of thousands of hosts) does not fail its host.
   absl::Time stored_through = absl::InfiniteFuture();
+  // When the jobs decided at a step went out, by the step's time (a dispatched host's
+  // `since`). A step's record, pins and audit rows are stored before its jobs are sent, which
+  // for a wave of tens of thousands of hosts on a busy disk takes many seconds; a result is
+  // awaited from when its job was sent. A time not in the map: sent when decided.
+  std::map<absl::Time, absl::Time> sent_at;
 };
 
 // A new rollout over `plan`, waiting for approvals when the spec asks for some.

@@ -39,6 +39,11 @@ class Stepper {
   absl::Duration deadline() const {
     return spec().health.report_interval * spec().health.missed_reports;
   }
+  // When the job of a host dispatched (or rolled back) at `since` was sent (FleetView::sent_at).
+  absl::Time sentAt(absl::Time since) const {
+    auto it = fleet_.sent_at.find(since);
+    return it == fleet_.sent_at.end() ? since : std::max(since, it->second);
+  }
   const HostReport* report(const HostProgress& h) const {
     auto it = fleet_.hosts.find(h.id);
     return it == fleet_.hosts.end() ? nullptr : &it->second;

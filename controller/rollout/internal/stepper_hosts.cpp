@@ -53,7 +53,8 @@ void Stepper::observeResult(HostProgress& h, const HostReport& r) {
 }
 
 void Stepper::waitForResult(HostProgress& h, bool rollback) {
-  if (heard_until_ - h.since < deadline()) return wakeAt(h.since + deadline());
+  const absl::Time sent = sentAt(h.since);
+  if (heard_until_ - sent < deadline()) return wakeAt(sent + deadline());
   const std::string why = "no result for job '" + h.job_id + "' within " +
                           std::to_string(spec().health.missed_reports) + " report intervals";
   if (rollback) return rollbackFailed(h, why);

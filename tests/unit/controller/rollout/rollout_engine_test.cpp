@@ -204,6 +204,21 @@ TEST(RolloutEngineTest, SilenceIsJudgedAsOfWhatTheControllerHasStored) {
   EXPECT_EQ(sim.host("h01").phase, HostPhase::kSoaking);
 }
 
+TEST(RolloutEngineTest, AResultIsAwaitedFromWhenItsJobWasSent) {
+  Sim sim(
+      "waves: [{percent: 100}]\nmax_failures: 5\nanytime: true\n"
+      "health: {missed_reports: 3, report_interval: 1m}\n",
+      1);
+  const absl::Time decided = sim.now;
+  sim.step();
+  // Storing the step took 2 minutes (a large wave on a busy disk): the job left then.
+  sim.fleet.sent_at[decided] = decided + absl::Minutes(2);
+  sim.now += absl::Minutes(4);  // 4 minutes after the decision, 2 after the job was sent
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kMarkFailed), IsEmpty());
+  sim.now += absl::Minutes(1);  // 3 intervals after it was sent
+  EXPECT_THAT(hostsOf(sim.step(), Kind::kMarkFailed), ElementsAre("h01"));
+}
+
 constexpr char kOneWindow[] =
     "waves: [{canary: 1, soak: 90m}, {percent: 100}]\nwindows: [\"Sat 02:00-03:00 UTC\"]\n";
 
