@@ -89,22 +89,22 @@ TcpForwarder::~TcpForwarder() {
   ::close(wake_write_);
 }
 
-void TcpForwarder::partition() {
-  partitioned_ = true;
-  const int wanted = ++cuts_requested_;
+void TcpForwarder::askThreadAndWait(std::atomic<int>& requested, const std::atomic<int>& done) {
+  const int wanted = ++requested;
   (void)!::write(wake_write_, "x", 1);
-  while (cuts_done_ < wanted && thread_.joinable()) {
+  while (done < wanted && thread_.joinable()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
+void TcpForwarder::partition() {
+  partitioned_ = true;
+  askThreadAndWait(cuts_requested_, cuts_done_);
+}
+
 void TcpForwarder::blackhole() {
   blackholed_ = true;
-  const int wanted = ++holds_requested_;
-  (void)!::write(wake_write_, "x", 1);
-  while (holds_done_ < wanted && thread_.joinable()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  askThreadAndWait(holds_requested_, holds_done_);
 }
 
 void TcpForwarder::heal() {

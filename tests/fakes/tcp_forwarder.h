@@ -48,6 +48,8 @@ class TcpForwarder {
   };
   TcpForwarder(int listen_fd, int port, std::string upstream, int wake_read, int wake_write);
   void run();
+  // Bumps `requested`, wakes the thread and waits until it has done as much (`done`).
+  void askThreadAndWait(std::atomic<int>& requested, const std::atomic<int>& done);
   void accept();
   // Moves what `from` has to `to`; false when either side is done.
   static bool pump(int from, int to);
