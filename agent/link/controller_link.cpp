@@ -2,7 +2,6 @@
 
 #include "agent/link/backoff.h"
 #include "agent/link/identity_files.h"
-#include "agent/link/reconnect_pacer.h"
 #include "common/logging.h"
 #include "common/pki/pki.h"
 #include "common/proto_time.h"
