@@ -59,6 +59,10 @@ std::chrono::milliseconds Backoff::nextAfterHint(std::chrono::milliseconds hint)
   return std::chrono::milliseconds(wait + extra);
 }
 
+std::chrono::milliseconds Backoff::nextAddress() {
+  return std::chrono::milliseconds(uniform(0, base_.count() / kAddressJitterDivisor));
+}
+
 void Backoff::reset() { attempts_ = 0; }
 
 }  // namespace postwarden::agent::link

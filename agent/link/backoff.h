@@ -41,6 +41,13 @@ class Backoff {
   // exponential window) does not grow. A hint <= 0 is no hint: next().
   std::chrono::milliseconds nextAfterHint(std::chrono::milliseconds hint);
 
+  // The short wait before trying another controller address after one failed, while others
+  // are still untried (ReconnectPacer): uniform in [0, base / kAddressJitterDivisor], so a
+  // fleet leaving a dead replica reaches the next one spread out, not in one instant. The
+  // attempt count (the exponential window) does not grow.
+  std::chrono::milliseconds nextAddress();
+  static constexpr int kAddressJitterDivisor = 4;
+
   // Back to attempt 0 (call after a success). The random sequence continues.
   void reset();
 

@@ -29,7 +29,7 @@ std::string hostOf(const std::string& address);
 
 // The controller addresses an agent knows (replicas), in its config's order, and the one to
 // connect to next. A stream that ends moves on to the next address (a dead replica is left at
-// once; the link's backoff still paces the attempts), wrapping around; a controller that shed
+// once; ReconnectPacer paces the attempts), wrapping around; a controller that shed
 // the stream with a retry hint is up and asked to be tried again, so it is kept. One address:
 // always that one. Pure; not thread-safe (the link's thread owns it).
 class AddressRotation {

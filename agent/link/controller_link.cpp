@@ -94,7 +94,8 @@ void ControllerLink::acknowledge(uint64_t seq) {
 }
 
 void ControllerLink::run() {
-  Backoff backoff(options_.backoff_base, options_.backoff_cap, env_.random.next());
+  ReconnectPacer pacer(rotation_.size(), options_.backoff_base, options_.backoff_cap,
+                       env_.random.next());
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -108,15 +109,14 @@ void ControllerLink::run() {
       continue;
     }
     SessionEnd end;
+    bool lived = false;
     if (!identity.ok()) {
       log()->error("{}", identity.status().message());
     } else {
       auto started = env_.clock.steadyNow();
       end = session(*identity);
       connected_ = false;
-      // A stream that lived a while was a success: the next failure starts small again, and
-      // the first reconnect after losing it is full jitter over the base window.
-      if (env_.clock.steadyNow() - started > std::chrono::seconds(10)) backoff.reset();
+      lived = env_.clock.steadyNow() - started > kLivedSession;
     }
     const grpc::Status& status = end.status;
     const std::string address = rotation_.current();
@@ -128,24 +128,29 @@ void ControllerLink::run() {
       continue;
     }
     if (!status.ok()) noteLinkState(false, status.error_message(), false);
-    // Shed by the controller's admission control: it is up, and names the slot to come back
-    // in; the exponential window does not grow.
-    std::chrono::milliseconds delay =
-        end.retry_after ? backoff.nextAfterHint(*end.retry_after) : backoff.next();
-    {
-      std::unique_lock lock(mutex_);
-      if (stop_) return;
-      if (end.retry_after) {
-        log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms", address,
-                    status.error_message(), end.retry_after->count(), delay.count());
-      } else {
-        log()->warn("controller {} unreachable or stream ended ({}: {}); retrying {} in {} ms",
-                    address, static_cast<int>(status.error_code()), status.error_message(),
-                    rotation_.current(), delay.count());
-      }
-      wake_.wait_for(lock, delay, [&] { return stop_; });
-    }
+    const ReconnectWait wait = pacer.afterSession(
+        {.lived = lived,
+         .unavailable = identity.ok() && status.error_code() == grpc::StatusCode::UNAVAILABLE,
+         .retry_after = end.retry_after});
+    std::unique_lock lock(mutex_);
+    if (stop_) return;
+    logReconnect(address, end, wait);
+    wake_.wait_for(lock, wait.delay, [&] { return stop_; });
   }
+}
+
+void ControllerLink::logReconnect(const std::string& address, const SessionEnd& end,
+                                  const ReconnectWait& wait) const {
+  const grpc::Status& status = end.status;
+  if (wait.reason == ReconnectReason::kHint) {
+    log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms", address,
+                status.error_message(), end.retry_after->count(), wait.delay.count());
+    return;
+  }
+  log()->warn("controller {} unreachable or stream ended ({}: {}); {} {} in {} ms", address,
+              static_cast<int>(status.error_code()), status.error_message(),
+              wait.reason == ReconnectReason::kNextAddress ? "trying the next address" : "retrying",
+              rotation_.current(), wait.delay.count());
 }
 
 ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity) {

@@ -7,7 +7,9 @@
 // "retry-after-ms" trailing metadata) is retried no sooner than it asked. Reports wait in the
 // durable outbox meanwhile (nothing is lost across an outage or an agent restart). The client
 // certificate is renewed over the stream's channel once two thirds of its lifetime are gone.
-// With several controller addresses (replicas) each reconnect goes to the next one.
+// With several controller addresses (replicas) each reconnect goes to the next one; one that
+// failed is left for the next promptly, and the backoff grows once every address has failed
+// in turn (ReconnectPacer).
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,7 @@
 
 #include "agent/link/channel.h"
 #include "agent/link/outbox.h"
+#include "agent/link/reconnect_pacer.h"
 #include "common/os/env.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
 
@@ -83,10 +86,14 @@ class ControllerLink {
   void renewIfDue(const std::shared_ptr<grpc::Channel>& channel, const AgentIdentity& identity);
   void acknowledge(uint64_t seq);
   void logRevoked(const AgentIdentity& identity);
+  void logReconnect(const std::string& address, const SessionEnd& end,
+                    const ReconnectWait& wait) const;
   void noteLinkState(bool connected, const std::string& error, bool revoked);
 
   // A revoked identity is not offered again; its file is looked at this often for a new one.
   static constexpr std::chrono::seconds kRevokedRecheck{60};
+  // A stream that lived this long was a success: the backoff starts small again.
+  static constexpr std::chrono::seconds kLivedSession{10};
 
   os::Env env_;
   Outbox& outbox_;

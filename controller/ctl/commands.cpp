@@ -329,7 +329,7 @@ class Runner {
     grpc::Status status = (stub_.*method)(&context, request, &reply);
     if (status.ok()) return true;
     printError(ctx_.err, describeRpcError(what, status));
-    if (std::optional<std::string> hint = rpcErrorHint(status.error_code())) {
+    if (std::optional<std::string> hint = rpcErrorHint(status)) {
       ctx_.err << "postwardenctl: hint: " << *hint << "\n";
     }
     return false;

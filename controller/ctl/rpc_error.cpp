@@ -27,11 +27,46 @@ std::string describeRpcError(std::string_view what, const grpc::Status& status) 
   return line;
 }
 
-std::optional<std::string> rpcErrorHint(grpc::StatusCode code) {
-  switch (code) {
+bool isConnectFailure(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  // How gRPC's client channel and transport begin their own messages (1.51; the second is a
+  // later release's wording of the first). Matched at the start only: a controller's message
+  // may quote an error of its own further on ("postgresql: cannot connect: ... Connection
+  // refused" is the controller answering that its database is down).
+  static constexpr std::string_view kTransportPrefixes[] = {
+      "failed to connect to all addresses",  // refused, timed out, or the TLS handshake failed
+      "connections to all backends failing",
+      "DNS resolution failed",
+      "empty address list",
+      "Ssl handshake failed",
+      // The connection dropped mid-call (controller killed, network cut).
+      "Socket closed",
+      "Connection reset by peer",
+      "Broken pipe",
+      "Transport closed",
+      "GOAWAY received",
+      "keepalive watchdog timeout",
+      "Endpoint read failed",
+      "recvmsg:",
+      "sendmsg:",
+  };
+  const std::string& message = status.error_message();
+  for (std::string_view prefix : kTransportPrefixes) {
+    if (std::string_view(message).starts_with(prefix)) return true;
+  }
+  return message.empty();  // nothing from a controller either
+}
+
+std::optional<std::string> rpcErrorHint(const grpc::Status& status) {
+  switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return "the controller is down or unreachable, or the address (--controller) or the CA "
-             "file (--ca) is wrong";
+      if (isConnectFailure(status)) {
+        return "the controller is down or unreachable, or the address (--controller) or the CA "
+               "file (--ca) is wrong";
+      }
+      return "the controller answered but cannot serve this now (its message says why, such as "
+             "its database being unreachable); retry in a few seconds, and if it persists, look "
+             "at the controller's log and its database";
     case grpc::StatusCode::PERMISSION_DENIED:
       return "your role may not do this; ask an administrator for a certificate with a role "
              "that may";

@@ -233,6 +233,22 @@ TEST_F(FleetMessagesE2eTest, CommandToAnUnknownAgentSaysThereIsNoSuchAgent) {
   EXPECT_EQ(out.find("controller is down"), std::string::npos) << out;
 }
 
+// No controller listening: gRPC's own connect failure, and the hint that says to check the
+// controller, the address and the CA (not the one for a controller that answered UNAVAILABLE;
+// that one is checked in replicas_keepalive_e2e_test).
+TEST_F(FleetMessagesE2eTest, AStoppedControllerGetsTheUnreachableHint) {
+  controller_->stop();
+  std::string out;
+  EXPECT_EQ(controller_->ctl({"agents"}, &out), 1) << out;
+  EXPECT_NE(out.find("listing agents: UNAVAILABLE: failed to connect to all addresses"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hint: the controller is down or unreachable, or the address"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("controller answered"), std::string::npos) << out;
+}
+
 TEST_F(FleetMessagesE2eTest, EnrollingAnEnrolledHostSaysItIsEnrolledAndHowToEnrollAgain) {
   startAgent("mx1.test");
   Result<std::string> token = controller_->createToken({{"site", "t"}});

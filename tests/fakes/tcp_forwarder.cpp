@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -30,6 +31,14 @@ int connectUnix(const std::string& path) {
     return -1;
   }
   return fd;
+}
+
+// A classic BPF program that accepts nothing: attached to a TCP socket, every segment that
+// arrives for it is dropped before TCP processes it (tcp_filter), so nothing is acked.
+void dropEverythingArriving(int fd) {
+  static sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  sock_fprog program{.len = 1, .filter = drop_all};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
 }
 
 }  // namespace
@@ -80,16 +89,29 @@ TcpForwarder::~TcpForwarder() {
   ::close(wake_write_);
 }
 
-void TcpForwarder::partition() {
-  partitioned_ = true;
-  const int wanted = ++cuts_requested_;
+void TcpForwarder::askThreadAndWait(std::atomic<int>& requested, const std::atomic<int>& done) {
+  const int wanted = ++requested;
   (void)!::write(wake_write_, "x", 1);
-  while (cuts_done_ < wanted && thread_.joinable()) {
+  while (done < wanted && thread_.joinable()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
-void TcpForwarder::heal() { partitioned_ = false; }
+void TcpForwarder::partition() {
+  partitioned_ = true;
+  askThreadAndWait(cuts_requested_, cuts_done_);
+}
+
+void TcpForwarder::blackhole() {
+  blackholed_ = true;
+  askThreadAndWait(holds_requested_, holds_done_);
+}
+
+void TcpForwarder::heal() {
+  partitioned_ = false;
+  blackholed_ = false;
+  (void)!::write(wake_write_, "x", 1);  // the thread closes what it holds
+}
 
 void TcpForwarder::closeAll() {
   for (Pair& p : pairs_) {
@@ -98,11 +120,36 @@ void TcpForwarder::closeAll() {
     ::close(p.server);
   }
   pairs_.clear();
+  closeHeld();
+}
+
+void TcpForwarder::holdAll() {
+  for (const Pair& p : pairs_) {
+    dropEverythingArriving(p.client);
+    held_.push_back(p);
+  }
+  pairs_.clear();
+  held_count_ = static_cast<int>(held_.size());
+}
+
+void TcpForwarder::closeHeld() {
+  for (const Pair& p : held_) {
+    ::close(p.client);  // no shutdown: the silence goes on for the client
+    if (p.server >= 0) ::close(p.server);
+  }
+  held_.clear();
+  held_count_ = 0;
 }
 
 void TcpForwarder::accept() {
   int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (client < 0) return;
+  if (blackholed_) {  // its handshake is the kernel's; after it, silence
+    dropEverythingArriving(client);
+    held_.push_back({client, -1});
+    held_count_ = static_cast<int>(held_.size());
+    return;
+  }
   int server = partitioned_ ? -1 : connectUnix(upstream_);
   if (server < 0) {  // cut off (or the server is down): the client is refused at once
     ::shutdown(client, SHUT_RDWR);
@@ -132,6 +179,12 @@ void TcpForwarder::run() {
       closeAll();
       cuts_done_ = requested;
     }
+    if (holds_done_ < holds_requested_) {
+      const int requested = holds_requested_;
+      holdAll();
+      holds_done_ = requested;
+    }
+    if (!blackholed_ && !held_.empty()) closeHeld();
     std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
     for (const Pair& p : pairs_) {
       fds.push_back({p.client, POLLIN, 0});

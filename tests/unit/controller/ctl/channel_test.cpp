@@ -23,6 +23,7 @@ namespace postwarden::controller::ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using namespace ::postwarden::controller::ctl::testing;
 
@@ -104,6 +105,14 @@ class FakeOperatorService final : public v1::OperatorService::Service {
     agent->set_connected(true);
     return grpc::Status::OK;
   }
+  // What a controller whose database is down answers (controller/store/postgres_db.cpp).
+  grpc::Status ListDrift(grpc::ServerContext*, const v1::ListDriftRequest*,
+                         v1::ListDriftResponse*) override {
+    return {grpc::StatusCode::UNAVAILABLE,
+            "postgresql: cannot connect: connection to server at \"127.0.0.1\", port 5432 "
+            "failed: Connection refused; the controller's database is unreachable: retry in a "
+            "few seconds (the controller reconnects by itself)"};
+  }
 };
 
 class PostwardenctlTlsChannelTest : public ::testing::Test {
@@ -184,6 +193,28 @@ TEST_F(PostwardenctlTlsChannelTest, ServerNameMustMatchTheCertificate) {
 TEST_F(PostwardenctlTlsChannelTest, OnlyTheControllerCaIsTrusted) {
   EXPECT_EQ(run({"--ca", dir_ + "/other-ca.crt", "agents"}), kExitError);
   EXPECT_THAT(err_.str(), StartsWith("postwardenctl: error: listing agents: UNAVAILABLE: "));
+  EXPECT_THAT(err_.str(), HasSubstr("postwardenctl: hint: the controller is down"));
+}
+
+// gRPC's own wording for a connection that never came up, from a real channel: the
+// "unreachable" hint. (Pins rpc_error.cpp's prefixes to the gRPC in use.)
+TEST_F(PostwardenctlTlsChannelTest, AClosedPortGetsTheUnreachableHint) {
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_.reset();
+  EXPECT_EQ(run({"agents"}), kExitError);
+  EXPECT_THAT(err_.str(), StartsWith("postwardenctl: error: listing agents: UNAVAILABLE: "));
+  EXPECT_THAT(err_.str(), HasSubstr("postwardenctl: hint: the controller is down or unreachable"));
+}
+
+// The controller itself answered UNAVAILABLE (its database is down): a hint that says so,
+// not one that blames the address or the CA file.
+TEST_F(PostwardenctlTlsChannelTest, AnUnavailableTheControllerSentGetsTheRetryHint) {
+  EXPECT_EQ(run({"drift"}), kExitError);
+  EXPECT_THAT(err_.str(), StartsWith("postwardenctl: error: listing drift: UNAVAILABLE: "
+                                     "postgresql: cannot connect"));
+  EXPECT_THAT(err_.str(),
+              HasSubstr("postwardenctl: hint: the controller answered but cannot serve this now"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("controller is down")));
 }
 
 TEST_F(PostwardenctlTlsChannelTest, ForeignClientCertificateIsRefused) {

@@ -461,11 +461,14 @@ TEST_F(PostwardenctlTest, NoDriftExitsZero) {
 
 TEST_F(PostwardenctlTest, DriftCallFailingExitsOne) {
   EXPECT_CALL(*stub_, ListDrift(_, _, _))
-      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused")));
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "failed to connect to all addresses; last error: "
+                                    "Connection refused")));
   EXPECT_EQ(run({"drift"}), kExitError);
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
-            "postwardenctl: error: listing drift: UNAVAILABLE: connection refused\n"
+            "postwardenctl: error: listing drift: UNAVAILABLE: failed to connect to all "
+            "addresses; last error: Connection refused\n"
             "postwardenctl: hint: the controller is down or unreachable, or the address "
             "(--controller) or the CA file (--ca) is wrong\n");
 }

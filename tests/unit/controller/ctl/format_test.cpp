@@ -103,17 +103,56 @@ TEST(PostwardenctlRpcErrorTest, DescribesWithCodeName) {
             "x: UNAUTHENTICATED: m");
 }
 
+std::string hintFor(grpc::StatusCode code, const std::string& message = "m") {
+  return rpcErrorHint(grpc::Status(code, message)).value_or("");
+}
+
 TEST(PostwardenctlRpcErrorTest, HintsForActionableCodes) {
-  EXPECT_THAT(rpcErrorHint(grpc::StatusCode::UNAVAILABLE).value_or(""),
+  EXPECT_THAT(hintFor(grpc::StatusCode::UNAVAILABLE,
+                      "failed to connect to all addresses; last error: UNKNOWN: "
+                      "ipv4:127.0.0.1:1: Failed to connect to remote host: Connection refused"),
               ::testing::HasSubstr("controller is down"));
-  EXPECT_THAT(rpcErrorHint(grpc::StatusCode::PERMISSION_DENIED).value_or(""),
+  EXPECT_THAT(hintFor(grpc::StatusCode::PERMISSION_DENIED),
               ::testing::HasSubstr("your role may not do this"));
-  EXPECT_THAT(rpcErrorHint(grpc::StatusCode::UNAUTHENTICATED).value_or(""),
+  EXPECT_THAT(hintFor(grpc::StatusCode::UNAUTHENTICATED),
               ::testing::HasSubstr("refused your certificate"));
-  EXPECT_THAT(rpcErrorHint(grpc::StatusCode::DEADLINE_EXCEEDED).value_or(""),
-              ::testing::HasSubstr("--timeout"));
-  EXPECT_FALSE(rpcErrorHint(grpc::StatusCode::NOT_FOUND).has_value());
-  EXPECT_FALSE(rpcErrorHint(grpc::StatusCode::INVALID_ARGUMENT).has_value());
+  EXPECT_THAT(hintFor(grpc::StatusCode::DEADLINE_EXCEEDED), ::testing::HasSubstr("--timeout"));
+  EXPECT_FALSE(rpcErrorHint(grpc::Status(grpc::StatusCode::NOT_FOUND, "m")).has_value());
+  EXPECT_FALSE(rpcErrorHint(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "m")).has_value());
+}
+
+// gRPC's own reports that no controller was reached (as printed by postwardenctl 1.51 runs:
+// a closed port, an unknown name, a port that does not speak TLS, a connection dropped).
+TEST(PostwardenctlRpcErrorTest, UnavailableWithoutAConnectionSaysTheControllerIsUnreachable) {
+  for (const char* message :
+       {"failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Failed to "
+        "connect to remote host: Connection refused",
+        "DNS resolution failed for nosuch.invalid:7443: C-ares status is not ARES_SUCCESS "
+        "qtype=A name=nosuch.invalid is_balancer=0: Domain name not found",
+        "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:47001: Ssl "
+        "handshake failed: SSL_ERROR_SSL: error:0A00010B:SSL routines::wrong version number",
+        "Socket closed", ""}) {
+    const grpc::Status status(grpc::StatusCode::UNAVAILABLE, message);
+    EXPECT_TRUE(isConnectFailure(status)) << message;
+    EXPECT_THAT(rpcErrorHint(status).value_or(""),
+                ::testing::StartsWith("the controller is down or unreachable"))
+        << message;
+  }
+}
+
+TEST(PostwardenctlRpcErrorTest, UnavailableTheControllerSentSaysItAnsweredAndToRetry) {
+  const grpc::Status status(
+      grpc::StatusCode::UNAVAILABLE,
+      "postgresql: cannot connect: connection to server at \"127.0.0.1\", port 5432 failed: "
+      "Connection refused; the controller's "
+      "database is unreachable: retry in a few seconds (the controller reconnects by itself)");
+  EXPECT_FALSE(isConnectFailure(status));
+  const std::string hint = rpcErrorHint(status).value_or("");
+  EXPECT_THAT(hint, ::testing::StartsWith("the controller answered but cannot serve this now"));
+  EXPECT_THAT(hint, ::testing::HasSubstr("retry in a few seconds"));
+  EXPECT_THAT(hint, ::testing::Not(::testing::HasSubstr("--controller")));
+  // Only UNAVAILABLE is a connect failure, whatever its message.
+  EXPECT_FALSE(isConnectFailure(grpc::Status(grpc::StatusCode::INTERNAL, "Socket closed")));
 }
 
 }  // namespace
