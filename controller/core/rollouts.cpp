@@ -7,6 +7,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <utility>
@@ -30,9 +31,14 @@ constexpr char kController[] = "controller";
 
 store::UnixMs unixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
+int64_t toMs(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
 // The version an agent runs, as a rollout of baseline `name` names it: the version alone for
 // that baseline, NAME@DIGEST for another one, "" for none.
-std::string versionFor(const store::AgentRecord& agent, const std::string& name) {
+template <typename Agent>  // store::AgentRecord or store::AgentProgress
+std::string versionFor(const Agent& agent, const std::string& name) {
   if (agent.baseline_version.empty()) return "";
   if (agent.baseline_name == name) return agent.baseline_version;
   return agent.baseline_name + "@" + agent.baseline_version;
@@ -82,7 +88,7 @@ rollout::GateFigures gateFigures(const v1::HealthFigures& h) {
 // What the engine reads of one agent: when it was last heard of, the version it runs, the job
 // and result of its last job report, and the health figures of its last report if they belong
 // to that job.
-rollout::HostReport hostReport(const store::AgentRecord& agent, const std::string& name) {
+rollout::HostReport hostReport(const store::AgentProgress& agent, const std::string& name) {
   rollout::HostReport report{.last_report = absl::FromUnixMillis(agent.last_seen),
                              .version = versionFor(agent, name)};
   v1::StateReport job;
@@ -145,6 +151,39 @@ std::string auditDetail(const rollout::Decision& d) {
   return detail;
 }
 
+// What a step stores besides the record: an audit row per decision, and a pin (with its job)
+// per host that a decision sends a job to.
+struct StepWrites {
+  std::vector<store::PinRow> pins;
+  std::vector<store::AuditRow> audit;
+};
+
+StepWrites stepWrites(const rollout::Decisions& decisions, absl::Time now) {
+  const rollout::RolloutState& state = decisions.next;
+  std::map<std::string, const rollout::HostProgress*> hosts;
+  for (const rollout::HostProgress& h : state.hosts) hosts[h.id] = &h;
+  StepWrites out;
+  for (const rollout::Decision& d : decisions.actions) {
+    out.audit.push_back(store::AuditRow{.at = unixMs(now),
+                                        .actor = kController,
+                                        .rollout_id = state.id,
+                                        .action = std::string(rollout::toString(d.kind)),
+                                        .host = d.host,
+                                        .detail = auditDetail(d)});
+    const bool sends = d.kind == rollout::Decision::Kind::kDispatch ||
+                       d.kind == rollout::Decision::Kind::kRollBack;
+    if (!sends || !hosts.contains(d.host)) continue;
+    auto [name, version] = splitVersion(d.version, state.spec.baseline.name);
+    out.pins.push_back(
+        store::PinRow{.agent_id = d.host,
+                      .baseline_name = name,
+                      .baseline_version = version,
+                      .rollout_id = state.id,
+                      .job = jobFor(state, *hosts.at(d.host), d).SerializeAsString()});
+  }
+  return out;
+}
+
 bool sameRecord(v1::RolloutRecord a, v1::RolloutRecord b) {
   a.clear_updated_at();
   b.clear_updated_at();
@@ -190,11 +229,21 @@ void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
+    std::chrono::steady_clock::duration pause = absl::ToChronoMilliseconds(options_.step_interval);
     // A follower neither reads the store nor consumes a step request: its new leader does.
-    if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) stepAll();
+    if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) {
+      const auto started = std::chrono::steady_clock::now();
+      stepAll();
+      // A step over a large fleet is not free: resting `step_rest_factor` times as long as it
+      // took keeps the loop's share of a core bounded, leaving the rest to the agents' streams.
+      const auto took = std::chrono::steady_clock::now() - started;
+      pause = std::max(pause, took * options_.step_rest_factor);
+      if (took >= std::chrono::seconds(1)) {
+        log()->info("rollout step took {} ms; the next waits {} ms", toMs(took), toMs(pause));
+      }
+    }
     lock.lock();
-    loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.step_interval),
-                      [this] { return stopping_; });
+    loop_cv_.wait_for(lock, pause, [this] { return stopping_; });
   }
 }
 
@@ -354,17 +403,18 @@ Result<v1::RolloutRecord> Rollouts::get(const std::string& id, bool summary) {
   return record;
 }
 
-Result<v1::RolloutRecord> Rollouts::loadLocked(const std::string& id) {
+Result<v1::RolloutRecord> Rollouts::loadLocked(const std::string& id, int64_t* revision) {
   PW_ASSIGN_OR_RETURN(store::RolloutRow row, rollouts_.getRollout(id));
   v1::RolloutRecord record;
   if (!record.ParseFromString(row.record)) {
     return DataLossError("stored rollout '" + id + "' is unreadable");
   }
+  if (revision != nullptr) *revision = row.revision;
   return record;
 }
 
-Status Rollouts::saveOperatorChange(v1::RolloutRecord record, const rollout::RolloutState& next,
-                                    store::AuditRow audit) {
+Status Rollouts::saveOperatorChange(v1::RolloutRecord record, int64_t revision,
+                                    const rollout::RolloutState& next, store::AuditRow audit) {
   const absl::Time now = options_.now();
   updateRecord(next, now, absl::InfiniteFuture(), record);
   audit.at = unixMs(now);
@@ -372,63 +422,101 @@ Status Rollouts::saveOperatorChange(v1::RolloutRecord record, const rollout::Rol
   PW_RETURN_IF_ERROR(rollouts_.saveRollout(store::RolloutRow{.id = record.id(),
                                                              .record = record.SerializeAsString(),
                                                              .active = isActive(next.phase),
-                                                             .updated_at = unixMs(now)},
+                                                             .updated_at = unixMs(now),
+                                                             .revision = revision},
                                            {}, std::span(&audit, 1)));
   requestStep();
   return OkStatus();
 }
 
+Result<v1::RolloutRecord> Rollouts::changeLocked(const std::string& id,
+                                                 const DecideChange& decide) {
+  Status saved;
+  for (int attempt = 1; attempt <= kOperatorAttempts; ++attempt) {
+    // Decided anew on every read: what another controller stored meanwhile may refuse it.
+    int64_t revision = 0;
+    PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id, &revision));
+    PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
+    PW_ASSIGN_OR_RETURN(OperatorChange change, decide(record, state));
+    saved = saveOperatorChange(std::move(record), revision, change.next, std::move(change.audit));
+    if (saved.ok()) return loadLocked(id);
+    if (saved.code() != StatusCode::kAborted) return saved;
+    log()->info("rollout {} changed elsewhere while an operator call decided (attempt {} of {})",
+                id, attempt, kOperatorAttempts);
+  }
+  return saved.withContext(
+      "nothing stored: another controller changed the rollout during each of " +
+      std::to_string(kOperatorAttempts) + " attempts");
+}
+
 Result<v1::RolloutRecord> Rollouts::approve(const std::string& id, const std::string& approver) {
   std::lock_guard lock(mu_);
-  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::approve(state, approver));
-  PW_RETURN_IF_ERROR(saveOperatorChange(
-      record, next,
-      {.actor = approver,
-       .action = "approve",
-       .detail = "target " + record.baseline_name() + "@" + record.target_digest() +
-                 ", spec sha256 " + record.spec_digest() + " (" +
-                 std::to_string(rollout::validApprovals(next)) + " of " +
-                 std::to_string(next.spec.approvals) + " approvals)"}));
+  PW_ASSIGN_OR_RETURN(
+      v1::RolloutRecord approved,
+      changeLocked(
+          id,
+          [&](const v1::RolloutRecord& record,
+              const rollout::RolloutState& state) -> Result<OperatorChange> {
+            PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::approve(state, approver));
+            const std::string detail = "target " + record.baseline_name() + "@" +
+                                       record.target_digest() + ", spec sha256 " +
+                                       record.spec_digest() + " (" +
+                                       std::to_string(rollout::validApprovals(next)) + " of " +
+                                       std::to_string(next.spec.approvals) + " approvals)";
+            return OperatorChange{std::move(next),
+                                  {.actor = approver, .action = "approve", .detail = detail}};
+          }));
   log()->info("rollout {} approved by {}", id, approver);
-  return loadLocked(id);
+  return approved;
 }
 
 Result<v1::RolloutRecord> Rollouts::rollback(const std::string& id, const std::string& actor,
                                              const std::string& reason) {
   std::lock_guard lock(mu_);
-  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
-  if (state.phase == rollout::RolloutPhase::kAborted) {
-    return FailedPreconditionError("rollout '" + id + "' is already rolled back (aborted)");
-  }
   const std::string why = "rollback requested by " + actor + (reason.empty() ? "" : ": " + reason);
-  PW_RETURN_IF_ERROR(
-      saveOperatorChange(record, rollout::requestRollback(state, why),
-                         {.actor = actor, .action = "request_rollback", .detail = reason}));
+  PW_ASSIGN_OR_RETURN(
+      v1::RolloutRecord rolled,
+      changeLocked(id,
+                   [&](const v1::RolloutRecord&,
+                       const rollout::RolloutState& state) -> Result<OperatorChange> {
+                     if (state.phase == rollout::RolloutPhase::kAborted) {
+                       return FailedPreconditionError("rollout '" + id +
+                                                      "' is already rolled back (aborted)");
+                     }
+                     return OperatorChange{
+                         rollout::requestRollback(state, why),
+                         {.actor = actor, .action = "request_rollback", .detail = reason}};
+                   }));
   log()->warn("rollout {}: {}", id, why);
-  return loadLocked(id);
+  return rolled;
 }
 
 Result<v1::RolloutRecord> Rollouts::pause(const std::string& id, const std::string& actor) {
   std::lock_guard lock(mu_);
-  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::pause(state, actor));
-  PW_RETURN_IF_ERROR(saveOperatorChange(record, next, {.actor = actor, .action = "pause"}));
+  PW_ASSIGN_OR_RETURN(
+      v1::RolloutRecord paused,
+      changeLocked(id,
+                   [&](const v1::RolloutRecord&,
+                       const rollout::RolloutState& state) -> Result<OperatorChange> {
+                     PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::pause(state, actor));
+                     return OperatorChange{std::move(next), {.actor = actor, .action = "pause"}};
+                   }));
   log()->warn("rollout {} paused by {}", id, actor);
-  return loadLocked(id);
+  return paused;
 }
 
 Result<v1::RolloutRecord> Rollouts::resume(const std::string& id, const std::string& actor) {
   std::lock_guard lock(mu_);
-  PW_ASSIGN_OR_RETURN(v1::RolloutRecord record, loadLocked(id));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState state, rolloutStateOf(record));
-  PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::resume(state));
-  PW_RETURN_IF_ERROR(saveOperatorChange(record, next, {.actor = actor, .action = "resume"}));
+  PW_ASSIGN_OR_RETURN(
+      v1::RolloutRecord resumed,
+      changeLocked(id,
+                   [&](const v1::RolloutRecord&,
+                       const rollout::RolloutState& state) -> Result<OperatorChange> {
+                     PW_ASSIGN_OR_RETURN(rollout::RolloutState next, rollout::resume(state));
+                     return OperatorChange{std::move(next), {.actor = actor, .action = "resume"}};
+                   }));
   log()->info("rollout {} resumed by {}", id, actor);
-  return loadLocked(id);
+  return resumed;
 }
 
 Result<std::vector<store::AuditRow>> Rollouts::audit(const std::string& rollout_id,
@@ -469,10 +557,10 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   // Read before the agents: every report received before `stored_through` is stored by now,
   // so it is in `agents` (later ones may be too).
   view.stored_through = absl::FromUnixMillis(fleet_.storedThrough());
-  PW_ASSIGN_OR_RETURN(std::vector<store::AgentRecord> agents, store_.listAgents());
+  PW_ASSIGN_OR_RETURN(std::vector<store::AgentProgress> agents, store_.listAgentProgress());
   std::set<std::string> in_rollout;
   for (const rollout::HostProgress& h : state.hosts) in_rollout.insert(h.id);
-  for (const store::AgentRecord& agent : agents) {
+  for (const store::AgentProgress& agent : agents) {
     if (agent.revoked || !in_rollout.contains(agent.id)) continue;  // silent: counts as failed
     view.hosts.emplace(agent.id, hostReport(agent, state.spec.baseline.name));
   }
@@ -482,38 +570,28 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   updateRecord(decisions.next, now, decisions.wake_at, next);
   if (decisions.actions.empty() && sameRecord(record, next)) return OkStatus();
 
-  std::map<std::string, const rollout::HostProgress*> hosts;
-  for (const rollout::HostProgress& h : decisions.next.hosts) hosts[h.id] = &h;
-  std::vector<store::PinRow> pins;
-  std::vector<store::AuditRow> audit;
-  for (const rollout::Decision& d : decisions.actions) {
-    audit.push_back(store::AuditRow{.at = unixMs(now),
-                                    .actor = kController,
-                                    .rollout_id = state.id,
-                                    .action = std::string(rollout::toString(d.kind)),
-                                    .host = d.host,
-                                    .detail = auditDetail(d)});
-    log()->info("rollout {}: {} {} {}", state.id, rollout::toString(d.kind), d.host,
-                audit.back().detail);
-    const bool sends = d.kind == rollout::Decision::Kind::kDispatch ||
-                       d.kind == rollout::Decision::Kind::kRollBack;
-    if (!sends || !hosts.contains(d.host)) continue;
-    auto [name, version] = splitVersion(d.version, state.spec.baseline.name);
-    pins.push_back(
-        store::PinRow{.agent_id = d.host,
-                      .baseline_name = name,
-                      .baseline_version = version,
-                      .rollout_id = state.id,
-                      .job = jobFor(decisions.next, *hosts.at(d.host), d).SerializeAsString()});
+  const StepWrites writes = stepWrites(decisions, now);
+  Status saved = rollouts_.saveRollout(store::RolloutRow{.id = row.id,
+                                                         .record = next.SerializeAsString(),
+                                                         .active = isActive(decisions.next.phase),
+                                                         .updated_at = unixMs(now),
+                                                         .revision = row.revision},
+                                       writes.pins, writes.audit);
+  if (saved.code() == StatusCode::kAborted) {
+    // Another controller saved this rollout since it was read (an operator call on another
+    // replica, or a leader that has not yet noticed it lost the lease). Nothing of this step was
+    // stored and nothing is sent: the next turn decides again from the stored record.
+    log()->info("rollout {}: not stepped, it changed since it was read ({}); stepping again",
+                row.id, saved.message());
+    step_requested_ = true;
+    return OkStatus();
   }
-  PW_RETURN_IF_ERROR(
-      rollouts_.saveRollout(store::RolloutRow{.id = row.id,
-                                              .record = next.SerializeAsString(),
-                                              .active = isActive(decisions.next.phase),
-                                              .updated_at = unixMs(now)},
-                            pins, audit));
+  PW_RETURN_IF_ERROR(saved);
+  for (const store::AuditRow& a : writes.audit) {
+    log()->info("rollout {}: {} {} {}", a.rollout_id, a.action, a.host, a.detail);
+  }
   // Sent only once stored: a controller that dies here re-derives the same jobs on restart.
-  for (const store::PinRow& pin : pins) fleet_.pin(pin);
+  for (const store::PinRow& pin : writes.pins) fleet_.pin(pin);
   return OkStatus();
 }
 

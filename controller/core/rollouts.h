@@ -4,6 +4,11 @@
 // sends the jobs. A controller killed at any point resumes from the stored record: the next
 // step re-derives the same decisions, and a job sent twice has the same id, which the agent
 // runs once. Thread-safe: operator calls and steps are serialized.
+//
+// Several controllers (replicas) may change one rollout: every save names the revision it read
+// (RolloutStore::saveRollout). A step that loses stores and sends nothing and steps again from
+// the stored record at the loop's next turn; an operator call reads, decides and saves again,
+// at most kOperatorAttempts times, then answers Aborted.
 #pragma once
 
 #include <absl/time/time.h>
@@ -32,6 +37,10 @@ struct RolloutsOptions {
   // went by without any of these.
   absl::Duration step_interval = absl::Milliseconds(250);
   absl::Duration idle_step_interval = absl::Seconds(5);
+  // After a step that took D, the loop rests at least D times this before the next one: at 3
+  // it takes at most a quarter of a core however large the fleet (a 50,000-host step takes
+  // around a second on a loaded machine).
+  int step_rest_factor = 3;
   // Replicas: the loop steps only while this says so (the replica holding the lease,
   // leadership.h); operator calls are served on every replica. Empty: always.
   std::function<bool()> leads;
@@ -39,6 +48,10 @@ struct RolloutsOptions {
 
 class Rollouts {
  public:
+  // How often an operator call is decided again on a fresh read when another controller saved
+  // the rollout between its read and its save.
+  static constexpr int kOperatorAttempts = 3;
+
   Rollouts(store::Store& store, store::RolloutStore& rollouts, Fleet& fleet,
            RolloutsOptions options = {});
   ~Rollouts();  // stops the loop
@@ -84,9 +97,20 @@ class Rollouts {
   // Whether the loop should step now (see RolloutsOptions); consumes a pending request.
   bool stepDue();
   void requestStep();
-  Result<v1::RolloutRecord> loadLocked(const std::string& id);
-  Status saveOperatorChange(v1::RolloutRecord record, const rollout::RolloutState& next,
-                            store::AuditRow audit);
+  // `revision`, when given: the stored revision that was read.
+  Result<v1::RolloutRecord> loadLocked(const std::string& id, int64_t* revision = nullptr);
+  // What an operator call decides on the stored record: the state to store and the audit row.
+  struct OperatorChange {
+    rollout::RolloutState next;
+    store::AuditRow audit;
+  };
+  using DecideChange =
+      std::function<Result<OperatorChange>(const v1::RolloutRecord&, const rollout::RolloutState&)>;
+  // Reads the rollout, decides with `decide` and saves over the revision read; again from a
+  // fresh read while another save comes first (kOperatorAttempts). The stored record.
+  Result<v1::RolloutRecord> changeLocked(const std::string& id, const DecideChange& decide);
+  Status saveOperatorChange(v1::RolloutRecord record, int64_t revision,
+                            const rollout::RolloutState& next, store::AuditRow audit);
   void loop();
 
   store::Store& store_;

@@ -6,6 +6,7 @@
 //   migrate --store SPEC | --data-dir DIR     bring a store's schema up to date
 //   operator add NAME --role ROLE --data-dir DIR --out DIR   an operator certificate
 //   simulator-cert --data-dir DIR --out DIR   the fleet simulator's certificate (bench only)
+#include <absl/synchronization/mutex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -393,6 +394,10 @@ int runSimulatorCert(const Parsed& p) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  // Debian 12 builds Abseil and gRPC with their debug checks, so every absl::Mutex that gRPC
+  // takes also updates a lock graph for deadlock detection (2.5 % of a loaded 50,000-agent
+  // controller's CPU, docs/performance.md). A debugging aid, not a safety check: off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Blocked before any thread starts, so gRPC's threads inherit the mask.
   sigset_t stop_signals = stopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);

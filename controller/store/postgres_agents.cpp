@@ -82,6 +82,25 @@ Result<std::vector<AgentRecord>> PostgresStore::listAgents() {
   return agents;
 }
 
+Result<std::vector<AgentProgress>> PostgresStore::listAgentProgress() {
+  PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
+  PW_ASSIGN_OR_RETURN(Rows rows, db->exec("SELECT id, last_seen, revoked, baseline_name, "
+                                          "baseline_version, last_state, last_job_state "
+                                          "FROM agents ORDER BY id"));
+  std::vector<AgentProgress> agents;
+  agents.reserve(static_cast<size_t>(rows.size()));
+  for (int r = 0; r < rows.size(); ++r) {
+    agents.push_back(AgentProgress{.id = rows.text(r, 0),
+                                   .last_seen = rows.integer(r, 1),
+                                   .revoked = rows.boolean(r, 2),
+                                   .baseline_name = rows.text(r, 3),
+                                   .baseline_version = rows.text(r, 4),
+                                   .last_state = rows.bytes(r, 5),
+                                   .last_job_state = rows.bytes(r, 6)});
+  }
+  return agents;
+}
+
 Result<std::vector<std::string>> PostgresStore::revokedAgents() {
   PW_ASSIGN_OR_RETURN(Pool::Lease db, pool_->acquire());
   PW_ASSIGN_OR_RETURN(Rows rows, db->exec("SELECT id FROM agents WHERE revoked ORDER BY id"));

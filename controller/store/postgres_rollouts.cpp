@@ -1,7 +1,8 @@
 // PostgresStore's RolloutStore half (rollout_store.h), as SqliteStore's sqlite_rollouts.cpp:
-// a step (record, pins, audit) is one transaction; audit ids come from an identity column and
-// increase. A pin naming a missing baseline fails the step with FailedPrecondition (the
-// foreign key, SQLSTATE 23503), and nothing of it is stored.
+// a step (record, pins, audit) is one transaction, writing the record only while its revision
+// is the one the caller read; audit ids come from an identity column and increase. A pin naming a
+// missing baseline fails the step with FailedPrecondition (the foreign key, SQLSTATE 23503), and
+// nothing of it is stored.
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -34,14 +35,24 @@ Status insertAudit(Connection& db, std::span<const AuditRow> rows) {
   return OkStatus();
 }
 
-constexpr char kRolloutColumns[] = "id, record, active, created_at, updated_at";
+constexpr char kRolloutColumns[] = "id, record, active, created_at, updated_at, revision";
 
 RolloutRow rolloutFromRow(const Rows& rows, int r) {
   return RolloutRow{.id = rows.text(r, 0),
                     .record = rows.bytes(r, 1),
                     .active = rows.boolean(r, 2),
                     .created_at = rows.integer(r, 3),
-                    .updated_at = rows.integer(r, 4)};
+                    .updated_at = rows.integer(r, 4),
+                    .revision = rows.integer(r, 5)};
+}
+
+// Why an update of rollout `row` changed no row: it is gone, or another save raised its
+// revision since `row` was read.
+Status whyNotSaved(Connection& db, const RolloutRow& row) {
+  PW_ASSIGN_OR_RETURN(
+      Rows rows, db.exec("SELECT revision FROM rollouts WHERE id = $1", Params().text(row.id)));
+  if (rows.empty()) return NotFoundError("rollout '" + row.id + "' not found");
+  return staleRolloutError(row.id, row.revision, rows.integer(0, 0));
 }
 
 }  // namespace
@@ -51,7 +62,7 @@ Status PostgresStore::createRollout(const RolloutRow& row, std::span<const Audit
       *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
         PW_ASSIGN_OR_RETURN(Rows rows,
                             db.exec(std::string("INSERT INTO rollouts (") + kRolloutColumns +
-                                        ") VALUES ($1, $2, $3, $4, $5) "
+                                        ") VALUES ($1, $2, $3, $4, $5, 1) "
                                         "ON CONFLICT (id) DO NOTHING",
                                     Params()
                                         .text(row.id)
@@ -71,13 +82,16 @@ Status PostgresStore::saveRollout(const RolloutRow& row, std::span<const PinRow>
       *pool_, {.max_attempts = options_.max_attempts}, [&](Connection& db) -> Status {
         PW_ASSIGN_OR_RETURN(
             Rows updated,
-            db.exec("UPDATE rollouts SET record = $2, active = $3, updated_at = $4 WHERE id = $1",
+            db.exec("UPDATE rollouts SET record = $2, active = $3, updated_at = $4, revision = "
+                    "revision + 1 WHERE id = $1 AND revision = $5",
                     Params()
                         .text(row.id)
                         .bytes(row.record)
                         .boolean(row.active)
-                        .integer(row.updated_at)));
-        if (updated.affected() == 0) return NotFoundError("rollout '" + row.id + "' not found");
+                        .integer(row.updated_at)
+                        .integer(row.revision)));
+        // Returning rolls the transaction back: nothing of this save is stored.
+        if (updated.affected() == 0) return whyNotSaved(db, row);
         for (const PinRow& pin : pins) {
           PW_RETURN_IF_ERROR(
               db.exec("INSERT INTO rollout_pins (agent_id, baseline_name, baseline_version, "

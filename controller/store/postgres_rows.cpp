@@ -146,9 +146,15 @@ constexpr char kMigration4[] = R"sql(
 ALTER TABLE assignments ADD COLUMN repair_windows text NOT NULL DEFAULT '';
 )sql";
 
+// Version 5: a rollout's revision, as SqliteStore's version 5.
+constexpr char kMigration5[] = R"sql(
+ALTER TABLE rollouts ADD COLUMN revision bigint NOT NULL DEFAULT 1;
+)sql";
+
 // Index = version - 1. A new migration is appended here and kSchemaVersion raised; an applied
 // one is never edited.
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                       kMigration5};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
 // The advisory lock every controller takes to migrate ("pwschema" as an integer).

@@ -46,7 +46,7 @@ class PostgresStore final : public Store,
                             public Transferable {
  public:
   // The schema version this code writes (the highest migration it knows).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static constexpr int kReportsKeptPerAgent = 1000;
   static constexpr int kHistoryKeptPerAgent = 200;
 
@@ -70,6 +70,7 @@ class PostgresStore final : public Store,
                                   const EnrollmentCheck& check) override;
   Result<AgentRecord> getAgent(const std::string& id) override;
   Result<std::vector<AgentRecord>> listAgents() override;
+  Result<std::vector<AgentProgress>> listAgentProgress() override;
   Result<std::vector<std::string>> revokedAgents() override;
   Status revokeAgent(const std::string& id, UnixMs now) override;
   Status approveReenrollment(const std::string& id, UnixMs now) override;

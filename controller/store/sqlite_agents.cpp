@@ -73,15 +73,36 @@ Result<AgentRecord> SqliteStore::getAgent(const std::string& id) {
 }
 
 Result<std::vector<AgentRecord>> SqliteStore::listAgents() {
-  std::lock_guard lock(mu_);
-  PW_ASSIGN_OR_RETURN(Statement stmt, db_->prepare(std::string("SELECT ") + kAgentColumns +
-                                                   " FROM agents ORDER BY id"));
+  std::lock_guard lock(read_mu_);
+  PW_ASSIGN_OR_RETURN(Statement stmt, reader_->prepare(std::string("SELECT ") + kAgentColumns +
+                                                       " FROM agents ORDER BY id"));
   std::vector<AgentRecord> agents;
   while (true) {
     PW_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) break;
-    PW_ASSIGN_OR_RETURN(AgentRecord agent, agentFromRow(*db_, stmt));
+    PW_ASSIGN_OR_RETURN(AgentRecord agent, agentFromRow(*reader_, stmt));
     agents.push_back(std::move(agent));
+  }
+  return agents;
+}
+
+Result<std::vector<AgentProgress>> SqliteStore::listAgentProgress() {
+  std::lock_guard lock(read_mu_);
+  PW_ASSIGN_OR_RETURN(Statement stmt,
+                      reader_->prepare("SELECT id, last_seen, revoked, baseline_name, "
+                                       "baseline_version, last_state, last_job_state "
+                                       "FROM agents ORDER BY id"));
+  std::vector<AgentProgress> agents;
+  while (true) {
+    PW_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    agents.push_back(AgentProgress{.id = stmt.columnText(0),
+                                   .last_seen = stmt.columnInt(1),
+                                   .revoked = stmt.columnInt(2) != 0,
+                                   .baseline_name = stmt.columnText(3),
+                                   .baseline_version = stmt.columnText(4),
+                                   .last_state = stmt.columnText(5),
+                                   .last_job_state = stmt.columnText(6)});
   }
   return agents;
 }

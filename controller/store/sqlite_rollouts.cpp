@@ -1,3 +1,5 @@
+// SqliteStore's RolloutStore half (rollout_store.h): a step (record, pins, audit) is one
+// transaction, and the record is written only while its revision is the one the caller read.
 #include <mutex>
 #include <utility>
 
@@ -26,14 +28,25 @@ Status insertAudit(Database& db, std::span<const AuditRow> rows) {
   return OkStatus();
 }
 
-constexpr char kRolloutColumns[] = "id, record, active, created_at, updated_at";
+constexpr char kRolloutColumns[] = "id, record, active, created_at, updated_at, revision";
 
 RolloutRow rolloutFromRow(Statement& stmt) {
   return RolloutRow{.id = stmt.columnText(0),
                     .record = stmt.columnText(1),
                     .active = stmt.columnInt(2) != 0,
                     .created_at = stmt.columnInt(3),
-                    .updated_at = stmt.columnInt(4)};
+                    .updated_at = stmt.columnInt(4),
+                    .revision = stmt.columnInt(5)};
+}
+
+// Why an update of rollout `row` changed no row: it is gone, or another save raised its
+// revision since `row` was read.
+Status whyNotSaved(Database& db, const RolloutRow& row) {
+  PW_ASSIGN_OR_RETURN(Statement stmt, db.prepare("SELECT revision FROM rollouts WHERE id = ?1"));
+  stmt.bindText(1, row.id);
+  PW_ASSIGN_OR_RETURN(bool exists, stmt.step());
+  if (!exists) return NotFoundError("rollout '" + row.id + "' not found");
+  return staleRolloutError(row.id, row.revision, stmt.columnInt(0));
 }
 
 }  // namespace
@@ -50,7 +63,7 @@ Status SqliteStore::createRollout(const RolloutRow& row, std::span<const AuditRo
   }
   PW_ASSIGN_OR_RETURN(Statement stmt,
                       db.prepare("INSERT INTO rollouts (id, record, active, created_at, "
-                                 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
+                                 "updated_at, revision) VALUES (?1, ?2, ?3, ?4, ?5, 1)"));
   stmt.bindText(1, row.id)
       .bindBlob(2, row.record)
       .bindInt(3, row.active ? 1 : 0)
@@ -69,11 +82,12 @@ Status SqliteStore::saveRollout(const RolloutRow& row, std::span<const PinRow> p
   {
     PW_ASSIGN_OR_RETURN(Statement stmt,
                         db.prepare("UPDATE rollouts SET record = ?2, active = ?3, updated_at = "
-                                   "?4 WHERE id = ?1"));
+                                   "?4, revision = revision + 1 WHERE id = ?1 AND revision = ?5"));
     stmt.bindText(1, row.id).bindBlob(2, row.record).bindInt(3, row.active ? 1 : 0);
-    stmt.bindInt(4, row.updated_at);
+    stmt.bindInt(4, row.updated_at).bindInt(5, row.revision);
     PW_RETURN_IF_ERROR(stmt.run());
-    if (db.changes() == 0) return NotFoundError("rollout '" + row.id + "' not found");
+    // Returning rolls the transaction back: nothing of this save is stored.
+    if (db.changes() == 0) return whyNotSaved(db, row);
   }
   for (const PinRow& pin : pins) {
     PW_ASSIGN_OR_RETURN(

@@ -17,7 +17,8 @@ using namespace internal;  // NOLINT: the SQLite layer of this one class
 // other operations are by table: sqlite_agents.cpp (agents, enrollment), sqlite_reports.cpp
 // (reports, drift, history), sqlite_baselines.cpp (baselines, assignments).
 
-SqliteStore::SqliteStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Database> db, std::unique_ptr<Database> reader)
+    : db_(std::move(db)), reader_(std::move(reader)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -25,7 +26,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   PW_RETURN_IF_ERROR(createOrCheckFile(path));
   PW_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::open(path));
   PW_RETURN_IF_ERROR(initializeSchema(*db).withContext("opening database '" + path + "'"));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+  PW_ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::open(path));
+  PW_RETURN_IF_ERROR(initializeReader(*reader).withContext("opening database '" + path + "'"));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), std::move(reader)));
 }
 
 Status SqliteStore::createToken(const TokenRecord& token) {

@@ -2,8 +2,10 @@
 // a committed change, e.g. a report acknowledged to an agent, survives a crash or power loss),
 // schema versioned with PRAGMA user_version. Every multi-row change is one IMMEDIATE
 // transaction: it is applied completely or not at all.
-// Thread-safe: one connection, serialized by a mutex (SQLite's single writer makes a pool buy
-// little here, and WAL readers in other processes, e.g. a backup, are not blocked).
+// Thread-safe: one connection for everything, serialized by a mutex (SQLite's single writer
+// makes a pool buy little here), plus a second, read-only one for the whole-fleet reads
+// (listAgents, listAgentProgress): in WAL mode a reader neither waits for a commit's fsync nor
+// holds up the writer, so the rollout loop's read of 50,000 agents does not delay reports.
 #pragma once
 
 #include <memory>
@@ -27,7 +29,7 @@ class Database;
 class SqliteStore final : public Store, public RolloutStore, public Transferable {
  public:
   // The schema version this code writes; user_version of a database it created.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // Retention, enforced in the transaction that adds rows: the newest reports (by seq) and
   // history rows (by time) of each agent are kept, older ones deleted.
   static constexpr int kReportsKeptPerAgent = 1000;
@@ -57,6 +59,7 @@ class SqliteStore final : public Store, public RolloutStore, public Transferable
 
   Result<AgentRecord> getAgent(const std::string& id) override;
   Result<std::vector<AgentRecord>> listAgents() override;
+  Result<std::vector<AgentProgress>> listAgentProgress() override;
   Result<std::vector<std::string>> revokedAgents() override;  // sorted
   // Also spends any pending re-enrollment approval; adds a "revoked" history row the first
   // time. Revoking a revoked agent is OK and changes nothing.
@@ -123,11 +126,13 @@ class SqliteStore final : public Store, public RolloutStore, public Transferable
   Status finishImport() override;
 
  private:
-  explicit SqliteStore(std::unique_ptr<internal::Database> db);
+  SqliteStore(std::unique_ptr<internal::Database> db, std::unique_ptr<internal::Database> reader);
   static Status importRefused();
 
   std::mutex mu_;
   std::unique_ptr<internal::Database> db_;  // guarded by mu_
+  std::mutex read_mu_;
+  std::unique_ptr<internal::Database> reader_;  // guarded by read_mu_; query_only
 };
 
 }  // namespace postwarden::controller::store

@@ -73,6 +73,18 @@ struct AgentRecord {
   int drifted_parameters = 0;
 };
 
+// What the rollout loop reads of every agent at each step (controller/core/rollouts.cpp):
+// only the columns it uses, so that a step over a large fleet stays cheap.
+struct AgentProgress {
+  std::string id;
+  UnixMs last_seen = 0;
+  bool revoked = false;
+  std::string baseline_name;  // as last reported by the agent
+  std::string baseline_version;
+  std::string last_state;      // as AgentRecord's
+  std::string last_job_state;  // as AgentRecord's
+};
+
 // One parameter out of line on one agent.
 struct DriftRow {
   std::string agent_id;
@@ -186,8 +198,9 @@ class Store {
                                           const EnrollmentCheck& check) = 0;
 
   // Agents.
-  virtual Result<AgentRecord> getAgent(const std::string& id) = 0;  // NotFound
-  virtual Result<std::vector<AgentRecord>> listAgents() = 0;        // sorted by id
+  virtual Result<AgentRecord> getAgent(const std::string& id) = 0;     // NotFound
+  virtual Result<std::vector<AgentRecord>> listAgents() = 0;           // sorted by id
+  virtual Result<std::vector<AgentProgress>> listAgentProgress() = 0;  // sorted by id
   virtual Result<std::vector<std::string>> revokedAgents() = 0;
   virtual Status revokeAgent(const std::string& id, UnixMs now) = 0;          // NotFound
   virtual Status approveReenrollment(const std::string& id, UnixMs now) = 0;  // NotFound

@@ -96,6 +96,9 @@ std::vector<TransferTable> makeTables() {
        "id",
        "id",
        true},
+      // Without `revision`: an import starts every rollout at revision 1 (the column's
+      // default). A revision only orders the saves of one database, and no controller holds a
+      // read of the new one yet; the format stays the one earlier controllers read and write.
       {"rollouts",
        {{"id", kText},
         {"record", kBytes},

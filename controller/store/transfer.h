@@ -2,7 +2,7 @@
 // SQLite -> PostgreSQL when a controller outgrows one file): every table, row for row: agents
 // with their counters, tokens as their hashes (a secret is never stored, so none is moved),
 // baselines, assignments with their ids, reports (in arrival order), drift, history, rollouts,
-// their pins and the audit log.
+// their pins and the audit log (a rollout's revision is not moved: it starts again at 1).
 // The export is text, one row a line: "TABLE" then each value, tab-separated, in base64 (any
 // byte survives: report bodies, serialized records), between a header line and an "end N"
 // trailer that counts the rows, so a truncated file is refused. Both backends have the same

@@ -164,6 +164,12 @@ constexpr char kSchemaV4[] = R"sql(
 ALTER TABLE assignments ADD COLUMN repair_windows TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 5: a rollout's revision, raised by every save (RolloutStore::saveRollout compares
+// it); the rows there are at their first.
+constexpr char kSchemaV5[] = R"sql(
+ALTER TABLE rollouts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 constexpr char kSqliteMagic[] = "SQLite format 3";  // 16 bytes with its NUL
 
 }  // namespace
@@ -195,6 +201,11 @@ Status createOrCheckFile(const std::string& path) {
     return DataLossError("'" + path + "' is not a SQLite database; refusing to use it");
   }
   return OkStatus();
+}
+
+Status initializeReader(Database& db) {
+  PW_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout = 5000"));
+  return db.exec("PRAGMA query_only = 1");
 }
 
 Status initializeSchema(Database& db) {
@@ -240,7 +251,10 @@ Status initializeSchema(Database& db) {
   if (version < 3) {
     PW_RETURN_IF_ERROR(db.exec(kSchemaV3).withContext("upgrading schema to version 3"));
   }
-  PW_RETURN_IF_ERROR(db.exec(kSchemaV4).withContext("upgrading schema to version 4"));
+  if (version < 4) {
+    PW_RETURN_IF_ERROR(db.exec(kSchemaV4).withContext("upgrading schema to version 4"));
+  }
+  PW_RETURN_IF_ERROR(db.exec(kSchemaV5).withContext("upgrading schema to version 5"));
   PW_RETURN_IF_ERROR(
       db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion)));
   return txn->commit();

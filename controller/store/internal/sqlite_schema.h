@@ -19,4 +19,8 @@ Status createOrCheckFile(const std::string& path);
 // FailedPrecondition for a newer schema, or tables of something else.
 Status initializeSchema(Database& db);
 
+// Makes `db` a second connection for reads on a database initializeSchema prepared: busy
+// timeout, and query_only, so that no code path can write through it.
+Status initializeReader(Database& db);
+
 }  // namespace postwarden::controller::store::internal

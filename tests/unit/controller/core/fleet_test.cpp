@@ -91,6 +91,9 @@ class PausingStore : public store::Store {
     return inner_.getAgent(id);
   }
   Result<std::vector<store::AgentRecord>> listAgents() override { return inner_.listAgents(); }
+  Result<std::vector<store::AgentProgress>> listAgentProgress() override {
+    return inner_.listAgentProgress();
+  }
   Result<std::vector<std::string>> revokedAgents() override { return inner_.revokedAgents(); }
   Status revokeAgent(const std::string& id, store::UnixMs now) override {
     return inner_.revokeAgent(id, now);

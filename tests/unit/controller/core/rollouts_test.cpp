@@ -1,11 +1,13 @@
 // Rollouts on a fleet over a real SqliteStore (mkdtemp), stepped by hand with a fake time:
 // what is dispatched when, what is stored before it is sent, and that a restarted controller
-// resumes from the store without a new job.
+// resumes from the store without a new job; what happens when another controller saves a
+// rollout between one's read and its save (InterleavedRolloutStore).
 #include "controller/core/rollouts.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +38,47 @@ class RecordingSession : public AgentSession {
  private:
   mutable std::mutex mu_;
   std::vector<v1::Assignment> assignments_;
+};
+
+// The SqliteStore's rollout side with a hook run just before a save reaches the store (the
+// next `times` saves): what another controller stores between this one's read and its write.
+class InterleavedRolloutStore : public store::RolloutStore {
+ public:
+  explicit InterleavedRolloutStore(store::RolloutStore& inner) : inner_(inner) {}
+  void beforeSaves(int times, std::function<void()> hook) {
+    times_ = times;
+    hook_ = std::move(hook);
+  }
+
+  Status createRollout(const store::RolloutRow& row,
+                       std::span<const store::AuditRow> audit) override {
+    return inner_.createRollout(row, audit);
+  }
+  Status saveRollout(const store::RolloutRow& row, std::span<const store::PinRow> pins,
+                     std::span<const store::AuditRow> audit) override {
+    if (times_ > 0) {
+      --times_;
+      hook_();
+    }
+    return inner_.saveRollout(row, pins, audit);
+  }
+  Status addAudit(const store::AuditRow& row) override { return inner_.addAudit(row); }
+  Result<store::RolloutRow> getRollout(const std::string& id) override {
+    return inner_.getRollout(id);
+  }
+  Result<std::vector<store::RolloutRow>> listRollouts(bool active_only) override {
+    return inner_.listRollouts(active_only);
+  }
+  Result<std::vector<store::PinRow>> listPins() override { return inner_.listPins(); }
+  Result<std::vector<store::AuditRow>> audit(const std::string& rollout_id, store::UnixMs since,
+                                             int limit) override {
+    return inner_.audit(rollout_id, since, limit);
+  }
+
+ private:
+  store::RolloutStore& inner_;
+  int times_ = 0;
+  std::function<void()> hook_;
 };
 
 constexpr char kV1[] = "v1aaaaaaaaaa";
@@ -72,11 +115,29 @@ class RolloutsTest : public ::testing::Test {
     fleet_ = std::make_unique<Fleet>(*store_);
     ASSERT_TRUE(fleet_->start().ok());
     rollouts_ = newRollouts();
+    interleaved_ = std::make_unique<InterleavedRolloutStore>(*store_);
   }
 
   std::unique_ptr<Rollouts> newRollouts() {
     return std::make_unique<Rollouts>(*store_, *store_, *fleet_,
                                       RolloutsOptions{.now = [this] { return now_; }});
+  }
+
+  // A second controller over the same database whose saves go through `interleaved_`.
+  std::unique_ptr<Rollouts> interleavedRollouts() {
+    return std::make_unique<Rollouts>(*store_, *interleaved_, *fleet_,
+                                      RolloutsOptions{.now = [this] { return now_; }});
+  }
+  v1::RolloutHost host(const std::string& rollout, const std::string& id) {
+    Result<v1::RolloutRecord> record = rollouts_->get(rollout);
+    EXPECT_TRUE(record.ok()) << record.status().toString();
+    if (record.ok()) {
+      for (const v1::RolloutHost& h : record->hosts()) {
+        if (h.id() == id) return h;
+      }
+    }
+    ADD_FAILURE() << "no host " << id << " in " << rollout;
+    return {};
   }
 
   // An agent that runs `version` (empty: none) and was heard of now.
@@ -171,6 +232,7 @@ class RolloutsTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Fleet> fleet_;
   std::unique_ptr<Rollouts> rollouts_;
+  std::unique_ptr<InterleavedRolloutStore> interleaved_;
   absl::Time now_ = absl::FromUnixSeconds(1'780'000'000);
   std::map<std::string, uint64_t> seq_;
 };
@@ -358,6 +420,83 @@ TEST_F(RolloutsTest, ARollbackOnDemandReturnsChangedHosts) {
     found |= row.action == "request_rollback" && row.actor == "carol" && row.detail == "pager";
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(RolloutsTest, AStepRacedByAnotherSaveStoresAndSendsNothingAndStepsAgainFromTheStore) {
+  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+  RecordingSession session;
+  ASSERT_TRUE(fleet_->attach("mx1", &session, v1::Hello(), /*simulated=*/true).ok());
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  std::unique_ptr<Rollouts> leader = interleavedRollouts();
+  // The leader's step would dispatch the canary; an operator's pause on another replica is
+  // stored between its read and its save.
+  interleaved_->beforeSaves(1, [&] { ASSERT_TRUE(rollouts_->pause("harden-1", "bob").ok()); });
+  leader->stepAll();
+  EXPECT_TRUE(actions("dispatch").empty());
+  EXPECT_TRUE(jobs().empty());
+  EXPECT_TRUE(session.assignments().empty());
+  EXPECT_EQ(rollouts_->get("harden-1")->paused_by(), "bob");
+  EXPECT_EQ(host("harden-1", "mx1").phase(), "pending");
+
+  leader->stepAll();  // decided again on the stored record: the pause holds
+  EXPECT_TRUE(actions("dispatch").empty());
+  EXPECT_EQ(actions("pause").size(), 2u);  // bob's and the engine's, stored this time
+  ASSERT_TRUE(rollouts_->resume("harden-1", "bob").ok());
+  leader->stepAll();
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  ASSERT_EQ(session.assignments().size(), 1u);
+  EXPECT_EQ(session.assignments()[0].job().job_id(), jobOf("mx1"));
+  fleet_->detach("mx1", &session);
+}
+
+TEST_F(RolloutsTest, AnOperatorCallRacedByAStepIsDecidedAgainAndKeepsTheStep) {
+  for (const char* id : {"mx1", "mx2"}) addAgent(id, kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  std::unique_ptr<Rollouts> serving = interleavedRollouts();
+  // The leader dispatches the canary between the pause's read and its save.
+  interleaved_->beforeSaves(1, [&] { rollouts_->stepAll(); });
+  Result<v1::RolloutRecord> paused = serving->pause("harden-1", "bob");
+  ASSERT_TRUE(paused.ok()) << paused.status().toString();
+  EXPECT_EQ(paused->paused_by(), "bob");
+  EXPECT_EQ(host("harden-1", "mx1").phase(), "dispatched");  // the step was not overwritten
+  EXPECT_THAT(actions("dispatch"), ::testing::ElementsAre("mx1"));
+  EXPECT_EQ(jobs().size(), 1u);
+  EXPECT_EQ(actions("pause").size(), 1u);  // bob's, stored once
+}
+
+TEST_F(RolloutsTest, AnApprovalOfARolloutRolledBackMeanwhileIsRefused) {
+  addAgent("mx1", kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec + "approvals: 1\n", "r.yaml", "alice").ok());
+  std::unique_ptr<Rollouts> serving = interleavedRollouts();
+  interleaved_->beforeSaves(
+      1, [&] { ASSERT_TRUE(rollouts_->rollback("harden-1", "carol", "pager").ok()); });
+  Result<v1::RolloutRecord> approved = serving->approve("harden-1", "bob");
+  EXPECT_EQ(approved.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(approved.status().message(), HasSubstr("rolling_back: nothing to approve"));
+  EXPECT_TRUE(actions("approve").empty());
+  EXPECT_EQ(rollouts_->get("harden-1")->phase(), "rolling_back");
+}
+
+TEST_F(RolloutsTest, AnOperatorCallRacedAtEveryAttemptAnswersAbortedAndStoresNothing) {
+  addAgent("mx1", kV1);
+  ASSERT_TRUE(rollouts_->create(kSpec, "r.yaml", "alice").ok());
+  std::unique_ptr<Rollouts> serving = interleavedRollouts();
+  int raced = 0;
+  interleaved_->beforeSaves(Rollouts::kOperatorAttempts, [&] {
+    ++raced;  // another controller saves the rollout again (its revision goes up)
+    Result<store::RolloutRow> row = store_->getRollout("harden-1");
+    ASSERT_TRUE(row.ok());
+    ASSERT_TRUE(store_->saveRollout(*row, {}, {}).ok());
+  });
+  Result<v1::RolloutRecord> paused = serving->pause("harden-1", "bob");
+  EXPECT_EQ(paused.status().code(), StatusCode::kAborted);
+  EXPECT_THAT(paused.status().message(), HasSubstr("during each of 3 attempts"));
+  EXPECT_THAT(paused.status().message(),
+              HasSubstr("rollout 'harden-1' changed since it was read (revision 3, now 4); read "
+                        "it again"));
+  EXPECT_EQ(raced, Rollouts::kOperatorAttempts);
+  EXPECT_TRUE(actions("pause").empty());
+  EXPECT_TRUE(rollouts_->get("harden-1")->paused_by().empty());
 }
 
 TEST(RolloutMetricsTest, CountsRolloutsByPhaseAndHostsOfActiveOnesOnly) {

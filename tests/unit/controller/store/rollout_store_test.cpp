@@ -1,13 +1,16 @@
 // The RolloutStore contract, against both backends (store_test_support.h): a step is stored
-// whole (record, pins, audit) or not at all, and a pinned baseline cannot be deleted from under
-// its pin.
+// whole (record, pins, audit) or not at all, only over the revision it read (compare-and-set),
+// and a pinned baseline cannot be deleted from under its pin.
 #include "controller/store/rollout_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "controller/store/store.h"
 #include "tests/unit/controller/store/store_test_support.h"
@@ -16,6 +19,16 @@ namespace postwarden::controller::store {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// The pin a step of rollout r-1 gives host mx1 (baseline b at `version`).
+PinRow pinOfMx1(const std::string& version) {
+  return PinRow{.agent_id = "mx1",
+                .baseline_name = "b",
+                .baseline_version = version,
+                .rollout_id = "r-1",
+                .job = "job"};
+}
 
 class RolloutStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -64,11 +77,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, RolloutStoreTest, ::testing::Values(postgresB
                          backendName);
 
 TEST_P(RolloutStoreTest, ASavedStepKeepsRecordPinsAndAuditTogether) {
-  const PinRow pin{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "v1",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow pin = pinOfMx1("v1");
   const AuditRow dispatch{
       .at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch", .host = "mx1"};
   ASSERT_TRUE(rollouts_
@@ -90,11 +99,7 @@ TEST_P(RolloutStoreTest, ASavedStepKeepsRecordPinsAndAuditTogether) {
 
 TEST_P(RolloutStoreTest, AStepThatCannotBeStoredLeavesNothingBehind) {
   // The pin names a baseline that does not exist: the whole step is refused.
-  const PinRow bad{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "nope",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow bad = pinOfMx1("nope");
   const AuditRow audit{.at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch"};
   EXPECT_FALSE(
       rollouts_->saveRollout({.id = "r-1", .record = "second", .updated_at = 6}, {{bad}}, {{audit}})
@@ -107,11 +112,7 @@ TEST_P(RolloutStoreTest, AStepThatCannotBeStoredLeavesNothingBehind) {
 }
 
 TEST_P(RolloutStoreTest, APinnedBaselineCannotBeDeleted) {
-  const PinRow pin{.agent_id = "mx1",
-                   .baseline_name = "b",
-                   .baseline_version = "v1",
-                   .rollout_id = "r-1",
-                   .job = "job"};
+  const PinRow pin = pinOfMx1("v1");
   ASSERT_TRUE(rollouts_->saveRollout({.id = "r-1", .record = "x"}, {{pin}}, {}).ok());
   Result<std::string> deleted = opened_->deleteBaseline(
       "b", "v1", [](const BaselineRecord&, const std::vector<AssignmentRecord>&) {
@@ -144,6 +145,90 @@ TEST_P(RolloutStoreTest, RecordsAndJobsKeepEveryByteAcrossAReopen) {
   EXPECT_EQ(rollouts_->listPins()->front().job, job);
   EXPECT_THAT(auditActions("", 0, 10), ElementsAre("create", "token create"));
   EXPECT_EQ(rollouts_->getRollout("r-9").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(RolloutStoreTest, AStaleRevisionIsRefusedAndStoresNothing) {
+  EXPECT_EQ(rollouts_->getRollout("r-1")->revision, 1);
+  ASSERT_TRUE(
+      rollouts_->saveRollout({.id = "r-1", .record = "second", .revision = 1}, {}, {}).ok());
+  EXPECT_EQ(rollouts_->getRollout("r-1")->revision, 2);
+  EXPECT_EQ(rollouts_->listRollouts(false)->front().revision, 2);
+
+  // A second writer that also read revision 1: its record, pin and audit row are all refused.
+  const PinRow pin = pinOfMx1("v1");
+  const AuditRow dispatch{
+      .at = 6, .actor = "controller", .rollout_id = "r-1", .action = "dispatch"};
+  Status stale = rollouts_->saveRollout({.id = "r-1", .record = "stale", .revision = 1}, {{pin}},
+                                        {{dispatch}});
+  EXPECT_EQ(stale.code(), StatusCode::kAborted);
+  EXPECT_EQ(stale.message(),
+            "rollout 'r-1' changed since it was read (revision 1, now 2); read it again");
+  Result<RolloutRow> row = rollouts_->getRollout("r-1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->record, "second");
+  EXPECT_EQ(row->revision, 2);
+  EXPECT_TRUE(rollouts_->listPins()->empty());
+  EXPECT_THAT(auditActions("r-1", 0, 10), ElementsAre("create"));
+
+  // Read again, it goes through.
+  ASSERT_TRUE(
+      rollouts_->saveRollout({.id = "r-1", .record = "third", .revision = 2}, {{pin}}, {{dispatch}})
+          .ok());
+  EXPECT_EQ(rollouts_->getRollout("r-1")->revision, 3);
+  EXPECT_EQ(rollouts_->listPins()->size(), 1u);
+  EXPECT_THAT(auditActions("r-1", 0, 10), ElementsAre("create", "dispatch"));
+  EXPECT_EQ(rollouts_->saveRollout({.id = "r-2", .revision = 3}, {}, {}).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(RolloutStoreTest, OfSavesOverTheSameRevisionAtOnceOneIsStored) {
+  constexpr int kWriters = 4;
+  std::atomic<int> stored{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      const AuditRow audit{
+          .at = 6, .actor = "w" + std::to_string(i), .rollout_id = "r-1", .action = "write"};
+      Status saved = rollouts_->saveRollout(
+          {.id = "r-1", .record = "by " + std::to_string(i), .revision = 1}, {}, {{audit}});
+      if (saved.ok()) {
+        ++stored;
+      } else if (saved.code() == StatusCode::kAborted) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << saved.toString();
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(stored.load(), 1);
+  EXPECT_EQ(refused.load(), kWriters - 1);
+  EXPECT_EQ(rollouts_->getRollout("r-1")->revision, 2);
+  Result<std::vector<AuditRow>> audit = rollouts_->audit("r-1", 0, 10);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 2u);  // create, and the one write that was stored
+  EXPECT_EQ(rollouts_->getRollout("r-1")->record, "by " + audit->back().actor.substr(1));
+}
+
+TEST_P(RolloutStoreTest, RolloutsStoredBeforeRevisionsStartAtOne) {
+  ASSERT_TRUE(
+      rollouts_->saveRollout({.id = "r-1", .record = "second", .revision = 1}, {}, {}).ok());
+  // Back to the schema before revisions (version 4), then opened again: migrated.
+  rollouts_ = nullptr;
+  opened_.reset();
+  backend_->count("ALTER TABLE rollouts DROP COLUMN revision");
+  backend_->count(GetParam().name == "sqlite"
+                      ? "PRAGMA user_version = 4"
+                      : "DELETE FROM postwarden_schema_migrations WHERE version = 5");
+  reopen();
+  Result<RolloutRow> row = rollouts_->getRollout("r-1");
+  ASSERT_TRUE(row.ok()) << row.status().toString();
+  EXPECT_EQ(row->record, "second");
+  EXPECT_EQ(row->revision, 1);
+  EXPECT_TRUE(rollouts_->saveRollout({.id = "r-1", .record = "third", .revision = 1}, {}, {}).ok());
+  EXPECT_THAT(rollouts_->saveRollout({.id = "r-1", .revision = 1}, {}, {}).message(),
+              HasSubstr("(revision 1, now 2)"));
 }
 
 }  // namespace

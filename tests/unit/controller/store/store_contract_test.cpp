@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -279,6 +280,45 @@ TEST_P(StoreContractTest, ListAgentsIsSortedById) {
   EXPECT_EQ((*agents)[0].id, "a");
   EXPECT_EQ((*agents)[1].id, "b");
   EXPECT_EQ((*agents)[2].id, "c");
+}
+
+// The rollout loop's narrow read: the same agents and values as listAgents, including a
+// report committed just before (SQLite reads it on a connection of its own).
+TEST_P(StoreContractTest, AgentProgressIsWhatListAgentsSays) {
+  enroll("b");
+  enroll("a");
+  ReportWrite write = report("a", 1, kNow + 10);
+  write.state = ReportWrite::State{.baseline_name = "hardening",
+                                   .baseline_version = "v1digest",
+                                   .serialized = std::string("state\0a", 7),
+                                   .job_state = std::string("job\0a", 5)};
+  ASSERT_TRUE(store_->recordReports(std::span(&write, 1)).ok());
+  ASSERT_TRUE(store_->revokeAgent("b", kNow + 20).ok());
+
+  auto progress = store_->listAgentProgress();
+  ASSERT_TRUE(progress.ok()) << progress.status().toString();
+  auto agents = store_->listAgents();
+  ASSERT_TRUE(agents.ok());
+  ASSERT_EQ(progress->size(), 2u);
+  ASSERT_EQ(agents->size(), 2u);
+  for (size_t i = 0; i < agents->size(); ++i) {
+    const AgentRecord& agent = (*agents)[i];
+    const AgentProgress& p = (*progress)[i];
+    EXPECT_EQ(p.id, agent.id);
+    EXPECT_EQ(p.last_seen, agent.last_seen);
+    EXPECT_EQ(p.revoked, agent.revoked);
+    EXPECT_EQ(p.baseline_name, agent.baseline_name);
+    EXPECT_EQ(p.baseline_version, agent.baseline_version);
+    EXPECT_EQ(p.last_state, agent.last_state);
+    EXPECT_EQ(p.last_job_state, agent.last_job_state);
+  }
+  const AgentProgress& a = (*progress)[0];
+  EXPECT_EQ(a.id, "a");
+  EXPECT_EQ(a.last_seen, kNow + 10);
+  EXPECT_EQ(a.baseline_version, "v1digest");
+  EXPECT_EQ(a.last_state, std::string("state\0a", 7));
+  EXPECT_EQ(a.last_job_state, std::string("job\0a", 5));
+  EXPECT_TRUE((*progress)[1].revoked);
 }
 
 TEST_P(StoreContractTest, TouchAgentsKeepsTheLatestAndIgnoresUnknownIds) {

@@ -156,6 +156,10 @@ TEST_F(PostgresTransferTest, SqliteToPostgresRoundTripsEveryRow) {
   EXPECT_TRUE(postgres_->getAgent("a2")->revoked);
   EXPECT_EQ(postgres_->listDrift()->size(), 2u);
   EXPECT_EQ(postgres_->listPins()->front().job, std::string("j\0b", 3));
+  // A rollout's revision is not moved: saved once in SQLite (2), it starts again at 1.
+  EXPECT_EQ(sqlite_->getRollout("r-1")->revision, 2);
+  EXPECT_EQ(postgres_->getRollout("r-1")->revision, 1);
+  EXPECT_TRUE(postgres_->saveRollout({.id = "r-1", .record = "y", .revision = 1}, {}, {}).ok());
   auto next = postgres_->addAssignment(
       {.baseline_name = "b", .baseline_version = "ba9876543210", .created_at = kNow});
   ASSERT_TRUE(next.ok()) << next.status().toString();
