@@ -1,6 +1,7 @@
 #include "agent/health/before_period.h"
 
 #include <algorithm>
+#include <string>
 
 #include "agent/health/log_time.h"
 
@@ -67,7 +68,18 @@ Result<BeforePeriod> readBeforePeriod(LogFiles& files, const std::string& path, 
                                       absl::Time since, absl::Duration length,
                                       absl::TimeZone local) {
   PW_ASSIGN_OR_RETURN(LogSlice slice, files.readBefore(path, mark, kMaxLogRead));
-  return countBefore(slice.bytes, slice.start == 0, since, length, local);
+  BeforePeriod period = countBefore(slice.bytes, slice.start == 0, since, length, local);
+  if (period.known || slice.start != 0) return period;
+  // The file begins inside the period: it was rotated since. Its predecessor (logrotate's
+  // PATH.1, left uncompressed by Debian's delaycompress) holds the lines just before.
+  const std::string rotated = path + ".1";
+  Result<LogMark> rotated_end = files.end(rotated);
+  if (!rotated_end.ok()) return period;  // none, or unreadable: the period stays unknown
+  Result<LogSlice> older = files.readBefore(
+      rotated, *rotated_end, kMaxLogRead - std::min(kMaxLogRead, slice.bytes.size()));
+  if (!older.ok() || older->bytes.empty()) return period;
+  if (older->bytes.back() != '\n') older->bytes += '\n';
+  return countBefore(older->bytes + slice.bytes, older->start == 0, since, length, local);
 }
 
 }  // namespace postwarden::agent::health

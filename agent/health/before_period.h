@@ -4,8 +4,9 @@
 // mark (at most kMaxLogRead bytes): each counted event of the period [since - length, since)
 // goes into a time bucket, and each health report then counts those within
 // [since - elapsed, since), elapsed being how long the soak has run. The period is unknown
-// when the log does not reach back to since - length (a log rotated since, or more than
-// kMaxLogRead bytes of it): then nothing is compared.
+// when the log does not reach back to since - length (more than kMaxLogRead bytes of it, or a
+// log rotated since whose predecessor PATH.1 does not reach back either): then nothing is
+// compared.
 // countBefore and countWithin are pure; readBeforePeriod reads through the LogFiles seam.
 #pragma once
 
@@ -51,7 +52,8 @@ struct TrafficCounts {
 TrafficCounts countWithin(const BeforePeriod& period, absl::Duration elapsed);
 
 // Reads up to kMaxLogRead bytes before `mark` of `path` (the file the mark was taken of) and
-// counts them.
+// counts them; when `path` begins inside the period, the end of PATH.1 (its rotated
+// predecessor) is read before it.
 Result<BeforePeriod> readBeforePeriod(LogFiles& files, const std::string& path, const LogMark& mark,
                                       absl::Time since, absl::Duration length,
                                       absl::TimeZone local);

@@ -5,9 +5,9 @@
 #include <absl/time/clock.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
+#include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <set>
 #include <utility>
@@ -31,8 +31,12 @@ constexpr char kController[] = "controller";
 
 store::UnixMs unixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
-int64_t toMs(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+// CPU time the calling thread has used: what a step costs the machine, without the time it
+// waited for the store's lock or the disk.
+absl::Duration threadCpuTime() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
 }
 
 // The version an agent runs, as a rollout of baseline `name` names it: the version alone for
@@ -225,25 +229,31 @@ void Rollouts::stop() {
   fleet_.onStateStored(nullptr);  // the fleet may outlive this
 }
 
+absl::Duration restAfterStep(absl::Duration step_cpu, const RolloutsOptions& options) {
+  return std::clamp(step_cpu * options.step_rest_factor, options.step_interval,
+                    std::max(options.step_interval, options.idle_step_interval));
+}
+
 void Rollouts::loop() {
   std::unique_lock lock(loop_mutex_);
   while (!stopping_) {
     lock.unlock();
-    std::chrono::steady_clock::duration pause = absl::ToChronoMilliseconds(options_.step_interval);
+    absl::Duration pause = options_.step_interval;
     // A follower neither reads the store nor consumes a step request: its new leader does.
     if (maybe_active_ && (!options_.leads || options_.leads()) && stepDue()) {
-      const auto started = std::chrono::steady_clock::now();
+      const absl::Duration cpu_before = threadCpuTime();
+      const absl::Time started = absl::Now();
       stepAll();
-      // A step over a large fleet is not free: resting `step_rest_factor` times as long as it
-      // took keeps the loop's share of a core bounded, leaving the rest to the agents' streams.
-      const auto took = std::chrono::steady_clock::now() - started;
-      pause = std::max(pause, took * options_.step_rest_factor);
-      if (took >= std::chrono::seconds(1)) {
-        log()->info("rollout step took {} ms; the next waits {} ms", toMs(took), toMs(pause));
+      pause = restAfterStep(threadCpuTime() - cpu_before, options_);
+      if (absl::Now() - started >= absl::Seconds(1)) {
+        log()->info("rollout step took {} ms ({} ms of CPU); the next in {} ms",
+                    absl::ToInt64Milliseconds(absl::Now() - started),
+                    absl::ToInt64Milliseconds(threadCpuTime() - cpu_before),
+                    absl::ToInt64Milliseconds(pause));
       }
     }
     lock.lock();
-    loop_cv_.wait_for(lock, pause, [this] { return stopping_; });
+    loop_cv_.wait_for(lock, absl::ToChronoMilliseconds(pause), [this] { return stopping_; });
   }
 }
 

@@ -37,14 +37,17 @@ struct RolloutsOptions {
   // went by without any of these.
   absl::Duration step_interval = absl::Milliseconds(250);
   absl::Duration idle_step_interval = absl::Seconds(5);
-  // After a step that took D, the loop rests at least D times this before the next one: at 3
-  // it takes at most a quarter of a core however large the fleet (a 50,000-host step takes
-  // around a second on a loaded machine).
+  // After a step that used D of CPU, the loop rests D times this (within step_interval and
+  // idle_step_interval) before the next one: at 3 the loop takes about a quarter of a core
+  // however large the fleet, leaving the rest to the agents' streams (restAfterStep).
   int step_rest_factor = 3;
   // Replicas: the loop steps only while this says so (the replica holding the lease,
   // leadership.h); operator calls are served on every replica. Empty: always.
   std::function<bool()> leads;
 };
+
+// How long the loop waits after a step that used `step_cpu` of CPU (see step_rest_factor).
+absl::Duration restAfterStep(absl::Duration step_cpu, const RolloutsOptions& options);
 
 class Rollouts {
  public:

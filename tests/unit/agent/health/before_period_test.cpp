@@ -98,6 +98,39 @@ TEST_F(BeforePeriodFileTest, ReadsTheFileUpToTheMarkOnly) {
             (TrafficCounts{.connections = 1, .deliveries = 1, .sasl = 0}));
 }
 
+// Rotated at 07:12, before the change: the period's start is in mail.log.1.
+TEST_F(BeforePeriodFileTest, ALogRotatedInsideThePeriodIsReadOnFromItsPredecessor) {
+  write(connect("07:00:00") + connect("07:11:00") + sent("07:11:30"), std::ios::trunc);
+  std::filesystem::rename(path_, path_ + ".1");
+  write(connect("07:12:00") + connect("07:19:00"), std::ios::trunc);
+  PosixLogFiles files;
+  Result<LogMark> mark = files.end(path_);
+  ASSERT_TRUE(mark.ok());
+  Result<BeforePeriod> p =
+      readBeforePeriod(files, path_, *mark, kSince, absl::Minutes(10), absl::UTCTimeZone());
+  ASSERT_TRUE(p.ok()) << p.status().toString();
+  EXPECT_TRUE(p->known);
+  EXPECT_EQ(countWithin(*p, absl::Minutes(10)),
+            (TrafficCounts{.connections = 3, .deliveries = 1, .sasl = 0}));
+}
+
+TEST_F(BeforePeriodFileTest, APredecessorThatDoesNotReachBackEitherLeavesItUnknown) {
+  write(connect("07:11:00"), std::ios::trunc);
+  std::filesystem::rename(path_, path_ + ".1");
+  write(connect("07:12:00"), std::ios::trunc);
+  PosixLogFiles files;
+  Result<LogMark> mark = files.end(path_);
+  ASSERT_TRUE(mark.ok());
+  Result<BeforePeriod> p =
+      readBeforePeriod(files, path_, *mark, kSince, absl::Minutes(10), absl::UTCTimeZone());
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->known);
+  std::filesystem::remove(path_ + ".1");  // and no predecessor at all
+  p = readBeforePeriod(files, path_, *mark, kSince, absl::Minutes(10), absl::UTCTimeZone());
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->known);
+}
+
 TEST_F(BeforePeriodFileTest, AFileReplacedSinceTheMarkIsRefused) {
   write(connect("07:00:00"), std::ios::trunc);
   PosixLogFiles files;

@@ -237,6 +237,15 @@ class RolloutsTest : public ::testing::Test {
   std::map<std::string, uint64_t> seq_;
 };
 
+// The loop's rest after a step: three times the step's CPU time, never below the step
+// interval, never above the idle interval (a wave's dispatch must not stall the rollout).
+TEST(RolloutLoopRestTest, IsThreeTimesTheStepsCpuWithinTheIntervals) {
+  const RolloutsOptions options;  // 250 ms, 5 s, factor 3
+  EXPECT_EQ(restAfterStep(absl::Milliseconds(10), options), absl::Milliseconds(250));
+  EXPECT_EQ(restAfterStep(absl::Milliseconds(400), options), absl::Milliseconds(1200));
+  EXPECT_EQ(restAfterStep(absl::Seconds(29), options), absl::Seconds(5));
+}
+
 TEST_F(RolloutsTest, HostsWithoutABaselineAreRefusedAtCreation) {
   addAgent("mx1", kV1);
   addAgent("mx2", "");
