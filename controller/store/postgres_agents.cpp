@@ -148,11 +148,16 @@ Status PostgresStore::recordHello(const std::string& id, const std::string& host
   PW_RETURN_IF_ERROR(checkUtf8("agent version", agent_version));
   PW_RETURN_IF_ERROR(checkUtf8("Postfix version", postfix_version));
   PW_RETURN_IF_ERROR(checkText(agent_labels, "agent label"));
+  // READ COMMITTED, the row locked first: the merge rests on the token's labels of this row
+  // alone, and only this row is written. Under SERIALIZABLE a hello failed (40001, and was
+  // rerun) whenever a report batch or heartbeat flush had updated the row since it began.
   return runTransaction(
-      *pool_, {.relaxed_durability = true, .max_attempts = options_.max_attempts},
+      *pool_,
+      {.relaxed_durability = true, .read_committed = true, .max_attempts = options_.max_attempts},
       [&](Connection& db) -> Status {
         PW_ASSIGN_OR_RETURN(
-            Rows rows, db.exec("SELECT token_labels FROM agents WHERE id = $1", Params().text(id)));
+            Rows rows,
+            db.exec("SELECT token_labels FROM agents WHERE id = $1 FOR UPDATE", Params().text(id)));
         if (rows.empty()) return NotFoundError("agent '" + id + "' not found");
         PW_ASSIGN_OR_RETURN(Labels token_labels, decodeLabels(rows.text(0, 0)));
         Labels merged = merge(token_labels, agent_labels);
@@ -175,8 +180,11 @@ Status PostgresStore::recordHello(const std::string& id, const std::string& host
 
 Status PostgresStore::registerSimulatedAgent(const std::string& id, UnixMs now) {
   PW_RETURN_IF_ERROR(checkUtf8("agent id", id));
+  // READ COMMITTED: the INSERT waits for a concurrent one of the same id, and the SELECT
+  // (a statement of its own, so a snapshot of its own) then sees whichever row won.
   return runTransaction(
-      *pool_, {.relaxed_durability = true, .max_attempts = options_.max_attempts},
+      *pool_,
+      {.relaxed_durability = true, .read_committed = true, .max_attempts = options_.max_attempts},
       [&](Connection& db) -> Status {
         PW_RETURN_IF_ERROR(
             db.exec("INSERT INTO agents (id, hostname, token_id, token_labels, agent_labels, "

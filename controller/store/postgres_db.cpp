@@ -18,7 +18,10 @@ constexpr unsigned int kBoolOid = 16;
 constexpr unsigned int kByteaOid = 17;
 constexpr unsigned int kInt8Oid = 20;
 constexpr unsigned int kTextOid = 25;
+constexpr unsigned int kBoolArrayOid = 1000;
+constexpr unsigned int kByteaArrayOid = 1001;
 constexpr unsigned int kTextArrayOid = 1009;
+constexpr unsigned int kInt8ArrayOid = 1016;
 
 void appendInt32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
@@ -90,25 +93,54 @@ Params& Params::boolean(bool value) {
   return *this;
 }
 
-Params& Params::textArray(const std::vector<std::string>& values) {
+template <typename AppendElement>
+Params& Params::binaryArray(unsigned int array_oid, unsigned int element_oid, size_t count,
+                            AppendElement append) {
   // array_recv's format: dimensions, has-nulls flag, element type, then per dimension its
   // length and lower bound, then each element as length + bytes (all integers big-endian).
   std::string out;
-  appendInt32(out, values.empty() ? 0 : 1);  // an empty array has no dimension
+  appendInt32(out, count == 0 ? 0 : 1);  // an empty array has no dimension
   appendInt32(out, 0);
-  appendInt32(out, kTextOid);
-  if (!values.empty()) {
-    appendInt32(out, static_cast<uint32_t>(values.size()));
+  appendInt32(out, element_oid);
+  if (count != 0) {
+    appendInt32(out, static_cast<uint32_t>(count));
     appendInt32(out, 1);
   }
-  for (const std::string& value : values) {
-    appendInt32(out, static_cast<uint32_t>(value.size()));
-    out += value;
-  }
+  for (size_t i = 0; i < count; ++i) append(out, i);
   values_.push_back(std::move(out));
-  types_.push_back(kTextArrayOid);
+  types_.push_back(array_oid);
   formats_.push_back(1);
   return *this;
+}
+
+Params& Params::textArray(const std::vector<std::string>& values) {
+  return binaryArray(kTextArrayOid, kTextOid, values.size(), [&](std::string& out, size_t i) {
+    appendInt32(out, static_cast<uint32_t>(values[i].size()));
+    out += values[i];
+  });
+}
+
+Params& Params::bytesArray(const std::vector<std::string>& values) {
+  return binaryArray(kByteaArrayOid, kByteaOid, values.size(), [&](std::string& out, size_t i) {
+    appendInt32(out, static_cast<uint32_t>(values[i].size()));
+    out += values[i];
+  });
+}
+
+Params& Params::integerArray(const std::vector<int64_t>& values) {
+  return binaryArray(kInt8ArrayOid, kInt8Oid, values.size(), [&](std::string& out, size_t i) {
+    appendInt32(out, 8);
+    const auto value = static_cast<uint64_t>(values[i]);
+    appendInt32(out, static_cast<uint32_t>(value >> 32));
+    appendInt32(out, static_cast<uint32_t>(value));
+  });
+}
+
+Params& Params::booleanArray(const std::vector<bool>& values) {
+  return binaryArray(kBoolArrayOid, kBoolOid, values.size(), [&](std::string& out, size_t i) {
+    appendInt32(out, 1);
+    out.push_back(values[i] ? 1 : 0);
+  });
 }
 
 // ---- Rows ----------------------------------------------------------------------------------

@@ -38,9 +38,19 @@ class Params {
   Params& boolean(bool value);
   // A text[] (sent in binary array form: lengths, no quoting), for `= ANY($n)` and unnest.
   Params& textArray(const std::vector<std::string>& values);
+  // bigint[], bytea[] and boolean[] the same way: one parameter for a column of a batch, so a
+  // batch is written by one `INSERT ... SELECT FROM unnest($1::text[], $2::bigint[], ...)`.
+  Params& integerArray(const std::vector<int64_t>& values);
+  Params& bytesArray(const std::vector<std::string>& values);
+  Params& booleanArray(const std::vector<bool>& values);
 
  private:
   friend class Connection;
+  // Appends one binary array of `count` elements of type `element_oid`; `append(out, i)`
+  // writes element i's length and bytes.
+  template <typename AppendElement>
+  Params& binaryArray(unsigned int array_oid, unsigned int element_oid, size_t count,
+                      AppendElement append);
   std::vector<std::string> values_;
   std::vector<unsigned int> types_;  // Oids
   std::vector<int> formats_;         // 0 text, 1 binary

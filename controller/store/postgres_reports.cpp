@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "controller/store/postgres_db.h"
@@ -66,74 +68,234 @@ Status trimAgents(Connection& db, const std::vector<std::string>& ids) {
       .status();
 }
 
-// A state report's effect on the agent: its baseline and compliance, and its complete drift.
-Status applyState(Connection& db, const std::string& agent_id, const ReportWrite::State& state) {
-  PW_RETURN_IF_ERROR(db.exec("UPDATE agents SET baseline_name = $2, baseline_version = $3, "
-                             "mode = $4, compliance = $5, last_state = $6 WHERE id = $1",
-                             Params()
-                                 .text(agent_id)
-                                 .text(state.baseline_name)
-                                 .text(state.baseline_version)
-                                 .integer(static_cast<int64_t>(state.mode))
-                                 .integer(static_cast<int64_t>(state.compliance))
-                                 .bytes(state.serialized))
-                         .status());
-  if (!state.job_state.empty()) {
-    PW_RETURN_IF_ERROR(db.exec("UPDATE agents SET last_job_state = $2 WHERE id = $1",
-                               Params().text(agent_id).bytes(state.job_state))
-                           .status());
-  }
-  // A state report carries the agent's complete drift: replace, don't merge.
-  PW_RETURN_IF_ERROR(
-      db.exec("DELETE FROM drift WHERE agent_id = $1", Params().text(agent_id)).status());
-  for (const DriftRow& row : state.drift) PW_RETURN_IF_ERROR(upsertDrift(db, agent_id, row));
-  return OkStatus();
+// What one batch does to one agent, folded from its stored reports in batch order: the net
+// effect of applying them one after the other, as SqliteStore does, written in one go.
+struct AgentEffect {
+  uint64_t epoch = 0;  // of the last stored report
+  uint64_t seq = 0;
+  UnixMs seen = 0;                            // the latest received_at
+  std::optional<Compliance> compliance;       // as the last state report or drift event left it
+  const ReportWrite::State* state = nullptr;  // the last state report's
+  const std::string* job_state = nullptr;     // the last non-empty job state
+  bool drift_cleared = false;                 // a state report replaced the agent's drift
+  bool drift_changed = false;
+  // The drift rows to upsert, one per key: a later row replaces an earlier one, as a later
+  // upsert does (one INSERT ... ON CONFLICT may not touch a row twice).
+  std::map<std::tuple<std::string, std::string, std::string>, const DriftRow*> drift;
+};
+
+void foldDrift(AgentEffect& effect, const std::vector<DriftRow>& rows) {
+  for (const DriftRow& row : rows) effect.drift[{row.file, row.service, row.parameter}] = &row;
 }
 
-// Stores one write against `counter`: true when stored, false for a redelivery.
-Result<bool> applyReport(Connection& db, const ReportWrite& write, Counter& counter) {
-  const std::string& agent_id = write.agent_id;
-  PW_ASSIGN_OR_RETURN(bool fresh, admitReport(write, counter));
-  if (!fresh) return false;  // a redelivery: already stored, acknowledge again
-  const auto seq = static_cast<int64_t>(write.seq);
-  const auto epoch = static_cast<int64_t>(write.epoch);  // bit pattern kept; only compared
-  PW_RETURN_IF_ERROR(db.exec("INSERT INTO reports (agent_id, epoch, seq, kind, body, "
-                             "received_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                             Params()
-                                 .text(agent_id)
-                                 .integer(epoch)
-                                 .integer(seq)
-                                 .text(write.kind)
-                                 .bytes(write.body)
-                                 .integer(write.received_at))
-                         .status());
-  if (write.state.has_value()) PW_RETURN_IF_ERROR(applyState(db, agent_id, *write.state));
-  for (const DriftRow& row : write.drift) PW_RETURN_IF_ERROR(upsertDrift(db, agent_id, row));
-  // One statement for the rest of the agent's row (fewer round trips than SQLite's three):
-  // drifted by a drift event, the drift count when drift changed, the counter, last_seen.
-  const bool drift_event = !write.drift.empty();
-  const bool drift_changed = drift_event || write.state.has_value();
-  PW_RETURN_IF_ERROR(
-      db.exec("UPDATE agents SET compliance = CASE WHEN $5 THEN $6 ELSE compliance END, "
-              "drifted_parameters = CASE WHEN $7 THEN "
-              "(SELECT count(*) FROM drift WHERE agent_id = $1) ELSE drifted_parameters END, "
-              "seq_epoch = $2, last_seq = $3, last_seen = greatest(last_seen, $4) WHERE id = $1",
-              Params()
-                  .text(agent_id)
-                  .integer(epoch)
-                  .integer(seq)
-                  .integer(write.received_at)
-                  .boolean(drift_event)
-                  .integer(static_cast<int64_t>(Compliance::kDrifted))
-                  .boolean(drift_changed))
-          .status());
-  if (!write.history.kind.empty()) {
-    // Trimmed once per agent before the batch commits (recordReports).
-    UnixMs at = write.history.at != 0 ? write.history.at : write.received_at;
-    PW_RETURN_IF_ERROR(
-        insertHistoryUntrimmed(db, agent_id, at, write.history.kind, write.history.summary));
+void fold(AgentEffect& effect, const ReportWrite& write) {
+  effect.epoch = write.epoch;
+  effect.seq = write.seq;
+  effect.seen = std::max(effect.seen, write.received_at);
+  if (write.state.has_value()) {
+    // A state report carries the agent's complete drift: replace, don't merge.
+    effect.state = &*write.state;
+    if (!write.state->job_state.empty()) effect.job_state = &write.state->job_state;
+    effect.compliance = write.state->compliance;
+    effect.drift_cleared = true;
+    effect.drift_changed = true;
+    effect.drift.clear();
+    foldDrift(effect, write.state->drift);
   }
-  return true;
+  if (!write.drift.empty()) {  // a drift event: rows added, the agent drifted
+    effect.compliance = Compliance::kDrifted;
+    effect.drift_changed = true;
+    foldDrift(effect, write.drift);
+  }
+}
+
+// The columns of a batch's new rows, one array per column, in batch order (the identity
+// columns then number them in arrival order, which retention keeps by).
+struct BatchRows {
+  std::vector<std::string> agent, kind, body;
+  std::vector<int64_t> epoch, seq, received_at;
+  std::vector<std::string> history_agent, history_kind, history_summary;
+  std::vector<int64_t> history_at;
+  bool job_report = false;  // a rollout job's outcome among them
+
+  void add(const ReportWrite& write) {
+    agent.push_back(write.agent_id);
+    epoch.push_back(static_cast<int64_t>(write.epoch));  // bit pattern kept; only compared
+    seq.push_back(static_cast<int64_t>(write.seq));
+    kind.push_back(write.kind);
+    body.push_back(write.body);
+    received_at.push_back(write.received_at);
+    if (!write.history.kind.empty()) {
+      history_agent.push_back(write.agent_id);
+      history_at.push_back(write.history.at != 0 ? write.history.at : write.received_at);
+      history_kind.push_back(write.history.kind);
+      history_summary.push_back(write.history.summary);
+    }
+    job_report = job_report || (write.state && !write.state->job_state.empty());
+  }
+};
+
+Status insertRows(Connection& db, const BatchRows& rows) {
+  PW_RETURN_IF_ERROR(
+      db.exec("INSERT INTO reports (agent_id, epoch, seq, kind, body, received_at) "
+              "SELECT agent_id, epoch, seq, kind, body, received_at FROM unnest($1::text[], "
+              "$2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bigint[]) WITH ORDINALITY "
+              "AS v (agent_id, epoch, seq, kind, body, received_at, n) ORDER BY n",
+              Params()
+                  .textArray(rows.agent)
+                  .integerArray(rows.epoch)
+                  .integerArray(rows.seq)
+                  .textArray(rows.kind)
+                  .bytesArray(rows.body)
+                  .integerArray(rows.received_at))
+          .status());
+  if (rows.history_agent.empty()) return OkStatus();
+  // Trimmed once per agent before the batch commits (trimAgents).
+  return db
+      .exec(
+          "INSERT INTO history (agent_id, at, kind, summary) SELECT agent_id, at, kind, "
+          "summary FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) WITH "
+          "ORDINALITY AS v (agent_id, at, kind, summary, n) ORDER BY n",
+          Params()
+              .textArray(rows.history_agent)
+              .integerArray(rows.history_at)
+              .textArray(rows.history_kind)
+              .textArray(rows.history_summary))
+      .status();
+}
+
+// The drift of every agent of the batch: the replaced drift deleted, then one upsert of every
+// row left to write, from arrays.
+Status writeDrift(Connection& db, const std::map<std::string, AgentEffect>& effects) {
+  std::vector<std::string> cleared, agent, file, service, parameter, expected, actual;
+  std::vector<bool> expected_absent, actual_absent;
+  std::vector<int64_t> detected_at;
+  for (const auto& [id, effect] : effects) {
+    if (effect.drift_cleared) cleared.push_back(id);
+    for (const auto& [key, row] : effect.drift) {
+      agent.push_back(id);
+      file.push_back(row->file);
+      service.push_back(row->service);
+      parameter.push_back(row->parameter);
+      expected.push_back(row->expected);
+      actual.push_back(row->actual);
+      expected_absent.push_back(row->expected_absent);
+      actual_absent.push_back(row->actual_absent);
+      detected_at.push_back(row->detected_at);
+    }
+  }
+  if (!cleared.empty()) {
+    PW_RETURN_IF_ERROR(
+        db.exec("DELETE FROM drift WHERE agent_id = ANY($1)", Params().textArray(cleared))
+            .status());
+  }
+  if (agent.empty()) return OkStatus();
+  return db
+      .exec(std::string("INSERT INTO drift (") + kDriftColumns +
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+                "$5::text[], $6::text[], $7::boolean[], $8::boolean[], $9::bigint[]) "
+                "ON CONFLICT (agent_id, file, service, parameter) DO UPDATE SET "
+                "expected = excluded.expected, actual = excluded.actual, "
+                "expected_absent = excluded.expected_absent, "
+                "actual_absent = excluded.actual_absent, detected_at = excluded.detected_at",
+            Params()
+                .textArray(agent)
+                .textArray(file)
+                .textArray(service)
+                .textArray(parameter)
+                .textArray(expected)
+                .textArray(actual)
+                .booleanArray(expected_absent)
+                .booleanArray(actual_absent)
+                .integerArray(detected_at))
+      .status();
+}
+
+// Every agent row the batch changes, in one UPDATE from arrays: the last state report's
+// baseline, mode and state, the last job state, compliance, the drift count (after
+// writeDrift), the counter and last_seen. Columns a report did not touch keep their value.
+Status updateAgents(Connection& db, const std::map<std::string, AgentEffect>& effects) {
+  std::vector<std::string> ids, baseline_name, baseline_version, last_state, job_state;
+  std::vector<int64_t> epoch, seq, seen, compliance, mode;
+  std::vector<bool> drift_changed, has_state, has_job;
+  for (const auto& [id, effect] : effects) {
+    const ReportWrite::State* state = effect.state;
+    ids.push_back(id);
+    epoch.push_back(static_cast<int64_t>(effect.epoch));
+    seq.push_back(static_cast<int64_t>(effect.seq));
+    seen.push_back(effect.seen);
+    compliance.push_back(effect.compliance ? static_cast<int64_t>(*effect.compliance) : -1);
+    drift_changed.push_back(effect.drift_changed);
+    has_state.push_back(state != nullptr);
+    baseline_name.push_back(state ? state->baseline_name : "");
+    baseline_version.push_back(state ? state->baseline_version : "");
+    mode.push_back(state ? static_cast<int64_t>(state->mode) : 0);
+    last_state.push_back(state ? state->serialized : "");
+    has_job.push_back(effect.job_state != nullptr);
+    job_state.push_back(effect.job_state ? *effect.job_state : "");
+  }
+  return db
+      .exec(
+          "UPDATE agents a SET "
+          "baseline_name = CASE WHEN v.has_state THEN v.baseline_name ELSE a.baseline_name END, "
+          "baseline_version = CASE WHEN v.has_state THEN v.baseline_version "
+          "ELSE a.baseline_version END, "
+          "mode = CASE WHEN v.has_state THEN v.mode ELSE a.mode END, "
+          "last_state = CASE WHEN v.has_state THEN v.last_state ELSE a.last_state END, "
+          "last_job_state = CASE WHEN v.has_job THEN v.job_state ELSE a.last_job_state END, "
+          "compliance = CASE WHEN v.compliance >= 0 THEN v.compliance ELSE a.compliance END, "
+          "drifted_parameters = CASE WHEN v.drift_changed THEN "
+          "(SELECT count(*) FROM drift d WHERE d.agent_id = a.id) ELSE a.drifted_parameters END, "
+          "seq_epoch = v.epoch, last_seq = v.seq, last_seen = greatest(a.last_seen, v.seen) "
+          "FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], "
+          "$6::boolean[], $7::boolean[], $8::text[], $9::text[], $10::bigint[], $11::bytea[], "
+          "$12::boolean[], $13::bytea[]) AS v (id, epoch, seq, seen, compliance, drift_changed, "
+          "has_state, baseline_name, baseline_version, mode, last_state, has_job, job_state) "
+          "WHERE a.id = v.id",
+          Params()
+              .textArray(ids)
+              .integerArray(epoch)
+              .integerArray(seq)
+              .integerArray(seen)
+              .integerArray(compliance)
+              .booleanArray(drift_changed)
+              .booleanArray(has_state)
+              .textArray(baseline_name)
+              .textArray(baseline_version)
+              .integerArray(mode)
+              .bytesArray(last_state)
+              .booleanArray(has_job)
+              .bytesArray(job_state))
+      .status();
+}
+
+// One batch in a constant number of statements, whatever its size: the counters locked, the
+// sequence rule applied here, then every table written once from arrays. `stored` gets one
+// entry per write: true when stored, false for a redelivery. Writes nothing on an error.
+Status writeBatch(Connection& db, std::span<const ReportWrite> writes, std::vector<bool>& stored) {
+  stored.clear();  // a retry starts over
+  stored.reserve(writes.size());
+  PW_ASSIGN_OR_RETURN(auto counters, storedCounters(db, writes));
+  std::map<std::string, AgentEffect> effects;
+  BatchRows rows;
+  for (const ReportWrite& write : writes) {
+    PW_ASSIGN_OR_RETURN(bool fresh, admitReport(write, counters[write.agent_id]));
+    stored.push_back(fresh);
+    if (!fresh) continue;  // a redelivery: already stored, acknowledge again
+    fold(effects[write.agent_id], write);
+    rows.add(write);
+  }
+  if (effects.empty()) return OkStatus();
+  PW_RETURN_IF_ERROR(insertRows(db, rows));
+  PW_RETURN_IF_ERROR(writeDrift(db, effects));
+  PW_RETURN_IF_ERROR(updateAgents(db, effects));
+  // A rollout job's outcome: whichever replica stored it, the leader's rollout loop steps on
+  // it at once (coordination.h), as it does for the reports it stores itself.
+  if (rows.job_report) PW_RETURN_IF_ERROR(pg::announce(db, kChangeJobReport));
+  std::vector<std::string> ids;
+  ids.reserve(effects.size());
+  for (const auto& entry : effects) ids.push_back(entry.first);
+  return trimAgents(db, ids);
 }
 
 }  // namespace
@@ -145,27 +307,9 @@ Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWri
   // All of the batch in one transaction (group commit): one WAL flush for every report in it.
   // READ COMMITTED: storedCounters locks the batch's agents first, and every row written
   // belongs to one of them; the sequence rule is decided on the locked, current counters.
-  PW_RETURN_IF_ERROR(runTransaction(
-      *pool_, {.read_committed = true, .max_attempts = options_.max_attempts},
-      [&](Connection& db) -> Status {
-        stored.clear();  // a retry starts over
-        stored.reserve(writes.size());
-        PW_ASSIGN_OR_RETURN(auto counters, storedCounters(db, writes));
-        bool job_report = false;
-        for (const ReportWrite& write : writes) {
-          PW_ASSIGN_OR_RETURN(bool was_new, applyReport(db, write, counters[write.agent_id]));
-          stored.push_back(was_new);
-          job_report = job_report || (was_new && write.state && !write.state->job_state.empty());
-        }
-        // A rollout job's outcome: whichever replica stored it, the leader's rollout loop
-        // steps on it at once (coordination.h), as it does for the reports it stores itself.
-        if (job_report) PW_RETURN_IF_ERROR(pg::announce(db, kChangeJobReport));
-        std::vector<std::string> ids;
-        ids.reserve(counters.size());
-        for (const auto& entry : counters) ids.push_back(entry.first);
-        PW_RETURN_IF_ERROR(trimAgents(db, ids));
-        return OkStatus();
-      }));
+  PW_RETURN_IF_ERROR(
+      runTransaction(*pool_, {.read_committed = true, .max_attempts = options_.max_attempts},
+                     [&](Connection& db) -> Status { return writeBatch(db, writes, stored); }));
   return stored;
 }
 

@@ -403,47 +403,17 @@ Result<std::vector<AssignmentRecord>> readAssignments(Connection& db) {
 
 // ---- writes used by several operations -----------------------------------------------------
 
-Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixMs at,
-                              const std::string& kind, const std::string& summary) {
-  return db
-      .exec("INSERT INTO history (agent_id, at, kind, summary) VALUES ($1, $2, $3, $4)",
-            Params().text(agent_id).integer(at).text(kind).text(summary))
-      .status();
-}
-
-Status trimHistory(Connection& db, const std::string& agent_id) {
+Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
+                     const std::string& kind, const std::string& summary) {
+  PW_RETURN_IF_ERROR(
+      db.exec("INSERT INTO history (agent_id, at, kind, summary) VALUES ($1, $2, $3, $4)",
+              Params().text(agent_id).integer(at).text(kind).text(summary))
+          .status());
   return db
       .exec(
           "DELETE FROM history WHERE agent_id = $1 AND id NOT IN "
           "(SELECT id FROM history WHERE agent_id = $1 ORDER BY at DESC, id DESC LIMIT $2)",
           Params().text(agent_id).integer(PostgresStore::kHistoryKeptPerAgent))
-      .status();
-}
-
-Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
-                     const std::string& kind, const std::string& summary) {
-  PW_RETURN_IF_ERROR(insertHistoryUntrimmed(db, agent_id, at, kind, summary));
-  return trimHistory(db, agent_id);
-}
-
-Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row) {
-  return db
-      .exec(std::string("INSERT INTO drift (") + kDriftColumns +
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                "ON CONFLICT (agent_id, file, service, parameter) DO UPDATE SET "
-                "expected = excluded.expected, actual = excluded.actual, "
-                "expected_absent = excluded.expected_absent, "
-                "actual_absent = excluded.actual_absent, detected_at = excluded.detected_at",
-            Params()
-                .text(agent_id)
-                .text(row.file)
-                .text(row.service)
-                .text(row.parameter)
-                .text(row.expected)
-                .text(row.actual)
-                .boolean(row.expected_absent)
-                .boolean(row.actual_absent)
-                .integer(row.detected_at))
       .status();
 }
 

@@ -43,14 +43,9 @@ Result<std::optional<TokenRecord>> readToken(Connection& db, const std::string& 
 Result<std::vector<AssignmentRecord>> readAssignments(Connection& db);  // by id
 
 // Inserts one history row and trims the agent's history to the newest kHistoryKeptPerAgent.
+// (A report batch inserts its rows from arrays and trims once per agent: postgres_reports.cpp.)
 Status insertHistory(Connection& db, const std::string& agent_id, UnixMs at,
                      const std::string& kind, const std::string& summary);
-// The two halves, for a batch that adds several rows and trims once per agent before its
-// commit (the same rows remain).
-Status insertHistoryUntrimmed(Connection& db, const std::string& agent_id, UnixMs at,
-                              const std::string& kind, const std::string& summary);
-Status trimHistory(Connection& db, const std::string& agent_id);
-Status upsertDrift(Connection& db, const std::string& agent_id, const DriftRow& row);
 
 // Tells every listening replica (postgres_coordination.h) of a change, when the transaction
 // `db` is in commits (at once outside a transaction).
