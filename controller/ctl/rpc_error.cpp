@@ -75,6 +75,9 @@ std::optional<std::string> rpcErrorHint(const grpc::Status& status) {
              "CA); check --cert and --key";
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return "the controller did not answer in time; retry, or raise --timeout";
+    case grpc::StatusCode::ABORTED:
+      return "it changed while the controller decided (another operator or controller acted on "
+             "it at the same moment); nothing was stored: look at it again and retry";
     default:
       return std::nullopt;
   }

@@ -117,6 +117,7 @@ TEST(PostwardenctlRpcErrorTest, HintsForActionableCodes) {
   EXPECT_THAT(hintFor(grpc::StatusCode::UNAUTHENTICATED),
               ::testing::HasSubstr("refused your certificate"));
   EXPECT_THAT(hintFor(grpc::StatusCode::DEADLINE_EXCEEDED), ::testing::HasSubstr("--timeout"));
+  EXPECT_THAT(hintFor(grpc::StatusCode::ABORTED), ::testing::HasSubstr("nothing was stored"));
   EXPECT_FALSE(rpcErrorHint(grpc::Status(grpc::StatusCode::NOT_FOUND, "m")).has_value());
   EXPECT_FALSE(rpcErrorHint(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "m")).has_value());
 }
