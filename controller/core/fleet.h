@@ -2,7 +2,9 @@
 // messages between agent streams, the store and operators:
 //   - hello: records the agent, replaces an older stream of the same agent, sends the ack of
 //     what is already stored and the agent's assignment;
-//   - heartbeats: kept in memory, written to the store in one transaction per second;
+//   - heartbeats: kept in memory, written to the store in one transaction per second by a
+//     thread of their own, so a slow flush never delays a durable report waiting for the
+//     writer (reports and heartbeats both only raise last_seen, so their order is free);
 //   - durable reports (state, drift): queued to one writer thread that commits them in
 //     batches (group commit) and acks each one only once it is durable;
 //   - operators: assignments are pushed to every connected agent they select; revocation
@@ -62,9 +64,9 @@ struct FleetStats {
 class Fleet {
  public:
   Fleet(store::Store& store, FleetOptions options = {});
-  ~Fleet();  // stops the writer after flushing what is queued
+  ~Fleet();  // stops the writer after flushing what is queued, then the heartbeat flusher
 
-  // Loads the revocation list and assignments, starts the writer thread.
+  // Loads the revocation list and assignments, starts the writer and heartbeat threads.
   Status start();
   void stop();
 
@@ -137,6 +139,8 @@ class Fleet {
   store::UnixMs now() const { return options_.now(); }
   // Every report received before this time is stored: the oldest receive time still queued
   // or being written, else now. Rollouts judge silence as of it (FleetView::stored_through).
+  // Heartbeats are not counted: they reach last_seen within about heartbeat_flush, as they
+  // always did, and silence is judged over minutes.
   store::UnixMs storedThrough() const;
 
  private:
@@ -146,6 +150,7 @@ class Fleet {
   };
   void writerLoop();
   void flush(std::vector<Pending>& batch);
+  void heartbeatLoop();
   void flushHeartbeats();
   // Commit latency and new drift events of a flushed batch (results: index, stored as new).
   void observeCommitted(const std::vector<store::ReportWrite>& writes,
@@ -182,6 +187,11 @@ class Fleet {
   bool stopping_ = false;
   FleetStats stats_;
   std::thread writer_;
+  // The heartbeat flusher's wake-up: its own, so reports never wake it.
+  std::mutex heartbeat_mutex_;
+  std::condition_variable heartbeat_cv_;
+  bool heartbeat_stopping_ = false;  // guarded by heartbeat_mutex_
+  std::thread heartbeat_flusher_;
 };
 
 }  // namespace postwarden::controller::core

@@ -48,23 +48,28 @@ Result<std::map<std::string, Counter>> storedCounters(Connection& db,
   return found;
 }
 
-// Retention for the agents of a batch, in two statements: each agent's newest
-// kReportsKeptPerAgent reports by arrival (the identity column, which spans epochs), and its
-// newest kHistoryKeptPerAgent history rows by (at, id), as insertHistory keeps them.
-Status trimAgents(Connection& db, const std::vector<std::string>& ids) {
-  PW_RETURN_IF_ERROR(db.exec("DELETE FROM reports r USING (SELECT a.id AS agent_id, "
-                             "(SELECT id FROM reports WHERE agent_id = a.id ORDER BY id DESC "
-                             "LIMIT 1 OFFSET $2) AS cutoff FROM unnest($1::text[]) AS a (id)) c "
-                             "WHERE r.agent_id = c.agent_id AND r.id <= c.cutoff",
-                             Params().textArray(ids).integer(PostgresStore::kReportsKeptPerAgent))
-                         .status());
+// Retention in one statement, only for the agents that may have grown past a limit: each
+// agent with new reports keeps its newest kReportsKeptPerAgent reports by arrival (the
+// identity column, which spans epochs), each agent with new history rows its newest
+// kHistoryKeptPerAgent history rows by (at, id), as insertHistory keeps them. An agent
+// without new rows of a table has at most the limit there already.
+Status trimAgents(Connection& db, const std::vector<std::string>& report_ids,
+                  const std::vector<std::string>& history_ids) {
   return db
       .exec(
+          "WITH trimmed_reports AS (DELETE FROM reports r USING (SELECT a.id AS agent_id, "
+          "(SELECT id FROM reports WHERE agent_id = a.id ORDER BY id DESC LIMIT 1 OFFSET $3) "
+          "AS cutoff FROM unnest($1::text[]) AS a (id)) c "
+          "WHERE r.agent_id = c.agent_id AND r.id <= c.cutoff) "
           "DELETE FROM history h USING (SELECT a.id AS agent_id, k.at, k.id FROM "
-          "unnest($1::text[]) AS a (id) CROSS JOIN LATERAL (SELECT at, id FROM history "
-          "WHERE agent_id = a.id ORDER BY at DESC, id DESC LIMIT 1 OFFSET $2) k) c "
+          "unnest($2::text[]) AS a (id) CROSS JOIN LATERAL (SELECT at, id FROM history "
+          "WHERE agent_id = a.id ORDER BY at DESC, id DESC LIMIT 1 OFFSET $4) k) c "
           "WHERE h.agent_id = c.agent_id AND (h.at, h.id) <= (c.at, c.id)",
-          Params().textArray(ids).integer(PostgresStore::kHistoryKeptPerAgent))
+          Params()
+              .textArray(report_ids)
+              .textArray(history_ids)
+              .integer(PostgresStore::kReportsKeptPerAgent)
+              .integer(PostgresStore::kHistoryKeptPerAgent))
       .status();
 }
 
@@ -295,7 +300,10 @@ Status writeBatch(Connection& db, std::span<const ReportWrite> writes, std::vect
   std::vector<std::string> ids;
   ids.reserve(effects.size());
   for (const auto& entry : effects) ids.push_back(entry.first);
-  return trimAgents(db, ids);
+  std::vector<std::string> history_ids(rows.history_agent);
+  std::sort(history_ids.begin(), history_ids.end());
+  history_ids.erase(std::unique(history_ids.begin(), history_ids.end()), history_ids.end());
+  return trimAgents(db, ids, history_ids);
 }
 
 }  // namespace
@@ -308,7 +316,7 @@ Result<std::vector<bool>> PostgresStore::recordReports(std::span<const ReportWri
   // READ COMMITTED: storedCounters locks the batch's agents first, and every row written
   // belongs to one of them; the sequence rule is decided on the locked, current counters.
   PW_RETURN_IF_ERROR(
-      runTransaction(*pool_, {.read_committed = true, .max_attempts = options_.max_attempts},
+      runTransaction(reportPool(), {.read_committed = true, .max_attempts = options_.max_attempts},
                      [&](Connection& db) -> Status { return writeBatch(db, writes, stored); }));
   return stored;
 }

@@ -16,7 +16,11 @@ using namespace pg;  // NOLINT: the PostgreSQL layer of this one class
 
 PostgresStore::PostgresStore(std::string conninfo, std::unique_ptr<Pool> pool,
                              const PostgresOptions& options)
-    : conninfo_(std::move(conninfo)), pool_(std::move(pool)), options_(options) {}
+    : conninfo_(std::move(conninfo)), pool_(std::move(pool)), options_(options) {
+  if (options_.report_connection) {
+    report_pool_ = std::make_unique<Pool>(conninfo_, 1, options_.statement_timeout_ms);
+  }
+}
 
 PostgresStore::~PostgresStore() = default;
 

@@ -35,7 +35,10 @@ class Pool;
 }  // namespace pg
 
 struct PostgresOptions {
-  int pool_size = 4;                 // connections, made on demand
+  int pool_size = 4;  // connections, made on demand
+  // recordReports on a connection of its own (one more than pool_size): the report writer
+  // never waits behind hellos and reads for a pooled one. False: it shares the pool.
+  bool report_connection = true;
   int statement_timeout_ms = 10000;  // per statement; DeadlineExceeded beyond it
   int max_attempts = 10;             // per transaction, on serialization failures
 };
@@ -125,9 +128,11 @@ class PostgresStore final : public Store,
   static std::vector<std::string> identityTables();
   PostgresStore(std::string conninfo, std::unique_ptr<pg::Pool> pool,
                 const PostgresOptions& options);
+  pg::Pool& reportPool() { return report_pool_ ? *report_pool_ : *pool_; }
 
   const std::string conninfo_;
   std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<pg::Pool> report_pool_;  // PostgresOptions::report_connection, else null
   PostgresOptions options_;
 };
 

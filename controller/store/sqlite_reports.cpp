@@ -2,6 +2,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "controller/store/internal/sqlite_db.h"
 #include "controller/store/internal/sqlite_rows.h"
@@ -117,6 +118,7 @@ Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite
   Database& db = *db_;
   PW_ASSIGN_OR_RETURN(auto txn, Transaction::begin(db));
   std::map<std::string, Counter> counters;
+  std::set<std::string> grown;  // agents with new rows: only they may exceed the limit
   for (const ReportWrite& write : writes) {
     auto it = counters.find(write.agent_id);
     if (it == counters.end()) {
@@ -125,9 +127,9 @@ Result<std::vector<bool>> SqliteStore::recordReports(std::span<const ReportWrite
     }
     PW_ASSIGN_OR_RETURN(bool was_new, applyReport(db, write, it->second));
     stored.push_back(was_new);
+    if (was_new) grown.insert(write.agent_id);
   }
-  for (const auto& [agent_id, counter] : counters) {
-    (void)counter;
+  for (const std::string& agent_id : grown) {
     // By arrival (rowid), which spans epochs.
     PW_RETURN_IF_ERROR(runForAgent(db,
                                    "DELETE FROM reports WHERE agent_id = ?1 AND rowid <= "

@@ -55,7 +55,11 @@ class PausingStore : public store::Store {
     std::lock_guard lock(mu_);
     pause_next_ = true;
   }
-  // True once a getBaseline() call is held (within 5 s).
+  void pauseNextTouchAgents() {
+    std::lock_guard lock(mu_);
+    pause_next_touch_ = true;
+  }
+  // True once a paused call is held (within 5 s).
   bool waitUntilPaused() {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, 5s, [&] { return paused_; });
@@ -68,15 +72,7 @@ class PausingStore : public store::Store {
 
   Result<store::BaselineRecord> getBaseline(const std::string& name,
                                             const std::string& version) override {
-    {
-      std::unique_lock lock(mu_);
-      if (pause_next_) {
-        pause_next_ = false;
-        paused_ = true;
-        cv_.notify_all();
-        cv_.wait_for(lock, 5s, [&] { return resumed_; });
-      }
-    }
+    holdIf(pause_next_);
     return inner_.getBaseline(name, version);
   }
 
@@ -112,6 +108,7 @@ class PausingStore : public store::Store {
     return inner_.registerSimulatedAgent(id, now);
   }
   Status touchAgents(std::span<const std::pair<std::string, store::UnixMs>> seen) override {
+    holdIf(pause_next_touch_);
     return inner_.touchAgents(seen);
   }
   Result<std::vector<bool>> recordReports(std::span<const store::ReportWrite> writes) override {
@@ -144,10 +141,21 @@ class PausingStore : public store::Store {
   Status removeAssignment(int64_t id) override { return inner_.removeAssignment(id); }
 
  private:
+  // Holds this call (at most 5 s) until resume() when `flag` is set, and clears it.
+  void holdIf(bool& flag) {
+    std::unique_lock lock(mu_);
+    if (!flag) return;
+    flag = false;
+    paused_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, 5s, [&] { return resumed_; });
+  }
+
   store::Store& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pause_next_ = false;
+  bool pause_next_touch_ = false;
   bool paused_ = false;
   bool resumed_ = false;
 };
@@ -567,6 +575,45 @@ TEST_F(FleetTest, HeartbeatOfAnUnknownAgentIsHarmless) {
         return agent.ok() && agent->last_seen == expected;
       },
       1500ms));
+}
+
+TEST_F(FleetTest, ASlowHeartbeatFlushDoesNotDelayReports) {
+  registerAgent("mx1");
+  registerAgent("mx2");
+  PausingStore pausing(*store_);
+  FakeAgentSession session;
+  FleetOptions options;
+  options.heartbeat_flush = 50ms;
+  options.now = [this] { return clock_.load(); };
+  Fleet fleet(pausing, options);
+  ASSERT_TRUE(fleet.start().ok());
+  ASSERT_TRUE(fleet.attach("mx1", &session, hello()).ok());
+
+  pausing.pauseNextTouchAgents();
+  fleet.heartbeat("mx2");
+  ASSERT_TRUE(pausing.waitUntilPaused()) << "the heartbeat flush never reached the store";
+  // The flush is held in the store: a report must still become durable and be acked.
+  ASSERT_TRUE(fleet.report("mx1", stateReport(1)).ok());
+  const bool acked = eventually([&] { return session.ackCount(1) == 1; }, 2s);
+  pausing.resume();
+  EXPECT_TRUE(acked) << "the report waited for the heartbeat flush";
+  EXPECT_LE(fleet.storedThrough(), clock_.load());
+}
+
+TEST_F(FleetTest, StopStoresTheLastHeartbeats) {
+  registerAgent("mx1");
+  FleetOptions options;
+  options.heartbeat_flush = 1h;  // only stop() flushes
+  options.now = [this] { return clock_.load(); };
+  Fleet fleet(*store_, options);
+  ASSERT_TRUE(fleet.start().ok());
+  const store::UnixMs later = clock_.load() + 60'000;
+  clock_ = later;
+  fleet.heartbeat("mx1");
+  fleet.stop();
+  Result<store::AgentRecord> agent = store_->getAgent("mx1");
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(agent->last_seen, later);
 }
 
 // ---------------------------------------------------------------------------------------

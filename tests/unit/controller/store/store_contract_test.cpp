@@ -493,6 +493,41 @@ TEST_P(StoreContractTest, KeepsTheNewestReportsAndHistoryPerAgent) {
             StatusCode::kNotFound);
 }
 
+// Retention runs only for the agents a batch added rows to; it must still hold when the
+// limit is crossed one batch at a time, in reports and history separately.
+TEST_P(StoreContractTest, RetentionHoldsWhenTheLimitIsCrossedBatchByBatch) {
+  enroll("a1");
+  const auto reports_kept = static_cast<uint64_t>(kReportsKept);
+  const auto history_kept = static_cast<uint64_t>(kHistoryKept);
+  std::vector<ReportWrite> batch;
+  for (uint64_t seq = 1; seq <= reports_kept; ++seq) {
+    batch.push_back(report("a1", seq));
+    if (seq > reports_kept - history_kept) {
+      batch.back().history = HistoryRow{.at = kNow + static_cast<UnixMs>(seq), .kind = "state"};
+    }
+  }
+  ASSERT_TRUE(store_->recordReports(batch).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"), kReportsKept);
+  EXPECT_EQ(count("SELECT count(*) FROM history WHERE agent_id = 'a1'"), kHistoryKept);
+  // A report without history: reports trimmed, history untouched.
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", reports_kept + 1)}).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"), kReportsKept);
+  EXPECT_EQ(count("SELECT min(seq) FROM reports WHERE agent_id = 'a1'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM history WHERE agent_id = 'a1'"), kHistoryKept);
+  // A redelivery adds nothing; a new report with history trims the oldest history row.
+  ReportWrite next = report("a1", reports_kept + 2);
+  next.history = HistoryRow{.at = kNow + 5000, .kind = "drift"};
+  ASSERT_TRUE(store_->recordReports(std::vector<ReportWrite>{report("a1", 1), next}).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM reports WHERE agent_id = 'a1'"), kReportsKept);
+  EXPECT_EQ(count("SELECT min(seq) FROM reports WHERE agent_id = 'a1'"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM history WHERE agent_id = 'a1'"), kHistoryKept);
+  auto history = store_->history("a1", 0);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), static_cast<size_t>(kHistoryKept));
+  EXPECT_EQ(history->front().at, kNow + 5000);
+  EXPECT_EQ(history->back().at, kNow + kReportsKept - kHistoryKept + 2);
+}
+
 TEST_P(StoreContractTest, BaselinesAreContentAddressed) {
   auto put = store_->putBaseline(baseline("edge", "abcd12340000", kNow));
   ASSERT_TRUE(put.ok());
