@@ -184,11 +184,16 @@ class FleetTest : public ::testing::Test {
     store_ = std::move(*opened);
   }
 
-  std::unique_ptr<Fleet> startFleet() {
+  // The fake clock, heartbeats flushed every `heartbeat_flush`.
+  FleetOptions fleetOptions(std::chrono::milliseconds heartbeat_flush = 100ms) {
     FleetOptions options;
-    options.heartbeat_flush = 100ms;
+    options.heartbeat_flush = heartbeat_flush;
     options.now = [this] { return clock_.load(); };
-    auto fleet = std::make_unique<Fleet>(*store_, options);
+    return options;
+  }
+
+  std::unique_ptr<Fleet> startFleet() {
+    auto fleet = std::make_unique<Fleet>(*store_, fleetOptions());
     Status started = fleet->start();
     EXPECT_TRUE(started.ok()) << started.toString();
     return fleet;
@@ -581,12 +586,9 @@ TEST_F(FleetTest, ASlowHeartbeatFlushDoesNotDelayReports) {
   registerAgent("mx1");
   registerAgent("mx2");
   PausingStore pausing(*store_);
-  FakeAgentSession session;
-  FleetOptions options;
-  options.heartbeat_flush = 50ms;
-  options.now = [this] { return clock_.load(); };
-  Fleet fleet(pausing, options);
+  Fleet fleet(pausing, fleetOptions(50ms));
   ASSERT_TRUE(fleet.start().ok());
+  FakeAgentSession session;
   ASSERT_TRUE(fleet.attach("mx1", &session, hello()).ok());
 
   pausing.pauseNextTouchAgents();
@@ -602,10 +604,7 @@ TEST_F(FleetTest, ASlowHeartbeatFlushDoesNotDelayReports) {
 
 TEST_F(FleetTest, StopStoresTheLastHeartbeats) {
   registerAgent("mx1");
-  FleetOptions options;
-  options.heartbeat_flush = 1h;  // only stop() flushes
-  options.now = [this] { return clock_.load(); };
-  Fleet fleet(*store_, options);
+  Fleet fleet(*store_, fleetOptions(1h));  // only stop() flushes
   ASSERT_TRUE(fleet.start().ok());
   const store::UnixMs later = clock_.load() + 60'000;
   clock_ = later;
@@ -737,10 +736,7 @@ TEST_F(FleetTest, AssignmentMadeWhileAnAgentAttachesIsNotLost) {
   registerAgent("mx1");
   PausingStore pausing(*store_);
   FakeAgentSession session;
-  FleetOptions options;
-  options.heartbeat_flush = 100ms;
-  options.now = [this] { return clock_.load(); };
-  Fleet fleet(pausing, options);
+  Fleet fleet(pausing, fleetOptions());
   ASSERT_TRUE(fleet.start().ok());
 
   pausing.pauseNextGetBaseline();
