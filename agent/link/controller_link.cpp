@@ -146,10 +146,16 @@ void ControllerLink::logReconnect(const std::string& address, const SessionEnd& 
                                   const ReconnectWait& wait) const {
   const grpc::Status& status = end.status;
   if (wait.reason == ReconnectReason::kHint) {
-    log()->info(
-        "controller {} asks to come back later ({}); retry hint {} ms, retrying {} in {} ms",
-        address, status.error_message(), end.retry_after->count(), rotation_.current(),
-        wait.delay.count());
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {  // its store is down
+      log()->info(
+          "controller {} unavailable ({}); retry hint {} ms, every address tried, "
+          "retrying {} in {} ms",
+          address, status.error_message(), end.retry_after->count(), rotation_.current(),
+          wait.delay.count());
+      return;
+    }
+    log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms", address,
+                status.error_message(), end.retry_after->count(), wait.delay.count());
     return;
   }
   log()->warn("controller {} unreachable or stream ended ({}: {}); {} {} in {} ms", address,
