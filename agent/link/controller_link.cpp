@@ -120,7 +120,10 @@ void ControllerLink::run() {
     }
     const grpc::Status& status = end.status;
     const std::string address = rotation_.current();
-    rotation_.ended(end.retry_after.has_value());
+    // Shed with a hint (admission): this address again. UNAVAILABLE with a hint (its store is
+    // down): the next, which may still have its store.
+    rotation_.ended(end.retry_after.has_value() &&
+                    status.error_code() != grpc::StatusCode::UNAVAILABLE);
     if (identity.ok() && isRevocation(status)) {
       revoked_certificate_ = identity->certificate_pem;
       noteLinkState(false, "revoked: " + status.error_message(), /*revoked=*/true);
@@ -143,6 +146,14 @@ void ControllerLink::logReconnect(const std::string& address, const SessionEnd& 
                                   const ReconnectWait& wait) const {
   const grpc::Status& status = end.status;
   if (wait.reason == ReconnectReason::kHint) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {  // its store is down
+      log()->info(
+          "controller {} unavailable ({}); retry hint {} ms, every address tried, "
+          "retrying {} in {} ms",
+          address, status.error_message(), end.retry_after->count(), rotation_.current(),
+          wait.delay.count());
+      return;
+    }
     log()->info("controller {} busy ({}); retry hint {} ms, retrying in {} ms", address,
                 status.error_message(), end.retry_after->count(), wait.delay.count());
     return;
@@ -243,7 +254,10 @@ ControllerLink::SessionEnd ControllerLink::session(const AgentIdentity& identity
   }
   reader.join();
   SessionEnd end{stream->Finish()};
-  if (end.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+  // The hint comes with a shed stream (RESOURCE_EXHAUSTED) or with a replica's store being
+  // down (UNAVAILABLE; a connect failure has no trailers).
+  if (end.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+      end.status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     const auto& trailers = context.GetServerTrailingMetadata();
     auto it = trailers.find(kRetryAfterMsKey);
     if (it != trailers.end()) {

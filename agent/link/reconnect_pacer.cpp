@@ -15,13 +15,17 @@ ReconnectWait ReconnectPacer::afterSession(const SessionOutcome& outcome) {
     backoff_.reset();
     failed_in_round_ = 0;
   }
-  if (outcome.retry_after)
+  if (outcome.retry_after && !outcome.unavailable)  // shed (admission): this address, later
     return {backoff_.nextAfterHint(*outcome.retry_after), ReconnectReason::kHint};
-  if (outcome.lived) return {backoff_.next(), ReconnectReason::kBackoff};
+  if (outcome.lived && !outcome.retry_after) return {backoff_.next(), ReconnectReason::kBackoff};
   if (outcome.unavailable && ++failed_in_round_ < addresses_) {
     return {backoff_.nextAddress(), ReconnectReason::kNextAddress};
   }
   failed_in_round_ = 0;
+  // The round failed. A replica whose store is down names when to poll again: that wait, not
+  // a growing backoff, so the agent is back within seconds of the store.
+  if (outcome.retry_after)
+    return {backoff_.nextAfterHint(*outcome.retry_after), ReconnectReason::kHint};
   return {backoff_.next(), ReconnectReason::kBackoff};
 }
 

@@ -6,7 +6,9 @@
 // window. What counts as an address failing: the stream ended UNAVAILABLE (a connect failure,
 // or the replica's own refusal, such as its database being down). Any other failure waits the
 // backoff as before, and a controller's retry hint (admission control) keeps its meaning: the
-// wait it names, the round untouched. With one address every failure is a full round, so the
+// wait it names, the round untouched. An UNAVAILABLE end with a hint (a replica whose store is
+// down) is an address failing like any other, but when it ends the round the hint is the wait
+// instead of the next backoff step. With one address every failure is a full round, so the
 // waits are exactly Backoff's. Pure and deterministic for a seed; not thread-safe.
 #pragma once
 

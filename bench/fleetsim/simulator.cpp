@@ -17,6 +17,10 @@
 namespace postwarden::fleetsim {
 namespace {
 
+// As ControllerLink::kLivedSession: a stream that lived this long was a success, and the
+// pacer starts a fresh round with full jitter.
+constexpr std::chrono::seconds kLivedSession{10};
+
 std::mt19937_64& rng() {
   thread_local std::mt19937_64 generator(std::random_device{}());
   return generator;
@@ -122,7 +126,8 @@ class AgentStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1::C
 
   void OnDone(const grpc::Status& status) override {
     std::optional<std::chrono::milliseconds> retry_after;
-    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+        status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       const auto& trailers = context_.GetServerTrailingMetadata();
       auto it = trailers.find(agent::link::kRetryAfterMsKey);
       if (it != trailers.end()) {
@@ -200,12 +205,12 @@ Status Simulator::setUp() {
     long number = options_.id_offset + i;
     agent->id = "sim-" + std::to_string(number);
     agent->site = "sim" + std::to_string(number % 10);
-    agent->backoff.emplace(options_.backoff_base, options_.backoff_cap, rng()());
     // The agent's `controllers:` list, rotated so the fleet starts spread over the replicas.
     std::vector<std::string> list;
     for (size_t c = 0; c < options_.controllers.size(); ++c) {
       list.push_back(options_.controllers[(size_t(i) + c) % options_.controllers.size()]);
     }
+    agent->pacer.emplace(list.size(), options_.backoff_base, options_.backoff_cap, rng()());
     agent->rotation.emplace(std::move(list));
     agents_.push_back(std::move(agent));
   }
@@ -501,7 +506,6 @@ void Simulator::onAck(Agent& agent, uint64_t generation, uint64_t acked_seq) {
     if (!agent.attached) {  // the hello's ack: what the controller already has
       attached_now = true;
       agent.attached = true;
-      agent.backoff->reset();
       agent.legacy_failures = 0;
       first_ever = !agent.ever_attached;
       agent.ever_attached = true;
@@ -551,9 +555,10 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
       was_attached = agent.attached;
       agent.attached = false;
       controller = controllerOf(agent);
-      // As the agent's AddressRotation: the next replica, unless shed with a retry hint.
-      agent.rotation->ended(retry_after.has_value());
-      // As ControllerLink::run: the hint when shed, else the next backoff step.
+      // As ControllerLink::run: the next replica unless shed with a retry hint (a store-down
+      // hint comes UNAVAILABLE and moves on), and the pacer's wait.
+      const bool unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
+      agent.rotation->ended(retry_after.has_value() && !unavailable);
       if (options_.legacy_backoff) {
         // Before the hint: uniform(0, min(cap, base * 2^n)), n counting failures since the ack.
         double ceiling = static_cast<double>(options_.backoff_base.count()) *
@@ -561,7 +566,11 @@ void Simulator::onStreamDone(Agent& agent, AgentStream* stream, const grpc::Stat
         ceiling = std::min(ceiling, static_cast<double>(options_.backoff_cap.count()));
         delay = std::chrono::milliseconds(static_cast<int64_t>(uniform(0, ceiling)));
       } else {
-        delay = retry_after ? agent.backoff->nextAfterHint(*retry_after) : agent.backoff->next();
+        delay = agent.pacer
+                    ->afterSession({.lived = now - agent.connect_started > kLivedSession,
+                                    .unavailable = unavailable,
+                                    .retry_after = retry_after})
+                    .delay;
       }
     }
   }

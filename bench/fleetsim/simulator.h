@@ -1,9 +1,10 @@
 // The simulated fleet: N agents, each a Connect stream on the gRPC callback API (no thread per
 // stream), spread over a few channels, driven by one timer thread (connects, heartbeats, drift
-// events, reconnect backoff). Reconnects use the agent's own link::Backoff and honour the
-// controller's retry hint the same way (agent/link/controller_link.cpp), so what fleetsim
-// measures after a restart is what a real fleet would do. Counters and latencies go into a
-// Summary at the end.
+// events, reconnect backoff). Reconnects are paced by the agent's own link::ReconnectPacer
+// (the next replica promptly, the backoff growing per failed round) and honour the
+// controller's retry hints the same way (agent/link/controller_link.cpp), so what fleetsim
+// measures after a restart or a store outage is what a real fleet would do. Counters and latencies
+// go into a Summary at the end.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -23,6 +24,7 @@
 
 #include "agent/link/backoff.h"
 #include "agent/link/channel.h"
+#include "agent/link/reconnect_pacer.h"
 #include "bench/fleetsim/options.h"
 #include "bench/fleetsim/process_sampler.h"
 #include "bench/fleetsim/summary.h"
@@ -96,8 +98,8 @@ class Simulator {
     uint64_t generation = 0;        // of the live (or last) stream
     bool attached = false;          // the live stream's hello was acked
     bool ever_attached = false;
-    // Reset when a hello is acked: the first reconnect after a lost stream is full jitter.
-    std::optional<agent::link::Backoff> backoff;
+    // Its reconnect waits, as the real agent's link paces them; guarded by `mu`.
+    std::optional<agent::link::ReconnectPacer> pacer;
     // Its controllers (replicas), current() the one to connect to; guarded by `mu`.
     std::optional<agent::link::AddressRotation> rotation;
     int legacy_failures = 0;  // --legacy-backoff: attempts since the last ack
@@ -150,7 +152,8 @@ class Simulator {
   void onAck(Agent& agent, uint64_t generation, uint64_t acked_seq);
   void onAccepted(Agent& agent, uint64_t generation);
   void onHeartbeatWritten() { heartbeats_sent_.fetch_add(1, std::memory_order_relaxed); }
-  // `retry_after`: the controller's hint when it shed the stream (RESOURCE_EXHAUSTED).
+  // `retry_after`: the controller's hint (a stream shed RESOURCE_EXHAUSTED, or ended
+  // UNAVAILABLE by a replica whose store is down).
   void onStreamDone(Agent& agent, AgentStream* stream, const grpc::Status& status,
                     std::optional<std::chrono::milliseconds> retry_after);
 

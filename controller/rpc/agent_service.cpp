@@ -1,5 +1,6 @@
 #include "controller/rpc/agent_service.h"
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,7 @@ using core::AgentSession;
 using core::checkHello;
 using core::Fleet;
 using core::kRetryAfterMsKey;
+using core::StoreOutageHints;
 
 namespace {
 
@@ -28,11 +30,18 @@ std::shared_ptr<spdlog::logger> log() { return moduleLogger("controller.agents")
 class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
                           public AgentSession {
  public:
-  AgentStream(Fleet& fleet, std::string agent_id, bool simulated, std::string peer)
+  // `context`, `outage` and `open_streams` are the service's and outlive the stream.
+  AgentStream(Fleet& fleet, std::string agent_id, bool simulated,
+              grpc::CallbackServerContext* context, StoreOutageHints& outage,
+              std::atomic<size_t>& open_streams)
       : fleet_(fleet),
         agent_id_(std::move(agent_id)),
         simulated_(simulated),
-        peer_(std::move(peer)) {
+        peer_(context->peer()),
+        context_(context),
+        outage_(outage),
+        open_streams_(open_streams) {
+    open_streams_.fetch_add(1, std::memory_order_relaxed);
     // Admitted: say so at once (empty initial metadata) rather than with the hello's ack, so
     // an agent or fleetsim sees when admission let it in apart from how long the hello's store
     // write takes. gRPC sends the metadata once, whichever of this and a write comes first.
@@ -49,6 +58,14 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
 
   void close(Status status) override {
     std::lock_guard lock(mutex_);
+    // UNAVAILABLE from the Fleet is its store failing (a hello or a report batch not stored):
+    // say when to poll again, so the agent neither hammers a store-less replica nor backs off
+    // for up to a minute and comes back that late once the store is up. The agent still
+    // tries its other addresses first (ReconnectPacer), in case only this replica is cut off.
+    if (status.code() == StatusCode::kUnavailable && !finished_) {
+      const auto hint = outage_.retryAfter(open_streams_.load(std::memory_order_relaxed));
+      context_->AddTrailingMetadata(kRetryAfterMsKey, std::to_string(hint.count()));
+    }
     finishLocked(toGrpc(status));
   }
 
@@ -84,6 +101,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
 
   void OnDone() override {
     if (hello_seen_) fleet_.detach(agent_id_, this);
+    open_streams_.fetch_sub(1, std::memory_order_relaxed);
     delete this;
   }
 
@@ -95,7 +113,9 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
         if (hello_seen_) return FailedPreconditionError("second hello on one stream");
         PW_RETURN_IF_ERROR(checkHello(message.hello()));
         hello_seen_ = true;
-        return fleet_.attach(agent_id_, this, message.hello(), simulated_);
+        PW_RETURN_IF_ERROR(fleet_.attach(agent_id_, this, message.hello(), simulated_));
+        outage_.storeAnswered();  // the hello was stored: the store is back
+        return OkStatus();
       case v1::AgentMessage::kHeartbeat:
         if (!hello_seen_) return FailedPreconditionError("hello must come first");
         fleet_.heartbeat(agent_id_);
@@ -127,6 +147,9 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
   const std::string agent_id_;
   const bool simulated_;
   const std::string peer_;
+  grpc::CallbackServerContext* const context_;
+  StoreOutageHints& outage_;
+  std::atomic<size_t>& open_streams_;
   v1::AgentMessage incoming_;
   bool hello_seen_ = false;  // touched only by the (serialized) read callbacks and OnDone
   std::mutex mutex_;
@@ -177,7 +200,8 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
         grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                      "controller busy: too many new agent streams (see retry-after-ms)"));
   }
-  return new AgentStream(fleet_, who->agent_id, who->simulated, context->peer());
+  return new AgentStream(fleet_, who->agent_id, who->simulated, context, store_outage_,
+                         open_streams_);
 }
 
 void AgentServiceImpl::noteShed() {

@@ -4,18 +4,23 @@
 // "sim-*" agents named in metadata, only as SimulatorOptions allow (simulator_access.h). New
 // streams pass ConnectAdmission first: beyond its rate they are refused with RESOURCE_EXHAUSTED
 // and trailing metadata "retry-after-ms", which agents honour (plus jitter) before retrying.
+// A stream ended (or a hello refused) UNAVAILABLE because the store failed carries such a hint
+// too (StoreOutageHints), so agents poll again within seconds instead of backing off.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <string>
 
 #include "common/os/clock.h"
 #include "common/pki/pki.h"
 #include "controller/core/admission.h"
 #include "controller/core/fleet.h"
+#include "controller/core/store_outage_hint.h"
 #include "controller/rpc/call_metrics.h"
 #include "controller/rpc/simulator_access.h"
 #include "postwarden/v1/fleet.grpc.pb.h"
@@ -41,7 +46,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
         issuer_(std::move(issuer)),
         options_(options),
         clock_(clock),
-        admission_(options.admission, clock) {}
+        admission_(options.admission, clock),
+        store_outage_({.returns_per_second = options.admission.per_second}, clock,
+                      std::random_device{}()) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -65,6 +72,8 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   AgentServiceOptions options_;
   const os::Clock& clock_;
   core::ConnectAdmission admission_;
+  core::StoreOutageHints store_outage_;  // hints for streams ended because the store failed
+  std::atomic<size_t> open_streams_{0};  // admitted streams not yet done
   std::mutex shed_mutex_;
   int64_t shed_since_log_ = 0;
   std::chrono::steady_clock::time_point shed_logged_at_{};

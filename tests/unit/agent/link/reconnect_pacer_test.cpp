@@ -70,6 +70,30 @@ TEST(ReconnectPacerTest, ARetryHintKeepsItsMeaningAndLeavesTheRoundAlone) {
   EXPECT_EQ(pacer.afterSession(kUnavailable).reason, ReconnectReason::kBackoff);
 }
 
+TEST(ReconnectPacerTest, AStoreDownHintTriesTheOtherAddressesThenWaitsTheHintNotTheBackoff) {
+  // Every replica's store is down: each ends the stream UNAVAILABLE with a hint. The agent
+  // still tries the next address promptly (that one may have its store), and when the round
+  // has failed it waits the hint, round after round, without the backoff growing.
+  const SessionOutcome store_down{.unavailable = true, .retry_after = milliseconds(3000)};
+  ReconnectPacer pacer(2, kBase, kCap, 13);
+  const ReconnectWait lost =
+      pacer.afterSession({.lived = true, .unavailable = true, .retry_after = milliseconds(3000)});
+  EXPECT_EQ(lost.reason, ReconnectReason::kNextAddress);
+  for (int round = 0; round < 10; ++round) {
+    const ReconnectWait wait = pacer.afterSession(store_down);
+    EXPECT_EQ(wait.reason, ReconnectReason::kHint) << "round " << round;
+    EXPECT_GE(wait.delay.count(), 3000);
+    EXPECT_LE(wait.delay.count(), 3000 + kBase.count());
+    EXPECT_EQ(pacer.afterSession(store_down).reason, ReconnectReason::kNextAddress);
+  }
+  EXPECT_EQ(pacer.backoffAttempts(), 0);
+  // One address: every failure ends the round, so the hint is every wait.
+  ReconnectPacer one(1, kBase, kCap, 13);
+  EXPECT_EQ(one.afterSession(store_down).reason, ReconnectReason::kHint);
+  EXPECT_EQ(one.afterSession(store_down).reason, ReconnectReason::kHint);
+  EXPECT_EQ(one.backoffAttempts(), 0);
+}
+
 TEST(ReconnectPacerTest, OtherFailuresWaitTheBackoffAsBefore) {
   // Not UNAVAILABLE (a refusal of another kind, no identity): no prompt move on.
   ReconnectPacer pacer(3, kBase, kCap, 5);
