@@ -140,7 +140,7 @@ class Fleet {
   // Every report received before this time is stored: the oldest receive time still queued
   // or being written, else now. Rollouts judge silence as of it (FleetView::stored_through).
   // Heartbeats are not counted: they reach last_seen within about heartbeat_flush, as they
-  // always did, and silence is judged over minutes.
+  // always did, and silence is judged over several report intervals.
   store::UnixMs storedThrough() const;
 
  private:
