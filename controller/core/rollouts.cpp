@@ -244,11 +244,12 @@ void Rollouts::loop() {
       const absl::Duration cpu_before = threadCpuTime();
       const absl::Time started = absl::Now();
       stepAll();
-      pause = restAfterStep(threadCpuTime() - cpu_before, options_);
-      if (absl::Now() - started >= absl::Seconds(1)) {
+      const absl::Duration cpu = threadCpuTime() - cpu_before;
+      const absl::Duration took = absl::Now() - started;
+      pause = restAfterStep(cpu, options_);
+      if (took >= absl::Seconds(1)) {
         log()->info("rollout step took {} ms ({} ms of CPU); the next in {} ms",
-                    absl::ToInt64Milliseconds(absl::Now() - started),
-                    absl::ToInt64Milliseconds(threadCpuTime() - cpu_before),
+                    absl::ToInt64Milliseconds(took), absl::ToInt64Milliseconds(cpu),
                     absl::ToInt64Milliseconds(pause));
       }
     }
@@ -567,7 +568,7 @@ Status Rollouts::stepLocked(const store::RolloutRow& row, absl::Time now, absl::
   // Read before the agents: every report received before `stored_through` is stored by now,
   // so it is in `agents` (later ones may be too).
   view.stored_through = absl::FromUnixMillis(fleet_.storedThrough());
-  view.sent_at = sent_at_[row.id];
+  if (auto sent = sent_at_.find(row.id); sent != sent_at_.end()) view.sent_at = sent->second;
   PW_ASSIGN_OR_RETURN(std::vector<store::AgentProgress> agents, store_.listAgentProgress());
   std::set<std::string> in_rollout;
   for (const rollout::HostProgress& h : state.hosts) in_rollout.insert(h.id);
@@ -613,8 +614,10 @@ void Rollouts::noteSent(const std::string& id, const rollout::RolloutState& next
     sent_at_.erase(id);
     return;
   }
-  std::map<absl::Time, absl::Time>& sent_at = sent_at_[id];
-  if (sent) sent_at[now] = options_.now();
+  if (sent) sent_at_[id][now] = options_.now();
+  auto it = sent_at_.find(id);
+  if (it == sent_at_.end()) return;  // nothing recorded: no walk over the hosts
+  std::map<absl::Time, absl::Time>& sent_at = it->second;
   // Kept only while a host still waits for the result of a job decided then.
   std::set<absl::Time> waiting;
   for (const rollout::HostProgress& h : next.hosts) {
@@ -623,6 +626,7 @@ void Rollouts::noteSent(const std::string& id, const rollout::RolloutState& next
     }
   }
   std::erase_if(sent_at, [&](const auto& entry) { return !waiting.contains(entry.first); });
+  if (sent_at.empty()) sent_at_.erase(it);
 }
 
 }  // namespace postwarden::controller::core
